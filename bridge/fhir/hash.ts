@@ -13,7 +13,12 @@ export function canonicalBundleJson(bundle: Record<string, unknown>): string {
   return canonicalize(rest);
 }
 
+/** SHA-256 of canonical JSON text, as `0x` + 64 lower-case hex digits. */
+export function sha256Hex(canonical: string): string {
+  return '0x' + createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
 /** SHA-256 of the canonical bundle, as `0x` + 64 lower-case hex digits. */
 export function bundleHash(bundle: Record<string, unknown>): string {
-  return '0x' + createHash('sha256').update(canonicalBundleJson(bundle), 'utf8').digest('hex');
+  return sha256Hex(canonicalBundleJson(bundle));
 }

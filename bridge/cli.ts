@@ -1,0 +1,94 @@
+import { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { loadConfig } from './config';
+import { createLogger } from './log';
+import { openDatabase, startBridge } from './main';
+import { createClinic } from './store/clinics';
+import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
+import { VERSION } from './version';
+
+const program = new Command().name('fhir-bridge').description('FHIR R4 bridge with on-chain anchoring').version(VERSION);
+
+function fail(message: string): never {
+  process.stderr.write(`fhir-bridge: ${message}\n`);
+  process.exit(1);
+}
+
+program.command('start').description('run the bridge (embedded PostgreSQL unless DATABASE_URL is set)').action(async () => {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const bridge = await startBridge(config, log);
+  process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
+  if (bridge.generatedAdminToken) process.stdout.write(`admin token (generated, kept in ${config.dataDir}/admin-token): ${bridge.adminToken}\n`);
+  else if (!config.adminToken) process.stdout.write(`admin token: in ${config.dataDir}/admin-token\n`);
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down');
+    await bridge.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+});
+
+program.command('migrate').description('apply pending database migrations and exit').action(async () => {
+  const config = loadConfig();
+  const database = await openDatabase(config, createLogger(config.logLevel));
+  await database.close();
+  process.stdout.write('migrations up to date\n');
+});
+
+const clinic = program.command('clinic').description('manage clinics');
+clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action(async (name: string) => {
+  const config = loadConfig();
+  const database = await openDatabase(config, createLogger('warn'));
+  try {
+    const created = await createClinic(database.db, name);
+    process.stdout.write(JSON.stringify(created, null, 2) + '\n');
+  } finally {
+    await database.close();
+  }
+});
+
+program
+  .command('import <paths...>')
+  .description('push FHIR bundles (.json) and NDJSON resources (.ndjson) to a running bridge as a clinic')
+  .option('--url <url>', 'bridge base URL', process.env.FHIR_BRIDGE_URL ?? 'http://127.0.0.1:8080')
+  .option('--key <apiKey>', 'clinic API key (or FHIR_BRIDGE_API_KEY)', process.env.FHIR_BRIDGE_API_KEY)
+  .option('--concurrency <n>', 'bundles in flight', '4')
+  .action(async (paths: string[], opts: { url: string; key?: string; concurrency: string }) => {
+    if (!opts.key) fail('a clinic API key is needed: --key or FHIR_BRIDGE_API_KEY');
+    const files = listImportFiles(paths);
+    if (!files.length) fail('no .json or .ndjson files found');
+    const items = [...importItems(files)];
+    const bar = new SingleBar({ format: 'import [{bar}] {value}/{total} bundles | {resources} resources | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 5000 });
+    const summary: ImportSummary = { ok: 0, rejected: [], resources: 0 };
+    bar.start(items.length, 0, { resources: 0 });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        const item = items[next++];
+        if ('error' in item) summary.rejected.push({ label: item.label, status: 0, reason: item.error });
+        else {
+          const rejected = await pushOne(opts.url, opts.key as string, item.bundle).catch((e: Error) => ({ status: 0, reason: `cannot reach ${opts.url}: ${e.message}` }));
+          if (rejected) summary.rejected.push({ label: item.label, ...rejected });
+          else {
+            summary.ok++;
+            summary.resources += item.resources;
+          }
+        }
+        bar.increment(1, { resources: summary.resources });
+      }
+    };
+    // NDJSON chunks are ordered so referenced types arrive first: one at a time for them.
+    const concurrency = items.some((i) => i.label.includes('.ndjson#')) ? 1 : Math.max(1, Number(opts.concurrency) || 1);
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    bar.stop();
+    process.stdout.write(`\nimported ${summary.ok} bundle(s), ${summary.resources} resources; rejected ${summary.rejected.length}\n`);
+    for (const r of summary.rejected) process.stdout.write(`  rejected ${r.label}${r.status ? ` (HTTP ${r.status})` : ''}: ${r.reason}\n`);
+    process.exitCode = summary.rejected.length ? 2 : 0;
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

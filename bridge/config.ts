@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Identifier systems that name one human everywhere (national ids, passports): patients sharing one are one person. */
+export const DEFAULT_PERSON_IDENTIFIER_SYSTEMS = [
+  'http://hl7.org/fhir/sid/us-ssn',
+  'urn:oid:2.16.840.1.113883.4.1',
+  'http://hl7.org/fhir/sid/passport-USA',
+  'urn:oid:2.16.840.1.113883.4.330',
+  'https://fhir.nhs.uk/Id/nhs-number',
+  'urn:oid:1.2.250.1.213.1.4.8',
+  'urn:ietf:rfc:3986',
+  'https://fhir-anchor-bridge.dev/person',
+];
+
+const intFrom = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+const envSchema = z.object({
+  PORT: intFrom(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./.data'),
+  EMBEDDED_PG_PORT: intFrom(54329),
+  BRIDGE_ADMIN_TOKEN: z.string().min(16, 'BRIDGE_ADMIN_TOKEN must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: intFrom(50 * 1024 * 1024),
+  MAX_BUNDLE_ENTRIES: intFrom(10_000),
+  DB_POOL_SIZE: intFrom(10),
+  PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+});
+
+export interface BridgeConfig {
+  port: number;
+  host: string;
+  /** Absent: an embedded PostgreSQL under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  adminToken: string | undefined;
+  logLevel: string;
+  maxBodyBytes: number;
+  maxBundleEntries: number;
+  dbPoolSize: number;
+  personIdentifierSystems: string[];
+  /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
+  publicBaseUrl: string | undefined;
+}
+
+/** Reads the environment into a typed config; throws a readable error naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    adminToken: e.BRIDGE_ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxBundleEntries: e.MAX_BUNDLE_ENTRIES,
+    dbPoolSize: e.DB_POOL_SIZE,
+    personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
+      ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
+      : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+  };
+}

@@ -1,0 +1,94 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { parseRelativeReference } from './references';
+
+/** What search needs of a resource, extracted once at write time (pure). */
+export interface SearchIndex {
+  tokens: { param: 'identifier' | 'code'; system: string | null; code: string }[];
+  dateStart: string | null;
+  dateEnd: string | null;
+  /** Bridge id of the Patient whose compartment holds the resource. */
+  patientId: string | null;
+}
+
+type Json = Record<string, unknown>;
+interface Coding { system?: string; code?: string }
+
+/** The element carrying the resource's main code (searched by `code`). */
+const CODE_ELEMENT: Record<string, string> = {
+  Observation: 'code', Condition: 'code', Procedure: 'code', AllergyIntolerance: 'code', DiagnosticReport: 'code',
+  MedicationRequest: 'medicationCodeableConcept', MedicationStatement: 'medicationCodeableConcept',
+  MedicationAdministration: 'medicationCodeableConcept', MedicationDispense: 'medicationCodeableConcept',
+  Immunization: 'vaccineCode', Medication: 'code', DocumentReference: 'type', Encounter: 'type', CarePlan: 'category',
+  ServiceRequest: 'code', Device: 'type', Composition: 'type', Consent: 'category',
+};
+
+/** Elements holding the clinically relevant time, in preference order (searched by `date`). */
+const DATE_ELEMENTS = [
+  'effectiveDateTime', 'effectivePeriod', 'effectiveInstant', 'onsetDateTime', 'onsetPeriod', 'performedDateTime', 'performedPeriod',
+  'occurrenceDateTime', 'period', 'authoredOn', 'recordedDate', 'billablePeriod', 'date', 'issued', 'created', 'birthDate', 'dateTime',
+];
+
+const COMPARTMENT_ELEMENTS = ['subject', 'patient', 'beneficiary'];
+
+function codings(value: unknown): Coding[] {
+  if (Array.isArray(value)) return value.flatMap(codings);
+  if (value && typeof value === 'object') return ((value as { coding?: Coding[] }).coding ?? []).filter((c) => c.code);
+  return [];
+}
+
+/** FHIR date/dateTime/instant → [start, end] as UTC ISO instants (a partial date covers its whole year/month/day). */
+export function dateRange(value: string): [string, string] | null {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T.*)?)?)?$/.exec(value);
+  if (!m) return null;
+  const [, y, mo, d, time] = m;
+  if (time) {
+    const t = Date.parse(value);
+    if (Number.isNaN(t)) return null;
+    const iso = new Date(t).toISOString();
+    return [iso, iso];
+  }
+  const start = Date.UTC(Number(y), mo ? Number(mo) - 1 : 0, d ? Number(d) : 1);
+  const end = d ? Date.UTC(Number(y), Number(mo) - 1, Number(d) + 1) : mo ? Date.UTC(Number(y), Number(mo), 1) : Date.UTC(Number(y) + 1, 0, 1);
+  return [new Date(start).toISOString(), new Date(end - 1).toISOString()];
+}
+
+function dates(resource: Json): [string | null, string | null] {
+  for (const element of DATE_ELEMENTS) {
+    const v = resource[element];
+    if (typeof v === 'string') {
+      const r = dateRange(v);
+      if (r) return r;
+    } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const p = v as { start?: string; end?: string };
+      const s = p.start ? dateRange(p.start) : null;
+      const e = p.end ? dateRange(p.end) : null;
+      if (s || e) return [s?.[0] ?? null, e?.[1] ?? null];
+    }
+  }
+  return [null, null];
+}
+
+function compartmentPatient(resource: Json): string | null {
+  if (resource.resourceType === 'Patient') return (resource.id as string) ?? null;
+  for (const element of COMPARTMENT_ELEMENTS) {
+    const ref = (resource[element] as { reference?: string } | undefined)?.reference;
+    const parsed = ref ? parseRelativeReference(ref) : undefined;
+    if (parsed?.resourceType === 'Patient') return parsed.id;
+  }
+  return null;
+}
+
+/** Index entries of a resource whose references already point at bridge ids. */
+export function searchIndex(resource: Resource, canonicalSystem: (s: string) => string = (s) => s): SearchIndex {
+  const r = resource as unknown as Json;
+  const tokens: SearchIndex['tokens'] = [];
+  for (const id of (r.identifier as { system?: string; value?: string }[] | undefined) ?? []) {
+    if (id.value) tokens.push({ param: 'identifier', system: id.system ?? null, code: id.value });
+  }
+  const codeElement = CODE_ELEMENT[resource.resourceType];
+  if (codeElement) {
+    for (const c of codings(r[codeElement])) tokens.push({ param: 'code', system: c.system ? canonicalSystem(c.system) : null, code: c.code as string });
+  }
+  const [dateStart, dateEnd] = dates(r);
+  return { tokens, dateStart, dateEnd, patientId: compartmentPatient(r) };
+}

@@ -1,0 +1,76 @@
+import { dateRange } from './search-index';
+import { FhirError } from './outcome';
+
+/** A parsed search request, ready for the store (pure parsing, no SQL). */
+export interface SearchQuery {
+  resourceType: string;
+  ids: string[];
+  tokens: { param: 'identifier' | 'code'; system?: string; code: string }[][];
+  patientIds: string[];
+  dates: DateFilter[];
+  lastUpdated: DateFilter[];
+  count: number;
+  offset: number;
+}
+
+export interface DateFilter {
+  prefix: 'eq' | 'lt' | 'le' | 'gt' | 'ge' | 'ne';
+  start: string;
+  end: string;
+}
+
+export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format'];
+export const DEFAULT_COUNT = 50;
+export const MAX_COUNT = 1000;
+
+function bad(diagnostics: string, param: string): FhirError {
+  return new FhirError(400, [{ code: 'invalid', diagnostics, expression: param }]);
+}
+
+function dateFilter(param: string, raw: string): DateFilter {
+  const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw) as RegExpExecArray;
+  const range = dateRange(m[2]);
+  if (!range) throw bad(`${param}: "${raw}" is not a FHIR date, dateTime or instant`, param);
+  return { prefix: (m[1] as DateFilter['prefix']) ?? 'eq', start: range[0], end: range[1] };
+}
+
+function tokenAlternatives(param: 'identifier' | 'code', raw: string, canonical: (s: string) => string): SearchQuery['tokens'][number] {
+  return raw.split(',').map((alt) => {
+    const bar = alt.indexOf('|');
+    if (bar < 0) return { param, code: alt };
+    const system = alt.slice(0, bar);
+    // Codes are indexed under canonical system URIs (OIDs and aliases mapped), so the searched system is mapped too.
+    return { param, system: system ? (param === 'code' ? canonical(system) : system) : undefined, code: alt.slice(bar + 1) };
+  });
+}
+
+/** Parses the query string of `GET /fhir/{type}?…`; unknown parameters are refused (400), never silently ignored. */
+export function parseSearch(resourceType: string, query: Record<string, unknown>, canonicalSystem: (s: string) => string = (s) => s): SearchQuery {
+  const q: SearchQuery = { resourceType, ids: [], tokens: [], patientIds: [], dates: [], lastUpdated: [], count: DEFAULT_COUNT, offset: 0 };
+  for (const [name, value] of Object.entries(query)) {
+    const values = (Array.isArray(value) ? value : [value]).map(String);
+    if (!SEARCH_PARAMS.includes(name)) throw new FhirError(400, [{ code: 'not-supported', diagnostics: `search parameter "${name}" is not supported; supported: ${SEARCH_PARAMS.join(', ')}`, expression: name }]);
+    for (const v of values) {
+      switch (name) {
+        case '_id': q.ids.push(...v.split(',')); break;
+        case 'identifier': case 'code': q.tokens.push(tokenAlternatives(name, v, canonicalSystem)); break;
+        case 'patient': case 'subject': q.patientIds.push(v.replace(/^Patient\//, '')); break;
+        case 'date': q.dates.push(dateFilter(name, v)); break;
+        case '_lastUpdated': q.lastUpdated.push(dateFilter(name, v)); break;
+        case '_count': {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 0) throw bad(`_count must be a non-negative integer`, name);
+          q.count = Math.min(n, MAX_COUNT);
+          break;
+        }
+        case '_offset': {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 0) throw bad(`_offset must be a non-negative integer`, name);
+          q.offset = n;
+          break;
+        }
+      }
+    }
+  }
+  return q;
+}

@@ -1,0 +1,54 @@
+import express, { Express } from 'express';
+import { FhirError } from '../fhir/outcome';
+import type { Logger } from '../log';
+import type { Db } from '../store/db';
+import { errorHandler, sendOutcome } from './errors';
+import { adminRouter } from './routes/admin';
+import { fhirRouter } from './routes/fhir';
+
+export interface AppOptions {
+  db: Db;
+  log: Logger;
+  adminToken: string | undefined;
+  maxBodyBytes: number;
+  maxEntries: number;
+  personSystems: string[];
+  publicBaseUrl?: string;
+  version: string;
+  /** Readiness beyond the database (e.g. the chain); the database is always checked. */
+  isReady?: () => Promise<boolean>;
+}
+
+/** The HTTP surface. No request body, header or resource is ever logged: they carry personal data and keys. */
+export function createApp(opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'extended');
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.clinic?.id }, 'request');
+    });
+    next();
+  });
+  app.use(express.json({ limit: opts.maxBodyBytes, type: ['application/json', 'application/fhir+json'], strict: false }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await opts.db.query('SELECT 1');
+      const extra = opts.isReady ? await opts.isReady() : true;
+      res.status(extra ? 200 : 503).json({ status: extra ? 'ready' : 'not ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.use('/admin', adminRouter(opts.db, opts.adminToken));
+  app.use('/fhir', fhirRouter(opts));
+  app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
+  app.use(errorHandler(opts.log, opts.maxBodyBytes));
+  return app;
+}

@@ -1,0 +1,37 @@
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+
+const SEARCH = [
+  { name: '_id', type: 'token' }, { name: 'identifier', type: 'token' }, { name: 'code', type: 'token' },
+  { name: 'patient', type: 'reference' }, { name: 'subject', type: 'reference' }, { name: 'date', type: 'date' },
+  { name: '_lastUpdated', type: 'date' },
+] as const;
+
+/** What this bridge really supports, nothing more: clients plan their calls on it. */
+export function capabilityStatement(baseUrl: string, resourceTypes: string[], version: string): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-24',
+    kind: 'instance',
+    software: { name: 'fhir-anchor-bridge', version },
+    implementation: { description: 'FHIR R4 bridge: universal schema on PostgreSQL, bundle hashes anchored on an EVM chain', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [{
+      mode: 'server',
+      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL. Reads and searches return the calling clinic\'s own resources and shared entities (Organization, Practitioner, Location, Medication).',
+      security: { description: 'Every request except GET /metadata needs Authorization: Bearer <clinic API key>.' },
+      interaction: [{ code: 'transaction' }, { code: 'batch' }],
+      resource: resourceTypes.map((type) => ({
+        type,
+        interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
+        versioning: 'versioned',
+        readHistory: true,
+        conditionalCreate: true,
+        conditionalUpdate: true,
+        conditionalDelete: 'single',
+        searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
+      })),
+    }],
+  } as CapabilityStatement;
+}

@@ -1,0 +1,110 @@
+import { getResourceTypes, isResourceType } from '@medplum/core';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { Request, Response, Router } from 'express';
+import { FhirError } from '../../fhir/outcome';
+import { parseSearch } from '../../fhir/search-params';
+import { pushBundle } from '../../ingest/push';
+import { canonicalSystem } from '../../normalize/codes';
+import type { Db } from '../../store/db';
+import { readHistory, readResource, readVersion, StoredResource } from '../../store/resources';
+import { searchResources } from '../../store/search';
+import { requireClinic } from '../auth';
+import { capabilityStatement } from '../capability';
+import { FHIR_JSON } from '../errors';
+
+export interface FhirRouteOptions {
+  db: Db;
+  maxEntries: number;
+  personSystems: string[];
+  publicBaseUrl?: string;
+  version: string;
+}
+
+const baseUrl = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
+
+function knownType(type: string): string {
+  if (!isResourceType(type)) throw new FhirError(404, [{ code: 'not-supported', diagnostics: `"${type}" is not a FHIR R4 resource type` }]);
+  return type;
+}
+
+function notFound(type: string, id: string): FhirError {
+  return new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} is not known` }]);
+}
+
+function sendResource(res: Response, stored: StoredResource, status = 200): void {
+  res.status(status).set('ETag', `W/"${stored.version}"`).set('Last-Modified', new Date(stored.lastUpdated).toUTCString()).type(FHIR_JSON).json(stored.content);
+}
+
+/** `/fhir`: push bundles, read, vread, history, search, metadata. Handlers stay thin: HTTP in, domain call, HTTP out. */
+export function fhirRouter(opts: FhirRouteOptions): Router {
+  const router = Router();
+  router.get('/metadata', (req, res) => {
+    res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), getResourceTypes(), opts.version));
+  });
+  router.use(requireClinic(opts.db));
+
+  router.post('/', async (req, res) => {
+    if (!req.is(['application/fhir+json', 'application/json'])) {
+      throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'send the Bundle as application/fhir+json' }]);
+    }
+    const clinic = req.clinic as { id: string };
+    const result = await pushBundle(opts.db, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
+    res.set('X-Bundle-Hash', result.hash);
+    if (result.replayed) res.set('X-Bundle-Replayed', 'true');
+    res.status(200).type(FHIR_JSON).json(result.response);
+  });
+
+  router.get('/:type/:id/_history/:vid', async (req, res) => {
+    const type = knownType(req.params.type);
+    const stored = await readVersion(opts.db, req.clinic!.id, type, req.params.id, Number(req.params.vid));
+    if (!stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
+    if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} version ${req.params.vid} is a deletion` }]);
+    sendResource(res, stored);
+  });
+
+  router.get('/:type/:id/_history', async (req, res) => {
+    const type = knownType(req.params.type);
+    const versions = await readHistory(opts.db, req.clinic!.id, type, req.params.id);
+    if (!versions.length) throw notFound(type, req.params.id);
+    const bundle: Bundle = {
+      resourceType: 'Bundle', type: 'history', total: versions.length,
+      entry: versions.map((v) => ({
+        fullUrl: `${baseUrl(req, opts.publicBaseUrl)}/${type}/${v.id}`,
+        ...(v.deleted ? {} : { resource: v.content as unknown as Resource }),
+        request: { method: v.deleted ? 'DELETE' : v.version === 1 ? 'POST' : 'PUT', url: v.version === 1 ? type : `${type}/${v.id}` },
+        response: { status: v.deleted ? '204' : v.version === 1 ? '201' : '200', etag: `W/"${v.version}"`, lastModified: v.lastUpdated },
+      })),
+    };
+    res.type(FHIR_JSON).json(bundle);
+  });
+
+  router.get('/:type/:id', async (req, res) => {
+    const type = knownType(req.params.type);
+    const stored = await readResource(opts.db, req.clinic!.id, type, req.params.id);
+    if (!stored) throw notFound(type, req.params.id);
+    if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} was deleted` }]);
+    sendResource(res, stored);
+  });
+
+  router.get('/:type', async (req, res) => {
+    const type = knownType(req.params.type);
+    const query = parseSearch(type, req.query as Record<string, unknown>, (s) => canonicalSystem(s) ?? s);
+    const { rows, hasMore } = await searchResources(opts.db, req.clinic!.id, query);
+    const base = baseUrl(req, opts.publicBaseUrl);
+    const page = (offset: number): string => {
+      const params = new URLSearchParams(req.query as Record<string, string>);
+      params.set('_count', String(query.count));
+      params.set('_offset', String(offset));
+      return `${base}/${type}?${params.toString()}`;
+    };
+    const link = [{ relation: 'self', url: page(query.offset) }];
+    if (hasMore) link.push({ relation: 'next', url: page(query.offset + query.count) });
+    if (query.offset > 0) link.push({ relation: 'previous', url: page(Math.max(0, query.offset - query.count)) });
+    const bundle: Bundle = {
+      resourceType: 'Bundle', type: 'searchset', link,
+      entry: rows.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: r.content as unknown as Resource, search: { mode: 'match' } })),
+    };
+    res.type(FHIR_JSON).json(bundle);
+  });
+  return router;
+}

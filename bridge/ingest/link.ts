@@ -1,0 +1,58 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { parseCriteria } from '../fhir/criteria';
+import { FhirError } from '../fhir/outcome';
+import { collectReferences, parseConditionalReference, parseRelativeReference } from '../fhir/references';
+import type { Tx } from '../store/db';
+import { lookupResources, matchCriteria } from '../store/resources';
+import type { Target } from './resolve';
+
+/** Maps every way a bundle names a resource (fullUrl, `Type/id`, conditional reference) to `Type/bridgeId`. */
+export type ReferenceMap = Map<string, string>;
+
+function resourceOf(t: Target): Resource | undefined {
+  const a = t.entry.action;
+  return 'resource' in a ? a.resource : undefined;
+}
+
+/**
+ * Builds the reference map of a bundle: its own entries first (fullUrl and the ids they were sent with), then
+ * references to resources stored earlier (the clinic's source ids or bridge ids, batched) and conditional references
+ * (each must match exactly one resource: 404 none, 412 several).
+ */
+export async function linkReferences(tx: Tx, clinicId: string, targets: Target[]): Promise<ReferenceMap> {
+  const map: ReferenceMap = new Map();
+  for (const t of targets) {
+    if (!t.id) continue;
+    const local = `${t.resourceType}/${t.id}`;
+    if (t.entry.fullUrl) {
+      map.set(t.entry.fullUrl, local);
+      const rel = /\/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(t.entry.fullUrl);
+      if (rel && !map.has(rel[1])) map.set(rel[1], local);
+    }
+    const sentId = resourceOf(t)?.id;
+    if (sentId && !map.has(`${t.resourceType}/${sentId}`)) map.set(`${t.resourceType}/${sentId}`, local);
+  }
+  const relative = new Map<string, { resourceType: string; id: string }>();
+  const conditional = new Set<string>();
+  for (const t of targets) {
+    if (t.op !== 'create' && t.op !== 'update') continue;
+    for (const ref of collectReferences(resourceOf(t))) {
+      if (map.has(ref)) continue;
+      const rel = parseRelativeReference(ref);
+      if (rel) relative.set(`${rel.resourceType}/${rel.id}`, rel);
+      else if (parseConditionalReference(ref)) conditional.add(ref);
+    }
+  }
+  const stored = await lookupResources(tx, clinicId, [...relative.values()]);
+  for (const [key, ref] of stored) if (!ref.deleted) map.set(key, `${ref.resourceType}/${ref.id}`);
+  for (const ref of conditional) {
+    const c = parseConditionalReference(ref) as { resourceType: string; query: string };
+    const criteria = parseCriteria(c.resourceType, c.query, ref);
+    const matches = await matchCriteria(tx, clinicId, c.resourceType, criteria.conditions);
+    if (matches.length !== 1) {
+      throw new FhirError(matches.length ? 412 : 404, [{ code: matches.length ? 'multiple-matches' : 'not-found', diagnostics: `conditional reference ${ref} matches ${matches.length ? 'more than one resource' : 'no resource'}` }]);
+    }
+    map.set(ref, `${c.resourceType}/${matches[0].id}`);
+  }
+  return map;
+}

@@ -1,0 +1,105 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { canonicalBundleJson, sha256Hex } from '../fhir/hash';
+import { FhirError, operationOutcome } from '../fhir/outcome';
+import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
+import { validateBundle } from '../fhir/validate';
+import { findBundleResponse, insertBundle, setBundleResponse } from '../store/bundles';
+import { Db, inTransaction, Tx } from '../store/db';
+import { readResource } from '../store/resources';
+import { linkReferences } from './link';
+import { resolveTargets } from './resolve';
+import { EntryResult, WriteContext, writeTargets } from './write';
+
+export interface PushOptions {
+  clinicId: string;
+  maxEntries: number;
+  personSystems: string[];
+}
+
+export interface PushResult {
+  hash: string;
+  response: Bundle;
+  /** The same bundle was pushed before by this clinic: nothing stored, the first response returned. */
+  replayed: boolean;
+}
+
+/** Unique violations and deadlocks from concurrent pushes of the same things: rerun, and the rerun sees the winner. */
+const RETRYABLE = new Set(['23505', '40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+async function executeEntries(tx: Tx, ctx: WriteContext, entries: PlannedEntry[]): Promise<EntryResult[]> {
+  const targets = await resolveTargets(tx, ctx.clinicId, entries);
+  const refs = await linkReferences(tx, ctx.clinicId, targets);
+  const results = await writeTargets(tx, ctx, targets, refs);
+  for (const r of results) {
+    const t = targets.find((x) => x.entry.index === r.index);
+    if (t?.op === 'read' && t.id) r.resource = ((await readResource(tx as unknown as Db, ctx.clinicId, t.resourceType, t.id))?.content ?? undefined) as never;
+  }
+  return results;
+}
+
+function errorEntry(index: number, err: FhirError): EntryResult {
+  return { index, response: { status: String(err.status), outcome: operationOutcome(err.issues) } };
+}
+
+/** Batch entries are independent: each runs under a savepoint, a failure rolls back that entry alone. */
+async function executeBatch(tx: Tx, ctx: WriteContext, plan: BundlePlan): Promise<EntryResult[]> {
+  const results: EntryResult[] = [...plan.refused].map(([index, err]) => errorEntry(index, err));
+  for (const entry of plan.entries) {
+    await tx.query('SAVEPOINT entry');
+    try {
+      results.push(...(await executeEntries(tx, ctx, [entry])));
+      await tx.query('RELEASE SAVEPOINT entry');
+    } catch (err) {
+      if (!(err instanceof FhirError)) throw err;
+      await tx.query('ROLLBACK TO SAVEPOINT entry');
+      results.push(errorEntry(entry.index, err));
+    }
+  }
+  return results;
+}
+
+function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
+  const type = plan.type === 'transaction' ? 'transaction-response' : 'batch-response';
+  const entry: BundleEntry[] = results
+    .sort((a, b) => a.index - b.index)
+    .map((r) => ({ ...(r.resource && r.response.status === '200 OK' && !r.response.lastModified ? { resource: r.resource } : {}), response: r.response }));
+  return { resourceType: 'Bundle', id: randomUUID(), type, entry };
+}
+
+/**
+ * Validates, plans, hashes and stores one pushed Bundle in one PostgreSQL transaction, committed before returning.
+ * Throws FhirError for client mistakes (nothing stored).
+ */
+export async function pushBundle(db: Db, opts: PushOptions, body: unknown): Promise<PushResult> {
+  const { bundle, entryIssues } = validateBundle(body);
+  const plan = planBundle(bundle, opts.maxEntries);
+  for (const [index, issues] of entryIssues) {
+    plan.refused.set(index, new FhirError(400, issues));
+    plan.entries = plan.entries.filter((e) => e.index !== index);
+  }
+  const canonical = canonicalBundleJson(bundle as unknown as Record<string, unknown>);
+  const hash = sha256Hex(canonical);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(db, async (tx) => {
+        const bundleId = randomUUID();
+        const inserted = await insertBundle(tx, {
+          id: bundleId, clinicId: opts.clinicId, hash, bundleType: plan.type, entryCount: plan.entryCount, canonical,
+          rootId: bundle.id ?? null, rootMeta: bundle.meta ?? null, salt: randomBytes(32),
+        });
+        if (!inserted) return { hash, replayed: true, response: (await findBundleResponse(tx, opts.clinicId, hash)) as Bundle };
+        const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems };
+        const results = plan.type === 'batch' ? await executeBatch(tx, ctx, plan) : await executeEntries(tx, ctx, plan.entries);
+        const response = responseBundle(plan, results);
+        await setBundleResponse(tx, bundleId, response);
+        return { hash, replayed: false, response };
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt < MAX_ATTEMPTS && code && RETRYABLE.has(code)) continue;
+      throw err;
+    }
+  }
+}

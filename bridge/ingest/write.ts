@@ -1,0 +1,95 @@
+import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import { rewriteReferences } from '../fhir/references';
+import { searchIndex } from '../fhir/search-index';
+import { canonicalSystem } from '../normalize/codes';
+import { normalizeResource } from '../normalize';
+import type { ClinicalRow } from '../normalize/types';
+import { replaceClinicalRows } from '../store/clinical';
+import type { Tx } from '../store/db';
+import { savePatient } from '../store/persons';
+import { insertConditionalKey, insertSharedEntities, ResourceWrite, writeResources } from '../store/resources';
+import type { ReferenceMap } from './link';
+import type { Target } from './resolve';
+
+export interface WriteContext {
+  clinicId: string;
+  bundleId: string;
+  now: string;
+  personSystems: string[];
+}
+
+export interface EntryResult {
+  index: number;
+  response: BundleEntryResponse;
+  resource?: Resource;
+}
+
+const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The resource as the bridge serves it: bridge id, version, references to bridge ids. */
+function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
+  const sent = (t.entry.action as { resource: Resource }).resource;
+  const rewritten = rewriteReferences(sent, (ref) => refs.get(ref));
+  return { ...rewritten, id: t.id, meta: { ...sent.meta, versionId: String(t.version), lastUpdated: now } } as Resource;
+}
+
+/**
+ * Writes what `targets` decided: resources with history and search tokens, patients linked to persons, the
+ * universal-schema rows, and the claims (shared identifiers, conditional keys) that make duplicates collide.
+ */
+export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[], refs: ReferenceMap): Promise<EntryResult[]> {
+  const writes: ResourceWrite[] = [];
+  const clinical: { resourceId: string; clinicId: string; patientId: string | null; row: ClinicalRow }[] = [];
+  const cleared: string[] = [];
+  const patients: { id: string; demographics: NonNullable<ReturnType<typeof normalizeResource>['patient']> }[] = [];
+  const knownPatients = new Set<string>([...refs.values()].filter((r) => r.startsWith('Patient/')).map((r) => r.slice(8)));
+  const served = new Map<Target, Resource>();
+
+  for (const t of targets) {
+    if (t.op === 'create' || t.op === 'update') {
+      const content = servedContent(t, refs, ctx.now);
+      served.set(t, content);
+      const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
+      const patientId = index.patientId && UUID.test(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
+      writes.push({
+        id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: t.sourceId, version: t.version as number,
+        patientId, bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: index.dateStart, dateEnd: index.dateEnd, deleted: false,
+        content, tokens: index.tokens,
+      });
+      const normalized = normalizeResource(content);
+      if (normalized.patient) patients.push({ id: t.id as string, demographics: normalized.patient });
+      for (const row of normalized.clinical) clinical.push({ resourceId: t.id as string, clinicId: ctx.clinicId, patientId, row });
+      if (t.op === 'update') cleared.push(t.id as string);
+    } else if (t.op === 'delete') {
+      const content = { resourceType: t.resourceType, id: t.id, meta: { versionId: String(t.version), lastUpdated: ctx.now } };
+      writes.push({
+        id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: null, version: t.version as number, patientId: null,
+        bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: null, dateEnd: null, deleted: true, content, tokens: [],
+      });
+      cleared.push(t.id as string);
+    }
+  }
+
+  await writeResources(tx, writes);
+  await insertSharedEntities(tx, targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])));
+  for (const t of targets) if (t.op === 'create' && t.conditionalKey) await insertConditionalKey(tx, ctx.clinicId, t.resourceType, t.conditionalKey, t.id as string);
+  for (const p of patients) {
+    const d = p.demographics;
+    await savePatient(tx, {
+      id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given, gender: d.gender,
+      birthDate: d.birthDate && FULL_DATE.test(d.birthDate) ? d.birthDate : null, identifiers: d.identifiers,
+    }, ctx.personSystems);
+  }
+  await replaceClinicalRows(tx, clinical, cleared);
+
+  return targets.map((t) => {
+    const response: BundleEntryResponse = { status: t.status };
+    if (t.id && t.op !== 'none') {
+      response.location = `${t.resourceType}/${t.id}/_history/${t.version}`;
+      response.etag = `W/"${t.version}"`;
+    }
+    if (t.op === 'create' || t.op === 'update' || t.op === 'delete') response.lastModified = ctx.now;
+    return { index: t.entry.index, response, resource: served.get(t) };
+  });
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { BridgeConfig } from './config';
+import { loadFhirDefinitions } from './fhir/validate';
+import { createApp } from './http/app';
+import type { Logger } from './log';
+import { createPool, Db } from './store/db';
+import { startEmbeddedPostgres } from './store/embedded';
+import { runMigrations } from './store/migrate';
+import { VERSION } from './version';
+
+export interface RunningBridge {
+  url: string;
+  db: Db;
+  adminToken: string;
+  /** Set when the admin token was generated at this start (printed once so the operator can keep it). */
+  generatedAdminToken: boolean;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The admin token: configured, else generated once and kept under DATA_DIR (mode 600). */
+function adminTokenFor(config: BridgeConfig): { token: string; generated: boolean } {
+  if (config.adminToken) return { token: config.adminToken, generated: false };
+  const file = path.join(config.dataDir, 'admin-token');
+  if (fs.existsSync(file)) return { token: fs.readFileSync(file, 'utf8').trim(), generated: false };
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  return { token, generated: true };
+}
+
+/** Opens the database (embedded unless DATABASE_URL), applies migrations, returns the pool and how to release it. */
+export async function openDatabase(config: BridgeConfig, log: Logger): Promise<{ db: Db; url: string; close(): Promise<void> }> {
+  let url = config.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), config.embeddedPgPort);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+    log.info({ port: config.embeddedPgPort, dir: path.join(config.dataDir, 'postgres') }, 'embedded PostgreSQL started');
+  }
+  const db = createPool(url, config.dbPoolSize);
+  try {
+    const applied = await runMigrations(db);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+  } catch (err) {
+    await db.end();
+    await stopEmbedded?.();
+    throw err;
+  }
+  return {
+    db,
+    url,
+    close: async () => {
+      await db.end();
+      await stopEmbedded?.();
+    },
+  };
+}
+
+/** Wires config → store → http and starts listening. */
+export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
+  const database = await openDatabase(config, log);
+  loadFhirDefinitions();
+  const admin = adminTokenFor(config);
+  const app = createApp({
+    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries,
+    personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  }).catch(async (err) => {
+    await database.close();
+    throw err;
+  }) as Server;
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  return {
+    url,
+    db: database.db,
+    adminToken: admin.token,
+    generatedAdminToken: admin.generated,
+    databaseUrl: database.url,
+    close: async () => {
+      // Finish requests in flight (their bundles commit), then drop idle keep-alive sockets so close() resolves.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(force);
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import type { Condition } from '../fhir/criteria';
+import type { Db, Tx } from './db';
+
+/** Types stored once per identifier for all clinics, and readable and referable by every clinic. */
+export const SHARED_TYPES = ['Organization', 'Practitioner', 'Location', 'Medication'];
+
+export interface StoredRef {
+  id: string;
+  resourceType: string;
+  version: number;
+  deleted: boolean;
+  clinicId: string;
+}
+
+export interface ResourceWrite {
+  id: string;
+  resourceType: string;
+  clinicId: string;
+  sourceId: string | null;
+  version: number;
+  patientId: string | null;
+  bundleId: string;
+  lastUpdated: string;
+  dateStart: string | null;
+  dateEnd: string | null;
+  deleted: boolean;
+  content: unknown;
+  tokens: { param: string; system: string | null; code: string }[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
+
+/**
+ * Resolves `Type/id` keys as a clinic means them: its own source id first, else a bridge id it may use
+ * (its own resources and shared entities). Result keyed by `Type/id` as asked.
+ */
+export async function lookupResources(tx: Tx | Db, clinicId: string, keys: { resourceType: string; id: string }[]): Promise<Map<string, StoredRef>> {
+  const found = new Map<string, StoredRef>();
+  if (!keys.length) return found;
+  const types = keys.map((k) => k.resourceType);
+  const ids = keys.map((k) => k.id);
+  const bridgeKeys = keys.filter((k) => UUID.test(k.id));
+  const res = await tx.query(
+    `SELECT ${REF_COLUMNS}, k.i AS asked, 0 AS rank FROM unnest($2::text[], $3::text[]) AS k(t, i)
+       JOIN resource r ON r.clinic_id = $1 AND r.resource_type = k.t AND r.source_id = k.i
+     UNION ALL
+     SELECT ${REF_COLUMNS}, r.id::text AS asked, 1 AS rank FROM resource r
+       WHERE r.id = ANY($4::uuid[]) AND (r.clinic_id = $1 OR r.resource_type = ANY($5::text[]))
+     ORDER BY rank`,
+    [clinicId, types, ids, bridgeKeys.map((k) => k.id), SHARED_TYPES],
+  );
+  for (const row of res.rows) {
+    const key = `${row.resourceType}/${row.asked}`;
+    if (!found.has(key)) found.set(key, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
+  }
+  return found;
+}
+
+/** Shared entities already stored, keyed by `Type|system|value`. */
+export async function lookupSharedEntities(tx: Tx, keys: { resourceType: string; system: string; value: string }[]): Promise<Map<string, StoredRef>> {
+  const found = new Map<string, StoredRef>();
+  if (!keys.length) return found;
+  const res = await tx.query(
+    `SELECT ${REF_COLUMNS}, s.system, s.value FROM unnest($1::text[], $2::text[], $3::text[]) AS k(t, s, v)
+       JOIN shared_entity s ON s.resource_type = k.t AND s.system = k.s AND s.value = k.v
+       JOIN resource r ON r.id = s.resource_id`,
+    [keys.map((k) => k.resourceType), keys.map((k) => k.system), keys.map((k) => k.value)],
+  );
+  for (const row of res.rows) found.set(`${row.resourceType}|${row.system}|${row.value}`, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
+  return found;
+}
+
+/** Claims identifiers for a new shared entity; a concurrent claim of the same one fails on the primary key (retried by the caller). */
+export async function insertSharedEntities(tx: Tx, rows: { resourceType: string; system: string; value: string; resourceId: string }[]): Promise<void> {
+  if (!rows.length) return;
+  await tx.query(
+    `INSERT INTO shared_entity (resource_type, system, value, resource_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[])`,
+    [rows.map((r) => r.resourceType), rows.map((r) => r.system), rows.map((r) => r.value), rows.map((r) => r.resourceId)],
+  );
+}
+
+/** Resources of `resourceType` a clinic may match with conditional criteria: at most `limit` (2 tells "several"). */
+export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType: string, conditions: Condition[], limit = 2): Promise<StoredRef[]> {
+  const params: unknown[] = [clinicId, resourceType, SHARED_TYPES];
+  const where = conditions.map((c) => {
+    if (c.param === '_id') {
+      params.push(c.code);
+      const p = `$${params.length}`;
+      return UUID.test(c.code) ? `(r.id = ${p}::uuid OR r.source_id = ${p})` : `r.source_id = ${p}`;
+    }
+    params.push(c.code);
+    const code = `$${params.length}`;
+    let sys = '';
+    if (c.system !== undefined) {
+      params.push(c.system);
+      sys = ` AND t.system = $${params.length}`;
+    }
+    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND t.resource_type = r.resource_type AND t.param = 'identifier' AND t.code = ${code}${sys})`;
+  });
+  const res = await tx.query(
+    `SELECT ${REF_COLUMNS} FROM resource r
+     WHERE r.resource_type = $2 AND NOT r.deleted AND (r.clinic_id = $1 OR r.resource_type = ANY($3::text[])) AND ${where.join(' AND ')}
+     LIMIT ${limit}`,
+    params,
+  );
+  return res.rows;
+}
+
+export async function findConditionalKey(tx: Tx, clinicId: string, resourceType: string, key: string): Promise<string | null> {
+  const res = await tx.query('SELECT resource_id FROM conditional_key WHERE clinic_id = $1 AND resource_type = $2 AND criteria = $3', [clinicId, resourceType, key]);
+  return res.rows[0]?.resource_id ?? null;
+}
+
+/** Plain INSERT on purpose: a concurrent identical conditional create collides here and its transaction is retried. */
+export async function insertConditionalKey(tx: Tx, clinicId: string, resourceType: string, key: string, resourceId: string): Promise<void> {
+  await tx.query('INSERT INTO conditional_key (clinic_id, resource_type, criteria, resource_id) VALUES ($1, $2, $3, $4)', [clinicId, resourceType, key, resourceId]);
+}
+
+/** Writes new versions (creates, updates, deletes): current row, history row and search tokens, a few statements for all. */
+export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<void> {
+  if (!rows.length) return;
+  const records = rows.map((r) => ({
+    id: r.id, resource_type: r.resourceType, clinic_id: r.clinicId, source_id: r.sourceId, version: r.version, patient_id: r.patientId,
+    bundle_id: r.bundleId, last_updated: r.lastUpdated, date_start: r.dateStart, date_end: r.dateEnd, deleted: r.deleted, content: r.content,
+  }));
+  await tx.query(
+    `INSERT INTO resource (id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content)
+     SELECT id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, resource_type text, clinic_id uuid, source_id text, version int, patient_id uuid,
+       bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb)
+     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, patient_id = EXCLUDED.patient_id, bundle_id = EXCLUDED.bundle_id,
+       last_updated = EXCLUDED.last_updated, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end,
+       deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+    [JSON.stringify(records)],
+  );
+  const ids = rows.map((r) => r.id);
+  await tx.query(
+    `INSERT INTO resource_history (resource_id, version, bundle_id, last_updated, deleted, content)
+     SELECT id, version, bundle_id, last_updated, deleted, content FROM resource WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  const updated = rows.filter((r) => r.version > 1).map((r) => r.id);
+  if (updated.length) await tx.query('DELETE FROM resource_token WHERE resource_id = ANY($1::uuid[])', [updated]);
+  const tokens = rows.flatMap((r) => r.tokens.map((t) => [r.id, r.resourceType, t.param, t.system, t.code] as const));
+  if (tokens.length) {
+    await tx.query(
+      `INSERT INTO resource_token (resource_id, resource_type, param, system, code)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [tokens.map((t) => t[0]), tokens.map((t) => t[1]), tokens.map((t) => t[2]), tokens.map((t) => t[3]), tokens.map((t) => t[4])],
+    );
+  }
+}
+
+export interface StoredResource {
+  id: string;
+  resourceType: string;
+  version: number;
+  deleted: boolean;
+  lastUpdated: string;
+  content: Record<string, unknown>;
+}
+
+/** The current version of a resource the clinic may read (its own, or a shared entity). */
+export async function readResource(db: Db, clinicId: string, resourceType: string, id: string): Promise<StoredResource | null> {
+  if (!UUID.test(id)) return null;
+  const res = await db.query(
+    `SELECT id, resource_type AS "resourceType", version, deleted, last_updated AS "lastUpdated", content FROM resource
+     WHERE id = $1 AND resource_type = $2 AND (clinic_id = $3 OR resource_type = ANY($4::text[]))`,
+    [id, resourceType, clinicId, SHARED_TYPES],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Every version, newest first. */
+export async function readHistory(db: Db, clinicId: string, resourceType: string, id: string): Promise<StoredResource[]> {
+  if (!UUID.test(id)) return [];
+  const res = await db.query(
+    `SELECT h.resource_id AS id, r.resource_type AS "resourceType", h.version, h.deleted, h.last_updated AS "lastUpdated", h.content
+     FROM resource_history h JOIN resource r ON r.id = h.resource_id
+     WHERE h.resource_id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))
+     ORDER BY h.version DESC`,
+    [id, resourceType, clinicId, SHARED_TYPES],
+  );
+  return res.rows;
+}
+
+export async function readVersion(db: Db, clinicId: string, resourceType: string, id: string, version: number): Promise<StoredResource | null> {
+  const all = await readHistory(db, clinicId, resourceType, id);
+  return all.find((r) => r.version === version) ?? null;
+}

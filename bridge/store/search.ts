@@ -1,0 +1,49 @@
+import type { DateFilter, SearchQuery } from '../fhir/search-params';
+import type { Db } from './db';
+import { SHARED_TYPES, StoredResource } from './resources';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
+  const s = p(f.start);
+  const e = p(f.end);
+  switch (f.prefix) {
+    case 'eq': return `(${column.start} <= ${e}::timestamptz AND coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz)`;
+    case 'ne': return `NOT (${column.start} <= ${e}::timestamptz AND coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz)`;
+    case 'lt': return `${column.start} < ${s}::timestamptz`;
+    case 'le': return `${column.start} <= ${e}::timestamptz`;
+    case 'gt': return `coalesce(${column.end}, ${column.start}) > ${e}::timestamptz`;
+    case 'ge': return `coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz`;
+  }
+}
+
+/** One page of matches the clinic may read (its own resources and shared entities), newest first; `count + 1` rows tell if there is a next page. */
+export async function searchResources(db: Db, clinicId: string, q: SearchQuery): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[]))`];
+  if (q.ids.length) {
+    const uuids = q.ids.filter((id) => UUID.test(id));
+    where.push(uuids.length ? `r.id = ANY(${p(uuids)}::uuid[])` : 'false');
+  }
+  for (const alternatives of q.tokens) {
+    const ors = alternatives.map((t) => `(t.param = ${p(t.param)} AND t.code = ${p(t.code)}${t.system !== undefined ? ` AND t.system = ${p(t.system)}` : ''})`);
+    where.push(`EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`);
+  }
+  if (q.patientIds.length) {
+    const uuids = q.patientIds.filter((id) => UUID.test(id));
+    where.push(uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[])` : 'false');
+  }
+  for (const f of q.dates) where.push(dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p));
+  for (const f of q.lastUpdated) where.push(dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));
+  const res = await db.query(
+    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
+     FROM resource r WHERE ${where.join(' AND ')}
+     ORDER BY r.last_updated DESC, r.id LIMIT ${p(q.count + 1)} OFFSET ${p(q.offset)}`,
+    params,
+  );
+  return { rows: res.rows.slice(0, q.count), hasMore: res.rows.length > q.count };
+}
