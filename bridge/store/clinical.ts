@@ -1,0 +1,129 @@
+/**
+ * Clinical domain rows (migrations/002_clinical.sql) ← normalized rows (bridge/normalize).
+ * replaceClinicalRows runs inside the caller's transaction: one DELETE statement covering all domain tables,
+ * then one INSERT … SELECT FROM jsonb_to_recordset($1) per domain table (per CHUNK rows), so a bundle of
+ * thousands of rows costs a handful of round trips.
+ */
+import type { PoolClient } from 'pg';
+import type { ClinicalBase, ClinicalRow, Domain } from '../normalize/types';
+
+type PgType = 'text' | 'double precision' | 'numeric' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
+type RowOf<D extends Domain> = Extract<ClinicalRow, { domain: D }>;
+/** Columns are named by row keys (camelCase) so the compiler checks them; the SQL name is their snake_case. */
+type Columns<D extends Domain> = ReadonlyArray<readonly [Exclude<keyof RowOf<D>, 'domain' | keyof ClinicalBase> & string, PgType]>;
+
+const BASE: ReadonlyArray<readonly [keyof ClinicalBase, PgType]> = [
+  ['resourceType', 'text'], ['status', 'text'], ['codeSystem', 'text'], ['code', 'text'], ['codeDisplay', 'text'],
+  ['originalCodes', 'jsonb'], ['startTime', 'timestamptz'], ['endTime', 'timestamptz'], ['valueType', 'text'],
+  ['valueNum', 'double precision'], ['valueUnit', 'text'], ['valueOrig', 'numeric'], ['unitOrig', 'text'],
+  ['unitStatus', 'text'], ['valueComparator', 'text'], ['valueText', 'text'], ['valueCodeSystem', 'text'],
+  ['valueCode', 'text'], ['valueCodeDisplay', 'text'], ['valueJson', 'jsonb'], ['text', 'text'],
+];
+
+const EXTRA: { readonly [D in Domain]: Columns<D> } = {
+  encounter: [
+    ['classSystem', 'text'], ['classCode', 'text'], ['classDisplay', 'text'], ['serviceType', 'text'],
+    ['reasonCodeSystem', 'text'], ['reasonCode', 'text'], ['reasonDisplay', 'text'],
+    ['dischargeDisposition', 'text'], ['serviceProviderRef', 'text'],
+  ],
+  condition: [
+    ['clinicalStatus', 'text'], ['verificationStatus', 'text'], ['category', 'text'], ['severity', 'text'],
+    ['bodySite', 'text'], ['onsetText', 'text'], ['abatementText', 'text'], ['recordedTime', 'timestamptz'],
+    ['encounterRef', 'text'],
+  ],
+  observation: [
+    ['category', 'text'], ['componentIndex', 'integer'], ['interpretation', 'text'], ['refLow', 'double precision'],
+    ['refHigh', 'double precision'], ['dataAbsentReason', 'text'], ['issuedTime', 'timestamptz'], ['encounterRef', 'text'],
+  ],
+  medication: [
+    ['intent', 'text'], ['medicationRef', 'text'], ['dosageText', 'text'], ['route', 'text'], ['category', 'text'],
+    ['encounterRef', 'text'],
+  ],
+  allergy: [
+    ['clinicalStatus', 'text'], ['verificationStatus', 'text'], ['allergyType', 'text'], ['category', 'text'],
+    ['criticality', 'text'], ['reactions', 'jsonb'], ['recordedTime', 'timestamptz'],
+  ],
+  immunization: [
+    ['primarySource', 'boolean'], ['lotNumber', 'text'], ['route', 'text'], ['site', 'text'], ['statusReason', 'text'],
+    ['encounterRef', 'text'],
+  ],
+  procedure: [['category', 'text'], ['bodySite', 'text'], ['outcome', 'text'], ['reasonCode', 'text'], ['encounterRef', 'text']],
+  diagnostic_report: [['category', 'text'], ['issuedTime', 'timestamptz'], ['resultRefs', 'jsonb'], ['encounterRef', 'text']],
+  document: [['category', 'text'], ['docStatus', 'text'], ['title', 'text'], ['attachments', 'jsonb'], ['encounterRef', 'text']],
+};
+
+export const CLINICAL_TABLES: readonly Domain[] = Object.keys(EXTRA) as Domain[];
+
+/** Rows per INSERT statement: bounds the JSON parameter (~1-2 KB a row) while keeping round trips rare. */
+const CHUNK = 10_000;
+
+const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+
+interface TablePlan {
+  sql: string;
+  keys: readonly string[];
+}
+
+/** INSERT … SELECT … FROM jsonb_to_recordset: the record keys are the SQL column names. */
+const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
+  const plans = {} as Record<Domain, TablePlan>;
+  for (const d of CLINICAL_TABLES) {
+    const cols: Array<readonly [string, PgType]> = [
+      ['resourceId', 'uuid' as PgType], ['clinicId', 'uuid' as PgType], ['patientId', 'uuid' as PgType], ...BASE, ...EXTRA[d],
+    ];
+    const names = cols.map(([k]) => snake(k));
+    const sql =
+      `insert into ${d} (${names.join(', ')}) select ${names.join(', ')} ` +
+      `from jsonb_to_recordset($1::jsonb) as r(${cols.map(([k, t]) => `${snake(k)} ${t}`).join(', ')})`;
+    plans[d] = { sql, keys: cols.map(([k]) => k) };
+  }
+  return plans;
+})();
+
+const DELETE_SQL =
+  'with ' +
+  CLINICAL_TABLES.map((t, i) => `d${i} as (delete from ${t} where resource_id = any($1::uuid[]))`).join(', ') +
+  ' select 1';
+
+export interface ClinicalItem {
+  resourceId: string;
+  clinicId: string;
+  patientId: string | null;
+  row: ClinicalRow;
+}
+
+/** One JSON record keyed by SQL column name; undefined becomes null so every column is explicit. */
+function record(item: ClinicalItem, keys: readonly string[]): Record<string, unknown> {
+  const src = item.row as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = k === 'resourceId' ? item.resourceId : k === 'clinicId' ? item.clinicId : k === 'patientId' ? item.patientId : src[k];
+    out[snake(k)] = v === undefined ? null : v;
+  }
+  return out;
+}
+
+/**
+ * Replace the clinical rows of resources: delete every domain row of `clearResourceIds`, then insert `items`.
+ * Call inside the transaction that writes the resources themselves.
+ */
+export async function replaceClinicalRows(
+  client: PoolClient,
+  items: Array<{ resourceId: string; clinicId: string; patientId: string | null; row: ClinicalRow }>,
+  clearResourceIds: string[],
+): Promise<void> {
+  if (clearResourceIds.length > 0) await client.query(DELETE_SQL, [clearResourceIds]);
+  const byDomain = new Map<Domain, ClinicalItem[]>();
+  for (const item of items) {
+    const list = byDomain.get(item.row.domain);
+    if (list) list.push(item);
+    else byDomain.set(item.row.domain, [item]);
+  }
+  for (const [domain, list] of byDomain) {
+    const plan = PLANS[domain];
+    for (let i = 0; i < list.length; i += CHUNK) {
+      const json = JSON.stringify(list.slice(i, i + CHUNK).map((it) => record(it, plan.keys)));
+      await client.query(plan.sql, [json]);
+    }
+  }
+}
