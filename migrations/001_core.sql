@@ -18,7 +18,7 @@ CREATE TABLE bundle (
   canonical     text NOT NULL,
   root_id       text,
   root_meta     jsonb,
-  response      jsonb NOT NULL,
+  response      json NOT NULL,
   salt          bytea NOT NULL,
   CONSTRAINT bundle_clinic_hash_key UNIQUE (clinic_id, hash)
 );

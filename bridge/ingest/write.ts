@@ -77,8 +77,9 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
   for (const p of patients) {
     const d = p.demographics;
     await savePatient(tx, {
-      id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given, gender: d.gender,
-      birthDate: d.birthDate && FULL_DATE.test(d.birthDate) ? d.birthDate : null, identifiers: d.identifiers,
+      id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given.join(' ') || null, gender: d.gender,
+      birthDate: d.birthDate && FULL_DATE.test(d.birthDate) ? d.birthDate : null,
+      identifiers: d.identifiers.filter((i): i is { system: string; value: string } => !!i.system && !!i.value),
     }, ctx.personSystems);
   }
   await replaceClinicalRows(tx, clinical, cleared);

@@ -21,7 +21,7 @@ const hex = (h: string): Buffer => Buffer.from(h.replace(/^0x/, ''), 'hex');
 export async function insertBundle(tx: Tx, row: BundleRow): Promise<boolean> {
   const res = await tx.query(
     `INSERT INTO bundle (id, clinic_id, hash, bundle_type, entry_count, canonical, root_id, root_meta, response, salt)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::jsonb, $9)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::json, $9)
      ON CONFLICT (clinic_id, hash) DO NOTHING RETURNING id`,
     [row.id, row.clinicId, hex(row.hash), row.bundleType, row.entryCount, row.canonical, row.rootId, row.rootMeta === undefined ? null : JSON.stringify(row.rootMeta), row.salt],
   );

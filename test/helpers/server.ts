@@ -1,0 +1,42 @@
+import type { Server } from 'node:http';
+import { createApp } from '../../bridge/http/app';
+import { loadFhirDefinitions } from '../../bridge/fhir/validate';
+import { createLogger } from '../../bridge/log';
+import { createClinic } from '../../bridge/store/clinics';
+import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../bridge/config';
+import { createTestDatabase, TestDatabase } from './db';
+
+export interface TestBridge {
+  url: string;
+  database: TestDatabase;
+  adminToken: string;
+  clinic(name: string): Promise<{ id: string; apiKey: string }>;
+  close(): Promise<void>;
+}
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** The real HTTP app on a random port over a fresh database. */
+export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number } = {}): Promise<TestBridge> {
+  const database = await createTestDatabase();
+  loadFhirDefinitions();
+  const app = createApp({
+    db: database.db, log: createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
+    maxEntries: overrides.maxEntries ?? 10_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    database,
+    adminToken: ADMIN_TOKEN,
+    clinic: (name) => createClinic(database.db, name),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await database.drop();
+    },
+  };
+}
