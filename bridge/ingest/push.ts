@@ -68,12 +68,30 @@ function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
   return { resourceType: 'Bundle', id: randomUUID(), type, entry };
 }
 
+/** Validates; when that fails, also reports what the planner finds (request rules), so one answer names every problem. */
+function validateOrExplain(body: unknown, maxEntries: number): ReturnType<typeof validateBundle> {
+  try {
+    return validateBundle(body);
+  } catch (err) {
+    if (!(err instanceof FhirError) || err.status !== 400) throw err;
+    try {
+      planBundle(body as Bundle, maxEntries);
+    } catch (planErr) {
+      if (planErr instanceof FhirError) {
+        const seen = new Set(err.issues.map((i) => `${i.expression}|${i.diagnostics}`));
+        throw new FhirError(planErr.status === 413 ? 413 : 400, [...err.issues, ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`))]);
+      }
+    }
+    throw err;
+  }
+}
+
 /**
  * Validates, plans, hashes and stores one pushed Bundle in one PostgreSQL transaction, committed before returning.
  * Throws FhirError for client mistakes (nothing stored).
  */
 export async function pushBundle(db: Db, opts: PushOptions, body: unknown): Promise<PushResult> {
-  const { bundle, entryIssues } = validateBundle(body);
+  const { bundle, entryIssues } = validateOrExplain(body, opts.maxEntries);
   const plan = planBundle(bundle, opts.maxEntries);
   for (const [index, issues] of entryIssues) {
     plan.refused.set(index, new FhirError(400, issues));
