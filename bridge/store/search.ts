@@ -5,15 +5,14 @@ import { SHARED_TYPES, StoredResource } from './resources';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
-  const s = p(f.start);
-  const e = p(f.end);
+  const end = `coalesce(${column.end}, ${column.start})`;
   switch (f.prefix) {
-    case 'eq': return `(${column.start} <= ${e}::timestamptz AND coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz)`;
-    case 'ne': return `NOT (${column.start} <= ${e}::timestamptz AND coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz)`;
-    case 'lt': return `${column.start} < ${s}::timestamptz`;
-    case 'le': return `${column.start} <= ${e}::timestamptz`;
-    case 'gt': return `coalesce(${column.end}, ${column.start}) > ${e}::timestamptz`;
-    case 'ge': return `coalesce(${column.end}, ${column.start}) >= ${s}::timestamptz`;
+    case 'eq': return `(${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
+    case 'ne': return `NOT (${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
+    case 'lt': return `${column.start} < ${p(f.start)}::timestamptz`;
+    case 'le': return `${column.start} <= ${p(f.end)}::timestamptz`;
+    case 'gt': return `${end} > ${p(f.end)}::timestamptz`;
+    case 'ge': return `${end} >= ${p(f.start)}::timestamptz`;
   }
 }
 
