@@ -50,6 +50,7 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
   const [pathPart, query] = url.split('?', 2) as [string, string | undefined];
   const [resourceType, id, extra] = pathPart.split('/');
   if (!TYPE.test(resourceType ?? '') || extra !== undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.url "${req.url}" is not Type, Type/id or Type?criteria`, expression: `${where}.url` }]);
+  if (id?.startsWith('$') || resourceType.startsWith('$')) throw new FhirError(400, [{ code: 'not-supported', diagnostics: `operations (${req.url}) are not supported inside a bundle`, expression: `${where}.url` }]);
   if (id !== undefined && !ID.test(id)) throw new FhirError(400, [{ code: 'invalid', diagnostics: `"${id}" is not a valid FHIR id`, expression: `${where}.url` }]);
   const resource = entry.resource;
   const base = { index, fullUrl: entry.fullUrl, resourceType };
@@ -88,14 +89,16 @@ function planUpsertEntry(entry: BundleEntry, index: number): PlannedEntry {
   return { index, fullUrl: entry.fullUrl, resourceType: resource.resourceType, action: { kind: 'upsert', resource, sourceId: resource.id } };
 }
 
+/** bdl-7: a fullUrl is unique, unless the entries are different versions (meta.versionId) of one resource. */
 function checkFullUrls(entries: BundleEntry[]): Issue[] {
   const seen = new Map<string, number>();
   const issues: Issue[] = [];
   entries.forEach((e, i) => {
     if (!e.fullUrl) return;
-    const first = seen.get(e.fullUrl);
+    const key = `${e.fullUrl}|${e.resource?.meta?.versionId ?? ''}`;
+    const first = seen.get(key);
     if (first !== undefined) issues.push({ code: 'duplicate', diagnostics: `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, expression: `Bundle.entry[${i}].fullUrl` });
-    else seen.set(e.fullUrl, i);
+    else seen.set(key, i);
   });
   return issues;
 }

@@ -82,8 +82,19 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     return matches[0];
   };
 
+  // A collection may hold several versions of one resource: the last one is stored, earlier ones point at it.
+  const lastUpsert = new Map<string, number>();
+  for (const e of entries) if (e.action.kind === 'upsert' && e.action.sourceId) lastUpsert.set(`${e.resourceType}/${e.action.sourceId}`, e.index);
+  const superseded: { target: Target; key: string }[] = [];
+
   for (const entry of entries) {
     const a = entry.action;
+    if (a.kind === 'upsert' && a.sourceId && lastUpsert.get(`${entry.resourceType}/${a.sourceId}`) !== entry.index) {
+      const target: Target = { entry, op: 'match', resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
+      superseded.push({ target, key: `${entry.resourceType}/${a.sourceId}` });
+      targets.push(target);
+      continue;
+    }
     switch (a.kind) {
       case 'create': {
         if (a.ifNoneExist) {
@@ -133,6 +144,11 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         break;
       }
     }
+  }
+  for (const { target, key } of superseded) {
+    const winner = targets.find((t) => t.entry.index === lastUpsert.get(key));
+    target.id = winner?.id;
+    target.version = winner?.version;
   }
   return targets;
 }
