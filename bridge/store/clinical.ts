@@ -61,7 +61,8 @@ const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerC
 
 interface TablePlan {
   sql: string;
-  keys: readonly string[];
+  /** [row key, SQL column] pairs, in column order. */
+  keys: ReadonlyArray<readonly [string, string]>;
 }
 
 /** INSERT … SELECT … FROM jsonb_to_recordset: the record keys are the SQL column names. */
@@ -74,8 +75,8 @@ const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
     const names = cols.map(([k]) => snake(k));
     const sql =
       `insert into ${d} (${names.join(', ')}) select ${names.join(', ')} ` +
-      `from jsonb_to_recordset($1::jsonb) as r(${cols.map(([k, t]) => `${snake(k)} ${t}`).join(', ')})`;
-    plans[d] = { sql, keys: cols.map(([k]) => k) };
+      `from json_to_recordset($1::json) as r(${cols.map(([k, t]) => `${snake(k)} ${t}`).join(', ')})`;
+    plans[d] = { sql, keys: cols.map(([k]) => [k, snake(k)] as const) };
   }
   return plans;
 })();
@@ -92,13 +93,13 @@ export interface ClinicalItem {
   row: ClinicalRow;
 }
 
-/** One JSON record keyed by SQL column name; undefined becomes null so every column is explicit. */
-function record(item: ClinicalItem, keys: readonly string[]): Record<string, unknown> {
+/** One JSON record keyed by SQL column name, without its null fields. */
+function record(item: ClinicalItem, keys: TablePlan['keys']): Record<string, unknown> {
   const src = item.row as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = k === 'resourceId' ? item.resourceId : k === 'clinicId' ? item.clinicId : k === 'patientId' ? item.patientId : src[k];
-    out[snake(k)] = v === undefined ? null : v;
+  const out: Record<string, unknown> = { resource_id: item.resourceId, clinic_id: item.clinicId, patient_id: item.patientId };
+  for (let i = 3; i < keys.length; i++) {
+    const v = src[keys[i][0]];
+    if (v !== null && v !== undefined) out[keys[i][1]] = v; // absent keys read as null: a smaller parameter
   }
   return out;
 }
