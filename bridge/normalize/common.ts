@@ -1,6 +1,6 @@
 /** Helpers shared by the domain normalizers: value[x], references, notes, row skeletons. */
 import type { Annotation, CodeableConcept, Quantity, Range, Ratio, Reference } from '@medplum/fhirtypes';
-import { normalizeCoding, pickCoding } from './codes';
+import { pickCoding } from './codes';
 import { fhirTimeRange } from './time';
 import { toCanonicalQuantity } from './units';
 import type { ClinicalBase, Domain, ValueFields } from './types';
@@ -148,9 +148,6 @@ export function notesText(notes: Annotation[] | null | undefined): string | null
   const parts = (notes ?? []).map((n) => n?.text).filter((t): t is string => typeof t === 'string' && t !== '');
   return parts.length ? parts.join('\n\n') : null;
 }
-
-/** Code of a coding-or-concept field in canonical form, e.g. for encounter class. */
-export { normalizeCoding };
 
 /** First non-null of a list of candidates (`??` across many). */
 export function first<T>(...xs: Array<T | null | undefined>): T | null {

@@ -11,6 +11,7 @@ import type {
   MedicationAdministration,
   MedicationRequest,
   MedicationStatement,
+  Quantity,
   Reference,
   Resource,
 } from '@medplum/fhirtypes';
@@ -48,7 +49,7 @@ export function normalizeMedication(r: MedicationResource): MedicationRow[] {
   let intent: string | null = null;
   let category: string | null = null;
   let encounterRef: string | null = null;
-  let dose = undefined as Parameters<typeof quantityValue>[0];
+  let dose: Quantity | undefined;
   let route: string | null = null;
   let text: string | null = notesText(r.note);
   switch (r.resourceType) {
