@@ -1,7 +1,7 @@
 /**
  * replaceClinicalRows against real PostgreSQL: a throwaway schema with stand-in core tables (clinic, resource,
  * patient), migrations/002_clinical.sql applied, rows inserted, replaced and read back.
- * Uses DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
+ * Runs on the test run's PostgreSQL (embedded, or DATABASE_URL): see test/helpers/global-setup.ts.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ import { normalizeResource } from '../../../bridge/normalize';
 import type { ClinicalRow } from '../../../bridge/normalize/types';
 import { CLINICAL_TABLES, replaceClinicalRows } from '../../../bridge/store/clinical';
 
-const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL = process.env.TEST_PG_URL as string;
 const SCHEMA = `clinical_test_${process.pid}_${Date.now()}`;
 const MIGRATION = fs.readFileSync(path.resolve(__dirname, '../../../migrations/002_clinical.sql'), 'utf8');
 
