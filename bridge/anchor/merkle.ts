@@ -1,0 +1,143 @@
+import { Worker } from 'node:worker_threads';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { concat, keccak256 } from 'ethers';
+import { MERKLE_WORKER_SOURCE } from './merkle-worker-source';
+
+/** One tree leaf: a bundle hash and its salt, each `0x` + 64 hex digits. */
+export interface MerkleLeaf {
+  bundleHash: string;
+  salt: string;
+}
+
+/** A built tree: root and one proof per input leaf, in input order (OpenZeppelin StandardMerkleTree-compatible). */
+export interface MerkleTreeResult {
+  root: string;
+  proofs: string[][];
+}
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+/** Leaves handled per main-thread slice, so no single task holds the event loop for long. */
+const SLICE = 8192;
+
+function assertBytes32(value: string, what: string): void {
+  if (typeof value !== 'string' || !BYTES32.test(value)) throw new Error(`${what} must be 0x + 64 hex digits`);
+}
+
+/** StandardMerkleTree leaf of `(bytes32 bundleHash, bytes32 salt)`: keccak256(keccak256(abi.encode(h, s))). */
+export function leafHash(bundleHash: string, salt: string): string {
+  assertBytes32(bundleHash, 'bundleHash');
+  assertBytes32(salt, 'salt');
+  return keccak256(keccak256(concat([bundleHash, salt])));
+}
+
+/** OpenZeppelin node hash: keccak256 of the two children in ascending byte order. */
+function nodeHash(a: string, b: string): string {
+  const [x, y] = a.toLowerCase() <= b.toLowerCase() ? [a, b] : [b, a];
+  return keccak256(concat([x, y]));
+}
+
+/** True when `proof` leads from `leaf` (a leaf hash, see {@link leafHash}) to `root`; same rule as MerkleProof.verify. */
+export function verifyProof(leaf: string, proof: readonly string[], root: string): boolean {
+  if (!BYTES32.test(leaf) || !BYTES32.test(root) || !proof.every((p) => BYTES32.test(p))) return false;
+  return proof.reduce(nodeHash, leaf).toLowerCase() === root.toLowerCase();
+}
+
+interface Job {
+  nodes: string[];
+  resolve: (r: { nodes: string[]; order: Int32Array }) => void;
+  reject: (e: Error) => void;
+}
+
+let worker: Worker | undefined;
+let nextId = 1;
+const jobs = new Map<number, Job>();
+
+function failAll(err: Error): void {
+  for (const job of jobs.values()) job.reject(err);
+  jobs.clear();
+  worker = undefined;
+}
+
+/** One long-lived worker; unref'd while idle so it never keeps the process alive. */
+function getWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(MERKLE_WORKER_SOURCE, {
+    eval: true,
+    // Resolved here, not in the worker: an eval worker resolves modules from the cwd, not from this file.
+    workerData: { hashWasmPath: require.resolve('hash-wasm') },
+  });
+  w.on('message', (msg: { id: number; type: string; offset?: number; nodes?: string[]; order?: Int32Array; message?: string }) => {
+    const job = jobs.get(msg.id);
+    if (!job) return;
+    if (msg.type === 'nodes') {
+      const nodes = msg.nodes as string[];
+      for (let i = 0; i < nodes.length; i++) job.nodes[(msg.offset as number) + i] = nodes[i];
+      return;
+    }
+    jobs.delete(msg.id);
+    if (jobs.size === 0) w.unref();
+    if (msg.type === 'done') job.resolve({ nodes: job.nodes, order: msg.order as Int32Array });
+    else job.reject(new Error(`merkle worker: ${msg.message}`));
+  });
+  w.on('error', (e) => failAll(e instanceof Error ? e : new Error(String(e))));
+  w.on('exit', (code) => failAll(new Error(`merkle worker exited with code ${code}`)));
+  w.unref();
+  worker = w;
+  return w;
+}
+
+/** Stops the Merkle worker (tests, graceful shutdown); the next build starts a new one. */
+export async function closeMerkleWorker(): Promise<void> {
+  const w = worker;
+  worker = undefined;
+  if (w) await w.terminate();
+}
+
+/** Packs leaves into one 64-byte-per-leaf buffer, yielding between slices. */
+async function packLeaves(leaves: readonly MerkleLeaf[]): Promise<ArrayBuffer> {
+  const buf = Buffer.alloc(leaves.length * 64);
+  for (let start = 0; start < leaves.length; start += SLICE) {
+    if (start > 0) await yieldToLoop();
+    const end = Math.min(leaves.length, start + SLICE);
+    for (let i = start; i < end; i++) {
+      const { bundleHash, salt } = leaves[i];
+      assertBytes32(bundleHash, `leaves[${i}].bundleHash`);
+      assertBytes32(salt, `leaves[${i}].salt`);
+      buf.write(bundleHash.slice(2), i * 64, 32, 'hex');
+      buf.write(salt.slice(2), i * 64 + 32, 32, 'hex');
+    }
+  }
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+/**
+ * Builds the StandardMerkleTree of `leaves` (same root and proofs as
+ * `StandardMerkleTree.of(leaves.map(l => [l.bundleHash, l.salt]), ['bytes32','bytes32'])`).
+ * Hashing runs in a worker thread (hash-wasm keccak); the main thread only packs input and
+ * assembles proofs in slices, so the event loop keeps turning during large builds.
+ */
+export async function buildTree(leaves: readonly MerkleLeaf[]): Promise<MerkleTreeResult> {
+  if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf');
+  const packed = await packLeaves(leaves);
+  const id = nextId++;
+  const w = getWorker();
+  const done = new Promise<{ nodes: string[]; order: Int32Array }>((resolve, reject) => {
+    jobs.set(id, { nodes: new Array<string>(2 * leaves.length - 1), resolve, reject });
+  });
+  w.ref();
+  w.postMessage({ id, leaves: packed }, [packed]);
+  const { nodes, order } = await done;
+  const n = leaves.length;
+  const proofs = new Array<string[]>(n);
+  for (let start = 0; start < n; start += SLICE) {
+    if (start > 0) await yieldToLoop();
+    const end = Math.min(n, start + SLICE);
+    for (let pos = start; pos < end; pos++) {
+      const proof: string[] = [];
+      // OZ getProof: walk from the leaf's tree index to the root, collecting siblings.
+      for (let i = nodes.length - 1 - pos; i > 0; i = (i - 1) >> 1) proof.push(nodes[i % 2 === 1 ? i + 1 : i - 1]);
+      proofs[order[pos]] = proof;
+    }
+  }
+  return { root: nodes[0], proofs };
+}
