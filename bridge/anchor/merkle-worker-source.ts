@@ -3,23 +3,26 @@
  * A string (not a .ts/.js file next to this module) runs the same under ts-jest, ts-node and compiled dist/,
  * and cannot be altered by coverage instrumentation the way `Function.prototype.toString` would be.
  *
- * Protocol: in {id, leaves: ArrayBuffer(n*64)} → out {id, type:'nodes', offset, nodes: hex[]}* then
- * {id, type:'done', order: Int32Array (sorted position → input index)} or {id, type:'error', message}.
- * The tree layout is OpenZeppelin's: array of 2n-1 nodes, leaves sorted by hash stored from the end.
+ * Protocol (all messages carry the job id):
+ *   in  {type:'begin', n} · {type:'leaves', offset, leaves: {bundleHash, salt}[]}* · {type:'end'}
+ *   out {type:'done', tree: Uint8Array((2n-1)*32), order: Int32Array (sorted position → input index)} | {type:'error', message}
+ * Leaves arrive in slices so the main thread never serializes 100k objects in one task, and each slice is parsed and
+ * hashed on arrival (overlapping with the main thread). Results are transferred, not copied.
+ * The tree layout is OpenZeppelin's: 2n-1 nodes, leaves sorted by hash stored from the end, node = keccak(sorted pair).
  */
 export const MERKLE_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { createKeccak } = require(workerData.hashWasmPath);
-const CHUNK = 32768;
 const ready = createKeccak(256);
+const jobs = new Map();
 
 function hashInto(h, src, out, outOff) {
   h.init(); h.update(src); out.set(h.digest('binary'), outOff);
 }
 
+// Bytewise comparison of two 32-byte nodes inside buf, as OpenZeppelin's compare() does.
 function compare(buf, a, b) {
-  // Bytewise comparison of two 32-byte hashes inside buf, as OpenZeppelin's compare() does.
   for (let k = 0; k < 32; k++) {
     const d = buf[a * 32 + k] - buf[b * 32 + k];
     if (d !== 0) return d;
@@ -27,43 +30,60 @@ function compare(buf, a, b) {
   return 0;
 }
 
-async function build(id, leavesAb) {
-  const h = await ready;
-  const leaves = new Uint8Array(leavesAb);
-  const n = leaves.length / 64;
+function writeHex32(scratch, off, v, what) {
+  if (typeof v !== 'string' || v.length !== 66 || v[0] !== '0' || (v[1] !== 'x' && v[1] !== 'X') ||
+      scratch.write(v.slice(2), off, 32, 'hex') !== 32) throw new Error(what + ' must be 0x + 64 hex digits');
+}
+
+function addLeaves(h, job, offset, leaves) {
+  const scratch = Buffer.alloc(64);
   const inner = new Uint8Array(32);
-  const leafHashes = new Uint8Array(n * 32);
-  for (let i = 0; i < n; i++) {
-    hashInto(h, leaves.subarray(i * 64, i * 64 + 64), inner, 0);
-    hashInto(h, inner, leafHashes, i * 32);
+  for (let i = 0; i < leaves.length; i++) {
+    const l = leaves[i] || {};
+    writeHex32(scratch, 0, l.bundleHash, 'leaves[' + (offset + i) + '].bundleHash');
+    writeHex32(scratch, 32, l.salt, 'leaves[' + (offset + i) + '].salt');
+    hashInto(h, scratch, inner, 0);
+    hashInto(h, inner, job.leafHashes, (offset + i) * 32);
   }
+}
+
+function finish(h, job) {
+  const n = job.n, leafHashes = job.leafHashes;
   // Stable sort by hash (ties keep input order, like Array.prototype.sort in the OZ library).
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const sorted = Array.from(order).sort((a, b) => compare(leafHashes, a, b) || a - b);
-  for (let i = 0; i < n; i++) order[i] = sorted[i];
+  const sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => compare(leafHashes, a, b) || a - b);
+  const order = Int32Array.from(sorted);
   const size = 2 * n - 1;
   const tree = new Uint8Array(size * 32);
   for (let i = 0; i < n; i++) tree.set(leafHashes.subarray(order[i] * 32, order[i] * 32 + 32), (size - 1 - i) * 32);
   const pair = new Uint8Array(64);
   for (let i = size - 1 - n; i >= 0; i--) {
     const l = 2 * i + 1, r = 2 * i + 2;
-    const lFirst = compare(tree, l, r) <= 0; // node hash = keccak(sorted pair)
-    pair.set(tree.subarray((lFirst ? l : r) * 32, (lFirst ? l : r) * 32 + 32), 0);
-    pair.set(tree.subarray((lFirst ? r : l) * 32, (lFirst ? r : l) * 32 + 32), 32);
+    const lo = compare(tree, l, r) <= 0 ? l : r, hi = lo === l ? r : l;
+    pair.set(tree.subarray(lo * 32, lo * 32 + 32), 0);
+    pair.set(tree.subarray(hi * 32, hi * 32 + 32), 32);
     hashInto(h, pair, tree, i * 32);
   }
-  const buf = Buffer.from(tree.buffer, tree.byteOffset, tree.byteLength);
-  for (let off = 0; off < size; off += CHUNK) {
-    const end = Math.min(size, off + CHUNK);
-    const nodes = new Array(end - off);
-    for (let i = off; i < end; i++) nodes[i - off] = '0x' + buf.toString('hex', i * 32, i * 32 + 32);
-    parentPort.postMessage({ id, type: 'nodes', offset: off, nodes });
-  }
-  parentPort.postMessage({ id, type: 'done', order }, [order.buffer]);
+  return { tree, order };
 }
 
-parentPort.on('message', (msg) => {
-  build(msg.id, msg.leaves).catch((e) => parentPort.postMessage({ id: msg.id, type: 'error', message: String(e && e.message || e) }));
-});
+async function onMessage(msg) {
+  const h = await ready;
+  if (msg.type === 'begin') { jobs.set(msg.id, { n: msg.n, leafHashes: new Uint8Array(msg.n * 32), failed: false }); return; }
+  const job = jobs.get(msg.id);
+  if (!job || job.failed) { if (msg.type === 'end') jobs.delete(msg.id); return; }
+  try {
+    if (msg.type === 'leaves') { addLeaves(h, job, msg.offset, msg.leaves); return; }
+    jobs.delete(msg.id);
+    const { tree, order } = finish(h, job);
+    parentPort.postMessage({ id: msg.id, type: 'done', tree, order }, [tree.buffer, order.buffer]);
+  } catch (e) {
+    job.failed = true;
+    if (msg.type === 'end') jobs.delete(msg.id);
+    parentPort.postMessage({ id: msg.id, type: 'error', message: String((e && e.message) || e) });
+  }
+}
+
+// Messages are handled strictly in order: each waits for the previous one.
+let chain = Promise.resolve();
+parentPort.on('message', (msg) => { chain = chain.then(() => onMessage(msg)); });
 `;

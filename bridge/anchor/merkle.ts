@@ -42,9 +42,13 @@ export function verifyProof(leaf: string, proof: readonly string[], root: string
   return proof.reduce(nodeHash, leaf).toLowerCase() === root.toLowerCase();
 }
 
+interface WorkerResult {
+  tree: Uint8Array;
+  order: Int32Array;
+}
+
 interface Job {
-  nodes: string[];
-  resolve: (r: { nodes: string[]; order: Int32Array }) => void;
+  resolve: (r: WorkerResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -66,17 +70,12 @@ function getWorker(): Worker {
     // Resolved here, not in the worker: an eval worker resolves modules from the cwd, not from this file.
     workerData: { hashWasmPath: require.resolve('hash-wasm') },
   });
-  w.on('message', (msg: { id: number; type: string; offset?: number; nodes?: string[]; order?: Int32Array; message?: string }) => {
+  w.on('message', (msg: { id: number; type: string; tree?: Uint8Array; order?: Int32Array; message?: string }) => {
     const job = jobs.get(msg.id);
     if (!job) return;
-    if (msg.type === 'nodes') {
-      const nodes = msg.nodes as string[];
-      for (let i = 0; i < nodes.length; i++) job.nodes[(msg.offset as number) + i] = nodes[i];
-      return;
-    }
     jobs.delete(msg.id);
     if (jobs.size === 0) w.unref();
-    if (msg.type === 'done') job.resolve({ nodes: job.nodes, order: msg.order as Int32Array });
+    if (msg.type === 'done') job.resolve({ tree: msg.tree as Uint8Array, order: msg.order as Int32Array });
     else job.reject(new Error(`merkle worker: ${msg.message}`));
   });
   w.on('error', (e) => failAll(e instanceof Error ? e : new Error(String(e))));
@@ -93,40 +92,40 @@ export async function closeMerkleWorker(): Promise<void> {
   if (w) await w.terminate();
 }
 
-/** Packs leaves into one 64-byte-per-leaf buffer, yielding between slices. */
-async function packLeaves(leaves: readonly MerkleLeaf[]): Promise<ArrayBuffer> {
-  const buf = Buffer.alloc(leaves.length * 64);
-  for (let start = 0; start < leaves.length; start += SLICE) {
+/** Hex strings for all tree nodes: one native conversion per slice, then cheap substrings. */
+async function nodeHexes(tree: Uint8Array): Promise<string[]> {
+  const size = tree.length / 32;
+  const nodes = new Array<string>(size);
+  const buf = Buffer.from(tree.buffer, tree.byteOffset, tree.byteLength);
+  for (let start = 0; start < size; start += 4 * SLICE) {
     if (start > 0) await yieldToLoop();
-    const end = Math.min(leaves.length, start + SLICE);
-    for (let i = start; i < end; i++) {
-      const { bundleHash, salt } = leaves[i];
-      assertBytes32(bundleHash, `leaves[${i}].bundleHash`);
-      assertBytes32(salt, `leaves[${i}].salt`);
-      buf.write(bundleHash.slice(2), i * 64, 32, 'hex');
-      buf.write(salt.slice(2), i * 64 + 32, 32, 'hex');
-    }
+    const end = Math.min(size, start + 4 * SLICE);
+    const hex = buf.toString('hex', start * 32, end * 32);
+    for (let i = start; i < end; i++) nodes[i] = '0x' + hex.substring((i - start) * 64, (i - start + 1) * 64);
   }
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  return nodes;
 }
 
 /**
  * Builds the StandardMerkleTree of `leaves` (same root and proofs as
  * `StandardMerkleTree.of(leaves.map(l => [l.bundleHash, l.salt]), ['bytes32','bytes32'])`).
- * Hashing runs in a worker thread (hash-wasm keccak); the main thread only packs input and
+ * Parsing and hashing run in a worker thread (hash-wasm keccak); the main thread only posts input and
  * assembles proofs in slices, so the event loop keeps turning during large builds.
  */
 export async function buildTree(leaves: readonly MerkleLeaf[]): Promise<MerkleTreeResult> {
   if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf');
-  const packed = await packLeaves(leaves);
   const id = nextId++;
   const w = getWorker();
-  const done = new Promise<{ nodes: string[]; order: Int32Array }>((resolve, reject) => {
-    jobs.set(id, { nodes: new Array<string>(2 * leaves.length - 1), resolve, reject });
-  });
+  const done = new Promise<WorkerResult>((resolve, reject) => jobs.set(id, { resolve, reject }));
   w.ref();
-  w.postMessage({ id, leaves: packed }, [packed]);
-  const { nodes, order } = await done;
+  w.postMessage({ id, type: 'begin', n: leaves.length });
+  for (let start = 0; start < leaves.length; start += SLICE) {
+    if (start > 0) await yieldToLoop();
+    w.postMessage({ id, type: 'leaves', offset: start, leaves: leaves.slice(start, start + SLICE) });
+  }
+  w.postMessage({ id, type: 'end' });
+  const { tree, order } = await done;
+  const nodes = await nodeHexes(tree);
   const n = leaves.length;
   const proofs = new Array<string[]>(n);
   for (let start = 0; start < n; start += SLICE) {
