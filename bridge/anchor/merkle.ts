@@ -16,11 +16,8 @@ export interface MerkleTreeResult {
 }
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-/**
- * Leaves handled per main-thread slice, so no single task holds the event loop for long
- * (structured-cloning 2,048 leaf objects for the worker takes a few ms; 8,192 took 20-40 ms).
- */
-const SLICE = 2048;
+/** Leaves handled per main-thread slice, so no single task holds the event loop for long. */
+const SLICE = 4096;
 
 function assertBytes32(value: string, what: string): void {
   if (typeof value !== 'string' || !BYTES32.test(value)) throw new Error(`${what} must be 0x + 64 hex digits`);
@@ -82,7 +79,9 @@ function getWorker(): Worker {
     else job.reject(new Error(`merkle worker: ${msg.message}`));
   });
   w.on('error', (e) => failAll(e instanceof Error ? e : new Error(String(e))));
-  w.on('exit', (code) => failAll(new Error(`merkle worker exited with code ${code}`)));
+  w.on('exit', (code) => {
+    if (worker === w) failAll(new Error(`merkle worker exited with code ${code}`));
+  });
   w.unref();
   worker = w;
   return w;
@@ -92,7 +91,26 @@ function getWorker(): Worker {
 export async function closeMerkleWorker(): Promise<void> {
   const w = worker;
   worker = undefined;
+  for (const job of jobs.values()) job.reject(new Error('merkle worker closed'));
+  jobs.clear();
   if (w) await w.terminate();
+}
+
+function isHex32(v: unknown): v is string {
+  return typeof v === 'string' && v.length === 66 && v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 32) === 120;
+}
+
+/** Leaves [start, end) as one hex string (bundleHash‖salt, no 0x); shape checked here, hex digits in the worker. */
+function sliceHex(leaves: readonly MerkleLeaf[], start: number, end: number): string {
+  const parts = new Array<string>(2 * (end - start));
+  for (let i = start; i < end; i++) {
+    const { bundleHash, salt } = leaves[i] ?? ({} as MerkleLeaf);
+    if (!isHex32(bundleHash)) assertBytes32(bundleHash, `leaves[${i}].bundleHash`);
+    if (!isHex32(salt)) assertBytes32(salt, `leaves[${i}].salt`);
+    parts[2 * (i - start)] = bundleHash.slice(2);
+    parts[2 * (i - start) + 1] = salt.slice(2);
+  }
+  return parts.join('');
 }
 
 /** Hex strings for all tree nodes: one native conversion per slice, then cheap substrings. */
@@ -120,11 +138,19 @@ export async function buildTree(leaves: readonly MerkleLeaf[]): Promise<MerkleTr
   const id = nextId++;
   const w = getWorker();
   const done = new Promise<WorkerResult>((resolve, reject) => jobs.set(id, { resolve, reject }));
+  done.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
   w.ref();
   w.postMessage({ id, type: 'begin', n: leaves.length });
-  for (let start = 0; start < leaves.length; start += SLICE) {
-    if (start > 0) await yieldToLoop();
-    w.postMessage({ id, type: 'leaves', offset: start, leaves: leaves.slice(start, start + SLICE) });
+  try {
+    for (let start = 0; start < leaves.length; start += SLICE) {
+      if (start > 0) await yieldToLoop();
+      w.postMessage({ id, type: 'leaves', offset: start, hex: sliceHex(leaves, start, Math.min(leaves.length, start + SLICE)) });
+    }
+  } catch (e) {
+    jobs.delete(id);
+    w.postMessage({ id, type: 'abort' });
+    if (jobs.size === 0) w.unref();
+    throw e;
   }
   w.postMessage({ id, type: 'end' });
   const { tree, order } = await done;

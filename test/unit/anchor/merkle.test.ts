@@ -40,7 +40,10 @@ describe('merkle tree (OpenZeppelin StandardMerkleTree-compatible)', () => {
     expect(verifyProof(leafHash(leaves[0].bundleHash, leaves[0].salt), bad, root)).toBe(false);
     await expect(buildTree([])).rejects.toThrow(/at least one leaf/);
     await expect(buildTree([{ bundleHash: '0x12', salt: hex32() }])).rejects.toThrow(/bundleHash/);
+    await expect(buildTree([...makeLeaves(3), { bundleHash: hex32(), salt: '0x' + 'zz'.repeat(32) }])).rejects.toThrow(/leaves\[3\]\.salt/);
     expect(() => leafHash('nothex', hex32())).toThrow();
+    // The worker survives bad input.
+    expect((await buildTree(leaves)).root).toBe(root);
   });
 
   it('keeps the event loop turning while building 100,000 leaves', async () => {
