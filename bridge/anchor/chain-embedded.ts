@@ -36,8 +36,13 @@ export interface EdrChain extends Eip1193Provider {
 
 /** Starts a fresh EDR chain (chain id 31337, Osaka rules, automine) with the dev account funded. */
 export async function createEdrChain(): Promise<EdrChain> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const edr = require('@nomicfoundation/edr') as Edr;
+  let edr: Edr;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    edr = require('@nomicfoundation/edr') as Edr;
+  } catch {
+    throw new Error('embedded chain needs @nomicfoundation/edr (installed with hardhat); set CHAIN_RPC_URL to use an external chain');
+  }
   const genesisState = edr.l1GenesisState(edr.l1HardforkFromString(edr.OSAKA));
   genesisState.push({ address: Buffer.from(DEV_ADDRESS.slice(2), 'hex'), balance: 10n ** 22n, code: new Uint8Array() });
   const ctx = await edrContext(edr);
@@ -124,7 +129,7 @@ export async function serveJsonRpc(chain: EdrChain, host: string, port: number):
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`embedded chain: cannot serve JSON-RPC on ${host}:${port} (${e.code ?? e.message})`)));
     server.listen(port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;

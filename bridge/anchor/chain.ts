@@ -104,12 +104,19 @@ function makeChain(opts: {
 }): AnchorChain {
   const { provider, wallet, rpcUrl } = opts;
   const registry = registryAt(opts.contractAddress, wallet);
+  // One transaction at a time per wallet: concurrent sends would read the same pending nonce.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   return {
     chainId: opts.chainId,
     contractAddress: opts.contractAddress,
     rpcUrl,
     anchorerAddress: wallet.address,
-    async anchor(batchId, root, leafCount) {
+    anchor: (batchId, root, leafCount) => serialized(async () => {
       try {
         // Simulate first: a revert surfaces as the contract's custom error and never costs gas or a nonce.
         await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
@@ -120,7 +127,7 @@ function makeChain(opts: {
       } catch (e) {
         throw toChainError(e, REGISTRY_ABI, `anchor batch ${batchId}`, rpcUrl);
       }
-    },
+    }),
     async rootOf(batchId) {
       try {
         return (await registry.rootOf(batchId)) as string;

@@ -78,6 +78,17 @@ describe('embedded chain + receipts', () => {
     await expect(chain.anchor(hex32(), hex32(), 0)).rejects.toBeInstanceOf(ChainError);
   });
 
+  it('serializes concurrent anchors from one wallet (no nonce clashes)', async () => {
+    const ids = [hex32(), hex32(), hex32(), hex32()];
+    const results = await Promise.all(ids.map((b) => chain.anchor(b, hex32(), 1)));
+    expect(new Set(results.map((r) => r.blockNumber)).size).toBe(ids.length);
+  });
+
+  it('refuses a port that is already taken with a clear message', async () => {
+    const port = Number(new URL(chain.rpcUrl).port);
+    await expect(startEmbeddedChain({ port })).rejects.toThrow(/cannot serve JSON-RPC on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
+  });
+
   it('serves read-only JSON-RPC to outside tools', async () => {
     const p = new JsonRpcProvider(chain.rpcUrl, undefined, { cacheTimeout: -1 });
     try {
@@ -119,17 +130,22 @@ describe('embedded chain + receipts', () => {
   });
 
   it('replays into a fresh chain: same contract address, roots, tx hashes and blocks', async () => {
-    const second = await anchorBatch(chain, [sampleBundle(4)]);
-    const history = [receipts[0], second[0]].map((r) => ({ batchId: r.batchId, root: r.root, leafCount: r.leafCount }));
-    const address = chain.contractAddress;
-    await chain.close();
-    chain = await startEmbeddedChain({ port: await freePort() });
-    expect(chain.contractAddress).toBe(address);
-    expect(await chain.rootOf(receipts[0].batchId)).toBe(ZeroHash);
-    const replayed = await chain.replay(history);
-    expect(replayed.map((r) => r.txHash)).toEqual([receipts[0].txHash, second[0].txHash]);
-    expect(await chain.replay(history)).toEqual([]); // idempotent
-    expect(await chain.rootOf(second[0].batchId)).toBe(second[0].root);
-    expect(await verifyReceipt({ bundle: bundles[2], receipt: receipts[2], rpcUrl: chain.rpcUrl })).toMatchObject({ valid: true });
+    // A chain of its own, so the history below is the chain's whole history (replay reproduces nonces exactly).
+    const first = await startEmbeddedChain({ port: 0 });
+    const batches = [await anchorBatch(first, bundles), await anchorBatch(first, [sampleBundle(4)])];
+    await first.close();
+    const history = batches.map(([r]) => ({ batchId: r.batchId, root: r.root, leafCount: r.leafCount }));
+    const again = await startEmbeddedChain({ port: 0 });
+    try {
+      expect(again.contractAddress).toBe(first.contractAddress);
+      expect(await again.rootOf(history[0].batchId)).toBe(ZeroHash);
+      const replayed = await again.replay(history);
+      expect(replayed).toEqual(batches.map(([r]) => ({ txHash: r.txHash, blockNumber: r.blockNumber })));
+      expect(await again.replay(history)).toEqual([]); // idempotent
+      expect(await again.rootOf(history[1].batchId)).toBe(history[1].root);
+      expect(await verifyReceipt({ bundle: bundles[2], receipt: batches[0][2], rpcUrl: again.rpcUrl })).toMatchObject({ valid: true });
+    } finally {
+      await again.close();
+    }
   });
 });
