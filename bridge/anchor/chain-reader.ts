@@ -15,8 +15,8 @@ export interface RegistryView {
   chainId: bigint;
   hasCode(): Promise<boolean>;
   rootOf(batchId: string): Promise<string>;
-  /** The batch's Anchored event; looks in `hintBlock` first, then (if needed) the whole chain. */
-  anchoredEvent(batchId: string, hintBlock: number): Promise<AnchoredEvent | null>;
+  /** The batch's Anchored event within [fromBlock, toBlock] (the receipt's block first; the whole chain as a fallback). */
+  anchoredEvent(batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null>;
   isAnchorer(account: string): Promise<boolean>;
   close(): void;
 }
@@ -40,7 +40,7 @@ export async function openRegistryView(rpcUrl: string, contract: string): Promis
     chainId,
     hasCode: async () => (await provider.getCode(contract)) !== '0x',
     rootOf: async (batchId) => ((await registry.rootOf(batchId)) as string) ?? ZeroHash,
-    anchoredEvent: async (batchId, hintBlock) => (await logsIn(batchId, hintBlock, hintBlock)) ?? logsIn(batchId, 0, 'latest'),
+    anchoredEvent: logsIn,
     isAnchorer: async (account) => (await registry.hasRole(ANCHORER_ROLE, account)) as boolean,
     close: () => provider.destroy(),
   };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { JsonRpcProvider, ZeroHash } from 'ethers';
 import { ChainError, startEmbeddedChain, type EmbeddedChain } from '../../../bridge/anchor/chain';
 import { registerAnchorCommands } from '../../../bridge/anchor/commands';
-import { closeMerkleWorker } from '../../../bridge/anchor/merkle';
+import { buildTree, closeMerkleWorker } from '../../../bridge/anchor/merkle';
 import type { Receipt } from '../../../bridge/anchor/receipt';
 import { verifyReceipt } from '../../../bridge/anchor/verify';
 import { anchorBatch, freePort, hex32, sampleBundle } from '../../helpers/anchor/fixtures';
@@ -63,6 +63,20 @@ describe('embedded chain + receipts', () => {
   it('fails step "not-anchored" for a consistent receipt of a batch never anchored', async () => {
     const r = await verifyReceipt({ bundle: bundles[0], receipt: { ...receipts[0], batchId: hex32() }, rpcUrl: chain.rpcUrl });
     expect(r).toMatchObject({ valid: false, failedStep: 'not-anchored' });
+  });
+
+  it('fails step "chain" when the anchored root differs from a self-consistent receipt', async () => {
+    const r0 = receipts[0];
+    const other = await buildTree([{ bundleHash: r0.bundleHash, salt: r0.salt }, { bundleHash: hex32(), salt: hex32() }]);
+    const forged = { ...r0, root: other.root, proof: other.proofs[0], leafCount: 2 };
+    const r = await verifyReceipt({ bundle: bundles[0], receipt: forged, rpcUrl: chain.rpcUrl });
+    expect(r).toMatchObject({ valid: false, failedStep: 'chain' });
+    expect(r.message).toMatch(/anchored with root/);
+  });
+
+  it('still finds the Anchored event when the receipt names another block', async () => {
+    const r = await verifyReceipt({ bundle: bundles[0], receipt: { ...receipts[0], blockNumber: 1 }, rpcUrl: chain.rpcUrl });
+    expect(r.valid).toBe(true);
   });
 
   it('reports malformed receipts without a step', async () => {
