@@ -1,0 +1,47 @@
+import { Contract, id, ZeroHash } from 'ethers';
+import { jsonRpcProvider, probeChainId, REGISTRY_ABI } from './chain';
+
+/** The Anchored event of one batch, as found in the chain's logs. */
+export interface AnchoredEvent {
+  root: string;
+  leafCount: number;
+  anchorer: string;
+  txHash: string;
+  blockNumber: number;
+}
+
+/** Read-only view of a registry for verifiers: no key, no writes. */
+export interface RegistryView {
+  chainId: bigint;
+  hasCode(): Promise<boolean>;
+  rootOf(batchId: string): Promise<string>;
+  /** The batch's Anchored event within [fromBlock, toBlock] (the receipt's block first; the whole chain as a fallback). */
+  anchoredEvent(batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null>;
+  isAnchorer(account: string): Promise<boolean>;
+  close(): void;
+}
+
+const ANCHORED_TOPIC = REGISTRY_ABI.getEvent('Anchored')!.topicHash;
+const ANCHORER_ROLE = id('ANCHORER_ROLE');
+
+/** Opens a view of the registry at `contract` over `rpcUrl` (throws ChainError 'unreachable' early). */
+export async function openRegistryView(rpcUrl: string, contract: string): Promise<RegistryView> {
+  const chainId = await probeChainId(rpcUrl);
+  const provider = jsonRpcProvider(rpcUrl, chainId);
+  const registry = new Contract(contract, REGISTRY_ABI, provider);
+  const logsIn = async (batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null> => {
+    const logs = await provider.getLogs({ address: contract, topics: [ANCHORED_TOPIC, batchId], fromBlock, toBlock });
+    const log = logs[0];
+    if (!log) return null;
+    const ev = REGISTRY_ABI.parseLog(log)!;
+    return { root: ev.args.root as string, leafCount: Number(ev.args.leafCount), anchorer: ev.args.anchorer as string, txHash: log.transactionHash, blockNumber: log.blockNumber };
+  };
+  return {
+    chainId,
+    hasCode: async () => (await provider.getCode(contract)) !== '0x',
+    rootOf: async (batchId) => ((await registry.rootOf(batchId)) as string) ?? ZeroHash,
+    anchoredEvent: logsIn,
+    isAnchorer: async (account) => (await registry.hasRole(ANCHORER_ROLE, account)) as boolean,
+    close: () => provider.destroy(),
+  };
+}
