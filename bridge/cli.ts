@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAnchorCommands } from './anchor/commands';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
@@ -90,5 +91,7 @@ program
     for (const r of summary.rejected) process.stdout.write(`  rejected ${r.label}${r.status ? ` (HTTP ${r.status})` : ''}: ${r.reason}\n`);
     process.exitCode = summary.rejected.length ? 2 : 0;
   });
+
+registerAnchorCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

@@ -17,7 +17,7 @@ beforeAll(async () => {
   const created = await fetch(`${bridge.url}/admin/clinics`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-admin-token-0123456789' }, body: JSON.stringify({ name: 'E2E Clinic' }),
   });
-  const { apiKey } = await created.json();
+  const { apiKey } = (await created.json()) as { apiKey: string };
   // A real FHIR client over HTTP; no retries, so a transaction is never sent twice.
   client = new MedplumClient({ baseUrl: bridge.url, fhirUrlPath: 'fhir', fetch, accessToken: apiKey, maxRetries: 0 } as never);
 });

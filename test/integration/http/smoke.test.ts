@@ -9,5 +9,5 @@ afterAll(async () => bridge?.close());
 test('metadata is public', async () => {
   const res = await fetch(`${bridge.url}/fhir/metadata`);
   expect(res.status).toBe(200);
-  expect((await res.json()).resourceType).toBe('CapabilityStatement');
+  expect(((await res.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
 });

@@ -78,7 +78,7 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
   ])('%s → %s', async (_name, key, status) => {
     const res = await fetch(`${bridge.url}/fhir/Patient`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
     expect(res.status).toBe(status);
-    expect((await res.json()).resourceType).toBe('OperationOutcome');
+    expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
   });
 
   test('malformed JSON → 400', async () => {
@@ -152,7 +152,7 @@ describe('admin', () => {
     expect(bad.status).toBe(400);
     const res = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` }, body: '{"name":"Clinic C"}' });
     expect(res.status).toBe(201);
-    const clinic = await res.json();
+    const clinic = (await res.json()) as { id: string; name: string; apiKey: string };
     expect(clinic).toEqual({ id: expect.any(String), name: 'Clinic C', apiKey: expect.stringMatching(/^fab_/) });
     const stored = await q('SELECT api_key_hash FROM clinic WHERE id = $1', [clinic.id]);
     expect(stored[0].api_key_hash.toString('hex')).not.toContain(Buffer.from(clinic.apiKey).toString('hex'));
