@@ -88,14 +88,16 @@ function planUpsertEntry(entry: BundleEntry, index: number): PlannedEntry {
   return { index, fullUrl: entry.fullUrl, resourceType: resource.resourceType, action: { kind: 'upsert', resource, sourceId: resource.id } };
 }
 
+/** bdl-7: a fullUrl is unique, unless the entries sharing it carry different meta.versionId (versions of one resource). */
 function checkFullUrls(entries: BundleEntry[]): Issue[] {
   const seen = new Map<string, number>();
   const issues: Issue[] = [];
   entries.forEach((e, i) => {
     if (!e.fullUrl) return;
-    const first = seen.get(e.fullUrl);
+    const key = `${e.fullUrl}|${e.resource?.meta?.versionId ?? ''}`;
+    const first = seen.get(key);
     if (first !== undefined) issues.push({ code: 'duplicate', diagnostics: `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, expression: `Bundle.entry[${i}].fullUrl` });
-    else seen.set(e.fullUrl, i);
+    else seen.set(key, i);
   });
   return issues;
 }

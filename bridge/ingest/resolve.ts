@@ -65,7 +65,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     }
     return undefined;
   };
+  /** `Type/sourceId` of the resources this bundle creates: a second create of one would violate resource_source_key. */
+  const sourceIdsInBundle = new Set<string>();
   const create = (entry: PlannedEntry, resource: Resource, sourceId: string | null): Target => {
+    if (sourceId !== null) sourceIdsInBundle.add(`${entry.resourceType}/${sourceId}`);
     const id = randomUUID();
     const keys = sharedKeysOf(resource);
     for (const k of keys) claimedInBundle.set(`${entry.resourceType}|${k.system}|${k.value}`, id);
@@ -101,6 +104,9 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'update': {
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
+        if (!stored && sourceIdsInBundle.has(`${entry.resourceType}/${a.id}`)) {
+          throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
+        }
         targets.push(stored ? update(entry, stored) : create(entry, a.resource, a.id));
         break;
       }
@@ -111,7 +117,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'upsert': {
         const stored = a.sourceId ? byId.get(`${entry.resourceType}/${a.sourceId}`) : undefined;
-        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.sourceId ?? null));
+        // The same Type/id again in this collection (another server's resource, or another version under bdl-7):
+        // a record of its own, keyed by its bridge id only; the first entry keeps the source id.
+        const sourceId = a.sourceId && !sourceIdsInBundle.has(`${entry.resourceType}/${a.sourceId}`) ? a.sourceId : null;
+        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, sourceId));
         break;
       }
       case 'delete':
