@@ -82,7 +82,9 @@ function compartmentPatient(resource: Json): string | null {
 export function searchIndex(resource: Resource, canonicalSystem: (s: string) => string = (s) => s): SearchIndex {
   const r = resource as unknown as Json;
   const tokens: SearchIndex['tokens'] = [];
-  for (const id of (r.identifier as { system?: string; value?: string }[] | undefined) ?? []) {
+  // identifier is 0..* on most resources but 0..1 (one object) on Composition, Bundle, QuestionnaireResponse ...
+  const identifiers = r.identifier === undefined ? [] : Array.isArray(r.identifier) ? r.identifier : [r.identifier];
+  for (const id of identifiers as { system?: string; value?: string }[]) {
     if (id.value) tokens.push({ param: 'identifier', system: id.system ?? null, code: id.value });
   }
   const codeElement = CODE_ELEMENT[resource.resourceType];

@@ -31,20 +31,31 @@ export async function linkReferences(tx: Tx, clinicId: string, targets: Target[]
     }
     const sentId = resourceOf(t)?.id;
     if (sentId && !map.has(`${t.resourceType}/${sentId}`)) map.set(`${t.resourceType}/${sentId}`, local);
+    const sentVersion = resourceOf(t)?.meta?.versionId;
+    if (sentId && sentVersion) map.set(`${t.resourceType}/${sentId}/_history/${sentVersion}`, local);
   }
   const relative = new Map<string, { resourceType: string; id: string }>();
+  /** Version-specific references (`Type/id/_history/n`): served as the resource's current `Type/bridgeId`. */
+  const versioned = new Map<string, string>();
   const conditional = new Set<string>();
   for (const t of targets) {
     if (t.op !== 'create' && t.op !== 'update') continue;
     for (const ref of collectReferences(resourceOf(t))) {
       if (map.has(ref)) continue;
       const rel = parseRelativeReference(ref);
-      if (rel) relative.set(`${rel.resourceType}/${rel.id}`, rel);
-      else if (parseConditionalReference(ref)) conditional.add(ref);
+      if (rel) {
+        const key = `${rel.resourceType}/${rel.id}`;
+        if (key !== ref) versioned.set(ref, key);
+        if (!map.has(key)) relative.set(key, rel);
+      } else if (parseConditionalReference(ref)) conditional.add(ref);
     }
   }
   const stored = await lookupResources(tx, clinicId, [...relative.values()]);
   for (const [key, ref] of stored) if (!ref.deleted) map.set(key, `${ref.resourceType}/${ref.id}`);
+  for (const [ref, key] of versioned) {
+    const local = map.get(key);
+    if (local) map.set(ref, local);
+  }
   for (const ref of conditional) {
     const c = parseConditionalReference(ref) as { resourceType: string; query: string };
     const criteria = parseCriteria(c.resourceType, c.query, ref);

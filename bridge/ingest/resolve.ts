@@ -65,7 +65,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     }
     return undefined;
   };
+  /** `Type/sourceId` of the resources this bundle creates: a second create of one would violate resource_source_key. */
+  const sourceIdsInBundle = new Set<string>();
   const create = (entry: PlannedEntry, resource: Resource, sourceId: string | null): Target => {
+    if (sourceId !== null) sourceIdsInBundle.add(`${entry.resourceType}/${sourceId}`);
     const id = randomUUID();
     const keys = sharedKeysOf(resource);
     for (const k of keys) claimedInBundle.set(`${entry.resourceType}|${k.system}|${k.value}`, id);
@@ -82,16 +85,16 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     return matches[0];
   };
 
-  // A collection may hold several versions of one resource: the last one is stored, earlier ones point at it.
-  const lastUpsert = new Map<string, number>();
-  for (const e of entries) if (e.action.kind === 'upsert' && e.action.sourceId) lastUpsert.set(`${e.resourceType}/${e.action.sourceId}`, e.index);
+  // A collection may hold several versions of one resource under one fullUrl (bdl-7): the last is stored, earlier ones point at it.
+  const lastVersion = new Map<string, number>();
+  for (const e of entries) if (e.action.kind === 'upsert' && e.fullUrl) lastVersion.set(e.fullUrl, e.index);
   const superseded: { target: Target; key: string }[] = [];
 
   for (const entry of entries) {
     const a = entry.action;
-    if (a.kind === 'upsert' && a.sourceId && lastUpsert.get(`${entry.resourceType}/${a.sourceId}`) !== entry.index) {
+    if (a.kind === 'upsert' && entry.fullUrl && lastVersion.get(entry.fullUrl) !== entry.index) {
       const target: Target = { entry, op: 'match', resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
-      superseded.push({ target, key: `${entry.resourceType}/${a.sourceId}` });
+      superseded.push({ target, key: entry.fullUrl });
       targets.push(target);
       continue;
     }
@@ -112,6 +115,9 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'update': {
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
+        if (!stored && sourceIdsInBundle.has(`${entry.resourceType}/${a.id}`)) {
+          throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
+        }
         targets.push(stored ? update(entry, stored) : create(entry, a.resource, a.id));
         break;
       }
@@ -122,7 +128,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'upsert': {
         const stored = a.sourceId ? byId.get(`${entry.resourceType}/${a.sourceId}`) : undefined;
-        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.sourceId ?? null));
+        // The same Type/id again in this collection (another server's resource, or another version under bdl-7):
+        // a record of its own, keyed by its bridge id only; the first entry keeps the source id.
+        const sourceId = a.sourceId && !sourceIdsInBundle.has(`${entry.resourceType}/${a.sourceId}`) ? a.sourceId : null;
+        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, sourceId));
         break;
       }
       case 'delete':
@@ -146,7 +155,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     }
   }
   for (const { target, key } of superseded) {
-    const winner = targets.find((t) => t.entry.index === lastUpsert.get(key));
+    const winner = targets.find((t) => t.entry.index === lastVersion.get(key));
     target.id = winner?.id;
     target.version = winner?.version;
   }
