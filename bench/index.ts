@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: runs every benchmark in turn, each in its own process, and prints their figures.
+ * Benchmarks print; they never assert. `npm run bench -- ingest anchor` runs only those.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ALL = [
+  { name: 'ingest', file: 'ingest.ts', needs: undefined },
+  { name: 'normalize', file: 'normalize.ts', needs: undefined },
+  { name: 'anchor', file: 'anchor.ts', needs: undefined },
+  { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
+];
+
+const wanted = process.argv.slice(2);
+for (const bench of ALL.filter((b) => !wanted.length || wanted.includes(b.name))) {
+  const file = path.join(__dirname, bench.file);
+  if (!fs.existsSync(file)) continue;
+  if (bench.needs && !process.env[bench.needs]) {
+    console.log(`\n== ${bench.name}: skipped (set ${bench.needs})`);
+    continue;
+  }
+  console.log(`\n== ${bench.name}`);
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { stdio: 'inherit', env: process.env });
+  if (run.status !== 0) console.log(`== ${bench.name} exited with ${run.status}`);
+}
