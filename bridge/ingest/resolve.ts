@@ -41,7 +41,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     const a = e.action;
     if (a.kind === 'update' || a.kind === 'delete' || a.kind === 'read') idKeys.push({ resourceType: e.resourceType, id: a.id });
     if (a.kind === 'upsert' && a.sourceId) idKeys.push({ resourceType: e.resourceType, id: a.sourceId });
-    if (a.kind === 'create' || a.kind === 'upsert') for (const k of sharedKeysOf(a.resource)) sharedAsk.push({ resourceType: e.resourceType, ...k });
+    if (a.kind === 'create' || a.kind === 'upsert' || a.kind === 'update') for (const k of sharedKeysOf(a.resource)) sharedAsk.push({ resourceType: e.resourceType, ...k });
   }
   const byId = await lookupResources(tx, clinicId, idKeys);
   const shared = await lookupSharedEntities(tx, sharedAsk);
@@ -118,7 +118,8 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         if (!stored && sourceIdsInBundle.has(`${entry.resourceType}/${a.id}`)) {
           throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
         }
-        targets.push(stored ? update(entry, stored) : create(entry, a.resource, a.id));
+        // A shared entity another clinic (or source id) already stored under one of its identifiers is matched, not re-created.
+        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.id));
         break;
       }
       case 'conditional-update': {
