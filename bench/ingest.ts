@@ -139,7 +139,15 @@ async function pushAll(url: string, key: string, payloads: string[], concurrency
 }
 
 /** Counts and times every query on every pg client while `on` is true (one client at a time: concurrency 1). */
-const sqlClock = { on: false, ms: 0, queries: 0 };
+const sqlClock = { on: false, ms: 0, queries: 0, byStatement: new Map<string, { n: number; ms: number }>() };
+/** `INSERT INTO resource_history`, `SELECT … FROM shared_entity` …: enough of a statement to tell which one it is. */
+function statementKind(sql: unknown): string {
+  const text = typeof sql === 'string' ? sql : (sql as { text?: string })?.text ?? '?';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const verb = flat.split(' ')[0].toUpperCase();
+  const table = /\b(?:INTO|FROM|UPDATE|JOIN)\s+([a-z_]+)/i.exec(flat)?.[1] ?? '';
+  return `${verb} ${table}`.trim();
+}
 function instrumentPg(): void {
   const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
@@ -148,7 +156,16 @@ function instrumentPg(): void {
     if (sqlClock.on && result && typeof (result as Promise<unknown>).then === 'function') {
       const t = performance.now();
       sqlClock.queries++;
-      (result as Promise<unknown>).then(() => (sqlClock.ms += performance.now() - t), () => (sqlClock.ms += performance.now() - t));
+      const kind = statementKind(args[0]);
+      const done = (): void => {
+        const ms = performance.now() - t;
+        sqlClock.ms += ms;
+        const k = sqlClock.byStatement.get(kind) ?? { n: 0, ms: 0 };
+        k.n++;
+        k.ms += ms;
+        sqlClock.byStatement.set(kind, k);
+      };
+      (result as Promise<unknown>).then(done, done);
     }
     return result;
   };
@@ -256,7 +273,7 @@ async function main(): Promise<void> {
     const results: { c: number; rps: number }[] = [];
     for (const c of levels) {
       const payloads = bodies(workload.bundles);
-      if (c === 1) Object.assign(sqlClock, { on: true, ms: 0, queries: 0 });
+      if (c === 1) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
       const r = await pushAll(url, clinic.apiKey, payloads, c);
       sqlClock.on = false;
       const sorted = [...r.latencies].sort((a, b) => a - b);
@@ -264,7 +281,9 @@ async function main(): Promise<void> {
       results.push({ c, rps });
       console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
       if (c === 1) {
-        console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / workload.bundles.length, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / r.ms)}% of wall time`);
+        console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / workload.bundles.length, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / r.ms)}% of wall time:`);
+        const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+        console.log(`             ${top.map(([k, v]) => `${k} ${fmt(v.ms / 1000, 2)} s (${fmt(v.n)})`).join('; ')}`);
       }
     }
 
