@@ -1,0 +1,320 @@
+/**
+ * Ingest benchmark: the real HTTP app over a fresh database, realistic transaction bundles, several concurrent
+ * clients; prints figures, asserts nothing.
+ *
+ *   npx ts-node --transpile-only bench/ingest.ts
+ *
+ * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_SOURCE=synthea|generated (default:
+ * synthea when ../shared/fhir-samples exists), BENCH_CONCURRENCY=1,4,8, BENCH_BUNDLES (cap per round),
+ * BENCH_GENERATED=60 (generated bundles).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Server } from 'node:http';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { Client, Pool } from 'pg';
+import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
+import { canonicalBundleJson, sha256Hex } from '../bridge/fhir/hash';
+import { planBundle } from '../bridge/fhir/plan';
+import { rewriteReferences } from '../bridge/fhir/references';
+import { searchIndex } from '../bridge/fhir/search-index';
+import { loadFhirDefinitions, validateBundle } from '../bridge/fhir/validate';
+import { createApp } from '../bridge/http/app';
+import { createLogger } from '../bridge/log';
+import { canonicalSystem } from '../bridge/normalize/codes';
+import { normalizeResource } from '../bridge/normalize';
+import { createClinic } from '../bridge/store/clinics';
+import { createPool } from '../bridge/store/db';
+import { startEmbeddedPostgres } from '../bridge/store/embedded';
+import { runMigrations } from '../bridge/store/migrate';
+import { generateBundles } from './generate';
+
+const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
+const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database on DATABASE_URL's server or on an embedded PostgreSQL; `close` drops it and stops what was started. */
+async function freshDatabase(): Promise<{ url: string; label: string; close(): Promise<void> }> {
+  let adminUrl = process.env.DATABASE_URL;
+  let stop: (() => Promise<void>) | undefined;
+  let dir: string | undefined;
+  if (!adminUrl) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-bridge-bench-'));
+    fs.chmodSync(dir, 0o755);
+    const pg = await startEmbeddedPostgres(dir, await freePort());
+    adminUrl = pg.url;
+    stop = pg.stop;
+  }
+  const name = `fab_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  const version = (await admin.query('SHOW server_version')).rows[0].server_version;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: withDatabase(adminUrl, name),
+    label: `${stop ? 'embedded' : 'DATABASE_URL'} PostgreSQL ${version}`,
+    close: async () => {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      await stop?.();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Workload {
+  source: string;
+  /** Pushed once before timing (shared entities), not timed. */
+  setup: Bundle[];
+  bundles: Bundle[];
+}
+
+function loadWorkload(): Workload {
+  const wanted = process.env.BENCH_SOURCE ?? (fs.existsSync(path.join(SAMPLES, 'synthea-r4')) ? 'synthea' : 'generated');
+  const cap = Number(process.env.BENCH_BUNDLES) || Infinity;
+  if (wanted === 'synthea') {
+    const dir = path.join(SAMPLES, 'synthea-r4');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const read = (f: string): Bundle => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    const info = files.filter((f) => /^(hospital|practitioner)Information/.test(f));
+    return { source: `Synthea samples (${dir})`, setup: info.map(read), bundles: files.filter((f) => !info.includes(f)).slice(0, cap).map(read) };
+  }
+  const n = Math.min(Number(process.env.BENCH_GENERATED) || 60, cap);
+  return { source: `generated Synthea-like bundles (bench/generate.ts, ${n})`, setup: [], bundles: generateBundles({ bundles: n, seed: 7 }) };
+}
+
+const entries = (b: Bundle): number => b.entry?.length ?? 0;
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/**
+ * Each round must store everything again, not replay: a fresh Bundle.identifier changes the bundle hash (Bundle.id
+ * and meta are outside it). Bodies are serialized before the clock starts.
+ */
+function bodies(bundles: Bundle[]): string[] {
+  return bundles.map((b) => JSON.stringify({ ...b, identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${randomUUID()}` } }));
+}
+
+async function pushAll(url: string, key: string, payloads: string[], concurrency: number): Promise<{ ms: number; latencies: number[]; failed: string[] }> {
+  const latencies: number[] = [];
+  const failed: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < payloads.length) {
+      const body = payloads[next++];
+      const t = performance.now();
+      const res = await fetch(`${url}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${key}` }, body });
+      const text = await res.text();
+      latencies.push(performance.now() - t);
+      if (res.status !== 200) failed.push(`${res.status} ${text.slice(0, 200)}`);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { ms: performance.now() - t0, latencies, failed };
+}
+
+/** Counts and times every query on every pg client while `on` is true (one client at a time: concurrency 1). */
+const sqlClock = { on: false, ms: 0, queries: 0, byStatement: new Map<string, { n: number; ms: number }>() };
+/** `INSERT INTO resource_history`, `SELECT … FROM shared_entity` …: enough of a statement to tell which one it is. */
+function statementKind(sql: unknown): string {
+  const text = typeof sql === 'string' ? sql : (sql as { text?: string })?.text ?? '?';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const verb = flat.split(' ')[0].toUpperCase();
+  const table = /\b(?:INTO|FROM|UPDATE|JOIN)\s+([a-z_]+)/i.exec(flat)?.[1] ?? '';
+  return `${verb} ${table}`.trim();
+}
+function instrumentPg(): void {
+  const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    if (sqlClock.on && result && typeof (result as Promise<unknown>).then === 'function') {
+      const t = performance.now();
+      sqlClock.queries++;
+      const kind = statementKind(args[0]);
+      const done = (): void => {
+        const ms = performance.now() - t;
+        sqlClock.ms += ms;
+        const k = sqlClock.byStatement.get(kind) ?? { n: 0, ms: 0 };
+        k.n++;
+        k.ms += ms;
+        sqlClock.byStatement.set(kind, k);
+      };
+      (result as Promise<unknown>).then(done, done);
+    }
+    return result;
+  };
+}
+
+/** COPY FROM STDIN through pg's submittable interface (pg-copy-streams is not a dependency). */
+function copyIn(client: Client, sql: string, chunks: Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let error: unknown;
+    const submittable = {
+      submit: (connection: { query(text: string): void }) => connection.query(sql),
+      handleCopyInResponse: (connection: { sendCopyFromChunk(b: Buffer): void; endCopyFrom(): void }) => {
+        for (const c of chunks) connection.sendCopyFromChunk(c);
+        connection.endCopyFrom();
+      },
+      handleCommandComplete: () => undefined,
+      handleReadyForQuery: () => (error ? reject(error) : resolve()),
+      handleError: (err: unknown) => {
+        error = err;
+      },
+      handleEmptyQuery: () => undefined,
+      handleRowDescription: () => undefined,
+      handleDataRow: () => undefined,
+      handleCopyData: () => undefined,
+      handlePortalSuspended: () => undefined,
+    };
+    (client as unknown as { query(s: unknown): void }).query(submittable);
+  });
+}
+
+const copyText = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+/** Rows/s of a text COPY of `resources` (the same JSON) into a scratch table shaped like `resource` (its indexes, no FKs). */
+async function copyBaseline(url: string, resources: Resource[], clinicId: string): Promise<{ rows: number; ms: number }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query('DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE resource INCLUDING ALL)');
+  const now = new Date().toISOString();
+  const lines = resources.map((r) =>
+    [randomUUID(), r.resourceType, clinicId, '\\N', '1', '\\N', '\\N', now, '\\N', '\\N', 'f', copyText(JSON.stringify(r))].join('\t'),
+  );
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += 500) chunks.push(Buffer.from(lines.slice(i, i + 500).join('\n') + '\n'));
+  const t = performance.now();
+  await copyIn(client, 'COPY bench_copy (id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content) FROM STDIN', chunks);
+  const ms = performance.now() - t;
+  await client.query('DROP TABLE bench_copy');
+  await client.end();
+  return { rows: resources.length, ms };
+}
+
+/** Where CPU goes on one core, stage by stage, over the same bundles (no I/O). */
+function cpuBreakdown(payloads: string[]): { stage: string; ms: number }[] {
+  const out: { stage: string; ms: number }[] = [];
+  const time = <T>(stage: string, f: () => T): T => {
+    const t = performance.now();
+    const r = f();
+    out.push({ stage, ms: performance.now() - t });
+    return r;
+  };
+  const parsed = time('JSON.parse of the request bodies', () => payloads.map((p) => JSON.parse(p) as Bundle));
+  time('validateBundle (Medplum validator + code checks)', () => parsed.forEach((b) => validateBundle(b)));
+  const plans = time('planBundle', () => parsed.map((b) => planBundle(b, 100_000)));
+  time('canonical JSON (RFC 8785) + SHA-256', () => parsed.forEach((b) => sha256Hex(canonicalBundleJson(b as unknown as Record<string, unknown>))));
+  const ids = new Map<string, string>();
+  for (const b of parsed) for (const e of b.entry ?? []) if (e.fullUrl) ids.set(e.fullUrl, `${e.resource?.resourceType}/${randomUUID()}`);
+  const served = time('rewrite references', () => plans.flatMap((p) => p.entries.map((e) => rewriteReferences((e.action as { resource: Resource }).resource, (r) => ids.get(r)))));
+  time('search index (tokens, dates, compartment)', () => served.forEach((r) => searchIndex(r, (s) => canonicalSystem(s) ?? s)));
+  time('normalize (universal-schema rows, UCUM)', () => served.forEach((r) => normalizeResource(r)));
+  time('JSON.stringify of the rows sent to PostgreSQL', () => served.forEach((r) => JSON.stringify({ content: r })));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const workload = loadWorkload();
+  const perRound = sum(workload.bundles.map(entries));
+  const levels = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number).filter((n) => n > 0);
+  const database = await freshDatabase();
+  const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
+  let server: Server | undefined;
+  try {
+    await runMigrations(db);
+    loadFhirDefinitions();
+    instrumentPg();
+    const app = createApp({
+      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000,
+      personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const clinic = await createClinic(db, 'Bench clinic');
+
+    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}`);
+    console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, client in-process)`);
+
+    // Warm-up (not timed): shared entities, JIT, pool connections.
+    const warm = await pushAll(url, clinic.apiKey, bodies(workload.setup), 1);
+    const warm2 = await pushAll(url, clinic.apiKey, bodies(workload.bundles.slice(0, 8)), 4);
+    if (warm.failed.length || warm2.failed.length) throw new Error(`warm-up failed: ${[...warm.failed, ...warm2.failed][0]}`);
+
+    console.log('\nend to end (POST /fhir, one transaction per bundle):');
+    console.log('  clients  resources/s  bundles/s   p50 ms   p99 ms   wall s  failed');
+    const results: { c: number; rps: number }[] = [];
+    for (const c of levels) {
+      const payloads = bodies(workload.bundles);
+      if (c === 1) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
+      const r = await pushAll(url, clinic.apiKey, payloads, c);
+      sqlClock.on = false;
+      const sorted = [...r.latencies].sort((a, b) => a - b);
+      const rps = perRound / (r.ms / 1000);
+      results.push({ c, rps });
+      console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
+      if (c === 1) {
+        console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / workload.bundles.length, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / r.ms)}% of wall time:`);
+        const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+        console.log(`             ${top.map(([k, v]) => `${k} ${fmt(v.ms / 1000, 2)} s (${fmt(v.n)})`).join('; ')}`);
+      }
+    }
+
+    const rows = (await db.query('SELECT (SELECT count(*) FROM resource) AS resource, (SELECT count(*) FROM resource_history) AS history, (SELECT count(*) FROM resource_token) AS token, (SELECT count(*) FROM observation) AS observation, (SELECT count(*) FROM encounter) AS encounter')).rows[0];
+    const copyResources = workload.bundles.flatMap((b) => (b.entry ?? []).map((e) => e.resource as Resource));
+    const copy = await copyBaseline(database.url, copyResources, clinic.id);
+    const copyRps = copy.rows / (copy.ms / 1000);
+    const best = results.reduce((a, b) => (b.rps > a.rps ? b : a), results[0]);
+    console.log(`\nphysical limit: text COPY of the same ${fmt(copy.rows)} resource JSON rows into a table shaped like resource (same indexes): ${fmt(copyRps)} rows/s`);
+    for (const r of results) console.log(`  ${r.c} client(s): ${fmt(r.rps)} resources/s = ${fmt((100 * r.rps) / copyRps, 1)}% of COPY`);
+    console.log(`  rows written per resource by the bridge (resource, history, tokens, clinical, … in the database now): resource ${rows.resource}, resource_history ${rows.history}, resource_token ${rows.token}, observation ${rows.observation}, encounter ${rows.encounter}`);
+
+    console.log('\nCPU on one core, stage by stage, over the same bundles (no HTTP, no SQL):');
+    const stages = cpuBreakdown(bodies(workload.bundles));
+    const cpuTotal = sum(stages.map((s) => s.ms));
+    for (const s of stages) console.log(`  ${s.stage.padEnd(52)} ${fmt(s.ms).padStart(6)} ms  ${fmt(perRound / (s.ms / 1000)).padStart(9)} resources/s  ${fmt((100 * s.ms) / cpuTotal).padStart(3)}%`);
+    console.log(`  ${'all pure stages'.padEnd(52)} ${fmt(cpuTotal).padStart(6)} ms  ${fmt(perRound / (cpuTotal / 1000)).padStart(9)} resources/s`);
+    const validation = stages.find((s) => s.stage.startsWith('validateBundle'))?.ms ?? 0;
+    console.log(`\nvalidation alone: ${fmt(perRound / (validation / 1000))} resources/s on one core; target 3,000 resources/s end to end; best here ${fmt(best.rps)} resources/s (${best.c} clients)`);
+    if (workload.source.startsWith('Synthea')) console.log(`peer server on this kind of machine: ${PEER}`);
+  } finally {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server?.close(() => r()));
+    }
+    await db.end();
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
