@@ -10,7 +10,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,27 +30,12 @@ import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { startEmbeddedPostgres } from '../bridge/store/embedded';
 import { runMigrations } from '../bridge/store/migrate';
+import { withDatabase } from '../test/helpers/db';
+import { freePort } from '../test/helpers/net';
 import { generateBundles } from './generate';
 
 const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
 const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** A fresh database on DATABASE_URL's server or on an embedded PostgreSQL; `close` drops it and stops what was started. */
 async function freshDatabase(): Promise<{ url: string; label: string; close(): Promise<void> }> {
@@ -257,7 +241,7 @@ async function main(): Promise<void> {
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const clinic = await createClinic(db, 'Bench clinic');
 
     console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}`);

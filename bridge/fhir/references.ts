@@ -55,3 +55,10 @@ export function parseConditionalReference(reference: string): { resourceType: st
   const m = /^([A-Z][A-Za-z]+)\?(.+)$/.exec(reference);
   return m ? { resourceType: m[1], query: m[2] } : undefined;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Bridge ids are UUIDs; anything else (a clinic's own id) never names a stored row directly. */
+export function isBridgeId(id: string): boolean {
+  return UUID.test(id);
+}

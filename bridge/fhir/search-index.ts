@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { fhirTimeRange } from '../normalize/time';
 import { parseRelativeReference } from './references';
 
 /** What search needs of a resource, extracted once at write time (pure). */
@@ -36,20 +37,10 @@ function codings(value: unknown): Coding[] {
   return [];
 }
 
-/** FHIR date/dateTime/instant → [start, end] as UTC ISO instants (a partial date covers its whole year/month/day). */
+/** FHIR date/dateTime/instant → [start, end] UTC instants (a partial date covers its whole year/month/day). */
 export function dateRange(value: string): [string, string] | null {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T.*)?)?)?$/.exec(value);
-  if (!m) return null;
-  const [, y, mo, d, time] = m;
-  if (time) {
-    const t = Date.parse(value);
-    if (Number.isNaN(t)) return null;
-    const iso = new Date(t).toISOString();
-    return [iso, iso];
-  }
-  const start = Date.UTC(Number(y), mo ? Number(mo) - 1 : 0, d ? Number(d) : 1);
-  const end = d ? Date.UTC(Number(y), Number(mo) - 1, Number(d) + 1) : mo ? Date.UTC(Number(y), Number(mo), 1) : Date.UTC(Number(y) + 1, 0, 1);
-  return [new Date(start).toISOString(), new Date(end - 1).toISOString()];
+  const r = fhirTimeRange(value);
+  return r.start && r.end ? [r.start, r.end] : null;
 }
 
 function dates(resource: Json): [string | null, string | null] {

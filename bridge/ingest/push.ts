@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { canonicalBundleJson, sha256Hex } from '../fhir/hash';
 import { FhirError, operationOutcome } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
@@ -32,9 +32,9 @@ async function executeEntries(tx: Tx, ctx: WriteContext, entries: PlannedEntry[]
   const targets = await resolveTargets(tx, ctx.clinicId, entries);
   const refs = await linkReferences(tx, ctx.clinicId, targets);
   const results = await writeTargets(tx, ctx, targets, refs);
-  for (const r of results) {
-    const t = targets.find((x) => x.entry.index === r.index);
-    if (t?.op === 'read' && t.id) r.resource = ((await readResource(tx as unknown as Db, ctx.clinicId, t.resourceType, t.id))?.content ?? undefined) as never;
+  // writeTargets answers in target order: GET entries carry the resource read.
+  for (const [i, t] of targets.entries()) {
+    if (t.op === 'read' && t.id) results[i].resource = (await readResource(tx, ctx.clinicId, t.resourceType, t.id))?.content as Resource | undefined;
   }
   return results;
 }

@@ -1,3 +1,4 @@
+import { isBridgeId } from '../fhir/references';
 import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
@@ -25,8 +26,6 @@ export interface EntryResult {
 }
 
 const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The resource as the bridge serves it: bridge id, version, references to bridge ids. */
 function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
   const sent = (t.entry.action as { resource: Resource }).resource;
@@ -51,7 +50,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
       const content = servedContent(t, refs, ctx.now);
       served.set(t, content);
       const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
-      const patientId = index.patientId && UUID.test(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
+      const patientId = index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
       writes.push({
         id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: t.sourceId, version: t.version as number,
         patientId, bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: index.dateStart, dateEnd: index.dateEnd, deleted: false,

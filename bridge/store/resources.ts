@@ -1,3 +1,4 @@
+import { isBridgeId } from '../fhir/references';
 import type { Condition } from '../fhir/criteria';
 import type { Db, Tx } from './db';
 
@@ -28,8 +29,6 @@ export interface ResourceWrite {
   tokens: { param: string; system: string | null; code: string }[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
 
 /**
@@ -41,7 +40,7 @@ export async function lookupResources(tx: Tx | Db, clinicId: string, keys: { res
   if (!keys.length) return found;
   const types = keys.map((k) => k.resourceType);
   const ids = keys.map((k) => k.id);
-  const bridgeKeys = keys.filter((k) => UUID.test(k.id));
+  const bridgeKeys = keys.filter((k) => isBridgeId(k.id));
   const res = await tx.query(
     `SELECT ${REF_COLUMNS}, k.i AS asked, 0 AS rank FROM unnest($2::text[], $3::text[]) AS k(t, i)
        JOIN resource r ON r.clinic_id = $1 AND r.resource_type = k.t AND r.source_id = k.i
@@ -89,7 +88,7 @@ export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType:
     if (c.param === '_id') {
       params.push(c.code);
       const p = `$${params.length}`;
-      return UUID.test(c.code) ? `(r.id = ${p}::uuid OR r.source_id = ${p})` : `r.source_id = ${p}`;
+      return isBridgeId(c.code) ? `(r.id = ${p}::uuid OR r.source_id = ${p})` : `r.source_id = ${p}`;
     }
     params.push(c.code);
     const code = `$${params.length}`;
@@ -164,8 +163,8 @@ export interface StoredResource {
 }
 
 /** The current version of a resource the clinic may read (its own, or a shared entity). */
-export async function readResource(db: Db, clinicId: string, resourceType: string, id: string): Promise<StoredResource | null> {
-  if (!UUID.test(id)) return null;
+export async function readResource(db: Db | Tx, clinicId: string, resourceType: string, id: string): Promise<StoredResource | null> {
+  if (!isBridgeId(id)) return null;
   const res = await db.query(
     `SELECT id, resource_type AS "resourceType", version, deleted, last_updated AS "lastUpdated", content FROM resource
      WHERE id = $1 AND resource_type = $2 AND (clinic_id = $3 OR resource_type = ANY($4::text[]))`,
@@ -174,20 +173,20 @@ export async function readResource(db: Db, clinicId: string, resourceType: strin
   return res.rows[0] ?? null;
 }
 
+const HISTORY_SELECT = `SELECT h.resource_id AS id, r.resource_type AS "resourceType", h.version, h.deleted, h.last_updated AS "lastUpdated", h.content
+  FROM resource_history h JOIN resource r ON r.id = h.resource_id
+  WHERE h.resource_id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))`;
+
 /** Every version, newest first. */
 export async function readHistory(db: Db, clinicId: string, resourceType: string, id: string): Promise<StoredResource[]> {
-  if (!UUID.test(id)) return [];
-  const res = await db.query(
-    `SELECT h.resource_id AS id, r.resource_type AS "resourceType", h.version, h.deleted, h.last_updated AS "lastUpdated", h.content
-     FROM resource_history h JOIN resource r ON r.id = h.resource_id
-     WHERE h.resource_id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))
-     ORDER BY h.version DESC`,
-    [id, resourceType, clinicId, SHARED_TYPES],
-  );
+  if (!isBridgeId(id)) return [];
+  const res = await db.query(`${HISTORY_SELECT} ORDER BY h.version DESC`, [id, resourceType, clinicId, SHARED_TYPES]);
   return res.rows;
 }
 
+/** One version (vread). */
 export async function readVersion(db: Db, clinicId: string, resourceType: string, id: string, version: number): Promise<StoredResource | null> {
-  const all = await readHistory(db, clinicId, resourceType, id);
-  return all.find((r) => r.version === version) ?? null;
+  if (!isBridgeId(id) || !Number.isInteger(version)) return null;
+  const res = await db.query(`${HISTORY_SELECT} AND h.version = $5`, [id, resourceType, clinicId, SHARED_TYPES, version]);
+  return res.rows[0] ?? null;
 }

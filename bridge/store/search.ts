@@ -1,8 +1,7 @@
+import { isBridgeId } from '../fhir/references';
 import type { DateFilter, SearchQuery } from '../fhir/search-params';
 import type { Db } from './db';
 import { SHARED_TYPES, StoredResource } from './resources';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
   const end = `coalesce(${column.end}, ${column.start})`;
@@ -25,7 +24,7 @@ export async function searchResources(db: Db, clinicId: string, q: SearchQuery):
   };
   const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[]))`];
   if (q.ids.length) {
-    const uuids = q.ids.filter((id) => UUID.test(id));
+    const uuids = q.ids.filter(isBridgeId);
     where.push(uuids.length ? `r.id = ANY(${p(uuids)}::uuid[])` : 'false');
   }
   for (const alternatives of q.tokens) {
@@ -33,7 +32,7 @@ export async function searchResources(db: Db, clinicId: string, q: SearchQuery):
     where.push(`EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`);
   }
   if (q.patientIds.length) {
-    const uuids = q.patientIds.filter((id) => UUID.test(id));
+    const uuids = q.patientIds.filter(isBridgeId);
     where.push(uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[])` : 'false');
   }
   for (const f of q.dates) where.push(dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p));

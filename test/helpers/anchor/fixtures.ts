@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { bundleHash } from '../../../bridge/fhir/hash';
 import { buildTree } from '../../../bridge/anchor/merkle';
 import { makeReceipt, type Receipt } from '../../../bridge/anchor/receipt';
 import type { AnchorChain } from '../../../bridge/anchor/chain';
+
+export { freePort } from '../net';
 
 export const hex32 = (): string => '0x' + randomBytes(32).toString('hex');
 
@@ -16,18 +17,6 @@ export function sampleBundle(n: number): Record<string, unknown> {
     type: 'collection',
     entry: [{ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, resource: { resourceType: 'Patient', gender: 'female', birthDate: '1970-01-01' } }],
   };
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before returning). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Anchors `bundles` as one batch on `chain` and returns one receipt per bundle. */
