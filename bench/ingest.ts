@@ -23,6 +23,7 @@ import { rewriteReferences } from '../bridge/fhir/references';
 import { searchIndex } from '../bridge/fhir/search-index';
 import { loadFhirDefinitions, validateBundle } from '../bridge/fhir/validate';
 import { createApp } from '../bridge/http/app';
+import { defaultPoolSize, PreparePool, startPreparePool } from '../bridge/ingest/prepare-pool';
 import { createLogger } from '../bridge/log';
 import { canonicalSystem } from '../bridge/normalize/codes';
 import { normalizeResource } from '../bridge/normalize';
@@ -230,12 +231,15 @@ async function main(): Promise<void> {
   const database = await freshDatabase();
   const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
   let server: Server | undefined;
+  let preparePool: PreparePool | undefined;
   try {
     await runMigrations(db);
     loadFhirDefinitions();
     instrumentPg();
+    const workers = process.env.VALIDATION_WORKERS !== undefined ? Number(process.env.VALIDATION_WORKERS) : defaultPoolSize();
+    preparePool = await startPreparePool(workers);
     const app = createApp({
-      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000,
+      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, preparePool,
       personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
     });
     server = await new Promise<Server>((resolve) => {
@@ -244,7 +248,7 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const clinic = await createClinic(db, 'Bench clinic');
 
-    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}`);
+    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, validation workers: ${workers}`);
     console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, client in-process)`);
 
     // Warm-up (not timed): shared entities, JIT, pool connections.
@@ -293,6 +297,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((r) => server?.close(() => r()));
     }
+    await preparePool?.close();
     await db.end();
     await database.close();
   }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +27,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intFrom(50 * 1024 * 1024),
   MAX_BUNDLE_ENTRIES: intFrom(10_000),
   DB_POOL_SIZE: intFrom(10),
+  VALIDATION_WORKERS: z.coerce.number().int().nonnegative().optional(),
   PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
 });
@@ -42,6 +44,8 @@ export interface BridgeConfig {
   maxBodyBytes: number;
   maxBundleEntries: number;
   dbPoolSize: number;
+  /** Worker threads that parse, validate and hash pushed bundles (0: on the HTTP thread). */
+  validationWorkers: number;
   personIdentifierSystems: string[];
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
@@ -66,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBundleEntries: e.MAX_BUNDLE_ENTRIES,
     dbPoolSize: e.DB_POOL_SIZE,
+    validationWorkers: e.VALIDATION_WORKERS ?? os.availableParallelism(),
     personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
       ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
       : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { BridgeConfig } from './config';
-import { loadFhirDefinitions } from './fhir/validate';
 import { createApp } from './http/app';
+import { startPreparePool } from './ingest/prepare-pool';
 import type { Logger } from './log';
 import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres } from './store/embedded';
@@ -64,16 +64,20 @@ export async function openDatabase(config: BridgeConfig, log: Logger): Promise<{
 /** Wires config → store → http and starts listening. */
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
   const database = await openDatabase(config, log);
-  loadFhirDefinitions();
+  const preparePool = await startPreparePool(config.validationWorkers).catch(async (err) => {
+    await database.close();
+    throw err;
+  });
   const admin = adminTokenFor(config);
   const app = createApp({
-    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries,
+    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, preparePool,
     personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err) => {
+    await preparePool.close();
     await database.close();
     throw err;
   }) as Server;
@@ -94,6 +98,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       const force = setTimeout(() => server.closeAllConnections(), 10_000);
       await closed;
       clearTimeout(force);
+      await preparePool.close();
       await database.close();
     },
   };

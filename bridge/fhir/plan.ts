@@ -103,6 +103,11 @@ function checkFullUrls(entries: BundleEntry[]): Issue[] {
   return issues;
 }
 
+/** 413 for a bundle with more entries than the bridge takes in one push. */
+export function checkEntryCount(count: number, maxEntries: number): void {
+  if (count > maxEntries) throw new FhirError(413, [{ code: 'too-costly', diagnostics: `the bundle has ${count} entries; the limit is ${maxEntries}` }]);
+}
+
 /**
  * Turns a validated Bundle into the ordered work the bridge will do. Throws a 400 FhirError for a malformed
  * transaction (it is all or nothing); a malformed batch entry is refused alone.
@@ -113,7 +118,7 @@ export function planBundle(bundle: Bundle, maxEntries: number): BundlePlan {
     throw new FhirError(400, [{ code: 'not-supported', diagnostics: `Bundle.type "${bundle.type}" cannot be pushed: send a transaction, batch, collection or document`, expression: 'Bundle.type' }]);
   }
   const entries = bundle.entry ?? [];
-  if (entries.length > maxEntries) throw new FhirError(413, [{ code: 'too-costly', diagnostics: `the bundle has ${entries.length} entries; the limit is ${maxEntries}` }]);
+  checkEntryCount(entries.length, maxEntries);
   const fullUrlIssues = checkFullUrls(entries);
   if (fullUrlIssues.length) throw new FhirError(400, fullUrlIssues);
   if (type === 'document' && entries[0]?.resource?.resourceType !== 'Composition') {

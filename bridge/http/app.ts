@@ -1,6 +1,7 @@
 import express, { Express } from 'express';
 import { FhirError } from '../fhir/outcome';
 import type { Logger } from '../log';
+import type { PreparePool } from '../ingest/prepare-pool';
 import type { Db } from '../store/db';
 import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
@@ -12,6 +13,8 @@ export interface AppOptions {
   adminToken: string | undefined;
   maxBodyBytes: number;
   maxEntries: number;
+  /** Where pushed bundles are parsed, validated and hashed (worker threads, or inline). */
+  preparePool: PreparePool;
   personSystems: string[];
   publicBaseUrl?: string;
   version: string;
@@ -32,7 +35,6 @@ export function createApp(opts: AppOptions): Express {
     });
     next();
   });
-  app.use(express.json({ limit: opts.maxBodyBytes, type: ['application/json', 'application/fhir+json'], strict: false }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -46,7 +48,7 @@ export function createApp(opts: AppOptions): Express {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  app.use('/admin', adminRouter(opts.db, opts.adminToken));
+  app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken));
   app.use('/fhir', fhirRouter(opts));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));

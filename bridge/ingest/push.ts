@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { canonicalBundleJson, sha256Hex } from '../fhir/hash';
 import { FhirError, operationOutcome } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
-import { validateBundle } from '../fhir/validate';
+import { parseJsonBody } from '../fhir/prepare';
 import { findBundleResponse, insertBundle, setBundleResponse } from '../store/bundles';
 import { Db, inTransaction, Tx } from '../store/db';
 import { readResource } from '../store/resources';
 import { linkReferences } from './link';
+import type { PreparePool } from './prepare-pool';
 import { resolveTargets } from './resolve';
 import { EntryResult, WriteContext, writeTargets } from './write';
 
@@ -68,37 +68,19 @@ function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
   return { resourceType: 'Bundle', id: randomUUID(), type, entry };
 }
 
-/** Validates; when that fails, also reports what the planner finds (request rules), so one answer names every problem. */
-function validateOrExplain(body: unknown, maxEntries: number): ReturnType<typeof validateBundle> {
-  try {
-    return validateBundle(body);
-  } catch (err) {
-    if (!(err instanceof FhirError) || err.status !== 400) throw err;
-    try {
-      planBundle(body as Bundle, maxEntries);
-    } catch (planErr) {
-      if (planErr instanceof FhirError) {
-        const seen = new Set(err.issues.map((i) => `${i.expression}|${i.diagnostics}`));
-        throw new FhirError(planErr.status === 413 ? 413 : 400, [...err.issues, ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`))]);
-      }
-    }
-    throw err;
-  }
-}
-
 /**
- * Validates, plans, hashes and stores one pushed Bundle in one PostgreSQL transaction, committed before returning.
- * Throws FhirError for client mistakes (nothing stored).
+ * Validates, plans, hashes and stores one pushed Bundle (the request body as text) in one PostgreSQL transaction,
+ * committed before returning. The CPU-heavy part runs on `pool`. Throws FhirError for client mistakes (nothing stored).
  */
-export async function pushBundle(db: Db, opts: PushOptions, body: unknown): Promise<PushResult> {
-  const { bundle, entryIssues } = validateOrExplain(body, opts.maxEntries);
+export async function pushBundle(db: Db, pool: PreparePool, opts: PushOptions, text: string): Promise<PushResult> {
+  const { hash, canonical, entryIssues } = await pool.prepare(text, opts.maxEntries);
+  // Validated elsewhere; parsing again here is cheaper than copying the object graph between threads.
+  const bundle = parseJsonBody(text) as Bundle;
   const plan = planBundle(bundle, opts.maxEntries);
   for (const [index, issues] of entryIssues) {
     plan.refused.set(index, new FhirError(400, issues));
     plan.entries = plan.entries.filter((e) => e.index !== index);
   }
-  const canonical = canonicalBundleJson(bundle as unknown as Record<string, unknown>);
-  const hash = sha256Hex(canonical);
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(db, async (tx) => {

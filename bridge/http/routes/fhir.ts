@@ -1,8 +1,9 @@
-import { getResourceTypes, isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { Request, Response, Router } from 'express';
+import express, { Request, Response, Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
+import { isResourceType, resourceTypes } from '../../fhir/resource-types';
 import { parseSearch } from '../../fhir/search-params';
+import type { PreparePool } from '../../ingest/prepare-pool';
 import { pushBundle } from '../../ingest/push';
 import { canonicalSystem } from '../../normalize/codes';
 import type { Db } from '../../store/db';
@@ -14,11 +15,15 @@ import { FHIR_JSON } from '../errors';
 
 export interface FhirRouteOptions {
   db: Db;
+  preparePool: PreparePool;
+  maxBodyBytes: number;
   maxEntries: number;
   personSystems: string[];
   publicBaseUrl?: string;
   version: string;
 }
+
+const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];
 
 const baseUrl = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
 
@@ -38,17 +43,19 @@ function sendResource(res: Response, stored: StoredResource, status = 200): void
 /** `/fhir`: push bundles, read, vread, history, search, metadata. Handlers stay thin: HTTP in, domain call, HTTP out. */
 export function fhirRouter(opts: FhirRouteOptions): Router {
   const router = Router();
+  resourceTypes(); // read the type list at start, not on the first request
   router.get('/metadata', (req, res) => {
-    res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), getResourceTypes(), opts.version));
+    res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
   });
   router.use(requireClinic(opts.db));
 
-  router.post('/', async (req, res) => {
-    if (!req.is(['application/fhir+json', 'application/json'])) {
+  // The body stays text: it is parsed and validated on the prepare pool, off the HTTP thread.
+  router.post('/', express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes }), async (req, res) => {
+    if (!req.is(FHIR_BODY_TYPES) || typeof req.body !== 'string') {
       throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'send the Bundle as application/fhir+json' }]);
     }
     const clinic = req.clinic as { id: string };
-    const result = await pushBundle(opts.db, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
+    const result = await pushBundle(opts.db, opts.preparePool, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
     res.set('X-Bundle-Hash', result.hash);
     if (result.replayed) res.set('X-Bundle-Replayed', 'true');
     res.status(200).type(FHIR_JSON).json(result.response);
