@@ -1,0 +1,30 @@
+/**
+ * Who may see whose records: the contract between access control (consent, break-glass, audit) and the pull
+ * operations ($everything, $summary, timeline, export).
+ */
+
+/** Why a clinic may read a person's records from other clinics. */
+export type AccessBasis = 'own' | 'consent' | 'break-glass';
+
+export interface PersonAccess {
+  /** The person (one human across clinics) the request is about. */
+  personId: string;
+  /** Patient records (bridge Patient ids) of that person the caller may read, with the clinic holding each. */
+  patients: { patientId: string; clinicId: string; basis: AccessBasis }[];
+  /** Set when the caller read without consent under `X-Break-Glass: <reason>`. */
+  breakGlassReason?: string;
+}
+
+/** What the audit trail records for every push, read, search, pull, export and refusal. */
+export interface AuditRecord {
+  clinicId: string | null;
+  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused';
+  outcome: 'success' | 'refused' | 'error';
+  personId?: string | null;
+  patientIds?: string[];
+  resourceTypes?: string[];
+  /** Purpose of use, or the break-glass reason. */
+  purpose?: string | null;
+  breakGlass?: boolean;
+  detail?: string;
+}
