@@ -1,10 +1,10 @@
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 
 /**
  * JSON logs. Never log bodies, headers or resources: they carry personal data and keys.
  * Redaction is a second line of defence for anything that slips through.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({
     level,
     base: { service: 'fhir-anchor-bridge' },
@@ -12,7 +12,7 @@ export function createLogger(level: string): Logger {
       paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'adminToken', 'password', 'body', 'resource'],
       censor: '[redacted]',
     },
-  });
+  }, destination);
 }
 
 export type { Logger };

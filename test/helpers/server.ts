@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createApp } from '../../bridge/http/app';
 import { startPreparePool } from '../../bridge/ingest/prepare-pool';
-import { createLogger } from '../../bridge/log';
+import { createLogger, Logger } from '../../bridge/log';
 import { createClinic } from '../../bridge/store/clinics';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../bridge/config';
 import { createTestDatabase, TestDatabase } from './db';
@@ -17,12 +17,12 @@ export interface TestBridge {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** The real HTTP app on a random port over a fresh database. */
-export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; validationWorkers?: number } = {}): Promise<TestBridge> {
+export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; validationWorkers?: number; log?: Logger } = {}): Promise<TestBridge> {
   const database = await createTestDatabase();
   // Inline by default (each worker loads ~100 MB of definitions); the worker path is covered where it is asked for.
   const preparePool = await startPreparePool(overrides.validationWorkers ?? 0);
   const app = createApp({
-    db: database.db, log: createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
+    db: database.db, log: overrides.log ?? createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
     maxEntries: overrides.maxEntries ?? 10_000, preparePool, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
   });
   const server: Server = await new Promise((resolve) => {
