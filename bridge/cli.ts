@@ -20,6 +20,10 @@ program.command('start').description('run the bridge (embedded PostgreSQL unless
   const log = createLogger(config.logLevel);
   const bridge = await startBridge(config, log);
   process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
+  const chain = bridge.anchoring.contract();
+  if (chain) {
+    process.stdout.write(`anchoring on chain ${chain.chainId} at ${chain.address}, RPC ${chain.rpcUrl}${bridge.anchoring.embedded ? '  (embedded development chain)' : ''}\n`);
+  } else process.stdout.write(`anchoring chain ${config.chain.kind === 'external' ? config.chain.rpcUrl : ''} not reachable yet: bundles are accepted and anchored when it answers\n`);
   if (bridge.generatedAdminToken) process.stdout.write(`admin token (generated, kept in ${config.dataDir}/admin-token): ${bridge.adminToken}\n`);
   else if (!config.adminToken) process.stdout.write(`admin token: in ${config.dataDir}/admin-token\n`);
   let stopping = false;

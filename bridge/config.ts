@@ -30,6 +30,14 @@ const envSchema = z.object({
   VALIDATION_WORKERS: z.coerce.number().int().nonnegative().optional(),
   PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  CHAIN_RPC_URL: z.string().url().optional(),
+  CHAIN_PORT: intFrom(8545),
+  CHAIN_HOST: z.string().default('127.0.0.1'),
+  ANCHOR_PRIVATE_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'ANCHOR_PRIVATE_KEY must be 32 bytes of hex').optional(),
+  ANCHOR_CONTRACT: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'ANCHOR_CONTRACT must be an address (0x + 40 hex digits)').optional(),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(5000),
 });
 
 export interface BridgeConfig {
@@ -49,6 +57,19 @@ export interface BridgeConfig {
   personIdentifierSystems: string[];
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
+  chain: ChainConfig;
+  batchMaxBundles: number;
+  batchMaxWaitMs: number;
+}
+
+/** Where batch roots are anchored: an in-process development chain, or any EVM chain over JSON-RPC. */
+export type ChainConfig =
+  | { kind: 'embedded'; host: string; port: number }
+  | { kind: 'external'; rpcUrl: string; privateKey: string; contract: string | undefined; confirmations: number };
+
+function requireKey(key: string | undefined): string {
+  if (!key) throw new Error('invalid configuration: ANCHOR_PRIVATE_KEY is required with CHAIN_RPC_URL');
+  return key.startsWith('0x') ? key : `0x${key}`;
 }
 
 /** Reads the environment into a typed config; throws a readable error naming each bad variable. */
@@ -75,5 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
       : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
     publicBaseUrl: e.PUBLIC_BASE_URL,
+    chain: e.CHAIN_RPC_URL
+      ? {
+          kind: 'external', rpcUrl: e.CHAIN_RPC_URL, privateKey: requireKey(e.ANCHOR_PRIVATE_KEY),
+          contract: e.ANCHOR_CONTRACT, confirmations: e.CHAIN_CONFIRMATIONS,
+        }
+      : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
+    batchMaxBundles: e.BATCH_MAX_BUNDLES,
+    batchMaxWaitMs: e.BATCH_MAX_WAIT_MS,
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { startAnchoring, type Anchoring } from './anchor/service';
 import type { BridgeConfig } from './config';
 import { createApp } from './http/app';
 import { startPreparePool } from './ingest/prepare-pool';
@@ -18,6 +19,8 @@ export interface RunningBridge {
   /** Set when the admin token was generated at this start (printed once so the operator can keep it). */
   generatedAdminToken: boolean;
   databaseUrl: string;
+  /** The batcher and the chain it anchors on. */
+  anchoring: Anchoring;
   close(): Promise<void>;
 }
 
@@ -69,14 +72,23 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     throw err;
   });
   const admin = adminTokenFor(config);
+  const anchoring = await startAnchoring(database.db, log, {
+    chain: config.chain, dataDir: config.dataDir, maxBundles: config.batchMaxBundles, maxWaitMs: config.batchMaxWaitMs,
+  }).catch(async (err) => {
+    await preparePool.close();
+    await database.close();
+    throw err;
+  });
   const app = createApp({
     db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, preparePool,
     personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
+    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err) => {
+    await anchoring.close();
     await preparePool.close();
     await database.close();
     throw err;
@@ -91,6 +103,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     adminToken: admin.token,
     generatedAdminToken: admin.generated,
     databaseUrl: database.url,
+    anchoring,
     close: async () => {
       // Finish requests in flight (their bundles commit), then drop idle keep-alive sockets so close() resolves.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,6 +111,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       const force = setTimeout(() => server.closeAllConnections(), 10_000);
       await closed;
       clearTimeout(force);
+      await anchoring.close();
       await preparePool.close();
       await database.close();
     },

@@ -5,6 +5,7 @@ import type { PreparePool } from '../ingest/prepare-pool';
 import type { Db } from '../store/db';
 import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
+import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { fhirRouter } from './routes/fhir';
 
 export interface AppOptions {
@@ -20,6 +21,8 @@ export interface AppOptions {
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */
   isReady?: () => Promise<boolean>;
+  /** Anchoring status and receipts at /anchors (absent: not mounted). */
+  anchors?: AnchorsInfo;
 }
 
 /** The HTTP surface. No request body, header or resource is ever logged: they carry personal data and keys. */
@@ -50,6 +53,7 @@ export function createApp(opts: AppOptions): Express {
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken));
   app.use('/fhir', fhirRouter(opts));
+  if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));
   return app;

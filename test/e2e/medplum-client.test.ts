@@ -12,7 +12,7 @@ let client: MedplumClient;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', BRIDGE_ADMIN_TOKEN: 'e2e-admin-token-0123456789', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: '0', BRIDGE_ADMIN_TOKEN: 'e2e-admin-token-0123456789', LOG_LEVEL: 'silent' });
   bridge = await startBridge(config, createLogger('silent'));
   const created = await fetch(`${bridge.url}/admin/clinics`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-admin-token-0123456789' }, body: JSON.stringify({ name: 'E2E Clinic' }),

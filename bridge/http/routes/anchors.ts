@@ -1,0 +1,64 @@
+import { Router } from 'express';
+import { makeReceipt } from '../../anchor/receipt';
+import { fhirError } from '../../fhir/outcome';
+import { anchoringCounts, findReceiptData, getBatch, type BatchRow } from '../../store/batches';
+import type { Db } from '../../store/db';
+
+/** What `/anchors` tells about the chain; undefined while an external chain has not been reached yet. */
+export interface AnchorsInfo {
+  contract(): { chainId: number; address: string; rpcUrl: string } | undefined;
+  /** Anchoring failures in a row (0 when healthy). */
+  failures(): number;
+}
+
+const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
+
+function hashParam(value: string, what: string): string {
+  if (!HASH.test(value)) throw fhirError(400, 'value', `${what} must be 64 hex digits, optionally prefixed with 0x`);
+  return '0x' + value.replace(/^0x/, '').toLowerCase();
+}
+
+function batchView(b: BatchRow): Record<string, unknown> {
+  return {
+    batchId: b.batchId, status: b.status, root: b.root, leafCount: b.leafCount, chainId: b.chainId, contract: b.contract,
+    txHash: b.txHash, blockNumber: b.blockNumber, blockTime: b.blockTime, createdAt: b.createdAt, submittedAt: b.submittedAt,
+    confirmedAt: b.confirmedAt,
+  };
+}
+
+/**
+ * `/anchors`: public anchoring status and receipts. No clinic key: these answers hold hashes, salts, proofs and chain
+ * coordinates only, never personal data or which clinic sent a bundle.
+ */
+export function anchorsRouter(db: Db, info: AnchorsInfo): Router {
+  const router = Router();
+  router.get('/bundles/:hash', async (req, res) => {
+    const hash = hashParam(req.params.hash, 'the bundle hash');
+    const found = await findReceiptData(db, hash);
+    if (!found) throw fhirError(404, 'not-found', `no bundle with hash ${hash}`);
+    const b = found.batch;
+    if (!b || b.status !== 'confirmed') {
+      res.json({ status: 'pending' });
+      return;
+    }
+    const receipt = makeReceipt({
+      bundleHash: found.bundleHash, salt: found.salt, proof: found.proof, batchId: b.batchId, root: b.root, leafCount: b.leafCount,
+      chainId: b.chainId as number, contract: b.contract as string, txHash: b.txHash as string, blockNumber: b.blockNumber as number,
+    });
+    res.json({ status: 'anchored', receipt });
+  });
+  router.get('/batches/:batchId', async (req, res) => {
+    const batch = await getBatch(db, hashParam(req.params.batchId, 'the batch id'));
+    if (!batch) throw fhirError(404, 'not-found', `no batch ${req.params.batchId}`);
+    res.json(batchView(batch));
+  });
+  router.get('/contract', (_req, res) => {
+    const c = info.contract();
+    if (!c) throw fhirError(503, 'transient', 'the anchoring chain has not been reached yet');
+    res.json(c);
+  });
+  router.get('/status', async (_req, res) => {
+    res.json({ ...(await anchoringCounts(db)), chainFailures: info.failures() });
+  });
+  return router;
+}

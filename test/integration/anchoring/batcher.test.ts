@@ -1,0 +1,209 @@
+import type { Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { createBatcher, type Batcher } from '../../../bridge/anchor/batcher';
+import { startEmbeddedChain, type EmbeddedChain } from '../../../bridge/anchor/chain';
+import { registerAnchorCommands } from '../../../bridge/anchor/commands';
+import { closeMerkleWorker, leafHash, verifyProof } from '../../../bridge/anchor/merkle';
+import { verifyReceipt } from '../../../bridge/anchor/verify';
+import { createApp } from '../../../bridge/http/app';
+import { createLogger } from '../../../bridge/log';
+import { listBatchLeaves } from '../../../bridge/store/batches';
+import { createClinic } from '../../../bridge/store/clinics';
+import { closeBatch } from '../../../bridge/store/batches';
+import { buildTree } from '../../../bridge/anchor/merkle';
+import { createPool } from '../../../bridge/store/db';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db';
+import { freePort, hex32, sampleBundle } from '../../helpers/anchor/fixtures';
+import { storeBundles, waitFor } from '../../helpers/anchor/bundles';
+
+const log = createLogger('silent');
+let database: TestDatabase;
+let chain: EmbeddedChain;
+let server: Server;
+let url: string;
+let clinicId: string;
+let batcher: Batcher | undefined;
+
+const batches = async (): Promise<{ id: string; leaf_count: number; status: string; seq: number; block_number: number | null; created_at: Date }[]> =>
+  (await database.db.query("SELECT '0x' || encode(id, 'hex') AS id, leaf_count, status, seq, block_number, created_at::timestamptz AS created_at FROM batch ORDER BY seq")).rows;
+const get = async (p: string): Promise<{ status: number; body: any }> => {
+  const res = await fetch(`${url}${p}`);
+  return { status: res.status, body: await res.json() };
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  chain = await startEmbeddedChain({ port: await freePort() });
+  clinicId = (await createClinic(database.db, 'Anchoring A')).id;
+  const app = createApp({
+    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test',
+    anchors: { contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }), failures: () => 0 },
+  });
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterEach(async () => {
+  await batcher?.stop();
+  batcher = undefined;
+});
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await chain?.close();
+  await database?.drop();
+  await closeMerkleWorker();
+});
+
+describe('batcher on the embedded chain', () => {
+  const bundles = Array.from({ length: 12 }, (_, i) => sampleBundle(100 + i));
+  let hashes: string[];
+
+  it('closes batches by size, keeps the rest waiting, then closes them by age', async () => {
+    hashes = await storeBundles(database.db, clinicId, bundles);
+    batcher = createBatcher({ db: database.db, log, chain, maxBundles: 5, maxWaitMs: 600_000, pollMs: 20 });
+    batcher.start();
+    await waitFor(async () => (await batches()).filter((b) => b.status === 'confirmed').length === 2, 20_000, 'two full batches');
+    await new Promise((r) => setTimeout(r, 300));
+    let rows = await batches();
+    expect(rows.map((b) => b.leaf_count)).toEqual([5, 5]);
+    expect((await get(`/anchors/bundles/${hashes[11]}`)).body).toEqual({ status: 'pending' });
+    await batcher.stop();
+
+    const t0 = Date.now();
+    batcher = createBatcher({ db: database.db, log, chain, maxBundles: 5, maxWaitMs: 400, pollMs: 20 });
+    batcher.start();
+    await waitFor(async () => (await batches()).filter((b) => b.status === 'confirmed').length === 3, 20_000, 'the batch closed by age');
+    rows = await batches();
+    expect(rows.map((b) => b.leaf_count)).toEqual([5, 5, 2]);
+    // Anchored in closing order.
+    expect(rows[0].block_number!).toBeLessThan(rows[1].block_number!);
+    expect(rows[1].block_number!).toBeLessThan(rows[2].block_number!);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('stores proofs that lead to each anchored root, in received order', async () => {
+    const rows = await batches();
+    const seen: string[] = [];
+    for (const b of rows) {
+      const leaves = await listBatchLeaves(database.db, b.id);
+      expect(leaves).toHaveLength(b.leaf_count);
+      const root = await chain.rootOf(b.id);
+      for (const l of leaves) expect(verifyProof(leafHash(l.bundleHash, l.salt), l.proof, root)).toBe(true);
+      seen.push(...leaves.map((l) => l.bundleHash));
+    }
+    expect(seen).toEqual(hashes);
+  });
+
+  it('serves receipts that verify with verifyReceipt and the CLI; tampering fails at the right step', async () => {
+    const res = await get(`/anchors/bundles/${hashes[3].slice(2).toUpperCase()}`); // 0x optional, case-insensitive
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('anchored');
+    const receipt = res.body.receipt;
+    expect(Object.keys(receipt).sort()).toEqual(['batchId', 'blockNumber', 'bundleHash', 'canonicalization', 'chainId', 'contract', 'leafCount', 'proof', 'root', 'salt', 'txHash', 'version']);
+    expect(receipt).toMatchObject({ bundleHash: hashes[3], chainId: 31337, contract: chain.contractAddress, leafCount: 5 });
+    const rpcUrl = chain.rpcUrl;
+    expect(await verifyReceipt({ bundle: bundles[3], receipt, rpcUrl })).toMatchObject({ valid: true });
+
+    const oneByte = JSON.parse(JSON.stringify(bundles[3]).replace('female', 'femalf')) as Record<string, unknown>;
+    expect(await verifyReceipt({ bundle: oneByte, receipt, rpcUrl })).toMatchObject({ valid: false, failedStep: 'hash' });
+    const proof = [...receipt.proof];
+    proof[proof.length - 1] = hex32();
+    expect(await verifyReceipt({ bundle: bundles[3], receipt: { ...receipt, proof }, rpcUrl })).toMatchObject({ valid: false, failedStep: 'proof' });
+    expect(await verifyReceipt({ bundle: bundles[3], receipt: { ...receipt, chainId: 1 }, rpcUrl })).toMatchObject({ valid: false, failedStep: 'chain' });
+    const otherContract = { ...receipt, contract: '0x000000000000000000000000000000000000dEaD' };
+    expect(await verifyReceipt({ bundle: bundles[3], receipt: otherContract, rpcUrl })).toMatchObject({ valid: false, failedStep: 'wrong-contract' });
+
+    // The CLI command function: exit 0 with VALID; exit 1 naming the step.
+    const dir = mkdtempSync(path.join(tmpdir(), 'anchoring-cli-'));
+    writeFileSync(path.join(dir, 'bundle.json'), JSON.stringify(bundles[3]));
+    writeFileSync(path.join(dir, 'changed.json'), JSON.stringify(oneByte));
+    writeFileSync(path.join(dir, 'receipt.json'), JSON.stringify(receipt));
+    writeFileSync(path.join(dir, 'other-chain.json'), JSON.stringify({ ...receipt, chainId: 5 }));
+    const run = async (bundle: string, rcpt: string): Promise<{ code: number | undefined; out: string }> => {
+      const out: string[] = [];
+      const l = jest.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+      const e = jest.spyOn(console, 'error').mockImplementation((m: string) => void out.push(m));
+      const program = new Command().exitOverride();
+      registerAnchorCommands(program);
+      process.exitCode = undefined;
+      await program.parseAsync(['verify', '--bundle', path.join(dir, bundle), '--receipt', path.join(dir, rcpt), '--rpc', rpcUrl], { from: 'user' });
+      const code = process.exitCode as number | undefined;
+      process.exitCode = undefined;
+      l.mockRestore();
+      e.mockRestore();
+      return { code, out: out.join('\n') };
+    };
+    expect(await run('bundle.json', 'receipt.json')).toMatchObject({ code: 0, out: expect.stringMatching(/^VALID /) });
+    expect(await run('changed.json', 'receipt.json')).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(hash\)/) });
+    expect(await run('bundle.json', 'other-chain.json')).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(chain\)/) });
+  });
+
+  it('answers 400 for a malformed hash, 404 OperationOutcome for an unknown one, and shows batches and the contract', async () => {
+    const bad = await get('/anchors/bundles/0x1234');
+    expect(bad.status).toBe(400);
+    expect(bad.body.resourceType).toBe('OperationOutcome');
+    const unknown = await get(`/anchors/bundles/${hex32()}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.resourceType).toBe('OperationOutcome');
+    const [first] = await batches();
+    const batch = await get(`/anchors/batches/${first.id}`);
+    expect(batch.status).toBe(200);
+    expect(batch.body).toMatchObject({ batchId: first.id, status: 'confirmed', leafCount: 5, chainId: 31337, contract: chain.contractAddress });
+    expect(batch.body.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(batch.body.blockTime).toEqual(expect.any(String));
+    expect((await get(`/anchors/batches/${hex32()}`)).status).toBe(404);
+    expect((await get('/anchors/batches/nope')).status).toBe(400);
+    expect((await get('/anchors/contract')).body).toEqual({ chainId: 31337, address: chain.contractAddress, rpcUrl: chain.rpcUrl });
+  });
+
+  it('returns the first anchored bundle when several clinics pushed the same bytes', async () => {
+    const other = (await createClinic(database.db, 'Anchoring B')).id;
+    const [same] = await storeBundles(database.db, other, [bundles[0]]); // same hash as clinic A's, another salt
+    expect(same).toBe(hashes[0]);
+    const before = (await get(`/anchors/bundles/${same}`)).body;
+    batcher = createBatcher({ db: database.db, log, chain, maxBundles: 5, maxWaitMs: 50, pollMs: 20 });
+    batcher.start();
+    await waitFor(async () => (await batches()).length === 4 && (await batches())[3].status === 'confirmed', 20_000, 'the duplicate anchored');
+    const after = (await get(`/anchors/bundles/${same}`)).body;
+    expect(after).toEqual(before);
+    expect(after.receipt.batchId).toBe((await batches())[0].id);
+    expect(await verifyReceipt({ bundle: bundles[0], receipt: after.receipt, rpcUrl: chain.rpcUrl })).toMatchObject({ valid: true });
+  });
+});
+
+describe('claims with FOR UPDATE SKIP LOCKED', () => {
+  it('two processes closing batches at once claim disjoint bundles without waiting on each other', async () => {
+    const clinic = (await createClinic(database.db, 'Claims')).id;
+    await storeBundles(database.db, clinic, Array.from({ length: 20 }, (_, i) => sampleBundle(500 + i)));
+    // Two pools: two "bridge processes" on one database.
+    const a = createPool(database.url, 2);
+    const b = createPool(database.url, 2);
+    try {
+      const slowBuild = async (leaves: { bundleHash: string; salt: string }[]) => {
+        await new Promise((r) => setTimeout(r, 400)); // hold the claim's locks for a while
+        return buildTree(leaves);
+      };
+      const t0 = Date.now();
+      const [x, y] = await Promise.all([closeBatch(a, 10, hex32, slowBuild), closeBatch(b, 10, hex32, slowBuild)]);
+      const elapsed = Date.now() - t0;
+      expect(x!.leafCount).toBe(10);
+      expect(y!.leafCount).toBe(10);
+      expect(elapsed).toBeLessThan(780); // concurrent, not one after the other
+      const lx = (await listBatchLeaves(database.db, x!.batchId)).map((l) => l.bundleId);
+      const ly = (await listBatchLeaves(database.db, y!.batchId)).map((l) => l.bundleId);
+      expect(lx).toHaveLength(10);
+      expect(ly).toHaveLength(10);
+      expect(lx.filter((id) => ly.includes(id))).toEqual([]);
+      const [again] = await Promise.all([closeBatch(a, 10, hex32, slowBuild)]);
+      expect(again).toBeNull();
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+});
