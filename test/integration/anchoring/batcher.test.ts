@@ -1,3 +1,4 @@
+import { PreparePool, startPreparePool } from '../../../bridge/ingest/prepare-pool';
 import type { Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ let server: Server;
 let url: string;
 let clinicId: string;
 let batcher: Batcher | undefined;
+let preparePool: PreparePool;
 
 const batches = async (): Promise<{ id: string; leaf_count: number; status: string; seq: number; block_number: number | null; created_at: Date }[]> =>
   (await database.db.query("SELECT '0x' || encode(id, 'hex') AS id, leaf_count, status, seq, block_number, created_at::timestamptz AS created_at FROM batch ORDER BY seq")).rows;
@@ -38,8 +40,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   chain = await startEmbeddedChain({ port: await freePort() });
   clinicId = (await createClinic(database.db, 'Anchoring A')).id;
+  preparePool = await startPreparePool(0);
   const app = createApp({
-    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test',
+    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test', preparePool,
     anchors: { contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }), failures: () => 0 },
   });
   server = await new Promise((resolve) => {
@@ -55,6 +58,7 @@ afterAll(async () => {
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   await chain?.close();
+  await preparePool?.close();
   await database?.drop();
   await closeMerkleWorker();
 });
