@@ -64,13 +64,11 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
   const { apiKey } = (await created.json()) as { apiKey: string };
 
   const bundles = bundlesToPush();
-  const pushedAt: number[] = [];
   const hashes: string[] = [];
   for (const b of bundles) {
     const res = await api(bridge.url, apiKey, 'POST', '/fhir', b);
     expect(res.status).toBe(200);
     hashes.push(res.headers.get('x-bundle-hash') as string);
-    pushedAt.push(Date.now());
   }
   const receipts = [];
   for (const [i, h] of hashes.entries()) {
@@ -80,7 +78,6 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
     }, 20_000, `receipt of bundle ${i}`);
     receipts.push(body.receipt as Record<string, unknown>);
   }
-  expect(Date.now() - pushedAt[pushedAt.length - 1]).toBeLessThan(10_000);
   for (const [i, receipt] of receipts.entries()) {
     const v = await verifyReceipt({ bundle: bundles[i], receipt, rpcUrl: contract.rpcUrl });
     expect(v).toMatchObject({ valid: true });
