@@ -1,60 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { connectChain, deployRegistry, DEV_PRIVATE_KEY, probeChainId, type AnchorChain } from '../../../bridge/anchor/chain';
+import { connectChain, deployRegistry, DEV_PRIVATE_KEY, type AnchorChain } from '../../../bridge/anchor/chain';
 import { registerAnchorCommands } from '../../../bridge/anchor/commands';
 import { closeMerkleWorker } from '../../../bridge/anchor/merkle';
 import { verifyReceipt } from '../../../bridge/anchor/verify';
 import { anchorBatch, freePort, sampleBundle } from '../../helpers/anchor/fixtures';
-
-const ROOT = path.join(__dirname, '..', '..', '..');
-
-/** Polls eth_chainId until the node answers (or the deadline passes). */
-async function waitForRpc(url: string, child: ChildProcess, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}`);
-    try {
-      await probeChainId(url, 1000);
-      return;
-    } catch {
-      if (Date.now() > until) throw new Error(`hardhat node not answering at ${url} after ${deadlineMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
+import { startHardhatNode, type HardhatNode } from '../../helpers/anchor/hardhat-node';
 
 describe('external chain: `hardhat node` process', () => {
-  let node: ChildProcess | undefined;
+  let node: HardhatNode | undefined;
   let chain: AnchorChain | undefined;
   let rpcUrl: string;
-  let log = '';
 
   beforeAll(async () => {
-    const port = await freePort();
-    rpcUrl = `http://127.0.0.1:${port}`;
-    node = spawn(process.execPath, [require.resolve('hardhat/internal/cli/cli.js'), 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' },
-    });
-    node.stdout?.on('data', (d: Buffer) => void (log += d.toString()));
-    node.stderr?.on('data', (d: Buffer) => void (log += d.toString()));
-    await waitForRpc(rpcUrl, node, 20_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${log.slice(-2000)}`);
-    });
+    node = await startHardhatNode();
+    rpcUrl = node.rpcUrl;
   }, 30_000);
 
   afterAll(async () => {
     await chain?.close();
     await closeMerkleWorker();
-    if (node && node.exitCode === null) {
-      const exited = new Promise((r) => node?.once('exit', r));
-      node.kill('SIGTERM');
-      await exited;
-    }
+    await node?.stop();
   });
 
   it('deploys with deployRegistry, anchors through connectChain, verifies a receipt', async () => {
