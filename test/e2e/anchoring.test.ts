@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -83,6 +85,12 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
     expect(v).toMatchObject({ valid: true });
   }
   expect(new Set(receipts.map((r) => r.batchId)).size).toBeGreaterThanOrEqual(2); // BATCH_MAX_BUNDLES 3
+  // And through the command a verifier runs: only the two files and the RPC URL.
+  fs.writeFileSync(path.join(dataDir, 'bundle.json'), JSON.stringify(bundles[bundles.length - 1]));
+  fs.writeFileSync(path.join(dataDir, 'receipt.json'), JSON.stringify(receipts[receipts.length - 1]));
+  const cli = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../bridge/cli.ts'),
+    'verify', '--bundle', path.join(dataDir, 'bundle.json'), '--receipt', path.join(dataDir, 'receipt.json'), '--rpc', contract.rpcUrl]);
+  expect(cli.stdout).toMatch(/^VALID/);
 
   // Restart on the same database: a fresh embedded chain, rebuilt from the confirmed batches.
   await bridge.close();
