@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { fhirTimeRange } from '../normalize/time';
-import { parseRelativeReference } from './references';
+import { patientRefOf } from '../normalize';
 
 /** What search needs of a resource, extracted once at write time (pure). */
 export interface SearchIndex {
@@ -29,7 +29,6 @@ const DATE_ELEMENTS = [
   'occurrenceDateTime', 'period', 'authoredOn', 'recordedDate', 'billablePeriod', 'date', 'issued', 'created', 'birthDate', 'dateTime',
 ];
 
-const COMPARTMENT_ELEMENTS = ['subject', 'patient', 'beneficiary'];
 
 function codings(value: unknown): Coding[] {
   if (Array.isArray(value)) return value.flatMap(codings);
@@ -59,16 +58,6 @@ function dates(resource: Json): [string | null, string | null] {
   return [null, null];
 }
 
-function compartmentPatient(resource: Json): string | null {
-  if (resource.resourceType === 'Patient') return (resource.id as string) ?? null;
-  for (const element of COMPARTMENT_ELEMENTS) {
-    const ref = (resource[element] as { reference?: string } | undefined)?.reference;
-    const parsed = ref ? parseRelativeReference(ref) : undefined;
-    if (parsed?.resourceType === 'Patient') return parsed.id;
-  }
-  return null;
-}
-
 /** Index entries of a resource whose references already point at bridge ids. */
 export function searchIndex(resource: Resource, canonicalSystem: (s: string) => string = (s) => s): SearchIndex {
   const r = resource as unknown as Json;
@@ -83,5 +72,5 @@ export function searchIndex(resource: Resource, canonicalSystem: (s: string) => 
     for (const c of codings(r[codeElement])) tokens.push({ param: 'code', system: c.system ? canonicalSystem(c.system) : null, code: c.code as string });
   }
   const [dateStart, dateEnd] = dates(r);
-  return { tokens, dateStart, dateEnd, patientId: compartmentPatient(r) };
+  return { tokens, dateStart, dateEnd, patientId: patientRefOf(resource) };
 }

@@ -22,11 +22,14 @@ export { canonicalSystem, pickCoding } from './codes';
 export { toCanonicalQuantity } from './units';
 export { fhirTimeRange, periodRange } from './time';
 
-/** Patient the resource is about: its own id for a Patient, else `subject` or `patient` when it is `Patient/<id>`. */
+/**
+ * Patient the resource is about (its Patient compartment): its own id for a Patient, else `subject`, `patient` or
+ * (Coverage) `beneficiary` when it is `Patient/<id>`.
+ */
 export function patientRefOf(resource: Resource): string | null {
   if (resource.resourceType === 'Patient') return resource.id ?? null;
-  const r = resource as { subject?: Reference; patient?: Reference };
-  return patientIdFrom(r.subject) ?? patientIdFrom(r.patient);
+  const r = resource as { subject?: Reference; patient?: Reference; beneficiary?: Reference };
+  return patientIdFrom(r.subject) ?? patientIdFrom(r.patient) ?? patientIdFrom(r.beneficiary);
 }
 
 function clinicalRows(resource: Resource): ClinicalRow[] {
