@@ -18,7 +18,8 @@ export interface PersonAccess {
 /** What the audit trail records for every push, read, search, pull, export and refusal. */
 export interface AuditRecord {
   clinicId: string | null;
-  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused';
+  /** `link`, `unlink`, `reject-link`: an admin's decision on person links (clinicId null). */
+  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link';
   outcome: 'success' | 'refused' | 'error';
   personId?: string | null;
   patientIds?: string[];

@@ -19,7 +19,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',
-      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL. Reads and searches return the calling clinic\'s own resources and shared entities (Organization, Practitioner, Location, Medication).',
+      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL. Reads and searches return the calling clinic\'s own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics\' patient records under an active permit Consent naming Organization/{clinic id} or with X-Break-Glass: <reason>. Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person\'s home clinics.',
       security: { description: 'Every request except GET /metadata needs Authorization: Bearer <clinic API key>.' },
       interaction: [{ code: 'transaction' }, { code: 'batch' }],
       resource: resourceTypes.map((type) => ({

@@ -15,14 +15,19 @@ function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: u
   }
 }
 
-/** One page of matches the clinic may read (its own resources and shared entities), newest first; `count + 1` rows tell if there is a next page. */
-export async function searchResources(db: Db, clinicId: string, q: SearchQuery): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
+/**
+ * One page of matches the clinic may read (its own resources, shared entities, and the compartments of
+ * `grantedPatientIds`: other clinics' patients it may read under consent or break-glass), newest first;
+ * `count + 1` rows tell if there is a next page.
+ */
+export async function searchResources(db: Db, clinicId: string, q: SearchQuery, grantedPatientIds: string[] = []): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;
   };
-  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[]))`];
+  const granted = grantedPatientIds.length ? ` OR r.patient_id = ANY(${p(grantedPatientIds)}::uuid[])` : '';
+  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})`];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);
     where.push(uuids.length ? `r.id = ANY(${p(uuids)}::uuid[])` : 'false');

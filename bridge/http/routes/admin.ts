@@ -4,10 +4,11 @@ import { FhirError } from '../../fhir/outcome';
 import type { Db } from '../../store/db';
 import { createClinic, listClinics } from '../../store/clinics';
 import { requireAdmin } from '../auth';
+import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
 
-/** `/admin`: clinic management with the bridge's admin token. */
+/** `/admin`: clinic management and person links, with the bridge's admin token. */
 export function adminRouter(db: Db, adminToken: string | undefined): Router {
   const router = Router();
   router.use(requireAdmin(adminToken));
@@ -20,5 +21,6 @@ export function adminRouter(db: Db, adminToken: string | undefined): Router {
   router.get('/clinics', async (_req, res) => {
     res.json(await listClinics(db));
   });
+  router.use(personAdminRouter(db));
   return router;
 }

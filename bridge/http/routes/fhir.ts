@@ -7,11 +7,16 @@ import type { PreparePool } from '../../ingest/prepare-pool';
 import { pushBundle } from '../../ingest/push';
 import { canonicalSystem } from '../../normalize/codes';
 import type { Db } from '../../store/db';
+import type { PersonAccessOptions } from '../../access/person-access';
+import { authorizeRead, authorizeSearchPatients, ReadGrant } from '../../access/resource-access';
+import { isBridgeId } from '../../fhir/references';
+import { pushedSubjects, recordAudit } from '../../store/audit';
 import { readHistory, readResource, readVersion, StoredResource } from '../../store/resources';
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
 import { capabilityStatement } from '../capability';
 import { FHIR_JSON } from '../errors';
+import { auditEventRouter, requestAccessOptions } from './audit-events';
 
 export interface FhirRouteOptions {
   db: Db;
@@ -40,7 +45,20 @@ function sendResource(res: Response, stored: StoredResource, status = 200): void
   res.status(status).set('ETag', `W/"${stored.version}"`).set('Last-Modified', new Date(stored.lastUpdated).toUTCString()).type(FHIR_JSON).json(stored.content);
 }
 
-/** `/fhir`: push bundles, read, vread, history, search, metadata. Handlers stay thin: HTTP in, domain call, HTTP out. */
+/** Audit of a granted read: break-glass flagged only when it was the basis of this read. */
+async function auditRead(db: Db, clinicId: string, action: 'read' | 'history', type: string, grant: ReadGrant, access: PersonAccessOptions): Promise<void> {
+  const glass = grant.basis === 'break-glass';
+  await recordAudit(db, {
+    clinicId, action, outcome: 'success', personId: grant.personId, patientIds: grant.patientId ? [grant.patientId] : [], resourceTypes: [type],
+    breakGlass: glass, purpose: glass ? access.breakGlassReason : access.purpose ?? null, ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
+  });
+}
+
+/**
+ * `/fhir`: push bundles, read, vread, history, search, metadata, AuditEvent. Handlers stay thin: HTTP in, domain call,
+ * HTTP out. Another clinic's patient records are read under consent or break-glass (bridge/access); every push, read,
+ * search and refusal is audited (bridge/store/audit) before the answer is sent.
+ */
 export function fhirRouter(opts: FhirRouteOptions): Router {
   const router = Router();
   resourceTypes(); // read the type list at start, not on the first request
@@ -48,6 +66,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
   });
   router.use(requireClinic(opts.db));
+  router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
   // The body stays text: it is parsed and validated on the prepare pool, off the HTTP thread.
   router.post('/', express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes }), async (req, res) => {
@@ -55,7 +74,18 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
       throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'send the Bundle as application/fhir+json' }]);
     }
     const clinic = req.clinic as { id: string };
-    const result = await pushBundle(opts.db, opts.preparePool, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
+    let result;
+    try {
+      result = await pushBundle(opts.db, opts.preparePool, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
+    } catch (err) {
+      await recordAudit(opts.db, { clinicId: clinic.id, action: 'push', outcome: 'error', detail: `status ${err instanceof FhirError ? err.status : 500}` });
+      throw err;
+    }
+    const pushed = await pushedSubjects(opts.db, clinic.id, result.hash);
+    await recordAudit(opts.db, {
+      clinicId: clinic.id, action: 'push', outcome: 'success', personId: pushed.personIds.length === 1 ? pushed.personIds[0] : null,
+      patientIds: pushed.patientIds, resourceTypes: pushed.resourceTypes, detail: `bundle ${result.hash}${result.replayed ? ' (replayed)' : ''}`,
+    });
     res.set('X-Bundle-Hash', result.hash);
     if (result.replayed) res.set('X-Bundle-Replayed', 'true');
     res.status(200).type(FHIR_JSON).json(result.response);
@@ -63,16 +93,22 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const type = knownType(req.params.type);
-    const stored = await readVersion(opts.db, req.clinic!.id, type, req.params.id, Number(req.params.vid));
-    if (!stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
+    const access = requestAccessOptions(req);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'read' });
+    const stored = grant && (await readVersion(opts.db, grant.readAs, type, req.params.id, Number(req.params.vid)));
+    if (!grant || !stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
+    await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
     if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} version ${req.params.vid} is a deletion` }]);
     sendResource(res, stored);
   });
 
   router.get('/:type/:id/_history', async (req, res) => {
     const type = knownType(req.params.type);
-    const versions = await readHistory(opts.db, req.clinic!.id, type, req.params.id);
-    if (!versions.length) throw notFound(type, req.params.id);
+    const access = requestAccessOptions(req);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'history' });
+    const versions = grant ? await readHistory(opts.db, grant.readAs, type, req.params.id) : [];
+    if (!grant || !versions.length) throw notFound(type, req.params.id);
+    await auditRead(opts.db, req.clinic!.id, 'history', type, grant, access);
     const bundle: Bundle = {
       resourceType: 'Bundle', type: 'history', total: versions.length,
       entry: versions.map((v) => ({
@@ -87,8 +123,11 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type/:id', async (req, res) => {
     const type = knownType(req.params.type);
-    const stored = await readResource(opts.db, req.clinic!.id, type, req.params.id);
-    if (!stored) throw notFound(type, req.params.id);
+    const access = requestAccessOptions(req);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'read' });
+    const stored = grant && (await readResource(opts.db, grant.readAs, type, req.params.id));
+    if (!grant || !stored) throw notFound(type, req.params.id);
+    await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
     if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} was deleted` }]);
     sendResource(res, stored);
   });
@@ -96,7 +135,18 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/:type', async (req, res) => {
     const type = knownType(req.params.type);
     const query = parseSearch(type, req.query as Record<string, unknown>, (s) => canonicalSystem(s) ?? s);
-    const { rows, hasMore } = await searchResources(opts.db, req.clinic!.id, query);
+    const access = requestAccessOptions(req);
+    const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
+    const { granted } = await authorizeSearchPatients(opts.db, req.clinic!.id, named, access);
+    const foreign = granted.filter((g) => g.basis !== 'own');
+    const { rows, hasMore } = await searchResources(opts.db, req.clinic!.id, query, foreign.map((g) => g.patientId));
+    const persons = [...new Set(granted.map((g) => g.personId))];
+    const glass = foreign.some((g) => g.basis === 'break-glass');
+    await recordAudit(opts.db, {
+      clinicId: req.clinic!.id, action: 'search', outcome: 'success', personId: persons.length === 1 ? persons[0] : null,
+      patientIds: granted.map((g) => g.patientId), resourceTypes: [type], breakGlass: glass,
+      purpose: glass ? access.breakGlassReason : access.purpose ?? null, detail: `${rows.length} match(es)`,
+    });
     const base = baseUrl(req, opts.publicBaseUrl);
     const page = (offset: number): string => {
       const params = new URLSearchParams(req.query as Record<string, string>);

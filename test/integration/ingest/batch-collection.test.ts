@@ -138,10 +138,10 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
     expect(res.body.issue[0].diagnostics).toMatch(/not supported/);
   });
 
-  test('a clinic cannot read another clinic\'s resources', async () => {
+  test('a clinic cannot read another clinic\'s patient records without consent (403, see test/integration/access)', async () => {
     const [row] = await q(`SELECT r.id FROM resource r JOIN clinic c ON c.id = r.clinic_id WHERE c.name = 'Clinic B' AND resource_type = 'Patient'`);
     expect((await api(bridge.url, b, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(200);
-    expect((await api(bridge.url, a, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(404);
+    expect((await api(bridge.url, a, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(403);
   });
 });
 

@@ -1,0 +1,71 @@
+import { FhirError } from '../fhir/outcome';
+import type { Db } from '../store/db';
+import { resourceCompartment } from '../store/person-links';
+import { SHARED_TYPES } from '../store/resources';
+import { accessRefused, auditRefusal, evaluatePersonAccess, PersonAccessOptions } from './person-access';
+import type { AccessBasis } from './types';
+
+/** How a plain read (read, vread, _history) of one resource is allowed. */
+export interface ReadGrant {
+  /** The clinic whose records the store reads as (the caller, or the holder of a consented / break-glass record). */
+  readAs: string;
+  basis: AccessBasis | 'shared';
+  personId: string | null;
+  patientId: string | null;
+}
+
+/**
+ * Decides a plain read of `Type/id` by `callerClinicId`: its own resources and shared entities as before; another
+ * clinic's resource in a Patient compartment under an active Consent or a break-glass reason. Null when there is
+ * nothing the caller could ever read there (unknown, or another clinic's resource outside any compartment: 404).
+ * Throws an audited 403 when the resource belongs to a patient the caller may not read.
+ */
+export async function authorizeRead(db: Db, callerClinicId: string, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
+  const owner = await resourceCompartment(db, resourceType, id);
+  if (!owner) return null;
+  const about = { personId: owner.personId, patientId: owner.patientId };
+  if (owner.clinicId === callerClinicId) return { readAs: callerClinicId, basis: 'own', ...about };
+  if (SHARED_TYPES.includes(resourceType)) return { readAs: callerClinicId, basis: 'shared', ...about };
+  if (!owner.patientId) return null;
+  const evaluation = await evaluatePersonAccess(db, callerClinicId, owner.patientId, opts);
+  const basis = evaluation?.patients.find((p) => p.patientId === owner.patientId)?.basis ?? null;
+  if (!basis) {
+    await auditRefusal(db, callerClinicId, owner.personId, [owner.patientId], { ...opts, resourceTypes: [resourceType] });
+    throw accessRefused(owner.patientId);
+  }
+  return { readAs: owner.clinicId, basis, ...about };
+}
+
+/**
+ * Which of the patients a search names (`patient`/`subject`, or `_id` of a Patient search) belonging to other
+ * clinics the caller may search under consent or break-glass; the others are excluded from the results (and audited).
+ */
+export async function authorizeSearchPatients(
+  db: Db,
+  callerClinicId: string,
+  patientIds: string[],
+  opts: PersonAccessOptions = {},
+): Promise<{ granted: { patientId: string; personId: string; basis: AccessBasis }[]; refused: { patientId: string; personId: string }[] }> {
+  const granted: { patientId: string; personId: string; basis: AccessBasis }[] = [];
+  const refused: { patientId: string; personId: string }[] = [];
+  for (const patientId of [...new Set(patientIds)].slice(0, 100)) {
+    const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
+    if (!evaluation) continue;
+    const basis = evaluation.patients.find((p) => p.patientId === patientId)?.basis ?? null;
+    if (basis) granted.push({ patientId, personId: evaluation.personId, basis });
+    else refused.push({ patientId, personId: evaluation.personId });
+  }
+  if (refused.length) {
+    const persons = [...new Set(refused.map((r) => r.personId))];
+    await auditRefusal(db, callerClinicId, persons.length === 1 ? persons[0] : null, refused.map((r) => r.patientId), { ...opts, action: 'search' });
+  }
+  return { granted, refused };
+}
+
+/** `X-Break-Glass` must say why (1-500 characters once trimmed). */
+export function breakGlassReason(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const reason = header.trim();
+  if (!reason) throw new FhirError(400, [{ code: 'required', diagnostics: 'X-Break-Glass must carry the reason for emergency access' }]);
+  return reason.slice(0, 500);
+}

@@ -1,0 +1,69 @@
+import type { AuditEvent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
+import type { StoredAudit } from '../store/audit';
+
+/** Identifier system of bridge person ids (also a person-wide identifier system, see config). */
+export const PERSON_SYSTEM = 'https://fhir-anchor-bridge.dev/person';
+export const AUDIT_ACTION_SYSTEM = 'https://fhir-anchor-bridge.dev/CodeSystem/audit-action';
+export const AUDIT_HASH_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-hash';
+
+const REST = 'http://hl7.org/fhir/restful-interaction';
+const INTERACTION: Record<StoredAudit['action'], string> = {
+  push: 'transaction', read: 'read', history: 'history-instance', search: 'search-type', everything: 'operation', summary: 'operation',
+  export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update',
+};
+const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
+  push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U',
+};
+const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
+
+/** Break-the-glass, from HL7 v3 ActReason: the FHIR way to flag emergency access. */
+export const BREAK_GLASS: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' };
+
+/** A stored audit record as a FHIR R4 AuditEvent (pure). */
+export function toAuditEvent(a: StoredAudit): AuditEvent {
+  const purpose = a.breakGlass
+    ? [{ coding: [BREAK_GLASS], text: a.purpose ?? undefined }]
+    : a.purpose ? [{ text: a.purpose }] : undefined;
+  const entity: AuditEventEntity[] = a.patientIds.map((id) => ({
+    what: { reference: `Patient/${id}` },
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+    role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+  }));
+  if (a.personId) {
+    entity.push({
+      what: { identifier: { system: PERSON_SYSTEM, value: a.personId } },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+      ...(a.resourceTypes.length ? { detail: [{ type: 'resourceTypes', valueString: a.resourceTypes.join(',') }] } : {}),
+    });
+  } else if (a.resourceTypes.length) {
+    entity.push({
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+      detail: [{ type: 'resourceTypes', valueString: a.resourceTypes.join(',') }],
+    });
+  }
+  return {
+    resourceType: 'AuditEvent',
+    id: a.id,
+    meta: { lastUpdated: a.recorded, ...(a.breakGlass ? { security: [BREAK_GLASS] } : {}) },
+    extension: [{ url: AUDIT_HASH_EXTENSION, valueString: a.hash }],
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    subtype: [{ system: REST, code: INTERACTION[a.action] }, { system: AUDIT_ACTION_SYSTEM, code: a.action }],
+    action: ACTION[a.action],
+    recorded: a.recorded,
+    outcome: OUTCOME[a.outcome],
+    ...(a.detail ? { outcomeDesc: a.detail } : {}),
+    ...(purpose ? { purposeOfEvent: purpose } : {}),
+    agent: [{
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
+      who: a.clinicId ? { reference: `Organization/${a.clinicId}` } : { display: 'bridge administrator' },
+      requestor: true,
+      ...(purpose ? { purposeOfUse: purpose } : {}),
+    }],
+    source: {
+      observer: { display: 'fhir-anchor-bridge' },
+      type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
+    },
+    ...(entity.length ? { entity } : {}),
+  };
+}

@@ -1,0 +1,79 @@
+import type { Bundle } from '@medplum/fhirtypes';
+import { Request, Router } from 'express';
+import { auditRefusal, evaluatePersonAccess, PersonAccessOptions } from '../../access/person-access';
+import { breakGlassReason } from '../../access/resource-access';
+import { toAuditEvent } from '../../fhir/audit-event';
+import { FhirError } from '../../fhir/outcome';
+import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
+import { readAudit, recordAudit, searchAudit } from '../../store/audit';
+import type { Db } from '../../store/db';
+import { personPatients } from '../../store/person-links';
+import { FHIR_JSON } from '../errors';
+
+/** Access options a request carries: `X-Break-Glass: <reason>` and `X-Purpose-Of-Use: <purpose>`. */
+export function requestAccessOptions(req: Request): PersonAccessOptions {
+  const purpose = req.get('x-purpose-of-use')?.trim().slice(0, 200) || undefined;
+  return { breakGlassReason: breakGlassReason(req.get('x-break-glass')), purpose };
+}
+
+const bad = (diagnostics: string, expression?: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics, expression }]);
+
+function intParam(value: unknown, name: string, def: number): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (Array.isArray(value) || !Number.isInteger(n) || n < 0) throw bad(`${name} must be a non-negative integer`, name);
+  return n;
+}
+
+/**
+ * `GET /fhir/AuditEvent?patient=Patient/{id}` and `GET /fhir/AuditEvent/{id}`: the audit trail of a person, for its
+ * home clinics only (a clinic holding a record of that person); anyone else gets an audited 403.
+ */
+export function auditEventRouter(db: Db, base: (req: Request) => string): Router {
+  const router = Router();
+  router.get('/AuditEvent', async (req, res) => {
+    const clinicId = req.clinic!.id;
+    for (const name of Object.keys(req.query)) {
+      if (!['patient', '_count', '_offset', '_format'].includes(name)) {
+        throw new FhirError(400, [{ code: 'not-supported', diagnostics: `AuditEvent search supports patient, _count, _offset; not "${name}"`, expression: name }]);
+      }
+    }
+    const patient = req.query.patient;
+    if (typeof patient !== 'string' || !patient) throw bad('AuditEvent search needs patient=Patient/{id}', 'patient');
+    const patientId = patient.replace(/^Patient\//, '');
+    const count = Math.min(intParam(req.query._count, '_count', DEFAULT_COUNT), MAX_COUNT);
+    const offset = intParam(req.query._offset, '_offset', 0);
+    const evaluation = await evaluatePersonAccess(db, clinicId, patientId);
+    if (!evaluation) throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
+    if (!evaluation.patients.some((p) => p.basis === 'own')) {
+      await auditRefusal(db, clinicId, evaluation.personId, [patientId], { action: 'search', resourceTypes: ['AuditEvent'] });
+      throw new FhirError(403, [{ code: 'forbidden', diagnostics: `only a clinic holding a record of Patient/${patientId} reads its audit trail` }]);
+    }
+    const patientIds = evaluation.patients.map((p) => p.patientId);
+    const { rows, hasMore } = await searchAudit(db, evaluation.personId, patientIds, count, offset);
+    await recordAudit(db, { clinicId, action: 'search', outcome: 'success', personId: evaluation.personId, patientIds: [patientId], resourceTypes: ['AuditEvent'] });
+    const url = (o: number): string => `${base(req)}/AuditEvent?${new URLSearchParams({ patient: `Patient/${patientId}`, _count: String(count), _offset: String(o) })}`;
+    const link = [{ relation: 'self', url: url(offset) }];
+    if (hasMore) link.push({ relation: 'next', url: url(offset + count) });
+    if (offset > 0) link.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
+    const bundle: Bundle = {
+      resourceType: 'Bundle', type: 'searchset', link,
+      entry: rows.map((a) => ({ fullUrl: `${base(req)}/AuditEvent/${a.id}`, resource: toAuditEvent(a), search: { mode: 'match' } })),
+    };
+    res.type(FHIR_JSON).json(bundle);
+  });
+
+  router.get('/AuditEvent/:id', async (req, res) => {
+    const clinicId = req.clinic!.id;
+    const audit = /^[0-9a-f-]{36}$/i.test(req.params.id) ? await readAudit(db, req.params.id) : null;
+    if (!audit) throw new FhirError(404, [{ code: 'not-found', diagnostics: `AuditEvent/${req.params.id} is not known` }]);
+    const home = audit.personId ? (await personPatients(db, audit.personId)).some((p) => p.clinicId === clinicId) : false;
+    if (audit.clinicId !== clinicId && !home) {
+      await auditRefusal(db, clinicId, audit.personId, [], { action: 'read', resourceTypes: ['AuditEvent'] });
+      throw new FhirError(403, [{ code: 'forbidden', diagnostics: `AuditEvent/${req.params.id} is readable by its agent and the person's home clinics` }]);
+    }
+    await recordAudit(db, { clinicId, action: 'read', outcome: 'success', personId: audit.personId, resourceTypes: ['AuditEvent'] });
+    res.type(FHIR_JSON).json(toAuditEvent(audit));
+  });
+  return router;
+}

@@ -1,0 +1,93 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
+import type { AuditRecord } from '../access/types';
+import { sha256Hex } from '../fhir/hash';
+import type { Db, Tx } from './db';
+
+/** An audit row as stored, with the canonical JSON and hash that make it anchorable like a bundle. */
+export interface StoredAudit {
+  id: string;
+  recorded: string;
+  clinicId: string | null;
+  action: AuditRecord['action'];
+  outcome: AuditRecord['outcome'];
+  personId: string | null;
+  patientIds: string[];
+  resourceTypes: string[];
+  purpose: string | null;
+  breakGlass: boolean;
+  detail: string | null;
+  /** `0x` + 64 hex: SHA-256 of `canonical`. */
+  hash: string;
+}
+
+const MAX_TEXT = 500;
+const clip = (s: string | null | undefined): string | null => (s == null ? null : s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
+
+/** The record as hashed: every field, sorted arrays, RFC 8785 canonical JSON. Pure. */
+export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
+  return canonicalize({
+    id: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome, personId: a.personId,
+    patientIds: a.patientIds, resourceTypes: a.resourceTypes, purpose: a.purpose, breakGlass: a.breakGlass, detail: a.detail,
+  });
+}
+
+/**
+ * Appends one audit record (inside the caller's transaction when given a client) and returns it with its hash.
+ * Nothing is logged: audit rows hold personal data (ids, reasons) and stay in the database.
+ */
+export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
+  const row: Omit<StoredAudit, 'hash'> = {
+    id: randomUUID(),
+    recorded: new Date().toISOString(),
+    clinicId: rec.clinicId,
+    action: rec.action,
+    outcome: rec.outcome,
+    personId: rec.personId ?? null,
+    patientIds: [...new Set(rec.patientIds ?? [])].sort(),
+    resourceTypes: [...new Set(rec.resourceTypes ?? [])].sort(),
+    purpose: clip(rec.purpose),
+    breakGlass: rec.breakGlass ?? false,
+    detail: clip(rec.detail),
+  };
+  const canonical = auditCanonical(row);
+  const hash = sha256Hex(canonical);
+  await db.query(
+    `INSERT INTO audit_event (id, recorded, clinic_id, action, outcome, person_id, patient_ids, resource_types, purpose, break_glass, detail, canonical, hash, salt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8::text[], $9, $10, $11, $12, $13, $14)`,
+    [row.id, row.recorded, row.clinicId, row.action, row.outcome, row.personId, row.patientIds, row.resourceTypes, row.purpose, row.breakGlass,
+      row.detail, canonical, Buffer.from(hash.slice(2), 'hex'), randomBytes(32)],
+  );
+  return { ...row, hash };
+}
+
+const SELECT = `SELECT id, recorded, clinic_id AS "clinicId", action, outcome, person_id AS "personId", patient_ids::text[] AS "patientIds",
+  resource_types AS "resourceTypes", purpose, break_glass AS "breakGlass", detail, '0x' || encode(hash, 'hex') AS hash FROM audit_event`;
+
+/** Audit records about a person or any of its patient records, newest first; `count + 1` rows tell if there is more. */
+export async function searchAudit(db: Db, personId: string, patientIds: string[], count: number, offset: number): Promise<{ rows: StoredAudit[]; hasMore: boolean }> {
+  const res = await db.query(
+    `${SELECT} WHERE person_id = $1 OR patient_ids && $2::uuid[] ORDER BY recorded DESC, seq DESC LIMIT $3 OFFSET $4`,
+    [personId, patientIds, count + 1, offset],
+  );
+  return { rows: res.rows.slice(0, count), hasMore: res.rows.length > count };
+}
+
+export async function readAudit(db: Db, id: string): Promise<StoredAudit | null> {
+  const res = await db.query(`${SELECT} WHERE id = $1`, [id]);
+  return res.rows[0] ?? null;
+}
+
+/** What a clinic's push of bundle `hash` wrote, for its audit record: patient records, their persons, resource types. */
+export async function pushedSubjects(db: Db, clinicId: string, hash: string): Promise<{ patientIds: string[]; personIds: string[]; resourceTypes: string[] }> {
+  const res = await db.query(
+    `SELECT coalesce(array_agg(DISTINCT r.patient_id) FILTER (WHERE r.patient_id IS NOT NULL), '{}')::text[] AS "patientIds",
+            coalesce(array_agg(DISTINCT p.person_id) FILTER (WHERE p.person_id IS NOT NULL), '{}')::text[] AS "personIds",
+            coalesce(array_agg(DISTINCT r.resource_type), '{}') AS "resourceTypes"
+       FROM bundle b JOIN resource r ON r.bundle_id = b.id LEFT JOIN patient p ON p.id = r.patient_id
+      WHERE b.clinic_id = $1 AND b.hash = $2`,
+    [clinicId, Buffer.from(hash.replace(/^0x/, ''), 'hex')],
+  );
+  const row = res.rows[0] ?? { patientIds: [], personIds: [], resourceTypes: [] };
+  return { patientIds: row.patientIds.slice(0, 1000), personIds: row.personIds, resourceTypes: row.resourceTypes };
+}
