@@ -3,8 +3,10 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError, operationOutcome } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { parseJsonBody } from '../fhir/prepare';
+import { recordAudit } from '../store/audit';
 import { findBundleResponse, insertBundle, setBundleResponse } from '../store/bundles';
 import { Db, inTransaction, Tx } from '../store/db';
+import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
 import { linkReferences } from './link';
 import type { PreparePool } from './prepare-pool';
@@ -89,11 +91,22 @@ export async function pushBundle(db: Db, pool: PreparePool, opts: PushOptions, t
           id: bundleId, clinicId: opts.clinicId, hash, bundleType: plan.type, entryCount: plan.entryCount, canonical,
           rootId: bundle.id ?? null, rootMeta: bundle.meta ?? null, salt: randomBytes(32),
         });
-        if (!inserted) return { hash, replayed: true, response: (await findBundleResponse(tx, opts.clinicId, hash)) as Bundle };
-        const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems };
+        if (!inserted) {
+          await recordAudit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
+          return { hash, replayed: true, response: (await findBundleResponse(tx, opts.clinicId, hash)) as Bundle };
+        }
+        const touched = { patientIds: new Set<string>(), resourceTypes: new Set<string>() };
+        const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems, touched };
         const results = plan.type === 'batch' ? await executeBatch(tx, ctx, plan) : await executeEntries(tx, ctx, plan.entries);
         const response = responseBundle(plan, results);
         await setBundleResponse(tx, bundleId, response);
+        // The audit record commits with the bundle: an acknowledged push is never missing from the trail.
+        const patientIds = [...touched.patientIds];
+        const personIds = await personsOf(tx, patientIds);
+        await recordAudit(tx, {
+          clinicId: opts.clinicId, action: 'push', outcome: 'success', personId: personIds.length === 1 ? personIds[0] : null,
+          patientIds: patientIds.slice(0, 1000), resourceTypes: [...touched.resourceTypes], detail: `bundle ${hash}`,
+        });
         return { hash, replayed: false, response };
       });
     } catch (err) {

@@ -17,6 +17,8 @@ export interface WriteContext {
   bundleId: string;
   now: string;
   personSystems: string[];
+  /** What this push touched, for its audit record: collected as resources are written. */
+  touched: { patientIds: Set<string>; resourceTypes: Set<string> };
 }
 
 export interface EntryResult {
@@ -70,6 +72,10 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
     }
   }
 
+  for (const w of writes) {
+    ctx.touched.resourceTypes.add(w.resourceType);
+    if (w.patientId) ctx.touched.patientIds.add(w.patientId);
+  }
   await writeResources(tx, writes);
   await insertSharedEntities(tx, targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])));
   for (const t of targets) if (t.op === 'create' && t.conditionalKey) await insertConditionalKey(tx, ctx.clinicId, t.resourceType, t.conditionalKey, t.id as string);

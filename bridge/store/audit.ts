@@ -78,16 +78,3 @@ export async function readAudit(db: Db, id: string): Promise<StoredAudit | null>
   return res.rows[0] ?? null;
 }
 
-/** What a clinic's push of bundle `hash` wrote, for its audit record: patient records, their persons, resource types. */
-export async function pushedSubjects(db: Db, clinicId: string, hash: string): Promise<{ patientIds: string[]; personIds: string[]; resourceTypes: string[] }> {
-  const res = await db.query(
-    `SELECT coalesce(array_agg(DISTINCT r.patient_id) FILTER (WHERE r.patient_id IS NOT NULL), '{}')::text[] AS "patientIds",
-            coalesce(array_agg(DISTINCT p.person_id) FILTER (WHERE p.person_id IS NOT NULL), '{}')::text[] AS "personIds",
-            coalesce(array_agg(DISTINCT r.resource_type), '{}') AS "resourceTypes"
-       FROM bundle b JOIN resource r ON r.bundle_id = b.id LEFT JOIN patient p ON p.id = r.patient_id
-      WHERE b.clinic_id = $1 AND b.hash = $2`,
-    [clinicId, Buffer.from(hash.replace(/^0x/, ''), 'hex')],
-  );
-  const row = res.rows[0] ?? { patientIds: [], personIds: [], resourceTypes: [] };
-  return { patientIds: row.patientIds.slice(0, 1000), personIds: row.personIds, resourceTypes: row.resourceTypes };
-}

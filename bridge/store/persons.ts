@@ -74,3 +74,10 @@ export async function savePatient(tx: Tx, patient: PatientRecord, personSystems:
   }
   return personId;
 }
+
+/** Distinct persons of the given patient records. */
+export async function personsOf(tx: Tx, patientIds: string[]): Promise<string[]> {
+  if (!patientIds.length) return [];
+  const res = await tx.query('SELECT DISTINCT person_id FROM patient WHERE id = ANY($1::uuid[])', [patientIds]);
+  return res.rows.map((r: { person_id: string }) => r.person_id);
+}

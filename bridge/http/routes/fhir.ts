@@ -10,7 +10,7 @@ import type { Db } from '../../store/db';
 import type { PersonAccessOptions } from '../../access/person-access';
 import { authorizeRead, authorizeSearchPatients, ReadGrant } from '../../access/resource-access';
 import { isBridgeId } from '../../fhir/references';
-import { pushedSubjects, recordAudit } from '../../store/audit';
+import { recordAudit } from '../../store/audit';
 import { readHistory, readResource, readVersion, StoredResource } from '../../store/resources';
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
@@ -81,11 +81,6 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
       await recordAudit(opts.db, { clinicId: clinic.id, action: 'push', outcome: 'error', detail: `status ${err instanceof FhirError ? err.status : 500}` });
       throw err;
     }
-    const pushed = await pushedSubjects(opts.db, clinic.id, result.hash);
-    await recordAudit(opts.db, {
-      clinicId: clinic.id, action: 'push', outcome: 'success', personId: pushed.personIds.length === 1 ? pushed.personIds[0] : null,
-      patientIds: pushed.patientIds, resourceTypes: pushed.resourceTypes, detail: `bundle ${result.hash}${result.replayed ? ' (replayed)' : ''}`,
-    });
     res.set('X-Bundle-Hash', result.hash);
     if (result.replayed) res.set('X-Bundle-Replayed', 'true');
     res.status(200).type(FHIR_JSON).json(result.response);

@@ -197,3 +197,24 @@ describe('concurrency', () => {
     expect((await bridge.database.db.query(`SELECT count(*)::int AS n FROM resource WHERE content->'code'->>'text' = 'concurrent-same'`)).rows[0].n).toBe(1);
   });
 });
+
+describe('audit of pushes', () => {
+  test('each push is recorded with the patient records, person and resource types it touched; a refused push as an error', async () => {
+    const rows = async (): Promise<any[]> => (await bridge.database.db.query(`SELECT outcome, person_id, patient_ids, resource_types, detail FROM audit_event WHERE action = 'push' ORDER BY seq`)).rows;
+    const before = (await rows()).length;
+    const bundle = fixtureBundle('transaction-patient-encounter.json');
+    (bundle.entry![0].resource as any).identifier[0].value = 'AUDIT-1';
+    (bundle.entry![0].request as any).ifNoneExist = 'identifier=http://clinic-a.example/mrn|AUDIT-1';
+    const ok = await api(bridge.url, key, 'POST', '/fhir', bundle);
+    const patientId = ok.body.entry[0].response.location.split('/')[1];
+    const bad = await api(bridge.url, key, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', gender: 'x' }, request: { method: 'POST', url: 'Patient' } }] });
+    expect(bad.status).toBe(400);
+    const added = (await rows()).slice(before);
+    expect(added).toHaveLength(2);
+    const person = (await bridge.database.db.query('SELECT person_id FROM patient WHERE id = $1', [patientId])).rows[0].person_id;
+    expect(added[0]).toMatchObject({ outcome: 'success', person_id: person, patient_ids: [patientId], detail: `bundle ${ok.headers.get('x-bundle-hash')}` });
+    // The Organization was matched (stored by an earlier push), not written by this one.
+    expect(added[0].resource_types.sort()).toEqual(['Condition', 'Encounter', 'Observation', 'Patient']);
+    expect(added[1]).toMatchObject({ outcome: 'error', patient_ids: [], detail: 'status 400' });
+  });
+});
