@@ -27,7 +27,8 @@ const clip = (s: string | null | undefined): string | null => (s == null ? null 
 /** The record as hashed: every field, sorted arrays, RFC 8785 canonical JSON. Pure. */
 export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
   return canonicalize({
-    id: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome, personId: a.personId,
+    // `auditId`, not `id`: the document hashed is exactly what `fhir-bridge verify` hashes (it drops a root id and meta).
+    auditId: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome, personId: a.personId,
     patientIds: a.patientIds, resourceTypes: a.resourceTypes, purpose: a.purpose, breakGlass: a.breakGlass, detail: a.detail,
   });
 }
@@ -71,6 +72,12 @@ export async function searchAudit(db: Db, personId: string, patientIds: string[]
     [personId, patientIds, count + 1, offset],
   );
   return { rows: res.rows.slice(0, count), hasMore: res.rows.length > count };
+}
+
+/** The canonical JSON an audit record was hashed from (the document its anchor receipt is for). */
+export async function readAuditDocument(db: Db, id: string): Promise<string | null> {
+  const res = await db.query('SELECT canonical FROM audit_event WHERE id = $1', [id]);
+  return res.rows[0]?.canonical ?? null;
 }
 
 export async function readAudit(db: Db, id: string): Promise<StoredAudit | null> {

@@ -25,7 +25,10 @@ export interface BatchRow {
   lastError: string | null;
 }
 
-/** A bundle claimed into a batch: its id and the two halves of its leaf. */
+/** What a leaf stands for: a pushed bundle or an audit record, anchored alike. */
+export type LeafSource = 'bundle' | 'audit_event';
+
+/** A bundle or audit record claimed into a batch: its id and the two halves of its leaf. */
 export interface ClaimedBundle {
   id: string;
   bundleHash: string;
@@ -61,22 +64,36 @@ function batchFrom(r: RawBatch): BatchRow {
   };
 }
 
-/** Bundles not yet in a batch (counted up to `limit`) and the age of the oldest, by the database's clock. */
+/** Bundles and audit records not yet in a batch (each counted up to `limit`) and the age of the oldest, by the database's clock. */
 export async function unbatchedSummary(db: Db, limit: number): Promise<{ count: number; oldestAgeMs: number | null }> {
   const res = await db.query(
-    `SELECT count(*)::int AS n, (extract(epoch FROM now() - min(received_at)) * 1000)::float8 AS age
-       FROM (SELECT received_at FROM bundle WHERE batch_id IS NULL ORDER BY received_at, id LIMIT $1) s`,
+    `SELECT count(*)::int AS n, (extract(epoch FROM now() - min(t)) * 1000)::float8 AS age FROM (
+       (SELECT received_at AS t FROM bundle WHERE batch_id IS NULL ORDER BY received_at, id LIMIT $1)
+       UNION ALL
+       (SELECT recorded AS t FROM audit_event WHERE batch_id IS NULL ORDER BY seq LIMIT $1)) s`,
     [limit],
   );
   const row = res.rows[0] as { n: number; age: number | null };
   return { count: row.n, oldestAgeMs: row.age };
 }
 
+/** Writes batch membership, leaf index and proof for the claimed rows of one source table. */
+async function assignLeaves(tx: Tx, table: LeafSource, batchId: string, ids: string[], firstIndex: number, proofs: string[][]): Promise<void> {
+  if (!ids.length) return;
+  await tx.query(
+    `UPDATE ${table} b SET batch_id = $1, leaf_index = u.i, proof = u.p
+       FROM unnest($2::uuid[], $3::int[], $4::jsonb[]) AS u(id, i, p) WHERE b.id = u.id`,
+    [toBuf(batchId), ids, ids.map((_, i) => firstIndex + i), proofs.map((p) => JSON.stringify(p))],
+  );
+}
+
+const claimLeaves = (r: { id: string; hash: Buffer; salt: Buffer }): ClaimedBundle => ({ id: r.id, bundleHash: toHex(r.hash) as string, salt: toHex(r.salt) as string });
+
 /**
- * Closes one batch: claims up to `max` bundles not yet in a batch, oldest first, with FOR UPDATE SKIP LOCKED
- * (two bridge processes on one database never claim the same bundle), lets `build` compute the tree, then stores
- * the batch and each bundle's leaf index and proof — all in one transaction, so a batch never exists without its
- * proofs. Returns null when there was nothing to claim.
+ * Closes one batch: claims up to `max` leaves not yet in a batch — bundles oldest first, then audit records — with
+ * FOR UPDATE SKIP LOCKED (two bridge processes on one database never claim the same row), lets `build` compute the
+ * tree, then stores the batch and each row's leaf index and proof, all in one transaction, so a batch never exists
+ * without its proofs. Returns null when there was nothing to claim.
  */
 export async function closeBatch(
   db: Db,
@@ -85,25 +102,23 @@ export async function closeBatch(
   build: (leaves: ClaimedBundle[]) => Promise<{ root: string; proofs: string[][] }>,
 ): Promise<BatchRow | null> {
   return inTransaction(db, async (tx: Tx) => {
-    const claimed = await tx.query(
+    const bundles = (await tx.query(
       `SELECT id, hash, salt FROM bundle WHERE batch_id IS NULL ORDER BY received_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [max],
-    );
-    if (claimed.rowCount === 0) return null;
-    const leaves: ClaimedBundle[] = claimed.rows.map((r: { id: string; hash: Buffer; salt: Buffer }) => ({
-      id: r.id, bundleHash: toHex(r.hash) as string, salt: toHex(r.salt) as string,
-    }));
+    )).rows.map(claimLeaves);
+    const audits = bundles.length < max
+      ? (await tx.query(`SELECT id, hash, salt FROM audit_event WHERE batch_id IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [max - bundles.length])).rows.map(claimLeaves)
+      : [];
+    const leaves = [...bundles, ...audits];
+    if (!leaves.length) return null;
     const { root, proofs } = await build(leaves);
     const batchId = newBatchId();
     const inserted = await tx.query(
       `INSERT INTO batch AS t (id, root, leaf_count) VALUES ($1, $2, $3) RETURNING ${BATCH_COLUMNS}`,
       [toBuf(batchId), toBuf(root), leaves.length],
     );
-    await tx.query(
-      `UPDATE bundle b SET batch_id = $1, leaf_index = u.i, proof = u.p
-         FROM unnest($2::uuid[], $3::int[], $4::jsonb[]) AS u(id, i, p) WHERE b.id = u.id`,
-      [toBuf(batchId), leaves.map((l) => l.id), leaves.map((_, i) => i), proofs.map((p) => JSON.stringify(p))],
-    );
+    await assignLeaves(tx, 'bundle', batchId, bundles.map((l) => l.id), 0, proofs.slice(0, bundles.length));
+    await assignLeaves(tx, 'audit_event', batchId, audits.map((l) => l.id), bundles.length, proofs.slice(bundles.length));
     return batchFrom(inserted.rows[0] as RawBatch);
   });
 }
@@ -164,18 +179,19 @@ export async function getBatch(db: Db, batchId: string): Promise<BatchRow | null
 }
 
 /**
- * Receipt data for a bundle hash, or null when no bundle has it. Several clinics may have pushed the same bytes
- * (same hash, different salts): the first anchored one wins (earliest confirmed batch, then leaf index); with none
- * anchored yet, the first received. `batch` is null while the bundle waits for a batch.
+ * Receipt data for the hash of a bundle (or of an audit record), or null when none has it. Several clinics may have
+ * pushed the same bytes (same hash, different salts): the first anchored one wins (earliest confirmed batch, then leaf
+ * index); with none anchored yet, the first received. `batch` is null while the row waits for a batch.
  */
-export async function findReceiptData(db: Db, bundleHash: string): Promise<(Omit<ReceiptData, 'batch'> & { batch: BatchRow | null }) | null> {
+export async function findReceiptData(db: Db, hash: string, source: LeafSource = 'bundle'): Promise<(Omit<ReceiptData, 'batch'> & { batch: BatchRow | null }) | null> {
+  const arrival = source === 'bundle' ? 'b.received_at' : 'b.seq';
   const res = await db.query(
     `SELECT b.hash AS bundle_hash, b.salt, b.proof, b.leaf_index, ${BATCH_COLUMNS}
-       FROM bundle b LEFT JOIN batch t ON t.id = b.batch_id
+       FROM ${source} b LEFT JOIN batch t ON t.id = b.batch_id
       WHERE b.hash = $1
-      ORDER BY (t.status = 'confirmed') DESC NULLS LAST, t.seq NULLS LAST, b.leaf_index, b.received_at
+      ORDER BY (t.status = 'confirmed') DESC NULLS LAST, t.seq NULLS LAST, b.leaf_index, ${arrival}
       LIMIT 1`,
-    [toBuf(bundleHash)],
+    [toBuf(hash)],
   );
   const r = res.rows[0] as (RawBatch & { bundle_hash: Buffer; salt: Buffer; proof: string[] | null; leaf_index: number | null }) | undefined;
   if (!r) return null;
@@ -199,7 +215,7 @@ export async function listBatchLeaves(db: Db, batchId: string): Promise<{ bundle
 /** Counts by state, for logs, readiness and benchmarks. */
 export async function anchoringCounts(db: Db): Promise<{ unbatched: number; pending: number; submitted: number; confirmed: number }> {
   const res = await db.query(
-    `SELECT (SELECT count(*) FROM bundle WHERE batch_id IS NULL)::int AS unbatched,
+    `SELECT ((SELECT count(*) FROM bundle WHERE batch_id IS NULL) + (SELECT count(*) FROM audit_event WHERE batch_id IS NULL))::int AS unbatched,
             count(*) FILTER (WHERE status = 'pending')::int AS pending,
             count(*) FILTER (WHERE status = 'submitted')::int AS submitted,
             count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed

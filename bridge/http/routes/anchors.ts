@@ -1,7 +1,7 @@
-import { Router } from 'express';
+import { Request, Response, Router } from 'express';
 import { makeReceipt } from '../../anchor/receipt';
 import { fhirError } from '../../fhir/outcome';
-import { anchoringCounts, findReceiptData, getBatch, type BatchRow } from '../../store/batches';
+import { anchoringCounts, findReceiptData, getBatch, type BatchRow, type LeafSource } from '../../store/batches';
 import type { Db } from '../../store/db';
 
 /** What `/anchors` tells about the chain; undefined while an external chain has not been reached yet. */
@@ -32,10 +32,11 @@ function batchView(b: BatchRow): Record<string, unknown> {
  */
 export function anchorsRouter(db: Db, info: AnchorsInfo): Router {
   const router = Router();
-  router.get('/bundles/:hash', async (req, res) => {
-    const hash = hashParam(req.params.hash, 'the bundle hash');
-    const found = await findReceiptData(db, hash);
-    if (!found) throw fhirError(404, 'not-found', `no bundle with hash ${hash}`);
+  /** `{status: pending}` or `{status: anchored, receipt}` for the leaf with this hash; the same receipt format for both sources. */
+  const receiptRoute = (source: LeafSource, what: string) => async (req: Request, res: Response): Promise<void> => {
+    const hash = hashParam(String(req.params.hash), `the ${what} hash`);
+    const found = await findReceiptData(db, hash, source);
+    if (!found) throw fhirError(404, 'not-found', `no ${what} with hash ${hash}`);
     const b = found.batch;
     if (!b || b.status !== 'confirmed') {
       res.json({ status: 'pending' });
@@ -46,7 +47,9 @@ export function anchorsRouter(db: Db, info: AnchorsInfo): Router {
       chainId: b.chainId as number, contract: b.contract as string, txHash: b.txHash as string, blockNumber: b.blockNumber as number,
     });
     res.json({ status: 'anchored', receipt });
-  });
+  };
+  router.get('/bundles/:hash', receiptRoute('bundle', 'bundle'));
+  router.get('/audit/:hash', receiptRoute('audit_event', 'audit record'));
   router.get('/batches/:batchId', async (req, res) => {
     const batch = await getBatch(db, hashParam(req.params.batchId, 'the batch id'));
     if (!batch) throw fhirError(404, 'not-found', `no batch ${req.params.batchId}`);

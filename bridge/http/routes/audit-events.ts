@@ -5,7 +5,7 @@ import { breakGlassReason } from '../../access/resource-access';
 import { toAuditEvent } from '../../fhir/audit-event';
 import { FhirError } from '../../fhir/outcome';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
-import { readAudit, recordAudit, searchAudit } from '../../store/audit';
+import { readAudit, readAuditDocument, recordAudit, searchAudit, type StoredAudit } from '../../store/audit';
 import type { Db } from '../../store/db';
 import { personPatients } from '../../store/person-links';
 import { FHIR_JSON } from '../errors';
@@ -63,9 +63,11 @@ export function auditEventRouter(db: Db, base: (req: Request) => string): Router
     res.type(FHIR_JSON).json(bundle);
   });
 
-  router.get('/AuditEvent/:id', async (req, res) => {
+  /** An audit record the caller may read (its agent, or a home clinic of its person); refusals are audited. */
+  const readableAudit = async (req: Request): Promise<StoredAudit> => {
     const clinicId = req.clinic!.id;
-    const audit = /^[0-9a-f-]{36}$/i.test(req.params.id) ? await readAudit(db, req.params.id) : null;
+    const id = String(req.params.id);
+    const audit = /^[0-9a-f-]{36}$/i.test(id) ? await readAudit(db, id) : null;
     if (!audit) throw new FhirError(404, [{ code: 'not-found', diagnostics: `AuditEvent/${req.params.id} is not known` }]);
     const home = audit.personId ? (await personPatients(db, audit.personId)).some((p) => p.clinicId === clinicId) : false;
     if (audit.clinicId !== clinicId && !home) {
@@ -73,7 +75,18 @@ export function auditEventRouter(db: Db, base: (req: Request) => string): Router
       throw new FhirError(403, [{ code: 'forbidden', diagnostics: `AuditEvent/${req.params.id} is readable by its agent and the person's home clinics` }]);
     }
     await recordAudit(db, { clinicId, action: 'read', outcome: 'success', personId: audit.personId, resourceTypes: ['AuditEvent'] });
-    res.type(FHIR_JSON).json(toAuditEvent(audit));
+    return audit;
+  };
+
+  // The hashed document of an audit record (its canonical JSON): with its receipt from /anchors/audit/{hash},
+  // `fhir-bridge verify --bundle record.json --receipt receipt.json` checks it against the chain.
+  router.get('/AuditEvent/:id/\\$record', async (req, res) => {
+    const audit = await readableAudit(req);
+    res.type('application/json').send(await readAuditDocument(db, audit.id));
+  });
+
+  router.get('/AuditEvent/:id', async (req, res) => {
+    res.type(FHIR_JSON).json(toAuditEvent(await readableAudit(req)));
   });
   return router;
 }

@@ -3,7 +3,7 @@ import { toAuditEvent } from '../../../bridge/fhir/audit-event';
 import { loadFhirDefinitions } from '../../../bridge/fhir/validate';
 import { auditCanonical, StoredAudit } from '../../../bridge/store/audit';
 import { periodContains } from '../../../bridge/store/consent';
-import { sha256Hex } from '../../../bridge/fhir/hash';
+import { bundleHash, sha256Hex } from '../../../bridge/fhir/hash';
 
 const base: StoredAudit = {
   id: '3f1c1a52-6f0a-4a4e-9a43-0d5a0f0c9d11', recorded: '2025-03-01T10:00:00.000Z', clinicId: '0c9f3e0e-2b39-4d35-8d3f-3d4c0a2b7e55',
@@ -39,8 +39,10 @@ test('the canonical form is stable and hashed as a bundle is', () => {
   const { hash: _h, ...row } = base;
   const c = auditCanonical(row);
   expect(c).toBe(auditCanonical({ ...row }));
-  expect(c.startsWith('{"action":"read","breakGlass":true')).toBe(true);
+  expect(c.startsWith(`{"action":"read","auditId":"${row.id}","breakGlass":true`)).toBe(true);
   expect(sha256Hex(c)).toMatch(/^0x[0-9a-f]{64}$/);
+  // The document hashes the same through the bundle-hash path `fhir-bridge verify` uses (no root id or meta to drop).
+  expect(bundleHash(JSON.parse(c))).toBe(sha256Hex(c));
 });
 
 test('consent periods: open ends, partial dates, bounds inclusive', () => {
