@@ -4,8 +4,11 @@ import type { Logger } from '../log';
 import type { PreparePool } from '../ingest/prepare-pool';
 import type { Db } from '../store/db';
 import { errorHandler, sendOutcome } from './errors';
+import { logAuditSink, type AuditSink } from '../pull/audit';
 import { adminRouter } from './routes/admin';
+import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { pullRouter } from './routes/pull';
 
 export interface AppOptions {
   db: Db;
@@ -20,6 +23,8 @@ export interface AppOptions {
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */
   isReady?: () => Promise<boolean>;
+  /** Audit trail of pulls and exports. MERGE: default to `(r) => recordAudit(opts.db, r)` (bridge/store/audit.ts). */
+  audit?: AuditSink;
 }
 
 /** The HTTP surface. No request body, header or resource is ever logged: they carry personal data and keys. */
@@ -49,6 +54,10 @@ export function createApp(opts: AppOptions): Express {
     }
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken));
+  // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
+  const audit = opts.audit ?? logAuditSink(opts.log);
+  app.use(pullRouter({ db: opts.db, audit, publicBaseUrl: opts.publicBaseUrl }));
+  app.use(exportRouter({ db: opts.db, audit, publicBaseUrl: opts.publicBaseUrl }));
   app.use('/fhir', fhirRouter(opts));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));
