@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from '../../bridge/http/app';
+import type { AuditSink } from '../../bridge/pull/audit';
 import { startPreparePool } from '../../bridge/ingest/prepare-pool';
 import { createLogger } from '../../bridge/log';
 import { createClinic } from '../../bridge/store/clinics';
@@ -17,13 +18,13 @@ export interface TestBridge {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** The real HTTP app on a random port over a fresh database. */
-export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; validationWorkers?: number } = {}): Promise<TestBridge> {
+export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; validationWorkers?: number; audit?: AuditSink } = {}): Promise<TestBridge> {
   const database = await createTestDatabase();
   // Inline by default (each worker loads ~100 MB of definitions); the worker path is covered where it is asked for.
   const preparePool = await startPreparePool(overrides.validationWorkers ?? 0);
   const app = createApp({
     db: database.db, log: createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
-    maxEntries: overrides.maxEntries ?? 10_000, preparePool, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
+    maxEntries: overrides.maxEntries ?? 10_000, preparePool, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test', audit: overrides.audit,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
