@@ -1,11 +1,11 @@
 /** Reference consistency of pulled Bundles (pure). */
-import { collectReferences, isBridgeId, parseRelativeReference, rewriteReferences } from '../fhir/references';
+import { isBridgeId, parseRelativeReference, rewriteReferences } from '../fhir/references';
 
-/** Bridge ids named by relative references (`Type/uuid`) anywhere in `resources`, minus `known`. */
-export function referencedIds(resources: unknown[], known: Set<string>): string[] {
+/** Bridge ids named by relative references (`Type/uuid`) in `refs` (one list per resource), minus `known`. */
+export function referencedIds(refs: string[][], known: Set<string>): string[] {
   const out = new Set<string>();
-  for (const r of resources) {
-    for (const ref of collectReferences(r)) {
+  for (const list of refs) {
+    for (const ref of list) {
       const parsed = parseRelativeReference(ref);
       if (parsed && isBridgeId(parsed.id) && !known.has(parsed.id)) out.add(parsed.id);
     }
@@ -14,6 +14,13 @@ export function referencedIds(resources: unknown[], known: Set<string>): string[
 }
 
 const EXTERNAL = /^https?:\/\//i;
+
+/** Whether `ref` already resolves in a Bundle holding `included` (`Type/id` keys) under fullUrls `base/Type/id`, or is external. */
+export function isConsistent(ref: string, included: Set<string>, base: string): boolean {
+  if (ref.startsWith('#')) return true;
+  if (included.has(ref)) return true;
+  return EXTERNAL.test(ref) && !ref.startsWith(`${base}/`);
+}
 
 /**
  * A copy of `resource` whose every reference resolves inside the Bundle or is external: a relative reference to a

@@ -17,8 +17,27 @@ export interface CompartmentQuery {
 export interface PulledResource {
   id: string;
   resourceType: string;
-  content: Record<string, unknown>;
+  /** The resource as stored, JSON text (served as is when its references need no change). */
+  json: string;
+  /** Every `reference` string in it (contained resources and nested References included). */
+  refs: string[];
 }
+
+const PULLED = `r.id, r.resource_type AS "resourceType", r.content::text AS json`;
+
+/**
+ * String-valued `reference` members in jsonb's text output (`"reference": "…"`); an escaped quote inside a string
+ * is `\"`, so text that merely mentions the word never matches. Much cheaper than a `$.**` JSON path per row.
+ */
+const REFERENCE = /"reference": "((?:[^"\\]|\\.)*)"/g;
+
+export function referencesInJson(json: string): string[] {
+  const out: string[] = [];
+  for (const m of json.matchAll(REFERENCE)) out.push(m[1].includes('\\') ? JSON.parse(`"${m[1]}"`) : m[1]);
+  return out;
+}
+
+const pulled = (r: { id: string; resourceType: string; json: string }): PulledResource => ({ id: r.id, resourceType: r.resourceType, json: r.json, refs: referencesInJson(r.json) });
 
 /** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
 export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ rows: PulledResource[]; total: number }> {
@@ -37,7 +56,7 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
     where.push(`(r.resource_type = 'Patient' OR (${care.join(' AND ')}))`);
   }
   const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.content, count(*) OVER () AS total
+    `SELECT ${PULLED}, count(*) OVER () AS total
      FROM resource r WHERE ${where.join(' AND ')}
      ORDER BY r.resource_type <> 'Patient', r.date_start NULLS FIRST, r.id
      LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`,
@@ -48,7 +67,7 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
     const c = await db.query(`SELECT count(*) AS n FROM resource r WHERE ${where.join(' AND ')}`, params.slice(0, params.length - 2));
     total = c.rows[0].n;
   }
-  return { rows: res.rows.map((r) => ({ id: r.id, resourceType: r.resourceType, content: r.content })), total };
+  return { rows: res.rows.map(pulled), total };
 }
 
 /**
@@ -58,12 +77,12 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
 export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[]): Promise<PulledResource[]> {
   if (!ids.length) return [];
   const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r
+    `SELECT ${PULLED} FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
        AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))`,
     [ids, SHARED_TYPES, patientIds, clinicIds],
   );
-  return res.rows;
+  return res.rows.map(pulled);
 }
 
 export interface PatientDemographics {

@@ -113,7 +113,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     };
     const page = await everything(opts.db, a, request, base, pageUrl);
     await disclosed(req, 'everything', a, page.resourceTypes);
-    res.type(FHIR_JSON).json(page.bundle);
+    res.type(FHIR_JSON).send(page.json);
   });
 
   router.get('/fhir/Patient/:id/$summary', auth, async (req: Request, res: Response) => {
