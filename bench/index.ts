@@ -12,6 +12,7 @@ const ALL = [
   { name: 'anchor', file: 'anchor.ts', needs: undefined },
   { name: 'anchoring', file: 'anchoring.ts', needs: 'DATABASE_URL' },
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
+  { name: 'pull', file: 'pull.ts', needs: undefined },
 ];
 
 const wanted = process.argv.slice(2);

@@ -14,7 +14,8 @@ export function collectReferences(value: Json, out: string[] = []): string[] {
     const obj = value as Record<string, Json>;
     if (isReferenceObject(obj)) out.push(obj.reference as string);
     for (const key in obj) {
-      if (key !== 'reference') collectReferences(obj[key], out);
+      // `reference` is a string in a Reference, but a Reference itself in Consent.provision.actor and a few others
+      if (key !== 'reference' || typeof obj[key] === 'object') collectReferences(obj[key], out);
     }
   }
   return out;
@@ -29,7 +30,7 @@ export function rewriteReferences<T>(value: T, resolve: (reference: string) => s
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, Json>;
   const copy: Record<string, Json> = {};
-  for (const key in obj) copy[key] = key === 'reference' ? obj[key] : rewriteReferences(obj[key], resolve);
+  for (const key in obj) copy[key] = key === 'reference' && typeof obj[key] === 'string' ? obj[key] : rewriteReferences(obj[key], resolve);
   if (isReferenceObject(obj)) {
     const resolved = resolve(obj.reference as string);
     if (resolved !== undefined) copy.reference = resolved;

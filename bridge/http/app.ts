@@ -6,7 +6,9 @@ import type { Db } from '../store/db';
 import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
+import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { pullRouter } from './routes/pull';
 
 export interface AppOptions {
   db: Db;
@@ -52,6 +54,9 @@ export function createApp(opts: AppOptions): Express {
     }
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken));
+  // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
+  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl }));
+  app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl }));
   app.use('/fhir', fhirRouter(opts));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));

@@ -1,0 +1,59 @@
+/** `Patient/{id}/$everything`: the person's permitted records across clinics, plus what they reference, as a searchset page. */
+import type { BundleLink } from '@medplum/fhirtypes';
+import type { PersonAccess } from '../access/types';
+import type { Db } from '../store/db';
+import { compartmentPage, CompartmentQuery, PulledResource, referencedResources } from '../store/pull';
+import { consistentReferences, isConsistent, referencedIds } from './references';
+
+export const EVERYTHING_DEFAULT_COUNT = 1000;
+export const EVERYTHING_MAX_COUNT = 5000;
+/** Levels of references followed (Observation → Encounter → Location → Organization). */
+const MAX_DEPTH = 4;
+
+export interface EverythingRequest {
+  types?: string[];
+  since?: string;
+  start?: string;
+  end?: string;
+  count: number;
+  offset: number;
+}
+
+export interface EverythingPage {
+  /** The searchset Bundle as JSON text: stored resources are spliced in without a parse/serialize round trip. */
+  json: string;
+  /** Types of the resources disclosed (for the audit trail). */
+  resourceTypes: string[];
+}
+
+export async function everything(db: Db, access: PersonAccess, req: EverythingRequest, base: string, pageUrl: (offset: number) => string): Promise<EverythingPage> {
+  const patientIds = access.patients.map((p) => p.patientId);
+  const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
+  const q: CompartmentQuery = { patientIds, ...req };
+  const { rows, total } = await compartmentPage(db, q);
+  const matched = new Set(rows.map((r) => r.id));
+  const included: PulledResource[] = [];
+  const known = new Set(matched);
+  let frontier: PulledResource[] = rows;
+  for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {
+    const ids = referencedIds(frontier.map((r) => r.refs), known);
+    if (!ids.length) break;
+    frontier = await referencedResources(db, ids, patientIds, clinicIds);
+    for (const r of frontier) known.add(r.id);
+    for (const id of ids) known.add(id); // not readable: never asked again
+    included.push(...frontier);
+  }
+  const all = [...rows, ...included];
+  const keys = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
+  const entries = all.map((r) => {
+    const resource = r.refs.every((ref) => isConsistent(ref, keys, base)) ? r.json : JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base));
+    return `{"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${resource},"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`;
+  });
+  const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req.offset) }];
+  if (req.offset + req.count < total) link.push({ relation: 'next', url: pageUrl(req.offset + req.count) });
+  if (req.offset > 0) link.push({ relation: 'previous', url: pageUrl(Math.max(0, req.offset - req.count)) });
+  return {
+    json: `{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${entries.join(',')}]}`,
+    resourceTypes: [...new Set(all.map((r) => r.resourceType))].sort(),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Runs one Bulk Data export job: decides what the clinic may see (its own records, and through
+ * resolvePersonAccess the consented records of the same persons), writes NDJSON files per type into the
+ * database, and records progress. A cancelled (deleted) job stops at the next file.
+ */
+import { resolvePersonAccess } from '../access/person-access';
+import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/references';
+import type { Db } from '../store/db';
+import { ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
+import { SHARED_TYPES } from '../store/resources';
+import { recordAudit } from '../store/audit';
+
+export const EXPORT_FILE_MAX = 10_000;
+const PAGE = 1000;
+
+/** Patients whose compartments the clinic may export: its own, plus those its Consents allow. */
+async function permittedPatients(db: Db, clinicId: string): Promise<{ own: string[]; foreign: string[] }> {
+  const own = await ownPatientIds(db, clinicId);
+  const seen = new Set(own);
+  const foreign: string[] = [];
+  for (const patientId of own) {
+    const access = await resolvePersonAccess(db, clinicId, patientId, {});
+    for (const p of access.patients) {
+      if (!seen.has(p.patientId)) {
+        seen.add(p.patientId);
+        foreign.push(p.patientId);
+      }
+    }
+  }
+  return { own, foreign };
+}
+
+export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
+  try {
+    if (!(await updateExportJob(db, job.id, { status: 'in-progress', progress: 'resolving access' }))) return;
+    const { own, foreign } = await permittedPatients(db, job.clinicId);
+    const scope: ExportScope = {
+      ...(job.level === 'system' ? { ownClinicId: job.clinicId, patientIds: foreign } : { patientIds: [...own, ...foreign] }),
+      types: job.types, since: job.since, until: job.transactionTime,
+    };
+    let seq = 0;
+    let exported = 0;
+    const counts = new Map<string, number>();
+    const sharedDone = new Set<string>();
+    const sharedWanted = new Set<string>();
+    let buffer: string[] = [];
+    let bufferType: string | null = null;
+    const flush = async (): Promise<boolean> => {
+      if (!buffer.length || !bufferType) return true;
+      const ok = await insertExportFile(db, job.id, ++seq, bufferType, buffer.length, buffer.join('\n') + '\n');
+      exported += buffer.length;
+      buffer = [];
+      return ok && updateExportJob(db, job.id, { progress: `${exported} resources exported (${bufferType})` });
+    };
+    const add = async (r: { id: string; resourceType: string; content: Record<string, unknown> }): Promise<boolean> => {
+      if (bufferType !== r.resourceType || buffer.length >= EXPORT_FILE_MAX) {
+        if (!(await flush())) return false;
+        bufferType = r.resourceType;
+      }
+      buffer.push(JSON.stringify(r.content));
+      counts.set(r.resourceType, (counts.get(r.resourceType) ?? 0) + 1);
+      if (SHARED_TYPES.includes(r.resourceType)) sharedDone.add(r.id);
+      for (const ref of collectReferences(r.content)) {
+        const parsed = parseRelativeReference(ref);
+        if (parsed && SHARED_TYPES.includes(parsed.resourceType) && isBridgeId(parsed.id)) sharedWanted.add(parsed.id);
+      }
+      return true;
+    };
+    let after: { type: string; id: string } | null = null;
+    for (;;) {
+      const rows = await exportPage(db, scope, after, PAGE);
+      for (const r of rows) if (!(await add(r))) return;
+      if (rows.length < PAGE) break;
+      after = { type: rows[rows.length - 1].resourceType, id: rows[rows.length - 1].id };
+    }
+    // Shared entities the exported records reference but the clinic did not send itself, so references resolve.
+    const missing = [...sharedWanted].filter((id) => !sharedDone.has(id));
+    for (let i = 0; i < missing.length; i += PAGE) {
+      for (const r of await sharedEntities(db, missing.slice(i, i + PAGE), scope)) if (!(await add(r))) return;
+    }
+    if (!(await flush())) return;
+    // Audited before the job shows as completed: no client can fetch files the trail does not know about.
+    await recordAudit(db, {
+      clinicId: job.clinicId, action: 'export', outcome: 'success', patientIds: [...own, ...foreign], resourceTypes: [...counts.keys()].sort(),
+      detail: `job ${job.id} (${job.level}): ${exported} resources`,
+    });
+    if (!(await updateExportJob(db, job.id, { status: 'completed', progress: `${exported} resources exported` }))) return;
+  } catch (err) {
+    await updateExportJob(db, job.id, { status: 'failed', error: 'the export failed; start a new one' }).catch(() => undefined);
+    await recordAudit(db, { clinicId: job.clinicId, action: 'export', outcome: 'error', detail: `job ${job.id}: ${(err as Error).name}` }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,119 @@
+/** Bulk Data export jobs and their NDJSON files (migrations/006_export.sql). */
+import type { Db } from './db';
+import { SHARED_TYPES } from './resources';
+
+export interface ExportJob {
+  id: string;
+  clinicId: string;
+  level: 'system' | 'patient';
+  requestUrl: string;
+  types: string[] | null;
+  since: string | null;
+  status: 'accepted' | 'in-progress' | 'completed' | 'failed';
+  progress: string | null;
+  error: string | null;
+  transactionTime: string;
+}
+
+const JOB_COLUMNS = `id, clinic_id AS "clinicId", level, request_url AS "requestUrl", types, since, status, progress, error, transaction_time AS "transactionTime"`;
+
+export async function createExportJob(db: Db, job: Pick<ExportJob, 'id' | 'clinicId' | 'level' | 'requestUrl' | 'types' | 'since'>): Promise<ExportJob> {
+  const res = await db.query(
+    `INSERT INTO export_job (id, clinic_id, level, request_url, types, since, transaction_time) VALUES ($1, $2, $3, $4, $5, $6, now())
+     RETURNING ${JOB_COLUMNS}`,
+    [job.id, job.clinicId, job.level, job.requestUrl, job.types, job.since],
+  );
+  return res.rows[0];
+}
+
+/** The job if it belongs to the clinic. */
+export async function readExportJob(db: Db, clinicId: string, id: string): Promise<ExportJob | null> {
+  const res = await db.query(`SELECT ${JOB_COLUMNS} FROM export_job WHERE id = $1 AND clinic_id = $2`, [id, clinicId]);
+  return res.rows[0] ?? null;
+}
+
+/** Updates a job still present; false when it was cancelled (deleted) meanwhile. */
+export async function updateExportJob(db: Db, id: string, patch: { status?: ExportJob['status']; progress?: string; error?: string }): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE export_job SET status = coalesce($2, status), progress = coalesce($3, progress), error = coalesce($4, error),
+       completed_at = CASE WHEN $2 IN ('completed', 'failed') THEN now() ELSE completed_at END
+     WHERE id = $1`,
+    [id, patch.status ?? null, patch.progress ?? null, patch.error ?? null],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+export async function deleteExportJob(db: Db, clinicId: string, id: string): Promise<boolean> {
+  const res = await db.query('DELETE FROM export_job WHERE id = $1 AND clinic_id = $2', [id, clinicId]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** Adds one file; false when the job was cancelled meanwhile. */
+export async function insertExportFile(db: Db, jobId: string, seq: number, resourceType: string, count: number, content: string): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO export_file (job_id, seq, resource_type, resource_count, content) SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM export_job WHERE id = $1)`,
+    [jobId, seq, resourceType, count, content],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+export async function listExportFiles(db: Db, jobId: string): Promise<{ seq: number; resourceType: string; count: number }[]> {
+  const res = await db.query('SELECT seq, resource_type AS "resourceType", resource_count AS count FROM export_file WHERE job_id = $1 ORDER BY seq', [jobId]);
+  return res.rows;
+}
+
+export async function readExportFile(db: Db, clinicId: string, jobId: string, seq: number): Promise<string | null> {
+  const res = await db.query(
+    `SELECT f.content FROM export_file f JOIN export_job j ON j.id = f.job_id WHERE f.job_id = $1 AND f.seq = $2 AND j.clinic_id = $3 AND j.status = 'completed'`,
+    [jobId, seq, clinicId],
+  );
+  return res.rows[0]?.content ?? null;
+}
+
+/** The caller's own live Patient records (each is a key into resolvePersonAccess). */
+export async function ownPatientIds(db: Db, clinicId: string): Promise<string[]> {
+  const res = await db.query('SELECT p.id FROM patient p JOIN resource r ON r.id = p.id AND NOT r.deleted WHERE p.clinic_id = $1 ORDER BY p.id', [clinicId]);
+  return res.rows.map((r) => r.id);
+}
+
+export interface ExportScope {
+  /** System level: every resource the clinic sent. */
+  ownClinicId?: string;
+  /** Compartments included (own and consented patients). */
+  patientIds: string[];
+  types: string[] | null;
+  since: string | null;
+  until: string;
+}
+
+/** One keyset page (by type, then id) of the resources in scope. */
+export async function exportPage(db: Db, scope: ExportScope, after: { type: string; id: string } | null, limit: number): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+  const params: unknown[] = [scope.patientIds, scope.until];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where = ['NOT r.deleted', 'r.last_updated <= $2::timestamptz'];
+  where.push(scope.ownClinicId ? `(r.clinic_id = ${p(scope.ownClinicId)}::uuid OR r.patient_id = ANY($1::uuid[]))` : 'r.patient_id = ANY($1::uuid[])');
+  if (scope.types) where.push(`r.resource_type = ANY(${p(scope.types)}::text[])`);
+  if (scope.since) where.push(`r.last_updated > ${p(scope.since)}::timestamptz`);
+  if (after) where.push(`(r.resource_type, r.id) > (${p(after.type)}, ${p(after.id)}::uuid)`);
+  const res = await db.query(
+    `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.resource_type, r.id LIMIT ${p(limit)}`,
+    params,
+  );
+  return res.rows;
+}
+
+/** Shared entities (Organization, Practitioner, Location, Medication) by id, in scope of the export's filters. */
+export async function sharedEntities(db: Db, ids: string[], scope: ExportScope): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+  if (!ids.length) return [];
+  const res = await db.query(
+    `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r
+     WHERE r.id = ANY($1::uuid[]) AND r.resource_type = ANY($2::text[]) AND NOT r.deleted AND r.last_updated <= $3::timestamptz
+       AND ($4::text[] IS NULL OR r.resource_type = ANY($4::text[])) AND ($5::timestamptz IS NULL OR r.last_updated > $5::timestamptz)
+     ORDER BY r.resource_type, r.id`,
+    [ids, SHARED_TYPES, scope.until, scope.types, scope.since],
+  );
+  return res.rows;
+}

@@ -1,0 +1,188 @@
+/** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
+import type { Db } from './db';
+import { SHARED_TYPES } from './resources';
+
+export interface CompartmentQuery {
+  patientIds: string[];
+  types?: string[];
+  /** Only versions updated after this instant. */
+  since?: string;
+  /** Care dates: resources whose clinical span overlaps [start, end]; Patient always kept. */
+  start?: string;
+  end?: string;
+  count: number;
+  offset: number;
+}
+
+export interface PulledResource {
+  id: string;
+  resourceType: string;
+  /** The resource as stored, JSON text (served as is when its references need no change). */
+  json: string;
+  /** Every `reference` string in it (contained resources and nested References included). */
+  refs: string[];
+}
+
+const PULLED = `r.id, r.resource_type AS "resourceType", r.content::text AS json`;
+
+/**
+ * String-valued `reference` members in jsonb's text output (`"reference": "…"`); an escaped quote inside a string
+ * is `\"`, so text that merely mentions the word never matches. Much cheaper than a `$.**` JSON path per row.
+ */
+const REFERENCE = /"reference": "((?:[^"\\]|\\.)*)"/g;
+
+export function referencesInJson(json: string): string[] {
+  const out: string[] = [];
+  for (const m of json.matchAll(REFERENCE)) out.push(m[1].includes('\\') ? JSON.parse(`"${m[1]}"`) : m[1]);
+  return out;
+}
+
+const pulled = (r: { id: string; resourceType: string; json: string }): PulledResource => ({ id: r.id, resourceType: r.resourceType, json: r.json, refs: referencesInJson(r.json) });
+
+/** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
+export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ rows: PulledResource[]; total: number }> {
+  const params: unknown[] = [q.patientIds];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where = ['r.patient_id = ANY($1::uuid[])', 'NOT r.deleted'];
+  if (q.types) where.push(`r.resource_type = ANY(${p(q.types)}::text[])`);
+  if (q.since) where.push(`r.last_updated > ${p(q.since)}::timestamptz`);
+  if (q.start || q.end) {
+    const care: string[] = [];
+    if (q.start) care.push(`coalesce(r.date_end, r.date_start) >= ${p(q.start)}::timestamptz`);
+    if (q.end) care.push(`r.date_start <= ${p(q.end)}::timestamptz`);
+    where.push(`(r.resource_type = 'Patient' OR (${care.join(' AND ')}))`);
+  }
+  const res = await db.query(
+    `SELECT ${PULLED}, count(*) OVER () AS total
+     FROM resource r WHERE ${where.join(' AND ')}
+     ORDER BY r.resource_type <> 'Patient', r.date_start NULLS FIRST, r.id
+     LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`,
+    params,
+  );
+  let total = res.rows[0]?.total ?? 0;
+  if (!res.rows.length && q.offset > 0) {
+    const c = await db.query(`SELECT count(*) AS n FROM resource r WHERE ${where.join(' AND ')}`, params.slice(0, params.length - 2));
+    total = c.rows[0].n;
+  }
+  return { rows: res.rows.map(pulled), total };
+}
+
+/**
+ * Resources by id that a reader of these patients may also see: shared entities, resources in the permitted
+ * compartments, and non-compartment resources of the permitted clinics.
+ */
+export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[]): Promise<PulledResource[]> {
+  if (!ids.length) return [];
+  const res = await db.query(
+    `SELECT ${PULLED} FROM resource r
+     WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
+       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))`,
+    [ids, SHARED_TYPES, patientIds, clinicIds],
+  );
+  return res.rows.map(pulled);
+}
+
+export interface PatientDemographics {
+  id: string;
+  clinicId: string;
+  family: string | null;
+  given: string | null;
+  birthDate: string | null;
+  gender: string | null;
+  identifiers: { system: string; value: string }[];
+}
+
+export async function patientDemographics(db: Db, patientIds: string[]): Promise<PatientDemographics[]> {
+  const res = await db.query(
+    `SELECT id, clinic_id AS "clinicId", family, given, birth_date AS "birthDate", gender, identifiers FROM patient WHERE id = ANY($1::uuid[]) ORDER BY id`,
+    [patientIds],
+  );
+  return res.rows;
+}
+
+/** A clinical-table row as the summary and the timeline read it (common columns of every domain table). */
+export interface ClinicalFact {
+  domain: string;
+  resourceId: string;
+  resourceType: string;
+  clinicId: string;
+  patientId: string | null;
+  status: string | null;
+  codeSystem: string | null;
+  code: string | null;
+  codeDisplay: string | null;
+  originalCodes: unknown;
+  startTime: string | null;
+  endTime: string | null;
+  valueType: string | null;
+  valueNum: number | null;
+  valueUnit: string | null;
+  valueOrig: string | null;
+  unitOrig: string | null;
+  unitStatus: string | null;
+  valueComparator: string | null;
+  valueText: string | null;
+  valueCodeSystem: string | null;
+  valueCode: string | null;
+  valueCodeDisplay: string | null;
+  text: string | null;
+  /** Domain columns (intent, clinical_status, category, …) by column name. */
+  extra: Record<string, unknown>;
+}
+
+const COMMON = `t.resource_id AS "resourceId", t.resource_type AS "resourceType", t.clinic_id AS "clinicId", t.patient_id AS "patientId", t.status,
+  t.code_system AS "codeSystem", t.code, t.code_display AS "codeDisplay", t.original_codes AS "originalCodes", t.start_time AS "startTime",
+  t.end_time AS "endTime", t.value_type AS "valueType", t.value_num AS "valueNum", t.value_unit AS "valueUnit", t.value_orig::text AS "valueOrig",
+  t.unit_orig AS "unitOrig", t.unit_status AS "unitStatus", t.value_comparator AS "valueComparator", t.value_text AS "valueText",
+  t.value_code_system AS "valueCodeSystem", t.value_code AS "valueCode", t.value_code_display AS "valueCodeDisplay", t.text`;
+
+/** Domain table → its extra columns used by the summary. */
+const SUMMARY_EXTRA: Record<string, string[]> = {
+  medication: ['intent', 'dosage_text'],
+  allergy: ['clinical_status', 'verification_status', 'allergy_type', 'category', 'criticality'],
+  condition: ['clinical_status', 'verification_status'],
+  immunization: [],
+  procedure: [],
+  observation: ['category'],
+};
+
+/** The rows the IPS needs: every medication, allergy, condition, immunization and procedure; the latest laboratory result per code. */
+export async function summaryFacts(db: Db, patientIds: string[]): Promise<ClinicalFact[]> {
+  const queries = Object.entries(SUMMARY_EXTRA).map(([table, extra]) => {
+    const extraSql = extra.length ? `jsonb_build_object(${extra.map((c) => `'${c}', t.${c}`).join(', ')})` : `'{}'::jsonb`;
+    const sql = table === 'observation'
+      ? `SELECT DISTINCT ON (t.code_system, t.code) '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM observation t
+         WHERE t.patient_id = ANY($1::uuid[]) AND t.component_index IS NULL AND t.category = 'laboratory'
+         ORDER BY t.code_system, t.code, t.start_time DESC NULLS LAST, t.id DESC`
+      : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])
+         ORDER BY t.start_time DESC NULLS LAST, t.id`;
+    return db.query(sql, [patientIds]);
+  });
+  return (await Promise.all(queries)).flatMap((r) => r.rows);
+}
+
+export const TIMELINE_DOMAINS = ['encounter', 'condition', 'observation', 'medication', 'allergy', 'immunization', 'procedure', 'diagnostic_report', 'document'];
+
+export interface TimelineFact extends ClinicalFact {
+  componentIndex: number | null;
+  bundleHash: string | null;
+  clinicName: string;
+}
+
+/** Every clinical row of the patients, in time order (undated last), with the hash of the bundle that wrote its resource. */
+export async function timelineFacts(db: Db, patientIds: string[]): Promise<TimelineFact[]> {
+  const union = TIMELINE_DOMAINS.map(
+    (table) => `SELECT '${table}' AS domain, t.id AS row_id, ${table === 'observation' ? 't.component_index' : 'NULL::integer'} AS "componentIndex", ${COMMON},
+      '{}'::jsonb AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])`,
+  ).join('\nUNION ALL\n');
+  const res = await db.query(
+    `SELECT f.*, '0x' || encode(b.hash, 'hex') AS "bundleHash", c.name AS "clinicName"
+     FROM (${union}) f JOIN resource r ON r.id = f."resourceId" LEFT JOIN bundle b ON b.id = r.bundle_id JOIN clinic c ON c.id = f."clinicId"
+     ORDER BY f."startTime" NULLS LAST, f."endTime" NULLS LAST, f.domain, f.row_id`,
+    [patientIds],
+  );
+  return res.rows.map(({ row_id: _r, ...rest }) => rest as TimelineFact);
+}
