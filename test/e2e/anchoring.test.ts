@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { api, fixtureBundle, sampleFiles } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { waitFor } from '../helpers/anchor/bundles';
+import { runVerifyCommand } from '../helpers/anchor/cli';
 
 /**
  * The started bridge anchors what clinics push: Synthea bundles (or the project's fixture when the shared samples
@@ -80,9 +81,9 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
     }, 20_000, `receipt of bundle ${i}`);
     receipts.push(body.receipt as Record<string, unknown>);
   }
+  // Each receipt through `fhir-bridge verify` (the command, in process), against the embedded chain's RPC.
   for (const [i, receipt] of receipts.entries()) {
-    const v = await verifyReceipt({ bundle: bundles[i], receipt, rpcUrl: contract.rpcUrl });
-    expect(v).toMatchObject({ valid: true });
+    expect(await runVerifyCommand(dataDir, bundles[i], receipt, contract.rpcUrl)).toMatchObject({ code: 0, out: expect.stringMatching(/^VALID /) });
   }
   expect(new Set(receipts.map((r) => r.batchId)).size).toBeGreaterThanOrEqual(2); // BATCH_MAX_BUNDLES 3
   // And through the command a verifier runs: only the two files and the RPC URL.

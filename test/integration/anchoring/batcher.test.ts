@@ -1,24 +1,21 @@
-import { PreparePool, startPreparePool } from '../../../bridge/ingest/prepare-pool';
 import type { Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { createBatcher, type Batcher } from '../../../bridge/anchor/batcher';
 import { startEmbeddedChain, type EmbeddedChain } from '../../../bridge/anchor/chain';
-import { registerAnchorCommands } from '../../../bridge/anchor/commands';
-import { closeMerkleWorker, leafHash, verifyProof } from '../../../bridge/anchor/merkle';
+import { buildTree, closeMerkleWorker, leafHash, verifyProof } from '../../../bridge/anchor/merkle';
 import { verifyReceipt } from '../../../bridge/anchor/verify';
 import { createApp } from '../../../bridge/http/app';
+import { PreparePool, startPreparePool } from '../../../bridge/ingest/prepare-pool';
 import { createLogger } from '../../../bridge/log';
-import { listBatchLeaves } from '../../../bridge/store/batches';
 import { createClinic } from '../../../bridge/store/clinics';
-import { closeBatch } from '../../../bridge/store/batches';
-import { buildTree } from '../../../bridge/anchor/merkle';
+import { closeBatch, listBatchLeaves } from '../../../bridge/store/batches';
 import { createPool } from '../../../bridge/store/db';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db';
 import { freePort, hex32, sampleBundle } from '../../helpers/anchor/fixtures';
 import { storeBundles, waitFor } from '../../helpers/anchor/bundles';
+import { runVerifyCommand } from '../../helpers/anchor/cli';
 
 const log = createLogger('silent');
 let database: TestDatabase;
@@ -122,27 +119,9 @@ describe('batcher on the embedded chain', () => {
 
     // The CLI command function: exit 0 with VALID; exit 1 naming the step.
     const dir = mkdtempSync(path.join(tmpdir(), 'anchoring-cli-'));
-    writeFileSync(path.join(dir, 'bundle.json'), JSON.stringify(bundles[3]));
-    writeFileSync(path.join(dir, 'changed.json'), JSON.stringify(oneByte));
-    writeFileSync(path.join(dir, 'receipt.json'), JSON.stringify(receipt));
-    writeFileSync(path.join(dir, 'other-chain.json'), JSON.stringify({ ...receipt, chainId: 5 }));
-    const run = async (bundle: string, rcpt: string): Promise<{ code: number | undefined; out: string }> => {
-      const out: string[] = [];
-      const l = jest.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
-      const e = jest.spyOn(console, 'error').mockImplementation((m: string) => void out.push(m));
-      const program = new Command().exitOverride();
-      registerAnchorCommands(program);
-      process.exitCode = undefined;
-      await program.parseAsync(['verify', '--bundle', path.join(dir, bundle), '--receipt', path.join(dir, rcpt), '--rpc', rpcUrl], { from: 'user' });
-      const code = process.exitCode as number | undefined;
-      process.exitCode = undefined;
-      l.mockRestore();
-      e.mockRestore();
-      return { code, out: out.join('\n') };
-    };
-    expect(await run('bundle.json', 'receipt.json')).toMatchObject({ code: 0, out: expect.stringMatching(/^VALID /) });
-    expect(await run('changed.json', 'receipt.json')).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(hash\)/) });
-    expect(await run('bundle.json', 'other-chain.json')).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(chain\)/) });
+    expect(await runVerifyCommand(dir, bundles[3], receipt, rpcUrl)).toMatchObject({ code: 0, out: expect.stringMatching(/^VALID /) });
+    expect(await runVerifyCommand(dir, oneByte, receipt, rpcUrl)).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(hash\)/) });
+    expect(await runVerifyCommand(dir, bundles[3], { ...receipt, chainId: 5 }, rpcUrl)).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(chain\)/) });
   });
 
   it('answers 400 for a malformed hash, 404 OperationOutcome for an unknown one, and shows batches and the contract', async () => {
