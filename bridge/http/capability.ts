@@ -6,6 +6,12 @@ const SEARCH = [
   { name: '_lastUpdated', type: 'date' },
 ] as const;
 
+const PATIENT_OPERATIONS = [
+  { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+  { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
+  { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+];
+
 /** What this bridge really supports, nothing more: clients plan their calls on it. */
 export function capabilityStatement(baseUrl: string, resourceTypes: string[], version: string): CapabilityStatement {
   return {
@@ -31,7 +37,9 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
         conditionalUpdate: true,
         conditionalDelete: 'single',
         searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
+        ...(type === 'Patient' ? { operation: PATIENT_OPERATIONS } : {}),
       })),
+      operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
     }],
   } as CapabilityStatement;
 }
