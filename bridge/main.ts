@@ -6,6 +6,7 @@ import { startAnchoring, type Anchoring } from './anchor/service';
 import type { BridgeConfig } from './config';
 import { createApp } from './http/app';
 import { startPreparePool } from './ingest/prepare-pool';
+import { resumeStalledExports } from './pull/export-job';
 import type { Logger } from './log';
 import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres } from './store/embedded';
@@ -64,6 +65,23 @@ export async function openDatabase(config: BridgeConfig, log: Logger): Promise<{
   };
 }
 
+/** Resumes export jobs orphaned by a process that died: at start, then every minute (one pass at a time). */
+function watchStalledExports(db: Db, log: Logger): { stop(): void } {
+  let running = false;
+  const pass = (): void => {
+    if (running) return;
+    running = true;
+    resumeStalledExports(db)
+      .then((n) => n && log.info({ resumed: n }, 'orphaned export jobs resumed'))
+      .catch((err: Error) => log.warn({ errName: err.name }, 'resuming export jobs failed; retrying in a minute'))
+      .finally(() => (running = false));
+  };
+  pass();
+  const timer = setInterval(pass, 60_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 /** Wires config → store → http and starts listening. */
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
   const database = await openDatabase(config, log);
@@ -79,6 +97,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     await database.close();
     throw err;
   });
+  const exports = watchStalledExports(database.db, log);
   const app = createApp({
     db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, preparePool,
     personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
@@ -88,6 +107,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err) => {
+    exports.stop();
     await anchoring.close();
     await preparePool.close();
     await database.close();
@@ -111,6 +131,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       const force = setTimeout(() => server.closeAllConnections(), 10_000);
       await closed;
       clearTimeout(force);
+      exports.stop();
       await anchoring.close();
       await preparePool.close();
       await database.close();

@@ -1,5 +1,5 @@
--- 005_export.sql: Bulk Data $export jobs and their NDJSON output, kept in PostgreSQL so any bridge process can answer
--- status polls and serve the files. Independent of 003/004 (needs only clinic from 001_core.sql).
+-- 006_export.sql: Bulk Data $export jobs and their NDJSON output, kept in PostgreSQL so any bridge process can answer
+-- status polls and serve the files. Needs only clinic from 001_core.sql.
 
 CREATE TABLE export_job (
   id                uuid PRIMARY KEY,
@@ -13,11 +13,14 @@ CREATE TABLE export_job (
   error             text,
   transaction_time  timestamptz NOT NULL,
   created_at        timestamptz NOT NULL DEFAULT now(),
-  completed_at      timestamptz
+  completed_at      timestamptz,
+  heartbeat_at      timestamptz
 );
 COMMENT ON TABLE export_job IS 'A Bulk Data $export request of one clinic; deleted (with its files) when the clinic cancels or deletes it.';
 COMMENT ON COLUMN export_job.transaction_time IS 'Snapshot time: only versions updated at or before it are exported.';
+COMMENT ON COLUMN export_job.heartbeat_at IS 'Last sign of life of the process running the job; a job silent for long is resumed by another.';
 CREATE INDEX export_job_clinic_idx ON export_job (clinic_id, created_at);
+CREATE INDEX export_job_unfinished_idx ON export_job (created_at) WHERE status IN ('accepted', 'in-progress');
 
 CREATE TABLE export_file (
   job_id          uuid NOT NULL REFERENCES export_job(id) ON DELETE CASCADE,

@@ -6,7 +6,7 @@
 import { resolvePersonAccess } from '../access/person-access';
 import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/references';
 import type { Db } from '../store/db';
-import { ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
+import { claimStalledExportJob, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { recordAudit } from '../store/audit';
 
@@ -89,4 +89,17 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
     await updateExportJob(db, job.id, { status: 'failed', error: 'the export failed; start a new one' }).catch(() => undefined);
     await recordAudit(db, { clinicId: job.clinicId, action: 'export', outcome: 'error', detail: `job ${job.id}: ${(err as Error).name}` }).catch(() => undefined);
   }
+}
+
+/** A job whose runner has said nothing for this long is taken as orphaned (every page and file refreshes the heartbeat). */
+export const EXPORT_STALLED_MS = 120_000;
+
+/** Reruns every export job left unfinished by a process that died; returns how many were resumed. */
+export async function resumeStalledExports(db: Db, stalledMs = EXPORT_STALLED_MS): Promise<number> {
+  let resumed = 0;
+  for (let job = await claimStalledExportJob(db, stalledMs); job; job = await claimStalledExportJob(db, stalledMs)) {
+    await runExportJob(db, job);
+    resumed++;
+  }
+  return resumed;
 }

@@ -35,12 +35,31 @@ export async function readExportJob(db: Db, clinicId: string, id: string): Promi
 /** Updates a job still present; false when it was cancelled (deleted) meanwhile. */
 export async function updateExportJob(db: Db, id: string, patch: { status?: ExportJob['status']; progress?: string; error?: string }): Promise<boolean> {
   const res = await db.query(
-    `UPDATE export_job SET status = coalesce($2, status), progress = coalesce($3, progress), error = coalesce($4, error),
+    `UPDATE export_job SET status = coalesce($2, status), progress = coalesce($3, progress), error = coalesce($4, error), heartbeat_at = now(),
        completed_at = CASE WHEN $2 IN ('completed', 'failed') THEN now() ELSE completed_at END
      WHERE id = $1`,
     [id, patch.status ?? null, patch.progress ?? null, patch.error ?? null],
   );
   return (res.rowCount ?? 0) > 0;
+}
+
+/**
+ * Takes over one unfinished job whose runner has been silent for `stalledMs` (its process died): claimed with
+ * SKIP LOCKED so two bridges never resume the same job; its partial files are dropped for a clean rerun.
+ */
+export async function claimStalledExportJob(db: Db, stalledMs: number): Promise<ExportJob | null> {
+  const res = await db.query(
+    `UPDATE export_job SET status = 'in-progress', heartbeat_at = now(), progress = 'resumed'
+      WHERE id = (SELECT id FROM export_job WHERE status IN ('accepted', 'in-progress')
+                    AND coalesce(heartbeat_at, created_at) < now() - $1 * interval '1 millisecond'
+                  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING ${JOB_COLUMNS}`,
+    [stalledMs],
+  );
+  const job = res.rows[0] as ExportJob | undefined;
+  if (!job) return null;
+  await db.query('DELETE FROM export_file WHERE job_id = $1', [job.id]);
+  return job;
 }
 
 export async function deleteExportJob(db: Db, clinicId: string, id: string): Promise<boolean> {

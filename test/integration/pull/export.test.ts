@@ -1,3 +1,5 @@
+import { resumeStalledExports } from '../../../bridge/pull/export-job';
+import { waitFor } from '../../helpers/anchor/bundles';
 import { randomUUID } from 'node:crypto';
 import { MedplumClient } from '@medplum/core';
 import { createExportJob } from '../../../bridge/store/export';
@@ -112,4 +114,23 @@ test('kick-off over plain HTTP: Prefer required, Content-Location, cancel right 
   expect(cancel.status).toBe(202);
   await new Promise((r) => setTimeout(r, 100));
   expect((await fetch(location, { headers: { authorization: `Bearer ${A.apiKey}` } })).status).toBe(404);
+});
+
+test('a job orphaned by a process that died is resumed by another and completes once', async () => {
+  const res = await fetch(`${bridge.url}/fhir/Patient/$export?_type=Patient`, { headers: { authorization: `Bearer ${A.apiKey}`, prefer: 'respond-async' } });
+  expect(res.status).toBe(202);
+  const status = res.headers.get('content-location') as string;
+  const jobId = status.split('/').pop() as string;
+  const poll = async (): Promise<number> => (await fetch(status, { headers: { authorization: `Bearer ${A.apiKey}` } })).status;
+  await waitFor(async () => (await poll()) === 200, 20_000, 'the first run');
+  // Simulate the runner dying mid-way: the job back in progress, silent for 3 minutes, with a stray partial file.
+  await bridge.database.db.query(`UPDATE export_job SET status = 'in-progress', heartbeat_at = now() - interval '3 minutes' WHERE id = $1`, [jobId]);
+  await bridge.database.db.query(`INSERT INTO export_file (job_id, seq, resource_type, resource_count, content) VALUES ($1, 99, 'Patient', 1, '{}')`, [jobId]);
+  expect(await poll()).toBe(202);
+  expect(await resumeStalledExports(bridge.database.db, 60_000)).toBe(1);
+  expect(await resumeStalledExports(bridge.database.db, 60_000)).toBe(0); // a running or finished job is not taken again
+  expect(await poll()).toBe(200);
+  const files = (await bridge.database.db.query('SELECT seq, resource_type FROM export_file WHERE job_id = $1 ORDER BY seq', [jobId])).rows;
+  expect(files.map((f: { seq: number }) => f.seq)).toEqual([1]);
+  expect(files[0].resource_type).toBe('Patient');
 });
