@@ -2,37 +2,30 @@
  * End-to-end anchoring latency (printed, never asserted): the real bridge (startBridge: HTTP, PostgreSQL, batcher,
  * embedded chain) on a fresh database; N generated bundles pushed by 4 clients; time from each push's response to
  * its receipt being served by GET /anchors/bundles/{hash}.
- * Environment: DATABASE_URL (required; a database is created and dropped on that server), BENCH_BUNDLES (default 60),
+ * Environment: DATABASE_URL (else an embedded PostgreSQL; a database is created and dropped), BENCH_BUNDLES (default 60),
  * BATCH_MAX_WAIT_MS (default 1000), BATCH_MAX_BUNDLES (default 1000).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { closeMerkleWorker } from '../bridge/anchor/merkle';
 import { loadConfig } from '../bridge/config';
 import { createLogger } from '../bridge/log';
 import { startBridge } from '../bridge/main';
+import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 async function main(): Promise<void> {
-  const adminUrl = process.env.DATABASE_URL as string;
+  const database = await freshDatabase();
   const n = Number(process.env.BENCH_BUNDLES ?? 60);
   const maxWait = process.env.BATCH_MAX_WAIT_MS ?? '1000';
-  const name = `fab_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-bench-anchor-'));
   const token = randomBytes(16).toString('hex');
   const bridge = await startBridge(
-    loadConfig({ DATABASE_URL: u.toString(), PORT: '0', CHAIN_PORT: '0', BATCH_MAX_WAIT_MS: maxWait, BATCH_MAX_BUNDLES: process.env.BATCH_MAX_BUNDLES ?? '1000', BRIDGE_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', DATA_DIR: dataDir }),
+    loadConfig({ DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: '0', BATCH_MAX_WAIT_MS: maxWait, BATCH_MAX_BUNDLES: process.env.BATCH_MAX_BUNDLES ?? '1000', BRIDGE_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', DATA_DIR: dataDir }),
     createLogger('warn'),
   );
   try {
@@ -74,10 +67,7 @@ async function main(): Promise<void> {
   } finally {
     await bridge.close();
     await closeMerkleWorker();
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
+    await database.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

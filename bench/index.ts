@@ -10,7 +10,7 @@ const ALL = [
   { name: 'ingest', file: 'ingest.ts', needs: undefined },
   { name: 'normalize', file: 'normalize.ts', needs: undefined },
   { name: 'anchor', file: 'anchor.ts', needs: undefined },
-  { name: 'anchoring', file: 'anchoring.ts', needs: 'DATABASE_URL' },
+  { name: 'anchoring', file: 'anchoring.ts', needs: undefined },
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
 ];

@@ -8,7 +8,7 @@
  * synthea when ../shared/fhir-samples exists), BENCH_CONCURRENCY=1,4,8, BENCH_BUNDLES (cap per round),
  * BENCH_GENERATED=60 (generated bundles).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,46 +29,13 @@ import { canonicalSystem } from '../bridge/normalize/codes';
 import { normalizeResource } from '../bridge/normalize';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
-import { startEmbeddedPostgres } from '../bridge/store/embedded';
 import { runMigrations } from '../bridge/store/migrate';
-import { withDatabase } from '../test/helpers/db';
-import { freePort } from '../test/helpers/net';
+import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
 const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
 const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
 
-/** A fresh database on DATABASE_URL's server or on an embedded PostgreSQL; `close` drops it and stops what was started. */
-async function freshDatabase(): Promise<{ url: string; label: string; close(): Promise<void> }> {
-  let adminUrl = process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!adminUrl) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-bridge-bench-'));
-    fs.chmodSync(dir, 0o755);
-    const pg = await startEmbeddedPostgres(dir, await freePort());
-    adminUrl = pg.url;
-    stop = pg.stop;
-  }
-  const name = `fab_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  const version = (await admin.query('SHOW server_version')).rows[0].server_version;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: withDatabase(adminUrl, name),
-    label: `${stop ? 'embedded' : 'DATABASE_URL'} PostgreSQL ${version}`,
-    close: async () => {
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-      await stop?.();
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Workload {
   source: string;

@@ -8,60 +8,23 @@
  * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_PULL_ROUNDS=200,
  * BENCH_PULL_BACKGROUND=30 (other patients' bundles).
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
-import { Client } from 'pg';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
 import { createApp } from '../bridge/http/app';
 import { startPreparePool } from '../bridge/ingest/prepare-pool';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
-import { startEmbeddedPostgres } from '../bridge/store/embedded';
 import { runMigrations } from '../bridge/store/migrate';
-import { withDatabase } from '../test/helpers/db';
-import { freePort } from '../test/helpers/net';
+import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
 const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 200);
 const BACKGROUND = Number(process.env.BENCH_PULL_BACKGROUND ?? 30);
 const SSN = 'http://hl7.org/fhir/sid/us-ssn';
 
-async function freshDatabase(): Promise<{ url: string; label: string; close(): Promise<void> }> {
-  let adminUrl = process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!adminUrl) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-bridge-bench-'));
-    fs.chmodSync(dir, 0o755);
-    const pg = await startEmbeddedPostgres(dir, await freePort());
-    adminUrl = pg.url;
-    stop = pg.stop;
-  }
-  const name = `fab_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  const version = (await admin.query('SHOW server_version')).rows[0].server_version;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: withDatabase(adminUrl, name),
-    label: `${stop ? 'embedded' : 'DATABASE_URL'} PostgreSQL ${version}`,
-    close: async () => {
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-      await stop?.();
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 

@@ -1,4 +1,3 @@
-import type { Condition } from '@medplum/fhirtypes';
 import { normalizeCondition } from '../../../bridge/normalize/condition';
 
 describe('normalizeCondition', () => {
