@@ -10,14 +10,8 @@ export const EVERYTHING_MAX_COUNT = 5000;
 /** Levels of references followed (Observation → Encounter → Location → Organization). */
 const MAX_DEPTH = 4;
 
-export interface EverythingRequest {
-  types?: string[];
-  since?: string;
-  start?: string;
-  end?: string;
-  count: number;
-  offset: number;
-}
+/** What `$everything` was asked for: the compartment query without the patients (access decides those). */
+export type EverythingRequest = Omit<CompartmentQuery, 'patientIds'>;
 
 export interface EverythingPage {
   /** The searchset Bundle as JSON text: stored resources are spliced in without a parse/serialize round trip. */

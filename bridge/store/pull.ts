@@ -1,5 +1,6 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
 import type { Db } from './db';
+import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 
 export interface CompartmentQuery {
@@ -85,15 +86,8 @@ export async function referencedResources(db: Db, ids: string[], patientIds: str
   return res.rows.map(pulled);
 }
 
-export interface PatientDemographics {
-  id: string;
-  clinicId: string;
-  family: string | null;
-  given: string | null;
-  birthDate: string | null;
-  gender: string | null;
-  identifiers: { system: string; value: string }[];
-}
+/** A patient record's demographics, as stored by savePatient. */
+export type PatientDemographics = PatientRecord;
 
 export async function patientDemographics(db: Db, patientIds: string[]): Promise<PatientDemographics[]> {
   const res = await db.query(
