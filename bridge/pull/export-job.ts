@@ -6,7 +6,7 @@
 import { resolvePersonAccess } from '../access/person-access';
 import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/references';
 import type { Db } from '../store/db';
-import { claimStalledExportJob, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
+import { claimStalledExportJob, deleteExpiredExportJobs, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { recordAudit } from '../store/audit';
 
@@ -94,8 +94,15 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
 /** A job whose runner has said nothing for this long is taken as orphaned (every page and file refreshes the heartbeat). */
 export const EXPORT_STALLED_MS = 120_000;
 
-/** Reruns every export job left unfinished by a process that died; returns how many were resumed. */
+/** How long finished export files are kept (the manifest's `Expires`). */
+export const EXPORT_KEEP_MS = 24 * 3600_000;
+
+/**
+ * Housekeeping of exports: drops finished jobs past EXPORT_KEEP_MS, then reruns every job left unfinished by a
+ * process that died; returns how many were resumed.
+ */
 export async function resumeStalledExports(db: Db, stalledMs = EXPORT_STALLED_MS): Promise<number> {
+  await deleteExpiredExportJobs(db, EXPORT_KEEP_MS);
   let resumed = 0;
   for (let job = await claimStalledExportJob(db, stalledMs); job; job = await claimStalledExportJob(db, stalledMs)) {
     await runExportJob(db, job);

@@ -62,6 +62,12 @@ export async function claimStalledExportJob(db: Db, stalledMs: number): Promise<
   return job;
 }
 
+/** Drops finished jobs (and their files) older than `ageMs`: the manifest's Expires promise. */
+export async function deleteExpiredExportJobs(db: Db, ageMs: number): Promise<number> {
+  const res = await db.query(`DELETE FROM export_job WHERE completed_at < now() - $1 * interval '1 millisecond'`, [ageMs]);
+  return res.rowCount ?? 0;
+}
+
 export async function deleteExportJob(db: Db, clinicId: string, id: string): Promise<boolean> {
   const res = await db.query('DELETE FROM export_job WHERE id = $1 AND clinic_id = $2', [id, clinicId]);
   return (res.rowCount ?? 0) > 0;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Request, Response, Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
 import { isBridgeId } from '../../fhir/references';
-import { runExportJob } from '../../pull/export-job';
+import { EXPORT_KEEP_MS, runExportJob } from '../../pull/export-job';
 import type { Db } from '../../store/db';
 import { createExportJob, deleteExportJob, listExportFiles, readExportFile, readExportJob } from '../../store/export';
 import { requireClinic } from '../auth';
@@ -69,7 +69,7 @@ export function exportRouter(opts: ExportRouteOptions): Router {
     }
     const base = fhirBase(req, opts.publicBaseUrl);
     const files = await listExportFiles(opts.db, job.id);
-    res.status(200).set('Expires', new Date(Date.now() + 24 * 3600_000).toUTCString()).json({
+    res.status(200).set('Expires', new Date(Date.now() + EXPORT_KEEP_MS).toUTCString()).json({
       transactionTime: job.transactionTime,
       request: job.requestUrl,
       requiresAccessToken: true,

@@ -134,3 +134,16 @@ test('a job orphaned by a process that died is resumed by another and completes 
   expect(files.map((f: { seq: number }) => f.seq)).toEqual([1]);
   expect(files[0].resource_type).toBe('Patient');
 });
+
+test('finished exports are dropped with their files after 24 hours', async () => {
+  const res = await fetch(`${bridge.url}/fhir/$export?_type=Patient`, { headers: { authorization: `Bearer ${C.apiKey}`, prefer: 'respond-async' } });
+  const status = res.headers.get('content-location') as string;
+  const jobId = status.split('/').pop() as string;
+  await waitFor(async () => (await fetch(status, { headers: { authorization: `Bearer ${C.apiKey}` } })).status === 200, 20_000, 'the export');
+  await resumeStalledExports(bridge.database.db);
+  expect((await fetch(status, { headers: { authorization: `Bearer ${C.apiKey}` } })).status).toBe(200); // fresh: kept
+  await bridge.database.db.query(`UPDATE export_job SET completed_at = now() - interval '25 hours' WHERE id = $1`, [jobId]);
+  await resumeStalledExports(bridge.database.db);
+  expect((await fetch(status, { headers: { authorization: `Bearer ${C.apiKey}` } })).status).toBe(404);
+  expect((await bridge.database.db.query('SELECT count(*)::int AS n FROM export_file WHERE job_id = $1', [jobId])).rows[0].n).toBe(0);
+});
