@@ -5,11 +5,13 @@
  *   npx ts-node --transpile-only bench/ingest.ts
  *
  * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_SOURCE=synthea|generated (default:
- * synthea when ../shared/fhir-samples exists), BENCH_CONCURRENCY=1,4,8, BENCH_BUNDLES (cap per round),
- * BENCH_GENERATED=60 (generated bundles).
+ * synthea when ../shared/fhir-samples exists), BENCH_CONCURRENCY=1,4,8, BENCH_ROUNDS=3 (timed rounds per level, median
+ * reported), BENCH_BUNDLES (cap per round), BENCH_GENERATED=60 (generated bundles), BENCH_PROFILE=dir (main-thread CPU
+ * profiles of each round).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +37,8 @@ import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
 const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
+/** Timed rounds per concurrency level; the median is reported (the machine's speed varies from round to round). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
 const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
 
 
@@ -121,6 +125,30 @@ function instrumentPg(): void {
       (result as Promise<unknown>).then(done, done);
     }
     return result;
+  };
+}
+
+function printSqlClock(wallMs: number, bundles: number): void {
+  console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / bundles, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / wallMs)}% of wall time (COPY streams not counted):`);
+  const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+  console.log(`             ${top.map(([k, v]) => `${k} ${fmt(v.ms / 1000, 2)} s (${fmt(v.n)})`).join('; ')}`);
+}
+
+/** With BENCH_PROFILE=dir, a CPU profile of the main thread per timed round (open it in Chrome DevTools). */
+async function startProfile(name: string): Promise<{ stop(): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return undefined;
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `ingest-${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
   };
 }
 
@@ -228,22 +256,27 @@ async function main(): Promise<void> {
     console.log('  clients  resources/s  bundles/s   p50 ms   p99 ms   wall s  failed');
     const results: { c: number; rps: number }[] = [];
     for (const c of levels) {
-      const payloads = bodies(workload.bundles);
-      if (c === 1) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
-      const before = cpuSnapshot();
-      const r = await pushAll(url, clinic.apiKey, payloads, c);
-      const cpu = coresBusy(before, cpuSnapshot());
-      sqlClock.on = false;
-      const sorted = [...r.latencies].sort((a, b) => a - b);
-      const rps = perRound / (r.ms / 1000);
-      results.push({ c, rps });
-      console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
-      console.log(`           ${cpu}`);
-      if (c === 1) {
-        console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / workload.bundles.length, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / r.ms)}% of wall time:`);
-        const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
-        console.log(`             ${top.map(([k, v]) => `${k} ${fmt(v.ms / 1000, 2)} s (${fmt(v.n)})`).join('; ')}`);
+      const rounds: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const payloads = bodies(workload.bundles);
+        const clockSql = c === 1 && round === 1;
+        if (clockSql) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
+        const profile = await startProfile(`${c}-clients-round-${round}`);
+        const before = cpuSnapshot();
+        const r = await pushAll(url, clinic.apiKey, payloads, c);
+        const cpu = coresBusy(before, cpuSnapshot());
+        await profile?.stop();
+        sqlClock.on = false;
+        const sorted = [...r.latencies].sort((a, b) => a - b);
+        const rps = perRound / (r.ms / 1000);
+        rounds.push(rps);
+        console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
+        console.log(`           ${cpu}`);
+        if (clockSql) printSqlClock(r.ms, workload.bundles.length);
       }
+      const median = [...rounds].sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+      results.push({ c, rps: median });
+      if (ROUNDS > 1) console.log(`           ${c} client(s), median of ${ROUNDS} rounds: ${fmt(median)} resources/s`);
     }
 
     const rows = (await db.query('SELECT (SELECT count(*) FROM resource) AS resource, (SELECT count(*) FROM resource_history) AS history, (SELECT count(*) FROM resource_token) AS token, (SELECT count(*) FROM observation) AS observation, (SELECT count(*) FROM encounter) AS encounter')).rows[0];

@@ -1,5 +1,6 @@
 import { isBridgeId } from '../fhir/references';
 import type { Condition } from '../fhir/criteria';
+import { copyRows } from './copy';
 import type { Db, Tx } from './db';
 
 /** Types stored once per identifier for all clinics, and readable and referable by every clinic. */
@@ -28,6 +29,8 @@ export interface ResourceWrite {
   content: unknown;
   tokens: { param: string; system: string | null; code: string }[];
 }
+
+const RESOURCE_COLUMNS = ['id', 'resource_type', 'clinic_id', 'source_id', 'version', 'patient_id', 'bundle_id', 'last_updated', 'date_start', 'date_end', 'deleted', 'content'];
 
 const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
 
@@ -118,30 +121,39 @@ export async function insertConditionalKey(tx: Tx, clinicId: string, resourceTyp
   await tx.query('INSERT INTO conditional_key (clinic_id, resource_type, criteria, resource_id) VALUES ($1, $2, $3, $4)', [clinicId, resourceType, key, resourceId]);
 }
 
-/** Writes new versions (creates, updates, deletes): current row, history row and search tokens, a few statements for all. */
+/** Writes new versions (creates, updates, deletes): the superseded row to history, the current row and its search tokens, a few statements for all. */
 export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<void> {
   if (!rows.length) return;
-  const records = rows.map((r) => ({
-    id: r.id, resource_type: r.resourceType, clinic_id: r.clinicId, source_id: r.sourceId, version: r.version, patient_id: r.patientId,
-    bundle_id: r.bundleId, last_updated: r.lastUpdated, date_start: r.dateStart, date_end: r.dateEnd, deleted: r.deleted, content: r.content,
-  }));
-  await tx.query(
-    `INSERT INTO resource (id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content)
-     SELECT id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content
-     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, resource_type text, clinic_id uuid, source_id text, version int, patient_id uuid,
-       bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb)
-     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, patient_id = EXCLUDED.patient_id, bundle_id = EXCLUDED.bundle_id,
-       last_updated = EXCLUDED.last_updated, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end,
-       deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
-    [JSON.stringify(records)],
-  );
-  const ids = rows.map((r) => r.id);
-  await tx.query(
-    `INSERT INTO resource_history (resource_id, version, bundle_id, last_updated, deleted, content)
-     SELECT id, version, bundle_id, last_updated, deleted, content FROM resource WHERE id = ANY($1::uuid[])`,
-    [ids],
-  );
-  const updated = rows.filter((r) => r.version > 1).map((r) => r.id);
+  // New resources (version 1) are appended with COPY; new versions of existing ones replace the current row, which
+  // moves to history first (the current version is kept only in resource).
+  const created = rows.filter((r) => r.version === 1);
+  const replaced = rows.filter((r) => r.version > 1);
+  const updated = replaced.map((r) => r.id);
+  await copyRows(tx, 'resource', RESOURCE_COLUMNS, created.map((r) => [
+    r.id, r.resourceType, r.clinicId, r.sourceId, r.version, r.patientId, r.bundleId, r.lastUpdated, r.dateStart, r.dateEnd, r.deleted,
+    JSON.stringify(r.content),
+  ]));
+  if (replaced.length) {
+    await tx.query(
+      `INSERT INTO resource_history (resource_id, version, bundle_id, last_updated, deleted, content)
+       SELECT id, version, bundle_id, last_updated, deleted, content FROM resource WHERE id = ANY($1::uuid[])`,
+      [updated],
+    );
+    const records = replaced.map((r) => ({
+      id: r.id, resource_type: r.resourceType, clinic_id: r.clinicId, source_id: r.sourceId, version: r.version, patient_id: r.patientId,
+      bundle_id: r.bundleId, last_updated: r.lastUpdated, date_start: r.dateStart, date_end: r.dateEnd, deleted: r.deleted, content: r.content,
+    }));
+    await tx.query(
+      `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})
+       SELECT ${RESOURCE_COLUMNS.join(', ')}
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, resource_type text, clinic_id uuid, source_id text, version int, patient_id uuid,
+         bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb)
+       ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, patient_id = EXCLUDED.patient_id, bundle_id = EXCLUDED.bundle_id,
+         last_updated = EXCLUDED.last_updated, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end,
+         deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+      [JSON.stringify(records)],
+    );
+  }
   if (updated.length) await tx.query('DELETE FROM resource_token WHERE resource_id = ANY($1::uuid[])', [updated]);
   const tokens = rows.flatMap((r) => r.tokens.map((t) => [r.id, r.resourceType, t.param, t.system, t.code] as const));
   if (tokens.length) {
@@ -173,20 +185,26 @@ export async function readResource(db: Db | Tx, clinicId: string, resourceType: 
   return res.rows[0] ?? null;
 }
 
-const HISTORY_SELECT = `SELECT h.resource_id AS id, r.resource_type AS "resourceType", h.version, h.deleted, h.last_updated AS "lastUpdated", h.content
-  FROM resource_history h JOIN resource r ON r.id = h.resource_id
-  WHERE h.resource_id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))`;
+/** Every version of one readable resource: the current one (in resource) and the superseded ones (in resource_history). */
+const VERSIONS = `SELECT * FROM (
+    SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
+    FROM resource r WHERE r.id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))
+    UNION ALL
+    SELECT h.resource_id, r.resource_type, h.version, h.deleted, h.last_updated, h.content
+    FROM resource_history h JOIN resource r ON r.id = h.resource_id
+    WHERE h.resource_id = $1 AND r.resource_type = $2 AND (r.clinic_id = $3 OR r.resource_type = ANY($4::text[]))
+  ) v`;
 
 /** Every version, newest first. */
 export async function readHistory(db: Db, clinicId: string, resourceType: string, id: string): Promise<StoredResource[]> {
   if (!isBridgeId(id)) return [];
-  const res = await db.query(`${HISTORY_SELECT} ORDER BY h.version DESC`, [id, resourceType, clinicId, SHARED_TYPES]);
+  const res = await db.query(`${VERSIONS} ORDER BY v.version DESC`, [id, resourceType, clinicId, SHARED_TYPES]);
   return res.rows;
 }
 
 /** One version (vread). */
 export async function readVersion(db: Db, clinicId: string, resourceType: string, id: string, version: number): Promise<StoredResource | null> {
   if (!isBridgeId(id) || !Number.isInteger(version)) return null;
-  const res = await db.query(`${HISTORY_SELECT} AND h.version = $5`, [id, resourceType, clinicId, SHARED_TYPES, version]);
+  const res = await db.query(`${VERSIONS} WHERE v.version = $5`, [id, resourceType, clinicId, SHARED_TYPES, version]);
   return res.rows[0] ?? null;
 }

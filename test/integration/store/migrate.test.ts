@@ -1,6 +1,11 @@
 import { Client } from 'pg';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { migrate } from 'postgres-migrations';
+import { createClinic } from '../../../bridge/store/clinics';
+import { readHistory, readVersion } from '../../../bridge/store/resources';
 import { createPool } from '../../../bridge/store/db';
 import { MIGRATIONS_DIR, runMigrations } from '../../../bridge/store/migrate';
 import { withDatabase } from '../../helpers/db';
@@ -23,6 +28,38 @@ test('two bridges migrating one empty database at once apply every file exactly 
   } finally {
     await a.end();
     await b.end();
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+});
+
+test('007 upgrades history written by earlier releases: current versions leave resource_history, _history still lists every version once', async () => {
+  const admin = new Client({ connectionString: process.env.TEST_PG_URL });
+  await admin.connect();
+  const name = `fab_migrate_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db = createPool(withDatabase(process.env.TEST_PG_URL as string, name), 2);
+  const before006 = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-migrations-'));
+  try {
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '007')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before006, f));
+    const client = await db.connect();
+    await migrate({ client }, before006, { logger: () => undefined });
+    client.release();
+    const clinic = (await createClinic(db, 'Old release clinic')).id;
+    const id = randomUUID();
+    const v = (n: number) => JSON.stringify({ resourceType: 'Observation', id, status: n === 1 ? 'preliminary' : 'final', meta: { versionId: String(n) } });
+    await db.query(`INSERT INTO resource (id, resource_type, clinic_id, version, last_updated, content) VALUES ($1, 'Observation', $2, 2, now(), $3)`, [id, clinic, v(2)]);
+    // What the earlier release wrote: every version in history, the current one included.
+    await db.query(`INSERT INTO resource_history (resource_id, version, last_updated, content) VALUES ($1, 1, now(), $2), ($1, 2, now(), $3)`, [id, v(1), v(2)]);
+    expect(await runMigrations(db)).toEqual(fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= '007').sort());
+    expect((await db.query('SELECT version FROM resource_history WHERE resource_id = $1', [id])).rows).toEqual([{ version: 1 }]);
+    const history = await readHistory(db, clinic, 'Observation', id);
+    expect(history.map((h) => [h.version, (h.content as { status: string }).status])).toEqual([[2, 'final'], [1, 'preliminary']]);
+    expect((await readVersion(db, clinic, 'Observation', id, 1))?.content).toMatchObject({ status: 'preliminary' });
+    expect((await readVersion(db, clinic, 'Observation', id, 2))?.content).toMatchObject({ status: 'final' });
+  } finally {
+    await db.end();
+    fs.rmSync(before006, { recursive: true, force: true });
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     await admin.end();
   }
