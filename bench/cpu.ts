@@ -29,10 +29,21 @@ export interface CpuSnapshot {
   main: number;
   otherThreads: number;
   postgres: number;
+  /** The benchmark's client process, when there is one. */
+  client: number;
   at: number;
 }
 
-export function cpuSnapshot(): CpuSnapshot | undefined {
+/** Ticks of a process with all its threads. */
+function processTicks(pid: number): number {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + ticksOf(`/proc/${pid}/task/${tid}/stat`), 0);
+  } catch {
+    return 0;
+  }
+}
+
+export function cpuSnapshot(clientPid?: number): CpuSnapshot | undefined {
   if (!fs.existsSync('/proc/self/task')) return undefined;
   const pid = String(process.pid);
   let main = 0;
@@ -46,7 +57,7 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
   for (const p of fs.readdirSync('/proc')) {
     if (/^\d+$/.test(p) && commOf(p).startsWith('postgres')) postgres += ticksOf(`/proc/${p}/stat`);
   }
-  return { main, otherThreads, postgres, at: performance.now() };
+  return { main, otherThreads, postgres, client: clientPid ? processTicks(clientPid) : 0, at: performance.now() };
 }
 
 /** Cores busy on average between two snapshots, per party. */
@@ -54,6 +65,7 @@ export function coresBusy(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined
   if (!a || !b) return 'CPU by party: not available on this platform';
   const seconds = (b.at - a.at) / 1000;
   const cores = (ticks: number): string => (ticks / TICKS_PER_SECOND / seconds).toFixed(2);
-  const total = b.main - a.main + b.otherThreads - a.otherThreads + b.postgres - a.postgres;
-  return `cores busy: bridge main thread ${cores(b.main - a.main)}, bridge other threads (validation workers, GC) ${cores(b.otherThreads - a.otherThreads)}, PostgreSQL ${cores(b.postgres - a.postgres)}; total ${cores(total)}`;
+  const total = b.main - a.main + b.otherThreads - a.otherThreads + b.postgres - a.postgres + b.client - a.client;
+  const client = b.client - a.client ? `, bench clients ${cores(b.client - a.client)}` : '';
+  return `cores busy: bridge main thread ${cores(b.main - a.main)}, bridge other threads (validation workers, GC) ${cores(b.otherThreads - a.otherThreads)}, PostgreSQL ${cores(b.postgres - a.postgres)}${client}; total ${cores(total)}`;
 }

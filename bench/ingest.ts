@@ -9,6 +9,7 @@
  * reported), BENCH_BUNDLES (cap per round), BENCH_GENERATED=60 (generated bundles), BENCH_PROFILE=dir (main-thread CPU
  * profiles of each round).
  */
+import { ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
@@ -34,65 +35,34 @@ import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
 import { coresBusy, cpuSnapshot } from './cpu';
 import { freshDatabase } from './database';
-import { generateBundles } from './generate';
+import type { RoundRequest } from './ingest-client';
+import { bodies, loadWorkload, RoundResult } from './ingest-workload';
 
-const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
 /** Timed rounds per concurrency level; the median is reported (the machine's speed varies from round to round). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
 const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
 
-
-interface Workload {
-  source: string;
-  /** Pushed once before timing (shared entities), not timed. */
-  setup: Bundle[];
-  bundles: Bundle[];
-}
-
-function loadWorkload(): Workload {
-  const wanted = process.env.BENCH_SOURCE ?? (fs.existsSync(path.join(SAMPLES, 'synthea-r4')) ? 'synthea' : 'generated');
-  const cap = Number(process.env.BENCH_BUNDLES) || Infinity;
-  if (wanted === 'synthea') {
-    const dir = path.join(SAMPLES, 'synthea-r4');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-    const read = (f: string): Bundle => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-    const info = files.filter((f) => /^(hospital|practitioner)Information/.test(f));
-    return { source: `Synthea samples (${dir})`, setup: info.map(read), bundles: files.filter((f) => !info.includes(f)).slice(0, cap).map(read) };
-  }
-  const n = Math.min(Number(process.env.BENCH_GENERATED) || 60, cap);
-  return { source: `generated Synthea-like bundles (bench/generate.ts, ${n})`, setup: [], bundles: generateBundles({ bundles: n, seed: 7 }) };
-}
 
 const entries = (b: Bundle): number => b.entry?.length ?? 0;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-/**
- * Each round must store everything again, not replay: a fresh Bundle.identifier changes the bundle hash (Bundle.id
- * and meta are outside it). Bodies are serialized before the clock starts.
- */
-function bodies(bundles: Bundle[]): string[] {
-  return bundles.map((b) => JSON.stringify({ ...b, identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${randomUUID()}` } }));
-}
-
-async function pushAll(url: string, key: string, payloads: string[], concurrency: number): Promise<{ ms: number; latencies: number[]; failed: string[] }> {
-  const latencies: number[] = [];
-  const failed: string[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < payloads.length) {
-      const body = payloads[next++];
-      const t = performance.now();
-      const res = await fetch(`${url}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${key}` }, body });
-      const text = await res.text();
-      latencies.push(performance.now() - t);
-      if (res.status !== 200) failed.push(`${res.status} ${text.slice(0, 200)}`);
-    }
+/** The clients' process (bench/ingest-client.ts), which builds the bodies and pushes them; one round at a time. */
+async function startClients(): Promise<{ child: ChildProcess; round(req: RoundRequest): Promise<RoundResult> }> {
+  const child = fork(path.join(__dirname, 'ingest-client.ts'), [], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bench client exited with ${code}`)));
+  });
+  return {
+    child,
+    round: (req) =>
+      new Promise((resolve, reject) => {
+        child.once('message', (m: { result?: RoundResult; error?: string }) => (m.result ? resolve(m.result) : reject(new Error(m.error))));
+        child.send(req);
+      }),
   };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ms: performance.now() - t0, latencies, failed };
 }
 
 /** Counts and times every query on every pg client while `on` is true (one client at a time: concurrency 1). */
@@ -228,6 +198,7 @@ async function main(): Promise<void> {
   const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
   let server: Server | undefined;
   let preparePool: PreparePool | undefined;
+  let clients: Awaited<ReturnType<typeof startClients>> | undefined;
   try {
     await runMigrations(db);
     loadFhirDefinitions();
@@ -245,11 +216,12 @@ async function main(): Promise<void> {
     const clinic = await createClinic(db, 'Bench clinic');
 
     console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, validation workers: ${workers}`);
-    console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, client in-process)`);
+    console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, clients in a separate process; a full untimed round first)`);
 
     // Warm-up (not timed): shared entities, JIT, pool connections.
-    const warm = await pushAll(url, clinic.apiKey, bodies(workload.setup), 1);
-    const warm2 = await pushAll(url, clinic.apiKey, bodies(workload.bundles.slice(0, 8)), 4);
+    clients = await startClients();
+    const warm = await clients.round({ url, key: clinic.apiKey, which: 'setup', concurrency: 1 });
+    const warm2 = await clients.round({ url, key: clinic.apiKey, which: 'bundles', concurrency: 4 });
     if (warm.failed.length || warm2.failed.length) throw new Error(`warm-up failed: ${[...warm.failed, ...warm2.failed][0]}`);
 
     console.log('\nend to end (POST /fhir, one transaction per bundle):');
@@ -258,13 +230,13 @@ async function main(): Promise<void> {
     for (const c of levels) {
       const rounds: number[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
-        const payloads = bodies(workload.bundles);
         const clockSql = c === 1 && round === 1;
         if (clockSql) Object.assign(sqlClock, { on: true, ms: 0, queries: 0, byStatement: new Map() });
         const profile = await startProfile(`${c}-clients-round-${round}`);
-        const before = cpuSnapshot();
-        const r = await pushAll(url, clinic.apiKey, payloads, c);
-        const cpu = coresBusy(before, cpuSnapshot());
+        const before = cpuSnapshot(clients.child.pid);
+        const elu = performance.eventLoopUtilization();
+        const r = await clients.round({ url, key: clinic.apiKey, which: 'bundles', concurrency: c });
+        const cpu = `${coresBusy(before, cpuSnapshot(clients.child.pid))}; main event loop busy ${fmt(100 * performance.eventLoopUtilization(elu).utilization)}%`;
         await profile?.stop();
         sqlClock.on = false;
         const sorted = [...r.latencies].sort((a, b) => a - b);
@@ -297,6 +269,7 @@ async function main(): Promise<void> {
     console.log(`\nvalidation alone: ${fmt(perRound / (validation / 1000))} resources/s on one core; target 3,000 resources/s end to end; best here ${fmt(best.rps)} resources/s (${best.c} clients)`);
     if (workload.source.startsWith('Synthea')) console.log(`peer server on this kind of machine: ${PEER}`);
   } finally {
+    clients?.child.kill();
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((r) => server?.close(() => r()));
