@@ -1,6 +1,6 @@
 /**
  * CPU time by party over an interval, read from /proc (Linux; elsewhere it reports nothing): this process's main
- * thread, its other threads (validation workers, GC helpers), and every PostgreSQL process on the machine.
+ * thread, its other threads (ingest workers, GC helpers), and every PostgreSQL process on the machine.
  */
 import fs from 'node:fs';
 
@@ -67,5 +67,5 @@ export function coresBusy(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined
   const cores = (ticks: number): string => (ticks / TICKS_PER_SECOND / seconds).toFixed(2);
   const total = b.main - a.main + b.otherThreads - a.otherThreads + b.postgres - a.postgres + b.client - a.client;
   const client = b.client - a.client ? `, bench clients ${cores(b.client - a.client)}` : '';
-  return `cores busy: bridge main thread ${cores(b.main - a.main)}, bridge other threads (validation workers, GC) ${cores(b.otherThreads - a.otherThreads)}, PostgreSQL ${cores(b.postgres - a.postgres)}${client}; total ${cores(total)}`;
+  return `cores busy: bridge main thread ${cores(b.main - a.main)}, bridge other threads (ingest workers, GC) ${cores(b.otherThreads - a.otherThreads)}, PostgreSQL ${cores(b.postgres - a.postgres)}${client}; total ${cores(total)}`;
 }

@@ -26,7 +26,7 @@ import { rewriteReferences } from '../bridge/fhir/references';
 import { searchIndex } from '../bridge/fhir/search-index';
 import { loadFhirDefinitions, validateBundle } from '../bridge/fhir/validate';
 import { createApp } from '../bridge/http/app';
-import { defaultPoolSize, PreparePool, startPreparePool } from '../bridge/ingest/prepare-pool';
+import { defaultWorkerCount, IngestPool, startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { canonicalSystem } from '../bridge/normalize/codes';
 import { normalizeResource } from '../bridge/normalize';
@@ -65,7 +65,7 @@ async function startClients(): Promise<{ child: ChildProcess; round(req: RoundRe
   };
 }
 
-/** Counts and times every query on every pg client while `on` is true (one client at a time: concurrency 1). */
+/** Counts and times every query on this thread's pg clients while `on` is true (concurrency 1, INGEST_WORKERS=0). */
 const sqlClock = { on: false, ms: 0, queries: 0, byStatement: new Map<string, { n: number; ms: number }>() };
 /** `INSERT INTO resource_history`, `SELECT … FROM shared_entity` …: enough of a statement to tell which one it is. */
 function statementKind(sql: unknown): string {
@@ -197,16 +197,17 @@ async function main(): Promise<void> {
   const database = await freshDatabase();
   const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
   let server: Server | undefined;
-  let preparePool: PreparePool | undefined;
+  let ingest: IngestPool | undefined;
   let clients: Awaited<ReturnType<typeof startClients>> | undefined;
   try {
     await runMigrations(db);
     loadFhirDefinitions();
     instrumentPg();
-    const workers = process.env.VALIDATION_WORKERS !== undefined ? Number(process.env.VALIDATION_WORKERS) : defaultPoolSize();
-    preparePool = await startPreparePool(workers);
+    const workers = process.env.INGEST_WORKERS !== undefined ? Number(process.env.INGEST_WORKERS) : defaultWorkerCount();
+    const connections = Number(process.env.INGEST_CONNECTIONS) || 4;
+    ingest = await startIngestPool({ workers, db, databaseUrl: database.url, connectionsPerWorker: connections });
     const app = createApp({
-      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, preparePool,
+      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, ingest,
       personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
     });
     server = await new Promise<Server>((resolve) => {
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const clinic = await createClinic(db, 'Bench clinic');
 
-    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, validation workers: ${workers}`);
+    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, ingest workers: ${workers}${workers ? ` × ${connections} connections` : ' (pushes on the HTTP thread)'}`);
     console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, clients in a separate process; a full untimed round first)`);
 
     // Warm-up (not timed): shared entities, JIT, pool connections.
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
         rounds.push(rps);
         console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
         console.log(`           ${cpu}`);
-        if (clockSql) printSqlClock(r.ms, workload.bundles.length);
+        if (clockSql && sqlClock.queries) printSqlClock(r.ms, workload.bundles.length);
       }
       const median = [...rounds].sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
       results.push({ c, rps: median });
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((r) => server?.close(() => r()));
     }
-    await preparePool?.close();
+    await ingest?.close();
     await db.end();
     await database.close();
   }

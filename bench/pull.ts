@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
 import { createApp } from '../bridge/http/app';
-import { startPreparePool } from '../bridge/ingest/prepare-pool';
+import { startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
@@ -32,9 +32,9 @@ async function main(): Promise<void> {
   const database = await freshDatabase();
   const db = createPool(database.url, 10);
   await runMigrations(db);
-  const preparePool = await startPreparePool(0);
+  const ingest = await startIngestPool({ workers: 0, db, databaseUrl: database.url, connectionsPerWorker: 1 });
   const app = createApp({
-    db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, preparePool,
+    db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, ingest,
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
   });
   const server: Server = await new Promise((resolve) => {
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   } finally {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
-    await preparePool.close();
+    await ingest.close();
     await db.end();
     await database.close();
   }

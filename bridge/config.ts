@@ -27,7 +27,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intFrom(50 * 1024 * 1024),
   MAX_BUNDLE_ENTRIES: intFrom(10_000),
   DB_POOL_SIZE: intFrom(10),
+  INGEST_WORKERS: z.coerce.number().int().nonnegative().optional(),
+  /** The earlier name of INGEST_WORKERS, still read. */
   VALIDATION_WORKERS: z.coerce.number().int().nonnegative().optional(),
+  INGEST_CONNECTIONS: z.coerce.number().int().min(1).default(4),
   PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CHAIN_RPC_URL: z.string().url().optional(),
@@ -52,8 +55,10 @@ export interface BridgeConfig {
   maxBodyBytes: number;
   maxBundleEntries: number;
   dbPoolSize: number;
-  /** Worker threads that parse, validate and hash pushed bundles (0: on the HTTP thread). */
-  validationWorkers: number;
+  /** Worker threads that run pushes: parse, validate, hash, normalize, write (0: on the HTTP thread). */
+  ingestWorkers: number;
+  /** PostgreSQL connections of each ingest worker (and pushes it has in flight). */
+  ingestConnections: number;
   personIdentifierSystems: string[];
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
@@ -91,7 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBundleEntries: e.MAX_BUNDLE_ENTRIES,
     dbPoolSize: e.DB_POOL_SIZE,
-    validationWorkers: e.VALIDATION_WORKERS ?? os.availableParallelism(),
+    ingestWorkers: e.INGEST_WORKERS ?? e.VALIDATION_WORKERS ?? os.availableParallelism(),
+    ingestConnections: e.INGEST_CONNECTIONS,
     personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
       ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
       : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,

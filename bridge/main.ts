@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startAnchoring, type Anchoring } from './anchor/service';
 import type { BridgeConfig } from './config';
 import { createApp } from './http/app';
-import { startPreparePool } from './ingest/prepare-pool';
+import { startIngestPool } from './ingest/ingest-pool';
 import { resumeStalledExports } from './pull/export-job';
 import type { Logger } from './log';
 import { createPool, Db } from './store/db';
@@ -85,7 +85,9 @@ function watchStalledExports(db: Db, log: Logger): { stop(): void } {
 /** Wires config → store → http and starts listening. */
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
   const database = await openDatabase(config, log);
-  const preparePool = await startPreparePool(config.validationWorkers).catch(async (err) => {
+  const ingest = await startIngestPool({
+    workers: config.ingestWorkers, db: database.db, databaseUrl: database.url, connectionsPerWorker: config.ingestConnections,
+  }).catch(async (err) => {
     await database.close();
     throw err;
   });
@@ -93,13 +95,13 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   const anchoring = await startAnchoring(database.db, log, {
     chain: config.chain, dataDir: config.dataDir, maxBundles: config.batchMaxBundles, maxWaitMs: config.batchMaxWaitMs,
   }).catch(async (err) => {
-    await preparePool.close();
+    await ingest.close();
     await database.close();
     throw err;
   });
   const exports = watchStalledExports(database.db, log);
   const app = createApp({
-    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, preparePool,
+    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, ingest,
     personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
   });
@@ -109,7 +111,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   }).catch(async (err) => {
     exports.stop();
     await anchoring.close();
-    await preparePool.close();
+    await ingest.close();
     await database.close();
     throw err;
   }) as Server;
@@ -133,7 +135,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       clearTimeout(force);
       exports.stop();
       await anchoring.close();
-      await preparePool.close();
+      await ingest.close();
       await database.close();
     },
   };

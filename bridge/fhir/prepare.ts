@@ -4,8 +4,10 @@ import { FhirError, Issue } from './outcome';
 import { checkEntryCount, planBundle } from './plan';
 import { validateBundle } from './validate';
 
-/** The CPU-heavy, pure part of a push: parse, validate, canonicalize, hash. Runs in a worker thread. */
+/** The CPU-heavy, pure part of a push: parse, validate, canonicalize, hash. */
 export interface PreparedBundle {
+  /** The parsed, validated bundle (not modified by canonicalization). */
+  bundle: Bundle;
   hash: string;
   canonical: string;
   /** batch only: entries refused by validation, each with its own problems. */
@@ -46,5 +48,5 @@ export function prepareBundle(text: string, maxEntries: number): PreparedBundle 
   if (Array.isArray(entries)) checkEntryCount(entries.length, maxEntries);
   const { bundle, entryIssues } = validateOrExplain(body, maxEntries);
   const canonical = canonicalBundleJson(bundle as unknown as Record<string, unknown>);
-  return { hash: sha256Hex(canonical), canonical, entryIssues: [...entryIssues] };
+  return { bundle, hash: sha256Hex(canonical), canonical, entryIssues: [...entryIssues] };
 }

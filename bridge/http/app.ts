@@ -1,7 +1,7 @@
 import express, { Express } from 'express';
 import { FhirError } from '../fhir/outcome';
 import type { Logger } from '../log';
-import type { PreparePool } from '../ingest/prepare-pool';
+import type { IngestPool } from '../ingest/ingest-pool';
 import type { Db } from '../store/db';
 import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
@@ -16,8 +16,8 @@ export interface AppOptions {
   adminToken: string | undefined;
   maxBodyBytes: number;
   maxEntries: number;
-  /** Where pushed bundles are parsed, validated and hashed (worker threads, or inline). */
-  preparePool: PreparePool;
+  /** Where pushes run (worker threads, or inline). */
+  ingest: IngestPool;
   personSystems: string[];
   publicBaseUrl?: string;
   version: string;

@@ -2,14 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError, operationOutcome } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
-import { parseJsonBody } from '../fhir/prepare';
+import { prepareBundle } from '../fhir/prepare';
 import { recordAudit } from '../store/audit';
 import { findBundleResponse, insertBundle, setBundleResponse } from '../store/bundles';
 import { Db, inTransaction, Tx } from '../store/db';
 import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
 import { linkReferences } from './link';
-import type { PreparePool } from './prepare-pool';
 import { resolveTargets } from './resolve';
 import { EntryResult, WriteContext, writeTargets } from './write';
 
@@ -72,12 +71,10 @@ function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
 
 /**
  * Validates, plans, hashes and stores one pushed Bundle (the request body as text) in one PostgreSQL transaction,
- * committed before returning. The CPU-heavy part runs on `pool`. Throws FhirError for client mistakes (nothing stored).
+ * committed before returning. Runs on an ingest worker (ingest-pool). Throws FhirError for client mistakes (nothing stored).
  */
-export async function pushBundle(db: Db, pool: PreparePool, opts: PushOptions, text: string): Promise<PushResult> {
-  const { hash, canonical, entryIssues } = await pool.prepare(text, opts.maxEntries);
-  // Validated elsewhere; parsing again here is cheaper than copying the object graph between threads.
-  const bundle = parseJsonBody(text) as Bundle;
+export async function pushBundle(db: Db, opts: PushOptions, text: string): Promise<PushResult> {
+  const { bundle, hash, canonical, entryIssues } = prepareBundle(text, opts.maxEntries);
   const plan = planBundle(bundle, opts.maxEntries);
   for (const [index, issues] of entryIssues) {
     plan.refused.set(index, new FhirError(400, issues));

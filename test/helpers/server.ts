@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from '../../bridge/http/app';
-import { startPreparePool } from '../../bridge/ingest/prepare-pool';
+import { startIngestPool } from '../../bridge/ingest/ingest-pool';
 import { createLogger, Logger } from '../../bridge/log';
 import { createClinic } from '../../bridge/store/clinics';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../bridge/config';
@@ -17,13 +17,13 @@ export interface TestBridge {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** The real HTTP app on a random port over a fresh database. */
-export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; validationWorkers?: number; log?: Logger } = {}): Promise<TestBridge> {
+export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEntries?: number; ingestWorkers?: number; log?: Logger } = {}): Promise<TestBridge> {
   const database = await createTestDatabase();
   // Inline by default (each worker loads ~100 MB of definitions); the worker path is covered where it is asked for.
-  const preparePool = await startPreparePool(overrides.validationWorkers ?? 0);
+  const ingest = await startIngestPool({ workers: overrides.ingestWorkers ?? 0, db: database.db, databaseUrl: database.url, connectionsPerWorker: 2 });
   const app = createApp({
     db: database.db, log: overrides.log ?? createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
-    maxEntries: overrides.maxEntries ?? 10_000, preparePool, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
+    maxEntries: overrides.maxEntries ?? 10_000, ingest, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -37,7 +37,7 @@ export async function startTestBridge(overrides: { maxBodyBytes?: number; maxEnt
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await preparePool.close();
+      await ingest.close();
       await database.drop();
     },
   };

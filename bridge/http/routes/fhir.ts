@@ -3,8 +3,7 @@ import express, { Request, Response, Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
 import { isResourceType, resourceTypes } from '../../fhir/resource-types';
 import { parseSearch } from '../../fhir/search-params';
-import type { PreparePool } from '../../ingest/prepare-pool';
-import { pushBundle } from '../../ingest/push';
+import type { IngestPool } from '../../ingest/ingest-pool';
 import { canonicalSystem } from '../../normalize/codes';
 import type { Db } from '../../store/db';
 import type { PersonAccessOptions } from '../../access/person-access';
@@ -20,7 +19,7 @@ import { auditEventRouter, requestAccessOptions } from './audit-events';
 
 export interface FhirRouteOptions {
   db: Db;
-  preparePool: PreparePool;
+  ingest: IngestPool;
   maxBodyBytes: number;
   maxEntries: number;
   personSystems: string[];
@@ -68,7 +67,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.use(requireClinic(opts.db));
   router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
-  // The body stays text: it is parsed and validated on the prepare pool, off the HTTP thread.
+  // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes }), async (req, res) => {
     if (!req.is(FHIR_BODY_TYPES) || typeof req.body !== 'string') {
       throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'send the Bundle as application/fhir+json' }]);
@@ -76,7 +75,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     const clinic = req.clinic as { id: string };
     let result;
     try {
-      result = await pushBundle(opts.db, opts.preparePool, { clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
+      result = await opts.ingest.push({ clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
     } catch (err) {
       await recordAudit(opts.db, { clinicId: clinic.id, action: 'push', outcome: 'error', detail: `status ${err instanceof FhirError ? err.status : 500}` });
       throw err;

@@ -7,7 +7,7 @@ import { startEmbeddedChain, type EmbeddedChain } from '../../../bridge/anchor/c
 import { buildTree, closeMerkleWorker, leafHash, verifyProof } from '../../../bridge/anchor/merkle';
 import { verifyReceipt } from '../../../bridge/anchor/verify';
 import { createApp } from '../../../bridge/http/app';
-import { PreparePool, startPreparePool } from '../../../bridge/ingest/prepare-pool';
+import { IngestPool, startIngestPool } from '../../../bridge/ingest/ingest-pool';
 import { createLogger } from '../../../bridge/log';
 import { createClinic } from '../../../bridge/store/clinics';
 import { closeBatch, listBatchLeaves } from '../../../bridge/store/batches';
@@ -24,7 +24,7 @@ let server: Server;
 let url: string;
 let clinicId: string;
 let batcher: Batcher | undefined;
-let preparePool: PreparePool;
+let ingest: IngestPool;
 
 const batches = async (): Promise<{ id: string; leaf_count: number; status: string; seq: number; block_number: number | null; created_at: Date }[]> =>
   (await database.db.query("SELECT '0x' || encode(id, 'hex') AS id, leaf_count, status, seq, block_number, created_at::timestamptz AS created_at FROM batch ORDER BY seq")).rows;
@@ -37,9 +37,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   chain = await startEmbeddedChain({ port: await freePort() });
   clinicId = (await createClinic(database.db, 'Anchoring A')).id;
-  preparePool = await startPreparePool(0);
+  ingest = await startIngestPool({ workers: 0, db: database.db, databaseUrl: database.url, connectionsPerWorker: 1 });
   const app = createApp({
-    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test', preparePool,
+    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test', ingest,
     anchors: { contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }), failures: () => 0 },
   });
   server = await new Promise((resolve) => {
@@ -55,7 +55,7 @@ afterAll(async () => {
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   await chain?.close();
-  await preparePool?.close();
+  await ingest?.close();
   await database?.drop();
   await closeMerkleWorker();
 });
