@@ -48,7 +48,7 @@ test('deploy, push, anchor on the external chain, verify each receipt with the C
 
   bridge = await startBridge(loadConfig({
     DATABASE_URL: database.url, PORT: '0', DATA_DIR: dataDir, CHAIN_RPC_URL: node.rpcUrl, ANCHOR_PRIVATE_KEY: DEV_PRIVATE_KEY,
-    BATCH_MAX_WAIT_MS: '200', BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', VALIDATION_WORKERS: '1',
+    BATCH_MAX_WAIT_MS: '200', BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', INGEST_WORKERS: '1',
   }), createLogger('silent'));
   const contract = (await (await fetch(`${bridge.url}/anchors/contract`)).json()) as { address: string; chainId: number; rpcUrl: string };
   expect(contract).toMatchObject({ address: record.address, chainId: record.chainId });

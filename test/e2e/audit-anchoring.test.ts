@@ -24,7 +24,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   bridge = await startBridge(loadConfig({
     DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: String(await freePort()), BATCH_MAX_WAIT_MS: '200',
-    BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: dataDir, VALIDATION_WORKERS: '1',
+    BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: dataDir, INGEST_WORKERS: '1',
   }), createLogger('silent'));
 });
 afterAll(async () => {
