@@ -72,11 +72,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const shortId = (h: string): string => h.slice(0, 10);
 const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Where a batch is anchored, read from the chain: the Anchored event of `batchId` (reconciliation after a crash). */
-async function findAnchored(chain: AnchorChain, batchId: string): Promise<{ txHash: string; blockNumber: number } | null> {
+/**
+ * Where a batch is anchored, read from the chain: the Anchored event of `batchId`, searched from the block it was
+ * submitted at (reconciliation after a crash; batches submitted by an older release are searched from block 0).
+ */
+async function findAnchored(chain: AnchorChain, batchId: string, fromBlock: number): Promise<{ txHash: string; blockNumber: number } | null> {
   const view = await openRegistryView(chain.rpcUrl, chain.contractAddress);
   try {
-    const ev = await view.anchoredEvent(batchId, 0, 'latest');
+    const ev = await view.anchoredEvent(batchId, fromBlock, 'latest');
     return ev ? { txHash: ev.txHash, blockNumber: ev.blockNumber } : null;
   } finally {
     view.close();
@@ -122,7 +125,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     const onChain = (await c.rootOf(batch.batchId)).toLowerCase();
     if (onChain === ZeroHash) return false;
     if (onChain !== batch.root) throw new ChainError('reverted', `batch ${shortId(batch.batchId)} is anchored with another root ${shortId(onChain)}: not re-sending`);
-    const found = await findAnchored(c, batch.batchId);
+    const found = await findAnchored(c, batch.batchId, batch.submittedBlock ?? 0);
     if (!found) throw new ChainError('rpc', `batch ${shortId(batch.batchId)} has a root on chain but no Anchored event was found`);
     const blockTime = await c.blockTime(found.blockNumber);
     await markConfirmed(db, batch.batchId, { chainId: c.chainId, contract: c.contractAddress, ...found, blockTime });
@@ -133,7 +136,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   async function anchorOne(c: AnchorChain, batch: BatchRow): Promise<void> {
     // Submitted before (maybe sent, then crashed or timed out): ask the chain first.
     if (batch.status === 'submitted' && (await reconcile(c, batch))) return;
-    await markSubmitted(db, batch.batchId, c.chainId, c.contractAddress);
+    await markSubmitted(db, batch.batchId, c.chainId, c.contractAddress, await c.headBlock());
     const started = performance.now();
     let result: { txHash: string; blockNumber: number };
     try {

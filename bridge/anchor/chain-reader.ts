@@ -15,13 +15,15 @@ export interface RegistryView {
   chainId: bigint;
   hasCode(): Promise<boolean>;
   rootOf(batchId: string): Promise<string>;
-  /** The batch's Anchored event within [fromBlock, toBlock] (the receipt's block first; the whole chain as a fallback). */
+  /** The batch's Anchored event within [fromBlock, toBlock], asked for in windows of LOG_WINDOW blocks, oldest first. */
   anchoredEvent(batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null>;
   isAnchorer(account: string): Promise<boolean>;
   close(): void;
 }
 
 const ANCHORED_TOPIC = REGISTRY_ABI.getEvent('Anchored')!.topicHash;
+/** Blocks per eth_getLogs request: public RPCs (Infura, Alchemy, most L2s) refuse wider ranges. */
+export const LOG_WINDOW = 10_000;
 const ANCHORER_ROLE = id('ANCHORER_ROLE');
 
 /** Opens a view of the registry at `contract` over `rpcUrl` (throws ChainError 'unreachable' early). */
@@ -30,11 +32,15 @@ export async function openRegistryView(rpcUrl: string, contract: string): Promis
   const provider = jsonRpcProvider(rpcUrl, chainId);
   const registry = new Contract(contract, REGISTRY_ABI, provider);
   const logsIn = async (batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null> => {
-    const logs = await provider.getLogs({ address: contract, topics: [ANCHORED_TOPIC, batchId], fromBlock, toBlock });
-    const log = logs[0];
-    if (!log) return null;
-    const ev = REGISTRY_ABI.parseLog(log)!;
-    return { root: ev.args.root as string, leafCount: Number(ev.args.leafCount), anchorer: ev.args.anchorer as string, txHash: log.transactionHash, blockNumber: log.blockNumber };
+    const last = toBlock === 'latest' ? await provider.getBlockNumber() : toBlock;
+    for (let start = Math.max(0, fromBlock); start <= last; start += LOG_WINDOW) {
+      const logs = await provider.getLogs({ address: contract, topics: [ANCHORED_TOPIC, batchId], fromBlock: start, toBlock: Math.min(last, start + LOG_WINDOW - 1) });
+      const log = logs[0];
+      if (!log) continue;
+      const ev = REGISTRY_ABI.parseLog(log)!;
+      return { root: ev.args.root as string, leafCount: Number(ev.args.leafCount), anchorer: ev.args.anchorer as string, txHash: log.transactionHash, blockNumber: log.blockNumber };
+    }
+    return null;
   };
   return {
     chainId,

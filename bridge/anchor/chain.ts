@@ -31,6 +31,8 @@ export interface AnchorChain {
   rootOf(batchId: string): Promise<string>;
   /** Block timestamp in seconds. */
   blockTime(blockNumber: number): Promise<number>;
+  /** The chain's latest block number. */
+  headBlock(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,13 @@ function makeChain(opts: {
       });
       if (!block) throw new ChainError('rpc', `block ${blockNumber} not found on ${rpcUrl}`);
       return block.timestamp;
+    },
+    async headBlock() {
+      try {
+        return await provider.getBlockNumber();
+      } catch (e) {
+        throw toChainError(e, REGISTRY_ABI, 'eth_blockNumber', rpcUrl);
+      }
     },
     close: opts.onClose,
   };

@@ -20,6 +20,8 @@ export interface BatchRow {
   blockTime: string | null;
   createdAt: string;
   submittedAt: string | null;
+  /** Head block when submitted: where reconciliation looks for the Anchored event (null: submitted by an older release). */
+  submittedBlock: number | null;
   confirmedAt: string | null;
   attempts: number;
   lastError: string | null;
@@ -48,11 +50,11 @@ const toHex = (b: Buffer | null): string | null => (b ? '0x' + b.toString('hex')
 const toBuf = (h: string): Buffer => Buffer.from(h.replace(/^0x/i, ''), 'hex');
 
 const BATCH_COLUMNS = `t.id, t.seq, t.root, t.leaf_count, t.status, t.chain_id, t.contract, t.tx_hash, t.block_number,
-  t.block_time, t.created_at, t.submitted_at, t.confirmed_at, t.attempts, t.last_error`;
+  t.block_time, t.created_at, t.submitted_at, t.submitted_block, t.confirmed_at, t.attempts, t.last_error`;
 
 interface RawBatch {
   id: Buffer; seq: number; root: Buffer; leaf_count: number; status: BatchStatus; chain_id: number | null; contract: string | null;
-  tx_hash: Buffer | null; block_number: number | null; block_time: string | null; created_at: string; submitted_at: string | null;
+  tx_hash: Buffer | null; block_number: number | null; block_time: string | null; created_at: string; submitted_at: string | null; submitted_block: string | null;
   confirmed_at: string | null; attempts: number; last_error: string | null;
 }
 
@@ -60,7 +62,7 @@ function batchFrom(r: RawBatch): BatchRow {
   return {
     batchId: toHex(r.id) as string, seq: r.seq, root: toHex(r.root) as string, leafCount: r.leaf_count, status: r.status,
     chainId: r.chain_id, contract: r.contract, txHash: toHex(r.tx_hash), blockNumber: r.block_number, blockTime: r.block_time,
-    createdAt: r.created_at, submittedAt: r.submitted_at, confirmedAt: r.confirmed_at, attempts: r.attempts, lastError: r.last_error,
+    createdAt: r.created_at, submittedAt: r.submitted_at, submittedBlock: r.submitted_block === null ? null : Number(r.submitted_block), confirmedAt: r.confirmed_at, attempts: r.attempts, lastError: r.last_error,
   };
 }
 
@@ -130,11 +132,11 @@ export async function listUnconfirmedBatches(db: Db): Promise<BatchRow[]> {
 }
 
 /** pending|submitted → submitted, before a transaction is sent (so a crash after sending is reconciled on restart). */
-export async function markSubmitted(db: Db, batchId: string, chainId: bigint, contract: string): Promise<void> {
+export async function markSubmitted(db: Db, batchId: string, chainId: bigint, contract: string, headBlock: number): Promise<void> {
   await db.query(
-    `UPDATE batch SET status = 'submitted', submitted_at = now(), attempts = attempts + 1, chain_id = $2, contract = $3
+    `UPDATE batch SET status = 'submitted', submitted_at = now(), submitted_block = $4, attempts = attempts + 1, chain_id = $2, contract = $3
       WHERE id = $1 AND status <> 'confirmed'`,
-    [toBuf(batchId), chainId.toString(), contract],
+    [toBuf(batchId), chainId.toString(), contract, headBlock],
   );
 }
 

@@ -7,10 +7,19 @@ import { createEdrChain } from '../../../bridge/anchor/chain-embedded';
  * A real in-process EVM (EDR) served as a full JSON-RPC node (writes allowed, unlike the bridge's read-only
  * embedded chain): an "external" chain for connectChain, without spawning `hardhat node`.
  */
-export async function startDevNode(): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startDevNode(): Promise<{ url: string; port: number; limitLogRange(blocks: number | undefined): void; close(): Promise<void> }> {
   const edr = await createEdrChain();
+  // Like Infura or Alchemy: eth_getLogs over more than `maxLogRange` blocks is refused.
+  let maxLogRange: number | undefined;
+  const blockOf = async (tag: unknown): Promise<number> =>
+    typeof tag === 'string' && tag.startsWith('0x') ? Number(tag) : Number(await edr.request({ method: 'eth_blockNumber', params: [] }));
   const answer = async (req: { id?: unknown; method: string; params?: unknown[] }): Promise<object> => {
     try {
+      if (req.method === 'eth_getLogs' && maxLogRange !== undefined) {
+        const filter = (req.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
+        const span = (await blockOf(filter.toBlock ?? 'latest')) - (await blockOf(filter.fromBlock ?? 'latest')) + 1;
+        if (span > maxLogRange) return { jsonrpc: '2.0', id: req.id ?? null, error: { code: -32005, message: `query exceeds max block range ${maxLogRange}` } };
+      }
       return { jsonrpc: '2.0', id: req.id ?? null, result: await edr.request({ method: req.method, params: req.params ?? [] }) };
     } catch (e) {
       const err = e as { code?: number; message: string; data?: unknown };
@@ -34,6 +43,9 @@ export async function startDevNode(): Promise<{ url: string; port: number; close
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    limitLogRange: (blocks) => {
+      maxLogRange = blocks;
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

@@ -85,7 +85,7 @@ test('crash after sending, before recording: a new batcher reconciles with rootO
   await storeBundles(database.db, clinicId, more(3));
   const batch = (await closeBatch(database.db, 10, hex32, (l) => buildTree(l)))!;
   // What a batcher does before sending…
-  await markSubmitted(database.db, batch.batchId, chain.chainId, chain.contractAddress);
+  await markSubmitted(database.db, batch.batchId, chain.chainId, chain.contractAddress, await chain.headBlock());
   // …then the transaction goes out and the process dies before it records the result.
   const sent = await chain.anchor(batch.batchId, batch.root, batch.leafCount);
   const nonce = await provider.getTransactionCount(DEV_ADDRESS);
@@ -99,6 +99,25 @@ test('crash after sending, before recording: a new batcher reconciles with rootO
   expect(row).toMatchObject({ tx_hash: sent.txHash, block_number: sent.blockNumber, attempts: 1, last_error: null });
   expect(await provider.getTransactionCount(DEV_ADDRESS)).toBe(nonce); // no second transaction, so no revert either
   expect((await anchoredEvents()).filter((id) => id === batch.batchId)).toHaveLength(1);
+});
+
+test('crash after sending, on a chain whose RPC refuses eth_getLogs over 10,000 blocks: reconciliation searches from the submission block', async () => {
+  await provider.send('hardhat_mine', ['0x7530']); // 30,000 blocks of history before this batch
+  await storeBundles(database.db, clinicId, more(2));
+  const batch = (await closeBatch(database.db, 10, hex32, (l) => buildTree(l)))!;
+  await markSubmitted(database.db, batch.batchId, chain.chainId, chain.contractAddress, await chain.headBlock());
+  await provider.send('hardhat_mine', ['0x3a98']); // 15,000 more before it is mined
+  const sent = await chain.anchor(batch.batchId, batch.root, batch.leafCount);
+  node.limitLogRange(10_000);
+  try {
+    const b = createBatcher({ db: database.db, log, chain, maxBundles: 10, maxWaitMs: 60_000, pollMs: 20 });
+    batchers.push(b);
+    b.start();
+    await waitFor(async () => (await rows()).find((r) => r.id === batch.batchId)?.status === 'confirmed', 10_000, 'reconciliation');
+    expect((await rows()).find((r) => r.id === batch.batchId)).toMatchObject({ tx_hash: sent.txHash, block_number: sent.blockNumber, attempts: 1, last_error: null });
+  } finally {
+    node.limitLogRange(undefined);
+  }
 });
 
 test('two batchers (two pools, as two processes) on one database: disjoint batches, each anchored once, in order', async () => {
