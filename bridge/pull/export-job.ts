@@ -1,31 +1,34 @@
 /**
  * Runs one Bulk Data export job: decides what the clinic may see (its own records, and through
- * resolvePersonAccess the consented records of the same persons), writes NDJSON files per type into the
+ * the Consents of other clinics, their records of the same persons), writes NDJSON files per type into the
  * database, and records progress. A cancelled (deleted) job stops at the next file.
  */
-import { resolvePersonAccess } from '../access/person-access';
 import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/references';
 import type { Db } from '../store/db';
 import { claimStalledExportJob, deleteExpiredExportJobs, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { recordAudit } from '../store/audit';
+import { consentingPatients } from '../store/consent';
+import { foreignRecordsOfClinicPersons } from '../store/person-links';
 
 export const EXPORT_FILE_MAX = 10_000;
 const PAGE = 1000;
 
-/** Patients whose compartments the clinic may export: its own, plus those its Consents allow. */
+const CONSENT_CHUNK = 10_000;
+
+/**
+ * Patients whose compartments the clinic may export: its own, plus the other clinics' records of the same persons
+ * whose holders' Consents name it (what resolvePersonAccess grants, without break-glass), in a few queries for
+ * the whole clinic rather than a few per patient.
+ */
 async function permittedPatients(db: Db, clinicId: string): Promise<{ own: string[]; foreign: string[] }> {
   const own = await ownPatientIds(db, clinicId);
-  const seen = new Set(own);
+  const candidates = await foreignRecordsOfClinicPersons(db, clinicId);
   const foreign: string[] = [];
-  for (const patientId of own) {
-    const access = await resolvePersonAccess(db, clinicId, patientId, {});
-    for (const p of access.patients) {
-      if (!seen.has(p.patientId)) {
-        seen.add(p.patientId);
-        foreign.push(p.patientId);
-      }
-    }
+  for (let i = 0; i < candidates.length; i += CONSENT_CHUNK) {
+    const chunk = candidates.slice(i, i + CONSENT_CHUNK);
+    const granted = await consentingPatients(db, clinicId, chunk);
+    foreign.push(...chunk.filter((id) => granted.has(id)));
   }
   return { own, foreign };
 }

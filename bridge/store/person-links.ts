@@ -27,6 +27,17 @@ export async function personPatients(db: Db | Tx, personId: string): Promise<Pat
   return res.rows;
 }
 
+/** Other clinics' patient records of the persons `clinicId` holds a (not deleted) record of: one query for a whole clinic. */
+export async function foreignRecordsOfClinicPersons(db: Db | Tx, clinicId: string): Promise<string[]> {
+  const res = await db.query(
+    `SELECT DISTINCT o.id FROM patient mine JOIN resource mr ON mr.id = mine.id AND NOT mr.deleted
+       JOIN patient o ON o.person_id = mine.person_id AND o.clinic_id <> mine.clinic_id
+      WHERE mine.clinic_id = $1 ORDER BY o.id`,
+    [clinicId],
+  );
+  return res.rows.map((r) => r.id);
+}
+
 export interface CandidateSide {
   patientId: string;
   clinicId: string;
