@@ -19,14 +19,14 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Client, Pool } from 'pg';
-import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
+import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS, defaultIngestWorkers } from '../bridge/config';
 import { canonicalBundleJson, sha256Hex } from '../bridge/fhir/hash';
 import { planBundle } from '../bridge/fhir/plan';
 import { rewriteReferences } from '../bridge/fhir/references';
 import { searchIndex } from '../bridge/fhir/search-index';
 import { loadFhirDefinitions, validateBundle } from '../bridge/fhir/validate';
 import { createApp } from '../bridge/http/app';
-import { defaultWorkerCount, IngestPool, startIngestPool } from '../bridge/ingest/ingest-pool';
+import { IngestPool, startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { canonicalSystem } from '../bridge/normalize/codes';
 import { normalizeResource } from '../bridge/normalize';
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     await runMigrations(db);
     loadFhirDefinitions();
     instrumentPg();
-    const workers = process.env.INGEST_WORKERS !== undefined ? Number(process.env.INGEST_WORKERS) : defaultWorkerCount();
+    const workers = process.env.INGEST_WORKERS !== undefined ? Number(process.env.INGEST_WORKERS) : defaultIngestWorkers();
     const connections = Number(process.env.INGEST_CONNECTIONS) || 4;
     ingest = await startIngestPool({ workers, db, databaseUrl: database.url, connectionsPerWorker: connections });
     const app = createApp({

@@ -77,6 +77,11 @@ function requireKey(key: string | undefined): string {
   return key.startsWith('0x') ? key : `0x${key}`;
 }
 
+/** One ingest worker per CPU, at most 4: each holds the FHIR definitions (about 175 MB), and PostgreSQL caps the gain. */
+export function defaultIngestWorkers(): number {
+  return Math.min(os.availableParallelism(), 4);
+}
+
 /** Reads the environment into a typed config; throws a readable error naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = envSchema.safeParse(env);
@@ -96,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxBundleEntries: e.MAX_BUNDLE_ENTRIES,
     dbPoolSize: e.DB_POOL_SIZE,
-    ingestWorkers: e.INGEST_WORKERS ?? e.VALIDATION_WORKERS ?? os.availableParallelism(),
+    ingestWorkers: e.INGEST_WORKERS ?? e.VALIDATION_WORKERS ?? defaultIngestWorkers(),
     ingestConnections: e.INGEST_CONNECTIONS,
     personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
       ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)

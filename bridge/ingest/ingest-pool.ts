@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FhirError, Issue } from '../fhir/outcome';
 import { loadFhirDefinitions } from '../fhir/validate';
@@ -23,10 +22,6 @@ export interface IngestPoolOptions {
   databaseUrl: string;
   /** PostgreSQL connections per worker, which is also how many pushes a worker has in flight. */
   connectionsPerWorker: number;
-}
-
-export function defaultWorkerCount(): number {
-  return os.availableParallelism();
 }
 
 /** What a worker answers for job `id`: a fault carries only the error's kind, never its message (it may hold data). */

@@ -2,9 +2,9 @@ import os from 'node:os';
 import { loadConfig } from '../../bridge/config';
 
 describe('ingest worker settings', () => {
-  test('default to one worker per CPU with 4 connections each', () => {
+  test('default to one worker per CPU, at most 4 (each holds the FHIR definitions), with 4 connections each', () => {
     const config = loadConfig({});
-    expect(config.ingestWorkers).toBe(os.availableParallelism());
+    expect(config.ingestWorkers).toBe(Math.min(os.availableParallelism(), 4));
     expect(config.ingestConnections).toBe(4);
   });
 
