@@ -1,6 +1,6 @@
 import { FhirError } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
-import { consentingPatients } from '../store/consent';
+import { consentingPatients } from './consent-rules';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
 import type { AccessBasis, AuditRecord, PersonAccess } from './types';

@@ -8,7 +8,7 @@ import type { Db } from '../store/db';
 import { claimStalledExportJob, deleteExpiredExportJobs, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { recordAudit } from '../store/audit';
-import { consentingPatients } from '../store/consent';
+import { consentingPatients } from '../access/consent-rules';
 import { foreignRecordsOfClinicPersons } from '../store/person-links';
 
 export const EXPORT_FILE_MAX = 10_000;

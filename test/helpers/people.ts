@@ -34,7 +34,10 @@ export function patientBundle(p: PersonSpec, obsCode = '8867-4'): unknown {
 }
 
 /** A Consent by the holding clinic: `patientRef` (its own Patient) permits `Organization/{actorClinicId}`. */
-export function consent(id: string, patientRef: string, actorClinicId: string, opts: { status?: string; type?: 'permit' | 'deny'; period?: { start?: string; end?: string } } = {}): Record<string, unknown> {
+export function consent(
+  id: string, patientRef: string, actorClinicId: string,
+  opts: { status?: string; type?: 'permit' | 'deny'; period?: { start?: string; end?: string }; provision?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   return {
     resourceType: 'Consent', id, status: opts.status ?? 'active',
     scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
@@ -49,6 +52,7 @@ export function consent(id: string, patientRef: string, actorClinicId: string, o
         role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
         reference: { reference: `Organization/${actorClinicId}` },
       }],
+      ...opts.provision,
     },
   };
 }

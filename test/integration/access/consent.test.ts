@@ -116,6 +116,19 @@ test('revoked: status inactive closes access at once; a period that ended too; a
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
 });
 
+test('a consent that narrows what is shared (here: a nested deny of Observations) fails closed: it opens nothing', async () => {
+  await push(B, putBundle(consent('c3', 'Patient/x9', A.id, {
+    provision: { provision: [{ type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] }] },
+  })));
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/Patient/${pb}`)).status).toBe(403);
+  // The same consent without the restriction opens the records.
+  await push(B, putBundle(consent('c3', 'Patient/x9', A.id)));
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(200);
+  await push(B, putBundle(consent('c3', 'Patient/x9', A.id, { status: 'inactive' })));
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+});
+
 test('a clinic cannot consent for another clinic\'s patient', async () => {
   // A names B's patient by bridge id: the reference does not resolve within A's records, so it opens nothing.
   await push(A, putBundle(consent('forged', `Patient/${qb}`, C.id)));

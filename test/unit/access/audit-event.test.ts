@@ -2,7 +2,7 @@ import { validateResource } from '@medplum/core';
 import { toAuditEvent } from '../../../bridge/fhir/audit-event';
 import { loadFhirDefinitions } from '../../../bridge/fhir/validate';
 import { auditCanonical, StoredAudit } from '../../../bridge/store/audit';
-import { periodContains } from '../../../bridge/store/consent';
+import { periodContains } from '../../../bridge/access/consent-rules';
 import { bundleHash, sha256Hex } from '../../../bridge/fhir/hash';
 
 const base: StoredAudit = {
