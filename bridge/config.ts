@@ -31,6 +31,7 @@ const envSchema = z.object({
   /** The earlier name of INGEST_WORKERS, still read. */
   VALIDATION_WORKERS: z.coerce.number().int().nonnegative().optional(),
   INGEST_CONNECTIONS: z.coerce.number().int().min(1).default(4),
+  INGEST_QUEUE: z.coerce.number().int().min(0).default(64),
   PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CHAIN_RPC_URL: z.string().url().optional(),
@@ -59,6 +60,8 @@ export interface BridgeConfig {
   ingestWorkers: number;
   /** PostgreSQL connections of each ingest worker (and pushes it has in flight). */
   ingestConnections: number;
+  /** Pushes that may wait for an ingest worker; beyond, 503 with Retry-After. */
+  ingestQueue: number;
   personIdentifierSystems: string[];
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     dbPoolSize: e.DB_POOL_SIZE,
     ingestWorkers: e.INGEST_WORKERS ?? e.VALIDATION_WORKERS ?? defaultIngestWorkers(),
     ingestConnections: e.INGEST_CONNECTIONS,
+    ingestQueue: e.INGEST_QUEUE,
     personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
       ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
       : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,

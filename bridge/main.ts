@@ -86,7 +86,7 @@ function watchStalledExports(db: Db, log: Logger): { stop(): void } {
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
   const database = await openDatabase(config, log);
   const ingest = await startIngestPool({
-    workers: config.ingestWorkers, db: database.db, databaseUrl: database.url, connectionsPerWorker: config.ingestConnections,
+    workers: config.ingestWorkers, db: database.db, databaseUrl: database.url, connectionsPerWorker: config.ingestConnections, maxQueued: config.ingestQueue,
   }).catch(async (err) => {
     await database.close();
     throw err;

@@ -15,6 +15,8 @@ export class FhirError extends Error {
   constructor(
     readonly status: number,
     readonly issues: Issue[],
+    /** Sent as `Retry-After` (seconds), for a 503 that will pass. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(issues.map((i) => i.diagnostics).join('; '));
   }

@@ -5,6 +5,7 @@ import { FhirError, operationOutcome } from '../fhir/outcome';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 export function sendOutcome(res: Response, err: FhirError): void {
+  if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
   res.status(err.status).type(FHIR_JSON).json(operationOutcome(err.issues));
 }
 

@@ -22,7 +22,12 @@ export interface IngestPoolOptions {
   databaseUrl: string;
   /** PostgreSQL connections per worker, which is also how many pushes a worker has in flight. */
   connectionsPerWorker: number;
+  /** Pushes that may wait for a worker beyond those in flight; more are refused with 503 and Retry-After. */
+  maxQueued?: number;
 }
+
+/** Default of maxQueued: a burst of clients waits; a flood is told to come back instead of filling memory with bodies. */
+export const DEFAULT_MAX_QUEUED = 64;
 
 /** What a worker answers for job `id`: a fault carries only the error's kind, never its message (it may hold data). */
 export type IngestReply = { id: number } & ({ ok: PushResult } | { error: { status: number; issues: Issue[] } } | { fault: { name?: string; code?: string; stack?: string } });
@@ -58,7 +63,7 @@ class WorkerPool implements IngestPool {
   private nextId = 1;
   private closing = false;
 
-  constructor(workers: Worker[], private readonly databaseUrl: string, private readonly perWorker: number) {
+  constructor(workers: Worker[], private readonly databaseUrl: string, private readonly perWorker: number, private readonly maxQueued: number) {
     for (const w of workers) this.adopt(w);
   }
 
@@ -74,6 +79,12 @@ class WorkerPool implements IngestPool {
 
   push(opts: PushOptions, text: string): Promise<PushResult> {
     if (this.closing) return Promise.reject(new Error('ingest pool is closed'));
+    if (this.inFlight.size === 0) {
+      return Promise.reject(new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5));
+    }
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new FhirError(503, [{ code: 'transient', diagnostics: `the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later` }], 1));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, opts, text, resolve, reject });
       this.dispatch();
@@ -110,7 +121,27 @@ class WorkerPool implements IngestPool {
     this.inFlight.delete(worker);
     for (const job of jobs?.values() ?? []) job.reject(new Error('ingest worker exited; the push was not applied'));
     if (this.closing) return;
-    spawnWorker(this.databaseUrl, this.perWorker).then((w) => this.adopt(w), () => undefined);
+    if (this.inFlight.size === 0) this.refuseQueued();
+    this.respawn(1000);
+  }
+
+  /** Starts a replacement worker, retrying with backoff (up to 30 s) while it cannot start (e.g. the database is down). */
+  private respawn(delayMs: number): void {
+    spawnWorker(this.databaseUrl, this.perWorker).then(
+      (w) => (this.closing ? void w.terminate() : this.adopt(w)),
+      () => {
+        if (this.closing) return;
+        if (this.inFlight.size === 0) this.refuseQueued();
+        setTimeout(() => this.respawn(Math.min(delayMs * 2, 30_000)), delayMs).unref();
+      },
+    );
+  }
+
+  /** With no worker alive, waiting pushes are told to come back rather than hang. */
+  private refuseQueued(): void {
+    for (const job of this.queue.splice(0)) {
+      job.reject(new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5));
+    }
   }
 
   /** Workers close their connections and exit; pushes still in flight finish first (the HTTP server stops taking new ones before). */
@@ -139,5 +170,5 @@ export async function startIngestPool(options: IngestPoolOptions): Promise<Inges
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
   }
-  return new WorkerPool(workers, options.databaseUrl, perWorker);
+  return new WorkerPool(workers, options.databaseUrl, perWorker, options.maxQueued ?? DEFAULT_MAX_QUEUED);
 }

@@ -86,9 +86,29 @@ test('a worker that dies fails its pushes (not applied) and is replaced', async 
   const stored = Number((await database.db.query("SELECT count(*) AS n FROM bundle WHERE entry_count = 1 AND canonical LIKE '%doomed%'")).rows[0].n);
   expect(stored).toBe(applied);
   for (const o of outcomes) if (o.status === 'rejected') expect(String(o.reason)).toMatch(/worker exited/);
-  // Replacements come up and serve.
-  for (let i = 0; i < 100 && workers.size < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  // Until a replacement has loaded the definitions (seconds), a push is told to come back instead of hanging.
+  expect(workers.size).toBe(0);
+  await expect(pool.push(opts(), JSON.stringify(bundle))).rejects.toMatchObject({ status: 503, retryAfterSeconds: 5 });
+  // Replacements come up (each loads the FHIR definitions: seconds, more on a loaded machine) and serve.
+  for (let i = 0; i < 1200 && workers.size < 2; i++) await new Promise((r) => setTimeout(r, 50));
   expect(workers.size).toBe(2);
   const after = await pool.push(opts(), JSON.stringify({ ...bundle, identifier: { system: 'urn:x', value: 'after' } }));
   expect(after.replayed).toBe(false);
+}, 120_000);
+
+test('a flood beyond the queue is refused with 503 and Retry-After, stores nothing for those, and the rest are applied', async () => {
+  const small = await startIngestPool({ workers: 1, db: database.db, databaseUrl: database.url, connectionsPerWorker: 1, maxQueued: 2 });
+  try {
+    const bundles = Array.from({ length: 8 }, (_, n) => ({ resourceType: 'Bundle', type: 'collection', identifier: { system: 'urn:flood', value: `f${n}` }, entry: [{ resource: { resourceType: 'Basic', id: `flood${n}`, code: { text: `flood ${n}` } } }] }));
+    const outcomes = await Promise.allSettled(bundles.map((b) => small.push(opts(), JSON.stringify(b))));
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    // One in flight and two waiting are taken; the other five arrive while the queue is full.
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    expect(refused).toHaveLength(5);
+    for (const r of refused) expect(r.reason).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    const stored = Number((await database.db.query("SELECT count(*) AS n FROM resource WHERE resource_type = 'Basic' AND source_id LIKE 'flood%'")).rows[0].n);
+    expect(stored).toBe(3);
+  } finally {
+    await small.close();
+  }
 });

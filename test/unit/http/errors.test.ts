@@ -1,0 +1,30 @@
+import express from 'express';
+import request from 'supertest';
+import { FhirError } from '../../../bridge/fhir/outcome';
+import { errorHandler } from '../../../bridge/http/errors';
+import { createLogger } from '../../../bridge/log';
+
+function appThrowing(err: unknown): express.Express {
+  const app = express();
+  app.get('/', () => {
+    throw err;
+  });
+  app.use(errorHandler(createLogger('silent'), 1024));
+  return app;
+}
+
+test('a 503 that will pass carries Retry-After with its OperationOutcome', async () => {
+  const res = await request(appThrowing(new FhirError(503, [{ code: 'transient', diagnostics: 'busy' }], 1))).get('/');
+  expect(res.status).toBe(503);
+  expect(res.headers['retry-after']).toBe('1');
+  expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient', diagnostics: 'busy' }] });
+});
+
+test('other errors carry no Retry-After; faults say nothing of their cause', async () => {
+  const res = await request(appThrowing(new FhirError(400, [{ code: 'structure', diagnostics: 'bad' }]))).get('/');
+  expect(res.status).toBe(400);
+  expect(res.headers['retry-after']).toBeUndefined();
+  const fault = await request(appThrowing(Object.assign(new Error('duplicate key value (secret)=(x)'), { code: '23505' }))).get('/');
+  expect(fault.status).toBe(500);
+  expect(JSON.stringify(fault.body)).not.toMatch(/secret|duplicate|23505/);
+});
