@@ -86,14 +86,32 @@ export function outcomeText(body: unknown): string {
   return (oo.issue ?? []).slice(0, 3).map((i) => `${i.diagnostics ?? i.code}${i.expression?.[0] ? ` at ${i.expression[0]}` : ''}`).join('; ');
 }
 
-/** Pushes one bundle; resolves to null on success or the reason it was rejected. */
+/** Attempts per bundle while the bridge answers 503 (busy) or 429; a refused push stored nothing, a repeat is replayed. */
+export const MAX_BUSY_ATTEMPTS = 10;
+
+/** Seconds to wait from a Retry-After header (seconds or an HTTP date); 1 s when absent, at most 30 s. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (header === null || header.trim() === '') return 1000;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Math.min(30_000, Math.max(0, Number.isFinite(ms) ? ms : 1000));
+}
+
+/** Pushes one bundle, waiting and retrying while the bridge is busy; resolves to null on success or the reason it was rejected. */
 export async function pushOne(url: string, apiKey: string, bundle: Bundle): Promise<{ status: number; reason: string } | null> {
-  const res = await fetch(`${url.replace(/\/$/, '')}/fhir`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify(bundle),
-  });
-  const body = await res.json().catch(() => null);
-  if (res.ok) return null;
-  return { status: res.status, reason: outcomeText(body) };
+  const body = JSON.stringify(bundle);
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${url.replace(/\/$/, '')}/fhir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${apiKey}` },
+      body,
+    });
+    const answer = await res.json().catch(() => null);
+    if (res.ok) return null;
+    if ((res.status === 503 || res.status === 429) && attempt < MAX_BUSY_ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers.get('retry-after'))));
+      continue;
+    }
+    return { status: res.status, reason: outcomeText(answer) };
+  }
 }
