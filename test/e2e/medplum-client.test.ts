@@ -57,3 +57,46 @@ test('metadata tells what is supported', async () => {
   expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual(['everything', 'summary', 'export']);
   expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['export']);
 });
+
+test('MedplumClient creates, conditionally creates, updates and deletes single resources; each write is a hashed push', async () => {
+  const sent: Patient = { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'SW-1' }], name: [{ family: 'Single', given: ['Wren'] }], gender: 'female' };
+  const created = await client.createResource(sent);
+  expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+  expect(created.meta?.versionId).toBe('1');
+  expect((await client.readResource('Patient', created.id!)).name?.[0].family).toBe('Single');
+
+  // If-None-Exist finds the one just made instead of making another.
+  const again = await client.createResourceIfNoneExist({ ...sent, name: [{ family: 'Other' }] }, 'identifier=http://clinic-a.example/mrn|SW-1');
+  expect(again.id).toBe(created.id);
+  expect(await client.searchResources('Patient', 'identifier=http://clinic-a.example/mrn|SW-1')).toHaveLength(1);
+
+  const updated = await client.updateResource({ ...created, name: [{ family: 'Single-Renamed' }] });
+  expect(updated.meta?.versionId).toBe('2');
+  expect((await client.readHistory('Patient', created.id!)).entry?.map((e) => (e.resource as Patient).name?.[0].family)).toEqual(['Single-Renamed', 'Single']);
+
+  await client.deleteResource('Patient', created.id!);
+  await expect(client.readResource('Patient', created.id!)).rejects.toThrow(/deleted/);
+});
+
+test('single writes answer like a FHIR server, with the hash of the one-entry transaction a verifier can rebuild', async () => {
+  const key = (client as unknown as { getAccessToken(): string }).getAccessToken();
+  const post = (path: string, body: unknown, method = 'POST') => fetch(`${bridge.url}/fhir/${path}`, {
+    method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(body),
+  });
+  const resource = { resourceType: 'Observation', status: 'final', code: { text: 'mood' } };
+  const res = await post('Observation', resource);
+  expect(res.status).toBe(201);
+  expect(res.headers.get('location')).toMatch(new RegExp(`^${bridge.url}/fhir/Observation/[0-9a-f-]{36}/_history/1$`));
+  expect(res.headers.get('etag')).toBe('W/"1"');
+  const { bundleHash } = await import('../../bridge/fhir/hash');
+  const rebuilt = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource, request: { method: 'POST', url: 'Observation' } }] };
+  expect(res.headers.get('x-bundle-hash')).toBe(bundleHash(rebuilt));
+
+  const invalid = await post('Observation', { ...resource, status: 'maybe', issued: 'soon' });
+  expect(invalid.status).toBe(400);
+  const issues = ((await invalid.json()) as { issue: { expression?: string[] }[] }).issue.flatMap((i) => i.expression ?? []);
+  expect(issues).toEqual(expect.arrayContaining(['Observation.status', 'Observation.issued']));
+  expect((await post('Observation', { resourceType: 'Patient' })).status).toBe(400);
+  expect((await post('Observation/some-id', { ...resource, id: 'other-id' }, 'PUT')).status).toBe(400);
+  expect((await post('NotAType', resource)).status).toBe(404);
+});

@@ -1,48 +1,24 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import express, { Request, Response, Router } from 'express';
+import express, { Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
-import { isResourceType, resourceTypes } from '../../fhir/resource-types';
+import { resourceTypes } from '../../fhir/resource-types';
 import { parseSearch } from '../../fhir/search-params';
-import type { IngestPool } from '../../ingest/ingest-pool';
 import { canonicalSystem } from '../../normalize/codes';
 import type { Db } from '../../store/db';
 import type { PersonAccessOptions } from '../../access/person-access';
 import { authorizeRead, authorizeSearchPatients, ReadGrant } from '../../access/resource-access';
 import { isBridgeId } from '../../fhir/references';
 import { recordAudit } from '../../store/audit';
-import { readHistory, readResource, readVersion, StoredResource } from '../../store/resources';
+import { readHistory, readResource, readVersion } from '../../store/resources';
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
 import { capabilityStatement } from '../capability';
 import { FHIR_JSON } from '../errors';
 import { auditEventRouter, requestAccessOptions } from './audit-events';
+import { baseUrl, FHIR_BODY_TYPES, fhirBodyText, FhirRouteOptions, knownType, notFound, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+import { writeRouter } from './writes';
 
-export interface FhirRouteOptions {
-  db: Db;
-  ingest: IngestPool;
-  maxBodyBytes: number;
-  maxEntries: number;
-  personSystems: string[];
-  publicBaseUrl?: string;
-  version: string;
-}
-
-const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];
-
-const baseUrl = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
-
-function knownType(type: string): string {
-  if (!isResourceType(type)) throw new FhirError(404, [{ code: 'not-supported', diagnostics: `"${type}" is not a FHIR R4 resource type` }]);
-  return type;
-}
-
-function notFound(type: string, id: string): FhirError {
-  return new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} is not known` }]);
-}
-
-function sendResource(res: Response, stored: StoredResource, status = 200): void {
-  res.status(status).set('ETag', `W/"${stored.version}"`).set('Last-Modified', new Date(stored.lastUpdated).toUTCString()).type(FHIR_JSON).json(stored.content);
-}
+export type { FhirRouteOptions } from './fhir-common';
 
 /** Audit of a granted read: break-glass flagged only when it was the basis of this read. */
 async function auditRead(db: Db, clinicId: string, action: 'read' | 'history', type: string, grant: ReadGrant, access: PersonAccessOptions): Promise<void> {
@@ -69,21 +45,11 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes }), async (req, res) => {
-    if (!req.is(FHIR_BODY_TYPES) || typeof req.body !== 'string') {
-      throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'send the Bundle as application/fhir+json' }]);
-    }
-    const clinic = req.clinic as { id: string };
-    let result;
-    try {
-      result = await opts.ingest.push({ clinicId: clinic.id, maxEntries: opts.maxEntries, personSystems: opts.personSystems }, req.body);
-    } catch (err) {
-      await recordAudit(opts.db, { clinicId: clinic.id, action: 'push', outcome: 'error', detail: `status ${err instanceof FhirError ? err.status : 500}` });
-      throw err;
-    }
-    res.set('X-Bundle-Hash', result.hash);
-    if (result.replayed) res.set('X-Bundle-Replayed', 'true');
+    const result = await pushAudited(opts, req.clinic!.id, fhirBodyText(req, 'Bundle'));
+    setPushHeaders(res, result);
     res.status(200).type(FHIR_JSON).json(result.response);
   });
+  router.use(writeRouter(opts));
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const type = knownType(req.params.type);

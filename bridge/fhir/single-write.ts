@@ -1,0 +1,48 @@
+/**
+ * RESTful writes of one resource (`POST /fhir/{type}`, `PUT /fhir/{type}/{id}`, `PUT /fhir/{type}?criteria`,
+ * `DELETE` likewise) are pushed as a one-entry transaction Bundle, so they take the same path as every push:
+ * validation, the same transaction rules, a bundle hash and an anchor receipt. The Bundle is exactly the one built
+ * here (no id, meta, identifier or timestamp), so a verifier can rebuild it from the request. Pure.
+ */
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { FhirError, Issue } from './outcome';
+
+export interface SingleWrite {
+  method: 'POST' | 'PUT' | 'DELETE';
+  type: string;
+  /** PUT and DELETE on an instance. */
+  id?: string;
+  /** Conditional PUT and DELETE: the search criteria as sent (`identifier=system|value`). */
+  criteria?: string;
+  /** Conditional create: the If-None-Exist header. */
+  ifNoneExist?: string;
+  /** POST and PUT: the parsed body. */
+  resource?: unknown;
+}
+
+const bad = (diagnostics: string, expression?: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics, expression }]);
+
+function checkedResource(w: SingleWrite): Resource {
+  const r = w.resource as Resource | undefined;
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad(`the body must be a ${w.type} resource`);
+  if (r.resourceType !== w.type) throw bad(`the body is a ${JSON.stringify(r.resourceType ?? null)}, the URL says ${w.type}`, 'resourceType');
+  if (w.method === 'PUT' && w.id !== undefined && r.id !== w.id) {
+    throw bad(`the resource id ${JSON.stringify(r.id ?? null)} must equal the id in the URL (${w.id})`, `${w.type}.id`);
+  }
+  return r;
+}
+
+/** The one-entry transaction a single write is pushed as; 400 when the request contradicts itself. */
+export function singleWriteBundle(w: SingleWrite): Bundle {
+  const url = w.id !== undefined ? `${w.type}/${w.id}` : w.criteria ? `${w.type}?${w.criteria}` : w.type;
+  if (w.method !== 'POST' && w.id === undefined && !w.criteria) throw bad(`${w.method} needs an id or search criteria in the URL`);
+  const entry: BundleEntry = w.method === 'DELETE'
+    ? { request: { method: 'DELETE', url } }
+    : { resource: checkedResource(w), request: { method: w.method, url, ...(w.method === 'POST' && w.ifNoneExist ? { ifNoneExist: w.ifNoneExist } : {}) } };
+  return { resourceType: 'Bundle', type: 'transaction', entry: [entry] };
+}
+
+/** Problems found in the one-entry Bundle, located in the resource as the client sent it (`Patient.birthDate`). */
+export function asResourceIssues(issues: Issue[], type: string): Issue[] {
+  return issues.map((i) => (i.expression?.startsWith('Bundle.entry[0].resource') ? { ...i, expression: type + i.expression.slice('Bundle.entry[0].resource'.length) } : i));
+}

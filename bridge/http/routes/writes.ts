@@ -1,0 +1,72 @@
+/**
+ * RESTful writes of one resource: create (`POST /fhir/{type}`, conditional with If-None-Exist), update
+ * (`PUT /fhir/{type}/{id}`, conditional `PUT /fhir/{type}?criteria`) and delete (`DELETE` likewise). Each is pushed
+ * as the one-entry transaction of bridge/fhir/single-write, so it is validated, stored, hashed and anchored like any
+ * push; the answer is the FHIR one (201/200 with the resource, Location, ETag; 204 for a delete) plus X-Bundle-Hash.
+ */
+import express, { Request, Response, Router } from 'express';
+import { FhirError } from '../../fhir/outcome';
+import { asResourceIssues, SingleWrite, singleWriteBundle } from '../../fhir/single-write';
+import { parseJsonBody } from '../../fhir/prepare';
+import { readResource } from '../../store/resources';
+import { FHIR_JSON } from '../errors';
+import { baseUrl, FHIR_BODY_TYPES, fhirBodyText, FhirRouteOptions, knownType, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+
+/** The query string as sent (`identifier=http://x|1`), for conditional update and delete. */
+const criteriaOf = (req: Request): string | undefined => {
+  const q = req.originalUrl.split('?')[1];
+  return q ? q : undefined;
+};
+
+export function writeRouter(opts: FhirRouteOptions): Router {
+  const router = Router();
+  const body = express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes });
+
+  async function write(req: Request, res: Response, w: SingleWrite): Promise<void> {
+    const clinicId = req.clinic!.id;
+    let result;
+    try {
+      result = await pushAudited(opts, clinicId, JSON.stringify(singleWriteBundle(w)));
+    } catch (err) {
+      if (err instanceof FhirError) throw new FhirError(err.status, asResourceIssues(err.issues, w.type), err.retryAfterSeconds);
+      throw err;
+    }
+    setPushHeaders(res, result);
+    const answer = result.response.entry?.[0]?.response;
+    const status = Number(answer?.status.split(' ')[0]) || 200;
+    if (answer?.etag) res.set('ETag', answer.etag);
+    if (answer?.lastModified) res.set('Last-Modified', new Date(answer.lastModified).toUTCString());
+    if (w.method === 'DELETE') {
+      if (answer?.outcome) res.status(status === 204 ? 200 : status).type(FHIR_JSON).json(answer.outcome);
+      else res.status(204).end();
+      return;
+    }
+    const [type, id] = (answer?.location ?? '').split('/');
+    const stored = type && id ? await readResource(opts.db, clinicId, type, id) : null;
+    if (!stored) throw new FhirError(500, [{ code: 'exception', diagnostics: 'the write was applied but its result could not be read back' }]);
+    res.set('Location', `${baseUrl(req, opts.publicBaseUrl)}/${answer?.location}`);
+    sendResource(res, stored, status);
+  }
+
+  const resourceBody = (req: Request, type: string): unknown => parseJsonBody(fhirBodyText(req, `${type} resource`));
+
+  router.post('/:type', body, async (req, res) => {
+    const type = knownType(req.params.type);
+    await write(req, res, { method: 'POST', type, ifNoneExist: req.get('If-None-Exist') || undefined, resource: resourceBody(req, type) });
+  });
+  router.put('/:type/:id', body, async (req, res) => {
+    const type = knownType(req.params.type);
+    await write(req, res, { method: 'PUT', type, id: req.params.id, resource: resourceBody(req, type) });
+  });
+  router.put('/:type', body, async (req, res) => {
+    const type = knownType(req.params.type);
+    await write(req, res, { method: 'PUT', type, criteria: criteriaOf(req), resource: resourceBody(req, type) });
+  });
+  router.delete('/:type/:id', async (req, res) => {
+    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), id: req.params.id });
+  });
+  router.delete('/:type', async (req, res) => {
+    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), criteria: criteriaOf(req) });
+  });
+  return router;
+}
