@@ -45,8 +45,8 @@ interface Property {
 
 interface CompiledType {
   properties: Map<string, Property>;
-  /** Element keys with min > 0, and the property names that satisfy each. */
-  required: { element: string; names: string[] }[];
+  /** Element keys with min > 0 (any variant of a choice element satisfies it). */
+  required: string[];
   isResource: boolean;
   /** Root invariants, evaluated only for the resource validation starts at (as Medplum does). */
   constraints: Constraint[];
@@ -78,12 +78,11 @@ function compile(typeName: string): CompiledType | null {
 
 function compileSchema(schema: InternalTypeSchema): CompiledType | null {
   const properties = new Map<string, Property>();
-  const required: CompiledType['required'] = [];
+  const required: string[] = [];
   for (const [key, element] of Object.entries(schema.elements)) {
     if (element.slicing || element.pattern || element.fixed || !element.type?.length) return null;
     const isChoice = key.endsWith('[x]');
     if (!isChoice && element.type.length !== 1) return null;
-    const names: string[] = [];
     for (const t of element.type) {
       const name = isChoice ? key.slice(0, -3) + capitalize(t.code) : key;
       if (properties.has(name) || name.includes('.')) return null;
@@ -91,9 +90,8 @@ function compileSchema(schema: InternalTypeSchema): CompiledType | null {
         element: key, isArray: !!element.isArray, min: element.min, max: element.max ?? Infinity, type: t.code,
         primitive: primitiveRule(t.code), constraints: errorConstraints(element.constraints),
       });
-      names.push(name);
     }
-    if (element.min > 0) required.push({ element: key, names });
+    if (element.min > 0) required.push(key);
   }
   return { properties, required, isResource: isResourceType(schema.name), constraints: errorConstraints(schema.constraints) };
 }
@@ -181,7 +179,7 @@ function objectValid(obj: Record<string, unknown>, type: CompiledType, walk: Wal
       if (!valueValid(value, property, walk)) return false;
     }
   }
-  for (const r of type.required) if (!seen.has(r.element)) return false;
+  for (const element of type.required) if (!seen.has(element)) return false;
   if (type.isResource) walk.resources.pop();
   return true;
 }
