@@ -6,8 +6,8 @@
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 
-/** Small seeded PRNG (mulberry32): the same seed gives the same bundles. */
-function prng(seed: number): () => number {
+/** Small seeded PRNG (mulberry32): the same seed gives the same sequence (bundles here, mutations in tests). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

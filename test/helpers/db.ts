@@ -16,8 +16,8 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-/** A fresh, migrated database on the run's PostgreSQL (embedded, or DATABASE_URL in CI), dropped afterwards. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, empty database on the run's PostgreSQL (embedded, or DATABASE_URL in CI): its URL, and how to drop it. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_PG_URL;
   if (!adminUrl) throw new Error('TEST_PG_URL is not set: run through jest (test/helpers/global-setup.ts)');
   const name = `fab_test_${randomBytes(6).toString('hex')}`;
@@ -25,18 +25,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = withDatabase(adminUrl, name);
-  const db = createPool(url, 10);
-  await runMigrations(db);
   return {
-    url,
-    db,
+    url: withDatabase(adminUrl, name),
     drop: async () => {
-      await db.end();
       const c = new Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/** A fresh, migrated database, dropped afterwards. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const empty = await createEmptyDatabase();
+  const db = createPool(empty.url, 10);
+  await runMigrations(db);
+  return {
+    url: empty.url,
+    db,
+    drop: async () => {
+      await db.end();
+      await empty.drop();
     },
   };
 }

@@ -2,11 +2,10 @@ import type { Bundle, Composition } from '@medplum/fhirtypes';
 import { resourceIssues } from '../../../bridge/fhir/validate';
 import { startTestBridge, TestBridge } from '../../helpers/server';
 import { api } from '../../helpers/fixtures';
-import { clinicBundle, consentBundle, danglingReferences, push } from './scenario';
+import { auditRows, clinicBundle, consentBundle, danglingReferences, push } from './scenario';
 
 let bridge: TestBridge;
-const audits = async (): Promise<any[]> =>
-  (await bridge.database.db.query('SELECT clinic_id AS "clinicId", action, outcome, patient_ids AS "patientIds" FROM audit_event ORDER BY seq')).rows;
+const audits = (): Promise<any[]> => auditRows(bridge.database.db);
 let A: { id: string; apiKey: string };
 let B: { id: string; apiKey: string };
 let C: { id: string; apiKey: string };

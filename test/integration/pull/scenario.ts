@@ -1,5 +1,6 @@
 /** Three clinics holding one person (same US SSN), for the pull tests. */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Db } from '../../../bridge/store/db';
 import { api } from '../../helpers/fixtures';
 
 export const SSN = 'http://hl7.org/fhir/sid/us-ssn';
@@ -74,4 +75,9 @@ export function danglingReferences(bundle: Bundle, base: string): string[] {
   };
   for (const e of bundle.entry ?? []) walk(e.resource);
   return out;
+}
+
+/** The audit trail in order, as the pull tests compare it. */
+export async function auditRows(db: Db): Promise<any[]> {
+  return (await db.query('SELECT clinic_id AS "clinicId", action, outcome, patient_ids AS "patientIds" FROM audit_event ORDER BY seq')).rows;
 }

@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,15 +7,12 @@ import { createClinic } from '../../../bridge/store/clinics';
 import { readHistory, readVersion } from '../../../bridge/store/resources';
 import { createPool } from '../../../bridge/store/db';
 import { MIGRATIONS_DIR, runMigrations } from '../../../bridge/store/migrate';
-import { withDatabase } from '../../helpers/db';
+import { createEmptyDatabase } from '../../helpers/db';
 
 test('two bridges migrating one empty database at once apply every file exactly once', async () => {
-  const admin = new Client({ connectionString: process.env.TEST_PG_URL });
-  await admin.connect();
-  const name = `fab_migrate_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const a = createPool(withDatabase(process.env.TEST_PG_URL as string, name), 2);
-  const b = createPool(withDatabase(process.env.TEST_PG_URL as string, name), 2);
+  const empty = await createEmptyDatabase();
+  const a = createPool(empty.url, 2);
+  const b = createPool(empty.url, 2);
   try {
     const [ranA, ranB] = await Promise.all([runMigrations(a), runMigrations(b)]);
     const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql'));
@@ -28,17 +24,13 @@ test('two bridges migrating one empty database at once apply every file exactly 
   } finally {
     await a.end();
     await b.end();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+    await empty.drop();
   }
 });
 
 test('007 upgrades history written by earlier releases: current versions leave resource_history, _history still lists every version once', async () => {
-  const admin = new Client({ connectionString: process.env.TEST_PG_URL });
-  await admin.connect();
-  const name = `fab_migrate_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const db = createPool(withDatabase(process.env.TEST_PG_URL as string, name), 2);
+  const empty = await createEmptyDatabase();
+  const db = createPool(empty.url, 2);
   const before006 = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-migrations-'));
   try {
     for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '007')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before006, f));
@@ -60,7 +52,6 @@ test('007 upgrades history written by earlier releases: current versions leave r
   } finally {
     await db.end();
     fs.rmSync(before006, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+    await empty.drop();
   }
 });

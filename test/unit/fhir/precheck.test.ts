@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { generateBundles } from '../../../bench/generate';
+import { generateBundles, prng } from '../../../bench/generate';
 import { passesPrecheck } from '../../../bridge/fhir/precheck';
 import { loadFhirDefinitions } from '../../../bridge/fhir/validate';
 import { fixtureBundle, hasSamples, SAMPLES, sampleFiles } from '../../helpers/fixtures';
@@ -23,17 +23,6 @@ function medplumAccepts(resource: unknown): boolean {
     if (err instanceof OperationOutcomeError || err instanceof Error) return false;
     throw err;
   }
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Json = Record<string, unknown> | unknown[];
