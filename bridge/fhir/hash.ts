@@ -40,13 +40,15 @@ export function canonicalJson(value: unknown): string {
   return sorted === undefined && value !== undefined ? canonicalize(value) : JSON.stringify(sorted);
 }
 
-/**
- * RFC 8785 (JCS) bytes of a bundle as received, without the root `id` and `meta`
- * (FHIR's document canonicalization: the server may assign those, so they are not part of what the clinic said).
- */
-export function canonicalBundleJson(bundle: Record<string, unknown>): string {
+/** The bundle without its root `id` and `meta` (FHIR's document canonicalization: the server may assign those). */
+function hashedPart(bundle: Record<string, unknown>): Record<string, unknown> {
   const { id: _id, meta: _meta, ...rest } = bundle;
-  return canonicalJson(rest);
+  return rest;
+}
+
+/** RFC 8785 (JCS) bytes of a bundle as received, without the root `id` and `meta`. */
+export function canonicalBundleJson(bundle: Record<string, unknown>): string {
+  return canonicalJson(hashedPart(bundle));
 }
 
 /** SHA-256 of canonical JSON text, as `0x` + 64 lower-case hex digits. */
@@ -60,6 +62,5 @@ export function sha256Hex(canonical: string): string {
  * a verifier never depends on the bridge's own fast path.
  */
 export function bundleHash(bundle: Record<string, unknown>): string {
-  const { id: _id, meta: _meta, ...rest } = bundle;
-  return sha256Hex(canonicalize(rest));
+  return sha256Hex(canonicalize(hashedPart(bundle)));
 }

@@ -107,9 +107,11 @@ const ucum = toTypedValue(UCUM);
 
 /** Evaluates invariants exactly as Medplum's validator does: same engine, same variables; true when all hold. */
 function invariantsHold(constraints: Constraint[], value: TypedValue, walk: Walk): boolean {
+  const current = walk.resources.length ? toTypedValue(walk.resources[walk.resources.length - 1]) : undefined;
   for (const constraint of constraints) {
+    // A fresh variables object per expression, as Medplum does, so no evaluation sees another's.
     const variables: Record<string, TypedValue> = { '%context': value, '%ucum': ucum, '%rootResource': walk.root };
-    if (walk.resources.length) variables['%resource'] = toTypedValue(walk.resources[walk.resources.length - 1]);
+    if (current) variables['%resource'] = current;
     try {
       const result = evalFhirPathTyped(constraint.expression, [value], variables, fhirPathCache as never);
       if (result.length !== 1 || result[0].value !== true) return false;

@@ -49,6 +49,10 @@ function spawnWorker(databaseUrl: string, connections: number): Promise<Worker> 
 
 type Job = { id: number; opts: PushOptions; text: string; resolve(r: PushResult): void; reject(e: Error): void };
 
+/** A push refused while no worker is alive: nothing stored, retry once one has started. */
+const noWorkerError = (): FhirError =>
+  new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5);
+
 function faultError(fault: { name?: string; code?: string; stack?: string }): Error {
   const err = new Error('push failed in an ingest worker');
   err.name = fault.name ?? 'Error';
@@ -79,9 +83,7 @@ class WorkerPool implements IngestPool {
 
   push(opts: PushOptions, text: string): Promise<PushResult> {
     if (this.closing) return Promise.reject(new Error('ingest pool is closed'));
-    if (this.inFlight.size === 0) {
-      return Promise.reject(new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5));
-    }
+    if (this.inFlight.size === 0) return Promise.reject(noWorkerError());
     if (this.queue.length >= this.maxQueued) {
       return Promise.reject(new FhirError(503, [{ code: 'transient', diagnostics: `the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later` }], 1));
     }
@@ -139,9 +141,7 @@ class WorkerPool implements IngestPool {
 
   /** With no worker alive, waiting pushes are told to come back rather than hang. */
   private refuseQueued(): void {
-    for (const job of this.queue.splice(0)) {
-      job.reject(new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5));
-    }
+    for (const job of this.queue.splice(0)) job.reject(noWorkerError());
   }
 
   /** Workers close their connections and exit; pushes still in flight finish first (the HTTP server stops taking new ones before). */
