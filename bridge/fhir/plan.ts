@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { Criteria, parseCriteria } from './criteria';
 import { FhirError, Issue } from './outcome';
 import { HTTP_VERBS } from './terminology';
+import { parseIfMatch } from './versioning';
 
 export type PushableBundleType = 'transaction' | 'batch' | 'collection' | 'document';
 export const PUSHABLE_TYPES: readonly PushableBundleType[] = ['transaction', 'batch', 'collection', 'document'];
@@ -9,12 +10,12 @@ export const PUSHABLE_TYPES: readonly PushableBundleType[] = ['transaction', 'ba
 /** What one entry asks the bridge to do, decided from the Bundle alone (no database). */
 export type EntryAction =
   | { kind: 'create'; resource: Resource; ifNoneExist?: Criteria }
-  | { kind: 'update'; resource: Resource; id: string }
-  | { kind: 'conditional-update'; resource: Resource; criteria: Criteria }
+  | { kind: 'update'; resource: Resource; id: string; ifMatch?: number }
+  | { kind: 'conditional-update'; resource: Resource; criteria: Criteria; ifMatch?: number }
   /** collection/document entries: create or update keyed by the clinic and the resource's source id. */
   | { kind: 'upsert'; resource: Resource; sourceId?: string }
-  | { kind: 'delete'; resourceType: string; id: string }
-  | { kind: 'conditional-delete'; resourceType: string; criteria: Criteria }
+  | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number }
+  | { kind: 'conditional-delete'; resourceType: string; criteria: Criteria; ifMatch?: number }
   | { kind: 'read'; resourceType: string; id: string };
 
 export interface PlannedEntry {
@@ -59,21 +60,27 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
     if (resource.resourceType !== resourceType) throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.url names ${resourceType} but the resource is a ${resource.resourceType}`, expression: `${where}.url` }]);
     return resource;
   };
+  // request.ifMatch: the version the change is based on (versioned update); only writes to an existing resource have one.
+  if (req.ifMatch !== undefined && req.method !== 'PUT' && req.method !== 'DELETE') {
+    throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.ifMatch applies to PUT and DELETE, not ${req.method}`, expression: `${where}.ifMatch` }]);
+  }
+  const ifMatch = req.ifMatch !== undefined ? parseIfMatch(String(req.ifMatch), `${where}.ifMatch`) : undefined;
+  const versioned = ifMatch !== undefined ? { ifMatch } : {};
   switch (req.method) {
     case 'POST':
       if (id !== undefined || query !== undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'POST request.url must be just the resource type', expression: `${where}.url` }]);
       return { ...base, action: { kind: 'create', resource: needResource(), ifNoneExist: req.ifNoneExist ? parseCriteria(resourceType, req.ifNoneExist, `${where}.ifNoneExist`) : undefined } };
     case 'PUT': {
       const res = needResource();
-      if (query !== undefined) return { ...base, action: { kind: 'conditional-update', resource: res, criteria: parseCriteria(resourceType, query, `${where}.url`) } };
+      if (query !== undefined) return { ...base, action: { kind: 'conditional-update', resource: res, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
       if (id === undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'PUT request.url needs Type/id or Type?criteria', expression: `${where}.url` }]);
       if (res.id !== undefined && res.id !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `resource.id "${res.id}" does not match request.url id "${id}"`, expression: `Bundle.entry[${index}].resource.id` }]);
-      return { ...base, action: { kind: 'update', resource: res, id } };
+      return { ...base, action: { kind: 'update', resource: res, id, ...versioned } };
     }
     case 'DELETE':
-      if (query !== undefined) return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`) } };
+      if (query !== undefined) return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
       if (id === undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'DELETE request.url needs Type/id or Type?criteria', expression: `${where}.url` }]);
-      return { ...base, action: { kind: 'delete', resourceType, id } };
+      return { ...base, action: { kind: 'delete', resourceType, id, ...versioned } };
     case 'GET':
     case 'HEAD':
       if (id === undefined || query !== undefined) throw new FhirError(400, [{ code: 'not-supported', diagnostics: 'only GET Type/id reads are supported inside a bundle', expression: `${where}.url` }]);

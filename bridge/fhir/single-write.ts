@@ -16,6 +16,8 @@ export interface SingleWrite {
   criteria?: string;
   /** Conditional create: the If-None-Exist header. */
   ifNoneExist?: string;
+  /** The If-Match header (versioned update or delete), carried into `request.ifMatch`. */
+  ifMatch?: string;
   /** POST and PUT: the parsed body. */
   resource?: unknown;
 }
@@ -36,13 +38,21 @@ function checkedResource(w: SingleWrite): Resource {
 export function singleWriteBundle(w: SingleWrite): Bundle {
   const url = w.id !== undefined ? `${w.type}/${w.id}` : w.criteria ? `${w.type}?${w.criteria}` : w.type;
   if (w.method !== 'POST' && w.id === undefined && !w.criteria) throw bad(`${w.method} needs an id or search criteria in the URL`);
+  const ifMatch = w.ifMatch !== undefined ? { ifMatch: w.ifMatch } : {};
   const entry: BundleEntry = w.method === 'DELETE'
-    ? { request: { method: 'DELETE', url } }
-    : { resource: checkedResource(w), request: { method: w.method, url, ...(w.method === 'POST' && w.ifNoneExist ? { ifNoneExist: w.ifNoneExist } : {}) } };
+    ? { request: { method: 'DELETE', url, ...ifMatch } }
+    : { resource: checkedResource(w), request: { method: w.method, url, ...(w.method === 'POST' && w.ifNoneExist ? { ifNoneExist: w.ifNoneExist } : {}), ...ifMatch } };
   return { resourceType: 'Bundle', type: 'transaction', entry: [entry] };
 }
 
-/** Problems found in the one-entry Bundle, located in the resource as the client sent it (`Patient.birthDate`). */
+/**
+ * Problems found in the one-entry Bundle, located in the resource as the client sent it (`Patient.birthDate`);
+ * a problem with If-Match is about a header, which no FHIRPath expression names.
+ */
 export function asResourceIssues(issues: Issue[], type: string): Issue[] {
-  return issues.map((i) => (i.expression?.startsWith('Bundle.entry[0].resource') ? { ...i, expression: type + i.expression.slice('Bundle.entry[0].resource'.length) } : i));
+  return issues.map((i) => {
+    if (i.expression?.startsWith('Bundle.entry[0].resource')) return { ...i, expression: type + i.expression.slice('Bundle.entry[0].resource'.length) };
+    if (i.expression === 'Bundle.entry[0].request.ifMatch') return { ...i, expression: undefined };
+    return i;
+  });
 }

@@ -25,14 +25,16 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',
-      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL; create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Reads and searches return the calling clinic\'s own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics\' patient records under an active permit Consent naming Organization/{clinic id} or with X-Break-Glass: <reason>. Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person\'s home clinics.',
+      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL; create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/"n" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic\'s own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics\' patient records under an active permit Consent naming Organization/{clinic id} or with X-Break-Glass: <reason>. Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person\'s home clinics.',
       security: { description: 'Every request except GET /metadata needs Authorization: Bearer <clinic API key>.' },
       interaction: [{ code: 'transaction' }, { code: 'batch' }],
       resource: resourceTypes.map((type) => ({
         type,
         interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }, { code: 'delete' }],
-        versioning: 'versioned',
+        // If-Match / request.ifMatch honoured on update and delete (412 when stale): http.html#concurrency.
+        versioning: 'versioned-update',
         readHistory: true,
+        // PUT Type/{id} of an unknown id creates the resource; the clinic reads, searches and writes it by that id.
         updateCreate: true,
         conditionalCreate: true,
         conditionalUpdate: true,

@@ -4,11 +4,12 @@ import { FhirError, operationOutcome } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
 import { recordAudit } from '../store/audit';
-import { findBundleResponse, insertBundle, setBundleResponse } from '../store/bundles';
+import { findBundleResponses, insertBundle, lockBundleHash, setBundleResponse } from '../store/bundles';
 import { Db, inTransaction, Tx } from '../store/db';
 import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
 import { linkReferences } from './link';
+import { replayable } from './replay';
 import { resolveTargets } from './resolve';
 import { EntryResult, WriteContext, writeTargets } from './write';
 
@@ -21,7 +22,7 @@ export interface PushOptions {
 export interface PushResult {
   hash: string;
   response: Bundle;
-  /** The same bundle was pushed before by this clinic: nothing stored, the first response returned. */
+  /** The same bundle was pushed before by this clinic and nothing it wrote changed since: nothing stored, that response returned. */
   replayed: boolean;
 }
 
@@ -83,15 +84,17 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(db, async (tx) => {
+        await lockBundleHash(tx, opts.clinicId, hash);
+        const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
+        if (earlier) {
+          await recordAudit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
+          return { hash, replayed: true, response: earlier };
+        }
         const bundleId = randomUUID();
-        const inserted = await insertBundle(tx, {
+        await insertBundle(tx, {
           id: bundleId, clinicId: opts.clinicId, hash, bundleType: plan.type, entryCount: plan.entryCount, canonical,
           rootId: bundle.id ?? null, rootMeta: bundle.meta ?? null, salt: randomBytes(32),
         });
-        if (!inserted) {
-          await recordAudit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
-          return { hash, replayed: true, response: (await findBundleResponse(tx, opts.clinicId, hash)) as Bundle };
-        }
         const touched = { patientIds: new Set<string>(), resourceTypes: new Set<string>() };
         const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems, touched };
         const results = plan.type === 'batch' ? await executeBatch(tx, ctx, plan) : await executeEntries(tx, ctx, plan.entries);

@@ -3,7 +3,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome';
 import type { PlannedEntry } from '../fhir/plan';
 import type { Tx } from '../store/db';
-import { findConditionalKey, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
+import { checkIfMatch } from '../fhir/versioning';
+import { findConditionalKey, lockResources, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
 
 /** What an entry will do once identities are known. */
 export interface Target {
@@ -30,6 +31,21 @@ function entryWhere(entry: PlannedEntry): string {
   return `Bundle.entry[${entry.index}]`;
 }
 
+/** The version an update or delete is conditioned on (request.ifMatch), if any. */
+function ifMatchOf(entry: PlannedEntry): number | undefined {
+  return 'ifMatch' in entry.action ? entry.action.ifMatch : undefined;
+}
+
+/** 412 unless the entry's If-Match names the current version of `stored` (none stored: no version is current). */
+function checkVersion(entry: PlannedEntry, stored: StoredRef | undefined): void {
+  checkIfMatch(ifMatchOf(entry), stored?.version, `${entry.resourceType}/${stored?.id ?? (entry.action as { id?: string }).id ?? '?'}`, `${entryWhere(entry)}.request.ifMatch`);
+}
+
+/** A match that changed between the criteria search and the row lock: the push is rerun (push.ts retries 40001). */
+function matchMoved(): Error {
+  return Object.assign(new Error('the conditional match changed while it was locked'), { code: '40001' });
+}
+
 /**
  * Decides, inside the write transaction, which stored resource each entry creates, updates, deletes or matches.
  * Lookups are batched: one query for ids, one for shared-entity identifiers; conditional criteria one each.
@@ -44,6 +60,15 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     if (a.kind === 'create' || a.kind === 'upsert' || a.kind === 'update') for (const k of sharedKeysOf(a.resource)) sharedAsk.push({ resourceType: e.resourceType, ...k });
   }
   const byId = await lookupResources(tx, clinicId, idKeys);
+  // What will be changed is locked before its version is read (all in one statement, in id order): concurrent
+  // writers of one resource queue here, and each sees the version the previous one committed.
+  const changing = entries.filter((e) => ['update', 'delete', 'upsert'].includes(e.action.kind));
+  const changeKeys = changing.map((e) => `${e.resourceType}/${(e.action as { id?: string; sourceId?: string }).id ?? (e.action as { sourceId?: string }).sourceId}`);
+  const locked = await lockResources(tx, changeKeys.flatMap((k) => (byId.has(k) ? [(byId.get(k) as StoredRef).id] : [])));
+  for (const k of changeKeys) {
+    const fresh = byId.has(k) ? locked.get((byId.get(k) as StoredRef).id) : undefined;
+    if (fresh) byId.set(k, fresh);
+  }
   const shared = await lookupSharedEntities(tx, sharedAsk);
   const claimedInBundle = new Map<string, string>();
   const touched = new Set<string>();
@@ -76,6 +101,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
   };
   const update = (entry: PlannedEntry, stored: StoredRef): Target => {
     if (stored.clinicId !== clinicId) throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'a clinic can only change what it sent', expression: entryWhere(entry) }]);
+    checkVersion(entry, stored);
     touch(stored.id, entry);
     return { entry, op: 'update', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
   };
@@ -83,6 +109,18 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     const matches = await matchCriteria(tx, clinicId, entry.resourceType, criteria.conditions);
     if (matches.length > 1) throw new FhirError(412, [{ code: 'multiple-matches', diagnostics: 'the conditional criteria match more than one resource', expression: entryWhere(entry) }]);
     return matches[0];
+  };
+  /** The one resource conditional update or delete criteria match, locked and read again (the version as of the lock). */
+  const lockedSingle = async (entry: PlannedEntry, criteria: { conditions: import('../fhir/criteria').Condition[] }): Promise<StoredRef | undefined> => {
+    const match = await single(entry, criteria);
+    if (!match) return undefined;
+    const fresh = (await lockResources(tx, [match.id])).get(match.id);
+    // Changed before the lock was granted: match again under it; a different answer reruns the whole push.
+    if (!fresh || fresh.version !== match.version) {
+      const again = await single(entry, criteria);
+      if (again?.id !== match.id) throw matchMoved();
+    }
+    return fresh;
   };
 
   // A collection may hold several versions of one resource under one fullUrl (bdl-7): the last is stored, earlier ones point at it.
@@ -115,6 +153,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'update': {
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
+        if (!stored) checkVersion(entry, undefined);
         if (!stored && sourceIdsInBundle.has(`${entry.resourceType}/${a.id}`)) {
           throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
         }
@@ -123,7 +162,8 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         break;
       }
       case 'conditional-update': {
-        const stored = await single(entry, a.criteria);
+        const stored = await lockedSingle(entry, a.criteria);
+        if (!stored) checkVersion(entry, undefined);
         targets.push(stored ? update(entry, stored) : { ...create(entry, a.resource, a.resource.id ?? null), conditionalKey: a.criteria.key });
         break;
       }
@@ -137,12 +177,13 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'delete':
       case 'conditional-delete': {
-        const stored = a.kind === 'delete' ? byId.get(`${entry.resourceType}/${a.id}`) : await single(entry, a.criteria);
+        const stored = a.kind === 'delete' ? byId.get(`${entry.resourceType}/${a.id}`) : await lockedSingle(entry, a.criteria);
+        if (stored && !stored.deleted && stored.clinicId !== clinicId) throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'a clinic can only delete what it sent', expression: entryWhere(entry) }]);
+        checkVersion(entry, stored);
         if (!stored || stored.deleted) {
           targets.push({ entry, op: 'none', resourceType: entry.resourceType, sourceId: null, status: '204 No Content' });
           break;
         }
-        if (stored.clinicId !== clinicId) throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'a clinic can only delete what it sent', expression: entryWhere(entry) }]);
         touch(stored.id, entry);
         targets.push({ entry, op: 'delete', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '204 No Content' });
         break;

@@ -60,6 +60,39 @@ export async function lookupResources(tx: Tx | Db, clinicId: string, keys: { res
   return found;
 }
 
+/**
+ * Locks the rows of resources about to be changed (SELECT … FOR UPDATE, in id order so two writers of the same set
+ * never deadlock) and returns them as they are now: a writer that waited sees the version the other one committed,
+ * so concurrent updates serialize into distinct versions. Keyed by bridge id.
+ */
+export async function lockResources(tx: Tx, ids: string[]): Promise<Map<string, StoredRef>> {
+  const locked = new Map<string, StoredRef>();
+  const unique = [...new Set(ids)].sort();
+  if (!unique.length) return locked;
+  const res = await tx.query(`SELECT ${REF_COLUMNS} FROM resource r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR UPDATE`, [unique]);
+  for (const row of res.rows) locked.set(row.id, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
+  return locked;
+}
+
+/** Current version of each of these resources (bridge ids), for deciding whether a repeated push would change anything. */
+export async function currentVersions(tx: Tx, ids: string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  const uuids = [...new Set(ids)].filter(isBridgeId);
+  if (!uuids.length) return found;
+  const res = await tx.query('SELECT id, version FROM resource WHERE id = ANY($1::uuid[])', [uuids]);
+  for (const row of res.rows) found.set(row.id, row.version);
+  return found;
+}
+
+/**
+ * The bridge id of `Type/id` as the calling clinic names it on a read: its own source id (the id it chose in
+ * `PUT Type/{id}` or a pushed bundle) first, else `id` itself (a bridge id, checked by the read).
+ */
+export async function ownResourceId(db: Db | Tx, clinicId: string, resourceType: string, id: string): Promise<string> {
+  const res = await db.query('SELECT id FROM resource WHERE clinic_id = $1 AND resource_type = $2 AND source_id = $3', [clinicId, resourceType, id]);
+  return res.rows[0]?.id ?? id;
+}
+
 /** Shared entities already stored, keyed by `Type|system|value`. */
 export async function lookupSharedEntities(tx: Tx, keys: { resourceType: string; system: string; value: string }[]): Promise<Map<string, StoredRef>> {
   const found = new Map<string, StoredRef>();

@@ -28,9 +28,12 @@ export async function searchResources(db: Db, clinicId: string, q: SearchQuery, 
   };
   const granted = grantedPatientIds.length ? ` OR r.patient_id = ANY(${p(grantedPatientIds)}::uuid[])` : '';
   const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})`];
+  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
+  const ownSourceIds = (type: string, ids: string[]): string =>
+    `(SELECT o.id FROM resource o WHERE o.clinic_id = ${p(clinicId)} AND o.resource_type = ${p(type)} AND o.source_id = ANY(${p(ids)}::text[]))`;
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);
-    where.push(uuids.length ? `r.id = ANY(${p(uuids)}::uuid[])` : 'false');
+    where.push(`(${uuids.length ? `r.id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.id IN ${ownSourceIds(q.resourceType, q.ids)})`);
   }
   for (const alternatives of q.tokens) {
     const ors = alternatives.map((t) => `(t.param = ${p(t.param)} AND t.code = ${p(t.code)}${t.system !== undefined ? ` AND t.system = ${p(t.system)}` : ''})`);
@@ -38,7 +41,7 @@ export async function searchResources(db: Db, clinicId: string, q: SearchQuery, 
   }
   if (q.patientIds.length) {
     const uuids = q.patientIds.filter(isBridgeId);
-    where.push(uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[])` : 'false');
+    where.push(`(${uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.patient_id IN ${ownSourceIds('Patient', q.patientIds)})`);
   }
   for (const f of q.dates) where.push(dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p));
   for (const f of q.lastUpdated) where.push(dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));

@@ -9,7 +9,7 @@ import type { PersonAccessOptions } from '../../access/person-access';
 import { authorizeRead, authorizeSearchPatients, ReadGrant } from '../../access/resource-access';
 import { isBridgeId } from '../../fhir/references';
 import { recordAudit } from '../../store/audit';
-import { readHistory, readResource, readVersion } from '../../store/resources';
+import { ownResourceId, readHistory, readResource, readVersion } from '../../store/resources';
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
 import { capabilityStatement } from '../capability';
@@ -51,11 +51,15 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   });
   router.use(writeRouter(opts));
 
+  /** The bridge id of the resource a clinic names, by the id it chose (its source id) or by bridge id. */
+  const bridgeId = (req: express.Request, type: string): Promise<string> => ownResourceId(opts.db, req.clinic!.id, type, req.params.id as string);
+
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const type = knownType(req.params.type);
     const access = requestAccessOptions(req);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'read' });
-    const stored = grant && (await readVersion(opts.db, grant.readAs, type, req.params.id, Number(req.params.vid)));
+    const id = await bridgeId(req, type);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
+    const stored = grant && (await readVersion(opts.db, grant.readAs, type, id, Number(req.params.vid)));
     if (!grant || !stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
     await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
     if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} version ${req.params.vid} is a deletion` }]);
@@ -65,8 +69,9 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/:type/:id/_history', async (req, res) => {
     const type = knownType(req.params.type);
     const access = requestAccessOptions(req);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'history' });
-    const versions = grant ? await readHistory(opts.db, grant.readAs, type, req.params.id) : [];
+    const id = await bridgeId(req, type);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'history' });
+    const versions = grant ? await readHistory(opts.db, grant.readAs, type, id) : [];
     if (!grant || !versions.length) throw notFound(type, req.params.id);
     await auditRead(opts.db, req.clinic!.id, 'history', type, grant, access);
     const bundle: Bundle = {
@@ -84,8 +89,9 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/:type/:id', async (req, res) => {
     const type = knownType(req.params.type);
     const access = requestAccessOptions(req);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, req.params.id, { ...access, action: 'read' });
-    const stored = grant && (await readResource(opts.db, grant.readAs, type, req.params.id));
+    const id = await bridgeId(req, type);
+    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
+    const stored = grant && (await readResource(opts.db, grant.readAs, type, id));
     if (!grant || !stored) throw notFound(type, req.params.id);
     await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
     if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} was deleted` }]);

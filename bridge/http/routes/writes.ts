@@ -8,7 +8,7 @@ import express, { Request, Response, Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
 import { asResourceIssues, SingleWrite, singleWriteBundle } from '../../fhir/single-write';
 import { parseJsonBody } from '../../fhir/prepare';
-import { readResource } from '../../store/resources';
+import { readVersion } from '../../store/resources';
 import { FHIR_JSON } from '../errors';
 import { baseUrl, FHIR_BODY_TYPES, fhirBodyText, FhirRouteOptions, knownType, pushAudited, sendResource, setPushHeaders } from './fhir-common';
 
@@ -41,32 +41,35 @@ export function writeRouter(opts: FhirRouteOptions): Router {
       else res.status(204).end();
       return;
     }
-    const [type, id] = (answer?.location ?? '').split('/');
-    const stored = type && id ? await readResource(opts.db, clinicId, type, id) : null;
+    // The version this write produced (or matched), not whatever is current by now: a concurrent write may follow.
+    const [type, id, , version] = (answer?.location ?? '').split('/');
+    const stored = type && id ? await readVersion(opts.db, clinicId, type, id, Number(version)) : null;
     if (!stored) throw new FhirError(500, [{ code: 'exception', diagnostics: 'the write was applied but its result could not be read back' }]);
     res.set('Location', `${baseUrl(req, opts.publicBaseUrl)}/${answer?.location}`);
     sendResource(res, stored, status);
   }
 
   const resourceBody = (req: Request, type: string): unknown => parseJsonBody(fhirBodyText(req, `${type} resource`));
+  /** If-Match as sent: checked (400 when malformed, 412 when stale) by the push, inside its transaction. */
+  const ifMatch = (req: Request): { ifMatch?: string } => (req.get('If-Match') !== undefined ? { ifMatch: req.get('If-Match') } : {});
 
   router.post('/:type', body, async (req, res) => {
     const type = knownType(req.params.type);
-    await write(req, res, { method: 'POST', type, ifNoneExist: req.get('If-None-Exist') || undefined, resource: resourceBody(req, type) });
+    await write(req, res, { method: 'POST', type, ifNoneExist: req.get('If-None-Exist') || undefined, ...ifMatch(req), resource: resourceBody(req, type) });
   });
   router.put('/:type/:id', body, async (req, res) => {
     const type = knownType(req.params.type);
-    await write(req, res, { method: 'PUT', type, id: req.params.id, resource: resourceBody(req, type) });
+    await write(req, res, { method: 'PUT', type, id: req.params.id, ...ifMatch(req), resource: resourceBody(req, type) });
   });
   router.put('/:type', body, async (req, res) => {
     const type = knownType(req.params.type);
-    await write(req, res, { method: 'PUT', type, criteria: criteriaOf(req), resource: resourceBody(req, type) });
+    await write(req, res, { method: 'PUT', type, criteria: criteriaOf(req), ...ifMatch(req), resource: resourceBody(req, type) });
   });
   router.delete('/:type/:id', async (req, res) => {
-    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), id: req.params.id });
+    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), id: req.params.id, ...ifMatch(req) });
   });
   router.delete('/:type', async (req, res) => {
-    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), criteria: criteriaOf(req) });
+    await write(req, res, { method: 'DELETE', type: knownType(req.params.type), criteria: criteriaOf(req), ...ifMatch(req) });
   });
   return router;
 }
