@@ -62,13 +62,14 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
   const byId = await lookupResources(tx, clinicId, idKeys);
   // What will be changed is locked before its version is read (all in one statement, in id order): concurrent
   // writers of one resource queue here, and each sees the version the previous one committed.
-  const changing = entries.filter((e) => ['update', 'delete', 'upsert'].includes(e.action.kind));
-  const changeKeys = changing.map((e) => `${e.resourceType}/${(e.action as { id?: string; sourceId?: string }).id ?? (e.action as { sourceId?: string }).sourceId}`);
-  const locked = await lockResources(tx, changeKeys.flatMap((k) => (byId.has(k) ? [(byId.get(k) as StoredRef).id] : [])));
-  for (const k of changeKeys) {
-    const fresh = byId.has(k) ? locked.get((byId.get(k) as StoredRef).id) : undefined;
-    if (fresh) byId.set(k, fresh);
-  }
+  const changeKey = (e: PlannedEntry): string | undefined => {
+    const a = e.action;
+    const id = a.kind === 'update' || a.kind === 'delete' ? a.id : a.kind === 'upsert' ? a.sourceId : undefined;
+    return id === undefined ? undefined : `${e.resourceType}/${id}`;
+  };
+  const toLock = entries.map(changeKey).filter((k): k is string => k !== undefined && byId.has(k));
+  const locked = await lockResources(tx, toLock.map((k) => (byId.get(k) as StoredRef).id));
+  for (const k of toLock) byId.set(k, locked.get((byId.get(k) as StoredRef).id) ?? (byId.get(k) as StoredRef));
   const shared = await lookupSharedEntities(tx, sharedAsk);
   const claimedInBundle = new Map<string, string>();
   const touched = new Set<string>();
