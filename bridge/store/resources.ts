@@ -61,15 +61,16 @@ export async function lookupResources(tx: Tx | Db, clinicId: string, keys: { res
 }
 
 /**
- * Locks the rows of resources about to be changed (SELECT … FOR UPDATE, in id order so two writers of the same set
- * never deadlock) and returns them as they are now: a writer that waited sees the version the other one committed,
- * so concurrent updates serialize into distinct versions. Keyed by bridge id.
+ * Locks the rows of resources about to be changed (SELECT … FOR NO KEY UPDATE: the lock an UPDATE of them takes, so
+ * writers queue while rows merely referencing them do not; in id order, so two writers of the same set never
+ * deadlock) and returns them as they are now: a writer that waited sees the version the other one committed, so
+ * concurrent updates serialize into distinct versions. Keyed by bridge id.
  */
 export async function lockResources(tx: Tx, ids: string[]): Promise<Map<string, StoredRef>> {
   const locked = new Map<string, StoredRef>();
   const unique = [...new Set(ids)].sort();
   if (!unique.length) return locked;
-  const res = await tx.query(`SELECT ${REF_COLUMNS} FROM resource r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR UPDATE`, [unique]);
+  const res = await tx.query(`SELECT ${REF_COLUMNS} FROM resource r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR NO KEY UPDATE`, [unique]);
   for (const row of res.rows) locked.set(row.id, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
   return locked;
 }
