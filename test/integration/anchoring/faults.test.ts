@@ -63,9 +63,10 @@ test('chain down while bundles arrive: ingest goes on, batches wait, then all ar
   b.start();
   for (let wave = 0; wave < 3; wave++) {
     await storeBundles(database.db, clinicId, more(4)); // accepted while the chain is down
-    await new Promise((r) => setTimeout(r, 150));
+    // Wait for what is asserted below: every leaf of this wave in a batch (3 by size, the 4th by age).
+    await waitFor(async () => (await rows()).reduce((s, r) => s + r.leaf_count, 0) === 4 * (wave + 1), 10_000, `wave ${wave} batched while the chain is down`);
   }
-  await waitFor(async () => (await rows()).length >= 4 && b.failures() >= 2, 10_000, 'batches closed while the chain is down');
+  await waitFor(async () => b.failures() >= 2 && (await rows())[0].last_error, 10_000, 'failures recorded while the chain is down');
   const waiting = await rows();
   expect(waiting.every((r) => r.status !== 'confirmed')).toBe(true);
   expect(waiting[0].last_error).toMatch(/unreachable/);
