@@ -21,7 +21,7 @@ import {
   closeBatch, listConfirmedBatches, listUnconfirmedBatches, markConfirmed, markSent, markSubmitted, recordBatchError,
   unbatchedSummary, updateAnchorLocation, withSubmitterLock, type BatchRow,
 } from '../store/batches';
-import type { AnchorChain, EmbeddedChain } from './chain';
+import type { AnchorChain, EmbeddedChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
 import { openRegistryView } from './chain-reader';
 import { buildTree } from './merkle';
@@ -160,7 +160,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     if (batch.status === 'submitted' && (await reconcile(c, batch))) return;
     await markSubmitted(db, batch.batchId, c.chainId, c.contractAddress, await c.headBlock());
     const started = performance.now();
-    let signed;
+    let signed: SignedAnchor;
     try {
       signed = await c.signAnchor(batch.batchId, batch.root, batch.leafCount);
     } catch (e) {
