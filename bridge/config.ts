@@ -40,6 +40,7 @@ const envSchema = z.object({
   ANCHOR_PRIVATE_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'ANCHOR_PRIVATE_KEY must be 32 bytes of hex').optional(),
   ANCHOR_CONTRACT: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'ANCHOR_CONTRACT must be an address (0x + 40 hex digits)').optional(),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(5000),
 });
@@ -73,7 +74,7 @@ export interface BridgeConfig {
 /** Where batch roots are anchored: an in-process development chain, or any EVM chain over JSON-RPC. */
 export type ChainConfig =
   | { kind: 'embedded'; host: string; port: number }
-  | { kind: 'external'; rpcUrl: string; privateKey: string; contract: string | undefined; confirmations: number };
+  | { kind: 'external'; rpcUrl: string; privateKey: string; contract: string | undefined; confirmations: number; rpcTimeoutMs: number };
 
 function requireKey(key: string | undefined): string {
   if (!key) throw new Error('invalid configuration: ANCHOR_PRIVATE_KEY is required with CHAIN_RPC_URL');
@@ -114,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     chain: e.CHAIN_RPC_URL
       ? {
           kind: 'external', rpcUrl: e.CHAIN_RPC_URL, privateKey: requireKey(e.ANCHOR_PRIVATE_KEY),
-          contract: e.ANCHOR_CONTRACT, confirmations: e.CHAIN_CONFIRMATIONS,
+          contract: e.ANCHOR_CONTRACT, confirmations: e.CHAIN_CONFIRMATIONS, rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS,
         }
       : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
     batchMaxBundles: e.BATCH_MAX_BUNDLES,

@@ -2,21 +2,26 @@
  * The batcher: groups accepted bundles into batches, builds each batch's Merkle tree (in the worker, never on the
  * event loop), stores every bundle's proof, and anchors each batch root with one transaction, in closing order.
  *
- * Batch states (table `batch`): pending (tree and proofs stored) → submitted (written *before* a transaction is sent)
- * → confirmed (tx hash, block number, block time). A batch found `submitted` is reconciled with `rootOf(batchId)`
- * before anything is sent again, so a crash between sending and recording never anchors a batch id twice.
- * When the chain is unreachable or a transaction fails, ingest goes on (batches keep closing), anchoring retries
- * with capped exponential backoff and resumes in order.
+ * Two loops: one closes batches, the other sends them. Closing never waits for the chain, so batches keep closing at
+ * BATCH_MAX_BUNDLES / BATCH_MAX_WAIT_MS while a transaction is being mined or the chain is down or hung.
+ *
+ * Batch states (table `batch`): pending (tree and proofs stored) → submitted (written *before* a transaction is
+ * signed; its hash is written before it is broadcast) → confirmed (tx hash, block number, block time). A batch found
+ * `submitted` is reconciled with the chain (that transaction's receipt, then `rootOf(batchId)`) before anything is
+ * sent again, so a crash or timeout between sending and recording never anchors a batch id twice.
+ * Sending is strictly one batch at a time, lowest seq first, under a database-wide advisory lock: a later batch is
+ * never sent while an earlier one is pending or its transaction is unmined. Every chain call has a deadline; a
+ * failure (refused, hung, reverted) stops the pass, and anchoring retries with capped exponential backoff.
  */
 import { randomBytes } from 'node:crypto';
 import { ZeroHash } from 'ethers';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import {
-  closeBatch, listConfirmedBatches, listUnconfirmedBatches, markConfirmed, markSubmitted, recordBatchError,
+  closeBatch, listConfirmedBatches, listUnconfirmedBatches, markConfirmed, markSent, markSubmitted, recordBatchError,
   unbatchedSummary, updateAnchorLocation, withSubmitterLock, type BatchRow,
 } from '../store/batches';
-import type { AnchorChain, EmbeddedChain } from './chain';
+import type { AnchorChain, EmbeddedChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
 import { openRegistryView } from './chain-reader';
 import { buildTree } from './merkle';
@@ -34,13 +39,16 @@ export interface BatcherOptions {
   pollMs?: number;
   /** Retry delays after a chain failure: initialMs, doubled per failure up to maxMs (defaults 1 s, 60 s). */
   backoff?: { initialMs: number; maxMs: number };
-  /** An anchor that has not finished after this long counts as failed; the batch stays submitted (default 10 min). */
+  /**
+   * A sent transaction not mined after this long counts as a failure (default 10 min); the batch stays submitted
+   * and the next pass waits for that same transaction again rather than sending another.
+   */
   anchorTimeoutMs?: number;
 }
 
 export interface Batcher {
   start(): void;
-  /** Stops looking for work; an in-flight tree build or anchor finishes first. */
+  /** Stops both loops: an in-flight tree build or send finishes first; a wait for mining is abandoned (reconciled later). */
   stop(): Promise<void>;
   /** Look now instead of at the next poll (e.g. right after a push). */
   wake(): void;
@@ -50,7 +58,11 @@ export interface Batcher {
   failures(): number;
 }
 
-const sleepFor = (ms: number, signal: { wake?: () => void }): Promise<void> =>
+interface Sleeper {
+  wake?: () => void;
+}
+
+const sleepFor = (ms: number, signal: Sleeper): Promise<void> =>
   new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done(): void {
@@ -61,14 +73,6 @@ const sleepFor = (ms: number, signal: { wake?: () => void }): Promise<void> =>
     signal.wake = done;
   });
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ChainError('rpc', `${what}: no answer after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 const shortId = (h: string): string => h.slice(0, 10);
 const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -77,7 +81,7 @@ const errMessage = (e: unknown): string => (e instanceof Error ? e.message : Str
  * submitted at (reconciliation after a crash; batches submitted by an older release are searched from block 0).
  */
 async function findAnchored(chain: AnchorChain, batchId: string, fromBlock: number): Promise<{ txHash: string; blockNumber: number } | null> {
-  const view = await openRegistryView(chain.rpcUrl, chain.contractAddress);
+  const view = await openRegistryView(chain.rpcUrl, chain.contractAddress, chain.rpcTimeoutMs);
   try {
     const ev = await view.anchoredEvent(batchId, fromBlock, 'latest');
     return ev ? { txHash: ev.txHash, blockNumber: ev.blockNumber } : null;
@@ -93,8 +97,10 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   const anchorTimeoutMs = opts.anchorTimeoutMs ?? 600_000;
   let chain: AnchorChain | undefined = typeof opts.chain === 'function' ? undefined : opts.chain;
   let stopping = false;
-  let loop: Promise<void> | undefined;
-  const sleeper: { wake?: () => void } = {};
+  let loops: Promise<void>[] = [];
+  let abandon = new AbortController();
+  const closer: Sleeper = {};
+  const sender: Sleeper = {};
   let failures = 0;
   let retryAt = 0;
 
@@ -116,20 +122,36 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       const batch = await closeBatch(db, opts.maxBundles, () => '0x' + randomBytes(32).toString('hex'), (leaves) => buildTree(leaves));
       if (!batch) return pollMs; // another process claimed them
       log.info({ batchId: batch.batchId, seq: batch.seq, leafCount: batch.leafCount, reason: batch.leafCount >= opts.maxBundles ? 'size' : 'age', ms: Math.round(performance.now() - started) }, 'batch closed');
+      sender.wake?.();
       if (stopping) return 0;
     }
   }
 
-  /** Confirms `batch` from what the chain says; true when it was already anchored with its root. */
+  async function confirm(c: AnchorChain, batch: BatchRow, at: { txHash: string; blockNumber: number }, ms: number, msg: string): Promise<void> {
+    const blockTime = await c.blockTime(at.blockNumber);
+    await markConfirmed(db, batch.batchId, { chainId: c.chainId, contract: c.contractAddress, ...at, blockTime });
+    log.info({ batchId: batch.batchId, seq: batch.seq, leafCount: batch.leafCount, txHash: at.txHash, blockNumber: at.blockNumber, ms }, msg);
+  }
+
+  /** Confirms a submitted `batch` from what the chain says; true when it was anchored (or its transaction mined). */
   async function reconcile(c: AnchorChain, batch: BatchRow): Promise<boolean> {
+    const started = performance.now();
+    if (batch.txHash) {
+      // The transaction this batch was last sent with: still in the node's pool or mined → wait for it, send nothing.
+      const st = await c.txState(batch.txHash);
+      if (st.state === 'pending' || (st.state === 'mined' && st.ok)) {
+        const mined = await c.waitMined(batch.txHash, { timeoutMs: anchorTimeoutMs, signal: abandon.signal });
+        await confirm(c, batch, mined, Math.round(performance.now() - started), 'batch anchored by its earlier transaction, not sent again');
+        return true;
+      }
+      // Unknown to the node (never arrived, or dropped) or reverted: the registry has the last word.
+    }
     const onChain = (await c.rootOf(batch.batchId)).toLowerCase();
     if (onChain === ZeroHash) return false;
     if (onChain !== batch.root) throw new ChainError('reverted', `batch ${shortId(batch.batchId)} is anchored with another root ${shortId(onChain)}: not re-sending`);
     const found = await findAnchored(c, batch.batchId, batch.submittedBlock ?? 0);
     if (!found) throw new ChainError('rpc', `batch ${shortId(batch.batchId)} has a root on chain but no Anchored event was found`);
-    const blockTime = await c.blockTime(found.blockNumber);
-    await markConfirmed(db, batch.batchId, { chainId: c.chainId, contract: c.contractAddress, ...found, blockTime });
-    log.info({ batchId: batch.batchId, txHash: found.txHash, blockNumber: found.blockNumber }, 'batch reconciled: already anchored, not sent again');
+    await confirm(c, batch, found, Math.round(performance.now() - started), 'batch reconciled: already anchored, not sent again');
     return true;
   }
 
@@ -138,38 +160,44 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     if (batch.status === 'submitted' && (await reconcile(c, batch))) return;
     await markSubmitted(db, batch.batchId, c.chainId, c.contractAddress, await c.headBlock());
     const started = performance.now();
-    let result: { txHash: string; blockNumber: number };
+    let signed: SignedAnchor;
     try {
-      result = await withTimeout(c.anchor(batch.batchId, batch.root, batch.leafCount), anchorTimeoutMs, `anchor batch ${shortId(batch.batchId)}`);
+      signed = await c.signAnchor(batch.batchId, batch.root, batch.leafCount);
     } catch (e) {
       // Sent by an earlier attempt that we could not record (or by a concurrent bridge): the chain has the truth.
-      if (e instanceof ChainError && e.revertName === 'BatchAlreadyAnchored' && (await reconcile(c, { ...batch, status: 'submitted' }))) return;
+      if (e instanceof ChainError && e.revertName === 'BatchAlreadyAnchored' && (await reconcile(c, { ...batch, status: 'submitted', txHash: null }))) return;
       throw e;
     }
-    const blockTime = await c.blockTime(result.blockNumber);
-    await markConfirmed(db, batch.batchId, { chainId: c.chainId, contract: c.contractAddress, ...result, blockTime });
-    log.info({ batchId: batch.batchId, seq: batch.seq, leafCount: batch.leafCount, txHash: result.txHash, blockNumber: result.blockNumber, ms: Math.round(performance.now() - started) }, 'batch anchored');
+    await markSent(db, batch.batchId, signed.txHash);
+    try {
+      await signed.send();
+    } catch (e) {
+      // The node may have taken it and then failed to answer: only a transaction it does not know is a failed send.
+      const st = await c.txState(signed.txHash).catch(() => undefined);
+      if (!st || st.state === 'unknown') throw e;
+    }
+    const mined = await c.waitMined(signed.txHash, { timeoutMs: anchorTimeoutMs, signal: abandon.signal });
+    await confirm(c, batch, mined, Math.round(performance.now() - started), 'batch anchored');
   }
 
-  /** Anchors every unconfirmed batch in order; stops at the first failure (the rest wait behind it). */
+  /** Anchors every unconfirmed batch in closing order, one at a time; stops at the first failure (the rest wait behind it). */
   async function anchorQueued(): Promise<void> {
     await withSubmitterLock(db, async () => {
-      const queue = await listUnconfirmedBatches(db);
-      if (!queue.length) return;
-      const c = await connected();
-      for (const batch of queue) {
-        if (stopping) return;
+      // Re-read after each batch: batches closed meanwhile join the queue without waiting for the next poll.
+      for (let queue = await listUnconfirmedBatches(db); queue.length && !stopping; queue = await listUnconfirmedBatches(db)) {
+        const c = await connected();
+        const batch = queue[0];
         try {
           await anchorOne(c, batch);
         } catch (e) {
-          await recordBatchError(db, batch.batchId, errMessage(e)).catch(() => undefined);
+          if (!stopping) await recordBatchError(db, batch.batchId, errMessage(e)).catch(() => undefined);
           throw e;
         }
       }
     });
   }
 
-  async function run(): Promise<void> {
+  async function closeLoop(): Promise<void> {
     while (!stopping) {
       let delay = pollMs;
       try {
@@ -177,36 +205,47 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       } catch (e) {
         log.error({ err: errMessage(e) }, 'closing a batch failed');
       }
-      if (!stopping && Date.now() >= retryAt) {
+      if (!stopping) await sleepFor(delay, closer);
+    }
+  }
+
+  async function sendLoop(): Promise<void> {
+    while (!stopping) {
+      if (Date.now() >= retryAt) {
         try {
           await anchorQueued();
           if (failures) log.info({ after: failures }, 'anchoring recovered');
           failures = 0;
         } catch (e) {
+          if (stopping) break; // an abandoned wait at shutdown is not a chain failure
           failures++;
           const wait = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
           retryAt = Date.now() + wait;
-          log.warn({ err: errMessage(e), kind: e instanceof ChainError ? e.kind : undefined, failures, retryInMs: wait }, 'anchoring failed; batches wait');
+          log.warn({ err: errMessage(e), kind: e instanceof ChainError ? e.kind : undefined, failures, retryInMs: wait }, 'anchoring failed; batches keep closing and wait');
         }
       }
-      if (!stopping) await sleepFor(failures ? Math.min(delay, Math.max(5, retryAt - Date.now())) : delay, sleeper);
+      if (!stopping) await sleepFor(failures ? Math.max(5, retryAt - Date.now()) : pollMs, sender);
     }
   }
 
   return {
     start() {
-      if (loop) return;
+      if (loops.length) return;
       stopping = false;
-      loop = run();
+      abandon = new AbortController();
+      loops = [closeLoop(), sendLoop()];
     },
     async stop() {
       stopping = true;
-      sleeper.wake?.();
-      await loop;
-      loop = undefined;
+      abandon.abort();
+      closer.wake?.();
+      sender.wake?.();
+      await Promise.all(loops);
+      loops = [];
     },
     wake() {
-      sleeper.wake?.();
+      closer.wake?.();
+      sender.wake?.();
     },
     chain: () => chain,
     failures: () => failures,

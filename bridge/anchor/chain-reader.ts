@@ -1,5 +1,6 @@
 import { Contract, id, ZeroHash } from 'ethers';
-import { jsonRpcProvider, probeChainId, REGISTRY_ABI } from './chain';
+import { REGISTRY_ABI } from './chain';
+import { DEFAULT_RPC_TIMEOUT_MS, jsonRpcProvider, probeChainId } from './chain-rpc';
 
 /** The Anchored event of one batch, as found in the chain's logs. */
 export interface AnchoredEvent {
@@ -26,10 +27,10 @@ const ANCHORED_TOPIC = REGISTRY_ABI.getEvent('Anchored')!.topicHash;
 export const LOG_WINDOW = 10_000;
 const ANCHORER_ROLE = id('ANCHORER_ROLE');
 
-/** Opens a view of the registry at `contract` over `rpcUrl` (throws ChainError 'unreachable' early). */
-export async function openRegistryView(rpcUrl: string, contract: string): Promise<RegistryView> {
-  const chainId = await probeChainId(rpcUrl);
-  const provider = jsonRpcProvider(rpcUrl, chainId);
+/** Opens a view of the registry at `contract` over `rpcUrl` (throws ChainError 'unreachable' early); each call bounded by `timeoutMs`. */
+export async function openRegistryView(rpcUrl: string, contract: string, timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<RegistryView> {
+  const chainId = await probeChainId(rpcUrl, timeoutMs);
+  const provider = jsonRpcProvider(rpcUrl, chainId, timeoutMs);
   const registry = new Contract(contract, REGISTRY_ABI, provider);
   const logsIn = async (batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null> => {
     const last = toBlock === 'latest' ? await provider.getBlockNumber() : toBlock;

@@ -4,14 +4,15 @@
  * so compiled JS run with plain `node` needs neither Hardhat nor a Solidity compile.
  */
 import {
-  BrowserProvider, Contract, ContractFactory, Interface, JsonRpcProvider, Network, Wallet, ZeroHash,
-  type AbstractProvider, type ContractTransactionResponse,
+  BrowserProvider, Contract, ContractFactory, Interface, Network, Transaction, Wallet, ZeroHash, type AbstractProvider,
 } from 'ethers';
 import artifact from './AnchorRegistry.artifact.json';
 import { ChainError, toChainError } from './chain-errors';
 import { createEdrChain, DEV_PRIVATE_KEY, serveJsonRpc } from './chain-embedded';
+import { DEFAULT_RPC_TIMEOUT_MS, jsonRpcProvider, probeChainId } from './chain-rpc';
 
 export { ChainError } from './chain-errors';
+export { DEFAULT_RPC_TIMEOUT_MS, jsonRpcProvider, probeChainId } from './chain-rpc';
 export { DEV_ADDRESS, DEV_PRIVATE_KEY, EMBEDDED_CHAIN_ID } from './chain-embedded';
 
 /** Registry ABI (shared with the verifier). */
@@ -24,9 +25,24 @@ export interface AnchorChain {
   chainId: bigint;
   contractAddress: string;
   rpcUrl: string;
+  /** Deadline of each JSON-RPC call, for readers opened beside this chain (reconciliation). */
+  rpcTimeoutMs: number;
   anchorerAddress: string;
-  /** Anchors a batch root; resolves once mined (and confirmed, for external chains). */
+  /** Anchors a batch root; resolves once mined (and confirmed, for external chains). signAnchor + send + waitMined. */
   anchor(batchId: string, root: string, leafCount: number): Promise<{ txHash: string; blockNumber: number }>;
+  /**
+   * Simulates the anchoring call (a revert surfaces as the contract's custom error and costs neither gas nor a nonce),
+   * then signs it with the account's next nonce. The hash is known before anything is broadcast, so a caller can
+   * record it first and later ask the chain about that very transaction instead of sending another.
+   */
+  signAnchor(batchId: string, root: string, leafCount: number): Promise<SignedAnchor>;
+  /** Where a transaction stands: mined (ok or reverted), pending in the node's pool, or unknown to the node. */
+  txState(txHash: string): Promise<TxState>;
+  /**
+   * Waits until the transaction is mined with the configured confirmations. Every poll is one bounded RPC call, so a
+   * hung node fails the wait; `timeoutMs` bounds the whole wait; `signal` abandons it (the transaction stays sent).
+   */
+  waitMined(txHash: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ txHash: string; blockNumber: number }>;
   /** Root anchored for a batch, or ZeroHash. */
   rootOf(batchId: string): Promise<string>;
   /** Block timestamp in seconds. */
@@ -35,6 +51,21 @@ export interface AnchorChain {
   headBlock(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** A signed anchoring transaction, not yet broadcast. */
+export interface SignedAnchor {
+  txHash: string;
+  /** Broadcasts it; resolves once the node accepted it (not mined). */
+  send(): Promise<void>;
+}
+
+export type TxState = { state: 'mined'; ok: boolean; blockNumber: number } | { state: 'pending' } | { state: 'unknown' };
+
+/** Longest wait for a deployment to be mined. */
+const DEPLOY_WAIT_MS = 600_000;
+
+/** How often a sent transaction's receipt is asked for, unless the chain says otherwise. */
+const RECEIPT_POLL_MS = 1000;
 
 /** A batch as stored by the bridge, enough to re-anchor it. */
 export interface AnchorRecord {
@@ -52,30 +83,6 @@ export interface EmbeddedChain extends AnchorChain {
 /** Deterministic fee fields: the embedded chain's tx hashes and blocks then repeat exactly on replay. */
 const EMBEDDED_TX = { type: 2, gasLimit: 200_000n, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1_000_000n };
 
-/** Probes an RPC URL with eth_chainId, so an unreachable node fails fast instead of ethers retrying forever. */
-export async function probeChainId(rpcUrl: string, timeoutMs = 5000): Promise<bigint> {
-  let res: Response;
-  try {
-    res = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch {
-    throw new ChainError('unreachable', `RPC unreachable at ${rpcUrl}`);
-  }
-  const body = (await res.json().catch(() => ({}))) as { result?: string };
-  if (!res.ok || typeof body.result !== 'string') throw new ChainError('rpc', `RPC at ${rpcUrl} did not answer eth_chainId`);
-  return BigInt(body.result);
-}
-
-/** JSON-RPC provider pinned to a known chain id; cacheTimeout -1 avoids "nonce has already been used" between txs. */
-export function jsonRpcProvider(rpcUrl: string, chainId: bigint): JsonRpcProvider {
-  // batchMaxCount 1: send at once instead of waiting ethers' 10 ms batch window on every call.
-  return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
-}
-
 function registryAt(address: string, runner: Wallet | AbstractProvider): Contract {
   return new Contract(address, REGISTRY_ABI, runner);
 }
@@ -91,7 +98,7 @@ async function deployWith(wallet: Wallet, rpcUrl: string, confirmations: number,
   try {
     const factory = new ContractFactory(artifact.abi, artifact.bytecode, wallet);
     const c = await factory.deploy(wallet.address, { ...overrides, gasLimit: 3_000_000n });
-    const rcpt = await c.deploymentTransaction()?.wait(confirmations);
+    const rcpt = await c.deploymentTransaction()?.wait(confirmations, DEPLOY_WAIT_MS);
     if (!rcpt) throw new ChainError('rpc', 'deployment transaction was not mined');
     return { address: await c.getAddress(), blockNumber: rcpt.blockNumber };
   } catch (e) {
@@ -99,13 +106,37 @@ async function deployWith(wallet: Wallet, rpcUrl: string, confirmations: number,
   }
 }
 
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ChainError('rpc', 'wait abandoned'));
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new ChainError('rpc', 'wait abandoned'));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Shared AnchorChain over any ethers provider + wallet. */
 function makeChain(opts: {
   provider: AbstractProvider; wallet: Wallet; chainId: bigint; contractAddress: string; rpcUrl: string;
-  confirmations: number; txOverrides: object; onClose: () => Promise<void>;
+  confirmations: number; txOverrides: object; receiptPollMs: number; rpcTimeoutMs: number; onClose: () => Promise<void>;
 }): AnchorChain {
-  const { provider, wallet, rpcUrl } = opts;
+  const { provider, wallet, rpcUrl, confirmations } = opts;
   const registry = registryAt(opts.contractAddress, wallet);
+  /** One RPC step, its failure mapped to a ChainError that names it. */
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toChainError(e, REGISTRY_ABI, what, rpcUrl);
+    }
+  };
   // One transaction at a time per wallet: concurrent sends would read the same pending nonce.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -113,46 +144,53 @@ function makeChain(opts: {
     queue = run.catch(() => undefined);
     return run;
   };
-  return {
+  const chain: AnchorChain = {
     chainId: opts.chainId,
     contractAddress: opts.contractAddress,
     rpcUrl,
+    rpcTimeoutMs: opts.rpcTimeoutMs,
     anchorerAddress: wallet.address,
     anchor: (batchId, root, leafCount) => serialized(async () => {
-      try {
-        // Simulate first: a revert surfaces as the contract's custom error and never costs gas or a nonce.
-        await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
-        const tx = (await registry.anchor(batchId, root, leafCount, opts.txOverrides)) as ContractTransactionResponse;
-        const rcpt = await tx.wait(opts.confirmations);
-        if (!rcpt || rcpt.status !== 1) throw new ChainError('reverted', `anchor: transaction ${tx.hash} failed`);
-        return { txHash: rcpt.hash, blockNumber: rcpt.blockNumber };
-      } catch (e) {
-        throw toChainError(e, REGISTRY_ABI, `anchor batch ${batchId}`, rpcUrl);
-      }
+      const signed = await chain.signAnchor(batchId, root, leafCount);
+      await signed.send();
+      return chain.waitMined(signed.txHash, { timeoutMs: 600_000 });
     }),
-    async rootOf(batchId) {
-      try {
-        return (await registry.rootOf(batchId)) as string;
-      } catch (e) {
-        throw toChainError(e, REGISTRY_ABI, `rootOf ${batchId}`, rpcUrl);
+    signAnchor: (batchId, root, leafCount) => step(`anchor batch ${batchId}`, async () => {
+      await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
+      const req = await registry.anchor.populateTransaction(batchId, root, leafCount, opts.txOverrides);
+      const pop = await wallet.populateTransaction(req);
+      delete pop.from;
+      const raw = await wallet.signTransaction(pop);
+      const txHash = Transaction.from(raw).hash as string;
+      return { txHash, send: () => step(`anchor batch ${batchId}: send ${txHash}`, async () => void (await provider.broadcastTransaction(raw))) };
+    }),
+    txState: (txHash) => step(`transaction ${txHash}`, async () => {
+      const rcpt = await provider.getTransactionReceipt(txHash);
+      if (rcpt) return { state: 'mined', ok: rcpt.status === 1, blockNumber: rcpt.blockNumber };
+      return (await provider.getTransaction(txHash)) ? { state: 'pending' } : { state: 'unknown' };
+    }),
+    async waitMined(txHash, { timeoutMs, signal }) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const rcpt = await step(`receipt of ${txHash}`, () => provider.getTransactionReceipt(txHash));
+        if (rcpt && rcpt.status !== 1) throw new ChainError('reverted', `transaction ${txHash} reverted`);
+        if (rcpt && (confirmations <= 1 || (await step('eth_blockNumber', () => rcpt.confirmations())) >= confirmations)) {
+          return { txHash: rcpt.hash, blockNumber: rcpt.blockNumber };
+        }
+        if (Date.now() >= until) throw new ChainError('rpc', `transaction ${txHash} not mined after ${timeoutMs} ms`);
+        await pause(Math.min(opts.receiptPollMs, Math.max(0, until - Date.now())), signal);
       }
     },
+    rootOf: (batchId) => step(`rootOf ${batchId}`, async () => (await registry.rootOf(batchId)) as string),
     async blockTime(blockNumber) {
-      const block = await provider.getBlock(blockNumber).catch((e: unknown) => {
-        throw toChainError(e, REGISTRY_ABI, `block ${blockNumber}`, rpcUrl);
-      });
+      const block = await step(`block ${blockNumber}`, () => provider.getBlock(blockNumber));
       if (!block) throw new ChainError('rpc', `block ${blockNumber} not found on ${rpcUrl}`);
       return block.timestamp;
     },
-    async headBlock() {
-      try {
-        return await provider.getBlockNumber();
-      } catch (e) {
-        throw toChainError(e, REGISTRY_ABI, 'eth_blockNumber', rpcUrl);
-      }
-    },
+    headBlock: () => step('eth_blockNumber', () => provider.getBlockNumber()),
     close: opts.onClose,
   };
+  return chain;
 }
 
 /**
@@ -167,7 +205,7 @@ export async function startEmbeddedChain(opts: { port: number; host?: string }):
   const server = await serveJsonRpc(edr, opts.host ?? '127.0.0.1', opts.port);
   const chain = makeChain({
     provider, wallet, chainId: 31337n, contractAddress: address, rpcUrl: server.url, confirmations: 1,
-    txOverrides: EMBEDDED_TX,
+    txOverrides: EMBEDDED_TX, receiptPollMs: 10, rpcTimeoutMs: DEFAULT_RPC_TIMEOUT_MS,
     onClose: async () => {
       await server.close();
       provider.destroy();
@@ -187,9 +225,16 @@ export async function startEmbeddedChain(opts: { port: number; host?: string }):
  * Connects to an external EVM chain. Without `contract`, deploys a new registry (callers should persist its
  * address, see {@link deployRegistry}); with it, checks that code exists there.
  */
-export async function connectChain(opts: { rpcUrl: string; privateKey: string; contract?: string; confirmations: number }): Promise<AnchorChain> {
-  const chainId = await probeChainId(opts.rpcUrl);
-  const provider = jsonRpcProvider(opts.rpcUrl, chainId);
+export async function connectChain(opts: {
+  rpcUrl: string; privateKey: string; contract?: string; confirmations: number;
+  /** Deadline of each JSON-RPC call (default DEFAULT_RPC_TIMEOUT_MS). */
+  rpcTimeoutMs?: number;
+  /** How often a sent transaction's receipt is asked for (default 1 s). */
+  receiptPollMs?: number;
+}): Promise<AnchorChain> {
+  const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const chainId = await probeChainId(opts.rpcUrl, rpcTimeoutMs);
+  const provider = jsonRpcProvider(opts.rpcUrl, chainId, rpcTimeoutMs);
   const wallet = new Wallet(opts.privateKey, provider);
   const confirmations = Math.max(1, opts.confirmations);
   let contractAddress = opts.contract;
@@ -197,7 +242,7 @@ export async function connectChain(opts: { rpcUrl: string; privateKey: string; c
   else contractAddress = (await deployWith(wallet, opts.rpcUrl, confirmations)).address;
   return makeChain({
     provider, wallet, chainId, contractAddress, rpcUrl: opts.rpcUrl, confirmations, txOverrides: {},
-    onClose: async () => provider.destroy(),
+    receiptPollMs: opts.receiptPollMs ?? RECEIPT_POLL_MS, rpcTimeoutMs, onClose: async () => provider.destroy(),
   });
 }
 

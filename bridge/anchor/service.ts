@@ -58,7 +58,7 @@ export async function startAnchoring(db: Db, log: Logger, opts: AnchoringOptions
       throw new Error(`no AnchorRegistry address: set ANCHOR_CONTRACT or run \`fhir-bridge deploy --rpc ${cfg.rpcUrl} --out ${path.join(opts.dataDir, 'deployment.json')}\``);
     }
     const connect = async (): Promise<AnchorChain> => {
-      const chain = await connectChain({ rpcUrl: cfg.rpcUrl, privateKey: cfg.privateKey, contract, confirmations: cfg.confirmations });
+      const chain = await connectChain({ rpcUrl: cfg.rpcUrl, privateKey: cfg.privateKey, contract, confirmations: cfg.confirmations, rpcTimeoutMs: cfg.rpcTimeoutMs });
       if (deployment && BigInt(deployment.chainId) !== chain.chainId) {
         await chain.close();
         throw new ChainError('wrong-chain', `deployment record is for chain ${deployment.chainId}, ${cfg.rpcUrl} serves chain ${chain.chainId}`);

@@ -91,11 +91,19 @@ async function assignLeaves(tx: Tx, table: LeafSource, batchId: string, ids: str
 
 const claimLeaves = (r: { id: string; hash: Buffer; salt: Buffer }): ClaimedBundle => ({ id: r.id, bundleHash: toHex(r.hash) as string, salt: toHex(r.salt) as string });
 
+/** Arbitrary but fixed key of the transaction-scoped "one batch commits at a time" advisory lock. */
+const CLOSE_LOCK_KEY = 0x46414233; // 'FAB3'
+
 /**
  * Closes one batch: claims up to `max` leaves not yet in a batch — bundles oldest first, then audit records — with
  * FOR UPDATE SKIP LOCKED (two bridge processes on one database never claim the same row), lets `build` compute the
  * tree, then stores the batch and each row's leaf index and proof, all in one transaction, so a batch never exists
  * without its proofs. Returns null when there was nothing to claim.
+ *
+ * Trees are built in parallel, but the batch row is inserted under a transaction-scoped advisory lock held until
+ * commit: `seq` (a sequence, drawn at INSERT) is then drawn and committed in the same order everywhere. Without it a
+ * batch could draw seq 46, another process draw 47 and commit first, and the submitter, seeing only 47, anchor it
+ * before 46: the anchoring queue must only ever show a gap-free prefix of the closing order.
  */
 export async function closeBatch(
   db: Db,
@@ -115,6 +123,7 @@ export async function closeBatch(
     if (!leaves.length) return null;
     const { root, proofs } = await build(leaves);
     const batchId = newBatchId();
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [CLOSE_LOCK_KEY]);
     const inserted = await tx.query(
       `INSERT INTO batch AS t (id, root, leaf_count) VALUES ($1, $2, $3) RETURNING ${BATCH_COLUMNS}`,
       [toBuf(batchId), toBuf(root), leaves.length],
@@ -131,13 +140,22 @@ export async function listUnconfirmedBatches(db: Db): Promise<BatchRow[]> {
   return (res.rows as RawBatch[]).map(batchFrom);
 }
 
-/** pending|submitted → submitted, before a transaction is sent (so a crash after sending is reconciled on restart). */
+/**
+ * pending|submitted → submitted, before a transaction is signed and sent (so a crash after sending is reconciled on
+ * restart). The hash of an earlier attempt is cleared: {@link markSent} records the new one before it is broadcast.
+ */
 export async function markSubmitted(db: Db, batchId: string, chainId: bigint, contract: string, headBlock: number): Promise<void> {
   await db.query(
-    `UPDATE batch SET status = 'submitted', submitted_at = now(), submitted_block = $4, attempts = attempts + 1, chain_id = $2, contract = $3
+    `UPDATE batch SET status = 'submitted', submitted_at = now(), submitted_block = $4, attempts = attempts + 1, chain_id = $2, contract = $3,
+            tx_hash = NULL
       WHERE id = $1 AND status <> 'confirmed'`,
     [toBuf(batchId), chainId.toString(), contract, headBlock],
   );
+}
+
+/** The hash of a signed anchoring transaction, written before it is broadcast: reconciliation asks about that one. */
+export async function markSent(db: Db, batchId: string, txHash: string): Promise<void> {
+  await db.query(`UPDATE batch SET tx_hash = $2 WHERE id = $1 AND status = 'submitted'`, [toBuf(batchId), toBuf(txHash)]);
 }
 
 /** submitted → confirmed, with where and when the root was anchored. */
@@ -214,16 +232,37 @@ export async function listBatchLeaves(db: Db, batchId: string): Promise<{ bundle
   }));
 }
 
-/** Counts by state, for logs, readiness and benchmarks. */
-export async function anchoringCounts(db: Db): Promise<{ unbatched: number; pending: number; submitted: number; confirmed: number }> {
+export interface AnchoringCounts {
+  unbatched: number;
+  pending: number;
+  submitted: number;
+  confirmed: number;
+  /** When the last batch was confirmed (ISO 8601), by any process on this database; null before the first. */
+  lastConfirmedAt: string | null;
+  /** Seconds since then, by the database's clock (null before the first): grows while the chain is down or hung. */
+  secondsSinceLastConfirmation: number | null;
+  /** The last failure recorded on the oldest unconfirmed batch (operator-facing, no personal data). */
+  lastError: string | null;
+}
+
+/** Counts by state and the age of the last confirmation, for `/anchors/status`, logs, readiness and benchmarks. */
+export async function anchoringCounts(db: Db): Promise<AnchoringCounts> {
   const res = await db.query(
     `SELECT ((SELECT count(*) FROM bundle WHERE batch_id IS NULL) + (SELECT count(*) FROM audit_event WHERE batch_id IS NULL))::int AS unbatched,
             count(*) FILTER (WHERE status = 'pending')::int AS pending,
             count(*) FILTER (WHERE status = 'submitted')::int AS submitted,
-            count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed
+            count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed,
+            max(confirmed_at) AS last_confirmed,
+            floor(extract(epoch FROM now() - max(confirmed_at)))::int AS since,
+            (SELECT last_error FROM batch WHERE status <> 'confirmed' ORDER BY seq LIMIT 1) AS last_error
        FROM batch`,
   );
-  return res.rows[0] as { unbatched: number; pending: number; submitted: number; confirmed: number };
+  const r = res.rows[0] as { unbatched: number; pending: number; submitted: number; confirmed: number; last_confirmed: Date | null; since: number | null; last_error: string | null };
+  return {
+    unbatched: r.unbatched, pending: r.pending, submitted: r.submitted, confirmed: r.confirmed,
+    lastConfirmedAt: r.last_confirmed ? new Date(r.last_confirmed).toISOString() : null,
+    secondsSinceLastConfirmation: r.since, lastError: r.last_error,
+  };
 }
 
 /** Arbitrary but fixed key of the "one anchoring submitter per database" advisory lock. */

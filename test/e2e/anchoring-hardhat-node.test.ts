@@ -3,12 +3,16 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DEV_PRIVATE_KEY } from '../../bridge/anchor/chain';
+import { JsonRpcProvider } from 'ethers';
+import { deployRegistry, DEV_PRIVATE_KEY } from '../../bridge/anchor/chain';
 import { closeMerkleWorker } from '../../bridge/anchor/merkle';
 import { loadConfig } from '../../bridge/config';
 import { createLogger } from '../../bridge/log';
 import { startBridge, type RunningBridge } from '../../bridge/main';
-import { waitFor } from '../helpers/anchor/bundles';
+import { createClinic } from '../../bridge/store/clinics';
+import { sampleBundle } from '../helpers/anchor/fixtures';
+import { storeBundles, waitFor } from '../helpers/anchor/bundles';
+import { anchoredOnChain, batchStates } from '../helpers/anchor/onchain';
 import { startHardhatNode, type HardhatNode } from '../helpers/anchor/hardhat-node';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { api, fixtureBundle } from '../helpers/fixtures';
@@ -80,3 +84,48 @@ test('deploy, push, anchor on the external chain, verify each receipt with the C
   expect(refused.code).toBe(1);
   expect(refused.stdout + refused.stderr).toMatch(/proof/);
 });
+
+test('the node paused (SIGSTOP) and resumed: failures counted, batches keep closing, each anchored once after', async () => {
+  const own = await createTestDatabase();
+  const ownDir = fs.mkdtempSync(path.join(tmpdir(), 'anchor-paused-'));
+  const provider = new JsonRpcProvider(node.rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: true });
+  let paused: RunningBridge | undefined;
+  try {
+    const { address } = await deployRegistry({ rpcUrl: node.rpcUrl, privateKey: DEV_PRIVATE_KEY });
+    paused = await startBridge(loadConfig({
+      DATABASE_URL: own.url, PORT: '0', DATA_DIR: ownDir, CHAIN_RPC_URL: node.rpcUrl, ANCHOR_PRIVATE_KEY: DEV_PRIVATE_KEY, ANCHOR_CONTRACT: address,
+      CHAIN_RPC_TIMEOUT_MS: '1000', BATCH_MAX_WAIT_MS: '200', BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', INGEST_WORKERS: '0',
+    }), createLogger('silent'));
+    const status = async (): Promise<Record<string, number | string | null>> => (await (await fetch(`${paused!.url}/anchors/status`)).json()) as Record<string, number | null>;
+    const clinicId = (await createClinic(own.db, 'Paused')).id;
+    await storeBundles(own.db, clinicId, [1, 2].map((i) => sampleBundle(70_000 + i)));
+    await waitFor(async () => {
+      const s = await status();
+      return s.confirmed === 1 && s.chainFailures === 0;
+    }, 30_000, 'anchored while the node runs');
+
+    node.pause();
+    try {
+      await storeBundles(own.db, clinicId, [3, 4, 5].map((i) => sampleBundle(70_000 + i)));
+      const during = await waitFor(async () => {
+        const s = await status();
+        return s.unbatched === 0 && Number(s.pending) + Number(s.submitted) >= 1 && Number(s.chainFailures) >= 1 && Number(s.secondsSinceLastConfirmation) >= 1 ? s : undefined;
+      }, 30_000, 'batched and failures counted while the node is paused');
+      expect(during.confirmed).toBe(1);
+      expect(during.lastError).toMatch(/did not answer within 1000 ms/);
+    } finally {
+      node.resume();
+    }
+    await waitFor(async () => {
+      const s = await status();
+      return s.unbatched === 0 && s.pending === 0 && s.submitted === 0 && s.chainFailures === 0;
+    }, 60_000, 'everything anchored after the node resumed');
+    const done = await batchStates(own.db);
+    expect((await anchoredOnChain(provider, address)).map((e) => e.batchId)).toEqual(done.map((b) => b.id)); // once each, in order
+  } finally {
+    await paused?.close();
+    provider.destroy();
+    await own.drop();
+    fs.rmSync(ownDir, { recursive: true, force: true });
+  }
+}, 150_000);

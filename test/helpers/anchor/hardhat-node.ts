@@ -7,6 +7,9 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 
 export interface HardhatNode {
   rpcUrl: string;
+  /** SIGSTOP / SIGCONT of the node process: it keeps its port and accepted connections but answers nothing meanwhile. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   const stop = async (): Promise<void> => {
     if (node.exitCode !== null) return;
     const exited = new Promise((r) => node.once('exit', r));
+    node.kill('SIGCONT'); // a paused node would not act on SIGTERM
     node.kill('SIGTERM');
     await exited;
   };
@@ -47,5 +51,5 @@ export async function startHardhatNode(): Promise<HardhatNode> {
     await stop();
     throw new Error(`${e.message}\n${log.slice(-2000)}`);
   });
-  return { rpcUrl, stop };
+  return { rpcUrl, pause: () => void node.kill('SIGSTOP'), resume: () => void node.kill('SIGCONT'), stop };
 }
