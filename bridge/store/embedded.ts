@@ -181,9 +181,9 @@ export async function startEmbeddedPostgres(dir: string, port: number, opts: Emb
       process.off('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGINT'); // fast shutdown: sessions end, a checkpoint is written
-        const stopped = await Promise.race([done.then(() => true), sleep(60_000).then(() => false)]);
-        if (!stopped) child.kill('SIGQUIT');
+        const slow = setTimeout(() => child.kill('SIGQUIT'), 60_000); // then immediate shutdown
         await done;
+        clearTimeout(slow);
       }
       fs.rmSync(path.join(place.dir, 'owner.json'), { force: true });
       if (opts.ephemeral) {

@@ -15,6 +15,7 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-bridge-test-'));
+  fs.chmodSync(dir, 0o755); // reachable by the postgres user unless the temp dir itself is private
   try {
     const pg = await startEmbeddedPostgres(dir, await freePort(), { role: 'test', ephemeral: true, home: process.env.EMBEDDED_PG_HOME });
     process.env.TEST_PG_URL = pg.url;
