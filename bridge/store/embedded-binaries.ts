@@ -46,8 +46,11 @@ export function hydrateSymlinks(packageDir: string, nativeDir = path.join(packag
 }
 
 /** Version and file list (names and sizes) of a package: a copy is reused only for the very same files. */
+const packageVersion = (packageDir: string): string =>
+  String((JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version);
+
 function fingerprint(packageDir: string): { version: string; hash: string } {
-  const version = String((JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version);
+  const version = packageVersion(packageDir);
   const h = createHash('sha256').update(version);
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -74,10 +77,10 @@ function tryHydrateInPlace(packageDir: string): void {
  */
 export function prepareBinaries(user: PgUser, opts: { packageDir?: string; home?: string } = {}): PgBinaries {
   const packageDir = opts.packageDir ?? findBinaryPackage();
-  const { version, hash } = fingerprint(packageDir);
   tryHydrateInPlace(packageDir);
   const inPlace = path.join(packageDir, 'native');
-  if (runsAs(user, path.join(inPlace, 'bin', 'postgres'), ['--version'])) return { root: inPlace, version, copied: false };
+  if (runsAs(user, path.join(inPlace, 'bin', 'postgres'), ['--version'])) return { root: inPlace, version: packageVersion(packageDir), copied: false };
+  const { version, hash } = fingerprint(packageDir);
 
   const target = path.join(runtimeHome(opts.home), 'bin', `${version}-${hash}`);
   if (!fs.existsSync(target)) {
