@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { prepareBinaries } from './embedded-binaries';
-import { clusterPlace, clusterState, isPostmasterOf, readPostmasterPid, writeOwner, type ClusterPlace, type Owner } from './embedded-cluster';
+import { alive, clusterPlace, clusterState, isPostmasterOf, readPostmasterPid, writeOwner, type ClusterPlace, type Owner } from './embedded-cluster';
 import { PG_OS_USER, pgUser, type PgUser } from './embedded-host';
 
 /**
@@ -92,6 +92,7 @@ async function initdb(user: PgUser, bin: string, pgData: string, password: strin
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
+  fs.rmSync(pgData, { recursive: true, force: true }); // what an earlier failed initdb left (no PG_VERSION)
   fs.renameSync(tmp, pgData);
 }
 
@@ -113,7 +114,7 @@ function hint(lines: string[], port: number, place: ClusterPlace): string {
   if (/Address already in use|could not create any TCP\/IP sockets/.test(text)) return `port ${port} is taken by another program: set EMBEDDED_PG_PORT to a free port`;
   if (/lock file .* already exists/.test(text)) return `another PostgreSQL runs on ${place.pgData}`;
   if (/Permission denied/.test(text)) return `the ${PG_OS_USER} user cannot reach ${place.pgData}: set EMBEDDED_PG_HOME, or DATABASE_URL`;
-  return 'its log lines are above';
+  return 'see its last lines';
 }
 
 /**
@@ -121,6 +122,43 @@ function hint(lines: string[], port: number, place: ClusterPlace): string {
  * only, or connects to the one already running there (see `mode`). As root it runs as the `postgres` system user.
  */
 export async function startEmbeddedPostgres(dir: string, port: number, opts: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
+  const user = pgUser();
+  const place = clusterPlace(path.resolve(dir), user, opts.home);
+  const release = await startLock(place.dir);
+  try {
+    return await startLocked(place, user, port, opts);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * One process at a time looks at the cluster and starts it (`<DATA_DIR>/postgres/starting.lock`, created
+ * exclusively, holding the pid): two commands started at once never both start a server or misjudge an owner.
+ */
+async function startLock(dir: string): Promise<() => void> {
+  const file = path.join(dir, 'starting.lock');
+  for (const end = Date.now() + 300_000; ; await sleep(100)) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = 0;
+    try {
+      holder = Number(fs.readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // released meanwhile
+    }
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    const stale = holder ? !alive(holder) : !!st && Date.now() - st.mtimeMs > 10_000; // empty: being written
+    if (stale) fs.rmSync(file, { force: true }); // left by a killed process
+    else if (Date.now() > end) throw new Error(`process ${holder} has been starting the embedded PostgreSQL of ${dir} for 5 minutes`);
+  }
+}
+
+async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const mode = opts.mode ?? 'own';
   const logs: string[] = [];
   const log = (line: string): void => {
@@ -128,8 +166,6 @@ export async function startEmbeddedPostgres(dir: string, port: number, opts: Emb
     if (logs.length > 30) logs.shift();
     opts.onLog?.(line);
   };
-  const user = pgUser();
-  const place = clusterPlace(path.resolve(dir), user, opts.home);
   const password = readOrCreatePassword(place.dir);
   const urlAt = (p: number): string => `postgres://${PG_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${p}/postgres`;
   const binaries = prepareBinaries(user, { packageDir: opts.packageDir, home: opts.home });

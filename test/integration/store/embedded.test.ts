@@ -97,3 +97,15 @@ test('a port taken by another program is named as the cause', async () => {
     blocker.close();
   }
 });
+
+test('two commands starting at once on one DATA_DIR: one runs the server, the other shares it', async () => {
+  const dataDir = path.join(tmp('twice-', 0o755), 'postgres');
+  const [a, b] = await Promise.all([0, 1].map(async () => startEmbeddedPostgres(dataDir, await freePort(), { mode: 'shared', ephemeral: true })));
+  expect([a.shared, b.shared].sort()).toEqual([false, true]);
+  expect(a.port).toBe(b.port);
+  expect(await query(b.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  const owner = a.shared ? b : a;
+  await (a.shared ? a : b).stop(); // the sharer leaves the server running
+  expect(await query(owner.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  await owner.stop();
+});
