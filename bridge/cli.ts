@@ -3,7 +3,7 @@ import { registerAnchorCommands } from './anchor/commands';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
-import { openDatabase, startBridge } from './main';
+import { describeEmbedded, openDatabase, startBridge } from './main';
 import { createClinic } from './store/clinics';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
@@ -20,6 +20,7 @@ program.command('start').description('run the bridge (embedded PostgreSQL unless
   const log = createLogger(config.logLevel);
   const bridge = await startBridge(config, log);
   process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
+  if (bridge.embedded) process.stdout.write(describeEmbedded(bridge.embedded) + '\n');
   const chain = bridge.anchoring.contract();
   if (chain) {
     process.stdout.write(`anchoring on chain ${chain.chainId} at ${chain.address}, RPC ${chain.rpcUrl}${bridge.anchoring.embedded ? '  (embedded development chain)' : ''}\n`);
@@ -40,7 +41,7 @@ program.command('start').description('run the bridge (embedded PostgreSQL unless
 
 program.command('migrate').description('apply pending database migrations and exit').action(async () => {
   const config = loadConfig();
-  const database = await openDatabase(config, createLogger(config.logLevel));
+  const database = await openDatabase(config, createLogger(config.logLevel), { shared: true });
   await database.close();
   process.stdout.write('migrations up to date\n');
 });
@@ -48,7 +49,7 @@ program.command('migrate').description('apply pending database migrations and ex
 const clinic = program.command('clinic').description('manage clinics');
 clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action(async (name: string) => {
   const config = loadConfig();
-  const database = await openDatabase(config, createLogger('warn'));
+  const database = await openDatabase(config, createLogger('warn'), { shared: true });
   try {
     const created = await createClinic(database.db, name);
     process.stdout.write(JSON.stringify(created, null, 2) + '\n');

@@ -22,6 +22,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./.data'),
   EMBEDDED_PG_PORT: intFrom(54329),
+  EMBEDDED_PG_HOME: z.string().optional(),
   BRIDGE_ADMIN_TOKEN: z.string().min(16, 'BRIDGE_ADMIN_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: intFrom(50 * 1024 * 1024),
@@ -52,6 +53,8 @@ export interface BridgeConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   embeddedPgPort: number;
+  /** Root-owned folder for the embedded PostgreSQL's binaries and clusters the postgres user cannot reach in place. */
+  embeddedPgHome: string | undefined;
   adminToken: string | undefined;
   logLevel: string;
   maxBodyBytes: number;
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.DATA_DIR),
     embeddedPgPort: e.EMBEDDED_PG_PORT,
+    embeddedPgHome: e.EMBEDDED_PG_HOME ? path.resolve(e.EMBEDDED_PG_HOME) : undefined,
     adminToken: e.BRIDGE_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,

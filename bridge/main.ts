@@ -9,7 +9,7 @@ import { startIngestPool } from './ingest/ingest-pool';
 import { resumeStalledExports } from './pull/export-job';
 import type { Logger } from './log';
 import { createPool, Db } from './store/db';
-import { startEmbeddedPostgres } from './store/embedded';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { VERSION } from './version';
 
@@ -20,6 +20,8 @@ export interface RunningBridge {
   /** Set when the admin token was generated at this start (printed once so the operator can keep it). */
   generatedAdminToken: boolean;
   databaseUrl: string;
+  /** Set when the bridge runs its embedded PostgreSQL. */
+  embedded?: EmbeddedPostgres;
   /** The batcher and the chain it anchors on. */
   anchoring: Anchoring;
   close(): Promise<void>;
@@ -36,15 +38,29 @@ function adminTokenFor(config: BridgeConfig): { token: string; generated: boolea
   return { token, generated: true };
 }
 
-/** Opens the database (embedded unless DATABASE_URL), applies migrations, returns the pool and how to release it. */
-export async function openDatabase(config: BridgeConfig, log: Logger): Promise<{ db: Db; url: string; close(): Promise<void> }> {
+/** What `npm start` prints about the embedded PostgreSQL: where its cluster and binaries are, when not where expected. */
+export function describeEmbedded(pg: EmbeddedPostgres): string {
+  const where = pg.relocated ? `cluster in ${pg.pgData} (the postgres user cannot reach DATA_DIR)` : `cluster in ${pg.pgData}`;
+  return `embedded PostgreSQL on 127.0.0.1:${pg.port}, ${where}${pg.shared ? ', run by another fhir-bridge process' : ''}, binaries in ${pg.binaries}`;
+}
+
+/**
+ * Opens the database (embedded unless DATABASE_URL), applies migrations, returns the pool and how to release it.
+ * `shared` (CLI commands): the embedded cluster a running bridge already runs is used, not started twice.
+ */
+export async function openDatabase(
+  config: BridgeConfig, log: Logger, opts: { shared?: boolean } = {},
+): Promise<{ db: Db; url: string; embedded?: EmbeddedPostgres; close(): Promise<void> }> {
   let url = config.databaseUrl;
+  let embedded: EmbeddedPostgres | undefined;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
-    const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), config.embeddedPgPort);
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), config.embeddedPgPort, {
+      mode: opts.shared ? 'shared' : 'own', home: config.embeddedPgHome,
+    });
     url = embedded.url;
     stopEmbedded = embedded.stop;
-    log.info({ port: config.embeddedPgPort, dir: path.join(config.dataDir, 'postgres') }, 'embedded PostgreSQL started');
+    log.info({ port: embedded.port, dir: embedded.pgData, binaries: embedded.binaries, relocated: embedded.relocated, shared: embedded.shared }, 'embedded PostgreSQL ready');
   }
   const db = createPool(url, config.dbPoolSize);
   try {
@@ -58,6 +74,7 @@ export async function openDatabase(config: BridgeConfig, log: Logger): Promise<{
   return {
     db,
     url,
+    embedded,
     close: async () => {
       await db.end();
       await stopEmbedded?.();
@@ -125,6 +142,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     adminToken: admin.token,
     generatedAdminToken: admin.generated,
     databaseUrl: database.url,
+    embedded: database.embedded,
     anchoring,
     close: async () => {
       // Finish requests in flight (their bundles commit), then drop idle keep-alive sockets so close() resolves.
