@@ -152,10 +152,11 @@ describe('admin', () => {
     expect(bad.status).toBe(400);
     const res = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` }, body: '{"name":"Clinic C"}' });
     expect(res.status).toBe(201);
-    const clinic = (await res.json()) as { id: string; name: string; apiKey: string };
-    expect(clinic).toEqual({ id: expect.any(String), name: 'Clinic C', apiKey: expect.stringMatching(/^fab_/) });
-    const stored = await q('SELECT api_key_hash FROM clinic WHERE id = $1', [clinic.id]);
-    expect(stored[0].api_key_hash.toString('hex')).not.toContain(Buffer.from(clinic.apiKey).toString('hex'));
+    const clinic = (await res.json()) as { id: string; name: string; apiKey: string; keyId: string };
+    expect(clinic).toEqual({ id: expect.any(String), name: 'Clinic C', apiKey: expect.stringMatching(/^fab_/), keyId: expect.any(String) });
+    const stored = await q('SELECT key_hash FROM clinic_key WHERE clinic_id = $1', [clinic.id]);
+    expect(stored).toHaveLength(1);
+    expect(stored[0].key_hash.toString('hex')).not.toContain(Buffer.from(clinic.apiKey).toString('hex'));
     expect((await api(bridge.url, clinic.apiKey, 'GET', '/fhir/Patient')).status).toBe(200);
   });
 });
