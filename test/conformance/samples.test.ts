@@ -1,7 +1,7 @@
 /**
- * Conformance on public FHIR R4 sample data (../shared/fhir-samples, not part of the project): every Synthea
- * transaction bundle, every HL7 example Bundle, every IPS document and a Synthea bulk export are pushed through the
- * real HTTP app, then read back. Skips cleanly when the samples folder is absent.
+ * Conformance on public FHIR R4 sample data (FHIR_SAMPLES_DIR, default ../shared/fhir-samples; not part of the
+ * project): every Synthea transaction bundle, every HL7 example Bundle, every IPS document and a Synthea bulk export
+ * are pushed through the real HTTP app, then read back. Skipped, with one line saying so, when the samples are absent.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +10,8 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { collectReferences } from '../../bridge/fhir/references';
 import { SHARED_TYPES } from '../../bridge/store/resources';
 import { importItems, listImportFiles, pushOne } from '../../bridge/tools/import';
-import { api, hasSamples, SAMPLES, sampleFiles } from '../helpers/fixtures';
+import { api } from '../helpers/fixtures';
+import { describeWithSamples, SAMPLES_DIR as SAMPLES, sampleFiles } from '../helpers/samples';
 import { startTestBridge, TestBridge } from '../helpers/server';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -47,9 +48,7 @@ const countBy = <T>(items: T[], key: (t: T) => string): Record<string, number> =
 /** `Type/bridgeId` of each response entry (its location without the version). */
 const locations = (body: any): (string | undefined)[] => (body.entry ?? []).map((e: any) => e.response?.location?.split('/_history')[0]);
 
-const describeSamples = hasSamples ? describe : describe.skip;
-
-describeSamples('conformance on public sample data (../shared/fhir-samples)', () => {
+describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients'], 'conformance on public sample data', () => {
   let bridge: TestBridge;
   let key: string;
   let clinicId: string;

@@ -2,6 +2,7 @@ import type { Bundle, Composition } from '@medplum/fhirtypes';
 import { resourceIssues } from '../../../bridge/fhir/validate';
 import { startTestBridge, TestBridge } from '../../helpers/server';
 import { api } from '../../helpers/fixtures';
+import { waitFor } from '../../helpers/wait';
 import { auditRows, clinicBundle, consentBundle, danglingReferences, push } from './scenario';
 
 let bridge: TestBridge;
@@ -61,9 +62,9 @@ describe('with consent from B and C', () => {
   beforeAll(async () => {
     await push(bridge.url, B.apiKey, consentBundle('B-p1', A.id));
     await push(bridge.url, C.apiKey, consentBundle('C-p1', A.id));
-    await new Promise((r) => setTimeout(r, 20));
+    // After the consents (their lastUpdated is at most now), strictly before what follows: `_since` is exclusive.
     sinceMark = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => Date.now() > Date.parse(sinceMark), { what: 'the clock to pass the _since mark' });
     const later = await push(bridge.url, A.apiKey, {
       resourceType: 'Bundle', type: 'transaction',
       entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] }, subject: { reference: 'Patient/A-p1' }, effectiveDateTime: '2023-01-01T08:00:00Z', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } }, request: { method: 'POST', url: 'Observation' } }],
