@@ -19,7 +19,8 @@ const get = (key: string, path: string, headers: Record<string, string> = {}) =>
 const matchIds = (b: Bundle): string[] => (b.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
 const typesOf = (b: Bundle, mode?: string): string[] => [...new Set((b.entry ?? []).filter((e) => !mode || e.search?.mode === mode).map((e) => e.resource!.resourceType))].sort();
 
-beforeAll(async () => {
+/** A bridge of its own for each describe below (each stands alone): three clinics, each with its record of one person. */
+async function threeClinics(): Promise<void> {
   bridge = await startTestBridge();
   A = await bridge.clinic('A');
   B = await bridge.clinic('B');
@@ -29,12 +30,12 @@ beforeAll(async () => {
     hashes[name] = pushed.hash;
     patient[name] = pushed.body.entry![0].response!.location!.split('/')[1];
   }
-});
-afterAll(async () => {
-  await bridge?.close();
-});
+}
 
 describe('before any consent', () => {
+  beforeAll(threeClinics);
+  afterAll(async () => bridge?.close());
+
   test('$everything returns only the caller\'s own records', async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.A}/$everything`);
     expect(res.status).toBe(200);
@@ -59,7 +60,10 @@ describe('before any consent', () => {
 });
 
 describe('with consent from B and C', () => {
+  afterAll(async () => bridge?.close());
   beforeAll(async () => {
+    await threeClinics();
+    await push(bridge.url, C.apiKey, consentBundle('C-p1', B.id)); // C lets B read too
     await push(bridge.url, B.apiKey, consentBundle('B-p1', A.id));
     await push(bridge.url, C.apiKey, consentBundle('C-p1', A.id));
     // After the consents (their lastUpdated is at most now), strictly before what follows: `_since` is exclusive.
