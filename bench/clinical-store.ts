@@ -10,10 +10,11 @@ import { Pool } from 'pg';
 import type { Resource } from '@medplum/fhirtypes';
 import { normalizeResource } from '../bridge/normalize';
 import { replaceClinicalRows, type ClinicalItem } from '../bridge/store/clinical';
+import { SAMPLES_DIR } from '../test/helpers/samples';
 
 async function main(): Promise<void> {
-  const dir = path.resolve(__dirname, '..', '../shared/fhir-samples/synthea-r4');
-  if (!fs.existsSync(dir)) return console.log(`no samples at ${dir}`);
+  const dir = path.join(SAMPLES_DIR, 'synthea-r4');
+  if (!fs.existsSync(dir)) return console.log(`clinical-store skipped: no Synthea samples at ${dir} (set FHIR_SAMPLES_DIR)`);
   const pool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
   const client = await pool.connect();
   const schema = `clinical_bench_${process.pid}`;

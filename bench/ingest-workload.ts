@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Bundle } from '@medplum/fhirtypes';
+import { SAMPLES_DIR as SAMPLES } from '../test/helpers/samples';
 import { generateBundles } from './generate';
 
-const SAMPLES = path.resolve(__dirname, '../../shared/fhir-samples');
+
 
 export interface Workload {
   source: string;
@@ -18,6 +19,7 @@ export interface Workload {
 export function loadWorkload(): Workload {
   const wanted = process.env.BENCH_SOURCE ?? (fs.existsSync(path.join(SAMPLES, 'synthea-r4')) ? 'synthea' : 'generated');
   const cap = Number(process.env.BENCH_BUNDLES) || Infinity;
+  if (wanted === 'generated' && !process.env.BENCH_SOURCE) process.stderr.write(`Synthea samples not found under ${SAMPLES} (set FHIR_SAMPLES_DIR): generated bundles instead\n`);
   if (wanted === 'synthea') {
     const dir = path.join(SAMPLES, 'synthea-r4');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();

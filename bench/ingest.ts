@@ -5,7 +5,7 @@
  *   npx ts-node --transpile-only bench/ingest.ts
  *
  * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_SOURCE=synthea|generated (default:
- * synthea when ../shared/fhir-samples exists), BENCH_CONCURRENCY=1,4,8, BENCH_ROUNDS=3 (timed rounds per level, median
+ * synthea when the samples exist: FHIR_SAMPLES_DIR, default ../shared/fhir-samples), BENCH_CONCURRENCY=1,4,8, BENCH_ROUNDS=3 (timed rounds per level, median
  * reported), BENCH_BUNDLES (cap per round), BENCH_GENERATED=60 (generated bundles), BENCH_PROFILE=dir (main-thread CPU
  * profiles of each round).
  */

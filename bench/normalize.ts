@@ -6,10 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { normalizeResource } from '../bridge/normalize';
+import { SAMPLES_DIR } from '../test/helpers/samples';
 
-const dir = process.argv[2] ?? path.resolve(__dirname, '..', '../shared/fhir-samples/synthea-r4');
+const dir = process.argv[2] ?? path.join(SAMPLES_DIR, 'synthea-r4');
 if (!fs.existsSync(dir)) {
-  console.log(`no samples at ${dir}`);
+  console.log(`normalize skipped: no Synthea samples at ${dir} (set FHIR_SAMPLES_DIR)`);
   process.exit(0);
 }
 const resources: Resource[] = [];

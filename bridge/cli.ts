@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
 import { describeEmbedded, openDatabase, startBridge } from './main';
-import { createClinic } from './store/clinics';
+import { createClinic, findClinic, listClinicKeys, revokeKey, rotateKey } from './store/clinics';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
 
@@ -47,16 +47,46 @@ program.command('migrate').description('apply pending database migrations and ex
 });
 
 const clinic = program.command('clinic').description('manage clinics');
-clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action(async (name: string) => {
+/** Thrown inside a database command so the database is closed before `fail` prints the message and exits. */
+function refuse(message: string): never {
+  throw new Error(message);
+}
+
+/** Runs `work` on the bridge's database (embedded or DATABASE_URL) and prints its JSON answer. */
+async function withDatabase(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<unknown>): Promise<void> {
   const config = loadConfig();
+  // shared: while a bridge runs on the embedded database, use its cluster instead of starting another.
   const database = await openDatabase(config, createLogger('warn'), { shared: true });
   try {
-    const created = await createClinic(database.db, name);
-    process.stdout.write(JSON.stringify(created, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(await work(database.db), null, 2) + '\n');
   } finally {
     await database.close();
   }
-});
+}
+
+clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action((name: string) =>
+  withDatabase((db) => createClinic(db, name)));
+clinic.command('keys <clinicId>').description("list a clinic's API keys (ids and dates, never the keys)").action((id: string) =>
+  withDatabase(async (db) => ((await findClinic(db, id)) ? listClinicKeys(db, id) : refuse(`no clinic ${id}`))));
+clinic
+  .command('rotate-key <clinicId>')
+  .description('issue a new API key (printed once) and revoke the old ones now, or after --grace seconds')
+  .option('--grace <seconds>', 'seconds the old keys keep working', '0')
+  .action((id: string, opts: { grace: string }) => withDatabase(async (db) => {
+    const grace = Number(opts.grace);
+    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) refuse('--grace must be a whole number of seconds, 0 to 2592000');
+    return (await rotateKey(db, id, grace, 'cli')) ?? refuse(`no clinic ${id}`);
+  }));
+clinic
+  .command('revoke-key <clinicId>')
+  .description("revoke now one API key of a clinic (--key), or all of them")
+  .option('--key <keyId>', 'the key id (from `clinic keys`); absent: every key of the clinic')
+  .action((id: string, opts: { key?: string }) => withDatabase(async (db) => {
+    const r = await revokeKey(db, id, opts.key, 'cli');
+    if (r === 'no-clinic') refuse(`no clinic ${id}`);
+    if (r === 'no-key') refuse(`clinic ${id} has no key ${opts.key}`);
+    return { clinicId: id, revoked: r };
+  }));
 
 program
   .command('import <paths...>')

@@ -44,6 +44,9 @@ const envSchema = z.object({
   CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(5000),
+  AUTH_FAIL_LIMIT: intFrom(20),
+  AUTH_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  TRUST_PROXY: z.string().optional(),
 });
 
 export interface BridgeConfig {
@@ -72,6 +75,19 @@ export interface BridgeConfig {
   chain: ChainConfig;
   batchMaxBundles: number;
   batchMaxWaitMs: number;
+  /** Failed authentications per client address and window before 429 (0: no throttle). */
+  authFailLimit: number;
+  authFailWindowMs: number;
+  /** Express `trust proxy`: false (the socket address is the client), true, a hop count, or addresses/subnets. */
+  trustProxy: boolean | number | string;
+}
+
+/** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 /** Where batch roots are anchored: an in-process development chain, or any EVM chain over JSON-RPC. */
@@ -124,5 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
     batchMaxBundles: e.BATCH_MAX_BUNDLES,
     batchMaxWaitMs: e.BATCH_MAX_WAIT_MS,
+    authFailLimit: e.AUTH_FAIL_LIMIT,
+    authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
 }

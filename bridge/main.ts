@@ -121,6 +121,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, ingest,
     personSystems: config.personIdentifierSystems, publicBaseUrl: config.publicBaseUrl, version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
+    trustProxy: config.trustProxy, authFailLimit: config.authFailLimit, authFailWindowMs: config.authFailWindowMs,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -18,8 +18,8 @@ export interface PersonAccess {
 /** What the audit trail records for every push, read, search, pull, export and refusal. */
 export interface AuditRecord {
   clinicId: string | null;
-  /** `link`, `unlink`, `reject-link`: an admin's decision on person links (clinicId null). */
-  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link';
+  /** `link`, `unlink`, `reject-link`: an admin's decision on person links; `key-rotate`, `key-revoke`: on a clinic's API keys (clinicId null). */
+  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link' | 'key-rotate' | 'key-revoke';
   outcome: 'success' | 'refused' | 'error';
   personId?: string | null;
   patientIds?: string[];

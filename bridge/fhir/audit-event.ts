@@ -9,10 +9,10 @@ export const AUDIT_HASH_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDef
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const INTERACTION: Record<StoredAudit['action'], string> = {
   push: 'transaction', read: 'read', history: 'history-instance', search: 'search-type', everything: 'operation', summary: 'operation',
-  export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update',
+  export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update', 'key-rotate': 'update', 'key-revoke': 'update',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
-  push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U',
+  push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U', 'key-rotate': 'U', 'key-revoke': 'U',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 

@@ -3,6 +3,8 @@ import { FhirError } from '../fhir/outcome';
 import type { Logger } from '../log';
 import type { IngestPool } from '../ingest/ingest-pool';
 import type { Db } from '../store/db';
+import type { AuthGuard } from './auth';
+import { AuthThrottle } from './auth-throttle';
 import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
@@ -25,18 +27,27 @@ export interface AppOptions {
   isReady?: () => Promise<boolean>;
   /** Anchoring status and receipts at /anchors (absent: not mounted). */
   anchors?: AnchorsInfo;
+  /** Express `trust proxy` (TRUST_PROXY): whose X-Forwarded-For names the client. Default false: the socket's address. */
+  trustProxy?: boolean | number | string;
+  /** Failed authentications per address and window before 429 (AUTH_FAIL_LIMIT, 0: off; AUTH_FAIL_WINDOW_MS). */
+  authFailLimit?: number;
+  authFailWindowMs?: number;
 }
+
+/** Refusals whose log line names the client address (no other line does). */
+const REFUSALS = new Set([401, 403, 429]);
 
 /** The HTTP surface. No request body, header or resource is ever logged: they carry personal data and keys. */
 export function createApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', opts.trustProxy ?? false);
+  const guard: AuthGuard = { log: opts.log, throttle: new AuthThrottle({ limit: opts.authFailLimit ?? 20, windowMs: opts.authFailWindowMs ?? 60_000 }) };
   app.set('query parser', 'extended');
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.clinic?.id }, 'request');
+      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.clinic?.id, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
     });
     next();
   });
@@ -53,11 +64,11 @@ export function createApp(opts: AppOptions): Express {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken));
+  app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken, guard));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
-  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl }));
-  app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl }));
-  app.use('/fhir', fhirRouter(opts));
+  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use('/fhir', fhirRouter({ ...opts, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));

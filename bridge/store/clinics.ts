@@ -1,27 +1,144 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Db } from './db';
+import { recordAudit } from './audit';
+import { Db, inTransaction, Tx } from './db';
 
 export interface Clinic {
   id: string;
   name: string;
 }
 
-const keyHash = (apiKey: string): Buffer => createHash('sha256').update(apiKey, 'utf8').digest();
-
-/** Creates a clinic and its API key. The key is returned once; only its SHA-256 is stored. */
-export async function createClinic(db: Db, name: string): Promise<Clinic & { apiKey: string }> {
-  const id = randomUUID();
-  const apiKey = `fab_${randomBytes(32).toString('base64url')}`;
-  await db.query('INSERT INTO clinic (id, name, api_key_hash) VALUES ($1, $2, $3)', [id, name, keyHash(apiKey)]);
-  return { id, name, apiKey };
+/** One API key of a clinic, as listed (never the key nor its hash). */
+export interface ClinicKey {
+  keyId: string;
+  createdAt: string;
+  /** When the key stopped (or, in a grace period, stops) authenticating; null while it has no end. */
+  revokedAt: string | null;
+  active: boolean;
 }
 
+/** SHA-256 of a key: what is stored and looked up (a random 256-bit key needs no slow hash). */
+export const keyHash = (apiKey: string): Buffer => createHash('sha256').update(apiKey, 'utf8').digest();
+const newApiKey = (): string => `fab_${randomBytes(32).toString('base64url')}`;
+
+async function addKey(db: Db | Tx, clinicId: string): Promise<{ keyId: string; apiKey: string }> {
+  const keyId = randomUUID();
+  const apiKey = newApiKey();
+  await db.query('INSERT INTO clinic_key (id, clinic_id, key_hash) VALUES ($1, $2, $3)', [keyId, clinicId, keyHash(apiKey)]);
+  return { keyId, apiKey };
+}
+
+/** Creates a clinic and its API key. The key is returned once; only its SHA-256 is stored. */
+export async function createClinic(db: Db, name: string): Promise<Clinic & { apiKey: string; keyId: string }> {
+  const id = randomUUID();
+  return inTransaction(db, async (tx) => {
+    await tx.query('INSERT INTO clinic (id, name) VALUES ($1, $2)', [id, name]);
+    return { id, name, ...(await addKey(tx, id)) };
+  });
+}
+
+/**
+ * The clinic a key belongs to, if the key is live now. Read on every request (no cache), so a revocation holds on
+ * every process sharing the database from the instant it commits; `statement_timestamp()` is the database's clock.
+ */
 export async function findClinicByApiKey(db: Db, apiKey: string): Promise<Clinic | null> {
-  const res = await db.query('SELECT id, name FROM clinic WHERE api_key_hash = $1', [keyHash(apiKey)]);
+  const res = await db.query(
+    `SELECT c.id, c.name FROM clinic_key k JOIN clinic c ON c.id = k.clinic_id
+      WHERE k.key_hash = $1 AND (k.revoked_at IS NULL OR k.revoked_at > statement_timestamp())`,
+    [keyHash(apiKey)],
+  );
   return res.rows[0] ?? null;
 }
 
 export async function listClinics(db: Db): Promise<Clinic[]> {
   const res = await db.query('SELECT id, name FROM clinic ORDER BY created_at');
   return res.rows;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+export async function findClinic(db: Db, clinicId: string): Promise<Clinic | null> {
+  if (!isUuid(clinicId)) return null;
+  const res = await db.query('SELECT id, name FROM clinic WHERE id = $1', [clinicId]);
+  return res.rows[0] ?? null;
+}
+
+/** The clinic, locked for a key change (so two rotations of one clinic serialize), or null when unknown. */
+export async function lockClinic(tx: Tx, clinicId: string): Promise<Clinic | null> {
+  if (!isUuid(clinicId)) return null;
+  const res = await tx.query('SELECT id, name FROM clinic WHERE id = $1 FOR UPDATE', [clinicId]);
+  return res.rows[0] ?? null;
+}
+
+export async function listClinicKeys(db: Db | Tx, clinicId: string): Promise<ClinicKey[]> {
+  const res = await db.query(
+    `SELECT id AS "keyId", created_at AS "createdAt", revoked_at AS "revokedAt",
+            (revoked_at IS NULL OR revoked_at > statement_timestamp()) AS active
+       FROM clinic_key WHERE clinic_id = $1 ORDER BY created_at, id`,
+    [clinicId],
+  );
+  return res.rows;
+}
+
+/**
+ * Rotation inside the caller's transaction: a new key, and every live key of the clinic revoked now, or
+ * `graceSeconds` from now (a key already ending sooner keeps its earlier end).
+ */
+export async function rotateClinicKey(tx: Tx, clinicId: string, graceSeconds: number): Promise<{ keyId: string; apiKey: string; revoked: ClinicKey[] }> {
+  const revoked = await tx.query(
+    `UPDATE clinic_key SET revoked_at = statement_timestamp() + make_interval(secs => $2)
+      WHERE clinic_id = $1 AND (revoked_at IS NULL OR revoked_at > statement_timestamp() + make_interval(secs => $2))
+      RETURNING id AS "keyId", created_at AS "createdAt", revoked_at AS "revokedAt", revoked_at > statement_timestamp() AS active`,
+    [clinicId, graceSeconds],
+  );
+  const key = await addKey(tx, clinicId);
+  return { ...key, revoked: revoked.rows };
+}
+
+/**
+ * Revokes keys of a clinic now, inside the caller's transaction: the one named, or every live one. Returns the keys
+ * whose end moved to now (an already revoked key is left as it was), or null when the named key is not the clinic's.
+ */
+export async function revokeClinicKeys(tx: Tx, clinicId: string, keyId?: string): Promise<ClinicKey[] | null> {
+  if (keyId !== undefined) {
+    if (!isUuid(keyId)) return null;
+    const found = await tx.query('SELECT 1 FROM clinic_key WHERE id = $1 AND clinic_id = $2', [keyId, clinicId]);
+    if (!found.rowCount) return null;
+  }
+  const res = await tx.query(
+    `UPDATE clinic_key SET revoked_at = statement_timestamp()
+      WHERE clinic_id = $1 AND ($2::uuid IS NULL OR id = $2) AND (revoked_at IS NULL OR revoked_at > statement_timestamp())
+      RETURNING id AS "keyId", created_at AS "createdAt", revoked_at AS "revokedAt", false AS active`,
+    [clinicId, keyId ?? null],
+  );
+  return res.rows;
+}
+
+/** Who asked for a key change, for the audit trail. */
+export type KeyActor = 'admin-api' | 'cli';
+
+/** Rotates a clinic's key and audits it, in one transaction; null when the clinic is unknown. */
+export async function rotateKey(db: Db, clinicId: string, graceSeconds: number, via: KeyActor): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
+  return inTransaction(db, async (tx) => {
+    if (!(await lockClinic(tx, clinicId))) return null;
+    const r = await rotateClinicKey(tx, clinicId, graceSeconds);
+    const ends = r.revoked.map((k) => `${k.keyId} until ${k.revokedAt}`).join(', ') || 'none';
+    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: key ${r.keyId} issued; revoked ${ends}; via ${via}` });
+    return { clinicId, ...r };
+  });
+}
+
+/**
+ * Revokes now one key of a clinic (`keyId`), or all its live keys, and audits it; 'no-clinic' / 'no-key' when
+ * unknown. Revoking an already revoked key changes nothing and is not an error (DELETE is idempotent, RFC 9110 §9.2.2).
+ */
+export async function revokeKey(db: Db, clinicId: string, keyId: string | undefined, via: KeyActor): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
+  return inTransaction(db, async (tx) => {
+    if (!(await lockClinic(tx, clinicId))) return 'no-clinic';
+    const revoked = await revokeClinicKeys(tx, clinicId, keyId);
+    if (!revoked) return 'no-key';
+    const ids = revoked.map((k) => k.keyId).join(', ') || 'none';
+    await recordAudit(tx, { clinicId: null, action: 'key-revoke', outcome: 'success', detail: `clinic ${clinicId}: revoked ${ids}${keyId ? '' : ' (all keys)'}; via ${via}` });
+    return revoked;
+  });
 }

@@ -1,19 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
+import { samplesPresent } from './samples';
 
 export const FIXTURES = path.resolve(__dirname, '../../fixtures');
-export const SAMPLES = path.resolve(__dirname, '../../../shared/fhir-samples');
-export const hasSamples = fs.existsSync(SAMPLES);
+/** The sample data (helpers/samples.ts: FHIR_SAMPLES_DIR, default ../shared/fhir-samples), under its earlier names. */
+export { SAMPLES_DIR as SAMPLES, sampleFiles } from './samples';
+export const hasSamples = samplesPresent('synthea-r4');
 
 export function fixtureBundle(name: string): Bundle {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, 'bundles', name), 'utf8'));
-}
-
-export function sampleFiles(folder: string, ext = '.json'): string[] {
-  const dir = path.join(SAMPLES, folder);
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => path.join(dir, f));
 }
 
 export async function api(url: string, key: string, method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../bridge/store/embedded';
-import { freePort } from './net';
+import { freePort, releaseStalePorts } from './net';
 
 /**
  * One PostgreSQL for the whole run: the machine's when DATABASE_URL is set, else an embedded one in a temp dir
@@ -10,6 +10,7 @@ import { freePort } from './net';
  * private folder, as root), the embedded server finds binaries and a cluster folder its `postgres` user can reach.
  */
 export default async function globalSetup(): Promise<void> {
+  releaseStalePorts(); // port locks of earlier runs' workers, which exit after global teardown
   if (process.env.DATABASE_URL) {
     process.env.TEST_PG_URL = process.env.DATABASE_URL;
     return;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { loadConfig } from '../../bridge/config';
+import { loadConfig, parseTrustProxy } from '../../bridge/config';
 
 describe('ingest worker settings', () => {
   test('default to one worker per CPU, at most 4 (each holds the FHIR definitions), with 4 connections each', () => {
@@ -16,5 +16,19 @@ describe('ingest worker settings', () => {
   test('bad values are refused with the variable named', () => {
     expect(() => loadConfig({ INGEST_WORKERS: '-1' })).toThrow(/INGEST_WORKERS/);
     expect(() => loadConfig({ INGEST_CONNECTIONS: '0' })).toThrow(/INGEST_CONNECTIONS/);
+  });
+});
+
+describe('authentication settings', () => {
+  test('failed-authentication throttle: 20 per 60 s by default; 0 turns it off; a window under 1 s is refused', () => {
+    expect(loadConfig({})).toMatchObject({ authFailLimit: 20, authFailWindowMs: 60_000, trustProxy: false });
+    expect(loadConfig({ AUTH_FAIL_LIMIT: '0', AUTH_FAIL_WINDOW_MS: '5000' })).toMatchObject({ authFailLimit: 0, authFailWindowMs: 5000 });
+    expect(() => loadConfig({ AUTH_FAIL_WINDOW_MS: '10' })).toThrow(/AUTH_FAIL_WINDOW_MS/);
+    expect(() => loadConfig({ AUTH_FAIL_LIMIT: 'many' })).toThrow(/AUTH_FAIL_LIMIT/);
+  });
+
+  test('TRUST_PROXY is read as Express reads trust proxy: boolean, hop count, or addresses', () => {
+    expect(['', 'false', 'true', '1', 'loopback', '10.0.0.0/8, 192.168.1.1'].map((v) => parseTrustProxy(v)))
+      .toEqual([false, false, true, 1, 'loopback', '10.0.0.0/8, 192.168.1.1']);
   });
 });

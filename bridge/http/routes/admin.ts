@@ -2,16 +2,20 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { FhirError } from '../../fhir/outcome';
 import type { Db } from '../../store/db';
-import { createClinic, listClinics } from '../../store/clinics';
-import { requireAdmin } from '../auth';
+import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
+import { AuthGuard, requireAdmin } from '../auth';
 import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
+/** Grace period of a rotation: at most 30 days; default 0 (the old key is refused at once). */
+const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(0) }).strict();
 
-/** `/admin`: clinic management and person links, with the bridge's admin token. */
-export function adminRouter(db: Db, adminToken: string | undefined): Router {
+const clinicNotFound = (id: string): FhirError => new FhirError(404, [{ code: 'not-found', diagnostics: `no clinic ${id}` }]);
+
+/** `/admin`: clinic management (keys included) and person links, with the bridge's admin token. */
+export function adminRouter(db: Db, adminToken: string | undefined, guard?: AuthGuard): Router {
   const router = Router();
-  router.use(requireAdmin(adminToken));
+  router.use(requireAdmin(adminToken, guard));
   router.post('/clinics', async (req, res) => {
     const parsed = newClinic.safeParse(req.body);
     if (!parsed.success) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'body must be {"name": "<clinic name>"} (1-200 characters)' }]);
@@ -20,6 +24,32 @@ export function adminRouter(db: Db, adminToken: string | undefined): Router {
   });
   router.get('/clinics', async (_req, res) => {
     res.json(await listClinics(db));
+  });
+
+  router.get('/clinics/:id/keys', async (req, res) => {
+    const { id } = req.params;
+    if (!(await findClinic(db, id))) throw clinicNotFound(id);
+    res.json(await listClinicKeys(db, id));
+  });
+  // Rotation: a new key at once; the clinic's other keys end now, or after `graceSeconds`.
+  router.post('/clinics/:id/keys', async (req, res) => {
+    const parsed = rotation.safeParse(req.body ?? {});
+    if (!parsed.success) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'body must be empty or {"graceSeconds": <0-2592000>}' }]);
+    const rotated = await rotateKey(db, req.params.id, parsed.data.graceSeconds, 'admin-api');
+    if (!rotated) throw clinicNotFound(req.params.id);
+    res.status(201).json(rotated);
+  });
+  router.delete('/clinics/:id/keys/:keyId', async (req, res) => {
+    const r = await revokeKey(db, req.params.id, req.params.keyId, 'admin-api');
+    if (r === 'no-clinic') throw clinicNotFound(req.params.id);
+    if (r === 'no-key') throw new FhirError(404, [{ code: 'not-found', diagnostics: `clinic ${req.params.id} has no key ${req.params.keyId}` }]);
+    res.status(204).end();
+  });
+  // Every key of the clinic, now (a clinic locked out until a rotation gives it a new one).
+  router.post('/clinics/:id/revoke-keys', async (req, res) => {
+    const r = await revokeKey(db, req.params.id, undefined, 'admin-api');
+    if (r === 'no-clinic') throw clinicNotFound(req.params.id);
+    res.json({ clinicId: req.params.id, revoked: r });
   });
   router.use(personAdminRouter(db));
   return router;

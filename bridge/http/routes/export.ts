@@ -9,12 +9,14 @@ import { isBridgeId } from '../../fhir/references';
 import { EXPORT_KEEP_MS, runExportJob } from '../../pull/export-job';
 import type { Db } from '../../store/db';
 import { createExportJob, deleteExportJob, listExportFiles, readExportFile, readExportJob } from '../../store/export';
-import { requireClinic } from '../auth';
+import { AuthGuard, requireClinic } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { sinceParam, typesParam } from './pull';
 
 export interface ExportRouteOptions {
   db: Db;
+  /** Throttle and log of refused keys (shared by every router of the app). */
+  guard?: AuthGuard;
   publicBaseUrl?: string;
   /** Runs a job in the background (default: on this process, after the response). */
   schedule?: (run: () => Promise<void>) => void;
@@ -28,7 +30,7 @@ const noJob = (id: string): FhirError => new FhirError(404, [{ code: 'not-found'
 
 export function exportRouter(opts: ExportRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.db);
+  const auth = requireClinic(opts.db, opts.guard);
   const schedule = opts.schedule ?? ((run) => setImmediate(() => void run()));
 
   const kickoff = (level: 'system' | 'patient') => async (req: Request, res: Response): Promise<void> => {

@@ -8,6 +8,7 @@ import { recordAudit } from '../../store/audit';
 import type { Db } from '../../store/db';
 import type { StoredResource } from '../../store/resources';
 import { FHIR_JSON } from '../errors';
+import type { AuthGuard } from '../auth';
 
 export interface FhirRouteOptions {
   db: Db;
@@ -17,6 +18,8 @@ export interface FhirRouteOptions {
   personSystems: string[];
   publicBaseUrl?: string;
   version: string;
+  /** Throttle and log of refused keys (shared by every router of the app). */
+  guard?: AuthGuard;
 }
 
 export const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];

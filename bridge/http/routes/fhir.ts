@@ -40,7 +40,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/metadata', (req, res) => {
     res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
   });
-  router.use(requireClinic(opts.db));
+  router.use(requireClinic(opts.db, opts.guard));
   router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.

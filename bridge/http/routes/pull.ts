@@ -15,12 +15,14 @@ import { ipsBundle } from '../../pull/summary';
 import { timeline } from '../../pull/timeline';
 import type { Db } from '../../store/db';
 import { patientDemographics, summaryFacts, timelineFacts } from '../../store/pull';
-import { requireClinic } from '../auth';
+import { AuthGuard, requireClinic } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { requestAccessOptions } from './audit-events';
 
 export interface PullRouteOptions {
   db: Db;
+  /** Throttle and log of refused keys (shared by every router of the app). */
+  guard?: AuthGuard;
   publicBaseUrl?: string;
 }
 
@@ -75,7 +77,7 @@ function everythingRequest(req: Request): EverythingRequest {
 
 export function pullRouter(opts: PullRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.db);
+  const auth = requireClinic(opts.db, opts.guard);
 
   /** Resolves access for the request (X-Break-Glass, X-Purpose-Of-Use honoured); a refusal is audited before it leaves. */
   async function access(req: Request, action: AuditRecord['action']): Promise<PersonAccess> {

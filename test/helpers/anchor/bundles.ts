@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { canonicalBundleJson, sha256Hex } from '../../../bridge/fhir/hash';
 import { insertBundle } from '../../../bridge/store/bundles';
 import { inTransaction, type Db } from '../../../bridge/store/db';
+import { waitFor as waitUntil } from '../wait';
 
 /** Stores bundles as an accepted push would (one transaction each, random salt); returns their hashes in order. */
 export async function storeBundles(db: Db, clinicId: string, bundles: Record<string, unknown>[]): Promise<string[]> {
@@ -17,13 +18,7 @@ export async function storeBundles(db: Db, clinicId: string, bundles: Record<str
   return hashes;
 }
 
-/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`): {@link waitFor} of helpers/wait. */
+export function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  return waitUntil(check, { timeoutMs, what });
 }

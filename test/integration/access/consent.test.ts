@@ -35,6 +35,14 @@ beforeAll(async () => {
 });
 afterAll(async () => bridge?.close());
 
+/** A consent whose `dateTime` no other push has: an identical push would be a replay of an earlier one. */
+let written = 0;
+const unique = (c: Record<string, unknown>): Record<string, unknown> => ({ ...c, dateTime: new Date(Date.UTC(2000, 0, 1) + ++written * 1000).toISOString() });
+/** Every consent the tests below post (by B, naming A) made inactive, so a test can start from "no consent". */
+const closeConsents = async (): Promise<void> => {
+  for (const id of ['c1', 'c2', 'c3']) await push(B, putBundle(unique(consent(id, 'Patient/x9', A.id, { status: 'inactive' }))));
+};
+
 test('patients sharing a person-wide identifier are one person; the unshared one is another', async () => {
   const rows = (await bridge.database.db.query('SELECT id, person_id FROM patient WHERE id = ANY($1::uuid[])', [[pa, pb, qb]])).rows;
   const person = Object.fromEntries(rows.map((r) => [r.id, r.person_id]));
@@ -49,6 +57,7 @@ test('a clinic always sees what it sent, without consent', async () => {
 });
 
 test('no consent: direct read, vread and _history are 403 OperationOutcomes, search excludes the records, all audited', async () => {
+  await closeConsents();
   const before = (await audits(A.id)).length;
   for (const path of [`/fhir/${obsB}`, `/fhir/Patient/${pb}`, `/fhir/${obsB}/_history`, `/fhir/${obsB}/_history/1`]) {
     const res = await get(A, path);
@@ -68,6 +77,7 @@ test('no consent: direct read, vread and _history are 403 OperationOutcomes, sea
 });
 
 test('resolvePersonAccess: own records only without consent; 403 for a clinic with nothing; 404 unknown', async () => {
+  await closeConsents();
   const db = bridge.database.db;
   const access = await resolvePersonAccess(db, A.id, pb, {});
   expect(access.patients).toEqual([{ patientId: pa, clinicId: A.id, basis: 'own' }]);
@@ -97,6 +107,9 @@ test('consent: an active permit Consent naming Organization/{clinic id} opens th
 });
 
 test('revoked: status inactive closes access at once; a period that ended too; a current period opens it', async () => {
+  await closeConsents();
+  await push(B, putBundle(unique(consent('c1', 'Patient/x9', A.id))));
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(200);
   await push(B, putBundle(consent('c1', 'Patient/x9', A.id, { status: 'inactive' })));
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
   expect((await get(A, `/fhir/Observation?patient=Patient/${pb}`)).body.entry).toHaveLength(0);
@@ -117,6 +130,7 @@ test('revoked: status inactive closes access at once; a period that ended too; a
 });
 
 test('a consent that narrows what is shared (here: a nested deny of Observations) fails closed: it opens nothing', async () => {
+  await closeConsents();
   await push(B, putBundle(consent('c3', 'Patient/x9', A.id, {
     provision: { provision: [{ type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] }] },
   })));
@@ -136,19 +150,25 @@ test('a clinic cannot consent for another clinic\'s patient', async () => {
 });
 
 test('break-glass: readable without consent, flagged in the audit trail; an empty reason is refused', async () => {
+  const [beforeC, beforeB] = [(await audits(C.id)).length, (await audits(B.id)).length];
   const res = await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': 'unconscious in ER' });
   expect(res.status).toBe(200);
   expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, { 'X-Break-Glass': 'unconscious in ER' })).body.entry).toHaveLength(1);
   expect((await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': '  ' })).status).toBe(400);
-  const rows = (await audits(C.id)).filter((r) => r.break_glass);
+  const rows = (await audits(C.id)).slice(beforeC).filter((r) => r.break_glass);
   expect(rows.map((r) => r.action)).toEqual(['read', 'search']);
   expect(rows.every((r) => r.purpose === 'unconscious in ER')).toBe(true);
   // Break-glass on one's own records is not an emergency access.
   await get(B, `/fhir/${obsB}`, { 'X-Break-Glass': 'habit' });
-  expect((await audits(B.id)).some((r) => r.break_glass)).toBe(false);
+  expect((await audits(B.id)).slice(beforeB).some((r) => r.break_glass)).toBe(false);
 });
 
 test('AuditEvent: the home clinics read the trail as FHIR AuditEvents; others are refused and audited', async () => {
+  // The trail to read: two break-glass accesses by C, a refusal of A.
+  await closeConsents();
+  expect((await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': 'unconscious in ER' })).status).toBe(200);
+  expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, { 'X-Break-Glass': 'unconscious in ER' })).status).toBe(200);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
   const res = await get(B, `/fhir/AuditEvent?patient=Patient/${pb}&_count=1000`);
   expect(res.status).toBe(200);
   expect(res.body.type).toBe('searchset');
@@ -183,6 +203,12 @@ test('AuditEvent: the home clinics read the trail as FHIR AuditEvents; others ar
 
 test('audit rows carry canonical JSON whose SHA-256 is the stored hash', async () => {
   const { createHash } = await import('node:crypto');
+  // Audited accesses of each kind: own reads, refusals, searches.
+  for (let i = 0; i < 7; i++) {
+    await get(A, `/fhir/${obsA}`);
+    await get(A, `/fhir/${obsQ}`);
+    await get(C, `/fhir/Observation?patient=Patient/${pb}`);
+  }
   const rows = (await bridge.database.db.query('SELECT canonical, hash, salt FROM audit_event')).rows;
   expect(rows.length).toBeGreaterThan(20);
   for (const r of rows) {

@@ -10,6 +10,7 @@ import { createClinic } from '../../../bridge/store/clinics';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../../bridge/config';
 import { createTestDatabase, TestDatabase } from '../../helpers/db';
 import { fixtureBundle } from '../../helpers/fixtures';
+import { waitFor } from '../../helpers/wait';
 
 let database: TestDatabase;
 let pool: IngestPool;
@@ -90,7 +91,7 @@ test('a worker that dies fails its pushes (not applied) and is replaced', async 
   expect(workers.size).toBe(0);
   await expect(pool.push(opts(), JSON.stringify(bundle))).rejects.toMatchObject({ status: 503, retryAfterSeconds: 5 });
   // Replacements come up (each loads the FHIR definitions: seconds, more on a loaded machine) and serve.
-  for (let i = 0; i < 1200 && workers.size < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => workers.size >= 2, { timeoutMs: 60_000, what: 'two replacement workers' });
   expect(workers.size).toBe(2);
   const after = await pool.push(opts(), JSON.stringify({ ...bundle, identifier: { system: 'urn:x', value: 'after' } }));
   expect(after.replayed).toBe(false);

@@ -2,6 +2,7 @@ import type { Bundle, Composition } from '@medplum/fhirtypes';
 import { resourceIssues } from '../../../bridge/fhir/validate';
 import { startTestBridge, TestBridge } from '../../helpers/server';
 import { api } from '../../helpers/fixtures';
+import { waitFor } from '../../helpers/wait';
 import { auditRows, clinicBundle, consentBundle, danglingReferences, push } from './scenario';
 
 let bridge: TestBridge;
@@ -18,7 +19,8 @@ const get = (key: string, path: string, headers: Record<string, string> = {}) =>
 const matchIds = (b: Bundle): string[] => (b.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
 const typesOf = (b: Bundle, mode?: string): string[] => [...new Set((b.entry ?? []).filter((e) => !mode || e.search?.mode === mode).map((e) => e.resource!.resourceType))].sort();
 
-beforeAll(async () => {
+/** A bridge of its own for each describe below (each stands alone): three clinics, each with its record of one person. */
+async function threeClinics(): Promise<void> {
   bridge = await startTestBridge();
   A = await bridge.clinic('A');
   B = await bridge.clinic('B');
@@ -28,12 +30,12 @@ beforeAll(async () => {
     hashes[name] = pushed.hash;
     patient[name] = pushed.body.entry![0].response!.location!.split('/')[1];
   }
-});
-afterAll(async () => {
-  await bridge?.close();
-});
+}
 
 describe('before any consent', () => {
+  beforeAll(threeClinics);
+  afterAll(async () => bridge?.close());
+
   test('$everything returns only the caller\'s own records', async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.A}/$everything`);
     expect(res.status).toBe(200);
@@ -58,12 +60,15 @@ describe('before any consent', () => {
 });
 
 describe('with consent from B and C', () => {
+  afterAll(async () => bridge?.close());
   beforeAll(async () => {
+    await threeClinics();
+    await push(bridge.url, C.apiKey, consentBundle('C-p1', B.id)); // C lets B read too
     await push(bridge.url, B.apiKey, consentBundle('B-p1', A.id));
     await push(bridge.url, C.apiKey, consentBundle('C-p1', A.id));
-    await new Promise((r) => setTimeout(r, 20));
+    // After the consents (their lastUpdated is at most now), strictly before what follows: `_since` is exclusive.
     sinceMark = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => Date.now() > Date.parse(sinceMark), { what: 'the clock to pass the _since mark' });
     const later = await push(bridge.url, A.apiKey, {
       resourceType: 'Bundle', type: 'transaction',
       entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] }, subject: { reference: 'Patient/A-p1' }, effectiveDateTime: '2023-01-01T08:00:00Z', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } }, request: { method: 'POST', url: 'Observation' } }],

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from 'postgres-migrations';
-import { createClinic } from '../../../bridge/store/clinics';
+import { findClinicByApiKey, keyHash } from '../../../bridge/store/clinics';
 import { readHistory, readVersion } from '../../../bridge/store/resources';
 import { createPool } from '../../../bridge/store/db';
 import { MIGRATIONS_DIR, runMigrations } from '../../../bridge/store/migrate';
@@ -37,7 +37,9 @@ test('007 upgrades history written by earlier releases: current versions leave r
     const client = await db.connect();
     await migrate({ client }, before006, { logger: () => undefined });
     client.release();
-    const clinic = (await createClinic(db, 'Old release clinic')).id;
+    // What an earlier release wrote (before 011 moved keys to clinic_key).
+    const clinic = randomUUID();
+    await db.query(`INSERT INTO clinic (id, name, api_key_hash) VALUES ($1, 'Old release clinic', $2)`, [clinic, keyHash('fab_old')]);
     const id = randomUUID();
     const v = (n: number) => JSON.stringify({ resourceType: 'Observation', id, status: n === 1 ? 'preliminary' : 'final', meta: { versionId: String(n) } });
     await db.query(`INSERT INTO resource (id, resource_type, clinic_id, version, last_updated, content) VALUES ($1, 'Observation', $2, 2, now(), $3)`, [id, clinic, v(2)]);
@@ -52,6 +54,29 @@ test('007 upgrades history written by earlier releases: current versions leave r
   } finally {
     await db.end();
     fs.rmSync(before006, { recursive: true, force: true });
+    await empty.drop();
+  }
+});
+
+test('011 moves the keys of clinics made by earlier releases to clinic_key: they keep working, and can be revoked', async () => {
+  const empty = await createEmptyDatabase();
+  const db = createPool(empty.url, 2);
+  const before011 = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-migrations-'));
+  try {
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '011')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before011, f));
+    const client = await db.connect();
+    await migrate({ client }, before011, { logger: () => undefined });
+    client.release();
+    const clinic = randomUUID();
+    await db.query(`INSERT INTO clinic (id, name, api_key_hash) VALUES ($1, 'Old release clinic', $2)`, [clinic, keyHash('fab_old-key')]);
+    await runMigrations(db);
+    expect(await findClinicByApiKey(db, 'fab_old-key')).toEqual({ id: clinic, name: 'Old release clinic' });
+    expect(await findClinicByApiKey(db, 'fab_other-key')).toBeNull();
+    await db.query('UPDATE clinic_key SET revoked_at = now() WHERE clinic_id = $1', [clinic]);
+    expect(await findClinicByApiKey(db, 'fab_old-key')).toBeNull();
+  } finally {
+    await db.end();
+    fs.rmSync(before011, { recursive: true, force: true });
     await empty.drop();
   }
 });

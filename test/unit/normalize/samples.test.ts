@@ -1,6 +1,7 @@
 /**
  * Normalizes every resource of the shared sample bundles (Synthea, HL7 examples, IPS), after rewriting
- * urn:uuid references to `Type/id` as the bridge does before normalization. Skips when the samples are absent.
+ * urn:uuid references to `Type/id` as the bridge does before normalization. Skipped, with one line saying so, when
+ * the samples (FHIR_SAMPLES_DIR) are absent.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,10 +9,10 @@ import type { Resource } from '@medplum/fhirtypes';
 import { normalizeResource } from '../../../bridge/normalize';
 import { canonicalSystem } from '../../../bridge/normalize/codes';
 import type { ClinicalRow } from '../../../bridge/normalize/types';
+import { describeWithSamples, SAMPLES_DIR } from '../../helpers/samples';
 
-const ROOT = path.resolve(__dirname, '../../..', '../shared/fhir-samples');
+const ROOT = SAMPLES_DIR;
 const FOLDERS = ['synthea-r4', 'hl7-r4-examples', 'ips'];
-const present = fs.existsSync(path.join(ROOT, 'synthea-r4'));
 const CLINICAL = new Set(['Encounter', 'Condition', 'Observation', 'MedicationStatement', 'MedicationRequest', 'MedicationAdministration', 'AllergyIntolerance', 'Immunization', 'Procedure', 'DiagnosticReport', 'DocumentReference', 'Composition']);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -33,7 +34,7 @@ function expectCanonical(system: string | null): void {
   if (system !== null) expect(canonicalSystem(system)).toBe(system);
 }
 
-(present ? describe : describe.skip)('normalize sample data', () => {
+describeWithSamples(FOLDERS, 'normalize sample data', () => {
   for (const folder of FOLDERS) {
     const dir = path.join(ROOT, folder);
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
