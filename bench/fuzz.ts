@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     write(chunk, _enc, cb) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         const l = JSON.parse(line);
+        if (process.env.BENCH_FUZZ_STACKS && l.msg === 'request failed') console.log(l.errName, l.errCode, (l.stack ?? '').split('\n').slice(0, 3).join(' | '));
         if (l.msg === 'request failed') faults.set(`${l.errName}/${l.errCode ?? ''} ${l.route}`, (faults.get(`${l.errName}/${l.errCode ?? ''} ${l.route}`) ?? 0) + 1);
       }
       cb();
