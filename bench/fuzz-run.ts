@@ -10,6 +10,8 @@ export interface FuzzAnswer {
   /** Why the answer is wrong (5xx, an error that is not an OperationOutcome), if it is. */
   problem?: string;
   diagnostics?: string;
+  /** Sent twice: the first attempt's connection was reset before any answer. */
+  retried?: boolean;
 }
 
 async function send(url: string, apiKey: string, c: FuzzCase): Promise<FuzzAnswer[]> {
@@ -17,15 +19,30 @@ async function send(url: string, apiKey: string, c: FuzzCase): Promise<FuzzAnswe
   for (const [step, r] of c.steps.entries()) {
     let status = 0;
     let text = '';
-    try {
-      const res = await fetch(`${url}${r.path}`, { method: r.method, headers: { authorization: `Bearer ${apiKey}`, ...r.headers }, body: r.body });
-      status = res.status;
-      text = await res.text();
-    } catch (err) {
-      out.push({ kind: c.kind, step, method: r.method, path: r.path.slice(0, 80), status: 0, problem: `no answer: ${(err as Error).message}` });
+    let retried = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${url}${r.path}`, { method: r.method, headers: { authorization: `Bearer ${apiKey}`, ...r.headers }, body: r.body });
+        status = res.status;
+        text = await res.text();
+        break;
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code ?? '';
+        // A kept-alive connection the server closed as it was reused (the keep-alive race every HTTP client retries once).
+        if (attempt === 1 && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
+          retried = true;
+          continue;
+        }
+        status = 0;
+        text = `${(err as Error).message} (${code})`;
+        break;
+      }
+    }
+    if (status === 0) {
+      out.push({ kind: c.kind, step, method: r.method, path: r.path.slice(0, 80), status: 0, problem: `no answer: ${text}` });
       continue;
     }
-    const a: FuzzAnswer = { kind: c.kind, step, method: r.method, path: r.path.slice(0, 80), status };
+    const a: FuzzAnswer = { kind: c.kind, step, method: r.method, path: r.path.slice(0, 80), status, ...(retried ? { retried } : {}) };
     if (status >= 400) {
       let body: { resourceType?: string; issue?: { diagnostics?: string }[] } | undefined;
       try {
@@ -58,12 +75,12 @@ export async function runFuzz(url: string, apiKey: string, cases: FuzzCase[], cl
 }
 
 /** Counts of answers by status, and by kind for the wrong ones. */
-export function summarize(answers: FuzzAnswer[][]): { byStatus: Record<string, number>; problems: FuzzAnswer[] } {
+export function summarize(answers: FuzzAnswer[][]): { byStatus: Record<string, number>; problems: FuzzAnswer[]; retried: number } {
   const byStatus: Record<string, number> = {};
   const problems: FuzzAnswer[] = [];
   for (const a of answers.flat()) {
     byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
     if (a.problem) problems.push(a);
   }
-  return { byStatus, problems };
+  return { byStatus, problems, retried: answers.flat().filter((a) => a.retried).length };
 }

@@ -83,20 +83,27 @@ async function main(): Promise<void> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  server.keepAliveTimeout = 65_000; // as bridge/main.ts sets it
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
     const clinic = await createClinic(db, 'fuzz');
     console.log(`fuzz: ${cases.length} cases (seed ${SEED}) from ${seeds.length} seed bundles, ${CLIENTS} clients, ${database.label}`);
     const started = Date.now();
     const answers = await runFuzz(url, clinic.apiKey, cases, CLIENTS, (n) => console.log(`  ${n} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`));
-    const { byStatus, problems } = summarize(answers);
+    const { byStatus, problems, retried } = summarize(answers);
     const health = await fetch(`${url}/healthz`);
     console.log(`answers by status: ${Object.entries(byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
-    console.log(`5xx: ${answers.flat().filter((a) => a.status >= 500).length} of ${answers.flat().length} answers; wrong answers: ${problems.length}; /healthz after: ${health.status}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`5xx: ${answers.flat().filter((a) => a.status >= 500).length} of ${answers.flat().length} answers; wrong answers: ${problems.length}; connection resets retried: ${retried}; /healthz after: ${health.status}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const byKind = new Map<string, number>();
     for (const p of problems) byKind.set(`${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`, (byKind.get(`${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`) ?? 0) + 1);
     for (const [k, n] of [...byKind].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${n} × ${k}`);
     for (const [k, n] of faults) console.log(`  fault ${n} × ${k}`);
+    if (process.env.BENCH_FUZZ_DUMP) {
+      // The requests of the wrong answers, to replay one alone.
+      answers.forEach((a, i) => {
+        if (a.some((x) => x.problem)) fs.writeFileSync(path.join(process.env.BENCH_FUZZ_DUMP as string, `case-${i}.json`), JSON.stringify(cases[i].steps.map((r) => ({ ...r, body: r.body?.toString('latin1') }))));
+      });
+    }
   } finally {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

@@ -29,29 +29,34 @@ function propertyType(schema: InternalTypeSchema, key: string): { type: string; 
 }
 
 /**
- * Primitive elements holding an object or array. Medplum reads such an object as the primitive's extension part
- * (as in its own in-memory form), so `"system": {}` passes it; in FHIR JSON a primitive's value is a JSON string,
- * number or boolean and its extensions go under `_system` (FHIR R4 json.html#primitive).
+ * Shapes Medplum lets through: a primitive holding an object or array (Medplum reads such an object as the primitive's
+ * extension part, as in its own in-memory form, so `"system": {}` passes), and a single element sent as an array or the
+ * reverse. In FHIR JSON a primitive is a JSON string, number or boolean with its extensions under `_system`, and an
+ * element that repeats is always an array (FHIR R4 json.html).
  */
 function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, path: string, out: Issue[]): void {
   const schema = tryGetDataType(typeName);
-  if (!schema) return;
+  if (!schema?.elements) return;
   for (const [key, v] of Object.entries(value)) {
     if (key === 'resourceType' || key.startsWith('_')) continue;
     const property = propertyType(schema, key);
     if (!property) continue; // unknown elements: Medplum's verdict
     const type = property.type;
     if (Array.isArray(v) !== property.isArray && v !== null) {
-      out.push({ code: 'structure', diagnostics: `${path}.${key} must ${property.isArray ? '' : 'not '}be an array`, expression: `${path}.${key}` });
+      out.push({ code: 'structure', diagnostics: `${path}.${key} ${property.isArray ? 'must be an array' : 'must not be an array'}`, expression: `${path}.${key}` });
       continue;
     }
     const items = Array.isArray(v) ? v : [v];
+    const primitive = !!(fhirTypeToJsType as Record<string, string>)[type] || type.startsWith('http://hl7.org/fhirpath/System.');
     items.forEach((item: unknown, i: number) => {
-      if (typeof item !== 'object' || item === null) return;
+      if (item === null) return; // Medplum's verdict
       const at = `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`;
-      if ((fhirTypeToJsType as Record<string, string>)[type] || type.startsWith('http://hl7.org/fhirpath/System.')) {
+      const isObject = typeof item === 'object' && !Array.isArray(item);
+      if (primitive && typeof item === 'object') {
         out.push({ code: 'structure', diagnostics: `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`, expression: at });
-      } else if (!Array.isArray(item)) {
+      } else if (!primitive && !isObject) {
+        out.push({ code: 'structure', diagnostics: `${at} must be a JSON object`, expression: at });
+      } else if (!primitive) {
         const inner = type === 'Resource' ? (item as { resourceType?: unknown }).resourceType : type;
         if (typeof inner === 'string') primitiveShapeIssues(item as Record<string, unknown>, inner, at, out);
       }
