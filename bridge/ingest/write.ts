@@ -4,6 +4,7 @@ import { rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
 import { canonicalSystem } from '../normalize/codes';
 import { normalizeResource } from '../normalize';
+import { isCalendarDate } from '../normalize/time';
 import type { ClinicalRow } from '../normalize/types';
 import { replaceClinicalRows } from '../store/clinical';
 import type { Tx } from '../store/db';
@@ -27,7 +28,6 @@ export interface EntryResult {
   resource?: Resource;
 }
 
-const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** The resource as the bridge serves it: bridge id, version, references to bridge ids. */
 function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
   const sent = (t.entry.action as { resource: Resource }).resource;
@@ -83,7 +83,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
     const d = p.demographics;
     await savePatient(tx, {
       id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given.join(' ') || null, gender: d.gender,
-      birthDate: d.birthDate && FULL_DATE.test(d.birthDate) ? d.birthDate : null,
+      birthDate: isCalendarDate(d.birthDate) ? d.birthDate : null,
       identifiers: d.identifiers.filter((i): i is { system: string; value: string } => !!i.system && !!i.value),
     }, ctx.personSystems);
   }

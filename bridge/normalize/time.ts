@@ -16,8 +16,19 @@ const NONE: TimeRange = { start: null, end: null };
 const RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 
+/** The years PostgreSQL reads back from an ISO string: 0001-9999 (toISOString writes year 0 as 0000, others as ±YYYYYY). */
+const FIRST_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
+const LAST_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+
 function iso(ms: number): string | null {
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+  return Number.isFinite(ms) && ms >= FIRST_MS && ms <= LAST_MS ? new Date(ms).toISOString() : null;
+}
+
+/** Date.UTC(year, monthIndex, day) without its mapping of years 0-99 to 1900-1999 (months and days may overflow). */
+function utc(year: number, monthIndex: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  return d.getTime();
 }
 
 /** Start and inclusive end (UTC) of the span a FHIR date, dateTime or instant denotes. */
@@ -30,11 +41,11 @@ export function fhirTimeRange(value: string | null | undefined): TimeRange {
   const month = mo ? Number(mo) : null;
   const day = d ? Number(d) : null;
   if (month !== null && (month < 1 || month > 12)) return NONE;
-  if (month === null) return span(Date.UTC(year, 0, 1), Date.UTC(year + 1, 0, 1));
-  if (day === null) return span(Date.UTC(year, month - 1, 1), Date.UTC(year, month, 1));
-  const dayStart = Date.UTC(year, month - 1, day);
+  if (month === null) return span(utc(year, 0, 1), utc(year + 1, 0, 1));
+  if (day === null) return span(utc(year, month - 1, 1), utc(year, month, 1));
+  const dayStart = utc(year, month - 1, day);
   if (new Date(dayStart).getUTCDate() !== day) return NONE; // 2021-02-30
-  if (h === undefined) return span(dayStart, Date.UTC(year, month - 1, day + 1));
+  if (h === undefined) return span(dayStart, utc(year, month - 1, day + 1));
   const hour = Number(h);
   const minute = Number(mi);
   const second = s ? Number(s) : 0;
@@ -54,7 +65,15 @@ function offsetMinutes(tz: string | undefined): number {
   if (!tz || tz === 'Z') return 0;
   const sign = tz[0] === '-' ? -1 : 1;
   const digits = tz.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+  const [hours, minutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2, 4))];
+  // Offsets run from -14:00 to +14:00 (FHIR R4 dateTime regex, ISO 8601 practice); anything else names no instant.
+  if (minutes > 59 || hours * 60 + minutes > 14 * 60) return NaN;
+  return sign * (hours * 60 + minutes);
+}
+
+/** A full date (YYYY-MM-DD) that exists in the calendar and that PostgreSQL can store (2021-02-29 and 0000-01-01 do not). */
+export function isCalendarDate(value: string | null | undefined): boolean {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && fhirTimeRange(value).start !== null;
 }
 
 /** UTC start of a FHIR date/dateTime/instant (start of its span), or null. */

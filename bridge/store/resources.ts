@@ -125,7 +125,10 @@ export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType:
     if (c.param === '_id') {
       params.push(c.code);
       const p = `$${params.length}`;
-      return isBridgeId(c.code) ? `(r.id = ${p}::uuid OR r.source_id = ${p})` : `r.source_id = ${p}`;
+      if (!isBridgeId(c.code)) return `r.source_id = ${p}`;
+      // One parameter cannot be both uuid and text in one statement (42883): the uuid form is a parameter of its own.
+      params.push(c.code);
+      return `(r.id = $${params.length}::uuid OR r.source_id = ${p})`;
     }
     params.push(c.code);
     const code = `$${params.length}`;

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Request, Response, Router } from 'express';
+import { boundedInteger } from '../../fhir/integers';
 import { FhirError } from '../../fhir/outcome';
 import { isBridgeId } from '../../fhir/references';
 import { EXPORT_KEEP_MS, runExportJob } from '../../pull/export-job';
@@ -88,8 +89,8 @@ export function exportRouter(opts: ExportRouteOptions): Router {
 
   router.get('/fhir/$export-file/:job/:seq', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    const seq = Number(req.params.seq);
-    const content = isBridgeId(id) && Number.isInteger(seq) ? await readExportFile(opts.db, req.clinic!.id, id, seq) : null;
+    const seq = boundedInteger(String(req.params.seq));
+    const content = isBridgeId(id) && seq !== undefined ? await readExportFile(opts.db, req.clinic!.id, id, seq) : null;
     if (content === null) throw new FhirError(404, [{ code: 'not-found', diagnostics: `export file ${id}/${req.params.seq} is not known` }]);
     res.status(200).type('application/fhir+ndjson').send(content);
   });

@@ -7,6 +7,7 @@ import type { PushResult } from '../../ingest/push';
 import { recordAudit } from '../../store/audit';
 import type { Db } from '../../store/db';
 import type { StoredResource } from '../../store/resources';
+import { FHIR_BODY_TYPES } from '../body';
 import { FHIR_JSON } from '../errors';
 import type { AuthGuard } from '../auth';
 
@@ -22,7 +23,7 @@ export interface FhirRouteOptions {
   guard?: AuthGuard;
 }
 
-export const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];
+export { FHIR_BODY_TYPES } from '../body';
 
 export const baseUrl = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
 

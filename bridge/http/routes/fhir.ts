@@ -1,5 +1,6 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import express, { Router } from 'express';
+import { Request, Router } from 'express';
+import { boundedInteger } from '../../fhir/integers';
 import { FhirError } from '../../fhir/outcome';
 import { resourceTypes } from '../../fhir/resource-types';
 import { parseSearch } from '../../fhir/search-params';
@@ -13,9 +14,10 @@ import { ownResourceId, readHistory, readResource, readVersion } from '../../sto
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
 import { capabilityStatement } from '../capability';
+import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { auditEventRouter, requestAccessOptions } from './audit-events';
-import { baseUrl, FHIR_BODY_TYPES, fhirBodyText, FhirRouteOptions, knownType, notFound, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+import { baseUrl, fhirBodyText, FhirRouteOptions, knownType, notFound, pushAudited, sendResource, setPushHeaders } from './fhir-common';
 import { writeRouter } from './writes';
 
 export type { FhirRouteOptions } from './fhir-common';
@@ -44,7 +46,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
-  router.post('/', express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes }), async (req, res) => {
+  router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {
     const result = await pushAudited(opts, req.clinic!.id, fhirBodyText(req, 'Bundle'));
     setPushHeaders(res, result);
     res.status(200).type(FHIR_JSON).json(result.response);
@@ -52,14 +54,16 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.use(writeRouter(opts));
 
   /** The bridge id of the resource a clinic names, by the id it chose (its source id) or by bridge id. */
-  const bridgeId = (req: express.Request, type: string): Promise<string> => ownResourceId(opts.db, req.clinic!.id, type, req.params.id as string);
+  const bridgeId = (req: Request, type: string): Promise<string> => ownResourceId(opts.db, req.clinic!.id, type, req.params.id as string);
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const type = knownType(req.params.type);
     const access = requestAccessOptions(req);
     const id = await bridgeId(req, type);
     const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
-    const stored = grant && (await readVersion(opts.db, grant.readAs, type, id, Number(req.params.vid)));
+    // A version number no integer column can hold names no version: 404 like any unknown version.
+    const vid = boundedInteger(req.params.vid, 1);
+    const stored = grant && vid !== undefined && (await readVersion(opts.db, grant.readAs, type, id, vid));
     if (!grant || !stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
     await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
     if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} version ${req.params.vid} is a deletion` }]);

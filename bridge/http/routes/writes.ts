@@ -4,13 +4,14 @@
  * as the one-entry transaction of bridge/fhir/single-write, so it is validated, stored, hashed and anchored like any
  * push; the answer is the FHIR one (201/200 with the resource, Location, ETag; 204 for a delete) plus X-Bundle-Hash.
  */
-import express, { Request, Response, Router } from 'express';
+import { Request, Response, Router } from 'express';
 import { FhirError } from '../../fhir/outcome';
 import { asResourceIssues, SingleWrite, singleWriteBundle } from '../../fhir/single-write';
 import { parseJsonBody } from '../../fhir/prepare';
 import { readVersion } from '../../store/resources';
+import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
-import { baseUrl, FHIR_BODY_TYPES, fhirBodyText, FhirRouteOptions, knownType, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+import { baseUrl, fhirBodyText, FhirRouteOptions, knownType, pushAudited, sendResource, setPushHeaders } from './fhir-common';
 
 /** The query string as sent (`identifier=http://x|1`), for conditional update and delete. */
 const criteriaOf = (req: Request): string | undefined => {
@@ -20,7 +21,7 @@ const criteriaOf = (req: Request): string | undefined => {
 
 export function writeRouter(opts: FhirRouteOptions): Router {
   const router = Router();
-  const body = express.text({ type: FHIR_BODY_TYPES, limit: opts.maxBodyBytes });
+  const body = fhirBody(opts.maxBodyBytes);
 
   async function write(req: Request, res: Response, w: SingleWrite): Promise<void> {
     const clinicId = req.clinic!.id;

@@ -28,3 +28,21 @@ test('other errors carry no Retry-After; faults say nothing of their cause', asy
   expect(fault.status).toBe(500);
   expect(JSON.stringify(fault.body)).not.toMatch(/secret|duplicate|23505/);
 });
+
+test('a PostgreSQL data exception (class 22) is the client\'s 400, saying nothing of its cause', async () => {
+  for (const code of ['22P02', '22003', '22008', '22P05', '22001']) {
+    const res = await request(appThrowing(Object.assign(new Error('invalid input syntax for type json (secret)'), { code }))).get('/');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
+    expect(JSON.stringify(res.body)).not.toMatch(/secret|syntax|22/);
+  }
+  // other classes stay faults
+  expect((await request(appThrowing(Object.assign(new Error('x'), { code: '42883' }))).get('/')).status).toBe(500);
+});
+
+test('invalid percent-encoding and undecodable bodies are 400s', async () => {
+  const uri = await request(appThrowing(new URIError('URI malformed'))).get('/');
+  expect([uri.status, uri.body.issue[0].diagnostics]).toEqual([400, 'the request URL holds invalid percent-encoding']);
+  const zlib = await request(appThrowing(Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR' }))).get('/');
+  expect([zlib.status, zlib.body.issue[0].diagnostics]).toEqual([400, 'the request body could not be decoded as its Content-Encoding says']);
+});
