@@ -10,7 +10,7 @@ import { Pool } from 'pg';
 import type { Resource } from '@medplum/fhirtypes';
 import { normalizeResource } from '../bridge/normalize';
 import { replaceClinicalRows, type ClinicalItem } from '../bridge/store/clinical';
-import { SAMPLES_DIR } from '../test/helpers/samples';
+import { SAMPLES_DIR } from './samples-dir';
 
 async function main(): Promise<void> {
   const dir = path.join(SAMPLES_DIR, 'synthea-r4');

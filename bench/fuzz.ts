@@ -24,13 +24,14 @@ import { freshDatabase } from './database';
 import { fuzzCases } from './fuzz-cases';
 import { runFuzz, summarize } from './fuzz-run';
 import { generateBundles } from './generate';
+import { SAMPLES_DIR } from './samples-dir';
 
 const CASES = Number(process.env.BENCH_FUZZ_CASES ?? 10_000);
 const SEED = Number(process.env.BENCH_FUZZ_SEED ?? 8);
 const CLIENTS = Number(process.env.BENCH_FUZZ_CLIENTS ?? 4);
 const WORKERS = Number(process.env.BENCH_FUZZ_WORKERS ?? 0);
 const REPO = path.resolve(__dirname, '..');
-const SAMPLES = process.env.FHIR_SAMPLES_DIR ?? path.join(REPO, '..', 'shared', 'fhir-samples');
+const SAMPLES = SAMPLES_DIR;
 
 /** Bundles (of any type) among the samples; none when the folder is absent. */
 function sampleBundles(): Bundle[] {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Bundle } from '@medplum/fhirtypes';
-import { SAMPLES_DIR as SAMPLES } from '../test/helpers/samples';
+import { SAMPLES_DIR as SAMPLES } from './samples-dir';
 import { generateBundles } from './generate';
 
 

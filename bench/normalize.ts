@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { normalizeResource } from '../bridge/normalize';
-import { SAMPLES_DIR } from '../test/helpers/samples';
+import { SAMPLES_DIR } from './samples-dir';
 
 const dir = process.argv[2] ?? path.join(SAMPLES_DIR, 'synthea-r4');
 if (!fs.existsSync(dir)) {

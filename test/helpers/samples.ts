@@ -1,34 +1,8 @@
-/**
- * The third-party FHIR sample data (Synthea, HL7 examples, IPS, bulk export …), not part of the project: one place
- * that says where it is, for every test and bench. `FHIR_SAMPLES_DIR` (absolute, or relative to the project root)
- * overrides the default `../shared/fhir-samples`. Whatever is skipped for want of it says so in one stderr line.
- */
-import fs from 'node:fs';
+/** Jest's side of the sample data (where it is: bench/samples-dir.ts): suites and tests that skip with one line when it is absent. */
 import path from 'node:path';
+import { missingSamples, PROJECT_ROOT, reportSkipped } from '../../bench/samples-dir';
 
-const PROJECT_ROOT = path.resolve(__dirname, '../..');
-
-export const SAMPLES_DIR = path.resolve(PROJECT_ROOT, process.env.FHIR_SAMPLES_DIR || '../shared/fhir-samples');
-
-/** The sample folders (e.g. `synthea-r4`) missing under SAMPLES_DIR. */
-export function missingSamples(folders: string[]): string[] {
-  return folders.filter((f) => !fs.existsSync(path.join(SAMPLES_DIR, f)));
-}
-
-export const samplesPresent = (...folders: string[]): boolean => missingSamples(folders.length ? folders : ['.']).length === 0;
-
-/** The files of one sample folder with that extension, sorted by name; none when the folder is absent. */
-export function sampleFiles(folder: string, ext = '.json'): string[] {
-  const dir = path.join(SAMPLES_DIR, folder);
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => path.join(dir, f));
-}
-
-/** One line on stderr (not console.log, which jest wraps in a stack trace) naming what is skipped and why. */
-export function reportSkipped(what: string, folders: string[]): void {
-  const missing = missingSamples(folders);
-  process.stderr.write(`skipped: ${what}: no FHIR sample data (${missing.join(', ')}) under ${SAMPLES_DIR}; set FHIR_SAMPLES_DIR\n`);
-}
+export { missingSamples, reportSkipped, sampleFiles, samplesPresent, SAMPLES_DIR } from '../../bench/samples-dir';
 
 /**
  * `describe` when every folder is present; else `describe.skip`, with the line above. Jest runs the body either way
