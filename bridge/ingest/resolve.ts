@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
+import { Criteria, criteriaLocks, MatchLock, parseCriteria, resourceLocks } from '../fhir/criteria';
 import { FhirError } from '../fhir/outcome';
 import type { PlannedEntry } from '../fhir/plan';
+import { collectReferences, parseConditionalReference } from '../fhir/references';
 import type { Tx } from '../store/db';
-import { findConditionalKey, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
+import { lockMatches, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
 
 /** What an entry will do once identities are known. */
 export interface Target {
@@ -15,8 +17,7 @@ export interface Target {
   version?: number;
   sourceId: string | null;
   status: string;
-  /** Claims to record after the write: a conditional-create key, shared-entity identifiers. */
-  conditionalKey?: string;
+  /** Claims to record after the write: shared-entity identifiers. */
   sharedKeys?: { system: string; value: string }[];
 }
 
@@ -31,10 +32,32 @@ function entryWhere(entry: PlannedEntry): string {
 }
 
 /**
+ * The match locks of a bundle's conditional operations (see lockMatches): conditional creates, updates and deletes
+ * lock their criteria and what they write; conditional references lock their criteria shared (they only read).
+ */
+export function matchLocks(entries: PlannedEntry[]): MatchLock[] {
+  const locks: MatchLock[] = [];
+  for (const e of entries) {
+    const a = e.action;
+    if (a.kind === 'create' && a.ifNoneExist) locks.push(...criteriaLocks(a.ifNoneExist, true), ...resourceLocks(a.resource, null));
+    if (a.kind === 'conditional-update') locks.push(...criteriaLocks(a.criteria, true), ...resourceLocks(a.resource, a.resource.id ?? null));
+    if (a.kind === 'conditional-delete') locks.push(...criteriaLocks(a.criteria, true));
+    if ('resource' in a) {
+      for (const ref of collectReferences(a.resource)) {
+        const c = parseConditionalReference(ref);
+        if (c) locks.push(...criteriaLocks(parseCriteria(c.resourceType, c.query, ref), false));
+      }
+    }
+  }
+  return locks;
+}
+
+/**
  * Decides, inside the write transaction, which stored resource each entry creates, updates, deletes or matches.
  * Lookups are batched: one query for ids, one for shared-entity identifiers; conditional criteria one each.
  */
 export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedEntry[]): Promise<Target[]> {
+  await lockMatches(tx, clinicId, matchLocks(entries));
   const idKeys: { resourceType: string; id: string }[] = [];
   const sharedAsk: { resourceType: string; system: string; value: string }[] = [];
   for (const e of entries) {
@@ -79,7 +102,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     touch(stored.id, entry);
     return { entry, op: 'update', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
   };
-  const single = async (entry: PlannedEntry, criteria: { conditions: import('../fhir/criteria').Condition[] }): Promise<StoredRef | undefined> => {
+  const single = async (entry: PlannedEntry, criteria: Criteria): Promise<StoredRef | undefined> => {
     const matches = await matchCriteria(tx, clinicId, entry.resourceType, criteria.conditions);
     if (matches.length > 1) throw new FhirError(412, [{ code: 'multiple-matches', diagnostics: 'the conditional criteria match more than one resource', expression: entryWhere(entry) }]);
     return matches[0];
@@ -101,13 +124,11 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     switch (a.kind) {
       case 'create': {
         if (a.ifNoneExist) {
-          const keyed = await findConditionalKey(tx, clinicId, entry.resourceType, a.ifNoneExist.key);
-          const matched = keyed ? (await lookupResources(tx, clinicId, [{ resourceType: entry.resourceType, id: keyed }])).get(`${entry.resourceType}/${keyed}`) : await single(entry, a.ifNoneExist);
-          if (matched) {
-            targets.push({ entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' });
-            break;
-          }
-          targets.push({ ...create(entry, a.resource, null), conditionalKey: a.ifNoneExist.key });
+          // Matched on what the criteria mean, under the match locks: equivalent criteria written differently agree.
+          const matched = await single(entry, a.ifNoneExist);
+          targets.push(matched
+            ? { entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' }
+            : create(entry, a.resource, null));
           break;
         }
         targets.push(sharedMatch(entry, a.resource) ?? create(entry, a.resource, null));
@@ -124,7 +145,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'conditional-update': {
         const stored = await single(entry, a.criteria);
-        targets.push(stored ? update(entry, stored) : { ...create(entry, a.resource, a.resource.id ?? null), conditionalKey: a.criteria.key });
+        targets.push(stored ? update(entry, stored) : create(entry, a.resource, a.resource.id ?? null));
         break;
       }
       case 'upsert': {

@@ -8,7 +8,7 @@ import type { ClinicalRow } from '../normalize/types';
 import { replaceClinicalRows } from '../store/clinical';
 import type { Tx } from '../store/db';
 import { savePatient } from '../store/persons';
-import { insertConditionalKey, insertSharedEntities, ResourceWrite, writeResources } from '../store/resources';
+import { insertSharedEntities, ResourceWrite, writeResources } from '../store/resources';
 import type { ReferenceMap } from './link';
 import type { Target } from './resolve';
 
@@ -37,7 +37,7 @@ function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
 
 /**
  * Writes what `targets` decided: resources with history and search tokens, patients linked to persons, the
- * universal-schema rows, and the claims (shared identifiers, conditional keys) that make duplicates collide.
+ * universal-schema rows, and the claims (shared identifiers) that make duplicate shared entities collide.
  */
 export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[], refs: ReferenceMap): Promise<EntryResult[]> {
   const writes: ResourceWrite[] = [];
@@ -78,7 +78,6 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
   }
   await writeResources(tx, writes);
   await insertSharedEntities(tx, targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])));
-  for (const t of targets) if (t.op === 'create' && t.conditionalKey) await insertConditionalKey(tx, ctx.clinicId, t.resourceType, t.conditionalKey, t.id as string);
   for (const p of patients) {
     const d = p.demographics;
     await savePatient(tx, {
