@@ -52,7 +52,9 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
       const content = servedContent(t, refs, ctx.now);
       served.set(t, content);
       const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
-      const patientId = index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
+      // A Patient is in its own compartment, however it was sent (alone, without fullUrl or id): $everything finds it.
+      const patientId = t.resourceType === 'Patient' ? (t.id as string)
+        : index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
       writes.push({
         id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: t.sourceId, version: t.version as number,
         patientId, bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: index.dateStart, dateEnd: index.dateEnd, deleted: false,
