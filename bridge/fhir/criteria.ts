@@ -98,13 +98,14 @@ export interface MatchLock {
 const valueLock = (param: string, code: string): string => `${param}=${code}`;
 const systemLock = (system: string | null | undefined): string => `identifier-system=${system ?? ''}`;
 
-/** Locks a conditional write takes on its criteria (exclusive), or a conditional reference (shared: it only reads). */
+/**
+ * Locks a conditional write takes on its criteria (exclusive), or a conditional reference (shared: it only reads).
+ * A system named alone is locked exclusively either way: writers hold systems shared, so they still serialize.
+ */
 export function criteriaLocks(criteria: Criteria, exclusive: boolean): MatchLock[] {
-  return criteria.conditions.map((c) => ({
-    resourceType: criteria.resourceType,
-    key: c.code !== undefined ? valueLock(c.param, c.code) : systemLock(c.system),
-    exclusive,
-  }));
+  return criteria.conditions.map((c) => (c.code !== undefined
+    ? { resourceType: criteria.resourceType, key: valueLock(c.param, c.code), exclusive }
+    : { resourceType: criteria.resourceType, key: systemLock(c.system), exclusive: true }));
 }
 
 /**
