@@ -13,6 +13,7 @@ const ALL = [
   { name: 'anchoring', file: 'anchoring.ts', needs: undefined },
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
+  { name: 'mutation', file: 'mutation.ts', needs: undefined },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
-import { Criteria, criteriaLocks, MatchLock, parseCriteria, resourceLocks } from '../fhir/criteria';
+import type { Criteria } from '../fhir/criteria';
+import { matchLocks } from '../fhir/match-locks';
 import { FhirError } from '../fhir/outcome';
 import type { PlannedEntry } from '../fhir/plan';
-import { collectReferences, parseConditionalReference } from '../fhir/references';
 import type { Tx } from '../store/db';
 import { lockMatches, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
 
@@ -29,27 +29,6 @@ function sharedKeysOf(resource: Resource): { system: string; value: string }[] {
 
 function entryWhere(entry: PlannedEntry): string {
   return `Bundle.entry[${entry.index}]`;
-}
-
-/**
- * The match locks of a bundle's conditional operations (see lockMatches): conditional creates, updates and deletes
- * lock their criteria and what they write; conditional references lock their criteria shared (they only read).
- */
-export function matchLocks(entries: PlannedEntry[]): MatchLock[] {
-  const locks: MatchLock[] = [];
-  for (const e of entries) {
-    const a = e.action;
-    if (a.kind === 'create' && a.ifNoneExist) locks.push(...criteriaLocks(a.ifNoneExist, true), ...resourceLocks(a.resource, null));
-    if (a.kind === 'conditional-update') locks.push(...criteriaLocks(a.criteria, true), ...resourceLocks(a.resource, a.resource.id ?? null));
-    if (a.kind === 'conditional-delete') locks.push(...criteriaLocks(a.criteria, true));
-    if ('resource' in a) {
-      for (const ref of collectReferences(a.resource)) {
-        const c = parseConditionalReference(ref);
-        if (c) locks.push(...criteriaLocks(parseCriteria(c.resourceType, c.query, ref), false));
-      }
-    }
-  }
-  return locks;
 }
 
 /**

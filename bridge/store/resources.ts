@@ -108,10 +108,15 @@ export async function lockMatches(tx: Tx, clinicId: string, locks: MatchLock[]):
     const id = lockId(clinicId, l);
     modes.set(id, (modes.get(id) ?? false) || l.exclusive);
   }
+  if (!modes.size) return;
   const ids = [...modes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const id of ids) {
-    await tx.query(modes.get(id) ? 'SELECT pg_advisory_xact_lock($1::bigint)' : 'SELECT pg_advisory_xact_lock_shared($1::bigint)', [id.toString()]);
-  }
+  // One statement: unnest yields the rows in array order and each is locked as it is projected (had the order ever
+  // differed, PostgreSQL's deadlock detection would abort one side with 40P01, which the push retries).
+  await tx.query(
+    `SELECT CASE WHEN u.x THEN pg_advisory_xact_lock(u.k) ELSE pg_advisory_xact_lock_shared(u.k) END
+     FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS u(k, x, n) ORDER BY u.n`,
+    [ids.map(String), ids.map((id) => modes.get(id) as boolean)],
+  );
 }
 
 /** SQL of one identifier condition over resource_token `t` (FHIR token semantics, see Condition). */
