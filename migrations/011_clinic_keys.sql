@@ -1,4 +1,4 @@
--- 010_clinic_keys.sql: a clinic may hold several API keys, each revocable, so a key can be rotated (new key, old one
+-- 011_clinic_keys.sql: a clinic may hold several API keys, each revocable, so a key can be rotated (new key, old one
 -- revoked at once or after a grace period) or revoked alone. Keys move here from clinic.api_key_hash.
 
 CREATE TABLE clinic_key (

@@ -1,17 +1,25 @@
 import { dateRange } from './search-index';
 import { boundedInteger, INT4_MAX } from './integers';
+import { parseToken } from './criteria';
 import { FhirError } from './outcome';
 
 /** A parsed search request, ready for the store (pure parsing, no SQL). */
 export interface SearchQuery {
   resourceType: string;
   ids: string[];
-  tokens: { param: 'identifier' | 'code'; system?: string; code: string }[][];
+  /** AND of OR-alternatives; `system` undefined = any, null = none; `code` undefined = any code of `system`. */
+  tokens: TokenFilter[][];
   patientIds: string[];
   dates: DateFilter[];
   lastUpdated: DateFilter[];
   count: number;
   offset: number;
+}
+
+export interface TokenFilter {
+  param: 'identifier' | 'code';
+  system?: string | null;
+  code?: string;
 }
 
 export interface DateFilter {
@@ -35,13 +43,14 @@ function dateFilter(param: string, raw: string): DateFilter {
   return { prefix: (m[1] as DateFilter['prefix']) ?? 'eq', start: range[0], end: range[1] };
 }
 
-function tokenAlternatives(param: 'identifier' | 'code', raw: string, canonical: (s: string) => string): SearchQuery['tokens'][number] {
+/** `a,b` alternatives of one token parameter, read as FHIR R4 token search does (see parseToken). */
+function tokenAlternatives(param: 'identifier' | 'code', raw: string, canonical: (s: string) => string): TokenFilter[] {
   return raw.split(',').map((alt) => {
-    const bar = alt.indexOf('|');
-    if (bar < 0) return { param, code: alt };
-    const system = alt.slice(0, bar);
+    const token = parseToken(alt);
+    if (!token) throw bad(`${param}: "${alt}" names neither a system nor a code`, param);
     // Codes are indexed under canonical system URIs (OIDs and aliases mapped), so the searched system is mapped too.
-    return { param, system: system ? (param === 'code' ? canonical(system) : system) : undefined, code: alt.slice(bar + 1) };
+    const system = typeof token.system === 'string' && param === 'code' ? canonical(token.system) : token.system;
+    return { param, ...(system !== undefined ? { system } : {}), ...(token.code !== undefined ? { code: token.code } : {}) };
   });
 }
 

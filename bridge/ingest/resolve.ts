@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
+import type { Condition, Criteria } from '../fhir/criteria';
+import { matchLocks } from '../fhir/match-locks';
 import { FhirError } from '../fhir/outcome';
-import type { Condition } from '../fhir/criteria';
 import type { PlannedEntry } from '../fhir/plan';
 import type { Tx } from '../store/db';
 import { checkIfMatch } from '../fhir/versioning';
-import { findConditionalKey, lockResources, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
+import { lockMatches, lockResources, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
 
 /** What an entry will do once identities are known. */
 export interface Target {
@@ -17,8 +18,7 @@ export interface Target {
   version?: number;
   sourceId: string | null;
   status: string;
-  /** Claims to record after the write: a conditional-create key, shared-entity identifiers. */
-  conditionalKey?: string;
+  /** Claims to record after the write: shared-entity identifiers. */
   sharedKeys?: { system: string; value: string }[];
 }
 
@@ -68,6 +68,7 @@ function refuseUnmatchedCreate(entry: PlannedEntry, resource: Resource, conditio
  * Lookups are batched: one query for ids, one for shared-entity identifiers; conditional criteria one each.
  */
 export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedEntry[]): Promise<Target[]> {
+  await lockMatches(tx, clinicId, matchLocks(entries));
   const idKeys: { resourceType: string; id: string }[] = [];
   const sharedAsk: { resourceType: string; system: string; value: string }[] = [];
   for (const e of entries) {
@@ -123,13 +124,13 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     touch(stored.id, entry);
     return { entry, op: 'update', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
   };
-  const single = async (entry: PlannedEntry, criteria: { conditions: import('../fhir/criteria').Condition[] }): Promise<StoredRef | undefined> => {
+  const single = async (entry: PlannedEntry, criteria: Criteria): Promise<StoredRef | undefined> => {
     const matches = await matchCriteria(tx, clinicId, entry.resourceType, criteria.conditions);
     if (matches.length > 1) throw new FhirError(412, [{ code: 'multiple-matches', diagnostics: 'the conditional criteria match more than one resource', expression: entryWhere(entry) }]);
     return matches[0];
   };
   /** The one resource conditional update or delete criteria match, locked and read again (the version as of the lock). */
-  const lockedSingle = async (entry: PlannedEntry, criteria: { conditions: import('../fhir/criteria').Condition[] }): Promise<StoredRef | undefined> => {
+  const lockedSingle = async (entry: PlannedEntry, criteria: Criteria): Promise<StoredRef | undefined> => {
     const match = await single(entry, criteria);
     if (!match) return undefined;
     const fresh = (await lockResources(tx, [match.id])).get(match.id);
@@ -139,11 +140,6 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       if (again?.id !== match.id) throw matchMoved();
     }
     return fresh;
-  };
-
-  const keyedResource = async (entry: PlannedEntry, key: string): Promise<StoredRef | undefined> => {
-    const id = await findConditionalKey(tx, clinicId, entry.resourceType, key);
-    return id ? (await lookupResources(tx, clinicId, [{ resourceType: entry.resourceType, id }])).get(`${entry.resourceType}/${id}`) : undefined;
   };
 
   // A collection may hold several versions of one resource under one fullUrl (bdl-7): the last is stored, earlier ones point at it.
@@ -162,13 +158,11 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     switch (a.kind) {
       case 'create': {
         if (a.ifNoneExist) {
-          const keyed = await findConditionalKey(tx, clinicId, entry.resourceType, a.ifNoneExist.key);
-          const matched = keyed ? (await lookupResources(tx, clinicId, [{ resourceType: entry.resourceType, id: keyed }])).get(`${entry.resourceType}/${keyed}`) : await single(entry, a.ifNoneExist);
-          if (matched) {
-            targets.push({ entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' });
-            break;
-          }
-          targets.push({ ...create(entry, a.resource, null), conditionalKey: a.ifNoneExist.key });
+          // Matched on what the criteria mean, under the match locks: equivalent criteria written differently agree.
+          const matched = await single(entry, a.ifNoneExist);
+          targets.push(matched
+            ? { entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' }
+            : create(entry, a.resource, null));
           break;
         }
         targets.push(sharedMatch(entry, a.resource) ?? create(entry, a.resource, null));
@@ -185,14 +179,12 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         break;
       }
       case 'conditional-update': {
-        // The resource these criteria created before (conditional create or update) holds their key: it is the one
-        // meant, even if it no longer matches them; creating another would collide with that key.
-        const stored = (await lockedSingle(entry, a.criteria)) ?? (await keyedResource(entry, a.criteria.key));
+        const stored = await lockedSingle(entry, a.criteria);
         if (!stored) {
           checkVersion(entry, undefined);
           refuseUnmatchedCreate(entry, a.resource, a.criteria.conditions);
         }
-        targets.push(stored ? update(entry, stored) : { ...create(entry, a.resource, a.resource.id ?? null), conditionalKey: a.criteria.key });
+        targets.push(stored ? update(entry, stored) : create(entry, a.resource, a.resource.id ?? null));
         break;
       }
       case 'upsert': {

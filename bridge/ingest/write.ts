@@ -9,7 +9,7 @@ import type { ClinicalRow } from '../normalize/types';
 import { replaceClinicalRows } from '../store/clinical';
 import type { Tx } from '../store/db';
 import { savePatient } from '../store/persons';
-import { insertConditionalKey, insertSharedEntities, ResourceWrite, writeResources } from '../store/resources';
+import { insertSharedEntities, ResourceWrite, writeResources } from '../store/resources';
 import type { ReferenceMap } from './link';
 import type { Target } from './resolve';
 
@@ -37,7 +37,7 @@ function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
 
 /**
  * Writes what `targets` decided: resources with history and search tokens, patients linked to persons, the
- * universal-schema rows, and the claims (shared identifiers, conditional keys) that make duplicates collide.
+ * universal-schema rows, and the claims (shared identifiers) that make duplicate shared entities collide.
  */
 export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[], refs: ReferenceMap): Promise<EntryResult[]> {
   const writes: ResourceWrite[] = [];
@@ -52,7 +52,9 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
       const content = servedContent(t, refs, ctx.now);
       served.set(t, content);
       const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
-      const patientId = index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
+      // A Patient is in its own compartment, however it was sent (alone, without fullUrl or id): $everything finds it.
+      const patientId = t.resourceType === 'Patient' ? (t.id as string)
+        : index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
       writes.push({
         id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: t.sourceId, version: t.version as number,
         patientId, bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: index.dateStart, dateEnd: index.dateEnd, deleted: false,
@@ -78,7 +80,6 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
   }
   await writeResources(tx, writes);
   await insertSharedEntities(tx, targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])));
-  for (const t of targets) if (t.op === 'create' && t.conditionalKey) await insertConditionalKey(tx, ctx.clinicId, t.resourceType, t.conditionalKey, t.id as string);
   for (const p of patients) {
     const d = p.demographics;
     await savePatient(tx, {

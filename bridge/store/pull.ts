@@ -47,7 +47,8 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
     params.push(v);
     return `$${params.length}`;
   };
-  const where = ['r.patient_id = ANY($1::uuid[])', 'NOT r.deleted'];
+  // A Patient record by its own id too: rows written before Patients were filed in their own compartment lack patient_id.
+  const where = [`(r.patient_id = ANY($1::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY($1::uuid[])))`, 'NOT r.deleted'];
   if (q.types) where.push(`r.resource_type = ANY(${p(q.types)}::text[])`);
   if (q.since) where.push(`r.last_updated > ${p(q.since)}::timestamptz`);
   if (q.start || q.end) {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { Condition, MatchLock } from '../fhir/criteria';
 import { isBridgeId } from '../fhir/references';
-import type { Condition } from '../fhir/criteria';
 import { copyRows } from './copy';
 import type { Db, Tx } from './db';
 
@@ -118,26 +119,66 @@ export async function insertSharedEntities(tx: Tx, rows: { resourceType: string;
   );
 }
 
-/** Resources of `resourceType` a clinic may match with conditional criteria: at most `limit` (2 tells "several"). */
+/** Who a match of `resourceType` is scoped to: shared entities are matched across clinics, the rest per clinic. */
+function matchScope(clinicId: string, resourceType: string): string {
+  return SHARED_TYPES.includes(resourceType) ? 'shared' : clinicId;
+}
+
+/** Advisory-lock id (bigint) of a match lock: the first 64 bits of SHA-256 over scope, type and key. */
+function lockId(clinicId: string, lock: MatchLock): bigint {
+  const digest = createHash('sha256').update(`${matchScope(clinicId, lock.resourceType)}\0${lock.resourceType}\0${lock.key}`).digest();
+  return digest.readBigInt64BE(0);
+}
+
+/**
+ * Takes transaction-scoped advisory locks so that conditional operations which could match the same resource run
+ * one after the other: the later one then matches against what the earlier one committed (READ COMMITTED: every
+ * statement sees the latest commits). Locks are taken in ascending id order, each once in its strongest mode, so
+ * two transactions never wait on each other in a cycle; released at COMMIT or ROLLBACK.
+ */
+export async function lockMatches(tx: Tx, clinicId: string, locks: MatchLock[]): Promise<void> {
+  const modes = new Map<bigint, boolean>();
+  for (const l of locks) {
+    const id = lockId(clinicId, l);
+    modes.set(id, (modes.get(id) ?? false) || l.exclusive);
+  }
+  if (!modes.size) return;
+  const ids = [...modes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // One statement: unnest yields the rows in array order and each is locked as it is projected (had the order ever
+  // differed, PostgreSQL's deadlock detection would abort one side with 40P01, which the push retries).
+  await tx.query(
+    `SELECT CASE WHEN u.x THEN pg_advisory_xact_lock(u.k) ELSE pg_advisory_xact_lock_shared(u.k) END
+     FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS u(k, x, n) ORDER BY u.n`,
+    [ids.map(String), ids.map((id) => modes.get(id) as boolean)],
+  );
+}
+
+/** SQL of one identifier condition over resource_token `t` (FHIR token semantics, see Condition). */
+function identifierSql(c: Condition, p: (v: unknown) => string): string {
+  const parts = ["t.param = 'identifier'"];
+  if (c.code !== undefined) parts.push(`t.code = ${p(c.code)}`);
+  if (c.system === null) parts.push('t.system IS NULL');
+  else if (c.system !== undefined) parts.push(`t.system = ${p(c.system)}`);
+  return parts.join(' AND ');
+}
+
+/**
+ * Resources of `resourceType` a clinic may match with conditional criteria: at most `limit` (2 tells "several").
+ * Callers take lockMatches first, so the match sees every concurrent conditional write that could match.
+ */
 export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType: string, conditions: Condition[], limit = 2): Promise<StoredRef[]> {
   const params: unknown[] = [clinicId, resourceType, SHARED_TYPES];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
   const where = conditions.map((c) => {
+    const code = c.code as string;
     if (c.param === '_id') {
-      params.push(c.code);
-      const p = `$${params.length}`;
-      if (!isBridgeId(c.code)) return `r.source_id = ${p}`;
-      // One parameter cannot be both uuid and text in one statement (42883): the uuid form is a parameter of its own.
-      params.push(c.code);
-      return `(r.id = $${params.length}::uuid OR r.source_id = ${p})`;
+      // Typed parameters of their own: one `$n` used as uuid and as text is refused by PostgreSQL (42883).
+      return isBridgeId(code) ? `(r.id = ${p(code)}::uuid OR r.source_id = ${p(code)}::text)` : `r.source_id = ${p(code)}::text`;
     }
-    params.push(c.code);
-    const code = `$${params.length}`;
-    let sys = '';
-    if (c.system !== undefined) {
-      params.push(c.system);
-      sys = ` AND t.system = $${params.length}`;
-    }
-    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND t.resource_type = r.resource_type AND t.param = 'identifier' AND t.code = ${code}${sys})`;
+    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND t.resource_type = r.resource_type AND ${identifierSql(c, p)})`;
   });
   const res = await tx.query(
     `SELECT ${REF_COLUMNS} FROM resource r
@@ -146,16 +187,6 @@ export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType:
     params,
   );
   return res.rows;
-}
-
-export async function findConditionalKey(tx: Tx, clinicId: string, resourceType: string, key: string): Promise<string | null> {
-  const res = await tx.query('SELECT resource_id FROM conditional_key WHERE clinic_id = $1 AND resource_type = $2 AND criteria = $3', [clinicId, resourceType, key]);
-  return res.rows[0]?.resource_id ?? null;
-}
-
-/** Plain INSERT on purpose: a concurrent identical conditional create collides here and its transaction is retried. */
-export async function insertConditionalKey(tx: Tx, clinicId: string, resourceType: string, key: string, resourceId: string): Promise<void> {
-  await tx.query('INSERT INTO conditional_key (clinic_id, resource_type, criteria, resource_id) VALUES ($1, $2, $3, $4)', [clinicId, resourceType, key, resourceId]);
 }
 
 /** Writes new versions (creates, updates, deletes): the superseded row to history, the current row and its search tokens, a few statements for all. */

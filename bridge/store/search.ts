@@ -36,7 +36,13 @@ export async function searchResources(db: Db, clinicId: string, q: SearchQuery, 
     where.push(`(${uuids.length ? `r.id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.id IN ${ownSourceIds(q.resourceType, q.ids)})`);
   }
   for (const alternatives of q.tokens) {
-    const ors = alternatives.map((t) => `(t.param = ${p(t.param)} AND t.code = ${p(t.code)}${t.system !== undefined ? ` AND t.system = ${p(t.system)}` : ''})`);
+    const ors = alternatives.map((t) => {
+      const parts = [`t.param = ${p(t.param)}`];
+      if (t.code !== undefined) parts.push(`t.code = ${p(t.code)}`);
+      if (t.system === null) parts.push('t.system IS NULL');
+      else if (t.system !== undefined) parts.push(`t.system = ${p(t.system)}`);
+      return `(${parts.join(' AND ')})`;
+    });
     where.push(`EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`);
   }
   if (q.patientIds.length) {

@@ -63,3 +63,26 @@ describe('toCanonicalQuantity', () => {
     expect(toCanonicalQuantity(1, 'g/m', UCUM)).toMatchObject({ value: 1, unit: 'm-1.g', status: 'converted' });
   });
 });
+
+describe('non-UCUM spellings convert as the UCUM unit they mean', () => {
+  test.each([
+    ['K/uL', '10*3/uL'], ['k/uL', '10*3/uL'], ['M/uL', '10*6/uL'], ['IU/L', '[IU]/L'], ['IU', '[IU]'], ['mcg', 'ug'], ['mcg/mL', 'ug/mL'],
+    ['mm Hg', 'mm[Hg]'], ['mmHg', 'mm[Hg]'], ['beats/min', '/min'], ['bpm', '/min'], ['breaths/min', '/min'], ['degC', 'Cel'], ['°C', 'Cel'],
+    ['°F', '[degF]'], ['lb', '[lb_av]'], ['lbs', '[lb_av]'], ['in', '[in_i]'], ['pH', '[pH]'],
+  ])('%s = %s', (alias, ucum) => {
+    const viaAlias = toCanonicalQuantity(3, alias, UCUM);
+    const direct = toCanonicalQuantity(3, ucum, UCUM);
+    expect({ value: viaAlias.value, status: viaAlias.status }).toEqual({ value: direct.value, status: direct.status });
+    // converted: the same canonical unit; kept (arbitrary, no canonical unit): the unit as sent
+    expect(viaAlias.unit).toBe(direct.status === 'converted' ? direct.unit : alias);
+    expect(viaAlias.unitOrig).toBe(alias);
+    expect(viaAlias.valueOrig).toBe(3);
+  });
+
+  test('weights in lb and lbs are kilograms; an alias is matched after trimming blanks', () => {
+    expect(toCanonicalQuantity(154, 'lbs', UCUM)).toEqual({ value: 69.85322498, unit: 'kg', valueOrig: 154, unitOrig: 'lbs', status: 'converted' });
+    expect(toCanonicalQuantity(154, ' lb ', UCUM)).toMatchObject({ value: 69.85322498, unit: 'kg' });
+    expect(toCanonicalQuantity(10, 'in', UCUM)).toMatchObject({ value: 0.254, unit: 'm' });
+    expect(toCanonicalQuantity(7.4, 'pH', UCUM).status).toBe('no_canonical');
+  });
+});
