@@ -33,7 +33,7 @@ export function decodeQueryComponent(text: string, where: string): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
-    throw bad('invalid', 'conditional criteria are not valid percent-encoding', where);
+    throw bad('invalid', 'conditional criteria hold invalid percent-encoding', where);
   }
 }
 

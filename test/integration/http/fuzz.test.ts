@@ -129,10 +129,13 @@ test('a conditional update that matches nothing must carry its own criteria; one
   expect([first.status, second.status]).toEqual([201, 200]);
   expect(second.body.id).toBe(first.body.id);
   expect(second.body.meta.versionId).toBe('2');
-  // Its identifier removed by a plain update, the resource is still the one those criteria created: updated, not duplicated.
+  // Its identifier removed by a plain update, the resource no longer matches the criteria (FHIR R4 http.html#cond-update
+  // matches on what is stored now): the next conditional update creates the one that carries it, and later ones find that.
   expect((await send('PUT', `/fhir/Patient/${first.body.id}`, JSON.stringify(patient({ id: first.body.id })))).status).toBe(200);
   const third = await send('PUT', '/fhir/Patient?identifier=urn:fuzz|has', carrying.replace('Table', 'Table3'));
-  expect([third.status, third.body.id, third.body.meta.versionId]).toEqual([200, first.body.id, '4']);
+  const fourth = await send('PUT', '/fhir/Patient?identifier=urn:fuzz|has', carrying.replace('Table', 'Table4'));
+  expect([third.status, fourth.status, fourth.body.id, fourth.body.meta.versionId]).toEqual([201, 200, third.body.id, '2']);
+  expect(third.body.id).not.toBe(first.body.id);
 });
 
 test('_id criteria work: conditional create, conditional reference, conditional update and conditional delete', async () => {

@@ -65,9 +65,9 @@ describe('parseCriteria', () => {
     ['identifier=|', 400, 'invalid', /"identifier" has no system and no value/],
     ['', 400, 'invalid', /^conditional criteria are empty$/],
     ['&', 400, 'invalid', /^conditional criteria are empty$/],
-    ['identifier=%', 400, 'invalid', /^conditional criteria are not valid percent-encoding$/],
-    ['identifier=%zz', 400, 'invalid', /not valid percent-encoding/],
-    ['%E0%A4%A=1', 400, 'invalid', /not valid percent-encoding/],
+    ['identifier=%', 400, 'invalid', /^conditional criteria hold invalid percent-encoding$/],
+    ['identifier=%zz', 400, 'invalid', /invalid percent-encoding/],
+    ['%E0%A4%A=1', 400, 'invalid', /invalid percent-encoding/],
   ])('%s → %d %s', (q, status, code, diagnostics) => {
     let err: unknown;
     try {
