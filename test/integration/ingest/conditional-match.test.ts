@@ -2,44 +2,18 @@
  * Conditional creates, updates and references match on what their criteria mean (FHIR R4 token search), and
  * concurrent ones that could match the same resource serialize, on one bridge or on two sharing a database.
  */
-import type { Server } from 'node:http';
-import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../../bridge/config';
-import { createApp } from '../../../bridge/http/app';
-import { startIngestPool } from '../../../bridge/ingest/ingest-pool';
-import { createLogger } from '../../../bridge/log';
-import { createPool } from '../../../bridge/store/db';
 import { api } from '../../helpers/fixtures';
-import { ADMIN_TOKEN, startTestBridge, TestBridge } from '../../helpers/server';
+import { startSecondBridge } from '../../helpers/second-bridge';
+import { startTestBridge, TestBridge } from '../../helpers/server';
 
 let bridge: TestBridge;
 /** A second bridge process's worth of app, pool and ingest pool on the same database. */
 let second: { url: string; close(): Promise<void> };
 let key: string;
 
-async function secondBridge(databaseUrl: string): Promise<{ url: string; close(): Promise<void> }> {
-  const db = createPool(databaseUrl, 10);
-  const ingest = await startIngestPool({ workers: 0, db, databaseUrl, connectionsPerWorker: 2 });
-  const app = createApp({
-    db, log: createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: 1024 * 1024, maxEntries: 1000, ingest,
-    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await ingest.close();
-      await db.end();
-    },
-  };
-}
-
 beforeAll(async () => {
   bridge = await startTestBridge();
-  second = await secondBridge(bridge.database.url);
+  second = await startSecondBridge(bridge.database);
   key = (await bridge.clinic('Clinic A')).apiKey;
 });
 afterAll(async () => {
