@@ -187,11 +187,19 @@ async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts
     }
   }
 
+  // A cluster this DATA_DIR had and that is gone (a relocated cluster under a temp folder wiped at reboot, a folder
+  // deleted by hand) is never silently replaced by an empty one: acknowledged data would vanish unseen.
+  const marker = path.join(place.dir, 'initialised');
+  const hasCluster = fs.existsSync(path.join(place.pgData, 'PG_VERSION'));
+  if (!hasCluster && fs.existsSync(marker)) {
+    throw new Error(`the embedded PostgreSQL cluster of ${place.dir} (${place.pgData}) is gone: restore it, or delete ${marker} to start with an empty database`);
+  }
   try {
-    if (!fs.existsSync(path.join(place.pgData, 'PG_VERSION'))) await initdb(user, binaries.root, place.pgData, password, log);
+    if (!hasCluster) await initdb(user, binaries.root, place.pgData, password, log);
   } catch (err) {
     throw new Error(`embedded PostgreSQL could not be initialised in ${place.pgData}: ${(err as Error).message}. ${logs.slice(-5).join(' ')}`.trim());
   }
+  if (!fs.existsSync(marker)) fs.writeFileSync(marker, place.pgData + '\n', { mode: 0o600 });
   writeOwner(place, { pid: process.pid, role: opts.role ?? (mode === 'own' ? 'bridge' : 'cli') });
   const flags = ['-D', place.pgData, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   const child = run(user, path.join(binaries.root, 'bin', 'postgres'), flags, log);
@@ -225,6 +233,7 @@ async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts
       if (opts.ephemeral) {
         fs.rmSync(place.pgData, { recursive: true, force: true });
         if (place.relocated) fs.rmSync(path.dirname(place.pgData), { recursive: true, force: true });
+        fs.rmSync(marker, { force: true });
       }
     },
   };

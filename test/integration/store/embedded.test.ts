@@ -77,6 +77,21 @@ test('from a project and a DATA_DIR below a mode-700 folder: it starts, says whe
   expect(fs.existsSync(again.pgData)).toBe(false);
 });
 
+test('a cluster that is gone is never replaced by an empty one unseen', async () => {
+  const dataDir = path.join(tmp('gone-', 0o755), 'data');
+  const port = await freePort();
+  const pg = await startEmbeddedPostgres(dataDir, port);
+  await query(pg.url, 'CREATE TABLE kept (v text)');
+  await pg.stop();
+  fs.rmSync(pg.pgData, { recursive: true, force: true }); // e.g. a relocated cluster under a temp folder wiped at reboot
+  await expect(startEmbeddedPostgres(dataDir, port)).rejects.toThrow(/cluster of .* is gone: restore it, or delete .*initialised/);
+  expect(fs.existsSync(path.join(pg.pgData, 'PG_VERSION'))).toBe(false); // nothing initialised in its place
+  fs.rmSync(path.join(dataDir, 'initialised')); // the documented way to start afresh
+  const fresh = await startEmbeddedPostgres(dataDir, port, { ephemeral: true });
+  expect(await query(fresh.url, "SELECT to_regclass('kept') AS t")).toEqual([{ t: null }]);
+  await fresh.stop();
+});
+
 test('binaries that cannot run give a clear error (no unhandled error event)', async () => {
   const packageDir = copyPackage(path.join(tmp('broken-', 0o755), 'pkg'));
   fs.chmodSync(path.join(packageDir, 'native', 'bin', 'postgres'), 0o644);
