@@ -1,18 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { personIdentifierSystems } from './fhir/identifier-systems';
 
-/** Identifier systems that name one human everywhere (national ids, passports): patients sharing one are one person. */
-export const DEFAULT_PERSON_IDENTIFIER_SYSTEMS = [
-  'http://hl7.org/fhir/sid/us-ssn',
-  'urn:oid:2.16.840.1.113883.4.1',
-  'http://hl7.org/fhir/sid/passport-USA',
-  'urn:oid:2.16.840.1.113883.4.330',
-  'https://fhir.nhs.uk/Id/nhs-number',
-  'urn:oid:1.2.250.1.213.1.4.8',
-  'urn:ietf:rfc:3986',
-  'https://fhir-anchor-bridge.dev/person',
-];
+export { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from './fhir/identifier-systems';
 
 const intFrom = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
@@ -34,6 +25,9 @@ const envSchema = z.object({
   INGEST_CONNECTIONS: z.coerce.number().int().min(1).default(4),
   INGEST_QUEUE: z.coerce.number().int().min(0).default(64),
   PERSON_IDENTIFIER_SYSTEMS: z.string().optional(),
+  PERSON_IDENTIFIER_SYSTEMS_ADD: z.string().optional(),
+  PERSON_IDENTIFIER_SYSTEMS_REMOVE: z.string().optional(),
+  BREAK_GLASS_LIMIT: intFrom(10),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CHAIN_RPC_URL: z.string().url().optional(),
   CHAIN_PORT: intFrom(8545),
@@ -70,6 +64,8 @@ export interface BridgeConfig {
   /** Pushes that may wait for an ingest worker; beyond, 503 with Retry-After. */
   ingestQueue: number;
   personIdentifierSystems: string[];
+  /** Break-glass accesses a clinic may make per hour (0: none). */
+  breakGlassLimit: number;
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
   chain: ChainConfig;
@@ -128,9 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     ingestWorkers: e.INGEST_WORKERS ?? e.VALIDATION_WORKERS ?? defaultIngestWorkers(),
     ingestConnections: e.INGEST_CONNECTIONS,
     ingestQueue: e.INGEST_QUEUE,
-    personIdentifierSystems: e.PERSON_IDENTIFIER_SYSTEMS
-      ? e.PERSON_IDENTIFIER_SYSTEMS.split(',').map((s) => s.trim()).filter(Boolean)
-      : DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    personIdentifierSystems: personIdentifierSystems(e.PERSON_IDENTIFIER_SYSTEMS, e.PERSON_IDENTIFIER_SYSTEMS_ADD, e.PERSON_IDENTIFIER_SYSTEMS_REMOVE),
+    breakGlassLimit: e.BREAK_GLASS_LIMIT,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     chain: e.CHAIN_RPC_URL
       ? {

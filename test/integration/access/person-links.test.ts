@@ -137,3 +137,21 @@ test('admin decisions are audited', async () => {
   )).rows.map((r) => r.action);
   expect(rows).toEqual(['link', 'unlink', 'reject-link']);
 });
+
+test('a German passport and a KVID link two clinics\' patients into one person', async () => {
+  const germanAt = (id: string, identifier: unknown[], birthDate = '1977-07-07') => ({
+    resourceType: 'Bundle', type: 'transaction', entry: [{
+      resource: { resourceType: 'Patient', id, name: [{ family: 'Müller', given: ['Lena'] }], birthDate, identifier },
+      request: { method: 'PUT', url: `Patient/${id}` },
+    }],
+  });
+  const passport = { system: 'http://hl7.org/fhir/sid/passport-DEU', value: 'C01X00T47' };
+  const a = await push(A, germanAt('lena-a', [passport]));
+  const b = await push(B, germanAt('lena-b', [passport]));
+  expect(await personOf(located(a, 0).slice(8))).toBe(await personOf(located(b, 0).slice(8)));
+  const kvid = { system: 'http://fhir.de/sid/gkv/kvid-10', value: 'A123456780' };
+  const c = await push(A, germanAt('kvid-a', [kvid], '1977-08-08'));
+  const d = await push(B, germanAt('kvid-b', [kvid], '1977-08-08'));
+  expect(await personOf(located(c, 0).slice(8))).toBe(await personOf(located(d, 0).slice(8)));
+  expect(await personOf(located(c, 0).slice(8))).not.toBe(await personOf(located(a, 0).slice(8)));
+});
