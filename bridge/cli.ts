@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
 import { describeEmbedded, openDatabase, startBridge } from './main';
+import { setBreakGlass } from './store/break-glass';
 import { createClinic, findClinic, listClinicKeys, revokeKey, rotateKey } from './store/clinics';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
@@ -86,6 +87,16 @@ clinic
     if (r === 'no-clinic') refuse(`no clinic ${id}`);
     if (r === 'no-key') refuse(`clinic ${id} has no key ${opts.key}`);
     return { clinicId: id, revoked: r };
+  }));
+
+clinic
+  .command('break-glass <clinicId>')
+  .description('let a clinic use emergency access (X-Break-Glass), or stop it')
+  .option('--enable', 'allow break-glass for the clinic')
+  .option('--disable', 'refuse break-glass for the clinic (403)')
+  .action((id: string, opts: { enable?: boolean; disable?: boolean }) => withDatabase(async (db) => {
+    if (!!opts.enable === !!opts.disable) refuse('give exactly one of --enable, --disable');
+    return (await setBreakGlass(db, id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
   }));
 
 program

@@ -1,4 +1,3 @@
-import { FhirError } from '../fhir/outcome';
 import type { Db } from '../store/db';
 import { resourceCompartment } from '../store/person-links';
 import { SHARED_TYPES } from '../store/resources';
@@ -60,12 +59,4 @@ export async function authorizeSearchPatients(
     await auditRefusal(db, callerClinicId, persons.length === 1 ? persons[0] : null, refused.map((r) => r.patientId), { ...opts, action: 'search' });
   }
   return { granted, refused };
-}
-
-/** `X-Break-Glass` must say why (1-500 characters once trimmed). */
-export function breakGlassReason(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const reason = header.trim();
-  if (!reason) throw new FhirError(400, [{ code: 'required', diagnostics: 'X-Break-Glass must carry the reason for emergency access' }]);
-  return reason.slice(0, 500);
 }

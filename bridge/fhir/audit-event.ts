@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventEntity, CodeableConcept, Coding } from '@medplum/fhirtypes';
 import type { StoredAudit } from '../store/audit';
 
 /** Identifier system of bridge person ids (also a person-wide identifier system, see config). */
@@ -9,21 +9,30 @@ export const AUDIT_HASH_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDef
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const INTERACTION: Record<StoredAudit['action'], string> = {
   push: 'transaction', read: 'read', history: 'history-instance', search: 'search-type', everything: 'operation', summary: 'operation',
-  export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update', 'key-rotate': 'update', 'key-revoke': 'update',
+  export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update', 'key-rotate': 'update', 'key-revoke': 'update', 'break-glass-enable': 'update', 'break-glass-disable': 'update',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
-  push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U', 'key-rotate': 'U', 'key-revoke': 'U',
+  push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U', 'key-rotate': 'U', 'key-revoke': 'U', 'break-glass-enable': 'U', 'break-glass-disable': 'U',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 
 /** Break-the-glass, from HL7 v3 ActReason: the FHIR way to flag emergency access. */
 export const BREAK_GLASS: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' };
 
+/**
+ * A break-glass read's purposeOfEvent: BTG, plus the v3 ActReason purpose of use it was stored with (`CODE: reason`),
+ * the reason as text.
+ */
+function breakGlassPurposeOfEvent(stored: string | null): CodeableConcept {
+  const m = /^(ETREAT|ERTREAT|BTG): ([\s\S]*)$/.exec(stored ?? '');
+  if (!m) return { coding: [BREAK_GLASS], text: stored ?? undefined };
+  const coded = m[1] === BREAK_GLASS.code ? [] : [{ system: BREAK_GLASS.system, code: m[1] }];
+  return { coding: [BREAK_GLASS, ...coded], text: m[2] };
+}
+
 /** A stored audit record as a FHIR R4 AuditEvent (pure). */
 export function toAuditEvent(a: StoredAudit): AuditEvent {
-  const purpose = a.breakGlass
-    ? [{ coding: [BREAK_GLASS], text: a.purpose ?? undefined }]
-    : a.purpose ? [{ text: a.purpose }] : undefined;
+  const purpose = a.breakGlass ? [breakGlassPurposeOfEvent(a.purpose)] : a.purpose ? [{ text: a.purpose }] : undefined;
   const entity: AuditEventEntity[] = a.patientIds.map((id) => ({
     what: { reference: `Patient/${id}` },
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },

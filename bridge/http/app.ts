@@ -21,6 +21,8 @@ export interface AppOptions {
   /** Where pushes run (worker threads, or inline). */
   ingest: IngestPool;
   personSystems: string[];
+  /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT; default 10). */
+  breakGlassLimit?: number;
   publicBaseUrl?: string;
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */
@@ -66,7 +68,7 @@ export function createApp(opts: AppOptions): Express {
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken, guard));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
-  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, breakGlassLimit: opts.breakGlassLimit }));
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ ...opts, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));

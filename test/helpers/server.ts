@@ -26,6 +26,7 @@ export interface TestBridgeOptions {
   authFailLimit?: number;
   authFailWindowMs?: number;
   trustProxy?: boolean | number | string;
+  breakGlassLimit?: number;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -37,6 +38,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     db: database.db, log: overrides.log ?? createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
     maxEntries: overrides.maxEntries ?? 10_000, ingest, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
     authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs, trustProxy: overrides.trustProxy,
+    breakGlassLimit: overrides.breakGlassLimit,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

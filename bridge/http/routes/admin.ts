@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { FhirError } from '../../fhir/outcome';
+import { setBreakGlass } from '../../store/break-glass';
 import type { Db } from '../../store/db';
 import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
 import { AuthGuard, requireAdmin } from '../auth';
@@ -51,6 +52,13 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, revoked: r });
   });
+  // Emergency access (X-Break-Glass) for a clinic: enabled by PUT, disabled by DELETE (both idempotent, audited).
+  for (const [method, enabled] of [['put', true], ['delete', false]] as const) {
+    router[method]('/clinics/:id/break-glass', async (req, res) => {
+      if (!(await setBreakGlass(db, req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
+      res.json({ clinicId: req.params.id, breakGlass: enabled });
+    });
+  }
   router.use(personAdminRouter(db));
   return router;
 }

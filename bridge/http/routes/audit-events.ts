@@ -1,7 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { Request, Router } from 'express';
 import { auditRefusal, evaluatePersonAccess, PersonAccessOptions } from '../../access/person-access';
-import { breakGlassReason } from '../../access/resource-access';
+import { admitBreakGlass, breakGlassText, DEFAULT_BREAK_GLASS_LIMIT, parseBreakGlass } from '../../access/break-glass';
 import { toAuditEvent } from '../../fhir/audit-event';
 import { FhirError } from '../../fhir/outcome';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
@@ -10,10 +10,18 @@ import type { Db } from '../../store/db';
 import { personPatients } from '../../store/person-links';
 import { FHIR_JSON } from '../errors';
 
-/** Access options a request carries: `X-Break-Glass: <reason>` and `X-Purpose-Of-Use: <purpose>`. */
-export function requestAccessOptions(req: Request): PersonAccessOptions {
-  const purpose = req.get('x-purpose-of-use')?.trim().slice(0, 200) || undefined;
-  return { breakGlassReason: breakGlassReason(req.get('x-break-glass')), purpose };
+/** `X-Purpose-Of-Use`, as recorded with an access (free text outside break-glass). */
+export const requestPurpose = (req: Request): string | undefined => req.get('x-purpose-of-use')?.trim().slice(0, 200) || undefined;
+
+/**
+ * Access options a request carries: `X-Purpose-Of-Use: <purpose>`, and `X-Break-Glass: <reason>`, which needs a v3
+ * ActReason purpose and a clinic an admin enabled, within its hourly limit (400 / 403 / 429 before anything is read).
+ */
+export async function requestAccessOptions(req: Request, db: Db, breakGlassLimit: number | undefined): Promise<PersonAccessOptions> {
+  const glass = parseBreakGlass(req.get('x-break-glass'), req.get('x-purpose-of-use'));
+  if (!glass) return { purpose: requestPurpose(req) };
+  await admitBreakGlass(db, req.clinic!.id, glass, breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT);
+  return { breakGlassReason: breakGlassText(glass), purpose: requestPurpose(req) };
 }
 
 const bad = (diagnostics: string, expression?: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics, expression }]);

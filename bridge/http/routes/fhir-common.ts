@@ -17,6 +17,8 @@ export interface FhirRouteOptions {
   maxBodyBytes: number;
   maxEntries: number;
   personSystems: string[];
+  /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT). */
+  breakGlassLimit?: number;
   publicBaseUrl?: string;
   version: string;
   /** Throttle and log of refused keys (shared by every router of the app). */

@@ -58,7 +58,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const type = knownType(req.params.type);
-    const access = requestAccessOptions(req);
+    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
     const id = await bridgeId(req, type);
     const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
     // A version number no integer column can hold names no version: 404 like any unknown version.
@@ -72,7 +72,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type/:id/_history', async (req, res) => {
     const type = knownType(req.params.type);
-    const access = requestAccessOptions(req);
+    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
     const id = await bridgeId(req, type);
     const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'history' });
     const versions = grant ? await readHistory(opts.db, grant.readAs, type, id) : [];
@@ -92,7 +92,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type/:id', async (req, res) => {
     const type = knownType(req.params.type);
-    const access = requestAccessOptions(req);
+    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
     const id = await bridgeId(req, type);
     const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
     const stored = grant && (await readResource(opts.db, grant.readAs, type, id));
@@ -105,7 +105,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/:type', async (req, res) => {
     const type = knownType(req.params.type);
     const query = parseSearch(type, req.query as Record<string, unknown>, (s) => canonicalSystem(s) ?? s);
-    const access = requestAccessOptions(req);
+    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
     const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
     const { granted } = await authorizeSearchPatients(opts.db, req.clinic!.id, named, access);
     const foreign = granted.filter((g) => g.basis !== 'own');

@@ -17,13 +17,15 @@ import type { Db } from '../../store/db';
 import { patientDemographics, summaryFacts, timelineFacts } from '../../store/pull';
 import { AuthGuard, requireClinic } from '../auth';
 import { FHIR_JSON } from '../errors';
-import { requestAccessOptions } from './audit-events';
+import { requestAccessOptions, requestPurpose } from './audit-events';
 
 export interface PullRouteOptions {
   db: Db;
   /** Throttle and log of refused keys (shared by every router of the app). */
   guard?: AuthGuard;
   publicBaseUrl?: string;
+  /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT). */
+  breakGlassLimit?: number;
 }
 
 const fhirBase = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
@@ -83,7 +85,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   async function access(req: Request, action: AuditRecord['action']): Promise<PersonAccess> {
     const clinicId = req.clinic!.id;
     const patientId = String(req.params.id);
-    const options = { ...requestAccessOptions(req), action };
+    const options = { ...(await requestAccessOptions(req, opts.db, opts.breakGlassLimit)), action };
     const a = await resolvePersonAccess(opts.db, clinicId, patientId, options);
     // The record asked for must itself be readable, not only another record of the same person.
     if (!a.patients.some((p) => p.patientId === patientId)) {
@@ -94,7 +96,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   }
 
   const disclosed = (req: Request, action: AuditRecord['action'], a: PersonAccess, resourceTypes: string[]): Promise<void> =>
-    auditAccess(opts.db, req.clinic!.id, a, action, { resourceTypes, purpose: requestAccessOptions(req).purpose });
+    auditAccess(opts.db, req.clinic!.id, a, action, { resourceTypes, purpose: requestPurpose(req) });
 
   router.get('/fhir/Patient/:id/$everything', auth, async (req: Request, res: Response) => {
     const request = everythingRequest(req);

@@ -1,0 +1,40 @@
+/** Break-glass: which clinics an admin enabled, and how many break-glass reads a clinic made lately. */
+import { recordAudit } from './audit';
+import type { KeyActor } from './clinics';
+import { lockClinic } from './clinics';
+import { Db, inTransaction } from './db';
+
+export async function breakGlassEnabled(db: Db, clinicId: string): Promise<boolean> {
+  const res = await db.query('SELECT break_glass_enabled_at IS NOT NULL AS on FROM clinic WHERE id = $1', [clinicId]);
+  return res.rows[0]?.on === true;
+}
+
+/** Enables or disables break-glass for a clinic, audited (clinicId null: an admin act); false when the clinic is unknown. */
+export async function setBreakGlass(db: Db, clinicId: string, enabled: boolean, via: KeyActor): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    if (!(await lockClinic(tx, clinicId))) return false;
+    await tx.query(
+      `UPDATE clinic SET break_glass_enabled_at = CASE WHEN $2 THEN COALESCE(break_glass_enabled_at, statement_timestamp()) END WHERE id = $1`,
+      [clinicId, enabled],
+    );
+    await recordAudit(tx, {
+      clinicId: null, action: enabled ? 'break-glass-enable' : 'break-glass-disable', outcome: 'success',
+      detail: `clinic ${clinicId}: break-glass ${enabled ? 'enabled' : 'disabled'}; via ${via}`,
+    });
+    return true;
+  });
+}
+
+/**
+ * Break-glass reads of a clinic within the last `windowSeconds` (from the audit trail, by the database clock), and
+ * the seconds until the oldest of them leaves the window.
+ */
+export async function breakGlassUsage(db: Db, clinicId: string, windowSeconds: number): Promise<{ count: number; freesInSeconds: number }> {
+  const res = await db.query(
+    `SELECT count(*)::int AS count,
+            COALESCE(CEIL(EXTRACT(EPOCH FROM (min(recorded) + make_interval(secs => $2) - statement_timestamp()))), 0)::int AS frees
+       FROM audit_event WHERE clinic_id = $1 AND break_glass AND recorded > statement_timestamp() - make_interval(secs => $2)`,
+    [clinicId, windowSeconds],
+  );
+  return { count: res.rows[0].count, freesInSeconds: Math.max(1, res.rows[0].frees) };
+}
