@@ -2,7 +2,7 @@ import { resolvePersonAccess } from '../../../bridge/access/person-access';
 import { FhirError } from '../../../bridge/fhir/outcome';
 import { api } from '../../helpers/fixtures';
 import { consent, located, patientBundle, putBundle } from '../../helpers/people';
-import { startTestBridge, TestBridge } from '../../helpers/server';
+import { ADMIN_TOKEN, startTestBridge, TestBridge } from '../../helpers/server';
 
 /**
  * Three clinics. Person P: a record at A and at B sharing an SSN (one person). Person Q: only at B. C holds nobody.
@@ -14,6 +14,8 @@ type Clinic = { id: string; apiKey: string };
 let A: Clinic, B: Clinic, C: Clinic;
 let pa: string, pb: string, qb: string, obsA: string, obsB: string, obsQ: string;
 
+/** Break-glass as the rule now asks: a clinic an admin enabled, a v3 ActReason purpose, a reason of real length. */
+const GLASS = { 'X-Break-Glass': 'unconscious in ER', 'X-Purpose-Of-Use': 'ETREAT' };
 const get = (c: Clinic, path: string, headers: Record<string, string> = {}) => api(bridge.url, c.apiKey, 'GET', path, undefined, headers);
 const push = async (c: Clinic, body: unknown) => {
   const res = await api(bridge.url, c.apiKey, 'POST', '/fhir', body);
@@ -26,6 +28,7 @@ const audits = async (clinicId: string) =>
 beforeAll(async () => {
   bridge = await startTestBridge();
   [A, B, C] = [await bridge.clinic('Clinic A'), await bridge.clinic('Clinic B'), await bridge.clinic('Clinic C')];
+  for (const c of [B, C]) expect((await api(bridge.url, ADMIN_TOKEN, 'PUT', `/admin/clinics/${c.id}/break-glass`)).status).toBe(200);
   const a = await push(A, patientBundle({ id: 'p1', family: 'Lovelace', given: 'Ada', birthDate: '1815-12-10', ssn: '111-22-3333' }));
   const b = await push(B, patientBundle({ id: 'x9', family: 'Lovelace', given: 'Ada', birthDate: '1815-12-10', ssn: '111-22-3333' }));
   const q = await push(B, patientBundle({ id: 'q1', family: 'Babbage', given: 'Charles', birthDate: '1791-12-26', gender: 'male' }));
@@ -151,23 +154,23 @@ test('a clinic cannot consent for another clinic\'s patient', async () => {
 
 test('break-glass: readable without consent, flagged in the audit trail; an empty reason is refused', async () => {
   const [beforeC, beforeB] = [(await audits(C.id)).length, (await audits(B.id)).length];
-  const res = await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': 'unconscious in ER' });
+  const res = await get(C, `/fhir/${obsB}`, GLASS);
   expect(res.status).toBe(200);
-  expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, { 'X-Break-Glass': 'unconscious in ER' })).body.entry).toHaveLength(1);
+  expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, GLASS)).body.entry).toHaveLength(1);
   expect((await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': '  ' })).status).toBe(400);
   const rows = (await audits(C.id)).slice(beforeC).filter((r) => r.break_glass);
   expect(rows.map((r) => r.action)).toEqual(['read', 'search']);
-  expect(rows.every((r) => r.purpose === 'unconscious in ER')).toBe(true);
+  expect(rows.every((r) => r.purpose === 'ETREAT: unconscious in ER')).toBe(true);
   // Break-glass on one's own records is not an emergency access.
-  await get(B, `/fhir/${obsB}`, { 'X-Break-Glass': 'habit' });
+  expect((await get(B, `/fhir/${obsB}`, GLASS)).status).toBe(200);
   expect((await audits(B.id)).slice(beforeB).some((r) => r.break_glass)).toBe(false);
 });
 
 test('AuditEvent: the home clinics read the trail as FHIR AuditEvents; others are refused and audited', async () => {
   // The trail to read: two break-glass accesses by C, a refusal of A.
   await closeConsents();
-  expect((await get(C, `/fhir/${obsB}`, { 'X-Break-Glass': 'unconscious in ER' })).status).toBe(200);
-  expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, { 'X-Break-Glass': 'unconscious in ER' })).status).toBe(200);
+  expect((await get(C, `/fhir/${obsB}`, GLASS)).status).toBe(200);
+  expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, GLASS)).status).toBe(200);
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
   const res = await get(B, `/fhir/AuditEvent?patient=Patient/${pb}&_count=1000`);
   expect(res.status).toBe(200);

@@ -15,6 +15,8 @@ beforeAll(() => loadFhirDefinitions());
 
 test.each<[string, Partial<StoredAudit>]>([
   ['break-glass read', {}],
+  ['break-glass read with a coded purpose', { purpose: 'ETREAT: unconscious in ER' }],
+  ['admin enables break-glass', { action: 'break-glass-enable', clinicId: null, breakGlass: false, purpose: null, personId: null, patientIds: [] }],
   ['refusal', { action: 'refused', outcome: 'refused', breakGlass: false, purpose: null }],
   ['push of several persons', { action: 'push', personId: null, breakGlass: false, purpose: null, detail: 'bundle 0x00' }],
   ['admin link', { action: 'link', clinicId: null, breakGlass: false, purpose: null }],
@@ -54,4 +56,11 @@ test('consent periods: open ends, partial dates, bounds inclusive', () => {
   expect(periodContains('2025-06-16', null, now)).toBe(false);
   expect(periodContains(null, '2025-06-15T12:00:00Z', now)).toBe(true);
   expect(periodContains(null, 'not a date', now)).toBe(false);
+});
+
+test('a break-glass purpose of use stored as `CODE: reason` is coded v3-ActReason beside BTG, the reason as text', () => {
+  const e = toAuditEvent({ ...base, purpose: 'ERTREAT: unconscious in ER' });
+  expect(e.purposeOfEvent?.[0].coding?.map((c) => c.code)).toEqual(['BTG', 'ERTREAT']);
+  expect(e.purposeOfEvent?.[0].text).toBe('unconscious in ER');
+  expect(toAuditEvent({ ...base, purpose: 'BTG: unconscious in ER' }).purposeOfEvent?.[0].coding?.map((c) => c.code)).toEqual(['BTG']);
 });
