@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { api } from '../../helpers/fixtures';
 import { located, patientBundle } from '../../helpers/people';
 import { ADMIN_TOKEN, startTestBridge, TestBridge } from '../../helpers/server';
@@ -102,3 +105,24 @@ test('disabled again: 403 again; enabling and disabling are idempotent', async (
   expect((await get(C, `/fhir/${obsB}`, glass())).status).toBe(403);
   expect((await rows(null)).filter((r) => r.action === 'break-glass-disable')).toHaveLength(2);
 });
+
+test('fhir-bridge clinic break-glass --enable / --disable acts on the database the bridge serves', async () => {
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'break-glass', ...args], { env: { ...process.env, DATABASE_URL: bridge.database.url } })
+    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const D = await bridge.clinic('Clinic D by CLI');
+  expect((await get(D, `/fhir/${obsB}`, glass())).status).toBe(403);
+  const on = await cli(D.id, '--enable');
+  expect(on.code).toBe(0);
+  expect(JSON.parse(on.stdout)).toEqual({ clinicId: D.id, breakGlass: true });
+  expect((await get(D, `/fhir/${obsB}`, glass())).status).toBe(200);
+  expect((await cli(D.id, '--disable')).code).toBe(0);
+  expect((await get(D, `/fhir/${obsB}`, glass())).status).toBe(403);
+  const neither = await cli(D.id);
+  expect(neither.code).toBe(1);
+  expect(neither.stderr).toMatch(/exactly one of --enable, --disable/);
+  const unknown = await cli('00000000-0000-4000-8000-000000000000', '--enable');
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toMatch(/no clinic/);
+  expect((await rows(null)).filter((r) => r.detail?.includes(D.id)).map((r) => [r.action, r.detail.endsWith('via cli')]))
+    .toEqual([['break-glass-enable', true], ['break-glass-disable', true]]);
+}, 60_000);
