@@ -26,15 +26,16 @@ export async function setBreakGlass(db: Db, clinicId: string, enabled: boolean, 
 }
 
 /**
- * Break-glass reads of a clinic within the last `windowSeconds` (from the audit trail, by the database clock), and
- * the seconds until the oldest of them leaves the window.
+ * Break-glass reads of a clinic within the last `windowSeconds` (from the audit trail), and the seconds until the
+ * oldest of them leaves the window. Measured by the clock that stamps `audit_event.recorded` (the bridge's, see
+ * recordAudit), not the database's, so a skew between the two cannot shift the window.
  */
 export async function breakGlassUsage(db: Db, clinicId: string, windowSeconds: number): Promise<{ count: number; freesInSeconds: number }> {
   const res = await db.query(
     `SELECT count(*)::int AS count,
-            COALESCE(CEIL(EXTRACT(EPOCH FROM (min(recorded) + make_interval(secs => $2) - statement_timestamp()))), 0)::int AS frees
-       FROM audit_event WHERE clinic_id = $1 AND break_glass AND recorded > statement_timestamp() - make_interval(secs => $2)`,
-    [clinicId, windowSeconds],
+            COALESCE(CEIL(EXTRACT(EPOCH FROM (min(recorded) + make_interval(secs => $2) - $3::timestamptz))), 0)::int AS frees
+       FROM audit_event WHERE clinic_id = $1 AND break_glass AND recorded > $3::timestamptz - make_interval(secs => $2)`,
+    [clinicId, windowSeconds, new Date().toISOString()],
   );
   return { count: res.rows[0].count, freesInSeconds: Math.max(1, res.rows[0].frees) };
 }

@@ -93,6 +93,13 @@ test(`beyond ${LIMIT} break-glass reads an hour: 429 with Retry-After, counted f
   expect(wait).toBeGreaterThan(0);
   expect(wait).toBeLessThanOrEqual(3600);
   expect((await rows(C.id)).filter((r) => r.break_glass)).toHaveLength(LIMIT);
+  // A second bridge process on the same database counts the same reads.
+  const other = await startTestBridge({ database: bridge.database, breakGlassLimit: LIMIT });
+  try {
+    expect((await api(other.url, C.apiKey, 'GET', `/fhir/${obsB}`, undefined, glass())).status).toBe(429);
+  } finally {
+    await other.close();
+  }
   expect((await rows(C.id)).at(-1)).toMatchObject({ outcome: 'refused', break_glass: false });
   // Its own records need no break-glass, and the limit does not touch them.
   expect((await get(B, `/fhir/${obsB}`)).status).toBe(200);
