@@ -39,26 +39,27 @@ export const NATIONAL_PERSON_SYSTEMS: readonly string[] = [
   'https://fhir.nhs.uk/Id/nhs-number',
   // France INS-NIR: ANS FR Core, INS-NIR identifier (OID 1.2.250.1.213.1.4.8).
   'urn:oid:1.2.250.1.213.1.4.8',
-  // Germany Versicherten-ID (KVID-10): HL7 Deutschland basisprofil-de-r4, NamingSystem GkvKvid10.
+  // Germany Versicherten-ID (KVID-10): HL7 Deutschland basisprofil-de-r4, NamingSystem GkvKvid10 (profile identifier-kvid-10).
   'http://fhir.de/sid/gkv/kvid-10',
-  // Netherlands BSN: Nictiz nl-core, NamingSystem BSN.
+  // Netherlands BSN: Nictiz nl-core, NamingSystem BSN; its OID form as in FHIR R4's Patient example f001.
   'http://fhir.nl/fhir/NamingSystem/bsn',
-  // Denmark CPR: HL7 Denmark DK Core, CPR identifier (OID 1.2.208.176.1.2).
+  'urn:oid:2.16.840.1.113883.2.4.6.3',
+  // Denmark CPR: HL7 Denmark DK Core, profile dk-core-cpr-identifier (system fixed to this OID).
   'urn:oid:1.2.208.176.1.2',
-  // Sweden personnummer: HL7 Sweden basprofiler, personnummer identifier.
+  // Sweden personnummer: HL7 Sweden basprofiler-r4, personnummer identifier of its Patient profile.
   'http://electronichealth.se/identifier/personnummer',
   // Norway fødselsnummer and D-nummer: HL7 Norway no-basis, NamingSystems Foedselsnummer and Dnummer (preferred OIDs).
   'urn:oid:2.16.578.1.12.4.1.4.1',
   'urn:oid:2.16.578.1.12.4.1.4.2',
-  // Finland HETU: HL7 Finland fi-base, personal identity code (OID 1.2.246.21).
+  // Finland HETU (henkilötunnus): HL7 Finland finnish-base-profiles, identifier slice SSN (OID 1.2.246.21).
   'urn:oid:1.2.246.21',
   // Switzerland AHVN13 / NAVS13: HL7 Switzerland CH Core, profile ch-core-ahvn13-identifier.
   'urn:oid:2.16.756.5.32',
   // Italy codice fiscale: HL7 Italia, Patient identifier system used in its IGs (e.g. lab-report).
   'http://hl7.it/sid/codiceFiscale',
-  // Australia Individual Healthcare Identifier: HL7 Australia AU Base, NamingSystem IHI.
+  // Australia Individual Healthcare Identifier: HL7 Australia au-fhir-base, AU IHI identifier profile.
   'http://ns.electronichealth.net.au/id/hi/ihi/1.0',
-  // New Zealand NHI: HL7 New Zealand NZ Base, NamingSystem nhi-id (preferred URI).
+  // New Zealand NHI: HL7 New Zealand nzbase and nhi IGs, NamingSystem nhi-id (preferred URI).
   'https://standards.digital.health.nz/ns/nhi-id',
 ];
 
