@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { FhirError } from '../../fhir/outcome';
 import type { Db } from '../../store/db';
 import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
+import { checkJwks } from '../../access/jwks';
+import { setSmartClient } from '../../store/smart';
 import { AuthGuard, requireAdmin } from '../auth';
 import { personAdminRouter } from './person-admin';
 
@@ -50,6 +52,14 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
     const r = await revokeKey(db, req.params.id, undefined, 'admin-api');
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, revoked: r });
+  });
+  // SMART Backend Services: the clinic's public JWKS (inline); its client_id is kept when the keys are replaced.
+  router.put('/clinics/:id/smart-client', async (req, res) => {
+    const jwks = await checkJwks((req.body as { jwks?: unknown } | undefined)?.jwks);
+    if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}}: ${jwks}` }]);
+    const clientId = await setSmartClient(db, req.params.id, jwks);
+    if (!clientId) throw clinicNotFound(req.params.id);
+    res.json({ clinicId: req.params.id, client_id: clientId });
   });
   router.use(personAdminRouter(db));
   return router;
