@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
 import { api } from '../../helpers/fixtures';
 import { startTestBridge, TestBridge } from '../../helpers/server';
@@ -167,4 +172,25 @@ test('registration refuses private keys, bad JWKS and unknown clinics', async ()
   // Replacing the keys keeps the client_id.
   const again = await put(clinic.id, { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k2' }] } });
   expect(again.body.client_id).toBe(clientId);
+});
+
+test('fhir-bridge clinic smart-client --jwks registers on the shared database; the client gets a token', async () => {
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'smart-client', ...args], { env: { ...process.env, DATABASE_URL: a.database.url } })
+    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const byCli = await a.clinic('CLI smart');
+  const pair = await generateKeyPair('ES384');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jwks-'));
+  const file = path.join(dir, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [await exportJWK(pair.publicKey)] }));
+  const out = await cli(byCli.id, '--jwks', file);
+  expect(out.code).toBe(0);
+  const { client_id: id } = JSON.parse(out.stdout);
+  const signed = await new SignJWT({}).setProtectedHeader({ alg: 'ES384' }).setIssuer(id).setSubject(id)
+    .setAudience(`${b.url}/auth/token`).setExpirationTime(now() + 60).setJti(randomUUID()).sign(pair.privateKey);
+  const t = await tokenRequest(b, { grant_type: 'client_credentials', scope: 'system/*.read', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+  expect(t.status).toBe(200);
+  writeFileSync(file, JSON.stringify({ keys: [await exportJWK(pair.privateKey)] }));
+  const refused = await cli(byCli.id, '--jwks', file);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/private key material/);
 });
