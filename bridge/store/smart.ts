@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Clinic, isUuid, keyHash } from './clinics';
-import type { Db } from './db';
+import { recordAudit } from './audit';
+import { Db, inTransaction } from './db';
 
 export interface SmartClient {
   clientId: string;
@@ -8,17 +9,26 @@ export interface SmartClient {
   jwks: { keys: unknown[] };
 }
 
-/** Registers (or replaces) the clinic's backend client JWKS; the client_id stays the same across replacements. */
-export async function setSmartClient(db: Db, clinicId: string, jwks: { keys: unknown[] }): Promise<string | null> {
+/**
+ * Registers (or replaces) the clinic's backend client JWKS; the client_id stays the same across replacements. Audited
+ * like API key changes (action key-rotate, agent the admin), naming the client and key ids, never key material.
+ */
+export async function setSmartClient(db: Db, clinicId: string, jwks: { keys: Array<{ kid?: string }> }, via: 'admin-api' | 'cli'): Promise<string | null> {
   if (!isUuid(clinicId)) return null;
-  const res = await db.query(
-    `INSERT INTO smart_client (client_id, clinic_id, jwks)
-       SELECT $1, id, $2 FROM clinic WHERE id = $3
-     ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, updated_at = now()
-     RETURNING client_id`,
-    [`fabc_${randomBytes(16).toString('base64url')}`, JSON.stringify(jwks), clinicId],
-  );
-  return res.rows[0]?.client_id ?? null;
+  return inTransaction(db, async (tx) => {
+    const res = await tx.query(
+      `INSERT INTO smart_client (client_id, clinic_id, jwks)
+         SELECT $1, id, $2 FROM clinic WHERE id = $3
+       ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, updated_at = now()
+       RETURNING client_id`,
+      [`fabc_${randomBytes(16).toString('base64url')}`, JSON.stringify(jwks), clinicId],
+    );
+    const clientId: string | undefined = res.rows[0]?.client_id;
+    if (!clientId) return null;
+    const kids = jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',');
+    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: SMART client ${clientId} public keys set (kids ${kids}); via ${via}` });
+    return clientId;
+  });
 }
 
 export async function findSmartClient(db: Db, clientId: string): Promise<SmartClient | null> {

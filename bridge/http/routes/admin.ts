@@ -57,7 +57,7 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
   router.put('/clinics/:id/smart-client', async (req, res) => {
     const jwks = await checkJwks((req.body as { jwks?: unknown } | undefined)?.jwks);
     if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}}: ${jwks}` }]);
-    const clientId = await setSmartClient(db, req.params.id, jwks);
+    const clientId = await setSmartClient(db, req.params.id, jwks, 'admin-api');
     if (!clientId) throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, client_id: clientId });
   });

@@ -172,6 +172,11 @@ test('registration refuses private keys, bad JWKS and unknown clinics', async ()
   // Replacing the keys keeps the client_id.
   const again = await put(clinic.id, { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k2' }] } });
   expect(again.body.client_id).toBe(clientId);
+  const audits = (await a.database.db.query(`SELECT detail FROM audit_event WHERE action = 'key-rotate' AND detail LIKE $1 ORDER BY seq`, [`clinic ${clinic.id}:%`])).rows;
+  expect(audits.map((r) => r.detail)).toEqual([
+    `clinic ${clinic.id}: SMART client ${clientId} public keys set (kids k1); via admin-api`,
+    `clinic ${clinic.id}: SMART client ${clientId} public keys set (kids k2); via admin-api`,
+  ]);
 });
 
 test('fhir-bridge clinic smart-client --jwks registers on the shared database; the client gets a token', async () => {
