@@ -66,7 +66,7 @@ export function createApp(opts: AppOptions): Express {
     }
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken, guard));
-  app.use(smartRouter(opts.db, opts.publicBaseUrl));
+  app.use(smartRouter(opts.db, opts.publicBaseUrl, guard));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));

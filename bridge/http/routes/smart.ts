@@ -4,11 +4,13 @@
  * and the discovery document `.well-known/smart-configuration`. Access tokens are opaque and live in the database
  * (bridge/store/smart.ts), so every process sharing it accepts them and honours their expiry alike.
  */
+import { createHash } from 'node:crypto';
 import express, { Request, Response, Router } from 'express';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { grantScopes, SUPPORTED_SCOPES } from '../../access/scopes';
 import type { Db } from '../../store/db';
 import { findSmartClient, issueToken, useJti } from '../../store/smart';
+import type { AuthGuard } from '../auth';
 
 export const TOKEN_LIFETIME_SECONDS = 300;
 /** SMART Backend Services: the assertion's exp no more than five minutes ahead. */
@@ -19,11 +21,16 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const tokenUrl = (req: Request, publicBaseUrl?: string): string => `${publicBaseUrl ?? `${req.protocol}://${req.get('host')}`}/auth/token`;
 
 class OAuthError extends Error {
-  constructor(readonly status: 400 | 401, readonly error: string, readonly description: string) { super(description); }
+  constructor(readonly status: 400 | 401 | 429, readonly error: string, readonly description: string, readonly retryAfter?: number) { super(description); }
 }
+interface TokenAnswer { access_token: string; token_type: 'bearer'; expires_in: number; scope: string }
 const invalidClient = (why: string): OAuthError => new OAuthError(401, 'invalid_client', why);
 
-async function token(db: Db, req: Request, publicBaseUrl?: string): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string }> {
+/**
+ * The API keys' throttle (bridge/http/auth-throttle.ts) applies here too: after AUTH_FAIL_LIMIT `invalid_client`s from
+ * an address it is answered 429 unchecked, except for a client id that has already succeeded from that address.
+ */
+async function token(db: Db, req: Request, publicBaseUrl?: string, guard?: AuthGuard): Promise<TokenAnswer> {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const field = (k: string): string | undefined => (typeof body[k] === 'string' ? body[k] as string : undefined);
   if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
@@ -33,7 +40,26 @@ async function token(db: Db, req: Request, publicBaseUrl?: string): Promise<{ ac
   if (!assertion) throw new OAuthError(400, 'invalid_request', 'client_assertion is missing');
 
   let clientId: unknown;
-  try { clientId = decodeJwt(assertion).iss; } catch { throw invalidClient('client_assertion is not a JWT'); }
+  try { clientId = decodeJwt(assertion).iss; } catch { clientId = undefined; }
+  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  const credential = createHash('sha256').update(`smart:${String(clientId)}`).digest('hex');
+  const wait = guard?.throttle.retryAfter(address, credential);
+  if (wait !== undefined) throw new OAuthError(429, 'temporarily_unavailable', `too many failed authentication attempts from this address; retry after ${wait} s`, wait);
+  try {
+    const answer = await verifiedToken(db, req, assertion, clientId, field('scope'), publicBaseUrl);
+    guard?.throttle.succeeded(address, credential);
+    return answer;
+  } catch (err) {
+    if (guard && err instanceof OAuthError && err.error === 'invalid_client' && guard.throttle.failed(address)) {
+      guard.log.warn({ client: address, kind: 'smart-client' }, 'failed authentication attempts throttled for this address');
+    }
+    throw err;
+  }
+}
+
+/** RFC 7523 §3 checks of the assertion, the jti's first use, then the token for the granted scopes. */
+async function verifiedToken(db: Db, req: Request, assertion: string, clientId: unknown, scope: string | undefined, publicBaseUrl?: string): Promise<TokenAnswer> {
+  if (clientId === undefined) throw invalidClient('client_assertion is not a JWT with an iss');
   const client = typeof clientId === 'string' ? await findSmartClient(db, clientId) : null;
   if (!client) throw invalidClient('the client is not registered');
   let payload;
@@ -53,7 +79,7 @@ async function token(db: Db, req: Request, publicBaseUrl?: string): Promise<{ ac
   if (typeof payload.jti !== 'string' || payload.jti.length > 255) throw invalidClient('the client assertion needs a jti');
   if (!(await useJti(db, client.clientId, payload.jti, new Date(exp * 1000)))) throw invalidClient('the client assertion was already used (jti replayed)');
 
-  const scopes = grantScopes(field('scope'));
+  const scopes = grantScopes(scope);
   if (scopes.length === 0) throw new OAuthError(400, 'invalid_scope', `scope must name system scopes such as system/*.rs or system/Patient.cruds`);
   const accessToken = await issueToken(db, client.clinicId, scopes, TOKEN_LIFETIME_SECONDS);
   return { access_token: accessToken, token_type: 'bearer', expires_in: TOKEN_LIFETIME_SECONDS, scope: scopes.join(' ') };
@@ -71,15 +97,16 @@ export function smartConfiguration(req: Request, publicBaseUrl?: string): Record
 }
 
 /** `POST /auth/token` and the discovery document at `/.well-known/…` and `/fhir/.well-known/…` (no authentication). */
-export function smartRouter(db: Db, publicBaseUrl?: string): Router {
+export function smartRouter(db: Db, publicBaseUrl?: string, guard?: AuthGuard): Router {
   const router = Router();
   router.post('/auth/token', express.urlencoded({ extended: false, limit: 16 * 1024 }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache'); // RFC 6749 §5.1
     try {
-      res.json(await token(db, req, publicBaseUrl));
+      res.json(await token(db, req, publicBaseUrl, guard));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       if (err.status === 401) res.set('WWW-Authenticate', 'Bearer');
+      if (err.retryAfter !== undefined) res.set('Retry-After', String(err.retryAfter));
       res.status(err.status).json({ error: err.error, error_description: err.description });
     }
   });

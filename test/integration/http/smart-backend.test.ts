@@ -199,3 +199,23 @@ test('fhir-bridge clinic smart-client --jwks registers on the shared database; t
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/private key material/);
 });
+
+test('failed assertions from one address are throttled like wrong API keys (429), the known client still served', async () => {
+  const t = await startTestBridge({ database: a.database, authFailLimit: 3, authFailWindowMs: 60_000 });
+  try {
+    // Its own client: the registration test above replaced the shared client's keys.
+    const own = await t.clinic('Throttled');
+    const pair = await generateKeyPair('ES384');
+    const reg = await api(t.url, t.adminToken, 'PUT', `/admin/clinics/${own.id}/smart-client`, { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] } }, { 'content-type': 'application/json' });
+    const good = { aud: `${t.url}/auth/token`, iss: reg.body.client_id as string, key: pair.privateKey };
+    expect((await grant(t, 'system/*.rs', good)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await grant(t, 'system/*.rs', { ...good, iss: `fabc_guess${i}` })).status).toBe(401);
+    const throttled = await grant(t, 'system/*.rs', { ...good, iss: 'fabc_guess9' });
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.error).toBe('temporarily_unavailable');
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await grant(t, 'system/*.rs', good)).status).toBe(200);
+  } finally {
+    await t.close();
+  }
+});
