@@ -44,13 +44,13 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
   });
   router.use(requireClinic(opts.db, opts.guard));
-  router.use(fhirScopeGuard);
+  router.use(fhirScopeGuard(opts.db));
   router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {
     const text = fhirBodyText(req, 'Bundle');
-    checkBundleScopes(req, text);
+    await checkBundleScopes(opts.db, req, text);
     const result = await pushAudited(opts, req.clinic!.id, text);
     setPushHeaders(res, result);
     res.status(200).type(FHIR_JSON).json(result.response);

@@ -80,7 +80,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   const router = Router();
   const clinicAuth = requireClinic(opts.db, opts.guard);
   // A person's whole record spans every type: a SMART token needs read on all (system/*.r or .rs).
-  const auth = [clinicAuth, (req: Request, _res: Response, next: () => void) => { checkScope(req, '*', 'read'); next(); }];
+  const auth = [clinicAuth, async (req: Request, _res: Response, next: () => void) => { await checkScope(opts.db, req, '*', 'read'); next(); }];
 
   /** Resolves access for the request (X-Break-Glass, X-Purpose-Of-Use honoured); a refusal is audited before it leaves. */
   async function access(req: Request, action: AuditRecord['action']): Promise<PersonAccess> {

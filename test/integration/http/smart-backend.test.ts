@@ -101,6 +101,8 @@ test('per-type scopes: Patient create only refuses an Observation in the same bu
   const res = await api(a.url, t.body.access_token, 'POST', '/fhir', bundle);
   expect(res.status).toBe(403);
   expect(res.body.issue[0].diagnostics).toContain('Observation');
+  const refusals = await a.database.db.query(`SELECT resource_types::text[] AS types, detail FROM audit_event WHERE clinic_id = $1 AND action = 'refused' ORDER BY seq DESC LIMIT 1`, [clinic.id]);
+  expect(refusals.rows).toEqual([{ types: ['Observation'], detail: 'create refused: token scope (system/Patient.c)' }]);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/Patient')).status).toBe(403);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/$export', undefined, { prefer: 'respond-async' })).status).toBe(403);
 });
