@@ -105,6 +105,16 @@ test('per-type scopes: Patient create only refuses an Observation in the same bu
   expect(refusals.rows).toEqual([{ types: ['Observation'], detail: 'create refused: token scope (system/Patient.c)' }]);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/Patient')).status).toBe(403);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/$export', undefined, { prefer: 'respond-async' })).status).toBe(403);
+  const patientRead = (await grant(a, 'system/Patient.rs system/Observation.cu')).body.access_token;
+  const created = await api(a.url, clinic.apiKey, 'POST', '/fhir/Patient', { ...patient, identifier: [{ system: 'urn:test:smart', value: randomUUID() }] });
+  expect((await api(a.url, patientRead, 'GET', `/fhir/Patient/${created.body.id}`)).status).toBe(200);
+  expect((await api(a.url, patientRead, 'GET', `/fhir/Patient/${created.body.id}/$everything`)).status).toBe(403); // every type
+  expect((await api(a.url, patientRead, 'DELETE', `/fhir/Patient/${created.body.id}`)).status).toBe(403);
+  expect((await api(a.url, patientRead, 'GET', '/fhir/Patient/$export?_type=Patient', undefined, { prefer: 'respond-async' })).status).toBe(202);
+  expect((await api(a.url, patientRead, 'GET', '/fhir/$export?_type=Patient,Observation', undefined, { prefer: 'respond-async' })).status).toBe(403);
+  const all = (await grant(a, 'system/*.read')).body.access_token;
+  expect((await api(a.url, all, 'GET', `/fhir/Patient/${created.body.id}/$everything`)).status).toBe(200);
+  expect((await api(a.url, all, 'GET', '/fhir/$export', undefined, { prefer: 'respond-async' })).status).toBe(202);
 });
 
 test('a replayed assertion is refused on the other process too (invalid_client)', async () => {
