@@ -76,7 +76,7 @@ clinic
     try { parsed = JSON.parse(readFileSync(opts.jwks, 'utf8')); } catch { refuse(`cannot read JSON from ${opts.jwks}`); }
     const jwks = await checkJwks(parsed);
     if (typeof jwks === 'string') refuse(jwks);
-    return { clinicId: id, client_id: (await setSmartClient(db, id, jwks, 'cli')) ?? refuse(`no clinic ${id}`) };
+    return { clinicId: id, client_id: (await setSmartClient(db, id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
   }));
 clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action((name: string) =>
   withDatabase((db) => createClinic(db, name)));

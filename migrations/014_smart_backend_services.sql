@@ -5,11 +5,13 @@
 CREATE TABLE smart_client (
   client_id   text PRIMARY KEY,
   clinic_id   uuid NOT NULL UNIQUE REFERENCES clinic(id),
-  jwks        jsonb NOT NULL,
+  jwks        jsonb,
+  jwks_url    text,
   created_at  timestamptz NOT NULL DEFAULT now(),
-  updated_at  timestamptz NOT NULL DEFAULT now()
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  CHECK (num_nonnulls(jwks, jwks_url) = 1)
 );
-COMMENT ON TABLE smart_client IS 'One SMART backend client per clinic: the public JWKS its client assertions are verified against.';
+COMMENT ON TABLE smart_client IS 'One SMART backend client per clinic: the public JWKS (inline, or the URL it is fetched from) its client assertions are verified against.';
 
 CREATE TABLE smart_jti (
   client_id   text NOT NULL REFERENCES smart_client(client_id),

@@ -17,3 +17,12 @@ export async function checkJwks(value: unknown): Promise<{ keys: JWK[] } | strin
   }
   return { keys: keys as JWK[] };
 }
+
+/** A JWKS URL an admin may register: https, or http on the loopback interface (development and tests). */
+export function checkJwksUrl(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 2000) return null;
+  let url: URL;
+  try { url = new URL(value); } catch { return null; }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.href : null;
+}

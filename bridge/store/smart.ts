@@ -6,33 +6,37 @@ import { Db, inTransaction } from './db';
 export interface SmartClient {
   clientId: string;
   clinicId: string;
-  jwks: { keys: unknown[] };
+  jwks: { keys: unknown[] } | null;
+  jwksUrl: string | null;
 }
+
+/** Where a client's keys come from: inline, or fetched from its JWKS URL (SMART Backend Services allows either). */
+export type JwksSource = { jwks: { keys: Array<{ kid?: string }> } } | { jwksUrl: string };
 
 /**
  * Registers (or replaces) the clinic's backend client JWKS; the client_id stays the same across replacements. Audited
  * like API key changes (action key-rotate, agent the admin), naming the client and key ids, never key material.
  */
-export async function setSmartClient(db: Db, clinicId: string, jwks: { keys: Array<{ kid?: string }> }, via: 'admin-api' | 'cli'): Promise<string | null> {
+export async function setSmartClient(db: Db, clinicId: string, source: JwksSource, via: 'admin-api' | 'cli'): Promise<string | null> {
   if (!isUuid(clinicId)) return null;
   return inTransaction(db, async (tx) => {
     const res = await tx.query(
-      `INSERT INTO smart_client (client_id, clinic_id, jwks)
-         SELECT $1, id, $2 FROM clinic WHERE id = $3
-       ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, updated_at = now()
+      `INSERT INTO smart_client (client_id, clinic_id, jwks, jwks_url)
+         SELECT $1, id, $2, $4 FROM clinic WHERE id = $3
+       ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, jwks_url = EXCLUDED.jwks_url, updated_at = now()
        RETURNING client_id`,
-      [`fabc_${randomBytes(16).toString('base64url')}`, JSON.stringify(jwks), clinicId],
+      [`fabc_${randomBytes(16).toString('base64url')}`, 'jwks' in source ? JSON.stringify(source.jwks) : null, clinicId, 'jwksUrl' in source ? source.jwksUrl : null],
     );
     const clientId: string | undefined = res.rows[0]?.client_id;
     if (!clientId) return null;
-    const kids = jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',');
-    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: SMART client ${clientId} public keys set (kids ${kids}); via ${via}` });
+    const what = 'jwks' in source ? `public keys set (kids ${source.jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',')})` : 'JWKS URL set';
+    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: SMART client ${clientId} ${what}; via ${via}` });
     return clientId;
   });
 }
 
 export async function findSmartClient(db: Db, clientId: string): Promise<SmartClient | null> {
-  const res = await db.query('SELECT client_id AS "clientId", clinic_id AS "clinicId", jwks FROM smart_client WHERE client_id = $1', [clientId]);
+  const res = await db.query('SELECT client_id AS "clientId", clinic_id AS "clinicId", jwks, jwks_url AS "jwksUrl" FROM smart_client WHERE client_id = $1', [clientId]);
   return res.rows[0] ?? null;
 }
 

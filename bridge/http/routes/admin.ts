@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { FhirError } from '../../fhir/outcome';
 import type { Db } from '../../store/db';
 import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
-import { checkJwks } from '../../access/jwks';
-import { setSmartClient } from '../../store/smart';
+import { checkJwks, checkJwksUrl } from '../../access/jwks';
+import { JwksSource, setSmartClient } from '../../store/smart';
 import { AuthGuard, requireAdmin } from '../auth';
 import { personAdminRouter } from './person-admin';
 
@@ -53,11 +53,20 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, revoked: r });
   });
-  // SMART Backend Services: the clinic's public JWKS (inline); its client_id is kept when the keys are replaced.
+  // SMART Backend Services: the clinic's public JWKS (inline, or a URL fetched when assertions come); its client_id is kept when the keys are replaced.
   router.put('/clinics/:id/smart-client', async (req, res) => {
-    const jwks = await checkJwks((req.body as { jwks?: unknown } | undefined)?.jwks);
-    if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}}: ${jwks}` }]);
-    const clientId = await setSmartClient(db, req.params.id, jwks, 'admin-api');
+    const body = (req.body ?? {}) as { jwks?: unknown; jwksUrl?: unknown };
+    let source: JwksSource;
+    if (body.jwksUrl !== undefined && body.jwks === undefined) {
+      const url = checkJwksUrl(body.jwksUrl);
+      if (!url) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'jwksUrl must be an https URL (http only on the loopback interface)' }]);
+      source = { jwksUrl: url };
+    } else {
+      const jwks = await checkJwks(body.jwks);
+      if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}} or {"jwksUrl": "https://…"}: ${jwks}` }]);
+      source = { jwks };
+    }
+    const clientId = await setSmartClient(db, req.params.id, source, 'admin-api');
     if (!clientId) throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, client_id: clientId });
   });

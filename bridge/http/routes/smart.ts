@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import express, { Request, Response, Router } from 'express';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors as joseErrors, JWTVerifyGetKey, jwtVerify } from 'jose';
 import { grantScopes, SUPPORTED_SCOPES } from '../../access/scopes';
 import type { Db } from '../../store/db';
 import { findSmartClient, issueToken, useJti } from '../../store/smart';
@@ -23,6 +23,22 @@ export const tokenUrl = (req: Request, publicBaseUrl?: string): string => `${pub
 class OAuthError extends Error {
   constructor(readonly status: 400 | 401 | 429, readonly error: string, readonly description: string, readonly retryAfter?: number) { super(description); }
 }
+/**
+ * Remote key sets by URL, per process: jose fetches with a timeout, caches for 10 minutes and refetches (at most every
+ * 30 s) when an assertion names an unknown kid, so a clinic's key rotation is picked up without an admin.
+ */
+const remoteSets = new Map<string, JWTVerifyGetKey>();
+function keySet(client: { jwks: { keys: unknown[] } | null; jwksUrl: string | null }): JWTVerifyGetKey {
+  if (!client.jwksUrl) return createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]);
+  let set = remoteSets.get(client.jwksUrl);
+  if (!set) {
+    if (remoteSets.size >= 1000) remoteSets.clear();
+    set = createRemoteJWKSet(new URL(client.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    remoteSets.set(client.jwksUrl, set);
+  }
+  return set;
+}
+
 interface TokenAnswer { access_token: string; token_type: 'bearer'; expires_in: number; scope: string }
 const invalidClient = (why: string): OAuthError => new OAuthError(401, 'invalid_client', why);
 
@@ -64,13 +80,14 @@ async function verifiedToken(db: Db, req: Request, assertion: string, clientId: 
   if (!client) throw invalidClient('the client is not registered');
   let payload;
   try {
-    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]), {
+    ({ payload } = await jwtVerify(assertion, keySet(client), {
       algorithms: SIGNING_ALGS, issuer: client.clientId, subject: client.clientId, audience: tokenUrl(req, publicBaseUrl), requiredClaims: ['exp', 'jti'],
     }));
   } catch (err) {
     // The reason, never the token: jose's messages name the claim that failed, not its value.
     const why = err instanceof joseErrors.JWTExpired ? 'the client assertion has expired'
       : err instanceof joseErrors.JWTClaimValidationFailed ? `the client assertion's ${err.claim} claim is not valid`
+      : err instanceof joseErrors.JWKSTimeout || (client.jwksUrl && !(err instanceof joseErrors.JOSEError)) ? 'the client\'s JWKS URL could not be fetched'
       : 'the client assertion signature could not be verified with the registered keys';
     throw invalidClient(why);
   }

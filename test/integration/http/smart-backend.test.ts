@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -229,5 +230,29 @@ test('failed assertions from one address are throttled like wrong API keys (429)
     expect((await grant(t, 'system/*.rs', good)).status).toBe(200);
   } finally {
     await t.close();
+  }
+});
+
+test('a client registered by jwksUrl: its keys are fetched and verify its assertions', async () => {
+  const own = await a.clinic('By URL');
+  const first = await generateKeyPair('ES384');
+  const keys = [{ ...(await exportJWK(first.publicKey)), kid: 'u1' }];
+  const server = createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys })); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const jwksUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`;
+    const put = (body: unknown) => api(a.url, a.adminToken, 'PUT', `/admin/clinics/${own.id}/smart-client`, body, { 'content-type': 'application/json' });
+    expect((await put({ jwksUrl: 'http://example.com/jwks.json' })).status).toBe(400); // plain http off loopback
+    const reg = await put({ jwksUrl });
+    expect(reg.status).toBe(200);
+    const sign = (key: KeyLike, kid: string) => new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid }).setIssuer(reg.body.client_id).setSubject(reg.body.client_id)
+      .setAudience(`${a.url}/auth/token`).setExpirationTime(now() + 60).setJti(randomUUID()).sign(key);
+    const form = async (signed: string) => tokenRequest(a, { grant_type: 'client_credentials', scope: 'system/*.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+    expect((await form(await sign(first.privateKey, 'u1'))).status).toBe(200);
+    const other = await generateKeyPair('ES384');
+    expect((await form(await sign(other.privateKey, 'u1'))).status).toBe(401); // not the key published for that kid
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });
