@@ -46,7 +46,6 @@ const assertion = (bridge: TestBridge, o: AssertionOpts = {}): Promise<string> =
 
 async function tokenRequest(bridge: TestBridge, form: Record<string, string>) {
   const res = await fetch(`${bridge.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return { status: res.status, body: (await res.json()) as any, headers: res.headers };
 }
 const grant = async (bridge: TestBridge, scope: string, o: AssertionOpts = {}) => tokenRequest(bridge, {
