@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAnchorCommands } from './anchor/commands';
 import { SingleBar } from 'cli-progress';
@@ -5,6 +6,8 @@ import { loadConfig } from './config';
 import { createLogger } from './log';
 import { describeEmbedded, openDatabase, startBridge } from './main';
 import { setBreakGlass } from './store/break-glass';
+import { checkJwks } from './access/jwks';
+import { setSmartClient } from './store/smart';
 import { createClinic, findClinic, listClinicKeys, revokeKey, rotateKey } from './store/clinics';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
@@ -65,6 +68,17 @@ async function withDatabase(work: (db: Awaited<ReturnType<typeof openDatabase>>[
   }
 }
 
+clinic
+  .command('smart-client <clinicId>')
+  .description("register (or replace) a clinic's SMART Backend Services public JWKS; prints its client_id")
+  .requiredOption('--jwks <file>', 'JSON file: {"keys": [...]} of public RS384/ES384 keys')
+  .action((id: string, opts: { jwks: string }) => withDatabase(async (db) => {
+    let parsed: unknown;
+    try { parsed = JSON.parse(readFileSync(opts.jwks, 'utf8')); } catch { refuse(`cannot read JSON from ${opts.jwks}`); }
+    const jwks = await checkJwks(parsed);
+    if (typeof jwks === 'string') refuse(jwks);
+    return { clinicId: id, client_id: (await setSmartClient(db, id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
+  }));
 clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action((name: string) =>
   withDatabase((db) => createClinic(db, name)));
 clinic.command('keys <clinicId>').description("list a clinic's API keys (ids and dates, never the keys)").action((id: string) =>

@@ -11,6 +11,7 @@ import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
 import { pullRouter } from './routes/pull';
+import { smartRouter } from './routes/smart';
 
 export interface AppOptions {
   db: Db;
@@ -67,6 +68,7 @@ export function createApp(opts: AppOptions): Express {
     }
   });
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken, guard));
+  app.use(smartRouter(opts.db, opts.publicBaseUrl, guard));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, breakGlassLimit: opts.breakGlassLimit }));
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));

@@ -4,11 +4,14 @@ import { FhirError } from '../fhir/outcome';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import { Clinic, findClinicByApiKey } from '../store/clinics';
+import { findToken } from '../store/smart';
 import type { AuthThrottle } from './auth-throttle';
 
 declare module 'express-serve-static-core' {
   interface Request {
     clinic?: Clinic;
+    /** SMART scopes of the access token the request came with; absent for an API key (which may do everything). */
+    scopes?: string[];
   }
 }
 
@@ -56,14 +59,17 @@ export function requireClinic(db: Db, guard?: AuthGuard) {
     }
     const credential = digestHex(key);
     refuseIfThrottled(guard, req, credential);
-    const clinic = await findClinicByApiKey(db, key);
+    // SMART Backend Services access tokens (fabt_…, bridge/http/routes/smart.ts) carry scopes; API keys do not.
+    const token = key.startsWith('fabt_') ? await findToken(db, key) : null;
+    const clinic = token ? token.clinic : await findClinicByApiKey(db, key);
     if (!clinic) {
       recordFailure(guard, req, 'clinic');
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw unauthorized('the API key is not valid');
+      throw unauthorized('the API key or access token is not valid');
     }
     guard?.throttle.succeeded(clientAddress(req), credential);
     req.clinic = clinic;
+    if (token) req.scopes = token.scopes;
     next();
   };
 }

@@ -4,6 +4,8 @@ import { FhirError } from '../../fhir/outcome';
 import { setBreakGlass } from '../../store/break-glass';
 import type { Db } from '../../store/db';
 import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
+import { checkJwks, checkJwksUrl } from '../../access/jwks';
+import { JwksSource, setSmartClient } from '../../store/smart';
 import { AuthGuard, requireAdmin } from '../auth';
 import { personAdminRouter } from './person-admin';
 
@@ -59,6 +61,23 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
       res.json({ clinicId: req.params.id, breakGlass: enabled });
     });
   }
+  // SMART Backend Services: the clinic's public JWKS (inline, or a URL fetched when assertions come); its client_id is kept when the keys are replaced.
+  router.put('/clinics/:id/smart-client', async (req, res) => {
+    const body = (req.body ?? {}) as { jwks?: unknown; jwksUrl?: unknown };
+    let source: JwksSource;
+    if (body.jwksUrl !== undefined && body.jwks === undefined) {
+      const url = checkJwksUrl(body.jwksUrl);
+      if (!url) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'jwksUrl must be an https URL (http only on the loopback interface)' }]);
+      source = { jwksUrl: url };
+    } else {
+      const jwks = await checkJwks(body.jwks);
+      if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}} or {"jwksUrl": "https://…"}: ${jwks}` }]);
+      source = { jwks };
+    }
+    const clientId = await setSmartClient(db, req.params.id, source, 'admin-api');
+    if (!clientId) throw clinicNotFound(req.params.id);
+    res.json({ clinicId: req.params.id, client_id: clientId });
+  });
   router.use(personAdminRouter(db));
   return router;
 }

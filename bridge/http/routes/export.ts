@@ -11,6 +11,7 @@ import { EXPORT_KEEP_MS, runExportJob } from '../../pull/export-job';
 import type { Db } from '../../store/db';
 import { createExportJob, deleteExportJob, listExportFiles, readExportFile, readExportJob } from '../../store/export';
 import { AuthGuard, requireClinic } from '../auth';
+import { checkScope } from '../scope-guard';
 import { FHIR_JSON } from '../errors';
 import { sinceParam, typesParam } from './pull';
 
@@ -43,6 +44,7 @@ export function exportRouter(opts: ExportRouteOptions): Router {
     if (format !== undefined && !NDJSON_FORMATS.includes(format)) throw bad(`_outputFormat ${format} is not supported (application/fhir+ndjson)`);
     const types = typesParam(query._type as string | undefined) ?? null;
     const since = sinceParam(query._since as string | undefined) ?? null;
+    for (const t of types ?? ['*']) await checkScope(opts.db, req, t, 'read');
     const base = fhirBase(req, opts.publicBaseUrl);
     const job = await createExportJob(opts.db, {
       id: randomUUID(), clinicId: req.clinic!.id, level, types, since,

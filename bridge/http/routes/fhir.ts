@@ -14,6 +14,7 @@ import { ownResourceId, readHistory, readResource, readVersion } from '../../sto
 import { searchResources } from '../../store/search';
 import { requireClinic } from '../auth';
 import { capabilityStatement } from '../capability';
+import { checkBundleScopes, fhirScopeGuard } from '../scope-guard';
 import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { auditEventRouter, requestAccessOptions } from './audit-events';
@@ -43,11 +44,14 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
   });
   router.use(requireClinic(opts.db, opts.guard));
+  router.use(fhirScopeGuard(opts.db));
   router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {
-    const result = await pushAudited(opts, req.clinic!.id, fhirBodyText(req, 'Bundle'));
+    const text = fhirBodyText(req, 'Bundle');
+    await checkBundleScopes(opts.db, req, text);
+    const result = await pushAudited(opts, req.clinic!.id, text);
     setPushHeaders(res, result);
     res.status(200).type(FHIR_JSON).json(result.response);
   });

@@ -16,6 +16,7 @@ import { timeline } from '../../pull/timeline';
 import type { Db } from '../../store/db';
 import { patientDemographics, summaryFacts, timelineFacts } from '../../store/pull';
 import { AuthGuard, requireClinic } from '../auth';
+import { checkScope } from '../scope-guard';
 import { FHIR_JSON } from '../errors';
 import { requestAccessOptions, requestPurpose } from './audit-events';
 
@@ -79,7 +80,9 @@ function everythingRequest(req: Request): EverythingRequest {
 
 export function pullRouter(opts: PullRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.db, opts.guard);
+  const clinicAuth = requireClinic(opts.db, opts.guard);
+  // A person's whole record spans every type: a SMART token needs read on all (system/*.r or .rs).
+  const auth = [clinicAuth, async (req: Request, _res: Response, next: () => void) => { await checkScope(opts.db, req, '*', 'read'); next(); }];
 
   /** Resolves access for the request (X-Break-Glass, X-Purpose-Of-Use honoured); a refusal is audited before it leaves. */
   async function access(req: Request, action: AuditRecord['action']): Promise<PersonAccess> {
