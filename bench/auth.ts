@@ -3,14 +3,12 @@
  * every process): lookups alone, sequential and concurrent, and authenticated requests per second. Prints figures.
  *   npx ts-node --transpile-only bench/auth.ts        (DATABASE_URL, else an embedded PostgreSQL)
  */
-import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createApp } from '../bridge/http/app';
-import { startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { createClinic, findClinicByApiKey } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
+import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 
 const N = Number(process.env.BENCH_AUTH_REQUESTS) || 5000;
@@ -30,10 +28,11 @@ async function main(): Promise<void> {
   const conc = N / ((performance.now() - t) / 1000);
   console.log(`key lookup (${database.label}): ${(seq * 1000).toFixed(0)} µs each on one connection; ${conc.toFixed(0)} lookups/s on 10`);
 
-  const ingest = await startIngestPool({ workers: 0, db, databaseUrl: database.url, connectionsPerWorker: 1 });
-  const app = createApp({ db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 10, ingest, personSystems: [], version: 'bench' });
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const served = await serveApp({
+    db, databaseUrl: database.url, connectionsPerWorker: 1, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 10,
+    personSystems: [], version: 'bench',
+  });
+  const url = served.url;
   const run = async (path: string, headers: Record<string, string>): Promise<number> => {
     const started = performance.now();
     await Promise.all(Array.from({ length: 8 }, async () => {
@@ -45,9 +44,7 @@ async function main(): Promise<void> {
   const authed = await run('/fhir/Patient/00000000-0000-4000-8000-000000000000', { authorization: `Bearer ${apiKey}` });
   const refused = await run('/fhir/Patient/00000000-0000-4000-8000-000000000000', { authorization: 'Bearer fab_wrong' });
   console.log(`HTTP, 8 clients: GET /fhir/metadata (no key) ${open.toFixed(0)}/s; GET /fhir/Patient/{unknown} with a key (lookup + read) ${authed.toFixed(0)}/s; with a wrong key (throttled to 429 after 20) ${refused.toFixed(0)}/s`);
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await ingest.close();
+  await served.close();
   await db.end();
   await database.close();
 }

@@ -9,17 +9,15 @@
  * BENCH_FUZZ_CLIENTS=4, BENCH_FUZZ_WORKERS=0 (ingest worker threads; 0 runs pushes inline), DATABASE_URL (else embedded).
  */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Bundle } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
-import { createApp } from '../bridge/http/app';
-import { startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
+import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { fuzzCases } from './fuzz-cases';
 import { runFuzz, summarize } from './fuzz-run';
@@ -76,16 +74,12 @@ async function main(): Promise<void> {
       cb();
     },
   });
-  const ingest = await startIngestPool({ workers: WORKERS, db, databaseUrl: database.url, connectionsPerWorker: 2 });
-  const app = createApp({
-    db, log: createLogger('error', sink), adminToken: undefined, maxBodyBytes: 50 * 1024 * 1024, maxEntries: 10_000, ingest,
-    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+  const served = await serveApp({
+    db, databaseUrl: database.url, ingestWorkers: WORKERS, log: createLogger('error', sink), adminToken: undefined, maxBodyBytes: 50 * 1024 * 1024,
+    maxEntries: 10_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  server.keepAliveTimeout = 65_000; // as bridge/main.ts sets it
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  served.server.keepAliveTimeout = 65_000; // as bridge/main.ts sets it
+  const url = served.url;
   try {
     const clinic = await createClinic(db, 'fuzz');
     console.log(`fuzz: ${cases.length} cases (seed ${SEED}) from ${seeds.length} seed bundles, ${CLIENTS} clients, ${database.label}`);
@@ -106,9 +100,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await ingest.close();
+    await served.close();
     await db.end();
     await database.close();
   }

@@ -8,16 +8,14 @@
  * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_PULL_ROUNDS=200,
  * BENCH_PULL_BACKGROUND=30 (other patients' bundles).
  */
-import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
-import { createApp } from '../bridge/http/app';
-import { startIngestPool } from '../bridge/ingest/ingest-pool';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
+import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { generateBundles } from './generate';
 
@@ -32,15 +30,11 @@ async function main(): Promise<void> {
   const database = await freshDatabase();
   const db = createPool(database.url, 10);
   await runMigrations(db);
-  const ingest = await startIngestPool({ workers: 0, db, databaseUrl: database.url, connectionsPerWorker: 1 });
-  const app = createApp({
-    db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, ingest,
-    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+  const served = await serveApp({
+    db, databaseUrl: database.url, connectionsPerWorker: 1, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024,
+    maxEntries: 100_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const url = served.url;
   const pushAs = async (key: string, bundle: Bundle): Promise<Bundle> => {
     const res = await fetch(`${url}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
     if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -101,9 +95,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(24)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   p99 ${pct(times, 99).toFixed(1).padStart(6)} ms   (${entries} entries/events, ${(size / 1024).toFixed(0)} KiB)`);
     }
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await ingest.close();
+    await served.close();
     await db.end();
     await database.close();
   }

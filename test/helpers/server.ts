@@ -1,9 +1,7 @@
-import type { Server } from 'node:http';
-import { createApp } from '../../bridge/http/app';
-import { startIngestPool } from '../../bridge/ingest/ingest-pool';
 import { createLogger, Logger } from '../../bridge/log';
 import { createClinic } from '../../bridge/store/clinics';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../bridge/config';
+import { serveApp } from './app-server';
 import { createTestDatabase, TestDatabase } from './db';
 
 export interface TestBridge {
@@ -32,27 +30,19 @@ export interface TestBridgeOptions {
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
 export async function startTestBridge(overrides: TestBridgeOptions = {}): Promise<TestBridge> {
   const database = overrides.database ?? await createTestDatabase();
-  // Inline by default (each worker loads ~100 MB of definitions); the worker path is covered where it is asked for.
-  const ingest = await startIngestPool({ workers: overrides.ingestWorkers ?? 0, db: database.db, databaseUrl: database.url, connectionsPerWorker: 2 });
-  const app = createApp({
-    db: database.db, log: overrides.log ?? createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
-    maxEntries: overrides.maxEntries ?? 10_000, ingest, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'test',
-    authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs, trustProxy: overrides.trustProxy,
-    breakGlassLimit: overrides.breakGlassLimit,
+  const served = await serveApp({
+    db: database.db, databaseUrl: database.url, ingestWorkers: overrides.ingestWorkers, log: overrides.log ?? createLogger('silent'),
+    adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024, maxEntries: overrides.maxEntries ?? 10_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs,
+    trustProxy: overrides.trustProxy, breakGlassLimit: overrides.breakGlassLimit,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: served.url,
     database,
     adminToken: ADMIN_TOKEN,
     clinic: (name) => createClinic(database.db, name),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await ingest.close();
+      await served.close();
       if (!overrides.database) await database.drop();
     },
   };
