@@ -1,0 +1,27 @@
+/**
+ * The session every request runs as: who (a clinic, an admin; patients next), on which credential, with which SMART
+ * scopes, for which purpose of use, and with which emergency grant. It is built once per request at the HTTP edge
+ * (bridge/http/auth.ts) and passed to every access decision; policy functions take it instead of raw request parts, so
+ * who may see what is decided, and audited, in bridge/access only (Medplum's request-scoped repository is the model).
+ */
+import type { BreakGlassRequest } from './break-glass';
+
+export type Principal =
+  | { kind: 'clinic'; clinicId: string; clinicName: string }
+  | { kind: 'admin' };
+
+export type Credential = 'api-key' | 'smart-token' | 'admin-token';
+
+export interface Session {
+  principal: Principal;
+  credential: Credential;
+  /** SMART scopes of the access token; undefined for an API key, which may do everything its clinic may. */
+  scopes?: readonly string[];
+  /** `X-Purpose-Of-Use` as given (free text outside break-glass), recorded with every access. */
+  purpose?: string;
+  /** A break-glass request admitted by `admitBreakGlass` (enabled clinic, coded purpose, within the hourly limit). */
+  breakGlass?: BreakGlassRequest;
+}
+
+/** The clinic a session acts for; 'admin' sessions act for none. */
+export const sessionClinicId = (s: Session): string | null => (s.principal.kind === 'clinic' ? s.principal.clinicId : null);
