@@ -15,18 +15,5 @@ export interface PersonAccess {
   breakGlassReason?: string;
 }
 
-/** What the audit trail records for every push, read, search, pull, export and refusal. */
-export interface AuditRecord {
-  clinicId: string | null;
-  /** `link`, `unlink`, `reject-link`: an admin's decision on person links; `key-rotate`, `key-revoke`: on a clinic's API keys (clinicId null); `break-glass-enable`, `break-glass-disable`: on a clinic's emergency access (clinicId null). */
-  action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link' | 'key-rotate' | 'key-revoke'
-    | 'break-glass-enable' | 'break-glass-disable';
-  outcome: 'success' | 'refused' | 'error';
-  personId?: string | null;
-  patientIds?: string[];
-  resourceTypes?: string[];
-  /** Purpose of use, or the break-glass reason. */
-  purpose?: string | null;
-  breakGlass?: boolean;
-  detail?: string;
-}
+/** What the audit trail records (bridge/model/audit.ts, shared with the store). */
+export type { AuditRecord } from '../model/audit';

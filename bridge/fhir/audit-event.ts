@@ -1,5 +1,13 @@
 import type { AuditEvent, AuditEventEntity, CodeableConcept, Coding } from '@medplum/fhirtypes';
-import type { StoredAudit } from '../store/audit';
+import type { StoredAudit } from '../model/audit';
+
+/** What of the entry to show (decided by access/audit-visibility.ts; the structural type keeps fhir/ free of access/). */
+export interface AuditEventShown {
+  patientIds: string[];
+  personId: string | null;
+  agentClinicId: string | null;
+  detail: string | null;
+}
 
 /** Identifier system of bridge person ids (also a person-wide identifier system, see config). */
 export const PERSON_SYSTEM = 'https://fhir-anchor-bridge.dev/person';
@@ -30,17 +38,20 @@ function breakGlassPurposeOfEvent(stored: string | null): CodeableConcept {
   return { coding: [BREAK_GLASS, ...coded], text: m[2] };
 }
 
-/** A stored audit record as a FHIR R4 AuditEvent (pure). */
-export function toAuditEvent(a: StoredAudit): AuditEvent {
+/**
+ * A stored audit record as a FHIR R4 AuditEvent (pure), showing only `shown`: the `patient` entities name the
+ * reader's own records, the person entity appears only when the person id is shown.
+ */
+export function toAuditEvent(a: StoredAudit, shown: AuditEventShown): AuditEvent {
   const purpose = a.breakGlass ? [breakGlassPurposeOfEvent(a.purpose)] : a.purpose ? [{ text: a.purpose }] : undefined;
-  const entity: AuditEventEntity[] = a.patientIds.map((id) => ({
+  const entity: AuditEventEntity[] = shown.patientIds.map((id) => ({
     what: { reference: `Patient/${id}` },
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
     role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
   }));
-  if (a.personId) {
+  if (shown.personId) {
     entity.push({
-      what: { identifier: { system: PERSON_SYSTEM, value: a.personId } },
+      what: { identifier: { system: PERSON_SYSTEM, value: shown.personId } },
       type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
       role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
       ...(a.resourceTypes.length ? { detail: [{ type: 'resourceTypes', valueString: a.resourceTypes.join(',') }] } : {}),
@@ -61,11 +72,11 @@ export function toAuditEvent(a: StoredAudit): AuditEvent {
     action: ACTION[a.action],
     recorded: a.recorded,
     outcome: OUTCOME[a.outcome],
-    ...(a.detail ? { outcomeDesc: a.detail } : {}),
+    ...(shown.detail ? { outcomeDesc: shown.detail } : {}),
     ...(purpose ? { purposeOfEvent: purpose } : {}),
     agent: [{
       type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
-      who: a.clinicId ? { reference: `Organization/${a.clinicId}` } : { display: 'bridge administrator' },
+      who: shown.agentClinicId ? { reference: `Organization/${shown.agentClinicId}` } : { display: 'bridge administrator' },
       requestor: true,
       ...(purpose ? { purposeOfUse: purpose } : {}),
     }],

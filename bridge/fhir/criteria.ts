@@ -1,16 +1,7 @@
 import { FhirError, IssueCode } from './outcome';
+import type { Condition, MatchLock } from '../model/search';
 
-/**
- * One condition of conditional criteria, as FHIR R4 token search means it (search.html#token):
- * `identifier=code` any system; `identifier=system|code` that system; `identifier=|code` NO system;
- * `identifier=system|` any code of that system. `_id=x` names one resource.
- * `system`: undefined = any system, null = no system. `code`: undefined = any code (only with a system).
- */
-export interface Condition {
-  param: 'identifier' | '_id';
-  system?: string | null;
-  code?: string;
-}
+export type { Condition, MatchLock } from '../model/search';
 
 export interface Criteria {
   resourceType: string;
@@ -84,17 +75,6 @@ export function parseCriteria(resourceType: string, query: string, where: string
   // Criteria text is locked on and logged as a key; no real criteria come near this.
   if (Buffer.byteLength(keys.join('&')) > 2048) throw new FhirError(400, [{ code: 'too-long', diagnostics: 'conditional criteria longer than 2,048 bytes are not supported', expression: where }]);
   return { resourceType, conditions: keys.map((k) => byKey.get(k) as Condition), key: keys.join('&') };
-}
-
-/**
- * A key that serializes conditional operations that could match the same resource (taken as a transaction-scoped
- * lock by the store). A resource matched by criteria holds every identifier value the criteria name, so locking
- * values (and `_id`s) is enough; criteria naming only a system (`system|`) lock that system.
- */
-export interface MatchLock {
-  resourceType: string;
-  key: string;
-  exclusive: boolean;
 }
 
 const valueLock = (param: string, code: string): string => `${param}=${code}`;

@@ -57,9 +57,5 @@ export function parseConditionalReference(reference: string): { resourceType: st
   return m ? { resourceType: m[1], query: m[2] } : undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Bridge ids are UUIDs; anything else (a clinic's own id) never names a stored row directly. */
-export function isBridgeId(id: string): boolean {
-  return UUID.test(id);
-}
+/** Bridge ids are UUIDs (bridge/model/ids.ts, shared with the store). */
+export { isBridgeId } from '../model/ids';

@@ -2,31 +2,9 @@ import { dateRange } from './search-index';
 import { boundedInteger, INT4_MAX } from './integers';
 import { parseToken } from './criteria';
 import { FhirError } from './outcome';
+import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
-/** A parsed search request, ready for the store (pure parsing, no SQL). */
-export interface SearchQuery {
-  resourceType: string;
-  ids: string[];
-  /** AND of OR-alternatives; `system` undefined = any, null = none; `code` undefined = any code of `system`. */
-  tokens: TokenFilter[][];
-  patientIds: string[];
-  dates: DateFilter[];
-  lastUpdated: DateFilter[];
-  count: number;
-  offset: number;
-}
-
-export interface TokenFilter {
-  param: 'identifier' | 'code';
-  system?: string | null;
-  code?: string;
-}
-
-export interface DateFilter {
-  prefix: 'eq' | 'lt' | 'le' | 'gt' | 'ge' | 'ne';
-  start: string;
-  end: string;
-}
+export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format'];
 export const DEFAULT_COUNT = 50;

@@ -1,34 +1,26 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
-import type { AuditRecord } from '../access/types';
-import { sha256Hex } from '../fhir/hash';
+import type { AuditRecord, StoredAudit } from '../model/audit';
 import type { Db, Tx } from './db';
 
-/** An audit row as stored, with the canonical JSON and hash that make it anchorable like a bundle. */
-export interface StoredAudit {
-  id: string;
-  recorded: string;
-  clinicId: string | null;
-  action: AuditRecord['action'];
-  outcome: AuditRecord['outcome'];
-  personId: string | null;
-  patientIds: string[];
-  resourceTypes: string[];
-  purpose: string | null;
-  breakGlass: boolean;
-  detail: string | null;
-  /** `0x` + 64 hex: SHA-256 of `canonical`. */
-  hash: string;
-}
+export type { StoredAudit } from '../model/audit';
+
+/** SHA-256 of the canonical text as `0x` + hex (the same function as fhir/hash sha256Hex, which bundles use). */
+const sha256Hex = (text: string): string => '0x' + createHash('sha256').update(text, 'utf8').digest('hex');
 
 const MAX_TEXT = 500;
 const clip = (s: string | null | undefined): string | null => (s == null ? null : s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
 
-/** The record as hashed: every field, sorted arrays, RFC 8785 canonical JSON. Pure. */
+/**
+ * The record as hashed: every field but the person, sorted arrays, RFC 8785 canonical JSON. Pure. The document
+ * commits to the patient records; the internal person id is left out because the document is served to clinics
+ * (`$record`), which never see person ids (access/audit-visibility.ts), and because a person is derived from links
+ * that later merges and unlinks change.
+ */
 export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
   return canonicalize({
     // `auditId`, not `id`: the document hashed is exactly what `fhir-bridge verify` hashes (it drops a root id and meta).
-    auditId: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome, personId: a.personId,
+    auditId: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome,
     patientIds: a.patientIds, resourceTypes: a.resourceTypes, purpose: a.purpose, breakGlass: a.breakGlass, detail: a.detail,
   });
 }
@@ -65,10 +57,13 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
 const SELECT = `SELECT id, recorded, clinic_id AS "clinicId", action, outcome, person_id AS "personId", patient_ids::text[] AS "patientIds",
   resource_types AS "resourceTypes", purpose, break_glass AS "breakGlass", detail, '0x' || encode(hash, 'hex') AS hash FROM audit_event`;
 
-/** Audit records about a person or any of its patient records, newest first; `count + 1` rows tell if there is more. */
-export async function searchAudit(db: Db, personId: string, patientIds: string[], count: number, offset: number): Promise<{ rows: StoredAudit[]; hasMore: boolean }> {
+/**
+ * Audit records naming any of `patientIds` (and, given a person id, those recorded about that person: the patient's
+ * own view), newest first; `count + 1` rows tell if there is more. Who may see which is access/audit-visibility.ts.
+ */
+export async function searchAudit(db: Db, personId: string | null, patientIds: string[], count: number, offset: number): Promise<{ rows: StoredAudit[]; hasMore: boolean }> {
   const res = await db.query(
-    `${SELECT} WHERE person_id = $1 OR patient_ids && $2::uuid[] ORDER BY recorded DESC, seq DESC LIMIT $3 OFFSET $4`,
+    `${SELECT} WHERE ($1::uuid IS NOT NULL AND person_id = $1::uuid) OR patient_ids && $2::uuid[] ORDER BY recorded DESC, seq DESC LIMIT $3 OFFSET $4`,
     [personId, patientIds, count + 1, offset],
   );
   return { rows: res.rows.slice(0, count), hasMore: res.rows.length > count };

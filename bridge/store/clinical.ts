@@ -6,7 +6,7 @@
  * roughly halves the parameter; json (not jsonb) skips building a binary document that is read only once.
  */
 import type { PoolClient } from 'pg';
-import type { ClinicalBase, ClinicalRow, Domain } from '../normalize/types';
+import type { ClinicalBase, ClinicalRow, Domain } from '../model/clinical';
 
 type PgType = 'text' | 'double precision' | 'numeric' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
 type RowOf<D extends Domain> = Extract<ClinicalRow, { domain: D }>;

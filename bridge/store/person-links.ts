@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FhirError } from '../fhir/outcome';
-import { isBridgeId } from '../fhir/references';
+import { isBridgeId } from '../model/ids';
 import type { Db, Tx } from './db';
 
 /** A patient record (one clinic's) and the person it belongs to. */
@@ -75,18 +74,15 @@ export async function listCandidates(db: Db, status: string | undefined, limit: 
   return res.rows;
 }
 
-const notFound = (what: string): FhirError => new FhirError(404, [{ code: 'not-found', diagnostics: `${what} is not known` }]);
-
-/** Locks the candidate pair (either order) or throws 404. */
-async function lockCandidate(tx: Tx, a: string, b: string): Promise<{ patientId: string; otherId: string }> {
-  if (!isBridgeId(a) || !isBridgeId(b)) throw notFound(`candidate ${a}/${b}`);
+/** Locks the candidate pair (either order); null when there is no such candidate. */
+async function lockCandidate(tx: Tx, a: string, b: string): Promise<{ patientId: string; otherId: string } | null> {
+  if (!isBridgeId(a) || !isBridgeId(b)) return null;
   const res = await tx.query(
     `SELECT patient_id AS "patientId", other_patient_id AS "otherId" FROM person_candidate
       WHERE (patient_id = $1 AND other_patient_id = $2) OR (patient_id = $2 AND other_patient_id = $1) FOR UPDATE`,
     [a, b],
   );
-  if (!res.rows.length) throw notFound(`candidate ${a}/${b}`);
-  return res.rows[0];
+  return res.rows[0] ?? null;
 }
 
 /**
@@ -105,9 +101,10 @@ async function decide(tx: Tx, a: string, others: string[], status: 'confirmed' |
 /**
  * Confirms a candidate: both patients' persons become one. The older person keeps its id (person ids are stable);
  * the younger one's patients move to it and it is marked `merged_into`, so its id stays traceable. No resource changes.
+ * Null when there is no such candidate (nothing changed).
  */
-export async function confirmCandidate(tx: Tx, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] }> {
-  await lockCandidate(tx, a, b);
+export async function confirmCandidate(tx: Tx, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] } | null> {
+  if (!(await lockCandidate(tx, a, b))) return null;
   const persons = await tx.query(
     `SELECT ps.id, ps.created_at FROM person ps WHERE ps.id IN (SELECT person_id FROM patient WHERE id = ANY($1::uuid[]))
       ORDER BY ps.created_at, ps.id FOR UPDATE`,
@@ -123,25 +120,32 @@ export async function confirmCandidate(tx: Tx, a: string, b: string): Promise<{ 
   return { personId: keep, mergedPersonId: merge ?? null, patientIds: patients.map((p) => p.patientId) };
 }
 
-/** Rejects a candidate: recorded as decided, nothing merged (an already linked pair is not unlinked: use unlink). */
-export async function rejectCandidate(tx: Tx, a: string, b: string): Promise<void> {
-  await lockCandidate(tx, a, b);
+/**
+ * Rejects a candidate: recorded as decided, nothing merged (an already linked pair is not unlinked: use unlink).
+ * False when there is no such candidate.
+ */
+export async function rejectCandidate(tx: Tx, a: string, b: string): Promise<boolean> {
+  if (!(await lockCandidate(tx, a, b))) return false;
   await decide(tx, a, [b], 'rejected');
+  return true;
 }
+
+/** What unlinking did: the new and former person, or why nothing changed (unknown patient, already alone). */
+export type UnlinkResult = { personId: string; formerPersonId: string; formerPatientIds: string[] } | 'unknown' | 'alone';
 
 /**
  * Gives a patient record a new person of its own: the reverse of a link, losing nothing (resources, identifiers and
  * the other patients stay; the others keep the old person id). Candidate pairs with the former fellow patients become
- * `rejected`, so they are not proposed again. 409 when the patient is already alone.
+ * `rejected`, so they are not proposed again. `alone` (nothing changed) when the patient is the only record of its person.
  */
-export async function unlinkPatient(tx: Tx, patientId: string): Promise<{ personId: string; formerPersonId: string; formerPatientIds: string[] }> {
-  if (!isBridgeId(patientId)) throw notFound(`Patient/${patientId}`);
+export async function unlinkPatient(tx: Tx, patientId: string): Promise<UnlinkResult> {
+  if (!isBridgeId(patientId)) return 'unknown';
   const own = await tx.query('SELECT person_id FROM patient WHERE id = $1 FOR UPDATE', [patientId]);
-  if (!own.rows.length) throw notFound(`Patient/${patientId}`);
+  if (!own.rows.length) return 'unknown';
   const former: string = own.rows[0].person_id;
   await tx.query('SELECT id FROM person WHERE id = $1 FOR UPDATE', [former]);
   const others = (await tx.query('SELECT id FROM patient WHERE person_id = $1 AND id <> $2', [former, patientId])).rows.map((r) => r.id as string);
-  if (!others.length) throw new FhirError(409, [{ code: 'conflict', diagnostics: `Patient/${patientId} is the only record of its person` }]);
+  if (!others.length) return 'alone';
   const personId = randomUUID();
   await tx.query('INSERT INTO person (id) VALUES ($1)', [personId]);
   await tx.query('UPDATE patient SET person_id = $1 WHERE id = $2', [personId, patientId]);
@@ -158,4 +162,12 @@ export async function resourceCompartment(db: Db | Tx, resourceType: string, id:
     [id, resourceType],
   );
   return res.rows[0] ?? null;
+}
+
+/** Which of `patientIds` are records held by `clinicId` (the facts audit visibility needs). */
+export async function clinicPatientsAmong(db: Db | Tx, clinicId: string, patientIds: string[]): Promise<Set<string>> {
+  const ids = [...new Set(patientIds)].filter(isBridgeId);
+  if (!ids.length) return new Set();
+  const res = await db.query('SELECT id FROM patient WHERE clinic_id = $1 AND id = ANY($2::uuid[])', [clinicId, ids]);
+  return new Set(res.rows.map((r) => r.id as string));
 }

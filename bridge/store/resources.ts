@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Condition, MatchLock } from '../fhir/criteria';
-import { isBridgeId } from '../fhir/references';
+import type { Condition, MatchLock } from '../model/search';
+import { isBridgeId } from '../model/ids';
 import { copyRows } from './copy';
 import type { Db, Tx } from './db';
 

@@ -1,5 +1,5 @@
-import { isBridgeId } from '../fhir/references';
-import type { DateFilter, SearchQuery } from '../fhir/search-params';
+import { isBridgeId } from '../model/ids';
+import type { DateFilter, SearchQuery } from '../model/search';
 import type { Db } from './db';
 import { SHARED_TYPES, StoredResource } from './resources';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { FhirError } from '../../fhir/outcome';
+import { FhirError, outcomes } from '../../fhir/outcome';
 import { recordAudit } from '../../store/audit';
 import { Db, inTransaction } from '../../store/db';
 import { confirmCandidate, listCandidates, rejectCandidate, unlinkPatient } from '../../store/person-links';
@@ -24,6 +24,7 @@ export function personAdminRouter(db: Db): Router {
     const { a, b } = req.params;
     const result = await inTransaction(db, async (tx) => {
       const r = await confirmCandidate(tx, a, b);
+      if (!r) throw outcomes.notFound(`candidate ${a}/${b} is not known`);
       await recordAudit(tx, { clinicId: null, action: 'link', outcome: 'success', personId: r.personId, patientIds: r.patientIds, detail: r.mergedPersonId ? `person ${r.mergedPersonId} merged` : 'already one person' });
       return r;
     });
@@ -33,7 +34,7 @@ export function personAdminRouter(db: Db): Router {
   router.post('/person-candidates/:a/:b/reject', async (req, res) => {
     const { a, b } = req.params;
     await inTransaction(db, async (tx) => {
-      await rejectCandidate(tx, a, b);
+      if (!(await rejectCandidate(tx, a, b))) throw outcomes.notFound(`candidate ${a}/${b} is not known`);
       await recordAudit(tx, { clinicId: null, action: 'reject-link', outcome: 'success', patientIds: [a, b], detail: 'candidate rejected' });
     });
     res.json({ status: 'rejected', patientIds: [a, b] });
@@ -42,6 +43,8 @@ export function personAdminRouter(db: Db): Router {
   router.post('/patients/:id/unlink', async (req, res) => {
     const result = await inTransaction(db, async (tx) => {
       const r = await unlinkPatient(tx, req.params.id);
+      if (r === 'unknown') throw outcomes.notFound(`Patient/${req.params.id} is not known`);
+      if (r === 'alone') throw outcomes.conflict(`Patient/${req.params.id} is the only record of its person`);
       await recordAudit(tx, { clinicId: null, action: 'unlink', outcome: 'success', personId: r.formerPersonId, patientIds: [req.params.id, ...r.formerPatientIds], detail: `new person ${r.personId}` });
       return r;
     });

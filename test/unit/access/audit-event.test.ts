@@ -1,7 +1,11 @@
 import { validateResource } from '@medplum/core';
-import { toAuditEvent } from '../../../bridge/fhir/audit-event';
+import { toAuditEvent as render } from '../../../bridge/fhir/audit-event';
+import { wholeView } from '../../../bridge/access/audit-visibility';
 import { loadFhirDefinitions } from '../../../bridge/fhir/validate';
 import { auditCanonical, StoredAudit } from '../../../bridge/store/audit';
+
+/** The whole entry, as the bridge itself sees it (what a clinic is shown is tested in audit-visibility.test.ts). */
+const toAuditEvent = (a: StoredAudit) => render(a, wholeView(a));
 import { periodContains } from '../../../bridge/access/consent-rules';
 import { bundleHash, sha256Hex } from '../../../bridge/fhir/hash';
 
