@@ -1,4 +1,4 @@
-import { FhirError } from '../fhir/outcome';
+import { FhirError, outcomes } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
 import { consentingPatients } from './consent-rules';
 import type { Db } from '../store/db';
@@ -52,23 +52,24 @@ export function grantedAccess(e: PersonAccessEvaluation, breakGlassReason?: stri
   return { personId: e.personId, patients, ...(usedGlass && breakGlassReason ? { breakGlassReason } : {}) };
 }
 
-/** The 403 every refusal answers with (it names neither the person nor the holding clinics). */
+/**
+ * The answer to a refusal: exactly the 404 of an unknown patient (same status, same diagnostics), so no answer tells
+ * a clinic without access whether an id is a patient elsewhere; HAPI FHIR and Medplum answer resources outside the
+ * caller's compartment the same way. The refusal itself is audited (auditRefusal).
+ */
 export function accessRefused(patientId: string): FhirError {
-  return new FhirError(403, [{
-    code: 'forbidden',
-    diagnostics: `no access to the records of Patient/${patientId}: no own record, no active Consent naming this clinic, no X-Break-Glass reason`,
-  }]);
+  return outcomes.notFound(`Patient/${patientId} is not known`);
 }
 
 /**
  * The records of the person behind `patientId` that `callerClinicId` may read, across every clinic holding that
- * person. Throws 404 (OperationOutcome) when the patient is unknown, and 403 when the caller has no own record, no
- * consent and no break-glass reason; a refusal is recorded in the audit trail before throwing. Successful reads are
+ * person. Throws 404 (OperationOutcome) when the patient is unknown, and the same 404 when the caller has no own record,
+ * no consent and no break-glass reason; a refusal is recorded in the audit trail before throwing. Successful reads are
  * audited by the caller once it knows what it served (see `auditAccess`).
  */
 export async function resolvePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccess> {
   const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
-  if (!evaluation) throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
+  if (!evaluation) throw accessRefused(patientId);
   const access = grantedAccess(evaluation, opts.breakGlassReason);
   if (!access) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [patientId], opts);

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db';
 import { resourceCompartment } from '../store/person-links';
 import { SHARED_TYPES } from '../store/resources';
-import { accessRefused, auditRefusal, evaluatePersonAccess, PersonAccessOptions } from './person-access';
+import { auditRefusal, evaluatePersonAccess, PersonAccessOptions } from './person-access';
 import type { AccessBasis } from './types';
 
 /** How a plain read (read, vread, _history) of one resource is allowed. */
@@ -16,8 +16,9 @@ export interface ReadGrant {
 /**
  * Decides a plain read of `Type/id` by `callerClinicId`: its own resources and shared entities as before; another
  * clinic's resource in a Patient compartment under an active Consent or a break-glass reason. Null when there is
- * nothing the caller could ever read there (unknown, or another clinic's resource outside any compartment: 404).
- * Throws an audited 403 when the resource belongs to a patient the caller may not read.
+ * nothing the caller may read there: unknown, another clinic's resource outside any compartment, or in the compartment
+ * of a patient the caller may not read (that refusal is audited); the route answers all three with the same 404, so
+ * a read is no oracle for which ids are records elsewhere.
  */
 export async function authorizeRead(db: Db, callerClinicId: string, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
   const owner = await resourceCompartment(db, resourceType, id);
@@ -30,7 +31,7 @@ export async function authorizeRead(db: Db, callerClinicId: string, resourceType
   const basis = evaluation?.patients.find((p) => p.patientId === owner.patientId)?.basis ?? null;
   if (!basis) {
     await auditRefusal(db, callerClinicId, owner.personId, [owner.patientId], { ...opts, resourceTypes: [resourceType] });
-    throw accessRefused(owner.patientId);
+    return null;
   }
   return { readAs: owner.clinicId, basis, ...about };
 }

@@ -31,7 +31,8 @@ export interface TimelineEvent {
 }
 
 export interface Timeline {
-  person: { id: string; patients: (PatientDemographics & { basis: string })[] };
+  /** `id`, the internal person id, only for a caller holding consented access to another clinic's record of the person. */
+  person: { id?: string; patients: (PatientDemographics & { basis: string })[] };
   events: TimelineEvent[];
 }
 
@@ -56,7 +57,10 @@ function event(f: TimelineFact): TimelineEvent {
 export function timeline(access: PersonAccess, patients: PatientDemographics[], facts: TimelineFact[]): Timeline {
   const basis = new Map(access.patients.map((p) => [p.patientId, p.basis]));
   return {
-    person: { id: access.personId, patients: patients.map((p) => ({ ...p, basis: basis.get(p.id) ?? 'own' })) },
+    person: {
+      ...(access.patients.some((p) => p.basis === 'consent') ? { id: access.personId } : {}),
+      patients: patients.map((p) => ({ ...p, basis: basis.get(p.id) ?? 'own' })),
+    },
     events: facts.map(event),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Request, Response, Router } from 'express';
-import { auditAccess, auditRefusal, resolvePersonAccess } from '../../access/person-access';
+import { accessRefused, auditAccess, auditRefusal, resolvePersonAccess } from '../../access/person-access';
 import type { AuditRecord, PersonAccess } from '../../access/types';
 import { FhirError } from '../../fhir/outcome';
 import { isResourceType } from '../../fhir/resource-types';
@@ -93,7 +93,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     // The record asked for must itself be readable, not only another record of the same person.
     if (!a.patients.some((p) => p.patientId === patientId)) {
       await auditRefusal(opts.db, clinicId, a.personId, [patientId], options);
-      throw new FhirError(403, [{ code: 'forbidden', diagnostics: `no consent lets this clinic read Patient/${patientId}` }]);
+      throw accessRefused(patientId); // the same 404 as an unknown id
     }
     return a;
   }

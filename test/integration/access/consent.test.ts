@@ -7,7 +7,8 @@ import { ADMIN_TOKEN, startTestBridge, TestBridge } from '../../helpers/server';
 /**
  * Three clinics. Person P: a record at A and at B sharing an SSN (one person). Person Q: only at B. C holds nobody.
  * A clinic always sees what it sent; another sees a person's records only under an active Consent naming it, or by
- * break-glass; every refusal is a 403 OperationOutcome and is audited; the home clinics read the audit trail.
+ * break-glass; every refusal answers as an unknown id would (404) and is audited; a clinic reads the audit trail of its
+ * own records and actions only.
  */
 let bridge: TestBridge;
 type Clinic = { id: string; apiKey: string };
@@ -59,15 +60,21 @@ test('a clinic always sees what it sent, without consent', async () => {
   expect((await get(B, `/fhir/Observation?patient=Patient/${pb}`)).body.entry).toHaveLength(1);
 });
 
-test('no consent: direct read, vread and _history are 403 OperationOutcomes, search excludes the records, all audited', async () => {
+test('no consent: direct read, vread and _history answer exactly as an unknown id (404), search excludes the records, all audited', async () => {
   await closeConsents();
   const before = (await audits(A.id)).length;
+  const unknown = '00000000-0000-4000-8000-000000000000';
   for (const path of [`/fhir/${obsB}`, `/fhir/Patient/${pb}`, `/fhir/${obsB}/_history`, `/fhir/${obsB}/_history/1`]) {
     const res = await get(A, path);
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(404);
     expect(res.body.resourceType).toBe('OperationOutcome');
-    expect(res.body.issue[0].code).toBe('forbidden');
+    expect(res.body.issue[0].code).toBe('not-found');
     expect(JSON.stringify(res.body)).not.toMatch(/Lovelace/);
+    // No oracle: the answer for an id that names nothing is the same, the id aside.
+    const id = path.split('/')[3];
+    const none = await get(A, path.replace(id, unknown));
+    expect(none.status).toBe(404);
+    expect(JSON.stringify(none.body).replace(unknown, id)).toBe(JSON.stringify(res.body));
   }
   const search = await get(A, `/fhir/Observation?patient=Patient/${pb}`);
   expect(search.status).toBe(200);
@@ -79,12 +86,12 @@ test('no consent: direct read, vread and _history are 403 OperationOutcomes, sea
   expect((await audits(C.id)).some((r) => r.outcome === 'refused')).toBe(true);
 });
 
-test('resolvePersonAccess: own records only without consent; 403 for a clinic with nothing; 404 unknown', async () => {
+test('resolvePersonAccess: own records only without consent; for a clinic with nothing the 404 of an unknown id', async () => {
   await closeConsents();
   const db = bridge.database.db;
   const access = await resolvePersonAccess(db, A.id, pb, {});
   expect(access.patients).toEqual([{ patientId: pa, clinicId: A.id, basis: 'own' }]);
-  await expect(resolvePersonAccess(db, C.id, pb, {})).rejects.toMatchObject({ status: 403 });
+  await expect(resolvePersonAccess(db, C.id, pb, {})).rejects.toMatchObject({ status: 404, issues: [{ code: 'not-found', diagnostics: `Patient/${pb} is not known` }] });
   await expect(resolvePersonAccess(db, C.id, '00000000-0000-4000-8000-000000000000', {})).rejects.toBeInstanceOf(FhirError);
   await expect(resolvePersonAccess(db, C.id, '00000000-0000-4000-8000-000000000000', {})).rejects.toMatchObject({ status: 404 });
   const glass = await resolvePersonAccess(db, C.id, pa, { breakGlassReason: 'unconscious in ER' });
@@ -105,8 +112,8 @@ test('consent: an active permit Consent naming Organization/{clinic id} opens th
   const access = await resolvePersonAccess(bridge.database.db, A.id, pa, {});
   expect(access.patients.map((p) => [p.patientId, p.basis]).sort()).toEqual([[pa, 'own'], [pb, 'consent']].sort());
   // The consent names A, not C; and it covers B's record of P, not B's other patient Q.
-  expect((await get(C, `/fhir/${obsB}`)).status).toBe(403);
-  expect((await get(A, `/fhir/${obsQ}`)).status).toBe(403);
+  expect((await get(C, `/fhir/${obsB}`)).status).toBe(404);
+  expect((await get(A, `/fhir/${obsQ}`)).status).toBe(404);
 });
 
 test('revoked: status inactive closes access at once; a period that ended too; a current period opens it', async () => {
@@ -114,22 +121,22 @@ test('revoked: status inactive closes access at once; a period that ended too; a
   await push(B, putBundle(unique(consent('c1', 'Patient/x9', A.id))));
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(200);
   await push(B, putBundle(consent('c1', 'Patient/x9', A.id, { status: 'inactive' })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   expect((await get(A, `/fhir/Observation?patient=Patient/${pb}`)).body.entry).toHaveLength(0);
 
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { period: { start: '2020-01-01', end: '2021' } })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { period: { start: '2020-01-01', end: new Date(Date.now() - 1000).toISOString() } })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { period: { start: '2099-01-01' } })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { type: 'deny' })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
 
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { period: { start: '2020-01-01', end: new Date(Date.now() + 3_600_000).toISOString() } })));
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(200);
   await push(B, putBundle(consent('c2', 'Patient/x9', A.id, { status: 'inactive' })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
 });
 
 test('a consent that narrows what is shared (here: a nested deny of Observations) fails closed: it opens nothing', async () => {
@@ -137,19 +144,19 @@ test('a consent that narrows what is shared (here: a nested deny of Observations
   await push(B, putBundle(consent('c3', 'Patient/x9', A.id, {
     provision: { provision: [{ type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] }] },
   })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
-  expect((await get(A, `/fhir/Patient/${pb}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
+  expect((await get(A, `/fhir/Patient/${pb}`)).status).toBe(404);
   // The same consent without the restriction opens the records.
   await push(B, putBundle(consent('c3', 'Patient/x9', A.id)));
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(200);
   await push(B, putBundle(consent('c3', 'Patient/x9', A.id, { status: 'inactive' })));
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
 });
 
 test('a clinic cannot consent for another clinic\'s patient', async () => {
   // A names B's patient by bridge id: the reference does not resolve within A's records, so it opens nothing.
   await push(A, putBundle(consent('forged', `Patient/${qb}`, C.id)));
-  expect((await get(C, `/fhir/${obsQ}`)).status).toBe(403);
+  expect((await get(C, `/fhir/${obsQ}`)).status).toBe(404);
 });
 
 test('break-glass: readable without consent, flagged in the audit trail; an empty reason is refused', async () => {
@@ -166,12 +173,12 @@ test('break-glass: readable without consent, flagged in the audit trail; an empt
   expect((await audits(B.id)).slice(beforeB).some((r) => r.break_glass)).toBe(false);
 });
 
-test('AuditEvent: the home clinics read the trail as FHIR AuditEvents; others are refused and audited', async () => {
+test('AuditEvent: a clinic reads the trail of its own records as FHIR AuditEvents, redacted; others get an unknown id\'s 404, audited', async () => {
   // The trail to read: two break-glass accesses by C, a refusal of A.
   await closeConsents();
   expect((await get(C, `/fhir/${obsB}`, GLASS)).status).toBe(200);
   expect((await get(C, `/fhir/Observation?patient=Patient/${pb}`, GLASS)).status).toBe(200);
-  expect((await get(A, `/fhir/${obsB}`)).status).toBe(403);
+  expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   const res = await get(B, `/fhir/AuditEvent?patient=Patient/${pb}&_count=1000`);
   expect(res.status).toBe(200);
   expect(res.body.type).toBe('searchset');
@@ -181,26 +188,38 @@ test('AuditEvent: the home clinics read the trail as FHIR AuditEvents; others ar
   expect(glass.length).toBeGreaterThanOrEqual(2);
   expect(glass[0].agent[0].who.reference).toBe(`Organization/${C.id}`);
   expect(glass[0].purposeOfEvent[0].text).toBe('unconscious in ER');
-  expect(glass[0].entity.map((x: any) => x.what.reference ?? x.what.identifier?.value)).toContain(`Patient/${pb}`);
+  expect(glass[0].entity.map((x: any) => x.what?.reference)).toContain(`Patient/${pb}`);
   const refused = events.filter((e: any) => e.outcome === '4');
   expect(refused.some((e: any) => e.agent[0].who.reference === `Organization/${A.id}`)).toBe(true);
   expect(events.some((e: any) => e.subtype.some((s: any) => s.code === 'push') && e.agent[0].who.reference === `Organization/${B.id}`)).toBe(true);
   expect(events.every((e: any) => /^0x[0-9a-f]{64}$/.test(e.extension[0].valueString))).toBe(true);
+  // Redacted for B: its own record only, never the internal person id nor A's record of the same person.
+  const named = JSON.stringify(events);
+  expect(named).not.toContain(pa);
+  expect(named).not.toContain('fhir-anchor-bridge.dev/person');
+  expect(events.every((e: any) => (e.entity ?? []).every((x: any) => !x.what?.reference || x.what.reference === `Patient/${pb}`))).toBe(true);
 
-  // A holds its own record of the same person: a home clinic too, through Patient/{its own id} or B's.
-  expect((await get(A, `/fhir/AuditEvent?patient=Patient/${pa}`)).status).toBe(200);
-  expect((await get(A, `/fhir/AuditEvent?patient=${pb}`)).status).toBe(200);
+  // A holds its own record of the same person: that gives it the trail of its own record, not of B's.
+  const ofA = await get(A, `/fhir/AuditEvent?patient=Patient/${pa}&_count=1000`);
+  expect(ofA.status).toBe(200);
+  expect(JSON.stringify(ofA.body)).not.toContain(pb);
+  expect(ofA.body.entry.some((e: any) => e.resource.id === glass[0].id)).toBe(false);
+  expect((await get(A, `/fhir/AuditEvent?patient=${pb}`)).status).toBe(404);
+  expect((await get(A, `/fhir/AuditEvent/${glass[0].id}`)).status).toBe(404);
   const one = await get(B, `/fhir/AuditEvent/${events[0].id}`);
   expect(one.status).toBe(200);
   expect(one.body.id).toBe(events[0].id);
 
   const before = (await audits(C.id)).length;
   const denied = await get(C, `/fhir/AuditEvent?patient=Patient/${pb}`);
-  expect(denied.status).toBe(403);
+  expect(denied.status).toBe(404);
   expect(denied.body.resourceType).toBe('OperationOutcome');
-  expect((await get(C, `/fhir/AuditEvent?patient=Patient/${pb}`, { 'X-Break-Glass': 'curious' })).status).toBe(403);
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  const none = await get(C, `/fhir/AuditEvent?patient=Patient/${unknown}`);
+  expect(JSON.stringify(none.body).replace(unknown, pb)).toBe(JSON.stringify(denied.body));
+  expect((await get(C, `/fhir/AuditEvent?patient=Patient/${pb}`, { 'X-Break-Glass': 'curious' })).status).toBe(404);
   expect((await audits(C.id)).slice(before).filter((r) => r.outcome === 'refused')).toHaveLength(2);
-  expect((await get(A, `/fhir/AuditEvent?patient=Patient/${qb}`)).status).toBe(403);
+  expect((await get(A, `/fhir/AuditEvent?patient=Patient/${qb}`)).status).toBe(404);
   expect((await get(A, '/fhir/AuditEvent')).status).toBe(400);
 });
 

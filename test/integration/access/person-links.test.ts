@@ -59,7 +59,7 @@ test('likely matches are listed as candidates with a score, and not merged', asy
   expect(jane.status).toBe('candidate');
   expect(res.body.find((c: any) => involves(c, ta)).score).toBeCloseTo(0.8);
   expect(await personOf(pa)).not.toBe(await personOf(pb));
-  expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/${obsB}`)).status).toBe(403);
+  expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/${obsB}`)).status).toBe(404);
 });
 
 test('confirm links the two patients into one person; the older person id is kept; Patient/{id} of either reaches it', async () => {
@@ -77,7 +77,7 @@ test('confirm links the two patients into one person; the older person id is kep
   expect(viaB.personId).toBe(older);
   expect(viaB.patients).toEqual([{ patientId: pb, clinicId: B.id, basis: 'own' }]);
   // Linked is not consented: B's records still need B's Consent for A.
-  expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/${obsB}`)).status).toBe(403);
+  expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/${obsB}`)).status).toBe(404);
   await push(B, putBundle(consent(`c-${idB}`, `Patient/${idB}`, A.id)));
   expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/${obsB}`)).status).toBe(200);
   const viaA = await resolvePersonAccess(bridge.database.db, A.id, pb, {});

@@ -145,13 +145,15 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
     expect(res.body.issue[0].diagnostics).toMatch(/not supported/);
   });
 
-  test('a clinic cannot read another clinic\'s patient records without consent (403, see test/integration/access)', async () => {
+  test('a clinic cannot read another clinic\'s patient records without consent (404 as for an unknown id, see test/integration/access)', async () => {
     expect((await api(bridge.url, b, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [
       { resource: { resourceType: 'Patient', id: 'b-own', gender: 'male' }, request: { method: 'PUT', url: 'Patient/b-own' } },
     ] })).status).toBe(200);
     const [row] = await q(`SELECT r.id FROM resource r JOIN clinic c ON c.id = r.clinic_id WHERE c.name = 'Clinic B' AND resource_type = 'Patient'`);
     expect((await api(bridge.url, b, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(200);
-    expect((await api(bridge.url, a, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(403);
+    const refused = await api(bridge.url, a, 'GET', `/fhir/Patient/${row.id}`);
+    expect(refused.status).toBe(404);
+    expect(refused.body.issue[0].diagnostics).toBe(`Patient/${row.id} is not known`);
   });
 });
 

@@ -44,12 +44,15 @@ describe('before any consent', () => {
     expect(res.body.total).toBe(8); // Patient, Encounter, Observation, Condition, MedicationRequest, AllergyIntolerance, Immunization, Procedure
   });
 
-  test('another clinic\'s patient id without consent is refused with 403, and audited', async () => {
+  test('another clinic\'s patient id without consent answers as an unknown id (404), and is audited', async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.B}/$everything`);
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(404);
     expect(res.body.resourceType).toBe('OperationOutcome');
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const none = await get(A.apiKey, `/fhir/Patient/${unknown}/$everything`);
+    expect(JSON.stringify(none.body).replace(unknown, patient.B)).toBe(JSON.stringify(res.body));
     expect((await audits()).some((r) => r.action === 'refused' && r.clinicId === A.id && r.patientIds?.includes(patient.B))).toBe(true);
-    expect((await get(A.apiKey, `/patients/${patient.B}/history`)).status).toBe(403);
+    expect((await get(A.apiKey, `/patients/${patient.B}/history`)).status).toBe(404);
   });
 
   test('a Consent naming another organization grants nothing', async () => {
