@@ -226,6 +226,20 @@ test('conditional references in a push never attach X\'s data to A\'s record, no
   const literal = await pushing(`Patient/${pa}`, '3-4');
   const literalUnknown = await pushing(`Patient/${UNKNOWN}`, '3-4');
   expect(literal.status).toBe(literalUnknown.status);
+  // Writes naming A's record (update, delete, conditional create on A's passport) behave as for an id nobody holds.
+  const put = async (id: string) => call(X, 'PUT', `/fhir/Patient/${id}`, { resourceType: 'Patient', id, gender: 'other' }, {}, id);
+  const [putTheirs, putNobody] = [await put(pa), await put(UNKNOWN)];
+  expect(putTheirs.status).toBe(putNobody.status);
+  expect((await bridge.database.db.query('SELECT clinic_id FROM resource WHERE id = $1', [pa])).rows[0].clinic_id).toBe(A.id);
+  const del = async (id: string) => call(X, 'DELETE', `/fhir/Observation/${id}`, undefined, {}, id);
+  const [delTheirs, delNobody] = [await del(obsA.slice(12)), await del(UNKNOWN)];
+  expect(delTheirs.status).toBe(delNobody.status);
+  expect((await get(A, `/fhir/${obsA}`)).status).toBe(200);
+  const create = async (value: string) => call(X, 'POST', '/fhir/Patient', { resourceType: 'Patient', identifier: [{ system: PASSPORT_DEU, value }] },
+    { 'If-None-Exist': `identifier=${PASSPORT_DEU}|${value}` }, value);
+  const [createTheirs, createNobody] = [await create('C01X00T47'), await create('ZZ9999998')];
+  expect(createTheirs.status).toBe(201); // created anew: nothing of A's or B's matched
+  expect(createNobody.status).toBe(201);
   // The SSN X holds itself resolves to X's own record only.
   const bySsn = await pushing(`Patient?identifier=${SSN}|999-22-1962`, '4-2');
   expect(bySsn.status).toBe(200);
