@@ -1,6 +1,6 @@
 import { FhirError, IssueCode } from './outcome';
-import type { Condition, MatchLock } from '../model/search';
 
+import type { Condition, MatchLock } from '../model/search';
 export type { Condition, MatchLock } from '../model/search';
 
 export interface Criteria {

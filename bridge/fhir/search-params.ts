@@ -2,8 +2,8 @@ import { dateRange } from './search-index';
 import { boundedInteger, INT4_MAX } from './integers';
 import { parseToken } from './criteria';
 import { FhirError } from './outcome';
-import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
+import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format'];
