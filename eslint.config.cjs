@@ -3,9 +3,10 @@
 // place that talks to a chain; client-visible failures come from the catalogue in bridge/fhir/outcome.ts.
 // test/unit/lint/layers.test.ts checks that every layer rule below still fires. Formatting is prettier's job
 // (eslint-config-prettier turns off the rules that would fight it).
-import tseslint from 'typescript-eslint';
-import { importX, createNodeResolver } from 'eslint-plugin-import-x';
-import prettier from 'eslint-config-prettier';
+// CommonJS (not .mjs) so that jest, which runs test/unit/lint/layers.test.ts without ESM support, can require it.
+const tseslint = require('typescript-eslint');
+const { importX, createNodeResolver } = require('eslint-plugin-import-x');
+const prettier = require('eslint-config-prettier');
 
 // ---- Restrictions, each naming the areas it applies to ---------------------------------------------------------------
 // Flat config replaces (does not merge) a rule's options when two objects match one file, so the options of
@@ -131,7 +132,7 @@ const LAYER_ZONES = [
   ),
 ];
 
-export default tseslint.config(
+module.exports = tseslint.config(
   {
     name: 'ignores',
     ignores: [
