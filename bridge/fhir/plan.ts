@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { Criteria, parseCriteria } from './criteria';
-import { FhirError, Issue, outcomes, outcomeWithIssues } from './outcome';
+import { FhirError, Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { HTTP_VERBS } from './terminology';
 import { parseIfMatch } from './versioning';
 
@@ -104,7 +104,7 @@ function checkFullUrls(entries: BundleEntry[]): Issue[] {
     if (!e.fullUrl) return;
     const key = `${e.fullUrl}|${e.resource?.meta?.versionId ?? ''}`;
     const first = seen.get(key);
-    if (first !== undefined) issues.push({ code: 'duplicate', diagnostics: `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, expression: `Bundle.entry[${i}].fullUrl` });
+    if (first !== undefined) issues.push(issueOf('duplicate', `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, `Bundle.entry[${i}].fullUrl`));
     else seen.set(key, i);
   });
   return issues;
