@@ -151,8 +151,8 @@ module.exports = tseslint.config(
     ],
   },
   ...tseslint.configs.recommended,
-  // Tests read untyped response bodies.
-  { name: 'tests', files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  // Tests and benches read untyped response bodies.
+  { name: 'tests and benches', files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   {
     name: 'project',
     files: ['**/*.ts'],
