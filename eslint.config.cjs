@@ -4,6 +4,7 @@
 // test/unit/lint/layers.test.ts checks that every layer rule below still fires. Formatting is prettier's job
 // (eslint-config-prettier turns off the rules that would fight it).
 // CommonJS (not .mjs) so that jest, which runs test/unit/lint/layers.test.ts without ESM support, can require it.
+const { defineConfig } = require('eslint/config');
 const tseslint = require('typescript-eslint');
 const { importX, createNodeResolver } = require('eslint-plugin-import-x');
 const prettier = require('eslint-config-prettier');
@@ -132,7 +133,7 @@ const LAYER_ZONES = [
   ),
 ];
 
-module.exports = tseslint.config(
+module.exports = defineConfig(
   {
     name: 'ignores',
     ignores: [
