@@ -1,4 +1,4 @@
-import { FhirError, IssueCode } from './outcome';
+import { outcomes } from './outcome';
 
 import type { Condition, MatchLock } from '../model/search';
 export type { Condition, MatchLock } from '../model/search';
@@ -12,10 +12,6 @@ export interface Criteria {
 
 const SUPPORTED = new Set(['identifier', '_id']);
 
-function bad(code: IssueCode, diagnostics: string, where: string): FhirError {
-  return new FhirError(400, [{ code, diagnostics, expression: where }]);
-}
-
 /**
  * Decodes one name or value of a query string as application/x-www-form-urlencoded (WHATWG URL §5.1): `+` is a
  * space, then percent-decoding; a literal plus is `%2B`. Express decodes search query strings the same way.
@@ -24,7 +20,7 @@ export function decodeQueryComponent(text: string, where: string): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
-    throw bad('invalid', 'conditional criteria hold invalid percent-encoding', where);
+    throw outcomes.invalid('conditional criteria hold invalid percent-encoding', where);
   }
 }
 
@@ -59,21 +55,21 @@ export function parseCriteria(resourceType: string, query: string, where: string
     const eq = part.indexOf('=');
     const name = decodeQueryComponent(eq < 0 ? part : part.slice(0, eq), where);
     const raw = eq < 0 ? '' : decodeQueryComponent(part.slice(eq + 1), where);
-    if (!SUPPORTED.has(name)) throw bad('not-supported', `conditional criteria parameter "${name}" is not supported (use identifier or _id)`, where);
-    if (!raw) throw bad('invalid', `conditional criteria parameter "${name}" has no value`, where);
+    if (!SUPPORTED.has(name)) throw outcomes.notSupported(`conditional criteria parameter "${name}" is not supported (use identifier or _id)`, where);
+    if (!raw) throw outcomes.invalid(`conditional criteria parameter "${name}" has no value`, where);
     if (name === '_id') {
       conditions.push({ param: '_id', code: raw });
       continue;
     }
     const token = parseToken(raw);
-    if (!token) throw bad('invalid', `conditional criteria parameter "${name}" has no system and no value`, where);
+    if (!token) throw outcomes.invalid(`conditional criteria parameter "${name}" has no system and no value`, where);
     conditions.push({ param: 'identifier', ...token });
   }
-  if (!conditions.length) throw bad('invalid', 'conditional criteria are empty', where);
+  if (!conditions.length) throw outcomes.invalid('conditional criteria are empty', where);
   const byKey = new Map(conditions.map((c) => [conditionKey(c), c]));
   const keys = [...byKey.keys()].sort();
   // Criteria text is locked on and logged as a key; no real criteria come near this.
-  if (Buffer.byteLength(keys.join('&')) > 2048) throw new FhirError(400, [{ code: 'too-long', diagnostics: 'conditional criteria longer than 2,048 bytes are not supported', expression: where }]);
+  if (Buffer.byteLength(keys.join('&')) > 2048) throw outcomes.tooLong('conditional criteria longer than 2,048 bytes are not supported', where);
   return { resourceType, conditions: keys.map((k) => byKey.get(k) as Condition), key: keys.join('&') };
 }
 

@@ -9,7 +9,7 @@
  *   jsonb refuses it; U+0000 is refused too (PostgreSQL text cannot hold it, and FHIR strings exclude code points below
  *   U+0020 other than tab, CR and LF: FHIR R4 datatypes.html#string).
  */
-import { FhirError } from './outcome';
+import { outcomes } from './outcome';
 
 export const MAX_JSON_DEPTH = 100;
 
@@ -75,19 +75,19 @@ export function unstorableString(value: unknown): { path: string; problem: strin
 /** JSON.parse with the limits above; every refusal is a 400 naming the problem. */
 export function parseLimitedJson(text: string): unknown {
   if (jsonDepthExceeds(text)) {
-    throw new FhirError(400, [{ code: 'too-costly', diagnostics: `the JSON is nested more than ${MAX_JSON_DEPTH} levels deep` }]);
+    throw outcomes.tooComplex(`the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'the request body is not valid JSON' }]);
+    throw outcomes.structure('the request body is not valid JSON');
   }
   const bad = unstorableString(value);
   if (bad) {
     const type = (value as { resourceType?: unknown }).resourceType;
     const path = typeof type === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(type) && bad.path ? `${type}.${bad.path}` : bad.path;
-    throw new FhirError(400, [{ code: 'invalid', diagnostics: `the value at ${path || 'the root'} ${bad.problem}`, expression: path || undefined }]);
+    throw outcomes.invalid(`the value at ${path || 'the root'} ${bad.problem}`, path || undefined);
   }
   return value;
 }

@@ -22,6 +22,7 @@ export class FhirError extends Error {
   }
 }
 
+/** @deprecated Types the status at the call site: use `outcomes.<kind>(diagnostics, expression)` below. */
 export function fhirError(status: number, code: IssueCode, diagnostics: string, expression?: string): FhirError {
   return new FhirError(status, [{ code, diagnostics, expression }]);
 }
@@ -57,6 +58,8 @@ export const OUTCOME_KINDS = {
   invariant: [400, 'invariant'],
   codeInvalid: [400, 'code-invalid'],
   tooLong: [400, 'too-long'],
+  /** A body whose shape costs too much to process (JSON nested too deep), whatever its size. */
+  tooComplex: [400, 'too-costly'],
   duplicate: [400, 'duplicate'],
   incomplete: [400, 'incomplete'],
   /** A parameter, element or option the bridge does not implement. */
@@ -118,3 +121,19 @@ export const outcomes = Object.fromEntries(
     },
   ]),
 ) as { readonly [K in OutcomeKind]: OutcomeFactory };
+
+/** A failure as plain data, for crossing a worker boundary (structured clone keeps no class). */
+export interface WireOutcome {
+  status: number;
+  issues: Issue[];
+  retryAfterSeconds?: number;
+}
+
+export const toWire = (err: FhirError): WireOutcome => ({
+  status: err.status,
+  issues: err.issues,
+  ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+});
+
+/** The failure `toWire` sent: its status was taken from the catalogue where it was raised. */
+export const fromWire = (w: WireOutcome): FhirError => new FhirError(w.status, w.issues, w.retryAfterSeconds);

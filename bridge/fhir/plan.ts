@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { Criteria, parseCriteria } from './criteria';
-import { FhirError, Issue } from './outcome';
+import { FhirError, Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { HTTP_VERBS } from './terminology';
 import { parseIfMatch } from './versioning';
 
@@ -45,54 +45,54 @@ const TYPE = /^[A-Z][A-Za-z]+$/;
 function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
   const where = `Bundle.entry[${index}].request`;
   const req = entry.request;
-  if (!req?.method || !req.url) throw new FhirError(400, [{ code: 'required', diagnostics: 'entry.request with method and url is required in transaction and batch bundles', expression: where }]);
-  if (!HTTP_VERBS.includes(req.method)) throw new FhirError(400, [{ code: 'code-invalid', diagnostics: `request.method "${req.method}" is not an HTTP verb FHIR allows`, expression: `${where}.method` }]);
+  if (!req?.method || !req.url) throw outcomes.required('entry.request with method and url is required in transaction and batch bundles', where);
+  if (!HTTP_VERBS.includes(req.method)) throw outcomes.codeInvalid(`request.method "${req.method}" is not an HTTP verb FHIR allows`, `${where}.method`);
   const url = req.url.replace(/^\/+/, '');
   const [pathPart, query] = url.split('?', 2) as [string, string | undefined];
   const [resourceType, id, extra] = pathPart.split('/');
-  if (!TYPE.test(resourceType ?? '') || extra !== undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.url "${req.url}" is not Type, Type/id or Type?criteria`, expression: `${where}.url` }]);
-  if (id?.startsWith('$') || resourceType.startsWith('$')) throw new FhirError(400, [{ code: 'not-supported', diagnostics: `operations (${req.url}) are not supported inside a bundle`, expression: `${where}.url` }]);
-  if (id !== undefined && !ID.test(id)) throw new FhirError(400, [{ code: 'invalid', diagnostics: `"${id}" is not a valid FHIR id`, expression: `${where}.url` }]);
+  if (!TYPE.test(resourceType ?? '') || extra !== undefined) throw outcomes.invalid(`request.url "${req.url}" is not Type, Type/id or Type?criteria`, `${where}.url`);
+  if (id?.startsWith('$') || resourceType.startsWith('$')) throw outcomes.notSupported(`operations (${req.url}) are not supported inside a bundle`, `${where}.url`);
+  if (id !== undefined && !ID.test(id)) throw outcomes.invalid(`"${id}" is not a valid FHIR id`, `${where}.url`);
   const resource = entry.resource;
   const base = { index, fullUrl: entry.fullUrl, resourceType };
   const needResource = (): Resource => {
-    if (!resource) throw new FhirError(400, [{ code: 'required', diagnostics: `${req.method} needs entry.resource`, expression: `Bundle.entry[${index}]` }]);
-    if (resource.resourceType !== resourceType) throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.url names ${resourceType} but the resource is a ${resource.resourceType}`, expression: `${where}.url` }]);
+    if (!resource) throw outcomes.required(`${req.method} needs entry.resource`, `Bundle.entry[${index}]`);
+    if (resource.resourceType !== resourceType) throw outcomes.invalid(`request.url names ${resourceType} but the resource is a ${resource.resourceType}`, `${where}.url`);
     return resource;
   };
   // request.ifMatch: the version the change is based on (versioned update); only writes to an existing resource have one.
   if (req.ifMatch !== undefined && req.method !== 'PUT' && req.method !== 'DELETE') {
-    throw new FhirError(400, [{ code: 'invalid', diagnostics: `request.ifMatch applies to PUT and DELETE, not ${req.method}`, expression: `${where}.ifMatch` }]);
+    throw outcomes.invalid(`request.ifMatch applies to PUT and DELETE, not ${req.method}`, `${where}.ifMatch`);
   }
   const ifMatch = req.ifMatch !== undefined ? parseIfMatch(String(req.ifMatch), `${where}.ifMatch`) : undefined;
   const versioned = ifMatch !== undefined ? { ifMatch } : {};
   switch (req.method) {
     case 'POST':
-      if (id !== undefined || query !== undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'POST request.url must be just the resource type', expression: `${where}.url` }]);
+      if (id !== undefined || query !== undefined) throw outcomes.invalid('POST request.url must be just the resource type', `${where}.url`);
       return { ...base, action: { kind: 'create', resource: needResource(), ifNoneExist: req.ifNoneExist ? parseCriteria(resourceType, req.ifNoneExist, `${where}.ifNoneExist`) : undefined } };
     case 'PUT': {
       const res = needResource();
       if (query !== undefined) return { ...base, action: { kind: 'conditional-update', resource: res, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
-      if (id === undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'PUT request.url needs Type/id or Type?criteria', expression: `${where}.url` }]);
-      if (res.id !== undefined && res.id !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `resource.id "${res.id}" does not match request.url id "${id}"`, expression: `Bundle.entry[${index}].resource.id` }]);
+      if (id === undefined) throw outcomes.invalid('PUT request.url needs Type/id or Type?criteria', `${where}.url`);
+      if (res.id !== undefined && res.id !== id) throw outcomes.invalid(`resource.id "${res.id}" does not match request.url id "${id}"`, `Bundle.entry[${index}].resource.id`);
       return { ...base, action: { kind: 'update', resource: res, id, ...versioned } };
     }
     case 'DELETE':
       if (query !== undefined) return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
-      if (id === undefined) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'DELETE request.url needs Type/id or Type?criteria', expression: `${where}.url` }]);
+      if (id === undefined) throw outcomes.invalid('DELETE request.url needs Type/id or Type?criteria', `${where}.url`);
       return { ...base, action: { kind: 'delete', resourceType, id, ...versioned } };
     case 'GET':
     case 'HEAD':
-      if (id === undefined || query !== undefined) throw new FhirError(400, [{ code: 'not-supported', diagnostics: 'only GET Type/id reads are supported inside a bundle', expression: `${where}.url` }]);
+      if (id === undefined || query !== undefined) throw outcomes.notSupported('only GET Type/id reads are supported inside a bundle', `${where}.url`);
       return { ...base, action: { kind: 'read', resourceType, id } };
     default:
-      throw new FhirError(400, [{ code: 'not-supported', diagnostics: `${req.method} is not supported inside a bundle`, expression: `${where}.method` }]);
+      throw outcomes.notSupported(`${req.method} is not supported inside a bundle`, `${where}.method`);
   }
 }
 
 function planUpsertEntry(entry: BundleEntry, index: number): PlannedEntry {
   const resource = entry.resource;
-  if (!resource) throw new FhirError(400, [{ code: 'required', diagnostics: 'collection and document entries need a resource', expression: `Bundle.entry[${index}]` }]);
+  if (!resource) throw outcomes.required('collection and document entries need a resource', `Bundle.entry[${index}]`);
   return { index, fullUrl: entry.fullUrl, resourceType: resource.resourceType, action: { kind: 'upsert', resource, sourceId: resource.id } };
 }
 
@@ -104,7 +104,7 @@ function checkFullUrls(entries: BundleEntry[]): Issue[] {
     if (!e.fullUrl) return;
     const key = `${e.fullUrl}|${e.resource?.meta?.versionId ?? ''}`;
     const first = seen.get(key);
-    if (first !== undefined) issues.push({ code: 'duplicate', diagnostics: `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, expression: `Bundle.entry[${i}].fullUrl` });
+    if (first !== undefined) issues.push(issueOf('duplicate', `fullUrl ${e.fullUrl} is used by entries ${first} and ${i}`, `Bundle.entry[${i}].fullUrl`));
     else seen.set(key, i);
   });
   return issues;
@@ -112,7 +112,7 @@ function checkFullUrls(entries: BundleEntry[]): Issue[] {
 
 /** 413 for a bundle with more entries than the bridge takes in one push. */
 export function checkEntryCount(count: number, maxEntries: number): void {
-  if (count > maxEntries) throw new FhirError(413, [{ code: 'too-costly', diagnostics: `the bundle has ${count} entries; the limit is ${maxEntries}` }]);
+  if (count > maxEntries) throw outcomes.tooLarge(`the bundle has ${count} entries; the limit is ${maxEntries}`);
 }
 
 /**
@@ -122,14 +122,14 @@ export function checkEntryCount(count: number, maxEntries: number): void {
 export function planBundle(bundle: Bundle, maxEntries: number): BundlePlan {
   const type = bundle.type as PushableBundleType;
   if (!PUSHABLE_TYPES.includes(type)) {
-    throw new FhirError(400, [{ code: 'not-supported', diagnostics: `Bundle.type "${bundle.type}" cannot be pushed: send a transaction, batch, collection or document`, expression: 'Bundle.type' }]);
+    throw outcomes.notSupported(`Bundle.type "${bundle.type}" cannot be pushed: send a transaction, batch, collection or document`, 'Bundle.type');
   }
   const entries = bundle.entry ?? [];
   checkEntryCount(entries.length, maxEntries);
   const fullUrlIssues = checkFullUrls(entries);
-  if (fullUrlIssues.length) throw new FhirError(400, fullUrlIssues);
+  if (fullUrlIssues.length) throw outcomeWithIssues('invalid', fullUrlIssues);
   if (type === 'document' && entries[0]?.resource?.resourceType !== 'Composition') {
-    throw new FhirError(400, [{ code: 'invariant', diagnostics: 'a document bundle must start with a Composition (bdl-11)', expression: 'Bundle.entry[0]' }]);
+    throw outcomes.invariant('a document bundle must start with a Composition (bdl-11)', 'Bundle.entry[0]');
   }
   const refused = new Map<number, FhirError>();
   const planned: PlannedEntry[] = [];
@@ -143,7 +143,7 @@ export function planBundle(bundle: Bundle, maxEntries: number): BundlePlan {
       else issues.push(...err.issues);
     }
   });
-  if (issues.length) throw new FhirError(400, issues);
+  if (issues.length) throw outcomeWithIssues('invalid', issues);
   if (type === 'transaction') planned.sort((a, b) => ORDER[a.action.kind] - ORDER[b.action.kind] || a.index - b.index);
   return { type, entries: planned, refused, entryCount: entries.length };
 }

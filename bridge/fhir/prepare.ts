@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { canonicalBundleJson, sha256Hex } from './hash';
-import { FhirError, Issue } from './outcome';
+import { FhirError, Issue, outcomeWithIssues, statusOf } from './outcome';
 import { parseLimitedJson } from './json-limits';
 import { checkEntryCount, planBundle } from './plan';
 import { validateBundle } from './validate';
@@ -26,7 +26,7 @@ function validateOrExplain(body: unknown, maxEntries: number): ReturnType<typeof
     } catch (planErr) {
       if (planErr instanceof FhirError) {
         const seen = new Set(err.issues.map((i) => `${i.expression}|${i.diagnostics}`));
-        throw new FhirError(planErr.status === 413 ? 413 : 400, [...err.issues, ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`))]);
+        throw outcomeWithIssues(planErr.status === statusOf('tooLarge') ? 'tooLarge' : 'invalid', [...err.issues, ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`))]);
       }
     }
     throw err;

@@ -1,7 +1,7 @@
 import { dateRange } from './search-index';
 import { boundedInteger, INT4_MAX } from './integers';
 import { parseToken } from './criteria';
-import { FhirError } from './outcome';
+import { outcomes } from './outcome';
 
 import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
@@ -10,14 +10,10 @@ export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject',
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 
-function bad(diagnostics: string, param: string): FhirError {
-  return new FhirError(400, [{ code: 'invalid', diagnostics, expression: param }]);
-}
-
 function dateFilter(param: string, raw: string): DateFilter {
   const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw) as RegExpExecArray;
   const range = dateRange(m[2]);
-  if (!range) throw bad(`${param}: "${raw}" is not a FHIR date, dateTime or instant`, param);
+  if (!range) throw outcomes.invalid(`${param}: "${raw}" is not a FHIR date, dateTime or instant`, param);
   return { prefix: (m[1] as DateFilter['prefix']) ?? 'eq', start: range[0], end: range[1] };
 }
 
@@ -25,7 +21,7 @@ function dateFilter(param: string, raw: string): DateFilter {
 function tokenAlternatives(param: 'identifier' | 'code', raw: string, canonical: (s: string) => string): TokenFilter[] {
   return raw.split(',').map((alt) => {
     const token = parseToken(alt);
-    if (!token) throw bad(`${param}: "${alt}" names neither a system nor a code`, param);
+    if (!token) throw outcomes.invalid(`${param}: "${alt}" names neither a system nor a code`, param);
     // Codes are indexed under canonical system URIs (OIDs and aliases mapped), so the searched system is mapped too.
     const system = typeof token.system === 'string' && param === 'code' ? canonical(token.system) : token.system;
     return { param, ...(system !== undefined ? { system } : {}), ...(token.code !== undefined ? { code: token.code } : {}) };
@@ -37,7 +33,7 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
   const q: SearchQuery = { resourceType, ids: [], tokens: [], patientIds: [], dates: [], lastUpdated: [], count: DEFAULT_COUNT, offset: 0 };
   for (const [name, value] of Object.entries(query)) {
     const values = (Array.isArray(value) ? value : [value]).map(String);
-    if (!SEARCH_PARAMS.includes(name)) throw new FhirError(400, [{ code: 'not-supported', diagnostics: `search parameter "${name}" is not supported; supported: ${SEARCH_PARAMS.join(', ')}`, expression: name }]);
+    if (!SEARCH_PARAMS.includes(name)) throw outcomes.notSupported(`search parameter "${name}" is not supported; supported: ${SEARCH_PARAMS.join(', ')}`, name);
     for (const v of values) {
       switch (name) {
         case '_id': q.ids.push(...v.split(',')); break;
@@ -47,13 +43,13 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
         case '_lastUpdated': q.lastUpdated.push(dateFilter(name, v)); break;
         case '_count': {
           const n = Number(v);
-          if (!Number.isInteger(n) || n < 0) throw bad(`_count must be a non-negative integer`, name);
+          if (!Number.isInteger(n) || n < 0) throw outcomes.invalid(`_count must be a non-negative integer`, name);
           q.count = Math.min(n, MAX_COUNT); // a larger count is served as MAX_COUNT: FHIR lets the server choose its page size
           break;
         }
         case '_offset': {
           const n = boundedInteger(v);
-          if (n === undefined) throw bad(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
+          if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
           q.offset = n;
           break;
         }

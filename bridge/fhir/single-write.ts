@@ -5,7 +5,7 @@
  * here (no id, meta, identifier or timestamp), so a verifier can rebuild it from the request. Pure.
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { FhirError, Issue } from './outcome';
+import { Issue, outcomes } from './outcome';
 
 export interface SingleWrite {
   method: 'POST' | 'PUT' | 'DELETE';
@@ -22,14 +22,12 @@ export interface SingleWrite {
   resource?: unknown;
 }
 
-const bad = (diagnostics: string, expression?: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics, expression }]);
-
 function checkedResource(w: SingleWrite): Resource {
   const r = w.resource as Resource | undefined;
-  if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad(`the body must be a ${w.type} resource`);
-  if (r.resourceType !== w.type) throw bad(`the body is a ${JSON.stringify(r.resourceType ?? null)}, the URL says ${w.type}`, 'resourceType');
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw outcomes.invalid(`the body must be a ${w.type} resource`);
+  if (r.resourceType !== w.type) throw outcomes.invalid(`the body is a ${JSON.stringify(r.resourceType ?? null)}, the URL says ${w.type}`, 'resourceType');
   if (w.method === 'PUT' && w.id !== undefined && r.id !== w.id) {
-    throw bad(`the resource id ${JSON.stringify(r.id ?? null)} must equal the id in the URL (${w.id})`, `${w.type}.id`);
+    throw outcomes.invalid(`the resource id ${JSON.stringify(r.id ?? null)} must equal the id in the URL (${w.id})`, `${w.type}.id`);
   }
   return r;
 }
@@ -37,7 +35,7 @@ function checkedResource(w: SingleWrite): Resource {
 /** The one-entry transaction a single write is pushed as; 400 when the request contradicts itself. */
 export function singleWriteBundle(w: SingleWrite): Bundle {
   const url = w.id !== undefined ? `${w.type}/${w.id}` : w.criteria ? `${w.type}?${w.criteria}` : w.type;
-  if (w.method !== 'POST' && w.id === undefined && !w.criteria) throw bad(`${w.method} needs an id or search criteria in the URL`);
+  if (w.method !== 'POST' && w.id === undefined && !w.criteria) throw outcomes.invalid(`${w.method} needs an id or search criteria in the URL`);
   const ifMatch = w.ifMatch !== undefined ? { ifMatch: w.ifMatch } : {};
   const entry: BundleEntry = w.method === 'DELETE'
     ? { request: { method: 'DELETE', url, ...ifMatch } }

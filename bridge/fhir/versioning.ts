@@ -5,7 +5,7 @@
  * version, read under a row lock in the write transaction, so two writers with one If-Match give one success.
  * PATCH, when it comes, takes the same precondition (parse it here, check it where the target is resolved).
  */
-import { FhirError } from './outcome';
+import { outcomes } from './outcome';
 
 /** `W/"n"` as this server sends it; `"n"` (the strong form some clients send) means the same version. */
 const ETAG = /^(?:W\/)?"([1-9][0-9]{0,8})"$/;
@@ -13,7 +13,7 @@ const ETAG = /^(?:W\/)?"([1-9][0-9]{0,8})"$/;
 /** The version an If-Match names; 400 for anything that is not one ETag of this server's form. */
 export function parseIfMatch(value: string, expression?: string): number {
   const m = ETAG.exec(value.trim());
-  if (!m) throw new FhirError(400, [{ code: 'invalid', diagnostics: `If-Match must be one version ETag such as W/"1", not ${JSON.stringify(value.slice(0, 40))}`, expression }]);
+  if (!m) throw outcomes.invalid(`If-Match must be one version ETag such as W/"1", not ${JSON.stringify(value.slice(0, 40))}`, expression);
   return Number(m[1]);
 }
 
@@ -26,5 +26,5 @@ export function checkIfMatch(expected: number | undefined, current: number | und
   const diagnostics = current === undefined
     ? `If-Match names version ${expected} of ${what}, which does not exist`
     : `If-Match names version ${expected} of ${what}, but the current version is ${current}: read it again and reapply the change`;
-  throw new FhirError(412, [{ code: 'conflict', diagnostics, expression }]);
+  throw outcomes.versionConflict(diagnostics, expression);
 }

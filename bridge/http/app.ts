@@ -1,7 +1,8 @@
 import express, { Express } from 'express';
-import { FhirError } from '../fhir/outcome';
+import { outcomes } from '../fhir/outcome';
 import type { Logger } from '../log';
 import type { IngestPool } from '../ingest/ingest-pool';
+import { ping } from '../store/connection';
 import type { Db } from '../store/db';
 import type { AuthGuard } from './auth';
 import { AuthThrottle } from './auth-throttle';
@@ -60,7 +61,7 @@ export function createApp(opts: AppOptions): Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await opts.db.query('SELECT 1');
+      await ping(opts.db);
       const extra = opts.isReady ? await opts.isReady() : true;
       res.status(extra ? 200 : 503).json({ status: extra ? 'ready' : 'not ready' });
     } catch {
@@ -74,7 +75,7 @@ export function createApp(opts: AppOptions): Express {
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ ...opts, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
-  app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
+  app.use((req, res) => sendOutcome(res, outcomes.notFound(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));
   return app;
 }

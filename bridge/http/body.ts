@@ -5,7 +5,7 @@
  * decoded with replacement characters; what is hashed and stored is then exactly what the client sent.
  */
 import express, { NextFunction, Request, Response } from 'express';
-import { FhirError } from '../fhir/outcome';
+import { outcomes } from '../fhir/outcome';
 
 export const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];
 
@@ -15,13 +15,13 @@ function decodeUtf8(req: Request, _res: Response, next: NextFunction): void {
   if (!Buffer.isBuffer(req.body)) return next();
   const charset = CHARSET.exec(req.get('content-type') ?? '')?.[1].toLowerCase();
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return next(new FhirError(415, [{ code: 'not-supported', diagnostics: `charset "${charset.slice(0, 40)}" is not supported: send FHIR JSON as UTF-8 (RFC 8259 §8.1)` }]));
+    return next(outcomes.unsupportedMediaType(`charset "${charset.slice(0, 40)}" is not supported: send FHIR JSON as UTF-8 (RFC 8259 §8.1)`));
   }
   try {
     // fatal: invalid bytes (and encoded lone surrogates) throw instead of becoming U+FFFD; a leading BOM is dropped.
     req.body = new TextDecoder('utf-8', { fatal: true }).decode(req.body);
   } catch {
-    return next(new FhirError(400, [{ code: 'structure', diagnostics: 'the request body is not valid UTF-8' }]));
+    return next(outcomes.structure('the request body is not valid UTF-8'));
   }
   next();
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log';
-import { FhirError, operationOutcome } from '../fhir/outcome';
+import { FhirError, operationOutcome, outcomes } from '../fhir/outcome';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -12,10 +12,10 @@ export function sendOutcome(res: Response, err: FhirError): void {
 /** body-parser failures are client mistakes: say which, never echo the body. */
 function fromBodyParser(err: { type?: string; status?: number }, limit: number): FhirError | undefined {
   switch (err.type) {
-    case 'entity.too.large': return new FhirError(413, [{ code: 'too-costly', diagnostics: `the request body exceeds the limit of ${limit} bytes` }]);
-    case 'entity.parse.failed': return new FhirError(400, [{ code: 'structure', diagnostics: 'the request body is not valid JSON' }]);
-    case 'encoding.unsupported': case 'charset.unsupported': return new FhirError(415, [{ code: 'not-supported', diagnostics: 'unsupported body encoding or charset' }]);
-    case 'request.aborted': return new FhirError(400, [{ code: 'incomplete', diagnostics: 'the request was aborted' }]);
+    case 'entity.too.large': return outcomes.tooLarge(`the request body exceeds the limit of ${limit} bytes`);
+    case 'entity.parse.failed': return outcomes.structure('the request body is not valid JSON');
+    case 'encoding.unsupported': case 'charset.unsupported': return outcomes.unsupportedMediaType('unsupported body encoding or charset');
+    case 'request.aborted': return outcomes.incomplete('the request was aborted');
   }
   return undefined;
 }
@@ -25,9 +25,9 @@ function fromBodyParser(err: { type?: string; status?: number }, limit: number):
  * decodeURIComponent, RFC 3986 §2.1), a body that does not decompress as its Content-Encoding says (zlib/brotli codes).
  */
 function fromRequestShape(err: { name?: string; code?: string }): FhirError | undefined {
-  if (err instanceof URIError) return new FhirError(400, [{ code: 'invalid', diagnostics: 'the request URL holds invalid percent-encoding' }]);
+  if (err instanceof URIError) return outcomes.invalid('the request URL holds invalid percent-encoding');
   if (typeof err.code === 'string' && /^(Z_|ERR__ERROR_FORMAT|ERR_BROTLI)/.test(err.code)) {
-    return new FhirError(400, [{ code: 'structure', diagnostics: 'the request body could not be decoded as its Content-Encoding says' }]);
+    return outcomes.structure('the request body could not be decoded as its Content-Encoding says');
   }
   return undefined;
 }
@@ -50,9 +50,9 @@ export function errorHandler(log: Logger, maxBodyBytes: number) {
     if (shape) return sendOutcome(res, shape);
     if (isDataException(e)) {
       log.warn({ errCode: e.code, method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/') }, 'request refused: a value the database cannot store');
-      return sendOutcome(res, new FhirError(400, [{ code: 'invalid', diagnostics: 'the request holds a value that is out of range or cannot be stored' }]));
+      return sendOutcome(res, outcomes.invalid('the request holds a value that is out of range or cannot be stored'));
     }
     log.error({ errName: e.name, errCode: e.code, method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'), stack: e.stack?.split('\n').slice(1, 6).join('\n') }, 'request failed');
-    sendOutcome(res, new FhirError(500, [{ code: 'exception', diagnostics: 'internal error; the request was not applied' }]));
+    sendOutcome(res, outcomes.internal('internal error; the request was not applied'));
   };
 }

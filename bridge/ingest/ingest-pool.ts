@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { FhirError, Issue } from '../fhir/outcome';
+import { FhirError, fromWire, outcomes, WireOutcome } from '../fhir/outcome';
 import { loadFhirDefinitions } from '../fhir/validate';
 import type { Db } from '../store/db';
 import { pushBundle, PushOptions, PushResult } from './push';
@@ -30,7 +30,7 @@ export interface IngestPoolOptions {
 export const DEFAULT_MAX_QUEUED = 64;
 
 /** What a worker answers for job `id`: a fault carries only the error's kind, never its message (it may hold data). */
-export type IngestReply = { id: number } & ({ ok: PushResult } | { error: { status: number; issues: Issue[] } } | { fault: { name?: string; code?: string; stack?: string } });
+export type IngestReply = { id: number } & ({ ok: PushResult } | { error: WireOutcome } | { fault: { name?: string; code?: string; stack?: string } });
 
 /** From source (ts-jest, ts-node) a worker needs ts-node to load .ts; from dist it loads the .js directly. */
 function workerSource(): string {
@@ -51,7 +51,7 @@ type Job = { id: number; opts: PushOptions; text: string; resolve(r: PushResult)
 
 /** A push refused while no worker is alive: nothing stored, retry once one has started. */
 const noWorkerError = (): FhirError =>
-  new FhirError(503, [{ code: 'transient', diagnostics: 'no ingest worker is running; nothing was stored, retry later' }], 5);
+  outcomes.unavailable('no ingest worker is running; nothing was stored, retry later', { retryAfterSeconds: 5 });
 
 function faultError(fault: { name?: string; code?: string; stack?: string }): Error {
   const err = new Error('push failed in an ingest worker');
@@ -85,7 +85,7 @@ class WorkerPool implements IngestPool {
     if (this.closing) return Promise.reject(new Error('ingest pool is closed'));
     if (this.inFlight.size === 0) return Promise.reject(noWorkerError());
     if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(new FhirError(503, [{ code: 'transient', diagnostics: `the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later` }], 1));
+      return Promise.reject(outcomes.unavailable(`the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later`, { retryAfterSeconds: 1 }));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, opts, text, resolve, reject });
@@ -111,7 +111,7 @@ class WorkerPool implements IngestPool {
     jobs?.delete(reply.id);
     if (job) {
       if ('ok' in reply) job.resolve(reply.ok);
-      else if ('error' in reply) job.reject(new FhirError(reply.error.status, reply.error.issues));
+      else if ('error' in reply) job.reject(fromWire(reply.error));
       else job.reject(faultError(reply.fault));
     }
     this.dispatch();

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FhirError } from '../fhir/outcome';
+import { FhirError, toWire } from '../fhir/outcome';
 import { loadFhirDefinitions } from '../fhir/validate';
+import { ping } from '../store/connection';
 import { createPool } from '../store/db';
 import type { IngestReply } from './ingest-pool';
 import { pushBundle, PushOptions } from './push';
@@ -23,7 +24,7 @@ if (port) {
     pushBundle(db, job.opts, job.text).then(
       (ok) => reply({ id: job.id, ok }),
       (err: unknown) => {
-        if (err instanceof FhirError) reply({ id: job.id, error: { status: err.status, issues: err.issues } });
+        if (err instanceof FhirError) reply({ id: job.id, error: toWire(err) });
         else {
           const e = err as { name?: string; code?: string; stack?: string };
           reply({ id: job.id, fault: { name: e?.name, code: e?.code, stack: e?.stack } });
@@ -32,7 +33,7 @@ if (port) {
     );
   });
   // Connect once now, so a worker that cannot reach the database fails at start, not on the first push.
-  db.query('SELECT 1').then(
+  ping(db).then(
     () => port.postMessage({ ready: true }),
     (err: { code?: string }) => {
       port.postMessage({ ready: false, code: err?.code });

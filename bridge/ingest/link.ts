@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { parseCriteria } from '../fhir/criteria';
-import { FhirError } from '../fhir/outcome';
+import { outcomes } from '../fhir/outcome';
 import { collectReferences, parseConditionalReference, parseRelativeReference } from '../fhir/references';
 import type { Tx } from '../store/db';
 import { lookupResources, matchCriteria } from '../store/resources';
@@ -61,7 +61,9 @@ export async function linkReferences(tx: Tx, clinicId: string, targets: Target[]
     const criteria = parseCriteria(c.resourceType, c.query, ref);
     const matches = await matchCriteria(tx, clinicId, c.resourceType, criteria.conditions);
     if (matches.length !== 1) {
-      throw new FhirError(matches.length ? 412 : 404, [{ code: matches.length ? 'multiple-matches' : 'not-found', diagnostics: `conditional reference ${ref} matches ${matches.length ? 'more than one resource' : 'no resource'}` }]);
+      throw matches.length
+        ? outcomes.multipleMatches(`conditional reference ${ref} matches more than one resource`)
+        : outcomes.notFound(`conditional reference ${ref} matches no resource`);
     }
     map.set(ref, `${c.resourceType}/${matches[0].id}`);
   }

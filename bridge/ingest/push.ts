@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { FhirError, operationOutcome } from '../fhir/outcome';
+import { FhirError, operationOutcome, outcomeWithIssues } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
 import { recordAudit } from '../store/audit';
 import { findBundleResponses, insertBundle, lockBundleHash, setBundleResponse } from '../store/bundles';
+import { withSavepoint } from '../store/connection';
 import { Db, inTransaction, Tx } from '../store/db';
 import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
@@ -49,13 +50,10 @@ function errorEntry(index: number, err: FhirError): EntryResult {
 async function executeBatch(tx: Tx, ctx: WriteContext, plan: BundlePlan): Promise<EntryResult[]> {
   const results: EntryResult[] = [...plan.refused].map(([index, err]) => errorEntry(index, err));
   for (const entry of plan.entries) {
-    await tx.query('SAVEPOINT entry');
     try {
-      results.push(...(await executeEntries(tx, ctx, [entry])));
-      await tx.query('RELEASE SAVEPOINT entry');
+      results.push(...(await withSavepoint(tx, () => executeEntries(tx, ctx, [entry]))));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
-      await tx.query('ROLLBACK TO SAVEPOINT entry');
       results.push(errorEntry(entry.index, err));
     }
   }
@@ -78,7 +76,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
   const { bundle, hash, canonical, entryIssues } = prepareBundle(text, opts.maxEntries);
   const plan = planBundle(bundle, opts.maxEntries);
   for (const [index, issues] of entryIssues) {
-    plan.refused.set(index, new FhirError(400, issues));
+    plan.refused.set(index, outcomeWithIssues('invalid', issues));
     plan.entries = plan.entries.filter((e) => e.index !== index);
   }
   for (let attempt = 1; ; attempt++) {

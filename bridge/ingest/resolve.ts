@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Condition, Criteria } from '../fhir/criteria';
 import { matchLocks } from '../fhir/match-locks';
-import { FhirError } from '../fhir/outcome';
+import { outcomes } from '../fhir/outcome';
 import type { PlannedEntry } from '../fhir/plan';
 import type { Tx } from '../store/db';
 import { checkIfMatch } from '../fhir/versioning';
@@ -60,7 +60,7 @@ function refuseUnmatchedCreate(entry: PlannedEntry, resource: Resource, conditio
     : !ids.some((i) => i && i.value === c.code && (c.system === undefined || i.system === c.system)));
   if (!unmet.length) return;
   const named = unmet.map((c) => (c.param === '_id' ? `id ${c.code}` : `identifier ${c.system ?? ''}|${c.code}`)).join(', ');
-  throw new FhirError(400, [{ code: 'invalid', diagnostics: `the conditional update matches nothing and its resource does not satisfy the criteria (${named}), so it cannot be created`, expression: entryWhere(entry) }]);
+  throw outcomes.invalid(`the conditional update matches nothing and its resource does not satisfy the criteria (${named}), so it cannot be created`, entryWhere(entry));
 }
 
 /**
@@ -94,7 +94,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
   const targets: Target[] = [];
 
   const touch = (id: string, entry: PlannedEntry): void => {
-    if (touched.has(id)) throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
+    if (touched.has(id)) throw outcomes.duplicate('two entries of this bundle change the same resource', entryWhere(entry));
     touched.add(id);
   };
   /** A shared entity already known by one of its identifiers is matched, not stored again. */
@@ -119,14 +119,14 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     return { entry, op: 'create', id, version: 1, resourceType: entry.resourceType, sourceId, status: '201 Created', sharedKeys: keys };
   };
   const update = (entry: PlannedEntry, stored: StoredRef): Target => {
-    if (stored.clinicId !== clinicId) throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'a clinic can only change what it sent', expression: entryWhere(entry) }]);
+    if (stored.clinicId !== clinicId) throw outcomes.forbidden('a clinic can only change what it sent', entryWhere(entry));
     checkVersion(entry, stored);
     touch(stored.id, entry);
     return { entry, op: 'update', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '200 OK' };
   };
   const single = async (entry: PlannedEntry, criteria: Criteria): Promise<StoredRef | undefined> => {
     const matches = await matchCriteria(tx, clinicId, entry.resourceType, criteria.conditions);
-    if (matches.length > 1) throw new FhirError(412, [{ code: 'multiple-matches', diagnostics: 'the conditional criteria match more than one resource', expression: entryWhere(entry) }]);
+    if (matches.length > 1) throw outcomes.multipleMatches('the conditional criteria match more than one resource', entryWhere(entry));
     return matches[0];
   };
   /** The one resource conditional update or delete criteria match, locked and read again (the version as of the lock). */
@@ -172,7 +172,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
         if (!stored) checkVersion(entry, undefined);
         if (!stored && sourceIdsInBundle.has(`${entry.resourceType}/${a.id}`)) {
-          throw new FhirError(400, [{ code: 'duplicate', diagnostics: 'two entries of this bundle change the same resource', expression: entryWhere(entry) }]);
+          throw outcomes.duplicate('two entries of this bundle change the same resource', entryWhere(entry));
         }
         // A shared entity another clinic (or source id) already stored under one of its identifiers is matched, not re-created.
         targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.id));
@@ -198,7 +198,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       case 'delete':
       case 'conditional-delete': {
         const stored = a.kind === 'delete' ? byId.get(`${entry.resourceType}/${a.id}`) : await lockedSingle(entry, a.criteria);
-        if (stored && !stored.deleted && stored.clinicId !== clinicId) throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'a clinic can only delete what it sent', expression: entryWhere(entry) }]);
+        if (stored && !stored.deleted && stored.clinicId !== clinicId) throw outcomes.forbidden('a clinic can only delete what it sent', entryWhere(entry));
         checkVersion(entry, stored);
         if (!stored || stored.deleted) {
           targets.push({ entry, op: 'none', resourceType: entry.resourceType, sourceId: null, status: '204 No Content' });
@@ -210,7 +210,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
       }
       case 'read': {
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
-        if (!stored || stored.deleted) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${entry.resourceType}/${a.id} is not known`, expression: entryWhere(entry) }]);
+        if (!stored || stored.deleted) throw outcomes.notFound(`${entry.resourceType}/${a.id} is not known`, entryWhere(entry));
         targets.push({ entry, op: 'read', id: stored.id, version: stored.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' });
         break;
       }

@@ -1,6 +1,5 @@
-import { isBridgeId } from '../fhir/references';
 import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
-import { rewriteReferences } from '../fhir/references';
+import { isBridgeId, rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
 import { canonicalSystem } from '../normalize/codes';
 import { normalizeResource } from '../normalize';

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
+import fs, { mkdtempSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeMerkleWorker } from '../../bridge/anchor/merkle';

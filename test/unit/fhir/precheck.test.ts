@@ -31,7 +31,12 @@ type Json = Record<string, unknown> | unknown[];
 /** Every container (object or array) in a JSON value with a key in it, so a mutation can hit any depth. */
 function slots(value: unknown, out: [Json, string | number][] = []): [Json, string | number][] {
   if (Array.isArray(value)) value.forEach((v, i) => (out.push([value, i]), slots(v, out)));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push([value as Json, k]), slots(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push([value as Json, k]);
+      slots(v, out);
+    }
+  }
   return out;
 }
 

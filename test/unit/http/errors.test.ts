@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { FhirError } from '../../../bridge/fhir/outcome';
+import { outcomes } from '../../../bridge/fhir/outcome';
 import { errorHandler } from '../../../bridge/http/errors';
 import { createLogger } from '../../../bridge/log';
 
@@ -14,14 +14,14 @@ function appThrowing(err: unknown): express.Express {
 }
 
 test('a 503 that will pass carries Retry-After with its OperationOutcome', async () => {
-  const res = await request(appThrowing(new FhirError(503, [{ code: 'transient', diagnostics: 'busy' }], 1))).get('/');
+  const res = await request(appThrowing(outcomes.unavailable('busy', { retryAfterSeconds: 1 }))).get('/');
   expect(res.status).toBe(503);
   expect(res.headers['retry-after']).toBe('1');
   expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient', diagnostics: 'busy' }] });
 });
 
 test('other errors carry no Retry-After; faults say nothing of their cause', async () => {
-  const res = await request(appThrowing(new FhirError(400, [{ code: 'structure', diagnostics: 'bad' }]))).get('/');
+  const res = await request(appThrowing(outcomes.structure('bad'))).get('/');
   expect(res.status).toBe(400);
   expect(res.headers['retry-after']).toBeUndefined();
   const fault = await request(appThrowing(Object.assign(new Error('duplicate key value (secret)=(x)'), { code: '23505' }))).get('/');
