@@ -1,8 +1,8 @@
-import { FhirError } from '../fhir/outcome';
-import { recordAudit } from '../store/audit';
+import { outcomes, type FhirError } from '../fhir/outcome';
 import { consentingPatients } from './consent-rules';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
+import { audit } from './audit';
 import type { AccessBasis, AuditRecord, PersonAccess } from './types';
 
 export interface PersonAccessOptions {
@@ -54,10 +54,7 @@ export function grantedAccess(e: PersonAccessEvaluation, breakGlassReason?: stri
 
 /** The 403 every refusal answers with (it names neither the person nor the holding clinics). */
 export function accessRefused(patientId: string): FhirError {
-  return new FhirError(403, [{
-    code: 'forbidden',
-    diagnostics: `no access to the records of Patient/${patientId}: no own record, no active Consent naming this clinic, no X-Break-Glass reason`,
-  }]);
+  return outcomes.forbidden(`no access to the records of Patient/${patientId}: no own record, no active Consent naming this clinic, no X-Break-Glass reason`);
 }
 
 /**
@@ -68,7 +65,7 @@ export function accessRefused(patientId: string): FhirError {
  */
 export async function resolvePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccess> {
   const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
-  if (!evaluation) throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
+  if (!evaluation) throw outcomes.notFound(`Patient/${patientId} is not known`);
   const access = grantedAccess(evaluation, opts.breakGlassReason);
   if (!access) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [patientId], opts);
@@ -78,7 +75,7 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
 }
 
 export async function auditRefusal(db: Db, clinicId: string, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
-  await recordAudit(db, {
+  await audit(db, {
     clinicId, action: 'refused', outcome: 'refused', personId, patientIds, resourceTypes: opts.resourceTypes,
     purpose: opts.purpose ?? null, detail: `${opts.action ?? 'read'} refused: no consent`,
   });
@@ -96,7 +93,7 @@ export async function auditAccess(
   extra: { resourceTypes?: string[]; purpose?: string; detail?: string; patientIds?: string[] } = {},
 ): Promise<void> {
   const glass = !!access.breakGlassReason;
-  await recordAudit(db, {
+  await audit(db, {
     clinicId: callerClinicId, action, outcome: 'success', personId: access.personId,
     patientIds: extra.patientIds ?? access.patients.map((p) => p.patientId), resourceTypes: extra.resourceTypes,
     purpose: glass ? access.breakGlassReason : extra.purpose ?? null, breakGlass: glass, detail: extra.detail,
