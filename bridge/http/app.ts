@@ -1,5 +1,6 @@
 import express, { Express } from 'express';
 import { accessServices } from '../access/services';
+import { sessionClinicId } from '../access/session';
 import { outcomes } from '../fhir/outcome';
 import type { Logger } from '../log';
 import type { IngestPool } from '../ingest/ingest-pool';
@@ -51,7 +52,7 @@ export function createApp(opts: AppOptions): Express {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.session?.principal.kind === 'clinic' ? req.session.principal.clinicId : undefined, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
+      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.session ? sessionClinicId(req.session) ?? undefined : undefined, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
     });
     next();
   });
