@@ -23,6 +23,14 @@ export interface PersonAccessEvaluation {
 }
 
 /**
+ * The basis on which the caller may read one patient record held by `holderClinicId` (null: it may not): its own
+ * record; else an active Consent of the holder naming it; else an admitted break-glass. Pure.
+ */
+export function recordBasis(holderClinicId: string, callerClinicId: string, consented: boolean, breakGlass: boolean): AccessBasis | null {
+  return holderClinicId === callerClinicId ? 'own' : consented ? 'consent' : breakGlass ? 'break-glass' : null;
+}
+
+/**
  * Who may read what of the person behind `patientId`, without refusing: the caller's own records (`own`), records
  * whose holding clinic has an active permit Consent naming the caller (`consent`), and with a break-glass reason
  * every other record (`break-glass`). Null when the patient is unknown.
@@ -39,7 +47,7 @@ export async function evaluatePersonAccess(db: Db, callerClinicId: string, patie
     patients: patients.map((p) => ({
       patientId: p.patientId,
       clinicId: p.clinicId,
-      basis: p.clinicId === callerClinicId ? 'own' : consented.has(p.patientId) ? 'consent' : glass ? 'break-glass' : null,
+      basis: recordBasis(p.clinicId, callerClinicId, consented.has(p.patientId), glass),
     })),
   };
 }

@@ -1,6 +1,7 @@
 import { accessOptions, admitAccessHeaders, requestPurpose } from '../../../bridge/access/admission';
 import type { AccessServices } from '../../../bridge/access/services';
 import { actingClinic, adminSession, clinicSession, sessionClinicId } from '../../../bridge/access/session';
+import { recordBasis } from '../../../bridge/access/person-access';
 import { FhirError } from '../../../bridge/fhir/outcome';
 
 /** Session building and the admission of purpose of use, without break-glass (which reads the store: see integration/access/session). */
@@ -56,4 +57,12 @@ test('a malformed break-glass is refused (400) before the store is asked', async
 test('the policy options of a session with an admitted break-glass name its code and reason', () => {
   const s = { ...clinicSession(clinic, 'api-key'), purpose: 'ETREAT', breakGlass: { purpose: 'ETREAT', reason: 'unconscious in ER' } };
   expect(accessOptions(s)).toEqual({ breakGlassReason: 'ETREAT: unconscious in ER', purpose: 'ETREAT' });
+});
+
+test('the basis of one record: own first, then consent, then an admitted break-glass, else none', () => {
+  expect(recordBasis('A', 'A', false, false)).toBe('own');
+  expect(recordBasis('A', 'A', true, true)).toBe('own');
+  expect(recordBasis('B', 'A', true, true)).toBe('consent');
+  expect(recordBasis('B', 'A', false, true)).toBe('break-glass');
+  expect(recordBasis('B', 'A', false, false)).toBeNull();
 });
