@@ -1,7 +1,8 @@
 /**
  * What an admin (the bridge's admin token, or the CLI on the database) may change: clinics and their API keys,
- * emergency access, SMART clients, person links. Each change runs in one transaction with its audit record
- * (clinicId null: an admin act), so a change is never missing from the trail.
+ * emergency access, SMART clients, person links. Every operation takes the admin session (a clinic's is refused,
+ * 403); each change runs in one transaction with its audit record (clinicId null: an admin act), so a change is never
+ * missing from the trail.
  */
 import { Clinic, ClinicKey, createClinic as storeCreateClinic, findClinic, KeyActor, listClinicKeys, listClinics as storeListClinics, lockClinic, revokeClinicKeys, rotateClinicKey } from '../store/clinics';
 import { setBreakGlass as storeSetBreakGlass } from '../store/break-glass';
@@ -9,6 +10,7 @@ import { Db, inTransaction } from '../store/db';
 import { Candidate, confirmCandidate, listCandidates, rejectCandidate, unlinkPatient } from '../store/person-links';
 import { JwksSource, setSmartClient as storeSetSmartClient } from '../store/smart';
 import { audit } from './audit';
+import { actingAdmin, Session } from './session';
 
 export type { Clinic, ClinicKey, KeyActor } from '../store/clinics';
 export type { JwksSource } from '../store/smart';
@@ -18,21 +20,25 @@ export type { Candidate } from '../store/person-links';
 export type AdminDeps = { readonly db: Db };
 
 /** Creates a clinic and its first API key (returned once). */
-export function createClinic({ db }: AdminDeps, name: string): Promise<Clinic & { apiKey: string; keyId: string }> {
+export async function createClinic({ db }: AdminDeps, session: Session, name: string): Promise<Clinic & { apiKey: string; keyId: string }> {
+  actingAdmin(session);
   return storeCreateClinic(db, name);
 }
 
-export function listClinics(db: Db): Promise<Clinic[]> {
+export async function listClinics({ db }: AdminDeps, session: Session): Promise<Clinic[]> {
+  actingAdmin(session);
   return storeListClinics(db);
 }
 
 /** The clinic's API keys (ids and dates, never the keys); null when the clinic is unknown. */
-export async function clinicKeys({ db }: AdminDeps, clinicId: string): Promise<ClinicKey[] | null> {
+export async function clinicKeys({ db }: AdminDeps, session: Session, clinicId: string): Promise<ClinicKey[] | null> {
+  actingAdmin(session);
   return (await findClinic(db, clinicId)) ? listClinicKeys(db, clinicId) : null;
 }
 
 /** Rotates a clinic's key and audits it, in one transaction; null when the clinic is unknown. */
-export async function rotateKey({ db }: AdminDeps, clinicId: string, graceSeconds: number, via: KeyActor): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
+export async function rotateKey({ db }: AdminDeps, session: Session, clinicId: string, graceSeconds: number, via: KeyActor): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     if (!(await lockClinic(tx, clinicId))) return null;
     const r = await rotateClinicKey(tx, clinicId, graceSeconds);
@@ -46,7 +52,8 @@ export async function rotateKey({ db }: AdminDeps, clinicId: string, graceSecond
  * Revokes now one key of a clinic (`keyId`), or all its live keys, and audits it; 'no-clinic' / 'no-key' when
  * unknown. Revoking an already revoked key changes nothing and is not an error (DELETE is idempotent, RFC 9110 §9.2.2).
  */
-export async function revokeKey({ db }: AdminDeps, clinicId: string, keyId: string | undefined, via: KeyActor): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
+export async function revokeKey({ db }: AdminDeps, session: Session, clinicId: string, keyId: string | undefined, via: KeyActor): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     if (!(await lockClinic(tx, clinicId))) return 'no-clinic';
     const revoked = await revokeClinicKeys(tx, clinicId, keyId);
@@ -58,7 +65,8 @@ export async function revokeKey({ db }: AdminDeps, clinicId: string, keyId: stri
 }
 
 /** Enables or disables break-glass for a clinic, audited; false when the clinic is unknown. */
-export async function setBreakGlass({ db }: AdminDeps, clinicId: string, enabled: boolean, via: KeyActor): Promise<boolean> {
+export async function setBreakGlass({ db }: AdminDeps, session: Session, clinicId: string, enabled: boolean, via: KeyActor): Promise<boolean> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     if (!(await storeSetBreakGlass(tx, clinicId, enabled))) return false;
     await audit(tx, {
@@ -73,7 +81,8 @@ export async function setBreakGlass({ db }: AdminDeps, clinicId: string, enabled
  * Registers (or replaces) the clinic's SMART backend client keys; audited like API key changes (action key-rotate),
  * naming the client and key ids, never key material. Null when the clinic is unknown.
  */
-export async function setSmartClient({ db }: AdminDeps, clinicId: string, source: JwksSource, via: KeyActor): Promise<string | null> {
+export async function setSmartClient({ db }: AdminDeps, session: Session, clinicId: string, source: JwksSource, via: KeyActor): Promise<string | null> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     const clientId = await storeSetSmartClient(tx, clinicId, source);
     if (!clientId) return null;
@@ -84,12 +93,14 @@ export async function setSmartClient({ db }: AdminDeps, clinicId: string, source
 }
 
 /** Likely matches between patient records (status candidate, confirmed, rejected; undefined: all). */
-export function personCandidates({ db }: AdminDeps, status: string | undefined, count: number, offset: number): Promise<Candidate[]> {
+export async function personCandidates({ db }: AdminDeps, session: Session, status: string | undefined, count: number, offset: number): Promise<Candidate[]> {
+  actingAdmin(session);
   return listCandidates(db, status, count, offset);
 }
 
 /** Confirms a candidate link (the two records become one person), audited. */
-export function confirmLink({ db }: AdminDeps, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] }> {
+export async function confirmLink({ db }: AdminDeps, session: Session, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] }> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     const r = await confirmCandidate(tx, a, b);
     await audit(tx, { clinicId: null, action: 'link', outcome: 'success', personId: r.personId, patientIds: r.patientIds, detail: r.mergedPersonId ? `person ${r.mergedPersonId} merged` : 'already one person' });
@@ -98,7 +109,8 @@ export function confirmLink({ db }: AdminDeps, a: string, b: string): Promise<{ 
 }
 
 /** Rejects a candidate link, audited. */
-export function rejectLink({ db }: AdminDeps, a: string, b: string): Promise<void> {
+export async function rejectLink({ db }: AdminDeps, session: Session, a: string, b: string): Promise<void> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     await rejectCandidate(tx, a, b);
     await audit(tx, { clinicId: null, action: 'reject-link', outcome: 'success', patientIds: [a, b], detail: 'candidate rejected' });
@@ -106,7 +118,8 @@ export function rejectLink({ db }: AdminDeps, a: string, b: string): Promise<voi
 }
 
 /** Unlinks a patient record from its person (it becomes a person of its own), audited. */
-export function unlink({ db }: AdminDeps, patientId: string): Promise<{ personId: string; formerPersonId: string; formerPatientIds: string[] }> {
+export async function unlink({ db }: AdminDeps, session: Session, patientId: string): Promise<{ personId: string; formerPersonId: string; formerPatientIds: string[] }> {
+  actingAdmin(session);
   return inTransaction(db, async (tx) => {
     const r = await unlinkPatient(tx, patientId);
     await audit(tx, { clinicId: null, action: 'unlink', outcome: 'success', personId: r.formerPersonId, patientIds: [patientId, ...r.formerPatientIds], detail: `new person ${r.personId}` });

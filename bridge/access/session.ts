@@ -44,3 +44,8 @@ export function actingClinic(s: Session): string {
   if (s.principal.kind !== 'clinic') throw outcomes.forbidden('this operation is for clinics (a clinic API key or SMART access token)');
   return s.principal.clinicId;
 }
+
+/** 403 unless the session is the admin's (admin operations, bridge/access/admin.ts). */
+export function actingAdmin(s: Session): void {
+  if (s.principal.kind !== 'admin') throw outcomes.forbidden('this operation is for the bridge admin');
+}

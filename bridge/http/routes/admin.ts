@@ -4,7 +4,7 @@ import { clinicKeys, createClinic, JwksSource, listClinics, revokeKey, rotateKey
 import { checkJwks, checkJwksUrl } from '../../access/jwks';
 import type { AccessServices } from '../../access/services';
 import { outcomes, type FhirError } from '../../fhir/outcome';
-import { AuthGuard, requireAdmin } from '../auth';
+import { AuthGuard, requireAdmin, sessionOf } from '../auth';
 import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
@@ -20,15 +20,15 @@ export function adminRouter(svc: AccessServices, adminToken: string | undefined,
   router.post('/clinics', async (req, res) => {
     const parsed = newClinic.safeParse(req.body);
     if (!parsed.success) throw outcomes.invalid('body must be {"name": "<clinic name>"} (1-200 characters)');
-    const clinic = await createClinic(svc, parsed.data.name);
+    const clinic = await createClinic(svc, sessionOf(req), parsed.data.name);
     res.status(201).json(clinic);
   });
-  router.get('/clinics', async (_req, res) => {
-    res.json(await listClinics(svc.db));
+  router.get('/clinics', async (req, res) => {
+    res.json(await listClinics(svc, sessionOf(req)));
   });
 
   router.get('/clinics/:id/keys', async (req, res) => {
-    const keys = await clinicKeys(svc, req.params.id);
+    const keys = await clinicKeys(svc, sessionOf(req), req.params.id);
     if (!keys) throw clinicNotFound(req.params.id);
     res.json(keys);
   });
@@ -36,26 +36,26 @@ export function adminRouter(svc: AccessServices, adminToken: string | undefined,
   router.post('/clinics/:id/keys', async (req, res) => {
     const parsed = rotation.safeParse(req.body ?? {});
     if (!parsed.success) throw outcomes.invalid('body must be empty or {"graceSeconds": <0-2592000>}');
-    const rotated = await rotateKey(svc, req.params.id, parsed.data.graceSeconds, 'admin-api');
+    const rotated = await rotateKey(svc, sessionOf(req), req.params.id, parsed.data.graceSeconds, 'admin-api');
     if (!rotated) throw clinicNotFound(req.params.id);
     res.status(201).json(rotated);
   });
   router.delete('/clinics/:id/keys/:keyId', async (req, res) => {
-    const r = await revokeKey(svc, req.params.id, req.params.keyId, 'admin-api');
+    const r = await revokeKey(svc, sessionOf(req), req.params.id, req.params.keyId, 'admin-api');
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     if (r === 'no-key') throw outcomes.notFound(`clinic ${req.params.id} has no key ${req.params.keyId}`);
     res.status(204).end();
   });
   // Every key of the clinic, now (a clinic locked out until a rotation gives it a new one).
   router.post('/clinics/:id/revoke-keys', async (req, res) => {
-    const r = await revokeKey(svc, req.params.id, undefined, 'admin-api');
+    const r = await revokeKey(svc, sessionOf(req), req.params.id, undefined, 'admin-api');
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, revoked: r });
   });
   // Emergency access (X-Break-Glass) for a clinic: enabled by PUT, disabled by DELETE (both idempotent, audited).
   for (const [method, enabled] of [['put', true], ['delete', false]] as const) {
     router[method]('/clinics/:id/break-glass', async (req, res) => {
-      if (!(await setBreakGlass(svc, req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
+      if (!(await setBreakGlass(svc, sessionOf(req), req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
       res.json({ clinicId: req.params.id, breakGlass: enabled });
     });
   }
@@ -72,7 +72,7 @@ export function adminRouter(svc: AccessServices, adminToken: string | undefined,
       if (typeof jwks === 'string') throw outcomes.invalid(`body must be {"jwks": {"keys": [...]}} or {"jwksUrl": "https://…"}: ${jwks}`);
       source = { jwks };
     }
-    const clientId = await setSmartClient(svc, req.params.id, source, 'admin-api');
+    const clientId = await setSmartClient(svc, sessionOf(req), req.params.id, source, 'admin-api');
     if (!clientId) throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, client_id: clientId });
   });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { confirmLink, personCandidates, rejectLink, unlink } from '../../access/admin';
 import type { AccessServices } from '../../access/services';
+import { sessionOf } from '../auth';
 import { readQuery } from '../toolkit';
 
 const STATUSES = ['candidate', 'confirmed', 'rejected', 'all'] as const;
@@ -16,21 +17,21 @@ export function personAdminRouter(svc: AccessServices): Router {
     const status = q.oneOf('status', STATUSES) ?? 'candidate';
     const count = q.count('_count', { max: 1000, fallback: 100 }) || 100;
     const offset = q.int('_offset', { min: 0, max: 1e9, fallback: 0 });
-    res.json(await personCandidates(svc, status === 'all' ? undefined : status, count, offset));
+    res.json(await personCandidates(svc, sessionOf(req), status === 'all' ? undefined : status, count, offset));
   });
 
   router.post('/person-candidates/:a/:b/confirm', async (req, res) => {
-    res.json(await confirmLink(svc, req.params.a, req.params.b));
+    res.json(await confirmLink(svc, sessionOf(req), req.params.a, req.params.b));
   });
 
   router.post('/person-candidates/:a/:b/reject', async (req, res) => {
     const { a, b } = req.params;
-    await rejectLink(svc, a, b);
+    await rejectLink(svc, sessionOf(req), a, b);
     res.json({ status: 'rejected', patientIds: [a, b] });
   });
 
   router.post('/patients/:id/unlink', async (req, res) => {
-    res.json({ patientId: req.params.id, ...(await unlink(svc, req.params.id)) });
+    res.json({ patientId: req.params.id, ...(await unlink(svc, sessionOf(req), req.params.id)) });
   });
   return router;
 }

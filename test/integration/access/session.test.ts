@@ -4,6 +4,7 @@ import { admitAccessHeaders } from '../../../bridge/access/admission';
 import { audit } from '../../../bridge/access/audit';
 import { authenticateClinic } from '../../../bridge/access/authenticate';
 import { accessServices, AccessServices } from '../../../bridge/access/services';
+import { adminSession } from '../../../bridge/access/session';
 import type { IngestPool } from '../../../bridge/ingest/ingest-pool';
 import { createClinic } from '../../../bridge/store/clinics';
 import { inTransaction } from '../../../bridge/store/db';
@@ -33,7 +34,7 @@ test('an API key authenticates as its clinic, without scopes; a rotated-out or u
   expect(await authenticateClinic(svc, A.apiKey)).toEqual({ principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' }, credential: 'api-key' });
   expect(await authenticateClinic(svc, 'fab_not-a-key')).toBeNull();
   const B = await createClinic(database.db, 'Clinic B');
-  const rotated = await rotateKey(svc, B.id, 0, 'admin-api');
+  const rotated = await rotateKey(svc, adminSession(), B.id, 0, 'admin-api');
   expect(await authenticateClinic(svc, B.apiKey)).toBeNull();
   expect((await authenticateClinic(svc, rotated!.apiKey))?.principal).toMatchObject({ clinicId: B.id });
 });
@@ -50,7 +51,7 @@ test('break-glass of a clinic not enabled: 403, one refusal audited; admitted on
   const session = (await authenticateClinic(svc, A.apiKey))!;
   await expect(admitAccessHeaders(svc, session, GLASS)).rejects.toMatchObject({ status: 403 });
   expect(await rows(A.id)).toEqual([expect.objectContaining({ action: 'refused', outcome: 'refused', break_glass: false, detail: expect.stringMatching(/not enabled/) })]);
-  expect(await setBreakGlass(svc, A.id, true, 'admin-api')).toBe(true);
+  expect(await setBreakGlass(svc, adminSession(), A.id, true, 'admin-api')).toBe(true);
   const admitted = await admitAccessHeaders(svc, session, GLASS);
   expect(admitted.breakGlass).toEqual({ purpose: 'ETREAT', reason: GLASS.breakGlass });
   expect(admitted.purpose).toBe('ETREAT');
@@ -83,7 +84,16 @@ test('the audit writer stores a hashed record, and inside a transaction that rol
 
 test('an admin change on an unknown clinic changes nothing and audits nothing', async () => {
   const before = (await rows(null)).length;
-  expect(await setBreakGlass(svc, '00000000-0000-4000-8000-000000000000', true, 'cli')).toBe(false);
-  expect(await rotateKey(svc, '00000000-0000-4000-8000-000000000000', 0, 'cli')).toBeNull();
+  expect(await setBreakGlass(svc, adminSession(), '00000000-0000-4000-8000-000000000000', true, 'cli')).toBe(false);
+  expect(await rotateKey(svc, adminSession(), '00000000-0000-4000-8000-000000000000', 0, 'cli')).toBeNull();
+  expect(await rows(null)).toHaveLength(before);
+});
+
+test('admin operations refuse a clinic session (403) and change nothing', async () => {
+  const clinic = (await authenticateClinic(svc, A.apiKey))!;
+  const before = (await rows(null)).length;
+  await expect(setBreakGlass(svc, clinic, A.id, false, 'admin-api')).rejects.toMatchObject({ status: 403 });
+  await expect(rotateKey(svc, clinic, A.id, 0, 'admin-api')).rejects.toMatchObject({ status: 403 });
+  expect(await authenticateClinic(svc, A.apiKey)).not.toBeNull();
   expect(await rows(null)).toHaveLength(before);
 });
