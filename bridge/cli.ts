@@ -5,10 +5,9 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
 import { describeEmbedded, openDatabase, startBridge } from './main';
-import { setBreakGlass } from './store/break-glass';
 import { checkJwks } from './access/jwks';
-import { setSmartClient } from './store/smart';
-import { createClinic, findClinic, listClinicKeys, revokeKey, rotateKey } from './store/clinics';
+import { clinicKeys, createClinic, revokeKey, rotateKey, setBreakGlass, setSmartClient } from './access/admin';
+import { adminSession } from './access/session';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
 
@@ -77,12 +76,12 @@ clinic
     try { parsed = JSON.parse(readFileSync(opts.jwks, 'utf8')); } catch { refuse(`cannot read JSON from ${opts.jwks}`); }
     const jwks = await checkJwks(parsed);
     if (typeof jwks === 'string') refuse(jwks);
-    return { clinicId: id, client_id: (await setSmartClient(db, id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
+    return { clinicId: id, client_id: (await setSmartClient({ db }, adminSession(), id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
   }));
 clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action((name: string) =>
-  withDatabase((db) => createClinic(db, name)));
+  withDatabase((db) => createClinic({ db }, adminSession(), name)));
 clinic.command('keys <clinicId>').description("list a clinic's API keys (ids and dates, never the keys)").action((id: string) =>
-  withDatabase(async (db) => ((await findClinic(db, id)) ? listClinicKeys(db, id) : refuse(`no clinic ${id}`))));
+  withDatabase(async (db) => (await clinicKeys({ db }, adminSession(), id)) ?? refuse(`no clinic ${id}`)));
 clinic
   .command('rotate-key <clinicId>')
   .description('issue a new API key (printed once) and revoke the old ones now, or after --grace seconds')
@@ -90,14 +89,14 @@ clinic
   .action((id: string, opts: { grace: string }) => withDatabase(async (db) => {
     const grace = Number(opts.grace);
     if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) refuse('--grace must be a whole number of seconds, 0 to 2592000');
-    return (await rotateKey(db, id, grace, 'cli')) ?? refuse(`no clinic ${id}`);
+    return (await rotateKey({ db }, adminSession(), id, grace, 'cli')) ?? refuse(`no clinic ${id}`);
   }));
 clinic
   .command('revoke-key <clinicId>')
   .description("revoke now one API key of a clinic (--key), or all of them")
   .option('--key <keyId>', 'the key id (from `clinic keys`); absent: every key of the clinic')
   .action((id: string, opts: { key?: string }) => withDatabase(async (db) => {
-    const r = await revokeKey(db, id, opts.key, 'cli');
+    const r = await revokeKey({ db }, adminSession(), id, opts.key, 'cli');
     if (r === 'no-clinic') refuse(`no clinic ${id}`);
     if (r === 'no-key') refuse(`clinic ${id} has no key ${opts.key}`);
     return { clinicId: id, revoked: r };
@@ -110,7 +109,7 @@ clinic
   .option('--disable', 'refuse break-glass for the clinic (403)')
   .action((id: string, opts: { enable?: boolean; disable?: boolean }) => withDatabase(async (db) => {
     if (!!opts.enable === !!opts.disable) refuse('give exactly one of --enable, --disable');
-    return (await setBreakGlass(db, id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
+    return (await setBreakGlass({ db }, adminSession(), id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
   }));
 
 program

@@ -2,10 +2,10 @@
  * Emergency access (break-glass): only for clinics an admin enabled, with a coded purpose of use and a reason of real
  * length, at most `limit` break-glass reads per clinic and hour. The header checks are pure; admission reads the store.
  */
-import { FhirError } from '../fhir/outcome';
-import { recordAudit } from '../store/audit';
+import { outcomes } from '../fhir/outcome';
 import { breakGlassEnabled, breakGlassUsage } from '../store/break-glass';
 import type { Db } from '../store/db';
+import { audit } from './audit';
 
 export const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
@@ -30,8 +30,6 @@ export interface BreakGlassRequest {
   reason: string;
 }
 
-const invalid = (diagnostics: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics }]);
-
 /** `code` or `system|code` (a FHIR token) naming a v3 ActReason purpose allowed for break-glass; else null. */
 export function breakGlassPurpose(header: string | undefined): string | null {
   const v = header?.trim() ?? '';
@@ -46,11 +44,11 @@ export function parseBreakGlass(reasonHeader: string | undefined, purposeHeader:
   if (reasonHeader === undefined) return undefined;
   const reason = reasonHeader.trim();
   if (reason.length < REASON_MIN || reason.length > REASON_MAX) {
-    throw invalid(`X-Break-Glass must give the reason for emergency access in ${REASON_MIN} to ${REASON_MAX} characters`);
+    throw outcomes.invalid(`X-Break-Glass must give the reason for emergency access in ${REASON_MIN} to ${REASON_MAX} characters`);
   }
   const purpose = breakGlassPurpose(purposeHeader);
   if (!purpose) {
-    throw invalid(`break-glass needs X-Purpose-Of-Use with an HL7 v3 ActReason code: ${Object.keys(BREAK_GLASS_PURPOSES).join(', ')} (${ACT_REASON})`);
+    throw outcomes.invalid(`break-glass needs X-Purpose-Of-Use with an HL7 v3 ActReason code: ${Object.keys(BREAK_GLASS_PURPOSES).join(', ')} (${ACT_REASON})`);
   }
   return { purpose, reason };
 }
@@ -65,12 +63,12 @@ export const breakGlassText = (g: BreakGlassRequest): string => `${g.purpose}: $
  */
 export async function admitBreakGlass(db: Db, clinicId: string, g: BreakGlassRequest, limit: number): Promise<void> {
   if (!(await breakGlassEnabled(db, clinicId))) {
-    await recordAudit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: 'break-glass refused: not enabled for this clinic' });
-    throw new FhirError(403, [{ code: 'forbidden', diagnostics: 'break-glass is not enabled for this clinic; an admin enables it' }]);
+    await audit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: 'break-glass refused: not enabled for this clinic' });
+    throw outcomes.forbidden('break-glass is not enabled for this clinic; an admin enables it');
   }
   const usage = await breakGlassUsage(db, clinicId, WINDOW_SECONDS);
   if (usage.count >= limit) {
-    await recordAudit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: `break-glass refused: limit of ${limit} per hour reached` });
-    throw new FhirError(429, [{ code: 'throttled', diagnostics: `break-glass limit of ${limit} per hour reached; retry after ${usage.freesInSeconds} s` }], usage.freesInSeconds);
+    await audit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: `break-glass refused: limit of ${limit} per hour reached` });
+    throw outcomes.throttled(`break-glass limit of ${limit} per hour reached; retry after ${usage.freesInSeconds} s`, { retryAfterSeconds: usage.freesInSeconds });
   }
 }

@@ -1,8 +1,8 @@
-import { FhirError, outcomes } from '../fhir/outcome';
-import { recordAudit } from '../store/audit';
+import { outcomes, type FhirError } from '../fhir/outcome';
 import { consentingPatients } from './consent-rules';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
+import { audit } from './audit';
 import type { AccessBasis, AuditRecord, PersonAccess } from './types';
 
 export interface PersonAccessOptions {
@@ -23,6 +23,14 @@ export interface PersonAccessEvaluation {
 }
 
 /**
+ * The basis on which the caller may read one patient record held by `holderClinicId` (null: it may not): its own
+ * record; else an active Consent of the holder naming it; else an admitted break-glass. Pure.
+ */
+export function recordBasis(holderClinicId: string, callerClinicId: string, consented: boolean, breakGlass: boolean): AccessBasis | null {
+  return holderClinicId === callerClinicId ? 'own' : consented ? 'consent' : breakGlass ? 'break-glass' : null;
+}
+
+/**
  * Who may read what of the person behind `patientId`, without refusing: the caller's own records (`own`), records
  * whose holding clinic has an active permit Consent naming the caller (`consent`), and with a break-glass reason
  * every other record (`break-glass`). Null when the patient is unknown.
@@ -39,7 +47,7 @@ export async function evaluatePersonAccess(db: Db, callerClinicId: string, patie
     patients: patients.map((p) => ({
       patientId: p.patientId,
       clinicId: p.clinicId,
-      basis: p.clinicId === callerClinicId ? 'own' : consented.has(p.patientId) ? 'consent' : glass ? 'break-glass' : null,
+      basis: recordBasis(p.clinicId, callerClinicId, consented.has(p.patientId), glass),
     })),
   };
 }
@@ -79,7 +87,7 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
 }
 
 export async function auditRefusal(db: Db, clinicId: string, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
-  await recordAudit(db, {
+  await audit(db, {
     clinicId, action: 'refused', outcome: 'refused', personId, patientIds, resourceTypes: opts.resourceTypes,
     purpose: opts.purpose ?? null, detail: `${opts.action ?? 'read'} refused: no consent`,
   });
@@ -97,7 +105,7 @@ export async function auditAccess(
   extra: { resourceTypes?: string[]; purpose?: string; detail?: string; patientIds?: string[] } = {},
 ): Promise<void> {
   const glass = !!access.breakGlassReason;
-  await recordAudit(db, {
+  await audit(db, {
     clinicId: callerClinicId, action, outcome: 'success', personId: access.personId,
     patientIds: extra.patientIds ?? access.patients.map((p) => p.patientId), resourceTypes: extra.resourceTypes,
     purpose: glass ? access.breakGlassReason : extra.purpose ?? null, breakGlass: glass, detail: extra.detail,

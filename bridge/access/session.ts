@@ -4,6 +4,7 @@
  * (bridge/http/auth.ts) and passed to every access decision; policy functions take it instead of raw request parts, so
  * who may see what is decided, and audited, in bridge/access only (Medplum's request-scoped repository is the model).
  */
+import { outcomes } from '../fhir/outcome';
 import type { BreakGlassRequest } from './break-glass';
 
 export type Principal =
@@ -25,3 +26,26 @@ export interface Session {
 
 /** The clinic a session acts for; 'admin' sessions act for none. */
 export const sessionClinicId = (s: Session): string | null => (s.principal.kind === 'clinic' ? s.principal.clinicId : null);
+
+/** A clinic's session on an API key or a SMART access token (whose scopes it carries). */
+export function clinicSession(clinic: { id: string; name: string }, credential: 'api-key' | 'smart-token', scopes?: readonly string[]): Session {
+  return {
+    principal: { kind: 'clinic', clinicId: clinic.id, clinicName: clinic.name },
+    credential,
+    ...(credential === 'smart-token' ? { scopes: [...(scopes ?? [])] } : {}),
+  };
+}
+
+/** The session of a request on the bridge's admin token (or of the CLI, which holds the database). */
+export const adminSession = (): Session => ({ principal: { kind: 'admin' }, credential: 'admin-token' });
+
+/** The clinic a clinic session acts for; 403 for any other session (a clinic operation needs a clinic). */
+export function actingClinic(s: Session): string {
+  if (s.principal.kind !== 'clinic') throw outcomes.forbidden('this operation is for clinics (a clinic API key or SMART access token)');
+  return s.principal.clinicId;
+}
+
+/** 403 unless the session is the admin's (admin operations, bridge/access/admin.ts). */
+export function actingAdmin(s: Session): void {
+  if (s.principal.kind !== 'admin') throw outcomes.forbidden('this operation is for the bridge admin');
+}

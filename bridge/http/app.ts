@@ -1,4 +1,6 @@
 import express, { Express } from 'express';
+import { accessServices } from '../access/services';
+import { sessionClinicId } from '../access/session';
 import { outcomes } from '../fhir/outcome';
 import type { Logger } from '../log';
 import type { IngestPool } from '../ingest/ingest-pool';
@@ -51,7 +53,7 @@ export function createApp(opts: AppOptions): Express {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.clinic?.id, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
+      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.session ? sessionClinicId(req.session) ?? undefined : undefined, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
     });
     next();
   });
@@ -68,13 +70,15 @@ export function createApp(opts: AppOptions): Express {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(opts.db, opts.adminToken, guard));
-  app.use(smartRouter(opts.db, opts.publicBaseUrl, guard));
+  // The access layer the routers call (sessions, policy, audit): the one holder of the database for them.
+  const access = accessServices(opts);
+  app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
+  app.use(smartRouter(access, opts.publicBaseUrl, guard));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
-  app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, breakGlassLimit: opts.breakGlassLimit }));
-  app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
-  app.use('/fhir', fhirRouter({ ...opts, guard }));
-  if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
+  app.use(pullRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use('/fhir', fhirRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, version: opts.version, guard }));
+  if (opts.anchors) app.use('/anchors', anchorsRouter(access, opts.anchors));
   app.use((req, res) => sendOutcome(res, outcomes.notFound(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(opts.log, opts.maxBodyBytes));
   return app;

@@ -1,17 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { FhirError } from '../fhir/outcome';
+import { admitAccessHeaders } from '../access/admission';
+import { authenticateClinic } from '../access/authenticate';
+import type { AccessServices } from '../access/services';
+import { adminSession, Session } from '../access/session';
+import { outcomes } from '../fhir/outcome';
 import type { Logger } from '../log';
-import type { Db } from '../store/db';
-import { Clinic, findClinicByApiKey } from '../store/clinics';
-import { findToken } from '../store/smart';
 import type { AuthThrottle } from './auth-throttle';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    clinic?: Clinic;
-    /** SMART scopes of the access token the request came with; absent for an API key (which may do everything). */
-    scopes?: string[];
+    /** Who the request runs as (bridge/access/session.ts), built once by requireClinic / requireAdmin. */
+    session?: Session;
   }
 }
 
@@ -21,13 +21,18 @@ export interface AuthGuard {
   log: Logger;
 }
 
+/** The request's session; a route mounted behind requireClinic / requireAdmin always has one. */
+export function sessionOf(req: Request): Session {
+  if (!req.session) throw outcomes.unauthenticated('this request carries no authenticated session');
+  return req.session;
+}
+
 function bearer(req: Request): string | undefined {
   const header = req.get('authorization');
   const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   return m?.[1];
 }
 
-const unauthorized = (why: string): FhirError => new FhirError(401, [{ code: 'login', diagnostics: why }]);
 const digestHex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 /** The client address: the socket's, or the proxy's X-Forwarded-For as far as TRUST_PROXY allows (Express `req.ip`). */
 const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
@@ -36,7 +41,7 @@ const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddre
 function refuseIfThrottled(guard: AuthGuard | undefined, req: Request, credential: string): void {
   const wait = guard?.throttle.retryAfter(clientAddress(req), credential);
   if (wait === undefined) return;
-  throw new FhirError(429, [{ code: 'throttled', diagnostics: `too many failed authentication attempts from this address; retry after ${wait} s` }], wait);
+  throw outcomes.throttled(`too many failed authentication attempts from this address; retry after ${wait} s`, { retryAfterSeconds: wait });
 }
 
 function recordFailure(guard: AuthGuard | undefined, req: Request, kind: 'clinic' | 'admin'): void {
@@ -46,30 +51,37 @@ function recordFailure(guard: AuthGuard | undefined, req: Request, kind: 'clinic
 }
 
 /**
- * Every request under it must carry a live clinic API key; the clinic is attached to the request for attribution.
- * No cache: each request reads the key from the database (one indexed lookup), so a key revoked or rotated through
- * any process sharing the database is refused by all of them from the moment the change commits.
+ * Every request under it must carry a live clinic API key or SMART access token (bridge/access/authenticate.ts, read
+ * per request); its session is attached as `req.session`.
  */
-export function requireClinic(db: Db, guard?: AuthGuard) {
+export function requireClinic(svc: AccessServices, guard?: AuthGuard) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = bearer(req);
     if (!key) {
       res.set('WWW-Authenticate', 'Bearer');
-      throw unauthorized('missing Authorization: Bearer <clinic API key>');
+      throw outcomes.unauthenticated('missing Authorization: Bearer <clinic API key>');
     }
     const credential = digestHex(key);
     refuseIfThrottled(guard, req, credential);
-    // SMART Backend Services access tokens (fabt_…, bridge/http/routes/smart.ts) carry scopes; API keys do not.
-    const token = key.startsWith('fabt_') ? await findToken(db, key) : null;
-    const clinic = token ? token.clinic : await findClinicByApiKey(db, key);
-    if (!clinic) {
+    const session = await authenticateClinic(svc, key);
+    if (!session) {
       recordFailure(guard, req, 'clinic');
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw unauthorized('the API key or access token is not valid');
+      throw outcomes.unauthenticated('the API key or access token is not valid');
     }
     guard?.throttle.succeeded(clientAddress(req), credential);
-    req.clinic = clinic;
-    if (token) req.scopes = token.scopes;
+    req.session = session;
+    next();
+  };
+}
+
+/**
+ * On routes that read patient records: the session's purpose of use and break-glass (X-Purpose-Of-Use,
+ * X-Break-Glass), admitted by bridge/access/admission.ts (400 / 403 / 429 before anything is read).
+ */
+export function admitAccess(svc: AccessServices) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    req.session = await admitAccessHeaders(svc, sessionOf(req), { purposeOfUse: req.get('x-purpose-of-use'), breakGlass: req.get('x-break-glass') });
     next();
   };
 }
@@ -84,9 +96,10 @@ export function requireAdmin(adminToken: string | undefined, guard?: AuthGuard) 
     if (!expected || !key || !timingSafeEqual(Buffer.from(credential, 'hex'), expected)) {
       if (key) recordFailure(guard, req, 'admin');
       res.set('WWW-Authenticate', 'Bearer');
-      throw unauthorized('admin endpoints need Authorization: Bearer <BRIDGE_ADMIN_TOKEN>');
+      throw outcomes.unauthenticated('admin endpoints need Authorization: Bearer <BRIDGE_ADMIN_TOKEN>');
     }
     guard?.throttle.succeeded(clientAddress(req), credential);
+    req.session = adminSession();
     next();
   };
 }

@@ -3,7 +3,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError, operationOutcome, outcomeWithIssues } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
-import { recordAudit } from '../store/audit';
+import { audit } from '../access/audit';
 import { findBundleResponses, insertBundle, lockBundleHash, setBundleResponse } from '../store/bundles';
 import { withSavepoint } from '../store/connection';
 import { Db, inTransaction, Tx } from '../store/db';
@@ -85,7 +85,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
         await lockBundleHash(tx, opts.clinicId, hash);
         const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
         if (earlier) {
-          await recordAudit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
+          await audit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
           return { hash, replayed: true, response: earlier };
         }
         const bundleId = randomUUID();
@@ -101,7 +101,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
         // The audit record commits with the bundle: an acknowledged push is never missing from the trail.
         const patientIds = [...touched.patientIds];
         const personIds = await personsOf(tx, patientIds);
-        await recordAudit(tx, {
+        await audit(tx, {
           clinicId: opts.clinicId, action: 'push', outcome: 'success', personId: personIds.length === 1 ? personIds[0] : null,
           patientIds: patientIds.slice(0, 1000), resourceTypes: [...touched.resourceTypes], detail: `bundle ${hash}`,
         });

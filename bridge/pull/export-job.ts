@@ -7,7 +7,7 @@ import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/r
 import type { Db } from '../store/db';
 import { claimStalledExportJob, deleteExpiredExportJobs, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
-import { recordAudit } from '../store/audit';
+import { audit } from '../access/audit';
 import { consentingPatients } from '../access/consent-rules';
 import { foreignRecordsOfClinicPersons } from '../store/person-links';
 
@@ -83,14 +83,14 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
     }
     if (!(await flush())) return;
     // Audited before the job shows as completed: no client can fetch files the trail does not know about.
-    await recordAudit(db, {
+    await audit(db, {
       clinicId: job.clinicId, action: 'export', outcome: 'success', patientIds: [...own, ...foreign], resourceTypes: [...counts.keys()].sort(),
       detail: `job ${job.id} (${job.level}): ${exported} resources`,
     });
     if (!(await updateExportJob(db, job.id, { status: 'completed', progress: `${exported} resources exported` }))) return;
   } catch (err) {
     await updateExportJob(db, job.id, { status: 'failed', error: 'the export failed; start a new one' }).catch(() => undefined);
-    await recordAudit(db, { clinicId: job.clinicId, action: 'export', outcome: 'error', detail: `job ${job.id}: ${(err as Error).name}` }).catch(() => undefined);
+    await audit(db, { clinicId: job.clinicId, action: 'export', outcome: 'error', detail: `job ${job.id}: ${(err as Error).name}` }).catch(() => undefined);
   }
 }
 

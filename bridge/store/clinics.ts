@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { recordAudit } from './audit';
 import { Db, inTransaction, Tx } from './db';
 
 export interface Clinic {
@@ -116,29 +115,3 @@ export async function revokeClinicKeys(tx: Tx, clinicId: string, keyId?: string)
 
 /** Who asked for a key change, for the audit trail. */
 export type KeyActor = 'admin-api' | 'cli';
-
-/** Rotates a clinic's key and audits it, in one transaction; null when the clinic is unknown. */
-export async function rotateKey(db: Db, clinicId: string, graceSeconds: number, via: KeyActor): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
-  return inTransaction(db, async (tx) => {
-    if (!(await lockClinic(tx, clinicId))) return null;
-    const r = await rotateClinicKey(tx, clinicId, graceSeconds);
-    const ends = r.revoked.map((k) => `${k.keyId} until ${k.revokedAt}`).join(', ') || 'none';
-    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: key ${r.keyId} issued; revoked ${ends}; via ${via}` });
-    return { clinicId, ...r };
-  });
-}
-
-/**
- * Revokes now one key of a clinic (`keyId`), or all its live keys, and audits it; 'no-clinic' / 'no-key' when
- * unknown. Revoking an already revoked key changes nothing and is not an error (DELETE is idempotent, RFC 9110 §9.2.2).
- */
-export async function revokeKey(db: Db, clinicId: string, keyId: string | undefined, via: KeyActor): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
-  return inTransaction(db, async (tx) => {
-    if (!(await lockClinic(tx, clinicId))) return 'no-clinic';
-    const revoked = await revokeClinicKeys(tx, clinicId, keyId);
-    if (!revoked) return 'no-key';
-    const ids = revoked.map((k) => k.keyId).join(', ') || 'none';
-    await recordAudit(tx, { clinicId: null, action: 'key-revoke', outcome: 'success', detail: `clinic ${clinicId}: revoked ${ids}${keyId ? '' : ' (all keys)'}; via ${via}` });
-    return revoked;
-  });
-}

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Clinic, isUuid, keyHash } from './clinics';
-import { recordAudit } from './audit';
-import { Db, inTransaction } from './db';
+import type { Db, Tx } from './db';
 
 export interface SmartClient {
   clientId: string;
@@ -14,25 +13,19 @@ export interface SmartClient {
 export type JwksSource = { jwks: { keys: Array<{ kid?: string }> } } | { jwksUrl: string };
 
 /**
- * Registers (or replaces) the clinic's backend client JWKS; the client_id stays the same across replacements. Audited
- * like API key changes (action key-rotate, agent the admin), naming the client and key ids, never key material.
+ * Registers (or replaces) the clinic's backend client JWKS inside the caller's transaction (the access layer audits
+ * it in the same one); the client_id stays the same across replacements. Null when the clinic is unknown.
  */
-export async function setSmartClient(db: Db, clinicId: string, source: JwksSource, via: 'admin-api' | 'cli'): Promise<string | null> {
+export async function setSmartClient(tx: Tx, clinicId: string, source: JwksSource): Promise<string | null> {
   if (!isUuid(clinicId)) return null;
-  return inTransaction(db, async (tx) => {
-    const res = await tx.query(
-      `INSERT INTO smart_client (client_id, clinic_id, jwks, jwks_url)
-         SELECT $1, id, $2, $4 FROM clinic WHERE id = $3
-       ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, jwks_url = EXCLUDED.jwks_url, updated_at = now()
-       RETURNING client_id`,
-      [`fabc_${randomBytes(16).toString('base64url')}`, 'jwks' in source ? JSON.stringify(source.jwks) : null, clinicId, 'jwksUrl' in source ? source.jwksUrl : null],
-    );
-    const clientId: string | undefined = res.rows[0]?.client_id;
-    if (!clientId) return null;
-    const what = 'jwks' in source ? `public keys set (kids ${source.jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',')})` : 'JWKS URL set';
-    await recordAudit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: SMART client ${clientId} ${what}; via ${via}` });
-    return clientId;
-  });
+  const res = await tx.query(
+    `INSERT INTO smart_client (client_id, clinic_id, jwks, jwks_url)
+       SELECT $1, id, $2, $4 FROM clinic WHERE id = $3
+     ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, jwks_url = EXCLUDED.jwks_url, updated_at = now()
+     RETURNING client_id`,
+    [`fabc_${randomBytes(16).toString('base64url')}`, 'jwks' in source ? JSON.stringify(source.jwks) : null, clinicId, 'jwksUrl' in source ? source.jwksUrl : null],
+  );
+  return res.rows[0]?.client_id ?? null;
 }
 
 export async function findSmartClient(db: Db, clientId: string): Promise<SmartClient | null> {

@@ -1,63 +1,61 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { FhirError } from '../../fhir/outcome';
-import { setBreakGlass } from '../../store/break-glass';
-import type { Db } from '../../store/db';
-import { createClinic, findClinic, listClinicKeys, listClinics, revokeKey, rotateKey } from '../../store/clinics';
+import { clinicKeys, createClinic, JwksSource, listClinics, revokeKey, rotateKey, setBreakGlass, setSmartClient } from '../../access/admin';
 import { checkJwks, checkJwksUrl } from '../../access/jwks';
-import { JwksSource, setSmartClient } from '../../store/smart';
-import { AuthGuard, requireAdmin } from '../auth';
+import type { AccessServices } from '../../access/services';
+import { outcomes, type FhirError } from '../../fhir/outcome';
+import { AuthGuard, requireAdmin, sessionOf } from '../auth';
 import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
 /** Grace period of a rotation: at most 30 days; default 0 (the old key is refused at once). */
 const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(0) }).strict();
 
-const clinicNotFound = (id: string): FhirError => new FhirError(404, [{ code: 'not-found', diagnostics: `no clinic ${id}` }]);
+const clinicNotFound = (id: string): FhirError => outcomes.notFound(`no clinic ${id}`);
 
-/** `/admin`: clinic management (keys included) and person links, with the bridge's admin token. */
-export function adminRouter(db: Db, adminToken: string | undefined, guard?: AuthGuard): Router {
+/** `/admin`: clinic management (keys included) and person links, with the bridge's admin token; bridge/access/admin audits each change. */
+export function adminRouter(svc: AccessServices, adminToken: string | undefined, guard?: AuthGuard): Router {
   const router = Router();
   router.use(requireAdmin(adminToken, guard));
   router.post('/clinics', async (req, res) => {
     const parsed = newClinic.safeParse(req.body);
-    if (!parsed.success) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'body must be {"name": "<clinic name>"} (1-200 characters)' }]);
-    const clinic = await createClinic(db, parsed.data.name);
+    if (!parsed.success) throw outcomes.invalid('body must be {"name": "<clinic name>"} (1-200 characters)');
+    const clinic = await createClinic(svc, sessionOf(req), parsed.data.name);
     res.status(201).json(clinic);
   });
-  router.get('/clinics', async (_req, res) => {
-    res.json(await listClinics(db));
+  router.get('/clinics', async (req, res) => {
+    res.json(await listClinics(svc, sessionOf(req)));
   });
 
   router.get('/clinics/:id/keys', async (req, res) => {
-    const { id } = req.params;
-    if (!(await findClinic(db, id))) throw clinicNotFound(id);
-    res.json(await listClinicKeys(db, id));
+    const keys = await clinicKeys(svc, sessionOf(req), req.params.id);
+    if (!keys) throw clinicNotFound(req.params.id);
+    res.json(keys);
   });
   // Rotation: a new key at once; the clinic's other keys end now, or after `graceSeconds`.
   router.post('/clinics/:id/keys', async (req, res) => {
     const parsed = rotation.safeParse(req.body ?? {});
-    if (!parsed.success) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'body must be empty or {"graceSeconds": <0-2592000>}' }]);
-    const rotated = await rotateKey(db, req.params.id, parsed.data.graceSeconds, 'admin-api');
+    if (!parsed.success) throw outcomes.invalid('body must be empty or {"graceSeconds": <0-2592000>}');
+    const rotated = await rotateKey(svc, sessionOf(req), req.params.id, parsed.data.graceSeconds, 'admin-api');
     if (!rotated) throw clinicNotFound(req.params.id);
     res.status(201).json(rotated);
   });
   router.delete('/clinics/:id/keys/:keyId', async (req, res) => {
-    const r = await revokeKey(db, req.params.id, req.params.keyId, 'admin-api');
+    const r = await revokeKey(svc, sessionOf(req), req.params.id, req.params.keyId, 'admin-api');
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
-    if (r === 'no-key') throw new FhirError(404, [{ code: 'not-found', diagnostics: `clinic ${req.params.id} has no key ${req.params.keyId}` }]);
+    if (r === 'no-key') throw outcomes.notFound(`clinic ${req.params.id} has no key ${req.params.keyId}`);
     res.status(204).end();
   });
   // Every key of the clinic, now (a clinic locked out until a rotation gives it a new one).
   router.post('/clinics/:id/revoke-keys', async (req, res) => {
-    const r = await revokeKey(db, req.params.id, undefined, 'admin-api');
+    const r = await revokeKey(svc, sessionOf(req), req.params.id, undefined, 'admin-api');
     if (r === 'no-clinic') throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, revoked: r });
   });
   // Emergency access (X-Break-Glass) for a clinic: enabled by PUT, disabled by DELETE (both idempotent, audited).
   for (const [method, enabled] of [['put', true], ['delete', false]] as const) {
     router[method]('/clinics/:id/break-glass', async (req, res) => {
-      if (!(await setBreakGlass(db, req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
+      if (!(await setBreakGlass(svc, sessionOf(req), req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
       res.json({ clinicId: req.params.id, breakGlass: enabled });
     });
   }
@@ -67,17 +65,17 @@ export function adminRouter(db: Db, adminToken: string | undefined, guard?: Auth
     let source: JwksSource;
     if (body.jwksUrl !== undefined && body.jwks === undefined) {
       const url = checkJwksUrl(body.jwksUrl);
-      if (!url) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'jwksUrl must be an https URL (http only on the loopback interface)' }]);
+      if (!url) throw outcomes.invalid('jwksUrl must be an https URL (http only on the loopback interface)');
       source = { jwksUrl: url };
     } else {
       const jwks = await checkJwks(body.jwks);
-      if (typeof jwks === 'string') throw new FhirError(400, [{ code: 'invalid', diagnostics: `body must be {"jwks": {"keys": [...]}} or {"jwksUrl": "https://…"}: ${jwks}` }]);
+      if (typeof jwks === 'string') throw outcomes.invalid(`body must be {"jwks": {"keys": [...]}} or {"jwksUrl": "https://…"}: ${jwks}`);
       source = { jwks };
     }
-    const clientId = await setSmartClient(db, req.params.id, source, 'admin-api');
+    const clientId = await setSmartClient(svc, sessionOf(req), req.params.id, source, 'admin-api');
     if (!clientId) throw clinicNotFound(req.params.id);
     res.json({ clinicId: req.params.id, client_id: clientId });
   });
-  router.use(personAdminRouter(db));
+  router.use(personAdminRouter(svc));
   return router;
 }

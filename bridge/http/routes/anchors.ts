@@ -1,8 +1,8 @@
 import { Request, Response, Router } from 'express';
 import { makeReceipt } from '../../anchor/receipt';
-import { fhirError } from '../../fhir/outcome';
-import { anchoringCounts, findReceiptData, getBatch, type BatchRow, type LeafSource } from '../../store/batches';
-import type { Db } from '../../store/db';
+import { anchoringStatus, batch as findBatch, receiptData, type BatchRow, type LeafSource } from '../../access/anchors';
+import type { AccessServices } from '../../access/services';
+import { outcomes } from '../../fhir/outcome';
 
 /** What `/anchors` tells about the chain; undefined while an external chain has not been reached yet. */
 export interface AnchorsInfo {
@@ -14,7 +14,7 @@ export interface AnchorsInfo {
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
 
 function hashParam(value: string, what: string): string {
-  if (!HASH.test(value)) throw fhirError(400, 'value', `${what} must be 64 hex digits, optionally prefixed with 0x`);
+  if (!HASH.test(value)) throw outcomes.value(`${what} must be 64 hex digits, optionally prefixed with 0x`);
   return '0x' + value.replace(/^0x/, '').toLowerCase();
 }
 
@@ -30,13 +30,13 @@ function batchView(b: BatchRow): Record<string, unknown> {
  * `/anchors`: public anchoring status and receipts. No clinic key: these answers hold hashes, salts, proofs and chain
  * coordinates only, never personal data or which clinic sent a bundle.
  */
-export function anchorsRouter(db: Db, info: AnchorsInfo): Router {
+export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
   const router = Router();
   /** `{status: pending}` or `{status: anchored, receipt}` for the leaf with this hash; the same receipt format for both sources. */
   const receiptRoute = (source: LeafSource, what: string) => async (req: Request, res: Response): Promise<void> => {
     const hash = hashParam(String(req.params.hash), `the ${what} hash`);
-    const found = await findReceiptData(db, hash, source);
-    if (!found) throw fhirError(404, 'not-found', `no ${what} with hash ${hash}`);
+    const found = await receiptData(svc, hash, source);
+    if (!found) throw outcomes.notFound(`no ${what} with hash ${hash}`);
     const b = found.batch;
     if (!b || b.status !== 'confirmed') {
       res.json({ status: 'pending' });
@@ -51,17 +51,17 @@ export function anchorsRouter(db: Db, info: AnchorsInfo): Router {
   router.get('/bundles/:hash', receiptRoute('bundle', 'bundle'));
   router.get('/audit/:hash', receiptRoute('audit_event', 'audit record'));
   router.get('/batches/:batchId', async (req, res) => {
-    const batch = await getBatch(db, hashParam(req.params.batchId, 'the batch id'));
-    if (!batch) throw fhirError(404, 'not-found', `no batch ${req.params.batchId}`);
+    const batch = await findBatch(svc, hashParam(req.params.batchId, 'the batch id'));
+    if (!batch) throw outcomes.notFound(`no batch ${req.params.batchId}`);
     res.json(batchView(batch));
   });
   router.get('/contract', (_req, res) => {
     const c = info.contract();
-    if (!c) throw fhirError(503, 'transient', 'the anchoring chain has not been reached yet');
+    if (!c) throw outcomes.unavailable('the anchoring chain has not been reached yet');
     res.json(c);
   });
   router.get('/status', async (_req, res) => {
-    res.json({ ...(await anchoringCounts(db)), chainFailures: info.failures() });
+    res.json({ ...(await anchoringStatus(svc)), chainFailures: info.failures() });
   });
   return router;
 }

@@ -1,22 +1,19 @@
 /**
  * Bulk Data export (FHIR Bulk Data Access IG, v2): `$export` kick-off at system and Patient level (GET or POST,
- * `Prefer: respond-async`), status polling, NDJSON files (needing the clinic key), DELETE to cancel.
+ * `Prefer: respond-async`), status polling, NDJSON files (needing the clinic key), DELETE to cancel. Jobs belong to
+ * the session's clinic (bridge/access/exports).
  */
-import { randomUUID } from 'node:crypto';
 import { Request, Response, Router } from 'express';
+import { cancelExport, EXPORT_KEEP_MS, exportFile, exportStatus, startExport } from '../../access/exports';
+import type { AccessServices } from '../../access/services';
 import { boundedInteger } from '../../fhir/integers';
-import { FhirError } from '../../fhir/outcome';
-import { isBridgeId } from '../../fhir/references';
-import { EXPORT_KEEP_MS, runExportJob } from '../../pull/export-job';
-import type { Db } from '../../store/db';
-import { createExportJob, deleteExportJob, listExportFiles, readExportFile, readExportJob } from '../../store/export';
-import { AuthGuard, requireClinic } from '../auth';
-import { checkScope } from '../scope-guard';
+import { informational, outcomes } from '../../fhir/outcome';
+import { AuthGuard, requireClinic, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
-import { sinceParam, typesParam } from './pull';
+import { fhirBaseUrl, readQuery } from '../toolkit';
 
 export interface ExportRouteOptions {
-  db: Db;
+  access: AccessServices;
   /** Throttle and log of refused keys (shared by every router of the app). */
   guard?: AuthGuard;
   publicBaseUrl?: string;
@@ -24,36 +21,26 @@ export interface ExportRouteOptions {
   schedule?: (run: () => Promise<void>) => void;
 }
 
-const NDJSON_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'];
-const KICKOFF_PARAMS = new Set(['_type', '_since', '_outputFormat']);
-const fhirBase = (req: Request, configured?: string): string => `${configured ?? `${req.protocol}://${req.get('host')}`}/fhir`;
-const bad = (diagnostics: string): FhirError => new FhirError(400, [{ code: 'invalid', diagnostics }]);
-const noJob = (id: string): FhirError => new FhirError(404, [{ code: 'not-found', diagnostics: `export job ${id} is not known (finished and deleted, cancelled, or never started)` }]);
+const NDJSON_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'] as const;
+const KICKOFF_PARAMS = ['_type', '_since', '_outputFormat'];
+const noJob = (id: string) => outcomes.notFound(`export job ${id} is not known (finished and deleted, cancelled, or never started)`);
 
 export function exportRouter(opts: ExportRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.db, opts.guard);
+  const svc = opts.access;
+  const auth = requireClinic(svc, opts.guard);
   const schedule = opts.schedule ?? ((run) => setImmediate(() => void run()));
 
   const kickoff = (level: 'system' | 'patient') => async (req: Request, res: Response): Promise<void> => {
-    if (!/respond-async/i.test(req.get('prefer') ?? '')) throw bad('$export needs the header Prefer: respond-async');
-    const query = req.query as Record<string, unknown>;
-    for (const k of Object.keys(query)) if (!KICKOFF_PARAMS.has(k)) throw bad(`$export does not support the parameter "${k}"`);
-    for (const k of Object.keys(query)) if (typeof query[k] !== 'string') throw bad(`${k} must be given once`);
-    const format = query._outputFormat as string | undefined;
-    if (format !== undefined && !NDJSON_FORMATS.includes(format)) throw bad(`_outputFormat ${format} is not supported (application/fhir+ndjson)`);
-    const types = typesParam(query._type as string | undefined) ?? null;
-    const since = sinceParam(query._since as string | undefined) ?? null;
-    for (const t of types ?? ['*']) await checkScope(opts.db, req, t, 'read');
-    const base = fhirBase(req, opts.publicBaseUrl);
-    const job = await createExportJob(opts.db, {
-      id: randomUUID(), clinicId: req.clinic!.id, level, types, since,
+    if (!/respond-async/i.test(req.get('prefer') ?? '')) throw outcomes.invalid('$export needs the header Prefer: respond-async');
+    const q = readQuery(req.query, KICKOFF_PARAMS, '$export');
+    q.oneOf('_outputFormat', NDJSON_FORMATS);
+    const base = fhirBaseUrl(req, opts.publicBaseUrl);
+    const job = await startExport(svc, sessionOf(req), {
+      level, types: q.types('_type') ?? null, since: q.instant('_since') ?? null,
       requestUrl: `${base}${req.originalUrl.slice(req.originalUrl.indexOf('/fhir') + 5)}`,
-    });
-    schedule(() => runExportJob(opts.db, job));
-    res.status(202).set('Content-Location', `${base}/$export-status/${job.id}`).type(FHIR_JSON).json({
-      resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${base}/$export-status/${job.id}` }],
-    });
+    }, schedule);
+    res.status(202).set('Content-Location', `${base}/$export-status/${job.id}`).type(FHIR_JSON).json(informational(`${base}/$export-status/${job.id}`));
   };
   router.get('/fhir/$export', auth, kickoff('system'));
   router.post('/fhir/$export', auth, kickoff('system'));
@@ -62,9 +49,11 @@ export function exportRouter(opts: ExportRouteOptions): Router {
 
   router.get('/fhir/$export-status/:job', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    const job = isBridgeId(id) ? await readExportJob(opts.db, req.clinic!.id, id) : null;
-    if (!job) throw noJob(id);
+    const found = await exportStatus(svc, sessionOf(req), id);
+    if (!found) throw noJob(id);
+    const { job, files } = found;
     if (job.status === 'failed') {
+      // Bulk Data IG: a failed job's status is a 5xx with an OperationOutcome (the job failed, not this request).
       res.status(500).type(FHIR_JSON).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: job.error ?? 'the export failed' }] });
       return;
     }
@@ -72,8 +61,7 @@ export function exportRouter(opts: ExportRouteOptions): Router {
       res.status(202).set('X-Progress', job.progress ?? job.status).set('Retry-After', '1').end();
       return;
     }
-    const base = fhirBase(req, opts.publicBaseUrl);
-    const files = await listExportFiles(opts.db, job.id);
+    const base = fhirBaseUrl(req, opts.publicBaseUrl);
     res.status(200).set('Expires', new Date(Date.now() + EXPORT_KEEP_MS).toUTCString()).json({
       transactionTime: job.transactionTime,
       request: job.requestUrl,
@@ -85,15 +73,14 @@ export function exportRouter(opts: ExportRouteOptions): Router {
 
   router.delete('/fhir/$export-status/:job', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    if (!isBridgeId(id) || !(await deleteExportJob(opts.db, req.clinic!.id, id))) throw noJob(id);
+    if (!(await cancelExport(svc, sessionOf(req), id))) throw noJob(id);
     res.status(202).end();
   });
 
   router.get('/fhir/$export-file/:job/:seq', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    const seq = boundedInteger(String(req.params.seq));
-    const content = isBridgeId(id) && seq !== undefined ? await readExportFile(opts.db, req.clinic!.id, id, seq) : null;
-    if (content === null) throw new FhirError(404, [{ code: 'not-found', diagnostics: `export file ${id}/${req.params.seq} is not known` }]);
+    const content = await exportFile(svc, sessionOf(req), id, boundedInteger(String(req.params.seq)));
+    if (content === null) throw outcomes.notFound(`export file ${id}/${req.params.seq} is not known`);
     res.status(200).type('application/fhir+ndjson').send(content);
   });
   return router;

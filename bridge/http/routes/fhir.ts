@@ -1,91 +1,71 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { Request, Router } from 'express';
+import { NextFunction, Request, Response, Router } from 'express';
+import { readAllVersions, readOne, readOneVersion, search } from '../../access/reads';
+import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
-import { FhirError } from '../../fhir/outcome';
+import { outcomes } from '../../fhir/outcome';
 import { resourceTypes } from '../../fhir/resource-types';
-import { parseSearch } from '../../fhir/search-params';
-import { canonicalSystem } from '../../normalize/codes';
-import type { Db } from '../../store/db';
-import type { PersonAccessOptions } from '../../access/person-access';
-import { authorizeRead, authorizeSearchPatients, ReadGrant } from '../../access/resource-access';
-import { isBridgeId } from '../../fhir/references';
-import { recordAudit } from '../../store/audit';
-import { ownResourceId, readHistory, readResource, readVersion } from '../../store/resources';
-import { searchResources } from '../../store/search';
-import { requireClinic } from '../auth';
+import { admitAccess, requireClinic, sessionOf } from '../auth';
 import { capabilityStatement } from '../capability';
-import { checkBundleScopes, fhirScopeGuard } from '../scope-guard';
+import { fhirScopeGuard } from '../scope-guard';
 import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
-import { auditEventRouter, requestAccessOptions } from './audit-events';
-import { baseUrl, fhirBodyText, FhirRouteOptions, knownType, notFound, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+import { fhirBaseUrl, pagedUrl, pageLinks } from '../toolkit';
+import { auditEventRouter } from './audit-events';
+import { fhirBodyText, FhirRouteOptions, knownType, notFound, sendResource, setPushHeaders } from './fhir-common';
 import { writeRouter } from './writes';
 
 export type { FhirRouteOptions } from './fhir-common';
 
-/** Audit of a granted read: break-glass flagged only when it was the basis of this read. */
-async function auditRead(db: Db, clinicId: string, action: 'read' | 'history', type: string, grant: ReadGrant, access: PersonAccessOptions): Promise<void> {
-  const glass = grant.basis === 'break-glass';
-  await recordAudit(db, {
-    clinicId, action, outcome: 'success', personId: grant.personId, patientIds: grant.patientId ? [grant.patientId] : [], resourceTypes: [type],
-    breakGlass: glass, purpose: glass ? access.breakGlassReason : access.purpose ?? null, ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
-  });
-}
+/** Methods each FHIR path serves (R4 http.html); any other method on a known path is 405 with Allow. */
+const ALLOWED = { type: 'GET, HEAD, POST, PUT, DELETE', instance: 'GET, HEAD, PUT, DELETE', history: 'GET, HEAD' } as const;
 
 /**
- * `/fhir`: push bundles, read, vread, history, search, metadata, AuditEvent. Handlers stay thin: HTTP in, domain call,
- * HTTP out. Another clinic's patient records are read under consent or break-glass (bridge/access); every push, read,
- * search and refusal is audited (bridge/store/audit) before the answer is sent.
+ * `/fhir`: push bundles, read, vread, history, search, metadata, AuditEvent. Handlers stay thin: HTTP in, an
+ * access-layer call (bridge/access: session, policy, audit), HTTP out. Another clinic's patient records are read
+ * under consent or an admitted break-glass; every push, read, search and refusal is audited before the answer.
  */
 export function fhirRouter(opts: FhirRouteOptions): Router {
   const router = Router();
+  const svc = opts.access;
+  const base = (req: Request): string => fhirBaseUrl(req, opts.publicBaseUrl);
   resourceTypes(); // read the type list at start, not on the first request
   router.get('/metadata', (req, res) => {
-    res.type(FHIR_JSON).json(capabilityStatement(baseUrl(req, opts.publicBaseUrl), [...resourceTypes()].sort(), opts.version));
+    res.type(FHIR_JSON).json(capabilityStatement(base(req), [...resourceTypes()].sort(), opts.version));
   });
-  router.use(requireClinic(opts.db, opts.guard));
-  router.use(fhirScopeGuard(opts.db));
-  router.use(auditEventRouter(opts.db, (req) => baseUrl(req, opts.publicBaseUrl)));
+  router.use(requireClinic(svc, opts.guard));
+  router.use(fhirScopeGuard(svc));
+  router.use(auditEventRouter(svc, base));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {
-    const text = fhirBodyText(req, 'Bundle');
-    await checkBundleScopes(opts.db, req, text);
-    const result = await pushAudited(opts, req.clinic!.id, text);
+    const result = await pushBundleAs(svc, sessionOf(req), fhirBodyText(req, 'Bundle'));
     setPushHeaders(res, result);
     res.status(200).type(FHIR_JSON).json(result.response);
   });
   router.use(writeRouter(opts));
 
-  /** The bridge id of the resource a clinic names, by the id it chose (its source id) or by bridge id. */
-  const bridgeId = (req: Request, type: string): Promise<string> => ownResourceId(opts.db, req.clinic!.id, type, req.params.id as string);
+  const p = (req: Request): Record<string, string> => req.params as Record<string, string>;
+  // Reads honour X-Purpose-Of-Use and X-Break-Glass: admitted once here, carried by the session.
+  const reads = admitAccess(svc);
 
-  router.get('/:type/:id/_history/:vid', async (req, res) => {
-    const type = knownType(req.params.type);
-    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
-    const id = await bridgeId(req, type);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
+  router.get('/:type/:id/_history/:vid', reads, async (req, res) => {
+    const type = knownType(p(req).type);
     // A version number no integer column can hold names no version: 404 like any unknown version.
-    const vid = boundedInteger(req.params.vid, 1);
-    const stored = grant && vid !== undefined && (await readVersion(opts.db, grant.readAs, type, id, vid));
-    if (!grant || !stored) throw notFound(type, `${req.params.id}/_history/${req.params.vid}`);
-    await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
-    if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} version ${req.params.vid} is a deletion` }]);
+    const stored = await readOneVersion(svc, sessionOf(req), type, p(req).id, boundedInteger(p(req).vid, 1));
+    if (!stored) throw notFound(type, `${p(req).id}/_history/${p(req).vid}`);
+    if (stored.deleted) throw outcomes.gone(`${type}/${p(req).id} version ${p(req).vid} is a deletion`);
     sendResource(res, stored);
   });
 
-  router.get('/:type/:id/_history', async (req, res) => {
-    const type = knownType(req.params.type);
-    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
-    const id = await bridgeId(req, type);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'history' });
-    const versions = grant ? await readHistory(opts.db, grant.readAs, type, id) : [];
-    if (!grant || !versions.length) throw notFound(type, req.params.id);
-    await auditRead(opts.db, req.clinic!.id, 'history', type, grant, access);
+  router.get('/:type/:id/_history', reads, async (req, res) => {
+    const type = knownType(p(req).type);
+    const versions = await readAllVersions(svc, sessionOf(req), type, p(req).id);
+    if (!versions.length) throw notFound(type, p(req).id);
     const bundle: Bundle = {
       resourceType: 'Bundle', type: 'history', total: versions.length,
       entry: versions.map((v) => ({
-        fullUrl: `${baseUrl(req, opts.publicBaseUrl)}/${type}/${v.id}`,
+        fullUrl: `${base(req)}/${type}/${v.id}`,
         ...(v.deleted ? {} : { resource: v.content as unknown as Resource }),
         request: { method: v.deleted ? 'DELETE' : v.version === 1 ? 'POST' : 'PUT', url: v.version === 1 ? type : `${type}/${v.id}` },
         response: { status: v.deleted ? '204' : v.version === 1 ? '201' : '200', etag: `W/"${v.version}"`, lastModified: v.lastUpdated },
@@ -94,48 +74,35 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     res.type(FHIR_JSON).json(bundle);
   });
 
-  router.get('/:type/:id', async (req, res) => {
-    const type = knownType(req.params.type);
-    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
-    const id = await bridgeId(req, type);
-    const grant = await authorizeRead(opts.db, req.clinic!.id, type, id, { ...access, action: 'read' });
-    const stored = grant && (await readResource(opts.db, grant.readAs, type, id));
-    if (!grant || !stored) throw notFound(type, req.params.id);
-    await auditRead(opts.db, req.clinic!.id, 'read', type, grant, access);
-    if (stored.deleted) throw new FhirError(410, [{ code: 'deleted', diagnostics: `${type}/${req.params.id} was deleted` }]);
+  router.get('/:type/:id', reads, async (req, res) => {
+    const type = knownType(p(req).type);
+    const stored = await readOne(svc, sessionOf(req), type, p(req).id);
+    if (!stored) throw notFound(type, p(req).id);
+    if (stored.deleted) throw outcomes.gone(`${type}/${p(req).id} was deleted`);
     sendResource(res, stored);
   });
 
-  router.get('/:type', async (req, res) => {
-    const type = knownType(req.params.type);
-    const query = parseSearch(type, req.query as Record<string, unknown>, (s) => canonicalSystem(s) ?? s);
-    const access = await requestAccessOptions(req, opts.db, opts.breakGlassLimit);
-    const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
-    const { granted } = await authorizeSearchPatients(opts.db, req.clinic!.id, named, access);
-    const foreign = granted.filter((g) => g.basis !== 'own');
-    const { rows, hasMore } = await searchResources(opts.db, req.clinic!.id, query, foreign.map((g) => g.patientId));
-    const persons = [...new Set(granted.map((g) => g.personId))];
-    const glass = foreign.some((g) => g.basis === 'break-glass');
-    await recordAudit(opts.db, {
-      clinicId: req.clinic!.id, action: 'search', outcome: 'success', personId: persons.length === 1 ? persons[0] : null,
-      patientIds: granted.map((g) => g.patientId), resourceTypes: [type], breakGlass: glass,
-      purpose: glass ? access.breakGlassReason : access.purpose ?? null, detail: `${rows.length} match(es)`,
-    });
-    const base = baseUrl(req, opts.publicBaseUrl);
-    const page = (offset: number): string => {
-      const params = new URLSearchParams(req.query as Record<string, string>);
-      params.set('_count', String(query.count));
-      params.set('_offset', String(offset));
-      return `${base}/${type}?${params.toString()}`;
-    };
-    const link = [{ relation: 'self', url: page(query.offset) }];
-    if (hasMore) link.push({ relation: 'next', url: page(query.offset + query.count) });
-    if (query.offset > 0) link.push({ relation: 'previous', url: page(Math.max(0, query.offset - query.count)) });
+  router.get('/:type', reads, async (req, res) => {
+    const type = knownType(p(req).type);
+    const { query, rows, hasMore } = await search(svc, sessionOf(req), type, req.query as Record<string, unknown>);
+    const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, req.query as Record<string, unknown>, query.count));
     const bundle: Bundle = {
       resourceType: 'Bundle', type: 'searchset', link,
-      entry: rows.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: r.content as unknown as Resource, search: { mode: 'match' } })),
+      entry: rows.map((r) => ({ fullUrl: `${base(req)}/${type}/${r.id}`, resource: r.content as unknown as Resource, search: { mode: 'match' } })),
     };
     res.type(FHIR_JSON).json(bundle);
   });
+
+  // A known path with a method it does not serve: 405 (an unknown type stays 404). Operations (`$…`) pass on.
+  const notAllowed = (allow: string) => (req: Request, res: Response, next: NextFunction): void => {
+    if (Object.values(req.params).some((p) => String(p).startsWith('$'))) return next();
+    knownType(String(req.params.type));
+    res.set('Allow', allow);
+    throw outcomes.methodNotAllowed(`${req.method} is not supported on this path; allowed: ${allow}`);
+  };
+  router.all('/:type/:id/_history/:vid', notAllowed(ALLOWED.history));
+  router.all('/:type/:id/_history', notAllowed(ALLOWED.history));
+  router.all('/:type/:id', notAllowed(ALLOWED.instance));
+  router.all('/:type', notAllowed(ALLOWED.type));
   return router;
 }

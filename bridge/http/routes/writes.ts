@@ -1,17 +1,20 @@
 /**
  * RESTful writes of one resource: create (`POST /fhir/{type}`, conditional with If-None-Exist), update
  * (`PUT /fhir/{type}/{id}`, conditional `PUT /fhir/{type}?criteria`) and delete (`DELETE` likewise). Each is pushed
- * as the one-entry transaction of bridge/fhir/single-write, so it is validated, stored, hashed and anchored like any
- * push; the answer is the FHIR one (201/200 with the resource, Location, ETag; 204 for a delete) plus X-Bundle-Hash.
+ * by the access layer as the one-entry transaction of bridge/fhir/single-write, so it is validated, stored, hashed and
+ * anchored like any push; the answer is the FHIR one (201/200 with the resource, Location, ETag; 204 for a delete)
+ * plus X-Bundle-Hash.
  */
 import { Request, Response, Router } from 'express';
-import { FhirError } from '../../fhir/outcome';
-import { asResourceIssues, SingleWrite, singleWriteBundle } from '../../fhir/single-write';
+import { writeOne } from '../../access/writes';
+import { outcomes } from '../../fhir/outcome';
+import type { SingleWrite } from '../../fhir/single-write';
 import { parseJsonBody } from '../../fhir/prepare';
-import { readVersion } from '../../store/resources';
+import { sessionOf } from '../auth';
 import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
-import { baseUrl, fhirBodyText, FhirRouteOptions, knownType, pushAudited, sendResource, setPushHeaders } from './fhir-common';
+import { fhirBaseUrl } from '../toolkit';
+import { fhirBodyText, FhirRouteOptions, knownType, sendResource, setPushHeaders } from './fhir-common';
 
 /** The query string as sent (`identifier=http://x|1`), for conditional update and delete. */
 const criteriaOf = (req: Request): string | undefined => {
@@ -24,14 +27,7 @@ export function writeRouter(opts: FhirRouteOptions): Router {
   const body = fhirBody(opts.maxBodyBytes);
 
   async function write(req: Request, res: Response, w: SingleWrite): Promise<void> {
-    const clinicId = req.clinic!.id;
-    let result;
-    try {
-      result = await pushAudited(opts, clinicId, JSON.stringify(singleWriteBundle(w)));
-    } catch (err) {
-      if (err instanceof FhirError) throw new FhirError(err.status, asResourceIssues(err.issues, w.type), err.retryAfterSeconds);
-      throw err;
-    }
+    const { result, stored } = await writeOne(opts.access, sessionOf(req), w);
     setPushHeaders(res, result);
     const answer = result.response.entry?.[0]?.response;
     const status = Number(answer?.status.split(' ')[0]) || 200;
@@ -42,11 +38,8 @@ export function writeRouter(opts: FhirRouteOptions): Router {
       else res.status(204).end();
       return;
     }
-    // The version this write produced (or matched), not whatever is current by now: a concurrent write may follow.
-    const [type, id, , version] = (answer?.location ?? '').split('/');
-    const stored = type && id ? await readVersion(opts.db, clinicId, type, id, Number(version)) : null;
-    if (!stored) throw new FhirError(500, [{ code: 'exception', diagnostics: 'the write was applied but its result could not be read back' }]);
-    res.set('Location', `${baseUrl(req, opts.publicBaseUrl)}/${answer?.location}`);
+    if (!stored) throw outcomes.internal('the write was applied but its result could not be read back');
+    res.set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/${answer?.location}`);
     sendResource(res, stored, status);
   }
 

@@ -1,0 +1,15 @@
+/**
+ * The one function that writes the audit trail. Every decision of the access layer (a read, search, pull, export,
+ * push, refusal, an admin's change) is recorded through `audit`, inside the caller's transaction when given one, so
+ * nothing else in the bridge imports store/audit's writer (test/unit/access/layering.test.ts checks that).
+ */
+import { recordAudit, type StoredAudit } from '../store/audit';
+import type { Db, Tx } from '../store/db';
+import type { AuditRecord } from './types';
+
+export type { StoredAudit } from '../store/audit';
+
+/** Appends `rec` to the audit trail (hashed and anchorable like a bundle) and returns it as stored. */
+export function audit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
+  return recordAudit(db, rec);
+}

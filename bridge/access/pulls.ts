@@ -1,0 +1,67 @@
+/**
+ * Pulls of a person's records across clinics as a session: `Patient/{id}/$everything` (FHIR R4 Patient-everything),
+ * `Patient/{id}/$summary` (IPS summary operation) and the universal-schema timeline. Access is decided by
+ * resolvePersonAccess (own records, consent, admitted break-glass); every outcome, refusals included, is audited here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
+import { everything, EverythingPage, EverythingRequest } from '../pull/everything';
+import { ipsBundle } from '../pull/summary';
+import { timeline, Timeline } from '../pull/timeline';
+import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
+import { accessOptions } from './admission';
+import { accessRefused, auditAccess, auditRefusal, resolvePersonAccess } from './person-access';
+import type { AccessServices } from './services';
+import { actingClinic, Session } from './session';
+import type { AuditRecord, PersonAccess } from './types';
+
+export { EVERYTHING_DEFAULT_COUNT, EVERYTHING_MAX_COUNT, type EverythingRequest } from '../pull/everything';
+
+/** The records of the person behind `patientId` the session may read; the record asked for must itself be readable. */
+async function personAccess(svc: AccessServices, session: Session, patientId: string, action: AuditRecord['action']): Promise<PersonAccess> {
+  const clinicId = actingClinic(session);
+  const options = { ...accessOptions(session), action };
+  const a = await resolvePersonAccess(svc.db, clinicId, patientId, options);
+  // The record asked for must itself be readable, not only another record of the same person.
+  if (!a.patients.some((p) => p.patientId === patientId)) {
+    await auditRefusal(svc.db, clinicId, a.personId, [patientId], options);
+    throw accessRefused(patientId); // the same 404 as an unknown id
+  }
+  return a;
+}
+
+const disclosed = (svc: AccessServices, session: Session, action: AuditRecord['action'], a: PersonAccess, resourceTypes: string[]): Promise<void> =>
+  auditAccess(svc.db, actingClinic(session), a, action, { resourceTypes, purpose: session.purpose });
+
+/** One page of `$everything` (links built with `pageUrl`), audited with the types it disclosed. */
+export async function everythingOf(
+  svc: AccessServices, session: Session, patientId: string, request: EverythingRequest, base: string, pageUrl: (offset: number) => string,
+): Promise<EverythingPage> {
+  const a = await personAccess(svc, session, patientId, 'everything');
+  const page = await everything(svc.db, a, request, base, pageUrl);
+  await disclosed(svc, session, 'everything', a, page.resourceTypes);
+  return page;
+}
+
+/** The IPS document of the person (its subject the record asked for), audited with the types it disclosed. */
+export async function summaryOf(svc: AccessServices, session: Session, patientId: string): Promise<Bundle> {
+  const a = await personAccess(svc, session, patientId, 'summary');
+  const patientIds = a.patients.map((p) => p.patientId);
+  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds)]);
+  const subject = patients.find((p) => p.id === patientId) ?? patients[0];
+  const bundle = ipsBundle({
+    documentId: randomUUID(), compositionId: randomUUID(), timestamp: new Date().toISOString(), patient: subject,
+    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers), facts,
+  });
+  await disclosed(svc, session, 'summary', a, [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort());
+  return bundle;
+}
+
+/** The universal-schema timeline of the person, audited with the types it disclosed. */
+export async function timelineOf(svc: AccessServices, session: Session, patientId: string): Promise<Timeline> {
+  const a = await personAccess(svc, session, patientId, 'history');
+  const patientIds = a.patients.map((p) => p.patientId);
+  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds)]);
+  await disclosed(svc, session, 'history', a, [...new Set(facts.map((f) => f.resourceType))].sort());
+  return timeline(a, patients, facts);
+}

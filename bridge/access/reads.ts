@@ -1,0 +1,87 @@
+/**
+ * Plain reads of the FHIR REST API as a session: read, vread and _history of one resource (FHIR R4 http.html#read,
+ * #vread, #history) and type-level search (#search). Another clinic's patient records are reached under consent or
+ * an admitted break-glass (resource-access); every granted read and search is audited here before it is answered.
+ */
+import { parseSearch, type SearchQuery } from '../fhir/search-params';
+import { isBridgeId } from '../fhir/references';
+import { canonicalSystem } from '../normalize/codes';
+import { ownResourceId, readHistory, readResource, readVersion, type StoredResource } from '../store/resources';
+import { searchResources } from '../store/search';
+import { accessOptions } from './admission';
+import { audit } from './audit';
+import { authorizeRead, authorizeSearchPatients, ReadGrant } from './resource-access';
+import type { AccessServices } from './services';
+import { actingClinic, Session } from './session';
+
+export type { StoredResource } from '../store/resources';
+
+/** Audit of a granted read: break-glass flagged only when it was the basis of this read. */
+async function auditRead(svc: AccessServices, session: Session, action: 'read' | 'history', type: string, grant: ReadGrant): Promise<void> {
+  const glass = grant.basis === 'break-glass';
+  const opts = accessOptions(session);
+  await audit(svc.db, {
+    clinicId: actingClinic(session), action, outcome: 'success', personId: grant.personId, patientIds: grant.patientId ? [grant.patientId] : [], resourceTypes: [type],
+    breakGlass: glass, purpose: glass ? opts.breakGlassReason : opts.purpose ?? null, ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
+  });
+}
+
+/** The grant of a read of `type/id` (the id the clinic chose, or a bridge id), and the bridge id it names. */
+async function grantFor(svc: AccessServices, session: Session, type: string, id: string, action: 'read' | 'history'): Promise<{ bridgeId: string; grant: ReadGrant | null }> {
+  const clinicId = actingClinic(session);
+  const bridgeId = await ownResourceId(svc.db, clinicId, type, id);
+  return { bridgeId, grant: await authorizeRead(svc.db, clinicId, type, bridgeId, { ...accessOptions(session), action }) };
+}
+
+/**
+ * The current version of `type/id` the session may read, audited; null when there is none it could read (404). A
+ * deletion is returned as stored (`deleted`): the caller answers 410. 403 (audited) for a record it may not read.
+ */
+export async function readOne(svc: AccessServices, session: Session, type: string, id: string): Promise<StoredResource | null> {
+  const { bridgeId, grant } = await grantFor(svc, session, type, id, 'read');
+  const stored = grant && (await readResource(svc.db, grant.readAs, type, bridgeId));
+  if (!grant || !stored) return null;
+  await auditRead(svc, session, 'read', type, grant);
+  return stored;
+}
+
+/** Version `vid` of `type/id` (undefined: a version number no column holds, which names no version), as readOne. */
+export async function readOneVersion(svc: AccessServices, session: Session, type: string, id: string, vid: number | undefined): Promise<StoredResource | null> {
+  const { bridgeId, grant } = await grantFor(svc, session, type, id, 'read');
+  const stored = grant && vid !== undefined && (await readVersion(svc.db, grant.readAs, type, bridgeId, vid));
+  if (!grant || !stored) return null;
+  await auditRead(svc, session, 'read', type, grant);
+  return stored;
+}
+
+/** Every version of `type/id`, oldest first, audited; empty when there is none the session could read (404). */
+export async function readAllVersions(svc: AccessServices, session: Session, type: string, id: string): Promise<StoredResource[]> {
+  const { bridgeId, grant } = await grantFor(svc, session, type, id, 'history');
+  const versions = grant ? await readHistory(svc.db, grant.readAs, type, bridgeId) : [];
+  if (!grant || !versions.length) return [];
+  await auditRead(svc, session, 'history', type, grant);
+  return versions;
+}
+
+/**
+ * A type-level search as the session (FHIR R4 search, parameters of fhir/search-params): its own records, plus the
+ * records of other clinics' patients it names (`patient`, `subject`, `_id` of a Patient search) under consent or
+ * break-glass; the others are left out (their refusal audited). The search is audited with what it matched.
+ */
+export async function search(svc: AccessServices, session: Session, type: string, params: Record<string, unknown>): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+  const clinicId = actingClinic(session);
+  const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
+  const opts = accessOptions(session);
+  const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
+  const { granted } = await authorizeSearchPatients(svc.db, clinicId, named, opts);
+  const foreign = granted.filter((g) => g.basis !== 'own');
+  const { rows, hasMore } = await searchResources(svc.db, clinicId, query, foreign.map((g) => g.patientId));
+  const persons = [...new Set(granted.map((g) => g.personId))];
+  const glass = foreign.some((g) => g.basis === 'break-glass');
+  await audit(svc.db, {
+    clinicId, action: 'search', outcome: 'success', personId: persons.length === 1 ? persons[0] : null,
+    patientIds: granted.map((g) => g.patientId), resourceTypes: [type], breakGlass: glass,
+    purpose: glass ? opts.breakGlassReason : opts.purpose ?? null, detail: `${rows.length} match(es)`,
+  });
+  return { query, rows, hasMore };
+}

@@ -1,0 +1,61 @@
+/**
+ * SMART scope enforcement (SMART App Launch 2.x, system scopes) over a session: a session on an access token may do
+ * what its scopes allow; an API key may do everything its clinic may. A refusal is audited like a consent refusal
+ * (action refused) before the 403.
+ */
+import { outcomes } from '../fhir/outcome';
+import { audit } from './audit';
+import { entryInteraction, Interaction, scopesAllow } from './scopes';
+import type { AccessServices } from './services';
+import { actingClinic, Session } from './session';
+
+/** 403 (audited) unless the session's scopes allow `interaction` on `type` ('*': every type). */
+export async function checkScope(svc: AccessServices, session: Session, type: string, interaction: Interaction): Promise<void> {
+  if (!session.scopes || scopesAllow(session.scopes, type, interaction)) return;
+  await audit(svc.db, {
+    clinicId: actingClinic(session), action: 'refused', outcome: 'refused', resourceTypes: type === '*' ? [] : [type],
+    detail: `${interaction} refused: token scope (${session.scopes.join(' ')})`,
+  });
+  throw outcomes.forbidden(`the access token's scopes do not allow ${interaction} on ${type === '*' ? 'every type' : type}`);
+}
+
+const WRITES: Record<string, Interaction> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+
+/**
+ * The interaction a request on `/fhir/{type}…` asks for, by method and path (relative to /fhir): GET read / vread /
+ * history (r) or search (s); POST / PUT / PATCH / DELETE create / update / delete. Null for the root (a pushed Bundle
+ * is checked entry by entry, {@link checkBundleScopes}), `metadata`, and methods that ask for nothing. Pure.
+ */
+export function fhirInteraction(method: string, path: string): { type: string; interaction: Interaction } | null {
+  const [type, id] = path.split('/').filter(Boolean);
+  if (!type || type === 'metadata') return null;
+  if (method === 'GET' || method === 'HEAD') return { type, interaction: id === undefined ? 'search' : 'read' };
+  return WRITES[method] ? { type, interaction: WRITES[method] } : null;
+}
+
+/** As checkScope, for the interaction of a `/fhir` request (nothing to check for the root and metadata). */
+export async function checkRequestScope(svc: AccessServices, session: Session, method: string, path: string): Promise<void> {
+  if (!session.scopes) return;
+  const asked = fhirInteraction(method, path);
+  if (asked) await checkScope(svc, session, asked.type, asked.interaction);
+}
+
+/**
+ * A cheap pre-parse of a pushed Bundle (the full parse runs on the ingest worker): every entry's resource type (or the
+ * request URL's) and request.method must be allowed, else 403 before anything is pushed. Malformed bodies pass on
+ * to the push, which refuses them with its own 400.
+ */
+export async function checkBundleScopes(svc: AccessServices, session: Session, text: string): Promise<void> {
+  if (!session.scopes) return;
+  let bundle: { entry?: Array<{ resource?: { resourceType?: unknown }; request?: { method?: unknown; url?: unknown } }> };
+  try { bundle = JSON.parse(text); } catch { return; }
+  if (!bundle || !Array.isArray(bundle.entry)) return;
+  for (const e of bundle.entry) {
+    const url = typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '';
+    const [urlType, urlId] = url.split('/').filter(Boolean);
+    const type = typeof e?.resource?.resourceType === 'string' ? e.resource.resourceType : urlType;
+    // No (or an unknown) method: the entry is stored as it is, which may create or update, so both are needed.
+    const method = typeof e?.request?.method === 'string' ? entryInteraction(e.request.method, urlId !== undefined) : null;
+    for (const interaction of method ? [method] : (['create', 'update'] as const)) await checkScope(svc, session, type ?? '*', interaction);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * What the access layer needs to act: the database, where pushes run, and the limits it enforces. Built once at start
+ * (bridge/http/app.ts) and handed to the HTTP edge, which never sees the store itself.
+ */
+import type { IngestPool } from '../ingest/ingest-pool';
+import type { Db } from '../store/db';
+import { DEFAULT_BREAK_GLASS_LIMIT } from './break-glass';
+
+export interface AccessServices {
+  readonly db: Db;
+  /** Where pushes run (worker threads, or inline). */
+  readonly ingest: IngestPool;
+  readonly maxEntries: number;
+  readonly personSystems: string[];
+  /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT). */
+  readonly breakGlassLimit: number;
+}
+
+export function accessServices(o: { db: Db; ingest: IngestPool; maxEntries: number; personSystems: string[]; breakGlassLimit?: number }): AccessServices {
+  return { db: o.db, ingest: o.ingest, maxEntries: o.maxEntries, personSystems: o.personSystems, breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT };
+}
+
