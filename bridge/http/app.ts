@@ -10,6 +10,7 @@ import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { matchRouter } from './routes/match';
 import { pullRouter } from './routes/pull';
 import { smartRouter } from './routes/smart';
 
@@ -24,6 +25,9 @@ export interface AppOptions {
   personSystems: string[];
   /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT; default 10). */
   breakGlassLimit?: number;
+  /** Patient/$match requests per clinic and hour (MATCH_LIMIT; default 60) and the life of its handles (MATCH_HANDLE_TTL_SECONDS). */
+  matchLimit?: number;
+  matchHandleTtlSeconds?: number;
   publicBaseUrl?: string;
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */
@@ -72,6 +76,7 @@ export function createApp(opts: AppOptions): Express {
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, breakGlassLimit: opts.breakGlassLimit }));
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use(matchRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, personSystems: opts.personSystems, limit: opts.matchLimit, handleTtlSeconds: opts.matchHandleTtlSeconds }));
   app.use('/fhir', fhirRouter({ ...opts, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));
