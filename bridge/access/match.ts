@@ -15,7 +15,7 @@ import { outcomes } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
 import { inTransaction, type Db } from '../store/db';
 import { blockingKeys, findMatchCandidates, matchUsage } from '../store/match';
-import { issueMatchHandle } from '../store/match-handles';
+import { issueMatchHandles } from '../store/match-handles';
 import { sessionClinicId, type Session } from './session';
 
 export const DEFAULT_MATCH_LIMIT = 60;
@@ -61,16 +61,14 @@ export async function matchPatients(db: Db, session: Session, req: MatchRequest,
     const ranked = rankPeople(query, await findMatchCandidates(db, blockingKeys(query)));
     const { chosen, note } = selectCandidates(ranked, req);
     const answers = await inTransaction(db, async (tx) => {
-      const out: MatchAnswer[] = [];
-      for (const p of chosen) {
-        const patientIds = p.records.map((r) => r.patientId).sort();
-        const h = await issueMatchHandle(tx, clinicId, { patientIds, grade: p.grade, score: p.score }, opts.handleTtlSeconds);
-        out.push({
-          handle: h.handle, grade: p.grade, score: p.score, matchedIdentifiers: p.matchedIdentifiers, comparisons: p.comparisons,
-          ownPatientIds: p.records.filter((r) => r.clinicId === clinicId).map((r) => r.patientId).sort(),
-          recordPhones: p.best.phones, recordEmails: p.best.emails,
-        });
-      }
+      const handles = await issueMatchHandles(tx, clinicId, chosen.map((p) => ({
+        patientIds: p.records.map((r) => r.patientId).sort(), grade: p.grade, score: p.score,
+      })), opts.handleTtlSeconds);
+      const out: MatchAnswer[] = chosen.map((p, i) => ({
+        handle: handles[i].handle, grade: p.grade, score: p.score, matchedIdentifiers: p.matchedIdentifiers, comparisons: p.comparisons,
+        ownPatientIds: p.records.filter((r) => r.clinicId === clinicId).map((r) => r.patientId).sort(),
+        recordPhones: p.best.phones, recordEmails: p.best.emails,
+      }));
       await recordAudit(tx, {
         clinicId, action: 'match', outcome: 'success', purpose: session.purpose,
         patientIds: chosen.flatMap((p) => p.records.map((r) => r.patientId)), resourceTypes: chosen.length ? ['Patient'] : [],

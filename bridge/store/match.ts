@@ -55,9 +55,10 @@ SELECT p.id AS "patientId", p.clinic_id AS "clinicId", p.person_id AS "personId"
 /** Every (not deleted) record of the persons that any block finds. */
 export async function findMatchCandidates(db: Db | Tx, k: BlockingKeys): Promise<CandidateRecord[]> {
   if (!k.identifiers.length && !k.birthDates.length && !k.family && !k.postalCode && !k.phones.length && !k.emails.length) return [];
-  const res = await db.query(CANDIDATES_SQL, [
+  // Named: parsed once per connection (planning stays per call, so each block is planned for its own values).
+  const res = await db.query({ name: 'match-candidates', text: CANDIDATES_SQL, values: [
     k.identifiers.map((i) => i.system), k.identifiers.map((i) => i.value), k.birthDates, k.family, k.postalCode, k.phones, k.emails,
-  ]);
+  ] });
   return res.rows.map((r) => ({
     patientId: r.patientId, clinicId: r.clinicId, personId: r.personId, family: r.family,
     given: typeof r.given === 'string' ? r.given.split(' ').filter(Boolean) : [], birthDate: r.birthDate, gender: r.gender,
