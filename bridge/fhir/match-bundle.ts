@@ -10,7 +10,7 @@
  */
 import type { Address, Bundle, BundleEntry, ContactPoint, HumanName, Identifier, Patient } from '@medplum/fhirtypes';
 import { canonicalSystem } from '../normalize/codes';
-import { mainAddress, normalizeEmail, normalizePhone } from '../normalize/patient';
+import { mainAddress, mainName, normalizeEmail, normalizePhone } from '../normalize/patient';
 import type { FieldComparison, MatchGrade, MatchIdentifier } from './match-score';
 
 export const MATCH_GRADE_URL = 'http://hl7.org/fhir/StructureDefinition/match-grade';
@@ -39,7 +39,7 @@ export function echoPatient(sent: Patient, a: MatchAnswer): Patient {
     .filter((i) => i.value && ids.has(`${canonicalSystem(i.system) ?? ''}|${i.value}`))
     .map((i) => ({ system: i.system, value: i.value }));
   if (identifier.length) p.identifier = identifier;
-  const name = (sent.name ?? []).find((n) => n.use === 'official') ?? (sent.name ?? []).find((n) => n.use !== 'old' && n.use !== 'maiden') ?? sent.name?.[0];
+  const name = mainName(sent.name);
   const echoName: HumanName = {};
   if (name?.family && agreed(a.comparisons, 'family', ['exact', 'similar'])) echoName.family = name.family;
   if (name?.given?.length && agreed(a.comparisons, 'given', ['exact', 'similar'])) echoName.given = name.given;

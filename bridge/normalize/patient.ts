@@ -42,7 +42,7 @@ export function normalizeContact(r: Pick<Patient, 'address' | 'telecom'>): Patie
 }
 
 /** The name to index: official, else usual, else the first one that is not old/maiden. */
-function mainName(names: HumanName[] | undefined): HumanName | undefined {
+export function mainName(names: HumanName[] | undefined): HumanName | undefined {
   const ns = (names ?? []).filter(Boolean);
   return (
     ns.find((n) => n.use === 'official') ??
