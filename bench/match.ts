@@ -14,6 +14,7 @@
  * BENCH_MATCH_ROUNDS=500 (queries of each kind), BENCH_MATCH_CONCURRENCY=1,4.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
       client.release();
     }
     floor.sort((a, b) => a - b);
-    console.log(`floor: a durable one-row commit on this database takes p50 ${ms(pct(floor, 50))}, p99 ${ms(pct(floor, 99))} (load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores)`);
+    console.log(`floor: a durable one-row commit on this database takes p50 ${ms(pct(floor, 50))}, p99 ${ms(pct(floor, 99))} (load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)`);
     for (const level of LEVELS) {
       for (const kind of kinds) {
         const times: number[] = [];
