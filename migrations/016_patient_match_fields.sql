@@ -17,7 +17,7 @@ COMMENT ON COLUMN patient.phones IS 'telecom phone/sms/fax values: digits only, 
 COMMENT ON COLUMN patient.emails IS 'telecom email values: trimmed, lower case.';
 
 -- Blocking keys of $match (bridge/store/match.ts); birth_date alone uses patient_match_idx (birth_date, lower(family)).
-CREATE INDEX patient_family_idx ON patient (lower(family));
+CREATE INDEX patient_family_idx ON patient (lower(family), birth_date);
 CREATE INDEX patient_postal_code_idx ON patient (postal_code) WHERE postal_code IS NOT NULL;
 CREATE INDEX patient_phones_idx ON patient USING gin (phones);
 CREATE INDEX patient_emails_idx ON patient USING gin (emails);

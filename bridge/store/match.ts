@@ -1,7 +1,7 @@
 /**
  * Candidate retrieval (blocking) for Patient/$match across every clinic, by indexes only: person-wide identifiers
- * (patient_identifier_lookup_idx), birth date and its day/month transposition (patient_match_idx), lower(family)
- * (patient_family_idx), postal code, phone and e-mail (migration 016). Each block is capped, so a common surname or a
+ * (patient_identifier_lookup_idx), birth date and its day/month transposition (patient_match_idx), lower(family) of
+ * the same birth year (patient_family_idx), postal code, phone and e-mail (migration 016). Each block is capped, so a common surname or a
  * large postal area costs a bounded read; then every record of the persons found is read (one candidate is a
  * person, scored by its best record). Deleted records are never candidates. And the count behind MATCH_LIMIT.
  */
@@ -14,6 +14,12 @@ export interface BlockingKeys {
   birthDates: string[];
   /** lower(family) as sent. */
   family: string | null;
+  /**
+   * The family block keeps records of this birth year (or without a birth date): a record of another year disagrees on
+   * the birth date (−5.6 bits) and cannot reach the possible threshold on name, gender and country alone, so only
+   * contact data could carry it, and those have blocks of their own.
+   */
+  birthYear: number | null;
   postalCode: string | null;
   phones: string[];
   emails: string[];
@@ -33,6 +39,7 @@ export function blockingKeys(q: { identifiers: MatchIdentifier[]; fields: { fami
   }
   return {
     identifiers: q.identifiers, birthDates: dates, family: q.fields.family?.trim().toLowerCase() || null,
+    birthYear: q.fields.birthDate && /^\d{4}/.test(q.fields.birthDate) ? Number(q.fields.birthDate.slice(0, 4)) : null,
     postalCode: q.fields.postalCode, phones: q.fields.phones, emails: q.fields.emails,
   };
 }
@@ -41,7 +48,8 @@ const CANDIDATES_SQL = `
 WITH hit AS (
   (SELECT patient_id AS id FROM patient_identifier WHERE (system, value) IN (SELECT * FROM unnest($1::text[], $2::text[])) LIMIT ${BLOCK_LIMIT.identifier})
   UNION (SELECT id FROM patient WHERE birth_date = ANY($3::date[]) LIMIT ${BLOCK_LIMIT.birthDate})
-  UNION (SELECT id FROM patient WHERE lower(family) = $4 LIMIT ${BLOCK_LIMIT.family})
+  UNION (SELECT id FROM patient WHERE lower(family) = $4 AND ($8::int IS NULL OR birth_date IS NULL OR extract(year FROM birth_date)::int = $8)
+         LIMIT ${BLOCK_LIMIT.family})
   UNION (SELECT id FROM patient WHERE postal_code = $5 LIMIT ${BLOCK_LIMIT.postalCode})
   UNION (SELECT id FROM patient WHERE phones && $6::text[] LIMIT ${BLOCK_LIMIT.phone})
   UNION (SELECT id FROM patient WHERE emails && $7::text[] LIMIT ${BLOCK_LIMIT.email})
@@ -57,7 +65,7 @@ export async function findMatchCandidates(db: Db | Tx, k: BlockingKeys): Promise
   if (!k.identifiers.length && !k.birthDates.length && !k.family && !k.postalCode && !k.phones.length && !k.emails.length) return [];
   // Named: parsed once per connection (planning stays per call, so each block is planned for its own values).
   const res = await db.query({ name: 'match-candidates', text: CANDIDATES_SQL, values: [
-    k.identifiers.map((i) => i.system), k.identifiers.map((i) => i.value), k.birthDates, k.family, k.postalCode, k.phones, k.emails,
+    k.identifiers.map((i) => i.system), k.identifiers.map((i) => i.value), k.birthDates, k.family, k.postalCode, k.phones, k.emails, k.birthYear,
   ] });
   return res.rows.map((r) => ({
     patientId: r.patientId, clinicId: r.clinicId, personId: r.personId, family: r.family,

@@ -35,4 +35,7 @@ describe('blockingKeys', () => {
     expect(q(null).family).toBe('schmidt');
     expect(q(null, '  ').family).toBeNull();
   });
+  test('the family block is narrowed to the birth year when one is given (a full or partial date)', () => {
+    expect([q('1985-03-04').birthYear, q('1985').birthYear, q(null).birthYear]).toEqual([1985, 1985, null]);
+  });
 });
