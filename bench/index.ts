@@ -13,6 +13,7 @@ const ALL = [
   { name: 'anchoring', file: 'anchoring.ts', needs: undefined },
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
+  { name: 'match', file: 'match.ts', needs: undefined },
   { name: 'auth', file: 'auth.ts', needs: undefined },
   { name: 'fuzz', file: 'fuzz.ts', needs: undefined },
   { name: 'mutation', file: 'mutation.ts', needs: undefined },

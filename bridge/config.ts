@@ -28,6 +28,8 @@ const envSchema = z.object({
   PERSON_IDENTIFIER_SYSTEMS_ADD: z.string().optional(),
   PERSON_IDENTIFIER_SYSTEMS_REMOVE: z.string().optional(),
   BREAK_GLASS_LIMIT: intFrom(10),
+  MATCH_LIMIT: intFrom(60),
+  MATCH_HANDLE_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 24 * 3600).default(7 * 24 * 3600),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CHAIN_RPC_URL: z.string().url().optional(),
   CHAIN_PORT: intFrom(8545),
@@ -66,6 +68,10 @@ export interface BridgeConfig {
   personIdentifierSystems: string[];
   /** Break-glass accesses a clinic may make per hour (0: none). */
   breakGlassLimit: number;
+  /** Patient/$match requests a clinic may make per hour (0: none). */
+  matchLimit: number;
+  /** How long a $match handle stays usable by the clinic it was issued to. */
+  matchHandleTtlSeconds: number;
   /** Base URL written into Location headers and paging links; defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
   chain: ChainConfig;
@@ -126,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     ingestQueue: e.INGEST_QUEUE,
     personIdentifierSystems: personIdentifierSystems(e.PERSON_IDENTIFIER_SYSTEMS, e.PERSON_IDENTIFIER_SYSTEMS_ADD, e.PERSON_IDENTIFIER_SYSTEMS_REMOVE),
     breakGlassLimit: e.BREAK_GLASS_LIMIT,
+    matchLimit: e.MATCH_LIMIT,
+    matchHandleTtlSeconds: e.MATCH_HANDLE_TTL_SECONDS,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     chain: e.CHAIN_RPC_URL
       ? {

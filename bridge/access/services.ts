@@ -5,6 +5,7 @@
 import type { IngestPool } from '../ingest/ingest-pool';
 import type { Db } from '../store/db';
 import { DEFAULT_BREAK_GLASS_LIMIT } from './break-glass';
+import { DEFAULT_MATCH_HANDLE_TTL_SECONDS, DEFAULT_MATCH_LIMIT } from './match';
 
 export interface AccessServices {
   readonly db: Db;
@@ -14,9 +15,17 @@ export interface AccessServices {
   readonly personSystems: string[];
   /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT). */
   readonly breakGlassLimit: number;
+  /** Answered Patient/$match requests per clinic and hour (MATCH_LIMIT) and the life of their handles. */
+  readonly matchLimit: number;
+  readonly matchHandleTtlSeconds: number;
 }
 
-export function accessServices(o: { db: Db; ingest: IngestPool; maxEntries: number; personSystems: string[]; breakGlassLimit?: number }): AccessServices {
-  return { db: o.db, ingest: o.ingest, maxEntries: o.maxEntries, personSystems: o.personSystems, breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT };
+export function accessServices(o: {
+  db: Db; ingest: IngestPool; maxEntries: number; personSystems: string[]; breakGlassLimit?: number; matchLimit?: number; matchHandleTtlSeconds?: number;
+}): AccessServices {
+  return {
+    db: o.db, ingest: o.ingest, maxEntries: o.maxEntries, personSystems: o.personSystems, breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT,
+    matchLimit: o.matchLimit ?? DEFAULT_MATCH_LIMIT, matchHandleTtlSeconds: o.matchHandleTtlSeconds ?? DEFAULT_MATCH_HANDLE_TTL_SECONDS,
+  };
 }
 

@@ -13,6 +13,7 @@ import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { matchRouter } from './routes/match';
 import { pullRouter } from './routes/pull';
 import { smartRouter } from './routes/smart';
 
@@ -27,6 +28,9 @@ export interface AppOptions {
   personSystems: string[];
   /** Break-glass reads per clinic and hour (BREAK_GLASS_LIMIT; default 10). */
   breakGlassLimit?: number;
+  /** Patient/$match requests per clinic and hour (MATCH_LIMIT; default 60) and the life of its handles (MATCH_HANDLE_TTL_SECONDS). */
+  matchLimit?: number;
+  matchHandleTtlSeconds?: number;
   publicBaseUrl?: string;
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */
@@ -77,6 +81,7 @@ export function createApp(opts: AppOptions): Express {
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
+  app.use(matchRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, version: opts.version, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(access, opts.anchors));
   app.use((req, res) => sendOutcome(res, outcomes.notFound(`no route for ${req.method} ${req.path}`)));

@@ -10,6 +10,8 @@ const PATIENT_OPERATIONS = [
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
   { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
   { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  // IHE PDQm ITI-119 (bridge/http/routes/match.ts).
+  { name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match' },
 ];
 
 /** What this bridge really supports, nothing more: clients plan their calls on it. */

@@ -85,6 +85,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
       id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given.join(' ') || null, gender: d.gender,
       birthDate: isCalendarDate(d.birthDate) ? d.birthDate : null,
       identifiers: d.identifiers.filter((i): i is { system: string; value: string } => !!i.system && !!i.value),
+      contact: d.contact,
     }, ctx.personSystems);
   }
   await replaceClinicalRows(tx, clinical, cleared);

@@ -5,7 +5,7 @@
 
 /** `link`, `unlink`, `reject-link`: an admin's decision on person links; `key-rotate`, `key-revoke`: on a clinic's API keys (clinicId null); `break-glass-enable`, `break-glass-disable`: on a clinic's emergency access (clinicId null). */
 export type AuditAction = 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link'
-  | 'key-rotate' | 'key-revoke' | 'break-glass-enable' | 'break-glass-disable';
+  | 'key-rotate' | 'key-revoke' | 'break-glass-enable' | 'break-glass-disable' | 'match';
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 

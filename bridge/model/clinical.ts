@@ -219,6 +219,17 @@ export interface PatientDemographics {
   /** FHIR date as sent (YYYY, YYYY-MM or YYYY-MM-DD). */
   birthDate: string | null;
   gender: string | null;
+  /** What Patient/$match compares beyond these, normalized (see bridge/normalize/patient.ts). */
+  contact: PatientContact;
+}
+
+/** The main address (first one not of use `old`) and the telecom values, normalized for matching and blocking. */
+export interface PatientContact {
+  postalCode: string | null;
+  city: string | null;
+  country: string | null;
+  phones: string[];
+  emails: string[];
 }
 
 export interface NormalizedResource {

@@ -28,6 +28,25 @@ export async function issueMatchHandle(
   return { handle, clinicId, ...candidate, expiresAt: new Date(res.rows[0].expires_at).toISOString() };
 }
 
+/** Several handles at once (one statement: one $match answer), in the order of `candidates`. */
+export async function issueMatchHandles(
+  db: Db | Tx,
+  clinicId: string,
+  candidates: { patientIds: string[]; grade: MatchGrade; score: number }[],
+  ttlSeconds: number,
+): Promise<MatchHandle[]> {
+  if (!candidates.length) return [];
+  const handles = candidates.map(() => `m${randomBytes(16).toString('hex')}`);
+  const res = await db.query(
+    `INSERT INTO match_handle (handle, clinic_id, patient_ids, grade, score, expires_at)
+     SELECT h, $2, ARRAY(SELECT jsonb_array_elements_text(ids))::uuid[], g, s, now() + make_interval(secs => $6)
+       FROM unnest($1::text[], $3::jsonb[], $4::text[], $5::real[]) AS t(h, ids, g, s) RETURNING expires_at`,
+    [handles, clinicId, candidates.map((c) => JSON.stringify(c.patientIds)), candidates.map((c) => c.grade), candidates.map((c) => c.score), ttlSeconds],
+  );
+  const expiresAt = new Date(res.rows[0].expires_at).toISOString();
+  return candidates.map((c, i) => ({ handle: handles[i], clinicId, ...c, expiresAt }));
+}
+
 /**
  * The handle `handle` as issued to `clinicId`, or null when it is unknown, expired or was issued to another clinic
  * (the three look alike to the caller, so a handle cannot be probed).

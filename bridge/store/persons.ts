@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PatientContact } from '../normalize/types';
 import type { Tx } from './db';
 
 export interface PatientRecord {
@@ -9,6 +10,8 @@ export interface PatientRecord {
   birthDate: string | null;
   gender: string | null;
   identifiers: { system: string; value: string }[];
+  /** Normalized address and telecom for Patient/$match (bridge/normalize/patient.ts); absent: left empty. */
+  contact?: PatientContact;
 }
 
 /** Score of a likely match without a shared identifier: same family name and birth date, plus gender and given name. */
@@ -45,12 +48,15 @@ export async function savePatient(tx: Tx, patient: PatientRecord, personSystems:
     personId = randomUUID();
     await tx.query('INSERT INTO person (id) VALUES ($1)', [personId]);
   }
+  const c = patient.contact;
   await tx.query(
-    `INSERT INTO patient (id, clinic_id, person_id, family, given, birth_date, gender, identifiers)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO patient (id, clinic_id, person_id, family, given, birth_date, gender, identifiers, postal_code, city, country, phones, emails)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[], $13::text[])
      ON CONFLICT (id) DO UPDATE SET family = EXCLUDED.family, given = EXCLUDED.given, birth_date = EXCLUDED.birth_date,
-       gender = EXCLUDED.gender, identifiers = EXCLUDED.identifiers`,
-    [patient.id, patient.clinicId, personId, patient.family, patient.given, patient.birthDate, patient.gender, JSON.stringify(patient.identifiers)],
+       gender = EXCLUDED.gender, identifiers = EXCLUDED.identifiers, postal_code = EXCLUDED.postal_code, city = EXCLUDED.city,
+       country = EXCLUDED.country, phones = EXCLUDED.phones, emails = EXCLUDED.emails`,
+    [patient.id, patient.clinicId, personId, patient.family, patient.given, patient.birthDate, patient.gender, JSON.stringify(patient.identifiers),
+      c?.postalCode ?? null, c?.city ?? null, c?.country ?? null, c?.phones ?? [], c?.emails ?? []],
   );
   await tx.query('DELETE FROM patient_identifier WHERE patient_id = $1', [patient.id]);
   const ids = [...new Map(patient.identifiers.map((i) => [`${i.system}|${i.value}`, i])).values()];

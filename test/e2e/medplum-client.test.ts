@@ -54,7 +54,7 @@ test('metadata tells what is supported', async () => {
   expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Observation').searchParam.map((p: { name: string }) => p.name)).toEqual(
     expect.arrayContaining(['identifier', 'code', 'patient', 'date', '_lastUpdated']),
   );
-  expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual(['everything', 'summary', 'export']);
+  expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual(['everything', 'summary', 'export', 'match']);
   expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['export']);
 });
 

@@ -25,6 +25,7 @@ export interface TestBridgeOptions {
   authFailWindowMs?: number;
   trustProxy?: boolean | number | string;
   breakGlassLimit?: number;
+  matchLimit?: number;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -34,7 +35,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     db: database.db, databaseUrl: database.url, ingestWorkers: overrides.ingestWorkers, log: overrides.log ?? createLogger('silent'),
     adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024, maxEntries: overrides.maxEntries ?? 10_000,
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs,
-    trustProxy: overrides.trustProxy, breakGlassLimit: overrides.breakGlassLimit,
+    trustProxy: overrides.trustProxy, breakGlassLimit: overrides.breakGlassLimit, matchLimit: overrides.matchLimit,
   });
   return {
     url: served.url,

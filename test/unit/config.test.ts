@@ -32,3 +32,12 @@ describe('authentication settings', () => {
       .toEqual([false, false, true, 1, 'loopback', '10.0.0.0/8, 192.168.1.1']);
   });
 });
+
+describe('Patient/$match settings', () => {
+  test('MATCH_LIMIT 60 per hour and handles of 7 days by default; a handle life under a minute is refused', () => {
+    expect(loadConfig({})).toMatchObject({ matchLimit: 60, matchHandleTtlSeconds: 7 * 24 * 3600 });
+    expect(loadConfig({ MATCH_LIMIT: '0', MATCH_HANDLE_TTL_SECONDS: '3600' })).toMatchObject({ matchLimit: 0, matchHandleTtlSeconds: 3600 });
+    expect(() => loadConfig({ MATCH_HANDLE_TTL_SECONDS: '5' })).toThrow(/MATCH_HANDLE_TTL_SECONDS/);
+    expect(() => loadConfig({ MATCH_LIMIT: '-1' })).toThrow(/MATCH_LIMIT/);
+  });
+});
