@@ -1,6 +1,7 @@
 import { FhirError } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
 import { consentingPatients } from './consent-rules';
+import { handleRecords, isMatchHandle } from './handle-access';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
 import type { AccessBasis, AuditRecord, PersonAccess } from './types';
@@ -28,7 +29,7 @@ export interface PersonAccessEvaluation {
  * every other record (`break-glass`). Null when the patient is unknown.
  */
 export async function evaluatePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccessEvaluation | null> {
-  const start = await findPatientPerson(db, patientId);
+  const start = await findPatientPerson(db, (await handleRecords(db, callerClinicId, patientId))?.[0] ?? patientId);
   if (!start) return null;
   const patients = await personPatients(db, start.personId);
   const foreign = patients.filter((p) => p.clinicId !== callerClinicId).map((p) => p.patientId);
@@ -70,6 +71,10 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
   const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
   if (!evaluation) throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
   const access = grantedAccess(evaluation, opts.breakGlassReason);
+  if (isMatchHandle(patientId) && !access?.patients.some((p) => p.basis !== 'own')) {
+    await auditRefusal(db, callerClinicId, evaluation.personId, [], opts);
+    throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
+  }
   if (!access) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [patientId], opts);
     throw accessRefused(patientId);

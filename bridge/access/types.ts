@@ -20,7 +20,9 @@ export interface AuditRecord {
   clinicId: string | null;
   /** `link`, `unlink`, `reject-link`: an admin's decision on person links; `key-rotate`, `key-revoke`: on a clinic's API keys (clinicId null); `break-glass-enable`, `break-glass-disable`: on a clinic's emergency access (clinicId null). */
   action: 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link' | 'key-rotate' | 'key-revoke'
-    | 'break-glass-enable' | 'break-glass-disable';
+    | 'break-glass-enable' | 'break-glass-disable'
+    /** A foreign clinic's consent request (Task), and a home clinic's decision on it (approve, decline). */
+    | 'consent-request' | 'consent-decision';
   outcome: 'success' | 'refused' | 'error';
   personId?: string | null;
   patientIds?: string[];

@@ -12,6 +12,8 @@ import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
 import { pullRouter } from './routes/pull';
 import { smartRouter } from './routes/smart';
+import { subscriptionRouter } from './routes/subscriptions';
+import { taskRouter } from './routes/tasks';
 
 export interface AppOptions {
   db: Db;
@@ -35,6 +37,10 @@ export interface AppOptions {
   /** Failed authentications per address and window before 429 (AUTH_FAIL_LIMIT, 0: off; AUTH_FAIL_WINDOW_MS). */
   authFailLimit?: number;
   authFailWindowMs?: number;
+  /** Longest period a consent request may ask for, in days (CONSENT_REQUEST_MAX_DAYS; default 365). */
+  consentRequestMaxDays?: number;
+  /** Called when a request queued Subscription notifications (wakes the notifier of this process). */
+  notified?: () => void;
 }
 
 /** Refusals whose log line names the client address (no other line does). */
@@ -72,6 +78,9 @@ export function createApp(opts: AppOptions): Express {
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard, breakGlassLimit: opts.breakGlassLimit }));
   app.use(exportRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
+  // Consent requests (Task) and Subscriptions: before the generic /fhir/:type routes, which would store them as plain resources.
+  app.use(taskRouter({ ...opts, guard }));
+  app.use(subscriptionRouter({ db: opts.db, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ ...opts, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(opts.db, opts.anchors));
   app.use((req, res) => sendOutcome(res, new FhirError(404, [{ code: 'not-found', diagnostics: `no route for ${req.method} ${req.path}` }])));

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Request, Response, Router } from 'express';
+import { isMatchHandle } from '../../access/handle-access';
 import { auditAccess, auditRefusal, resolvePersonAccess } from '../../access/person-access';
 import type { AuditRecord, PersonAccess } from '../../access/types';
 import { FhirError } from '../../fhir/outcome';
@@ -90,8 +91,8 @@ export function pullRouter(opts: PullRouteOptions): Router {
     const patientId = String(req.params.id);
     const options = { ...(await requestAccessOptions(req, opts.db, opts.breakGlassLimit)), action };
     const a = await resolvePersonAccess(opts.db, clinicId, patientId, options);
-    // The record asked for must itself be readable, not only another record of the same person.
-    if (!a.patients.some((p) => p.patientId === patientId)) {
+    // The record asked for must itself be readable, not only another record of the same person (a handle: resolvePersonAccess checked it).
+    if (!isMatchHandle(patientId) && !a.patients.some((p) => p.patientId === patientId)) {
       await auditRefusal(opts.db, clinicId, a.personId, [patientId], options);
       throw new FhirError(403, [{ code: 'forbidden', diagnostics: `no consent lets this clinic read Patient/${patientId}` }]);
     }
