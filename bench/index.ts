@@ -14,6 +14,7 @@ const ALL = [
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
   { name: 'auth', file: 'auth.ts', needs: undefined },
+  { name: 'consent', file: 'consent.ts', needs: undefined },
   { name: 'fuzz', file: 'fuzz.ts', needs: undefined },
   { name: 'mutation', file: 'mutation.ts', needs: undefined },
 ];
