@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createLogger } from '../../../bridge/log';
 import { startNotifier, type Notifier } from '../../../bridge/notify/delivery';
@@ -25,11 +26,13 @@ const day = (offset: number): string => new Date(Date.now() + offset * DAY).toIS
 
 const call = (c: Clinic, method: string, path: string, body?: unknown) => api(bridge.url, c.apiKey, method, path, body);
 
+/** Each test gets its own clinics and its own traveller (a passport number of its own), so tests stand alone. */
+let passport = '';
 function traveller(id: string, code: string): unknown {
   return {
     resourceType: 'Bundle', type: 'transaction', entry: [
       { resource: { resourceType: 'Patient', id, name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1980-04-02', gender: 'female',
-        identifier: [{ system: PASSPORT, value: 'C01X00T47' }] }, request: { method: 'PUT', url: `Patient/${id}` } },
+        identifier: [{ system: PASSPORT, value: passport }] }, request: { method: 'PUT', url: `Patient/${id}` } },
       { resource: { resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] },
         subject: { reference: `Patient/${id}` }, effectiveDateTime: '2024-05-01T10:00:00Z' }, request: { method: 'PUT', url: `Observation/obs-${id}` } },
     ],
@@ -85,8 +88,12 @@ let database: TestDatabase;
 beforeAll(async () => {
   // The database outlives the bridge: one test restarts the bridge on it.
   database = await createTestDatabase();
-  bridge = await startTestBridge({ database });
+  // One ingest worker: an approval's decision crosses to the worker thread with its push, as in production.
+  bridge = await startTestBridge({ database, ingestWorkers: 1 });
   notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50 });
+});
+beforeEach(async () => {
+  passport = `C01X${randomBytes(4).toString('hex').toUpperCase()}`;
   [A, B, C] = [await bridge.clinic('Klinik A'), await bridge.clinic('Klinik B'), await bridge.clinic('Clinica C')];
   const a = (await call(A, 'POST', '/fhir', traveller('a1', '8867-4'))).body;
   const b = (await call(B, 'POST', '/fhir', traveller('b1', '2339-0'))).body;
@@ -196,7 +203,7 @@ test('the whole round trip: request, home views, refusal before approval, approv
   }
 });
 
-test('all home clinics declining rejects the request; the handle then stays refused', async () => {
+test('all home clinics declining rejects the request; the handle stays refused like an unknown patient', async () => {
   const handle = await handleFor(C.id);
   const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
   for (const c of [A, B]) {
@@ -205,6 +212,7 @@ test('all home clinics declining rejects the request; the handle then stays refu
   }
   expect((await call(C, 'GET', `/fhir/Task/${task.id}`)).body.status).toBe('rejected');
   expect((await call(C, 'GET', `/fhir/Task?status=rejected&_id=${task.id}`)).body.entry).toHaveLength(1);
+  expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(404);
 });
 
 test('invalid requests are 4xx OperationOutcomes and store nothing', async () => {
@@ -277,4 +285,60 @@ test('after N failed attempts the Subscription is set to error with the reason',
   }, { what: 'the subscription in error' });
   expect(read.error).toMatch(/gave up after 2 attempts/);
   expect((await call(C, 'GET', `/fhir/Subscription/${sub.id}`)).status).toBe(404);
+});
+
+test('links made later are followed, and the requester\'s own linked record comes with the pull', async () => {
+  const D = await bridge.clinic('Klinik D');
+  const handle = await handleFor(C.id);
+  const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
+  // D records the traveller after the request: it is a home clinic from then on
+  const d = (await call(D, 'POST', '/fhir', traveller('d1', '8310-5'))).body;
+  const pd = located(d, 0).slice(8);
+  const mine = (await call(D, 'GET', '/fhir/Task')).body.entry.map((e: any) => e.resource).filter((t: any) => t.identifier[0].value === task.id);
+  expect(mine).toHaveLength(1);
+  expect(mine[0]).toMatchObject({ for: { reference: `Patient/${pd}` }, owner: { reference: `Organization/${D.id}` }, identifier: [{ value: task.id }] });
+  // C records her too (its own record, linked by the passport)
+  const c = (await call(C, 'POST', '/fhir', traveller('c1', '9279-1'))).body;
+  const pc = located(c, 0).slice(8);
+  const pulled = async () => (await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).body.entry.map((e: any) => e.resource.id);
+  // its own record does not open the handle: still refused like an unknown patient
+  expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(404);
+  expect((await call(D, 'POST', `/fhir/Task/${mine[0].id}/$approve`)).status).toBe(200);
+  const after = await pulled();
+  expect(after).toEqual(expect.arrayContaining([pc, pd]));
+  for (const other of [pa, pb]) expect(after).not.toContain(other);
+});
+
+test('two approvals at once: one wins, the other is 409, and the loser stores no Consent', async () => {
+  const handle = await handleFor(C.id);
+  const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id, { provision: { period: { start: day(1), end: day(20) } } }))).body;
+  const mine = (await call(B, 'GET', '/fhir/Task?status=requested')).body.entry.map((e: any) => e.resource).find((t: any) => t.identifier[0].value === task.id);
+  const answers = await Promise.all([1, 2].map(() => call(B, 'POST', `/fhir/Task/${mine.id}/$approve`)));
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+  const consents = await count(`SELECT count(*) AS n FROM resource WHERE resource_type = 'Consent' AND content #>> '{identifier,0,value}' = $1`, [task.id]);
+  expect(consents).toBe(1);
+  expect(await count(`SELECT count(*) AS n FROM consent_decision WHERE request_id = $1`, [task.id])).toBe(1);
+});
+
+test('a hung endpoint times out and is retried', async () => {
+  const sockets: import('node:net').Socket[] = [];
+  const hung = createServer(() => undefined);
+  hung.on('connection', (s) => sockets.push(s));
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+  try {
+    const sub = await subscribe(B, 'Task?status=requested', `http://127.0.0.1:${(hung.address() as { port: number }).port}/h`);
+    await notifier.stop();
+    notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 300, maxAttempts: 2 });
+    const handle = await handleFor(C.id);
+    expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
+    const read = await waitFor(async () => {
+      const r = await call(B, 'GET', `/fhir/Subscription/${sub.id}`);
+      return r.body.status === 'error' ? r.body : null;
+    }, { what: 'the subscription in error' });
+    expect(read.error).toMatch(/did not answer within 300 ms; gave up after 2 attempts/);
+    expect(sockets.length).toBeGreaterThanOrEqual(2);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => hung.close(r));
+  }
 });
