@@ -73,11 +73,9 @@ async function homeSide(db: Db, clinicId: string, taskId: string): Promise<HomeR
   return (await homeRequests(db, clinicId, { requestIds: [parsed.requestId], count: 1, offset: 0 }))[0] ?? null;
 }
 
-/** The Task `id` as the session's clinic sees it (its own request, or one addressed to it), else 404. */
-export async function readTask(db: Db, session: Session, id: string): Promise<Task> {
-  const task = await taskAsSeenBy(db, clinicOf(session), id);
-  if (!task) throw unknownTask(id);
-  return task;
+/** The Task `id` as the session's clinic sees it (its own request, or one addressed to it), else null. */
+export async function readTask(db: Db, session: Session, id: string): Promise<Task | null> {
+  return taskAsSeenBy(db, clinicOf(session), id);
 }
 
 /** As readTask, for a clinic id (the notifier renders each notification as its subscriber sees the Task now). */

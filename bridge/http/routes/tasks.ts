@@ -4,7 +4,9 @@
  *   POST /fhir/Task                      a foreign clinic asks for access to the patient behind a $match handle
  *   GET  /fhir/Task[?_id&status&_count&_offset], GET /fhir/Task/{id}   the caller's own Tasks, as it may see them
  *   POST /fhir/Task/{id}/$approve | $decline   a home clinic's decision (optional Parameters `reason` valueString)
- * Registered before the generic /fhir/:type routes; other writes of Task are 405 (the bridge owns these Tasks).
+ * Registered before the generic /fhir/:type routes; other interactions on these Tasks are 405 (the bridge keeps them).
+ * Tasks a clinic pushes in Bundles stay ordinary resources, read by id through the generic routes; the search here
+ * lists consent requests only.
  */
 import { Request, Response, Router } from 'express';
 import { createConsentRequest, decideTask, readTask, searchTasks, type PushWithDecision } from '../../access/consent-requests';
@@ -84,9 +86,11 @@ export function taskRouter(opts: TaskRouteOptions): Router {
     });
   });
 
-  router.get('/fhir/Task/:id', auth, async (req, res) => {
+  // A Task that is no consent request of the caller's (one a clinic pushed in a Bundle) is left to the generic routes.
+  router.get('/fhir/Task/:id', auth, async (req, res, next) => {
     await checkScope(opts.db, req, 'Task', 'read');
     const task = await readTask(opts.db, clinicSession(req), String(req.params.id));
+    if (!task) return next();
     res.set('Last-Modified', new Date(task.lastModified!).toUTCString());
     send(res, 200, task);
   });
@@ -100,7 +104,8 @@ export function taskRouter(opts: TaskRouteOptions): Router {
     });
   }
 
-  router.all(['/fhir/Task/:id', '/fhir/Task/:id/_history', '/fhir/Task/:id/_history/:vid'], auth, () => {
+  router.all(['/fhir/Task/:id', '/fhir/Task/:id/_history', '/fhir/Task/:id/_history/:vid'], auth, async (req, _res, next) => {
+    if (!(await readTask(opts.db, clinicSession(req), String(req.params.id)))) return next();
     throw outcomes.methodNotAllowed('Tasks are consent requests kept by the bridge: create with POST /fhir/Task, decide with POST /fhir/Task/{id}/$approve or $decline');
   });
   return router;

@@ -342,3 +342,16 @@ test('a hung endpoint times out and is retried', async () => {
     await new Promise((r) => hung.close(r));
   }
 });
+
+test('a Task a clinic pushes in a Bundle stays an ordinary resource; the CapabilityStatement names the consent-request Task', async () => {
+  const pushed = await call(A, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{
+    resource: { resourceType: 'Task', id: 'own-task', status: 'requested', intent: 'order', for: { reference: `Patient/${pa}` } }, request: { method: 'PUT', url: 'Task/own-task' },
+  }] });
+  expect(pushed.status).toBe(200);
+  const id = located(pushed.body, 0).slice(5);
+  expect((await call(A, 'GET', `/fhir/Task/${id}`)).body).toMatchObject({ id, intent: 'order' });
+  expect([403, 404]).toContain((await call(C, 'GET', `/fhir/Task/${id}`)).status);
+  const metadata = await (await fetch(`${bridge.url}/fhir/metadata`)).json();
+  const task = metadata.rest[0].resource.find((r: any) => r.type === 'Task');
+  expect(task.operation.map((o: any) => o.name)).toEqual(['approve', 'decline']);
+});
