@@ -46,8 +46,11 @@ export async function createConsentRequest(db: Db, session: Session, body: unkno
   const clinicId = clinicOf(session);
   const input = parseConsentRequest(body, clinicId, { maxDays: opts.maxDays ?? DEFAULT_MAX_REQUEST_DAYS, now: opts.now ?? new Date() });
   const handle = await resolveMatchHandle(db, clinicId, input.handle);
-  // Unknown, expired and another clinic's handle answer alike (a handle cannot be probed).
-  if (!handle) throw outcomes.notFound(`Patient/${input.handle} is not known`, 'Task.for');
+  // Unknown, expired and another clinic's handle answer alike (a handle cannot be probed); the refusal is audited.
+  if (!handle) {
+    await recordAudit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: input.purpose, detail: 'consent-request refused: unknown handle' });
+    throw outcomes.notFound(`Patient/${input.handle} is not known`, 'Task.for');
+  }
   const id = randomUUID();
   await inTransaction(db, async (tx) => {
     await insertConsentRequest(tx, { id, requesterClinicId: clinicId, handle: input.handle, patientIds: handle.patientIds, purpose: input.purpose,

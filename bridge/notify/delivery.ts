@@ -9,7 +9,7 @@
 import { taskAsSeenBy } from '../access/consent-requests';
 import type { Logger } from '../log';
 import { inTransaction, type Db } from '../store/db';
-import { claimDueNotifications, giveUp, markDelivered, scheduleRetry, type DueNotification } from '../store/subscriptions';
+import { claimDueNotifications, giveUp, markDelivered, pruneOutbox, scheduleRetry, type DueNotification } from '../store/subscriptions';
 
 export interface NotifierOptions {
   /** Pause between passes when nothing was due (NOTIFY_POLL_MS). */
@@ -78,7 +78,12 @@ export function startNotifier(db: Db, log: Logger, opts: NotifierOptions = {}): 
     await scheduleRetry(db, n.id, Math.min(retryBaseMs * 2 ** (n.attempts - 1), MAX_BACKOFF_MS), error);
   };
 
+  let pruned = 0;
   const pass = async (): Promise<number> => {
+    if (Date.now() - pruned > 600_000) {
+      pruned = Date.now();
+      await pruneOutbox(db);
+    }
     // The lease outlives a delivery's deadline, so a row is never sent twice by two live processes.
     const due = await claimDueNotifications(db, batch, timeoutMs * 2 + 5000);
     await Promise.all(due.map((n) => deliver(n).catch(() => undefined)));

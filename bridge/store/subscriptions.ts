@@ -104,3 +104,11 @@ export async function giveUp(tx: Tx, id: number, subscriptionId: string, error: 
   await tx.query('UPDATE notification_outbox SET failed_at = now(), last_error = $2 WHERE id = $1', [id, error]);
   await tx.query(`UPDATE subscription SET status = 'error', error = $2, last_modified = now() WHERE id = $1`, [subscriptionId, error]);
 }
+
+/** Drops notifications delivered or given up more than a day ago: the outbox is a queue, not a log (the audit trail is). */
+export async function pruneOutbox(db: Db): Promise<number> {
+  const res = await db.query(
+    `DELETE FROM notification_outbox WHERE delivered_at < now() - interval '1 day' OR failed_at < now() - interval '1 day'`,
+  );
+  return res.rowCount ?? 0;
+}

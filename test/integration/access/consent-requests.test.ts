@@ -242,6 +242,7 @@ test('invalid requests are 4xx OperationOutcomes and store nothing', async () =>
   const narrowed = await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id, { provision: { class: [{ code: 'Observation' }] } }));
   expect(narrowed.body.issue[0].diagnostics).toMatch(/patient-controlled consent/);
   expect(await count('SELECT count(*) AS n FROM consent_request')).toBe(before);
+  expect(await count(`SELECT count(*) AS n FROM audit_event WHERE clinic_id = $1 AND detail = 'consent-request refused: unknown handle'`, [C.id])).toBe(2);
   // Subscriptions: bad criteria and plain-http endpoints elsewhere are refused
   for (const [criteria, endpoint] of [['Patient?name=x', 'https://example.org/h'], ['Task', 'http://example.org/h'], ['Task?owner=x', 'https://example.org/h']]) {
     const res = await call(C, 'POST', '/fhir/Subscription', { resourceType: 'Subscription', status: 'requested', reason: 'x', criteria, channel: { type: 'rest-hook', endpoint } });
@@ -351,7 +352,7 @@ test('a Task a clinic pushes in a Bundle stays an ordinary resource; the Capabil
   const id = located(pushed.body, 0).slice(5);
   expect((await call(A, 'GET', `/fhir/Task/${id}`)).body).toMatchObject({ id, intent: 'order' });
   expect([403, 404]).toContain((await call(C, 'GET', `/fhir/Task/${id}`)).status);
-  const metadata = await (await fetch(`${bridge.url}/fhir/metadata`)).json();
+  const metadata: any = await (await fetch(`${bridge.url}/fhir/metadata`)).json();
   const task = metadata.rest[0].resource.find((r: any) => r.type === 'Task');
   expect(task.operation.map((o: any) => o.name)).toEqual(['approve', 'decline']);
 });
