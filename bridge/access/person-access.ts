@@ -1,4 +1,4 @@
-import { FhirError } from '../fhir/outcome';
+import { FhirError, outcomes } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
 import { consentingPatients } from './consent-rules';
 import { handleRecords, isMatchHandle } from './handle-access';
@@ -73,7 +73,7 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
   const access = grantedAccess(evaluation, opts.breakGlassReason);
   if (isMatchHandle(patientId) && !access?.patients.some((p) => p.basis !== 'own')) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [], opts);
-    throw new FhirError(404, [{ code: 'not-found', diagnostics: `Patient/${patientId} is not known` }]);
+    throw outcomes.notFound(`Patient/${patientId} is not known`);
   }
   if (!access) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [patientId], opts);

@@ -98,6 +98,8 @@ export function taskRouter(opts: TaskRouteOptions): Router {
   for (const [op, status] of [['$approve', 'accepted'], ['$decline', 'rejected']] as const) {
     router.post(`/fhir/Task/:id/${op}`, auth, body, async (req, res) => {
       await checkScope(opts.db, req, 'Task', 'update');
+      // An approval writes a Consent on the clinic's behalf: a token must allow that too.
+      if (status === 'accepted') await checkScope(opts.db, req, 'Consent', 'update');
       const task = await decideTask(opts.db, clinicSession(req), push, String(req.params.id), status, decisionReason(json(req)));
       opts.notified?.();
       send(res, 200, task);
