@@ -16,7 +16,7 @@ CREATE TABLE consent_request (
   -- the period as the requester wrote it (FHIR dates or dateTimes), copied into the Consent an approval creates
   period               jsonb NOT NULL,
   note                 text,
-  status               text NOT NULL DEFAULT 'requested' CHECK (status IN ('requested', 'accepted', 'rejected')),
+  status               text NOT NULL DEFAULT 'requested' CHECK (status IN ('requested', 'accepted', 'rejected', 'cancelled')),
   authored_on          timestamptz NOT NULL DEFAULT now(),
   last_modified        timestamptz NOT NULL DEFAULT now()
 );
@@ -26,7 +26,8 @@ CREATE INDEX consent_request_patients_idx ON consent_request USING gin (patient_
 CREATE TABLE consent_decision (
   request_id   uuid NOT NULL REFERENCES consent_request(id),
   clinic_id    uuid NOT NULL REFERENCES clinic(id),
-  status       text NOT NULL CHECK (status IN ('accepted', 'rejected')),
+  -- a home clinic's Task status: accepted (approved), rejected (declined), cancelled (an approval revoked)
+  status       text NOT NULL CHECK (status IN ('accepted', 'rejected', 'cancelled')),
   reason       text,
   consent_ids  uuid[] NOT NULL DEFAULT '{}',
   decided_at   timestamptz NOT NULL DEFAULT now(),

@@ -8,7 +8,7 @@
 import { homeTaskId, requesterStatus } from '../fhir/consent-request';
 import { outcomes } from '../fhir/outcome';
 import { recordAudit } from '../store/audit';
-import { homeStatuses, insertDecision, lockRequest, setRequestStatus } from '../store/consent-requests';
+import { homeStatuses, lockRequest, recordDecision, setRequestStatus } from '../store/consent-requests';
 import type { Tx } from '../store/db';
 import { enqueueNotifications } from '../store/subscriptions';
 import type { AuditRecord } from './types';
@@ -17,7 +17,8 @@ export interface ConsentDecisionStep {
   requestId: string;
   /** The deciding home clinic. */
   clinicId: string;
-  status: 'accepted' | 'rejected';
+  /** accepted (approve), rejected (decline), cancelled (revoke an approval). */
+  status: 'accepted' | 'rejected' | 'cancelled';
   reason: string | null;
   audit: AuditRecord;
 }
@@ -26,8 +27,8 @@ export interface ConsentDecisionStep {
 export async function applyConsentDecision(tx: Tx, step: ConsentDecisionStep, consentIds: string[]): Promise<void> {
   const request = await lockRequest(tx, step.requestId);
   if (!request) throw outcomes.notFound(`Task/${homeTaskId(step.requestId, step.clinicId)} is not known`);
-  const fresh = await insertDecision(tx, { requestId: step.requestId, clinicId: step.clinicId, status: step.status, reason: step.reason, consentIds });
-  if (!fresh) throw outcomes.conflict('this clinic has already decided on this request');
+  const applied = await recordDecision(tx, { requestId: step.requestId, clinicId: step.clinicId, status: step.status, reason: step.reason, consentIds });
+  if (!applied) throw outcomes.conflict(step.status === 'cancelled' ? 'this clinic has no approval of this request to revoke' : 'this clinic has already decided on this request');
   await enqueueNotifications(tx, step.clinicId, homeTaskId(request.id, step.clinicId), step.status);
   const next = requesterStatus(await homeStatuses(tx, request));
   if (next !== request.status) {

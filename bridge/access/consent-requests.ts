@@ -107,28 +107,33 @@ export async function searchTasks(db: Db, session: Session, f: { ids?: string[];
   return { tasks: all.slice(f.offset, f.offset + f.count).map((t) => t.task), hasMore: all.length > f.offset + f.count };
 }
 
+const VERB = { accepted: 'approved', rejected: 'declined', cancelled: 'revoked' } as const;
+
 /**
- * A home clinic's decision on the Task `taskId` addressed to it (R4 task.html: requested → accepted | rejected).
- * Approval pushes an active Consent per own record of the person naming the requester for the period asked, with the
- * decision applied in that push's transaction; decline records the decision alone. 404 when the Task is not the
- * clinic's, 409 when it was decided already.
+ * A home clinic's decision on the Task `taskId` addressed to it (R4 task.html: requested → accepted | rejected, and
+ * accepted → cancelled when it revokes). Approval pushes an active Consent per own record of the person naming the
+ * requester for the period asked, revocation the same Consents inactive, each with the decision applied in that push's
+ * transaction; decline records the decision alone. 404 when the Task is not the clinic's, 409 when its state does not
+ * allow the decision.
  */
 export async function decideTask(
-  db: Db, session: Session, push: PushWithDecision, taskId: string, status: 'accepted' | 'rejected', reason: string | null,
+  db: Db, session: Session, push: PushWithDecision, taskId: string, status: 'accepted' | 'rejected' | 'cancelled', reason: string | null,
 ): Promise<Task> {
   const clinicId = clinicOf(session);
   const home = await homeSide(db, clinicId, taskId);
   if (!home) throw unknownTask(taskId);
-  if (home.status !== 'requested') throw outcomes.conflict(`Task/${taskId} is ${home.status} already`);
+  if (status === 'cancelled' ? home.status !== 'accepted' : home.status !== 'requested') {
+    throw outcomes.conflict(`Task/${taskId} is ${home.status}: ${status === 'cancelled' ? 'only an accepted Task can be revoked' : 'decided already'}`);
+  }
   const person = await findPatientPerson(db, home.patientIds[0]);
   const step: ConsentDecisionStep = {
     requestId: home.request.id, clinicId, status, reason,
     audit: {
       clinicId, action: 'consent-decision', outcome: 'success', personId: person?.personId ?? null, patientIds: home.patientIds,
-      purpose: home.request.purpose, detail: `Task/${taskId} ${status === 'accepted' ? 'approved' : 'declined'} for Organization/${home.request.requesterClinicId}`,
+      purpose: home.request.purpose, detail: `Task/${taskId} ${VERB[status]} for Organization/${home.request.requesterClinicId}`,
     },
   };
-  if (status === 'accepted') await push(clinicId, JSON.stringify(approvalBundle(stored(home.request), home.patientIds)), step);
-  else await inTransaction(db, (tx) => applyConsentDecision(tx, step, []));
+  if (status === 'rejected') await inTransaction(db, (tx) => applyConsentDecision(tx, step, []));
+  else await push(clinicId, JSON.stringify(approvalBundle(stored(home.request), home.patientIds, status === 'accepted' ? 'active' : 'inactive')), step);
   return (await taskAsSeenBy(db, clinicId, taskId))!;
 }

@@ -43,7 +43,7 @@ export const REQUEST_PURPOSES: Record<string, string> = {
  */
 export const NARROWING_PROVISION_ELEMENTS = ['provision', 'data', 'class', 'code', 'dataPeriod', 'securityLabel', 'purpose'] as const;
 
-export type RequestStatus = 'requested' | 'accepted' | 'rejected';
+export type RequestStatus = 'requested' | 'accepted' | 'rejected' | 'cancelled';
 
 /** What a valid posted Task asks for. */
 export interface ConsentRequestInput {
@@ -242,13 +242,14 @@ export const approvalConsentId = (requestId: string, index: number): string => `
  * The transaction Bundle an approval pushes as the home clinic: one active permit Consent per own patient record,
  * naming the requester for the requested period: exactly what the clinic would post itself (README "Consent and
  * break-glass"), so consent-rules grants it. No narrowing element, no purpose (a provision purpose fails closed).
+ * A revocation pushes the same Consents `inactive` (the same ids: new versions of them), which grants nothing.
  */
-export function approvalBundle(r: StoredConsentRequest, patientIds: string[]): Json {
+export function approvalBundle(r: StoredConsentRequest, patientIds: string[], status: 'active' | 'inactive' = 'active'): Json {
   return {
     resourceType: 'Bundle', type: 'transaction',
     entry: patientIds.map((patientId, i) => {
       const id = approvalConsentId(r.id, i);
-      const c = proposedConsent(r, `Patient/${patientId}`, 'active');
+      const c = proposedConsent(r, `Patient/${patientId}`, status);
       return {
         resource: { ...c, id, identifier: [{ system: CONSENT_REQUEST_IDENTIFIER, value: r.id }] },
         request: { method: 'PUT', url: `Consent/${id}` },
@@ -257,9 +258,12 @@ export function approvalBundle(r: StoredConsentRequest, patientIds: string[]): J
   };
 }
 
-/** The requester's status from the home clinics' decisions (R4 task state machine): any accepted → accepted; all rejected → rejected. */
+/**
+ * The requester's status from the home clinics' (R4 task state machine): any accepted → accepted; once all have
+ * decided and none accepts, cancelled if an approval was revoked, else rejected; otherwise requested (waiting).
+ */
 export function requesterStatus(homeStatuses: RequestStatus[]): RequestStatus {
   if (homeStatuses.includes('accepted')) return 'accepted';
-  if (homeStatuses.length && homeStatuses.every((s) => s === 'rejected')) return 'rejected';
-  return 'requested';
+  if (!homeStatuses.length || homeStatuses.includes('requested')) return 'requested';
+  return homeStatuses.includes('cancelled') ? 'cancelled' : 'rejected';
 }

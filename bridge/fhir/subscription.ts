@@ -8,7 +8,7 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import { issueOf, outcomes, outcomeWithIssues, type Issue } from './outcome';
 
-export const TASK_STATUSES = ['requested', 'accepted', 'rejected'] as const;
+export const TASK_STATUSES = ['requested', 'accepted', 'rejected', 'cancelled'] as const;
 export const FHIR_JSON_PAYLOAD = 'application/fhir+json';
 
 export interface SubscriptionInput {

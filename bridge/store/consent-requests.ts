@@ -1,7 +1,7 @@
 /** SQL of consent requests (migrations/017_consent_requests.sql): requests, home clinics' decisions, the home view. */
 import type { Db, Tx } from './db';
 
-type Status = 'requested' | 'accepted' | 'rejected';
+type Status = 'requested' | 'accepted' | 'rejected' | 'cancelled';
 
 export interface ConsentRequestRow {
   id: string;
@@ -116,13 +116,22 @@ export async function lockRequest(tx: Tx, id: string): Promise<ConsentRequestRow
   return res.rows[0] ?? null;
 }
 
-/** Records one home clinic's decision; false when it had decided already. */
-export async function insertDecision(tx: Tx, d: { requestId: string; clinicId: string; status: 'accepted' | 'rejected'; reason: string | null; consentIds: string[] }): Promise<boolean> {
-  const res = await tx.query(
-    `INSERT INTO consent_decision (request_id, clinic_id, status, reason, consent_ids) VALUES ($1, $2, $3, $4, $5::uuid[])
-     ON CONFLICT DO NOTHING RETURNING 1`,
-    [d.requestId, d.clinicId, d.status, d.reason, d.consentIds],
-  );
+/**
+ * Records one home clinic's decision: a first decision (accepted, rejected), or `cancelled` over its own accepted
+ * one (a revocation). False when that is not the state the decision applies to (decided already, nothing to revoke).
+ */
+export async function recordDecision(tx: Tx, d: { requestId: string; clinicId: string; status: 'accepted' | 'rejected' | 'cancelled'; reason: string | null; consentIds: string[] }): Promise<boolean> {
+  const res = d.status === 'cancelled'
+    ? await tx.query(
+      `UPDATE consent_decision SET status = 'cancelled', reason = $3, decided_at = now()
+        WHERE request_id = $1 AND clinic_id = $2 AND status = 'accepted' RETURNING 1`,
+      [d.requestId, d.clinicId, d.reason],
+    )
+    : await tx.query(
+      `INSERT INTO consent_decision (request_id, clinic_id, status, reason, consent_ids) VALUES ($1, $2, $3, $4, $5::uuid[])
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [d.requestId, d.clinicId, d.status, d.reason, d.consentIds],
+    );
   return res.rowCount === 1;
 }
 

@@ -3,7 +3,7 @@
  * access/consent-requests.ts):
  *   POST /fhir/Task                      a foreign clinic asks for access to the patient behind a $match handle
  *   GET  /fhir/Task[?_id&status&_count&_offset], GET /fhir/Task/{id}   the caller's own Tasks, as it may see them
- *   POST /fhir/Task/{id}/$approve | $decline   a home clinic's decision (optional Parameters `reason` valueString)
+ *   POST /fhir/Task/{id}/$approve | $decline | $revoke   a home clinic's decision (optional Parameters `reason` valueString)
  * Registered before the generic /fhir/:type routes; other interactions on these Tasks are 405 (the bridge keeps them).
  * Tasks a clinic pushes in Bundles stay ordinary resources, read by id through the generic routes; the search here
  * lists consent requests only.
@@ -95,11 +95,11 @@ export function taskRouter(opts: TaskRouteOptions): Router {
     send(res, 200, task);
   });
 
-  for (const [op, status] of [['$approve', 'accepted'], ['$decline', 'rejected']] as const) {
+  for (const [op, status] of [['$approve', 'accepted'], ['$decline', 'rejected'], ['$revoke', 'cancelled']] as const) {
     router.post(`/fhir/Task/:id/${op}`, auth, body, async (req, res) => {
       await checkScope(opts.db, req, 'Task', 'update');
       // An approval writes a Consent on the clinic's behalf: a token must allow that too.
-      if (status === 'accepted') await checkScope(opts.db, req, 'Consent', 'update');
+      if (status !== 'rejected') await checkScope(opts.db, req, 'Consent', 'update');
       const task = await decideTask(opts.db, clinicSession(req), push, String(req.params.id), status, decisionReason(json(req)));
       opts.notified?.();
       send(res, 200, task);

@@ -354,5 +354,29 @@ test('a Task a clinic pushes in a Bundle stays an ordinary resource; the Capabil
   expect([403, 404]).toContain((await call(C, 'GET', `/fhir/Task/${id}`)).status);
   const metadata: any = await (await fetch(`${bridge.url}/fhir/metadata`)).json();
   const task = metadata.rest[0].resource.find((r: any) => r.type === 'Task');
-  expect(task.operation.map((o: any) => o.name)).toEqual(['approve', 'decline']);
+  expect(task.operation.map((o: any) => o.name)).toEqual(['approve', 'decline', 'revoke']);
+});
+
+test('a home clinic revokes its approval: the Consent goes inactive, the pull by handle is refused again, the requester is told', async () => {
+  const hook = await hookServer();
+  try {
+    const handle = await handleFor(C.id);
+    const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
+    await subscribe(C, `Task?_id=${task.id}&status=cancelled`, hook.url);
+    const mineA = (await call(A, 'GET', '/fhir/Task')).body.entry[0].resource;
+    const mineB = (await call(B, 'GET', '/fhir/Task')).body.entry[0].resource;
+    expect((await call(A, 'POST', `/fhir/Task/${mineA.id}/$revoke`)).status).toBe(409); // nothing to revoke yet
+    const approved = (await call(A, 'POST', `/fhir/Task/${mineA.id}/$approve`)).body;
+    expect((await call(B, 'POST', `/fhir/Task/${mineB.id}/$decline`)).status).toBe(200);
+    expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(200);
+    const revoked = await call(A, 'POST', `/fhir/Task/${mineA.id}/$revoke`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'patient withdrew' }] });
+    expect(revoked.body).toMatchObject({ status: 'cancelled', statusReason: { text: 'patient withdrew' } });
+    expect((await call(A, 'GET', `/fhir/${approved.output[0].valueReference.reference}`)).body.status).toBe('inactive');
+    expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(404);
+    expect((await call(C, 'GET', `/fhir/Task/${task.id}`)).body.status).toBe('cancelled');
+    await waitFor(() => hook.received.find((r) => JSON.parse(r.body || '{}').status === 'cancelled'), { what: 'the cancellation notice' });
+    expect((await call(A, 'POST', `/fhir/Task/${mineA.id}/$approve`)).status).toBe(409);
+  } finally {
+    await hook.close();
+  }
 });

@@ -107,9 +107,15 @@ test('an approval Consent per own record grants under consent-rules (no narrowin
     expect(provisionGrants(e.resource.provision, new Date('2026-07-02T00:00:00Z'))).toBe(false);
   }
   expect(JSON.stringify(approvalBundle(stored, ['p1']))).toBe(JSON.stringify(approvalBundle(stored, ['p1'])));
+  // a revocation: the same Consents (same ids), inactive
+  const revoked = approvalBundle(stored, ['p1'], 'inactive') as { entry: { resource: any; request: any }[] };
+  expect(revoked.entry[0]).toMatchObject({ resource: { status: 'inactive' }, request: { url: `Consent/cr-${stored.id}-0` } });
 });
 
-test('requester status: accepted once any home clinic accepted, rejected once all declined', () => {
+test('requester status: accepted once any home clinic accepted, rejected once all declined, cancelled once an approval was revoked and none stands', () => {
+  expect(requesterStatus(['cancelled', 'rejected'])).toBe('cancelled');
+  expect(requesterStatus(['cancelled', 'requested'])).toBe('requested');
+  expect(requesterStatus(['cancelled', 'accepted'])).toBe('accepted');
   expect(requesterStatus([])).toBe('requested');
   expect(requesterStatus(['requested', 'rejected'])).toBe('requested');
   expect(requesterStatus(['rejected', 'accepted'])).toBe('accepted');
