@@ -108,7 +108,7 @@ export function taskRouter(opts: TaskRouteOptions): Router {
 
   router.all(['/fhir/Task/:id', '/fhir/Task/:id/_history', '/fhir/Task/:id/_history/:vid'], auth, async (req, _res, next) => {
     if (!(await readTask(opts.db, clinicSession(req), String(req.params.id)))) return next();
-    throw outcomes.methodNotAllowed('Tasks are consent requests kept by the bridge: create with POST /fhir/Task, decide with POST /fhir/Task/{id}/$approve or $decline');
+    throw outcomes.methodNotAllowed('Tasks are consent requests kept by the bridge: create with POST /fhir/Task, decide with POST /fhir/Task/{id}/$approve, $decline or $revoke');
   });
   return router;
 }

@@ -380,3 +380,18 @@ test('a home clinic revokes its approval: the Consent goes inactive, the pull by
     await hook.close();
   }
 });
+
+test('two delivery loops on one database (two bridge processes) share the outbox: each notification is sent once', async () => {
+  const hook = await hookServer();
+  const second = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 5 });
+  try {
+    const sub = await subscribe(A, 'Task?status=requested', hook.url);
+    for (let i = 0; i < 6; i++) expect((await call(C, 'POST', '/fhir/Task', requestTask(await handleFor(C.id), C.id))).status).toBe(201);
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM notification_outbox WHERE subscription_id = $1 AND delivered_at IS NOT NULL', [sub.id])) === 6, { what: 'six deliveries' });
+    expect(hook.received).toHaveLength(6);
+    expect(new Set(hook.received.map((r) => r.url)).size).toBe(6);
+  } finally {
+    await second.stop();
+    await hook.close();
+  }
+});
