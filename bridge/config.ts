@@ -43,6 +43,11 @@ const envSchema = z.object({
   AUTH_FAIL_LIMIT: intFrom(20),
   AUTH_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   TRUST_PROXY: z.string().optional(),
+  CONSENT_REQUEST_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  NOTIFY_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
 });
 
 export interface BridgeConfig {
@@ -82,6 +87,10 @@ export interface BridgeConfig {
   authFailWindowMs: number;
   /** Express `trust proxy`: false (the socket address is the client), true, a hop count, or addresses/subnets. */
   trustProxy: boolean | number | string;
+  /** Longest period a consent request may ask for, in days. */
+  consentRequestMaxDays: number;
+  /** Subscription delivery: poll interval, deadline per delivery, attempts, first retry delay (doubled per attempt). */
+  notify: { pollMs: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -146,5 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     authFailLimit: e.AUTH_FAIL_LIMIT,
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    consentRequestMaxDays: e.CONSENT_REQUEST_MAX_DAYS,
+    notify: { pollMs: e.NOTIFY_POLL_MS, timeoutMs: e.NOTIFY_TIMEOUT_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS, retryBaseMs: e.NOTIFY_RETRY_BASE_MS },
   };
 }

@@ -12,6 +12,7 @@ import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { VERSION } from './version';
+import { startNotifier } from './notify/delivery';
 
 export interface RunningBridge {
   url: string;
@@ -117,17 +118,20 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     throw err;
   });
   const exports = watchStalledExports(database.db, log);
+  const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
     db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, ingest,
     personSystems: config.personIdentifierSystems, breakGlassLimit: config.breakGlassLimit, matchLimit: config.matchLimit, matchHandleTtlSeconds: config.matchHandleTtlSeconds, publicBaseUrl: config.publicBaseUrl, version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
     trustProxy: config.trustProxy, authFailLimit: config.authFailLimit, authFailWindowMs: config.authFailWindowMs,
+    consentRequestMaxDays: config.consentRequestMaxDays, notified: notifier.wake,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err) => {
     exports.stop();
+    await notifier.stop();
     await anchoring.close();
     await ingest.close();
     await database.close();
@@ -153,6 +157,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       await closed;
       clearTimeout(force);
       exports.stop();
+      await notifier.stop();
       await anchoring.close();
       await ingest.close();
       await database.close();

@@ -1,5 +1,6 @@
 import { outcomes, type FhirError } from '../fhir/outcome';
 import { consentingPatients } from './consent-rules';
+import { handleRecords, isMatchHandle } from './handle-access';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
 import { audit } from './audit';
@@ -36,7 +37,7 @@ export function recordBasis(holderClinicId: string, callerClinicId: string, cons
  * every other record (`break-glass`). Null when the patient is unknown.
  */
 export async function evaluatePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccessEvaluation | null> {
-  const start = await findPatientPerson(db, patientId);
+  const start = await findPatientPerson(db, (await handleRecords(db, callerClinicId, patientId))?.[0] ?? patientId);
   if (!start) return null;
   const patients = await personPatients(db, start.personId);
   const foreign = patients.filter((p) => p.clinicId !== callerClinicId).map((p) => p.patientId);
@@ -79,6 +80,10 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
   const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
   if (!evaluation) throw accessRefused(patientId);
   const access = grantedAccess(evaluation, opts.breakGlassReason);
+  if (isMatchHandle(patientId) && !access?.patients.some((p) => p.basis !== 'own')) {
+    await auditRefusal(db, callerClinicId, evaluation.personId, [], opts);
+    throw outcomes.notFound(`Patient/${patientId} is not known`);
+  }
   if (!access) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [patientId], opts);
     throw accessRefused(patientId);

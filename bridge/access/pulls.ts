@@ -10,6 +10,7 @@ import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
 import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
 import { accessOptions } from './admission';
+import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, resolvePersonAccess } from './person-access';
 import type { AccessServices } from './services';
 import { actingClinic, Session } from './session';
@@ -23,7 +24,8 @@ async function personAccess(svc: AccessServices, session: Session, patientId: st
   const options = { ...accessOptions(session), action };
   const a = await resolvePersonAccess(svc.db, clinicId, patientId, options);
   // The record asked for must itself be readable, not only another record of the same person.
-  if (!a.patients.some((p) => p.patientId === patientId)) {
+  // (a match handle: resolvePersonAccess checked the records behind it)
+  if (!isMatchHandle(patientId) && !a.patients.some((p) => p.patientId === patientId)) {
     await auditRefusal(svc.db, clinicId, a.personId, [patientId], options);
     throw accessRefused(patientId); // the same 404 as an unknown id
   }

@@ -18,11 +18,11 @@ const REST = 'http://hl7.org/fhir/restful-interaction';
 const INTERACTION: Record<StoredAudit['action'], string> = {
   push: 'transaction', read: 'read', history: 'history-instance', search: 'search-type', everything: 'operation', summary: 'operation',
   export: 'operation', refused: 'read', link: 'update', unlink: 'update', 'reject-link': 'update', 'key-rotate': 'update', 'key-revoke': 'update', 'break-glass-enable': 'update', 'break-glass-disable': 'update',
-  match: 'operation',
+  match: 'operation', 'consent-request': 'create', 'consent-decision': 'operation',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   push: 'C', read: 'R', history: 'R', search: 'E', everything: 'E', summary: 'E', export: 'E', refused: 'R', link: 'U', unlink: 'U', 'reject-link': 'U', 'key-rotate': 'U', 'key-revoke': 'U', 'break-glass-enable': 'U', 'break-glass-disable': 'U',
-  match: 'E',
+  match: 'E', 'consent-request': 'C', 'consent-decision': 'U',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 

@@ -16,6 +16,8 @@ import { fhirRouter } from './routes/fhir';
 import { matchRouter } from './routes/match';
 import { pullRouter } from './routes/pull';
 import { smartRouter } from './routes/smart';
+import { subscriptionRouter } from './routes/subscriptions';
+import { taskRouter } from './routes/tasks';
 
 export interface AppOptions {
   db: Db;
@@ -42,6 +44,10 @@ export interface AppOptions {
   /** Failed authentications per address and window before 429 (AUTH_FAIL_LIMIT, 0: off; AUTH_FAIL_WINDOW_MS). */
   authFailLimit?: number;
   authFailWindowMs?: number;
+  /** Longest period a consent request may ask for, in days (CONSENT_REQUEST_MAX_DAYS; default 365). */
+  consentRequestMaxDays?: number;
+  /** Called when a request queued Subscription notifications (wakes the notifier of this process). */
+  notified?: () => void;
 }
 
 /** Refusals whose log line names the client address (no other line does). */
@@ -82,6 +88,9 @@ export function createApp(opts: AppOptions): Express {
   app.use(pullRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(matchRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
+  // Consent requests (Task) and Subscriptions: before the generic /fhir/:type routes, which would store them as plain resources.
+  app.use(taskRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, guard, consentRequestMaxDays: opts.consentRequestMaxDays, notified: opts.notified }));
+  app.use(subscriptionRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, version: opts.version, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(access, opts.anchors));
   app.use((req, res) => sendOutcome(res, outcomes.notFound(`no route for ${req.method} ${req.path}`)));

@@ -1,4 +1,5 @@
 import type { CapabilityStatement } from '@medplum/fhirtypes';
+import { CONSENT_REQUEST_RESOURCES } from './capability-consent';
 
 const SEARCH = [
   { name: '_id', type: 'token' }, { name: 'identifier', type: 'token' }, { name: 'code', type: 'token' },
@@ -35,7 +36,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
         description: 'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced).',
       },
       interaction: [{ code: 'transaction' }, { code: 'batch' }],
-      resource: resourceTypes.map((type) => ({
+      resource: resourceTypes.map((type) => CONSENT_REQUEST_RESOURCES[type] ?? ({
         type,
         interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }, { code: 'delete' }],
         // If-Match / request.ifMatch honoured on update and delete (412 when stale): http.html#concurrency.

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { applyConsentDecision, type ConsentDecisionStep } from '../access/consent-decision';
 import { FhirError, operationOutcome, outcomeWithIssues } from '../fhir/outcome';
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
@@ -18,6 +19,8 @@ export interface PushOptions {
   clinicId: string;
   maxEntries: number;
   personSystems: string[];
+  /** A home clinic's approval of a consent request, applied in the push's transaction (access/consent-decision). */
+  consentDecision?: ConsentDecisionStep;
 }
 
 export interface PushResult {
@@ -68,6 +71,10 @@ function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
   return { resourceType: 'Bundle', id: randomUUID(), type, entry };
 }
 
+/** Bridge ids of the resources a response's entries name (`Type/id/_history/n`). */
+const writtenIds = (response: Bundle): string[] =>
+  (response.entry ?? []).map((e) => e.response?.location?.split('/')[1]).filter((id): id is string => !!id);
+
 /**
  * Validates, plans, hashes and stores one pushed Bundle (the request body as text) in one PostgreSQL transaction,
  * committed before returning. Runs on an ingest worker (ingest-pool). Throws FhirError for client mistakes (nothing stored).
@@ -86,6 +93,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
         const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
         if (earlier) {
           await audit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
+          if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(earlier));
           return { hash, replayed: true, response: earlier };
         }
         const bundleId = randomUUID();
@@ -105,6 +113,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
           clinicId: opts.clinicId, action: 'push', outcome: 'success', personId: personIds.length === 1 ? personIds[0] : null,
           patientIds: patientIds.slice(0, 1000), resourceTypes: [...touched.resourceTypes], detail: `bundle ${hash}`,
         });
+        if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(response));
         return { hash, replayed: false, response };
       });
     } catch (err) {
