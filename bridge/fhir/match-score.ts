@@ -18,7 +18,7 @@
  *
  * Total weight W → score = 1 / (1 + 2^-(W - PRIOR_BITS)): the posterior probability of a match with prior odds
  * 1 : 2^20 (about one true record among a million). Grades (the match-grade extension): `certain` only for an equal
- * person-wide identifier (score 1, decided in bridge/access/match.ts); `probable` score ≥ 0.98 (W ≥ 25.6);
+ * person-wide identifier (score 1, `rankPeople` below); `probable` score ≥ 0.98 (W ≥ 25.6);
  * `possible` score ≥ 0.5 (W ≥ 20); below: not a candidate. E.g. family + given + birth date + gender: W = 32.1
  * (score 0.9998, probable); the same with a misspelt family name: W = 26.9 (0.991, probable); family + given only:
  * W = 16.3 (not returned).

@@ -124,6 +124,15 @@ test('a misspelt family name still matches, with a lower score; contact details 
   expect(byPhone.body.entry[0].resource).toMatchObject({ telecom: [{ system: 'phone', value: '0049 (30) 123 4567' }], address: [{ postalCode: '10 115' }] });
 });
 
+test('a wrong birth year is found only through contact data, which the name alone cannot make up for', async () => {
+  const wrongYear = { name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1986-03-14', gender: 'female' };
+  expect((await match(C, params(wrongYear))).body.entry).toEqual([]);
+  const withContact = await match(C, params({ ...wrongYear, telecom: [{ system: 'email', value: 'ANNA.SCHMIDT@example.de' }], address: [{ postalCode: '10115' }] }));
+  expect(withContact.body.entry).toHaveLength(1);
+  expect((await resolveMatchHandle(bridge.database.db, C.id, handleOf(withContact.body.entry[0])))?.patientIds.sort()).toEqual([pa, pb].sort());
+  expect(withContact.body.entry[0].resource.birthDate).toBeUndefined();
+});
+
 test('onlyCertainMatches returns only a certain match; count caps the answer, best first', async () => {
   const only = [{ name: 'onlyCertainMatches', valueBoolean: true }];
   expect((await match(C, params(byDemographics, only))).body.entry).toEqual([]);
