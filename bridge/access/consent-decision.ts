@@ -7,7 +7,7 @@
  */
 import { homeTaskId, requesterStatus } from '../fhir/consent-request';
 import { outcomes } from '../fhir/outcome';
-import { recordAudit } from '../store/audit';
+import { audit } from './audit';
 import { homeStatuses, lockRequest, recordDecision, setRequestStatus } from '../store/consent-requests';
 import type { Tx } from '../store/db';
 import { enqueueNotifications } from '../store/subscriptions';
@@ -35,5 +35,5 @@ export async function applyConsentDecision(tx: Tx, step: ConsentDecisionStep, co
     await setRequestStatus(tx, request.id, next);
     await enqueueNotifications(tx, request.requesterClinicId, request.id, next);
   }
-  await recordAudit(tx, { ...step.audit, detail: `${step.audit.detail ?? ''}${consentIds.length ? ` Consent/${consentIds.join(', Consent/')}` : ''}`.trim() });
+  await audit(tx, { ...step.audit, detail: `${step.audit.detail ?? ''}${consentIds.length ? ` Consent/${consentIds.join(', Consent/')}` : ''}`.trim() });
 }

@@ -12,7 +12,7 @@ import {
   type StoredConsentRequest,
 } from '../fhir/consent-request';
 import { outcomes } from '../fhir/outcome';
-import { recordAudit } from '../store/audit';
+import { audit } from './audit';
 import { homeClinicsOf, homeRequests, insertConsentRequest, requestOf, requestsOf, type ConsentRequestRow, type HomeRow } from '../store/consent-requests';
 import { inTransaction, type Db } from '../store/db';
 import { extendMatchHandle, resolveMatchHandle } from '../store/match-handles';
@@ -48,7 +48,7 @@ export async function createConsentRequest(db: Db, session: Session, body: unkno
   const handle = await resolveMatchHandle(db, clinicId, input.handle);
   // Unknown, expired and another clinic's handle answer alike (a handle cannot be probed); the refusal is audited.
   if (!handle) {
-    await recordAudit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: input.purpose, detail: 'consent-request refused: unknown handle' });
+    await audit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: input.purpose, detail: 'consent-request refused: unknown handle' });
     throw outcomes.notFound(`Patient/${input.handle} is not known`, 'Task.for');
   }
   const id = randomUUID();
@@ -60,7 +60,7 @@ export async function createConsentRequest(db: Db, session: Session, body: unkno
     for (const home of await homeClinicsOf(tx, handle.patientIds, clinicId)) await enqueueNotifications(tx, home, homeTaskId(id, home), 'requested');
     await enqueueNotifications(tx, clinicId, id, 'requested');
     const persons = await personsOf(tx, handle.patientIds);
-    await recordAudit(tx, {
+    await audit(tx, {
       clinicId, action: 'consent-request', outcome: 'success', personId: persons.length === 1 ? persons[0] : null, patientIds: handle.patientIds,
       purpose: input.purpose, detail: `Task/${id} requested ${input.period.start}..${input.period.end}`,
     });

@@ -192,7 +192,7 @@ test('the whole round trip: request, home views, refusal before approval, approv
     // B declines: nothing granted, C stays accepted
     const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'patient objected' }] });
     expect(declined.body).toMatchObject({ status: 'rejected', statusReason: { text: 'patient objected' } });
-    expect((await call(C, 'GET', `/fhir/Observation/${obsB}`)).status).toBe(403);
+    expect((await call(C, 'GET', `/fhir/Observation/${obsB}`)).status).toBe(404);
     expect((await call(C, 'GET', `/fhir/Task/${task.id}`)).body.status).toBe('accepted');
 
     const rows = (await bridge.database.db.query(`SELECT clinic_id::text AS c, action, detail FROM audit_event WHERE action IN ('consent-request', 'consent-decision') ORDER BY seq`)).rows;
