@@ -247,6 +247,8 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
     ['$everything on A\'s id', `/fhir/Patient/${pa}/$everything`, pa, unknownAllergy],
     ['read of A\'s allergy', `/fhir/${allergyA}`, allergyA.split('/')[1], unknownAllergy],
     ['search by A\'s patient', `/fhir/AllergyIntolerance?patient=${pa}`, pa, unknownAllergy],
+    ['_history of A\'s allergy', `/fhir/${allergyA}/_history`, allergyA.split('/')[1], unknownAllergy],
+    ['Patient search by passport', `/fhir/Patient?identifier=${PASSPORT_SYSTEM}|${PASSPORT.value}`, PASSPORT.value, 'X0000000'],
     ['audit by handle', `/fhir/AuditEvent?patient=Patient/${handle}`, handle, UNKNOWN_HANDLE],
     ['audit by A\'s id', `/fhir/AuditEvent?patient=Patient/${pa}`, pa, unknownAllergy],
     ['audit by A\'s bare id', `/fhir/AuditEvent?patient=${pa}`, pa, unknownAllergy],
@@ -339,7 +341,13 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(pulls[0].purposeOfEvent).toEqual([{ text: 'ETREAT' }]);
   expect(pulls[0].entity.map((e: any) => e.what?.reference)).toContain(`Patient/${pa}`);
   expectNoLeak('A\'s audit trail', trail, [pb, B.id, ...people]);
-  expectNoLeak('B\'s audit trail', await call(B, 'GET', `/fhir/AuditEvent?patient=Patient/${pb}&_count=200`), [pa, A.id, ...people]);
+  // B, a home clinic too, sees that C matched its patient, but no pull of its record (C got nothing of B's).
+  const trailB = await call(B, 'GET', `/fhir/AuditEvent?patient=Patient/${pb}&_count=200`);
+  const eventsB = trailB.body.entry.map((e: any) => e.resource);
+  const byCatB = (action: string) => eventsB.filter((e: any) => e.agent[0].who?.reference === `Organization/${C.id}` && e.subtype.some((s: any) => s.code === action));
+  expect(byCatB('match').length).toBeGreaterThanOrEqual(2);
+  expect(byCatB('everything').filter((e: any) => e.outcome === '0')).toEqual([]);
+  expectNoLeak('B\'s audit trail', trailB, [pa, A.id, A.name, ...people]);
 
   // ... and A can prove later that what it pushed was not altered: its receipt verifies against the chain.
   const anchored = await waitFor(async () => {
