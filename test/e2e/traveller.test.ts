@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { closeMerkleWorker } from '../../bridge/anchor/merkle';
 import { verifyReceipt } from '../../bridge/anchor/verify';
 import { MATCH_GRADE_URL } from '../../bridge/fhir/match-bundle';
@@ -49,6 +51,33 @@ async function clinic(name: string): Promise<Clinic> {
   expect(res.status).toBe(201);
   const { id, apiKey } = (await res.json()) as { id: string; apiKey: string };
   return { id, apiKey, name };
+}
+
+/**
+ * Makes `c` a SMART Backend Services client (SMART App Launch 2.x, client credentials with a `private_key_jwt`
+ * assertion, RFC 7523), with `jose` as the client library: its ES384 public key registered by the admin, a fresh
+ * assertion exchanged for an access token of `scope`. Returns the token, used as the bearer instead of the API key.
+ */
+async function smartToken(c: Clinic, scope: string): Promise<string> {
+  const pair = await generateKeyPair('ES384');
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: `k-${c.id}`, alg: 'ES384' };
+  const reg = await api(bridge.url, ADMIN, 'PUT', `/admin/clinics/${c.id}/smart-client`, { jwks: { keys: [jwk] } }, { 'content-type': 'application/json' });
+  expect(reg.status).toBe(200);
+  const config = (await (await fetch(`${bridge.url}/.well-known/smart-configuration`)).json()) as { token_endpoint: string };
+  const grant = async (s: string): Promise<string> => {
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: jwk.kid, typ: 'JWT' })
+      .setIssuer(reg.body.client_id).setSubject(reg.body.client_id).setAudience(config.token_endpoint)
+      .setExpirationTime('4m').setJti(randomUUID()).sign(pair.privateKey);
+    const res = await fetch(config.token_endpoint, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: s, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string; scope: string };
+    expect(body.scope.split(' ').sort()).toEqual(s.split(' ').sort());
+    return body.access_token;
+  };
+  return grant(scope);
 }
 
 // ---- the project's own fixture data, written here ----------------------------------------------------------------
@@ -205,6 +234,8 @@ afterAll(async () => {
 test('a German traveller in Lisbon: found, nothing before consent, asked, approved by A, declined by B, pulled, audited, provable', async () => {
   // 1. A (Berlin) and B (Munich) hold her; C (Lisbon) has pushed nothing.
   const [A, B, C] = [await clinic('Charité Berlin Mitte'), await clinic('Klinikum München Süd'), await clinic('Hospital Lisboa Norte')];
+  // C's system speaks SMART Backend Services: a token that may search and read everything, ask (create a Task) and subscribe.
+  C.apiKey = await smartToken(C, 'system/*.rs system/Task.c system/Subscription.c');
   const bundleA = tx(traveller, ...clinicalA);
   const pushA = await call(A, 'POST', '/fhir', bundleA);
   expect(pushA.status).toBe(200);
@@ -264,6 +295,12 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
 
   // 4. C asks: a rest-hook on its Task, a Task for ETREAT over 30 days. A and B each see their own Task only.
   const hook = await hookServer();
+  // A read-only token cannot ask (403, nothing reaches the home clinics).
+  const readOnly = { ...C, apiKey: await smartToken(C, 'system/*.rs') };
+  const refused = await call(readOnly, 'POST', '/fhir/Task', requestTask(handle, C.id));
+  expect(refused.status).toBe(403);
+  expect(refused.body.resourceType).toBe('OperationOutcome');
+  expect((await call(A, 'GET', '/fhir/Task')).body.entry ?? []).toEqual([]);
   const created = await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id));
   expect(created.status).toBe(201);
   const taskC = created.body;
