@@ -46,7 +46,9 @@ const ETREAT = { 'x-purpose-of-use': 'ETREAT' };
 
 async function clinic(name: string): Promise<Clinic> {
   const res = await fetch(`${bridge.url}/admin/clinics`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ name }),
   });
   expect(res.status).toBe(201);
   const { id, apiKey } = (await res.json()) as { id: string; apiKey: string };
@@ -65,12 +67,23 @@ async function smartToken(c: Clinic, scope: string): Promise<string> {
   expect(reg.status).toBe(200);
   const config = (await (await fetch(`${bridge.url}/.well-known/smart-configuration`)).json()) as { token_endpoint: string };
   const grant = async (s: string): Promise<string> => {
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: jwk.kid, typ: 'JWT' })
-      .setIssuer(reg.body.client_id).setSubject(reg.body.client_id).setAudience(config.token_endpoint)
-      .setExpirationTime('4m').setJti(randomUUID()).sign(pair.privateKey);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', kid: jwk.kid, typ: 'JWT' })
+      .setIssuer(reg.body.client_id)
+      .setSubject(reg.body.client_id)
+      .setAudience(config.token_endpoint)
+      .setExpirationTime('4m')
+      .setJti(randomUUID())
+      .sign(pair.privateKey);
     const res = await fetch(config.token_endpoint, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: s, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: s,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }).toString(),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string; scope: string };
@@ -83,61 +96,97 @@ async function smartToken(c: Clinic, scope: string): Promise<string> {
 // ---- the project's own fixture data, written here ----------------------------------------------------------------
 
 const traveller = {
-  resourceType: 'Patient', id: 'ber-katharina', identifier: [PASSPORT, { system: 'urn:example:charite-mrn', value: 'MRN-880231' }],
-  name: [{ use: 'official', family: 'Weber', given: ['Katharina', 'Marie'] }], birthDate: '1979-08-23', gender: 'female',
+  resourceType: 'Patient',
+  id: 'ber-katharina',
+  identifier: [PASSPORT, { system: 'urn:example:charite-mrn', value: 'MRN-880231' }],
+  name: [{ use: 'official', family: 'Weber', given: ['Katharina', 'Marie'] }],
+  birthDate: '1979-08-23',
+  gender: 'female',
   address: [{ use: 'home', line: ['Luisenstraße 64'], city: 'Berlin', postalCode: '10117', country: 'DE' }],
-  telecom: [{ system: 'phone', value: '+49 30 98765432', use: 'mobile' }, { system: 'email', value: 'k.weber@example.de' }],
+  telecom: [
+    { system: 'phone', value: '+49 30 98765432', use: 'mobile' },
+    { system: 'email', value: 'k.weber@example.de' },
+  ],
 };
 const ref = (id: string) => ({ reference: `Patient/${id}` });
 const cc = (system: string, code: string, display: string) => ({ coding: [{ system, code, display }], text: display });
 const SNOMED = 'http://snomed.info/sct';
 const clinicalA = [
   {
-    resourceType: 'AllergyIntolerance', id: 'ber-allergy-penicillin',
+    resourceType: 'AllergyIntolerance',
+    id: 'ber-allergy-penicillin',
     clinicalStatus: cc('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active', 'Active'),
     verificationStatus: cc('http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', 'confirmed', 'Confirmed'),
-    type: 'allergy', category: ['medication'], criticality: 'high',
-    code: cc(SNOMED, '764146007', 'Penicillin'), patient: ref('ber-katharina'), recordedDate: '2015-06-02',
+    type: 'allergy',
+    category: ['medication'],
+    criticality: 'high',
+    code: cc(SNOMED, '764146007', 'Penicillin'),
+    patient: ref('ber-katharina'),
+    recordedDate: '2015-06-02',
     reaction: [{ manifestation: [cc(SNOMED, '39579001', 'Anaphylaxis')], severity: 'severe' }],
   },
   {
-    resourceType: 'Condition', id: 'ber-condition-asthma',
+    resourceType: 'Condition',
+    id: 'ber-condition-asthma',
     clinicalStatus: cc('http://terminology.hl7.org/CodeSystem/condition-clinical', 'active', 'Active'),
     verificationStatus: cc('http://terminology.hl7.org/CodeSystem/condition-ver-status', 'confirmed', 'Confirmed'),
     category: [cc('http://terminology.hl7.org/CodeSystem/condition-category', 'problem-list-item', 'Problem List Item')],
-    code: cc(SNOMED, '195967001', 'Asthma'), subject: ref('ber-katharina'), onsetDateTime: '2001-04-10',
+    code: cc(SNOMED, '195967001', 'Asthma'),
+    subject: ref('ber-katharina'),
+    onsetDateTime: '2001-04-10',
   },
   {
-    resourceType: 'Observation', id: 'ber-obs-weight', status: 'final',
+    resourceType: 'Observation',
+    id: 'ber-obs-weight',
+    status: 'final',
     category: [cc('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs')],
-    code: cc('http://loinc.org', '29463-7', 'Body weight'), subject: ref('ber-katharina'), effectiveDateTime: '2026-09-14T09:30:00Z',
+    code: cc('http://loinc.org', '29463-7', 'Body weight'),
+    subject: ref('ber-katharina'),
+    effectiveDateTime: '2026-09-14T09:30:00Z',
     valueQuantity: { value: 64, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
   },
   {
-    resourceType: 'MedicationStatement', id: 'ber-medstmt-salbutamol', status: 'active',
+    resourceType: 'MedicationStatement',
+    id: 'ber-medstmt-salbutamol',
+    status: 'active',
     medicationCodeableConcept: cc('http://www.nlm.nih.gov/research/umls/rxnorm', '745679', 'Salbutamol 0.09 MG/ACTUAT Metered Dose Inhaler'),
-    subject: ref('ber-katharina'), effectivePeriod: { start: '2001-04-10' },
+    subject: ref('ber-katharina'),
+    effectivePeriod: { start: '2001-04-10' },
   },
 ];
 const munichRecord = {
-  resourceType: 'Patient', id: 'muc-kweber', identifier: [PASSPORT, { system: 'urn:example:klinikum-muenchen', value: 'KM-5521' }],
-  name: [{ family: 'Weber', given: ['Katharina'] }], birthDate: '1979-08-23', gender: 'female',
+  resourceType: 'Patient',
+  id: 'muc-kweber',
+  identifier: [PASSPORT, { system: 'urn:example:klinikum-muenchen', value: 'KM-5521' }],
+  name: [{ family: 'Weber', given: ['Katharina'] }],
+  birthDate: '1979-08-23',
+  gender: 'female',
   address: [{ city: 'München', postalCode: '80331', country: 'DE' }],
 };
 const allergyB = {
-  resourceType: 'AllergyIntolerance', id: 'muc-allergy-latex',
+  resourceType: 'AllergyIntolerance',
+  id: 'muc-allergy-latex',
   clinicalStatus: cc('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active', 'Active'),
-  type: 'allergy', category: ['environment'], criticality: 'low', code: cc(SNOMED, '111088007', 'Latex'), patient: ref('muc-kweber'),
+  type: 'allergy',
+  category: ['environment'],
+  criticality: 'low',
+  code: cc(SNOMED, '111088007', 'Latex'),
+  patient: ref('muc-kweber'),
 };
 const tx = (...resources: Record<string, unknown>[]) => ({
-  resourceType: 'Bundle', type: 'transaction',
+  resourceType: 'Bundle',
+  type: 'transaction',
   entry: resources.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
 });
 
 // ---- helpers -----------------------------------------------------------------------------------------------------
 
 const matchParams = (patient: Record<string, unknown>) => ({
-  resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', ...patient } }, { name: 'count', valueInteger: 5 }],
+  resourceType: 'Parameters',
+  parameter: [
+    { name: 'resource', resource: { resourceType: 'Patient', ...patient } },
+    { name: 'count', valueInteger: 5 },
+  ],
 });
 const grade = (e: any): string => e.search.extension.find((x: any) => x.url === MATCH_GRADE_URL).valueCode;
 /** `Type/id` of each entry of a transaction-response. */
@@ -145,21 +194,32 @@ const locations = (body: any): string[] => body.entry.map((e: any) => e.response
 
 function requestTask(handle: string, requester: string): Record<string, unknown> {
   return {
-    resourceType: 'Task', status: 'requested', intent: 'proposal',
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'proposal',
     code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${handle}` }, focus: { reference: '#c' },
+    for: { reference: `Patient/${handle}` },
+    focus: { reference: '#c' },
     reasonCode: { coding: [{ system: ACT_REASON, code: 'ETREAT' }] },
     note: [{ text: 'admitted with pneumonia in Lisbon, needs allergies and medication' }],
-    contained: [{
-      resourceType: 'Consent', id: 'c', status: 'proposed',
-      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-      provision: { type: 'permit', period: { start: day(0), end: day(30) }, actor: [{ reference: { reference: `Organization/${requester}` } }] },
-    }],
+    contained: [
+      {
+        resourceType: 'Consent',
+        id: 'c',
+        status: 'proposed',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        provision: { type: 'permit', period: { start: day(0), end: day(30) }, actor: [{ reference: { reference: `Organization/${requester}` } }] },
+      },
+    ],
   };
 }
 
-interface Hook { url: string; received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[]; close(): Promise<void> }
+interface Hook {
+  url: string;
+  received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[];
+  close(): Promise<void>;
+}
 /** C's rest-hook endpoint on 127.0.0.1, recording what the bridge delivers. */
 async function hookServer(): Promise<Hook> {
   const port = await freePort();
@@ -173,14 +233,25 @@ async function hookServer(): Promise<Hook> {
     });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  const hook = { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  const hook = {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
   hooks.push(hook);
   return hook;
 }
 
 async function subscribe(c: Clinic, criteria: string, endpoint: string): Promise<void> {
   const res = await call(c, 'POST', '/fhir/Subscription', {
-    resourceType: 'Subscription', status: 'requested', reason: 'consent decisions', criteria,
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'consent decisions',
+    criteria,
     channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', header: ['Authorization: Bearer c-hook-secret'] },
   });
   expect(res.status).toBe(201);
@@ -196,7 +267,11 @@ function expectNoLeak(what: string, res: Answer, secrets: string[]): void {
 /** The answer for `id` is the answer for an unknown id: same status, same body once the id is taken out. */
 function expectLikeUnknown(res: Answer, id: string, unknown: Answer, unknownId: string): void {
   expect(res.status).toBe(unknown.status);
-  const norm = (a: Answer, x: string): string => JSON.stringify(a.body).split(x).join('<id>').replace(/"(lastUpdated|id)":"[^"]*"/g, '"$1":"?"');
+  const norm = (a: Answer, x: string): string =>
+    JSON.stringify(a.body)
+      .split(x)
+      .join('<id>')
+      .replace(/"(lastUpdated|id)":"[^"]*"/g, '"$1":"?"');
   expect(norm(res, id)).toBe(norm(unknown, unknownId));
 }
 
@@ -209,9 +284,19 @@ beforeAll(async () => {
   // test can read the internal person ids it must never see in C's answers; the chain is the bridge's embedded one.
   database = await createEmptyDatabase();
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: '0', CHAIN_PORT: '0', LOG_LEVEL: 'warn',
-    BRIDGE_ADMIN_TOKEN: ADMIN, BATCH_MAX_WAIT_MS: '200', BATCH_MAX_BUNDLES: '4', INGEST_WORKERS: '1', TS_NODE_TRANSPILE_ONLY: 'true',
-    NOTIFY_POLL_MS: '100', NOTIFY_RETRY_BASE_MS: '100',
+    ...process.env,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    CHAIN_PORT: '0',
+    LOG_LEVEL: 'warn',
+    BRIDGE_ADMIN_TOKEN: ADMIN,
+    BATCH_MAX_WAIT_MS: '200',
+    BATCH_MAX_BUNDLES: '4',
+    INGEST_WORKERS: '1',
+    TS_NODE_TRANSPILE_ONLY: 'true',
+    NOTIFY_POLL_MS: '100',
+    NOTIFY_RETRY_BASE_MS: '100',
   };
   bridge = await startBridgeProcess(env);
   db = createPool(database.url, 2);
@@ -261,12 +346,21 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(grade(byPassport.body.entry[0])).toBe('certain');
   const handle: string = byPassport.body.entry[0].resource.id;
   expect(handle).toMatch(/^m[0-9a-f]{32}$/);
-  const byName = await call(C, 'POST', '/fhir/Patient/$match', matchParams({ name: [{ family: 'Weber', given: ['Katharina'] }], birthDate: '1979-08-23', gender: 'female' }));
+  const byName = await call(
+    C,
+    'POST',
+    '/fhir/Patient/$match',
+    matchParams({ name: [{ family: 'Weber', given: ['Katharina'] }], birthDate: '1979-08-23', gender: 'female' }),
+  );
   expect(byName.status).toBe(200);
   expect(byName.body.entry).toHaveLength(1); // one person, though two clinics hold her
   expect(grade(byName.body.entry[0])).toBe('probable');
   expect(byName.body.entry[0].search.score).toBeGreaterThanOrEqual(0.98);
-  for (const [what, res] of [['$match by passport', byPassport], ['$match by demographics', byName]] as const) expectNoLeak(what, res, beforeConsent);
+  for (const [what, res] of [
+    ['$match by passport', byPassport],
+    ['$match by demographics', byName],
+  ] as const)
+    expectNoLeak(what, res, beforeConsent);
 
   // 3. Before consent: every way in answers like an unknown id, or an empty searchset, and leaks nothing.
   const unknownAllergy = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
@@ -275,14 +369,14 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
     ['$everything', `/fhir/Patient/${handle}/$everything`, handle, UNKNOWN_HANDLE],
     ['$summary', `/fhir/Patient/${handle}/$summary`, handle, UNKNOWN_HANDLE],
     ['history', `/patients/${handle}/history`, handle, UNKNOWN_HANDLE],
-    ['$everything on A\'s id', `/fhir/Patient/${pa}/$everything`, pa, unknownAllergy],
-    ['read of A\'s allergy', `/fhir/${allergyA}`, allergyA.split('/')[1], unknownAllergy],
-    ['search by A\'s patient', `/fhir/AllergyIntolerance?patient=${pa}`, pa, unknownAllergy],
-    ['_history of A\'s allergy', `/fhir/${allergyA}/_history`, allergyA.split('/')[1], unknownAllergy],
+    ["$everything on A's id", `/fhir/Patient/${pa}/$everything`, pa, unknownAllergy],
+    ["read of A's allergy", `/fhir/${allergyA}`, allergyA.split('/')[1], unknownAllergy],
+    ["search by A's patient", `/fhir/AllergyIntolerance?patient=${pa}`, pa, unknownAllergy],
+    ["_history of A's allergy", `/fhir/${allergyA}/_history`, allergyA.split('/')[1], unknownAllergy],
     ['Patient search by passport', `/fhir/Patient?identifier=${PASSPORT_SYSTEM}|${PASSPORT.value}`, PASSPORT.value, 'X0000000'],
     ['audit by handle', `/fhir/AuditEvent?patient=Patient/${handle}`, handle, UNKNOWN_HANDLE],
-    ['audit by A\'s id', `/fhir/AuditEvent?patient=Patient/${pa}`, pa, unknownAllergy],
-    ['audit by A\'s bare id', `/fhir/AuditEvent?patient=${pa}`, pa, unknownAllergy],
+    ["audit by A's id", `/fhir/AuditEvent?patient=Patient/${pa}`, pa, unknownAllergy],
+    ["audit by A's bare id", `/fhir/AuditEvent?patient=${pa}`, pa, unknownAllergy],
   ];
   for (const [what, p, id, unknownId] of probes) {
     const res = await call(C, 'GET', p, undefined, ETREAT);
@@ -290,7 +384,11 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
     expect([what, res.status]).toEqual([what, res.status === 200 ? 200 : 404]);
     if (res.status === 200) expect([what, res.body.type, res.body.total ?? 0, res.body.entry ?? []]).toEqual([what, 'searchset', 0, []]);
     expectLikeUnknown(res, id, unknown, unknownId);
-    expectNoLeak(what, res, beforeConsent.filter((s) => s !== id && s !== 'AllergyIntolerance'));
+    expectNoLeak(
+      what,
+      res,
+      beforeConsent.filter((s) => s !== id && s !== 'AllergyIntolerance'),
+    );
   }
 
   // 4. C asks: a rest-hook on its Task, a Task for ETREAT over 30 days. A and B each see their own Task only.
@@ -305,7 +403,11 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(created.status).toBe(201);
   const taskC = created.body;
   expect(taskC).toMatchObject({ status: 'requested', for: { reference: `Patient/${handle}` } });
-  expectNoLeak('C\'s Task', created, beforeConsent.filter((x) => x !== '"meta"')); // its own Task's meta
+  expectNoLeak(
+    "C's Task",
+    created,
+    beforeConsent.filter((x) => x !== '"meta"'),
+  ); // its own Task's meta
   await subscribe(C, `Task?_id=${taskC.id}`, hook.url);
 
   const [listA, listB] = [await call(A, 'GET', '/fhir/Task?status=requested'), await call(B, 'GET', '/fhir/Task?status=requested')];
@@ -313,12 +415,17 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(listB.body.entry).toHaveLength(1);
   const [taskA, taskB] = [listA.body.entry[0].resource, listB.body.entry[0].resource];
   const requester = { reference: `Organization/${C.id}`, display: C.name };
-  expect(taskA).toMatchObject({ status: 'requested', for: { reference: `Patient/${pa}` }, owner: { reference: `Organization/${A.id}` }, requester,
-    reasonCode: { coding: [{ code: 'ETREAT' }] } });
+  expect(taskA).toMatchObject({
+    status: 'requested',
+    for: { reference: `Patient/${pa}` },
+    owner: { reference: `Organization/${A.id}` },
+    requester,
+    reasonCode: { coding: [{ code: 'ETREAT' }] },
+  });
   expect(taskB).toMatchObject({ status: 'requested', for: { reference: `Patient/${pb}` }, owner: { reference: `Organization/${B.id}` }, requester });
   expect(taskA.restriction.period).toEqual({ start: day(0), end: day(30) });
-  expectNoLeak('A\'s Task', listA, [pb, B.id, B.name, 'muc-kweber', ...people]);
-  expectNoLeak('B\'s Task', listB, [pa, A.id, A.name, 'ber-katharina', ...people]);
+  expectNoLeak("A's Task", listA, [pb, B.id, B.name, 'muc-kweber', ...people]);
+  expectNoLeak("B's Task", listB, [pa, A.id, A.name, 'ber-katharina', ...people]);
 
   // 5. A approves: C is notified, its Task is accepted, it pulls A's records by handle, never B's.
   const approved = await call(A, 'POST', `/fhir/Task/${taskA.id}/$approve`);
@@ -344,7 +451,10 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   const composition = summary.body.entry[0].resource;
   const allergies = composition.section.find((s: any) => s.code.coding.some((c: any) => c.code === '48765-2'));
   const byFullUrl = new Map(summary.body.entry.map((e: any) => [e.fullUrl, e.resource]));
-  const listed = (allergies.entry ?? []).map((r: any) => byFullUrl.get(r.reference) ?? summary.body.entry.find((e: any) => r.reference.endsWith(`${e.resource.resourceType}/${e.resource.id}`))?.resource);
+  const listed = (allergies.entry ?? []).map(
+    (r: any) =>
+      byFullUrl.get(r.reference) ?? summary.body.entry.find((e: any) => r.reference.endsWith(`${e.resource.resourceType}/${e.resource.id}`))?.resource,
+  );
   expect(listed.map((r: any) => JSON.stringify(r?.code))).toEqual([expect.stringMatching(/Penicillin/)]);
   expectNoLeak('$summary after A approved', summary, [pb, 'Latex', B.id, ...people]);
 
@@ -355,7 +465,10 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(history.body.events.map((e: any) => `${e.resourceType}/${e.resourceId}`)).toEqual(expect.arrayContaining([allergyA, conditionA, obsA, medA]));
   expectNoLeak('history after A approved', history, [pb, 'Latex', B.id, B.name]);
 
-  const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'patient objected' }] });
+  const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'reason', valueString: 'patient objected' }],
+  });
   expect(declined.status).toBe(200);
   expect(declined.body.status).toBe('rejected');
   expect((await call(C, 'GET', `/fhir/Task/${taskC.id}`)).body.status).toBe('accepted');
@@ -371,26 +484,31 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   const trail = await call(A, 'GET', `/fhir/AuditEvent?patient=Patient/${pa}&_count=200`);
   expect(trail.status).toBe(200);
   const events = trail.body.entry.map((e: any) => e.resource);
-  const byC = (action: string) => events.filter((e: any) => e.agent[0].who?.reference === `Organization/${C.id}` && e.subtype.some((s: any) => s.code === action));
+  const byC = (action: string) =>
+    events.filter((e: any) => e.agent[0].who?.reference === `Organization/${C.id}` && e.subtype.some((s: any) => s.code === action));
   expect(byC('match').length).toBeGreaterThanOrEqual(2);
   const pulls = byC('everything').filter((e: any) => e.outcome === '0');
   expect(pulls.length).toBeGreaterThanOrEqual(1);
   expect(pulls[0].purposeOfEvent).toEqual([{ text: 'ETREAT' }]);
   expect(pulls[0].entity.map((e: any) => e.what?.reference)).toContain(`Patient/${pa}`);
-  expectNoLeak('A\'s audit trail', trail, [pb, B.id, ...people]);
+  expectNoLeak("A's audit trail", trail, [pb, B.id, ...people]);
   // B, a home clinic too, sees that C matched its patient, but no pull of its record (C got nothing of B's).
   const trailB = await call(B, 'GET', `/fhir/AuditEvent?patient=Patient/${pb}&_count=200`);
   const eventsB = trailB.body.entry.map((e: any) => e.resource);
-  const byCatB = (action: string) => eventsB.filter((e: any) => e.agent[0].who?.reference === `Organization/${C.id}` && e.subtype.some((s: any) => s.code === action));
+  const byCatB = (action: string) =>
+    eventsB.filter((e: any) => e.agent[0].who?.reference === `Organization/${C.id}` && e.subtype.some((s: any) => s.code === action));
   expect(byCatB('match').length).toBeGreaterThanOrEqual(2);
   expect(byCatB('everything').filter((e: any) => e.outcome === '0')).toEqual([]);
-  expectNoLeak('B\'s audit trail', trailB, [pa, A.id, A.name, ...people]);
+  expectNoLeak("B's audit trail", trailB, [pa, A.id, A.name, ...people]);
 
   // ... and A can prove later that what it pushed was not altered: its receipt verifies against the chain.
-  const anchored = await waitFor(async () => {
-    const r = (await (await fetch(`${bridge.url}/anchors/bundles/${hashA}`)).json()) as { status: string; receipt?: unknown };
-    return r.status === 'anchored' ? r : undefined;
-  }, { timeoutMs: 60_000, what: `the receipt of A's push ${hashA}` });
+  const anchored = await waitFor(
+    async () => {
+      const r = (await (await fetch(`${bridge.url}/anchors/bundles/${hashA}`)).json()) as { status: string; receipt?: unknown };
+      return r.status === 'anchored' ? r : undefined;
+    },
+    { timeoutMs: 60_000, what: `the receipt of A's push ${hashA}` },
+  );
   const { rpcUrl } = (await (await fetch(`${bridge.url}/anchors/contract`)).json()) as { rpcUrl: string };
   expect(await verifyReceipt({ bundle: bundleA, receipt: anchored.receipt, rpcUrl })).toMatchObject({ valid: true });
   const verified = await runVerifyCommand(dataDir, bundleA, anchored.receipt, rpcUrl);
@@ -402,41 +520,54 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
 
 // ---- the same with a Synthea patient from the shared samples ---------------------------------------------------
 
-testWithSamples(['synthea-r4'], 'a Synthea traveller: after A approves, C gets as many of A\'s resources as A itself', async () => {
-  const files = sampleFiles('synthea-r4');
-  const isInfo = (f: string): boolean => /^(hospital|practitioner)Information/.test(path.basename(f));
-  const [smallest] = files.filter((f) => !isInfo(f)).sort((a, b) => fs.statSync(a).size - fs.statSync(b).size);
-  const [A, C] = [await clinic('Synthea Klinik Berlin'), await clinic('Synthea Hospital Lisboa')];
-  for (const f of files.filter(isInfo)) expect((await call(A, 'POST', '/fhir', fs.readFileSync(f, 'utf8'))).status).toBe(200);
-  const bundle = JSON.parse(fs.readFileSync(smallest, 'utf8'));
-  const patient = bundle.entry.find((e: any) => e.resource.resourceType === 'Patient').resource;
-  const passport = { system: PASSPORT_SYSTEM, value: 'SYN0T4K9N' };
-  patient.identifier = [...(patient.identifier ?? []), passport];
-  const pushed = await call(A, 'POST', '/fhir', bundle);
-  expect(pushed.status).toBe(200);
-  const pa = locations(pushed.body).find((l) => l.startsWith('Patient/'))!.slice('Patient/'.length);
+testWithSamples(
+  ['synthea-r4'],
+  "a Synthea traveller: after A approves, C gets as many of A's resources as A itself",
+  async () => {
+    const files = sampleFiles('synthea-r4');
+    const isInfo = (f: string): boolean => /^(hospital|practitioner)Information/.test(path.basename(f));
+    const [smallest] = files.filter((f) => !isInfo(f)).sort((a, b) => fs.statSync(a).size - fs.statSync(b).size);
+    const [A, C] = [await clinic('Synthea Klinik Berlin'), await clinic('Synthea Hospital Lisboa')];
+    for (const f of files.filter(isInfo)) expect((await call(A, 'POST', '/fhir', fs.readFileSync(f, 'utf8'))).status).toBe(200);
+    const bundle = JSON.parse(fs.readFileSync(smallest, 'utf8'));
+    const patient = bundle.entry.find((e: any) => e.resource.resourceType === 'Patient').resource;
+    const passport = { system: PASSPORT_SYSTEM, value: 'SYN0T4K9N' };
+    patient.identifier = [...(patient.identifier ?? []), passport];
+    const pushed = await call(A, 'POST', '/fhir', bundle);
+    expect(pushed.status).toBe(200);
+    const pa = locations(pushed.body)
+      .find((l) => l.startsWith('Patient/'))!
+      .slice('Patient/'.length);
 
-  const byPassport = await call(C, 'POST', '/fhir/Patient/$match', matchParams({ identifier: [passport] }));
-  expect(grade(byPassport.body.entry[0])).toBe('certain');
-  const handle: string = byPassport.body.entry[0].resource.id;
-  const byName = await call(C, 'POST', '/fhir/Patient/$match', matchParams({ name: [{ family: patient.name[0].family, given: patient.name[0].given }], birthDate: patient.birthDate, gender: patient.gender }));
-  expect(byName.body.entry.map(grade)[0]).toBe('probable');
-  for (const res of [byPassport, byName]) expectNoLeak('$match of the Synthea patient', res, [pa, A.id, A.name, ...(await personIds()), 'Observation', 'Encounter']);
-  expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`, undefined, ETREAT)).status).toBe(404);
+    const byPassport = await call(C, 'POST', '/fhir/Patient/$match', matchParams({ identifier: [passport] }));
+    expect(grade(byPassport.body.entry[0])).toBe('certain');
+    const handle: string = byPassport.body.entry[0].resource.id;
+    const byName = await call(
+      C,
+      'POST',
+      '/fhir/Patient/$match',
+      matchParams({ name: [{ family: patient.name[0].family, given: patient.name[0].given }], birthDate: patient.birthDate, gender: patient.gender }),
+    );
+    expect(byName.body.entry.map(grade)[0]).toBe('probable');
+    for (const res of [byPassport, byName])
+      expectNoLeak('$match of the Synthea patient', res, [pa, A.id, A.name, ...(await personIds()), 'Observation', 'Encounter']);
+    expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`, undefined, ETREAT)).status).toBe(404);
 
-  const hook = await hookServer();
-  const taskC = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
-  await subscribe(C, `Task?_id=${taskC.id}`, hook.url);
-  const [taskA] = (await call(A, 'GET', '/fhir/Task?status=requested')).body.entry.map((e: any) => e.resource);
-  expect(taskA.for.reference).toBe(`Patient/${pa}`);
-  expect((await call(A, 'POST', `/fhir/Task/${taskA.id}/$approve`)).status).toBe(200);
-  await waitFor(() => hook.received.some((r) => r.body && JSON.parse(r.body).status === 'accepted'), { what: 'the rest-hook notification to C' });
+    const hook = await hookServer();
+    const taskC = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
+    await subscribe(C, `Task?_id=${taskC.id}`, hook.url);
+    const [taskA] = (await call(A, 'GET', '/fhir/Task?status=requested')).body.entry.map((e: any) => e.resource);
+    expect(taskA.for.reference).toBe(`Patient/${pa}`);
+    expect((await call(A, 'POST', `/fhir/Task/${taskA.id}/$approve`)).status).toBe(200);
+    await waitFor(() => hook.received.some((r) => r.body && JSON.parse(r.body).status === 'accepted'), { what: 'the rest-hook notification to C' });
 
-  const mine = await call(A, 'GET', `/fhir/Patient/${pa}/$everything?_count=5000`);
-  const theirs = await call(C, 'GET', `/fhir/Patient/${handle}/$everything?_count=5000`, undefined, ETREAT);
-  expect([mine.status, theirs.status]).toEqual([200, 200]);
-  const ids = (b: any): string[] => b.entry.map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
-  expect(mine.body.total).toBeGreaterThan(10);
-  expect(theirs.body.total).toBe(mine.body.total);
-  expect(ids(theirs.body)).toEqual(ids(mine.body));
-}, 180_000);
+    const mine = await call(A, 'GET', `/fhir/Patient/${pa}/$everything?_count=5000`);
+    const theirs = await call(C, 'GET', `/fhir/Patient/${handle}/$everything?_count=5000`, undefined, ETREAT);
+    expect([mine.status, theirs.status]).toEqual([200, 200]);
+    const ids = (b: any): string[] => b.entry.map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+    expect(mine.body.total).toBeGreaterThan(10);
+    expect(theirs.body.total).toBe(mine.body.total);
+    expect(ids(theirs.body)).toEqual(ids(mine.body));
+  },
+  180_000,
+);
