@@ -456,14 +456,18 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
       byFullUrl.get(r.reference) ?? summary.body.entry.find((e: any) => r.reference.endsWith(`${e.resource.resourceType}/${e.resource.id}`))?.resource,
   );
   expect(listed.map((r: any) => JSON.stringify(r?.code))).toEqual([expect.stringMatching(/Penicillin/)]);
-  expectNoLeak('$summary after A approved', summary, [pb, 'Latex', B.id, ...people]);
+  expectNoLeak('$summary after A approved', summary, [pb, 'Latex', 'muc-kweber', 'KM-5521', 'München', B.id, ...people]);
 
   const history = await call(C, 'GET', `/patients/${handle}/history`, undefined, ETREAT);
   expect(history.status).toBe(200);
   // With consented access the timeline names the person (README: `person.id` only for a consented caller), never B's record.
   expect(history.body.person.patients.map((p: any) => [p.id, p.basis])).toEqual([[pa, 'consent']]);
   expect(history.body.events.map((e: any) => `${e.resourceType}/${e.resourceId}`)).toEqual(expect.arrayContaining([allergyA, conditionA, obsA, medA]));
-  expectNoLeak('history after A approved', history, [pb, 'Latex', B.id, B.name]);
+  expectNoLeak('history after A approved', history, [pb, 'Latex', 'muc-kweber', 'KM-5521', 'München', B.id, B.name]);
+  // C's own audit view after approval: its own actions, never B's records nor the person id.
+  for (const p of [`/fhir/AuditEvent?patient=Patient/${handle}`, `/fhir/AuditEvent?patient=Patient/${pa}`]) {
+    expectNoLeak(`C's ${p} after A approved`, await call(C, 'GET', p), [pb, B.id, B.name, 'muc-kweber', ...people]);
+  }
 
   const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, {
     resourceType: 'Parameters',
@@ -516,6 +520,22 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
   expect(verified.out).toMatch(/^VALID bundle/);
   const altered = JSON.parse(JSON.stringify(bundleA).replace('"high"', '"low"'));
   expect(await verifyReceipt({ bundle: altered, receipt: anchored.receipt, rpcUrl })).toMatchObject({ valid: false });
+
+  // So is the record of C's pull in A's trail: its hashed document and its receipt verify against the chain.
+  const auditHash = pulls[0].extension.find((x: any) => x.url === 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-hash').valueString;
+  const record = await call(A, 'GET', `/fhir/AuditEvent/${pulls[0].id}/$record`);
+  expect(record.status).toBe(200);
+  expectNoLeak("the audit record's document A is served", record, [pb, B.id, ...people]);
+  const auditAnchored = await waitFor(
+    async () => {
+      const r = (await (await fetch(`${bridge.url}/anchors/audit/${auditHash}`)).json()) as { status: string; receipt?: unknown };
+      return r.status === 'anchored' ? r : undefined;
+    },
+    { timeoutMs: 60_000, what: `the receipt of the audit record ${auditHash}` },
+  );
+  expect(await verifyReceipt({ bundle: record.body, receipt: auditAnchored.receipt, rpcUrl })).toMatchObject({ valid: true });
+  // C reads the record of its own pull too, but not the document: it names A's record, which C is not shown.
+  expect(await call(C, 'GET', `/fhir/AuditEvent/${pulls[0].id}/$record`).then((r) => r.status)).toBe(403);
 }, 180_000);
 
 // ---- the same with a Synthea patient from the shared samples ---------------------------------------------------
