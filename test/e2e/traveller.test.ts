@@ -258,7 +258,7 @@ async function subscribe(c: Clinic, criteria: string, endpoint: string): Promise
   expect(res.body.status).toBe('active');
 }
 
-/** No string of `secrets` occurs in the answer (status and body). */
+/** No string of `secrets` occurs in the answer body (the failure names the answer and the string). */
 function expectNoLeak(what: string, res: Answer, secrets: string[]): void {
   const text = JSON.stringify(res.body);
   for (const s of secrets) expect([what, s, text.includes(s)]).toEqual([what, s, false]);
