@@ -86,15 +86,6 @@ const RESTRICTIONS = [
         message: 'Use the catalogue of bridge/fhir/outcome.ts: outcomes.<kind>(diagnostics, expression) or outcomeWithIssues(kind, issues).',
       },
     ],
-    imports: {
-      patterns: [
-        {
-          group: ['**/fhir/outcome'],
-          importNames: ['fhirError'],
-          message: 'fhirError is deprecated: use outcomes.<kind>(diagnostics, expression) of bridge/fhir/outcome.ts.',
-        },
-      ],
-    },
   },
 ];
 

@@ -48,6 +48,7 @@ const envSchema = z.object({
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
+  NOTIFY_ALLOW_PRIVATE_HOSTS: z.enum(['true', 'false']).default('false'),
 });
 
 export interface BridgeConfig {
@@ -90,7 +91,7 @@ export interface BridgeConfig {
   /** Longest period a consent request may ask for, in days. */
   consentRequestMaxDays: number;
   /** Subscription delivery: poll interval, deadline per delivery, attempts, first retry delay (doubled per attempt). */
-  notify: { pollMs: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
+  notify: { pollMs: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number; allowPrivateHosts: boolean };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -156,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     consentRequestMaxDays: e.CONSENT_REQUEST_MAX_DAYS,
-    notify: { pollMs: e.NOTIFY_POLL_MS, timeoutMs: e.NOTIFY_TIMEOUT_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS, retryBaseMs: e.NOTIFY_RETRY_BASE_MS },
+    notify: { pollMs: e.NOTIFY_POLL_MS, timeoutMs: e.NOTIFY_TIMEOUT_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS, retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
+      allowPrivateHosts: e.NOTIFY_ALLOW_PRIVATE_HOSTS === 'true' },
   };
 }

@@ -121,7 +121,8 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
     db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, ingest,
-    personSystems: config.personIdentifierSystems, breakGlassLimit: config.breakGlassLimit, matchLimit: config.matchLimit, matchHandleTtlSeconds: config.matchHandleTtlSeconds, publicBaseUrl: config.publicBaseUrl, version: VERSION,
+    personSystems: config.personIdentifierSystems, breakGlassLimit: config.breakGlassLimit, matchLimit: config.matchLimit, matchHandleTtlSeconds: config.matchHandleTtlSeconds,
+    allowPrivateHookHosts: config.notify.allowPrivateHosts, publicBaseUrl: config.publicBaseUrl, version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
     trustProxy: config.trustProxy, authFailLimit: config.authFailLimit, authFailWindowMs: config.authFailWindowMs,
     consentRequestMaxDays: config.consentRequestMaxDays, notified: notifier.wake,

@@ -32,7 +32,8 @@ export async function searchAuditTrail(svc: AccessServices, session: Session, pa
   const clinicId = actingClinic(session);
   if (!mayListAuditOf(await clinicViewer(svc, clinicId, [patientId]), patientId)) {
     const known = await findPatientPerson(svc.db, patientId);
-    if (known) await auditRefusal(svc.db, clinicId, known.personId, [patientId], { action: 'search', resourceTypes: ['AuditEvent'] });
+    // An unknown id is audited as the same refusal, without ids (no oracle in the caller's own trail).
+    await auditRefusal(svc.db, clinicId, known?.personId ?? null, known ? [patientId] : [], { action: 'search', resourceTypes: ['AuditEvent'] });
     throw notKnown(`Patient/${patientId}`);
   }
   const { rows, hasMore } = await searchAudit(svc.db, null, [patientId], count, offset);
@@ -47,7 +48,7 @@ export async function readAuditRecord(svc: AccessServices, session: Session, id:
   const found = isBridgeId(id) ? await readAudit(svc.db, id) : null;
   const shown = found && auditView(await clinicViewer(svc, clinicId, found.patientIds), found);
   if (!found || !shown) {
-    if (found) await auditRefusal(svc.db, clinicId, found.personId, [], { action: 'read', resourceTypes: ['AuditEvent'] });
+    await auditRefusal(svc.db, clinicId, found?.personId ?? null, [], { action: 'read', resourceTypes: ['AuditEvent'] });
     throw notKnown(`AuditEvent/${id}`);
   }
   await audit(svc.db, { clinicId, action: 'read', outcome: 'success', patientIds: shown.patientIds, resourceTypes: ['AuditEvent'] });
@@ -56,12 +57,14 @@ export async function readAuditRecord(svc: AccessServices, session: Session, id:
 
 /**
  * The canonical JSON an audit record was hashed from (the document its receipt is for), served only when it names
- * nothing the caller is not shown (records of older versions may carry the person id).
+ * nothing the caller is not shown (records of older versions may carry the person id), and never for a refusal: a
+ * refusal of another clinic's record names ids the caller is not shown, so serving the document of an unknown id's
+ * refusal (which names none) would tell the two apart.
  */
 export async function readAuditRecordDocument(svc: AccessServices, session: Session, id: string): Promise<string> {
   const { audit: found, shown } = await readAuditRecord(svc, session, id);
   const doc = await readAuditDocument(svc.db, found.id);
-  if (!doc || !shownWhole(found, shown) || (found.personId && doc.includes(found.personId))) {
+  if (!doc || found.outcome === 'refused' || !shownWhole(found, shown) || (found.personId && doc.includes(found.personId))) {
     throw outcomes.forbidden(`the hashed record of AuditEvent/${found.id} names what this clinic is not shown`);
   }
   return doc;

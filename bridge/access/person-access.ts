@@ -73,12 +73,16 @@ export function accessRefused(patientId: string): FhirError {
 /**
  * The records of the person behind `patientId` that `callerClinicId` may read, across every clinic holding that
  * person. Throws 404 (OperationOutcome) when the patient is unknown, and the same 404 when the caller has no own record,
- * no consent and no break-glass reason; a refusal is recorded in the audit trail before throwing. Successful reads are
- * audited by the caller once it knows what it served (see `auditAccess`).
+ * no consent and no break-glass reason; both are recorded in the audit trail before throwing, as the same refusal
+ * (the unknown one without person or patient ids), so the caller's own trail is no oracle either. Successful reads
+ * are audited by the caller once it knows what it served (see `auditAccess`).
  */
 export async function resolvePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccess> {
   const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
-  if (!evaluation) throw accessRefused(patientId);
+  if (!evaluation) {
+    await auditRefusal(db, callerClinicId, null, [], opts);
+    throw accessRefused(patientId);
+  }
   const access = grantedAccess(evaluation, opts.breakGlassReason);
   if (isMatchHandle(patientId) && !access?.patients.some((p) => p.basis !== 'own')) {
     await auditRefusal(db, callerClinicId, evaluation.personId, [], opts);
@@ -91,6 +95,10 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
   return access;
 }
 
+/**
+ * Records a refusal. An unknown id is recorded through here too (personId null, no patient ids), so what the caller
+ * is shown of the two entries (action, outcome, detail, resource types, purpose) is the same.
+ */
 export async function auditRefusal(db: Db, clinicId: string, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
   await audit(db, {
     clinicId, action: 'refused', outcome: 'refused', personId, patientIds, resourceTypes: opts.resourceTypes,

@@ -18,15 +18,20 @@ export interface ReadGrant {
  * clinic's resource in a Patient compartment under an active Consent or a break-glass reason. Null when there is
  * nothing the caller may read there: unknown, another clinic's resource outside any compartment, or in the compartment
  * of a patient the caller may not read (that refusal is audited); the route answers all three with the same 404, so
- * a read is no oracle for which ids are records elsewhere.
+ * a read is no oracle for which ids are records elsewhere. All three are audited as the same refusal (the first two
+ * without person or patient ids), so neither is the caller's own audit trail.
  */
 export async function authorizeRead(db: Db, callerClinicId: string, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
   const owner = await resourceCompartment(db, resourceType, id);
-  if (!owner) return null;
+  const unknown = async (): Promise<null> => {
+    await auditRefusal(db, callerClinicId, null, [], { ...opts, resourceTypes: [resourceType] });
+    return null;
+  };
+  if (!owner) return unknown();
   const about = { personId: owner.personId, patientId: owner.patientId };
   if (owner.clinicId === callerClinicId) return { readAs: callerClinicId, basis: 'own', ...about };
   if (SHARED_TYPES.includes(resourceType)) return { readAs: callerClinicId, basis: 'shared', ...about };
-  if (!owner.patientId) return null;
+  if (!owner.patientId) return unknown();
   const evaluation = await evaluatePersonAccess(db, callerClinicId, owner.patientId, opts);
   const basis = evaluation?.patients.find((p) => p.patientId === owner.patientId)?.basis ?? null;
   if (!basis) {
@@ -38,7 +43,8 @@ export async function authorizeRead(db: Db, callerClinicId: string, resourceType
 
 /**
  * Which of the patients a search names (`patient`/`subject`, or `_id` of a Patient search) belonging to other
- * clinics the caller may search under consent or break-glass; the others are excluded from the results (and audited).
+ * clinics the caller may search under consent or break-glass; the others are excluded from the results (and audited,
+ * unknown ids with them: one refusal entry whenever any named id was not granted, so it tells neither apart).
  */
 export async function authorizeSearchPatients(
   db: Db,
@@ -48,14 +54,18 @@ export async function authorizeSearchPatients(
 ): Promise<{ granted: { patientId: string; personId: string; basis: AccessBasis }[]; refused: { patientId: string; personId: string }[] }> {
   const granted: { patientId: string; personId: string; basis: AccessBasis }[] = [];
   const refused: { patientId: string; personId: string }[] = [];
+  let unknown = false;
   for (const patientId of [...new Set(patientIds)].slice(0, 100)) {
     const evaluation = await evaluatePersonAccess(db, callerClinicId, patientId, opts);
-    if (!evaluation) continue;
+    if (!evaluation) {
+      unknown = true;
+      continue;
+    }
     const basis = evaluation.patients.find((p) => p.patientId === patientId)?.basis ?? null;
     if (basis) granted.push({ patientId, personId: evaluation.personId, basis });
     else refused.push({ patientId, personId: evaluation.personId });
   }
-  if (refused.length) {
+  if (refused.length || unknown) {
     const persons = [...new Set(refused.map((r) => r.personId))];
     await auditRefusal(db, callerClinicId, persons.length === 1 ? persons[0] : null, refused.map((r) => r.patientId), { ...opts, action: 'search' });
   }

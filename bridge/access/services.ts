@@ -18,14 +18,18 @@ export interface AccessServices {
   /** Answered Patient/$match requests per clinic and hour (MATCH_LIMIT) and the life of their handles. */
   readonly matchLimit: number;
   readonly matchHandleTtlSeconds: number;
+  /** Subscription endpoints may be on loopback/private hosts (NOTIFY_ALLOW_PRIVATE_HOSTS). */
+  readonly allowPrivateHookHosts: boolean;
 }
 
 export function accessServices(o: {
   db: Db; ingest: IngestPool; maxEntries: number; personSystems: string[]; breakGlassLimit?: number; matchLimit?: number; matchHandleTtlSeconds?: number;
+  allowPrivateHookHosts?: boolean;
 }): AccessServices {
   return {
     db: o.db, ingest: o.ingest, maxEntries: o.maxEntries, personSystems: o.personSystems, breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT,
     matchLimit: o.matchLimit ?? DEFAULT_MATCH_LIMIT, matchHandleTtlSeconds: o.matchHandleTtlSeconds ?? DEFAULT_MATCH_HANDLE_TTL_SECONDS,
+    allowPrivateHookHosts: o.allowPrivateHookHosts ?? false,
   };
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@medplum/fhirtypes';
 import { outcomes } from '../fhir/outcome';
 import { parseSubscription, subscriptionResource } from '../fhir/subscription';
+import { hookHostAllowed } from '../notify/hook-address';
 import type { Db } from '../store/db';
 import { deleteSubscription, insertSubscription, subscriptionOf, subscriptionsOf, type SubscriptionRow } from '../store/subscriptions';
 import { sessionClinicId, type Session } from './session';
@@ -19,9 +20,13 @@ function clinicOf(session: Session): string {
 
 const resource = (row: SubscriptionRow): Subscription => subscriptionResource(row);
 
-/** Stores the Subscription as `active` (the bridge has checked its endpoint's form; delivery problems set `error`). */
-export async function createSubscription(db: Db, session: Session, body: unknown): Promise<Subscription> {
+/**
+ * Stores the Subscription as `active` (the bridge has checked its endpoint's form, and that it resolves to public
+ * addresses only unless `allowPrivateHosts`; delivery checks again at connect time and sets `error` on problems).
+ */
+export async function createSubscription(db: Db, session: Session, body: unknown, opts: { allowPrivateHosts?: boolean } = {}): Promise<Subscription> {
   const input = parseSubscription(body);
+  if (!(await hookHostAllowed(input.endpoint, opts.allowPrivateHosts ?? false))) throw outcomes.invalid('Subscription.channel.endpoint must resolve to public addresses only', 'Subscription.channel.endpoint');
   return resource(await insertSubscription(db, { id: randomUUID(), clinicId: clinicOf(session), status: 'active', ...input }));
 }
 

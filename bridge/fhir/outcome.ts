@@ -22,11 +22,6 @@ export class FhirError extends Error {
   }
 }
 
-/** @deprecated Types the status at the call site: use `outcomes.<kind>(diagnostics, expression)` below. */
-export function fhirError(status: number, code: IssueCode, diagnostics: string, expression?: string): FhirError {
-  return new FhirError(status, [{ code, diagnostics, expression }]);
-}
-
 export function operationOutcome(issues: Issue[]): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',

@@ -33,6 +33,8 @@ export interface AppOptions {
   /** Patient/$match requests per clinic and hour (MATCH_LIMIT; default 60) and the life of its handles (MATCH_HANDLE_TTL_SECONDS). */
   matchLimit?: number;
   matchHandleTtlSeconds?: number;
+  /** Subscription endpoints on loopback/private/link-local hosts accepted (NOTIFY_ALLOW_PRIVATE_HOSTS; default false). */
+  allowPrivateHookHosts?: boolean;
   publicBaseUrl?: string;
   version: string;
   /** Readiness beyond the database (e.g. the chain); the database is always checked. */

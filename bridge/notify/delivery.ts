@@ -6,10 +6,14 @@
  * failure retried with exponential backoff; after `maxAttempts` the Subscription is set to `error` with the reason.
  * Delivery is at least once: a process that dies mid-send leaves the row to be sent again when its lease ends.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { taskAsSeenBy } from '../access/consent-requests';
 import type { Logger } from '../log';
 import { inTransaction, type Db } from '../store/db';
 import { claimDueNotifications, giveUp, markDelivered, pruneOutbox, scheduleRetry, type DueNotification } from '../store/subscriptions';
+import { isNonPublicAddress, NON_PUBLIC, NonPublicAddressError, publicOnlyLookup } from './hook-address';
 
 export interface NotifierOptions {
   /** Pause between passes when nothing was due (NOTIFY_POLL_MS). */
@@ -21,6 +25,8 @@ export interface NotifierOptions {
   /** First retry delay, doubled per attempt up to 10 minutes (NOTIFY_RETRY_BASE_MS). */
   retryBaseMs?: number;
   batch?: number;
+  /** Deliver to loopback/private/link-local hosts too (NOTIFY_ALLOW_PRIVATE_HOSTS; default false: public hosts only). */
+  allowPrivateHosts?: boolean;
 }
 
 export interface Notifier {
@@ -31,14 +37,52 @@ export interface Notifier {
 
 const MAX_BACKOFF_MS = 600_000;
 
-async function send(db: Db, n: DueNotification, timeoutMs: number): Promise<string | null> {
+interface HookRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * One request to a hook; resolves with its status. No redirect is followed, and the address is checked when the
+ * socket connects (an IP literal before, since it is not looked up), so neither can lead to an internal host.
+ */
+function callHook(url: string, init: HookRequest, timeoutMs: number, allowPrivate: boolean): Promise<number> {
+  const target = new URL(url);
+  if (!allowPrivate && isIP(target.hostname.replace(/^\[|\]$/g, '')) && isNonPublicAddress(target.hostname)) return Promise.reject(new NonPublicAddressError());
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(target, {
+      method: init.method, headers: init.headers, lookup: publicOnlyLookup(allowPrivate), agent: false, signal: AbortSignal.timeout(timeoutMs),
+    }, (res) => {
+      // The body is read and dropped: nothing of it reaches Subscription.error.
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/**
+ * What Subscription.error may say of a failure: the status class, a timeout, a refused destination or an unreachable
+ * endpoint; never the status itself or anything the endpoint sent (an internal host must not be probed through it).
+ */
+function failureOf(err: unknown, timeoutMs: number): string {
+  if (err instanceof NonPublicAddressError) return NON_PUBLIC;
+  const e = err as Error;
+  return e.name === 'TimeoutError' || e.name === 'AbortError' ? `endpoint did not answer within ${timeoutMs} ms` : 'endpoint unreachable';
+}
+
+async function send(db: Db, n: DueNotification, timeoutMs: number, allowPrivate: boolean): Promise<string | null> {
   const headers: Record<string, string> = {};
   for (const line of n.subscription.headers) {
     const i = line.indexOf(':');
     headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   }
   let url = n.subscription.endpoint;
-  let init: RequestInit = { method: 'POST', headers };
+  let init: HookRequest = { method: 'POST', headers };
   if (n.subscription.payload) {
     const task = await taskAsSeenBy(db, n.subscription.clinicId, n.taskId);
     // A Task the subscriber can no longer see (a link undone) is not sent: the notification is done.
@@ -47,12 +91,10 @@ async function send(db: Db, n: DueNotification, timeoutMs: number): Promise<stri
     init = { method: 'PUT', headers: { ...headers, 'content-type': n.subscription.payload }, body: JSON.stringify(task) };
   }
   try {
-    const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.status >= 200 && res.status < 300 ? null : `endpoint answered ${res.status}`;
+    const status = await callHook(url, init, timeoutMs, allowPrivate);
+    return status >= 200 && status < 300 ? null : `endpoint answered ${Math.floor(status / 100)}xx`;
   } catch (err) {
-    const e = err as Error;
-    return e.name === 'TimeoutError' ? `endpoint did not answer within ${timeoutMs} ms` : 'endpoint unreachable';
+    return failureOf(err, timeoutMs);
   }
 }
 
@@ -63,12 +105,13 @@ export function startNotifier(db: Db, log: Logger, opts: NotifierOptions = {}): 
   const maxAttempts = opts.maxAttempts ?? 8;
   const retryBaseMs = opts.retryBaseMs ?? 2000;
   const batch = opts.batch ?? 20;
+  const allowPrivate = opts.allowPrivateHosts ?? false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
   const deliver = async (n: DueNotification): Promise<void> => {
-    const error = await send(db, n, timeoutMs);
+    const error = await send(db, n, timeoutMs, allowPrivate);
     if (!error) return markDelivered(db, n.id);
     if (n.attempts >= maxAttempts) {
       await inTransaction(db, (tx) => giveUp(tx, n.id, n.subscription.id, `${error}; gave up after ${n.attempts} attempts`));

@@ -1,6 +1,6 @@
 /** `Patient/{id}/$everything`: the person's permitted records across clinics, plus what they reference, as a searchset page. */
-import type { BundleLink } from '@medplum/fhirtypes';
 import type { PersonAccess } from '../access/types';
+import { pageLinks } from '../fhir/paging';
 import type { Db } from '../store/db';
 import { compartmentPage, CompartmentQuery, PulledResource, referencedResources } from '../store/pull';
 import { consistentReferences, isConsistent, referencedIds } from './references';
@@ -43,9 +43,7 @@ export async function everything(db: Db, access: PersonAccess, req: EverythingRe
     const resource = r.refs.every((ref) => isConsistent(ref, keys, base)) ? r.json : JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base));
     return `{"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${resource},"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`;
   });
-  const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req.offset) }];
-  if (req.offset + req.count < total) link.push({ relation: 'next', url: pageUrl(req.offset + req.count) });
-  if (req.offset > 0) link.push({ relation: 'previous', url: pageUrl(Math.max(0, req.offset - req.count)) });
+  const link = pageLinks(req, { total }, pageUrl);
   return {
     json: `{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${entries.join(',')}]}`,
     resourceTypes: [...new Set(all.map((r) => r.resourceType))].sort(),

@@ -26,6 +26,8 @@ export interface TestBridgeOptions {
   trustProxy?: boolean | number | string;
   breakGlassLimit?: number;
   matchLimit?: number;
+  /** Subscription endpoints on loopback/private hosts accepted (NOTIFY_ALLOW_PRIVATE_HOSTS): local hook servers. */
+  allowPrivateHookHosts?: boolean;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -36,6 +38,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024, maxEntries: overrides.maxEntries ?? 10_000,
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs,
     trustProxy: overrides.trustProxy, breakGlassLimit: overrides.breakGlassLimit, matchLimit: overrides.matchLimit,
+    allowPrivateHookHosts: overrides.allowPrivateHookHosts,
   });
   return {
     url: served.url,

@@ -31,7 +31,7 @@ export function subscriptionRouter(opts: SubscriptionRouteOptions): Router {
     } catch {
       throw outcomes.structure('the body is not valid JSON');
     }
-    const sub = await createSubscription(opts.access.db, sessionOf(req), body);
+    const sub = await createSubscription(opts.access.db, sessionOf(req), body, { allowPrivateHosts: opts.access.allowPrivateHookHosts });
     res.status(201).set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/Subscription/${sub.id}`).type(FHIR_JSON).json(sub);
   });
 

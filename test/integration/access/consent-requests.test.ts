@@ -89,8 +89,8 @@ beforeAll(async () => {
   // The database outlives the bridge: one test restarts the bridge on it.
   database = await createTestDatabase();
   // One ingest worker: an approval's decision crosses to the worker thread with its push, as in production.
-  bridge = await startTestBridge({ database, ingestWorkers: 1 });
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50 });
+  bridge = await startTestBridge({ database, ingestWorkers: 1, allowPrivateHookHosts: true });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50, allowPrivateHosts: true });
 });
 beforeEach(async () => {
   passport = `C01X${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -261,9 +261,9 @@ test('a home clinic subscribed to new requests is told; a notification to an end
   // restart: a new bridge and notifier on the same database
   await notifier.stop();
   await bridge.close();
-  bridge = await startTestBridge({ database });
+  bridge = await startTestBridge({ database, allowPrivateHookHosts: true });
   const hook = await hookServer(port);
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50 });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50, allowPrivateHosts: true });
   try {
     const got = await waitFor(() => hook.received[0], { what: 'the retried notification' });
     expect(got.method).toBe('POST');
@@ -279,7 +279,7 @@ test('after N failed attempts the Subscription is set to error with the reason',
   const handle = await handleFor(C.id);
   expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
   await notifier.stop();
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 500, maxAttempts: 2 });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 500, maxAttempts: 2, allowPrivateHosts: true });
   const read = await waitFor(async () => {
     const r = await call(A, 'GET', `/fhir/Subscription/${sub.id}`);
     return r.body.status === 'error' ? r.body : null;
@@ -329,7 +329,7 @@ test('a hung endpoint times out and is retried', async () => {
   try {
     const sub = await subscribe(B, 'Task?status=requested', `http://127.0.0.1:${(hung.address() as { port: number }).port}/h`);
     await notifier.stop();
-    notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 300, maxAttempts: 2 });
+    notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 300, maxAttempts: 2, allowPrivateHosts: true });
     const handle = await handleFor(C.id);
     expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
     const read = await waitFor(async () => {
@@ -383,7 +383,7 @@ test('a home clinic revokes its approval: the Consent goes inactive, the pull by
 
 test('two delivery loops on one database (two bridge processes) share the outbox: each notification is sent once', async () => {
   const hook = await hookServer();
-  const second = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 5 });
+  const second = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 5, allowPrivateHosts: true });
   try {
     const sub = await subscribe(A, 'Task?status=requested', hook.url);
     for (let i = 0; i < 6; i++) expect((await call(C, 'POST', '/fhir/Task', requestTask(await handleFor(C.id), C.id))).status).toBe(201);

@@ -1,3 +1,4 @@
+/** Paging links of a searchset Bundle: pure, so http/ (via its toolkit) and pull/ build them the same way. */
 import type { BundleLink } from '@medplum/fhirtypes';
 
 export interface PageRequest {
