@@ -297,6 +297,8 @@ beforeAll(async () => {
     TS_NODE_TRANSPILE_ONLY: 'true',
     NOTIFY_POLL_MS: '100',
     NOTIFY_RETRY_BASE_MS: '100',
+    // The rest-hook endpoint is a local server: private (loopback) hosts must be allowed explicitly.
+    NOTIFY_ALLOW_PRIVATE_HOSTS: 'true',
   };
   bridge = await startBridgeProcess(env);
   db = createPool(database.url, 2);
