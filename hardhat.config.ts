@@ -6,18 +6,15 @@ import '@nomicfoundation/hardhat-ignition-ethers';
 import compiler from './contracts/compiler.json';
 
 // Hardhat downloads solc by default, which fails offline (HH502): use the solc npm package's soljson.js instead.
-subtask(
-  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
-  async (args: { solcVersion: string }, _hre, runSuper: (a: { solcVersion: string }) => Promise<unknown>) => {
-    if (args.solcVersion !== compiler.version) return runSuper(args);
-    return {
-      compilerPath: require.resolve('solc/soljson.js'),
-      isSolcJs: true,
-      version: args.solcVersion,
-      longVersion: compiler.longVersion,
-    };
-  },
-);
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper: (a: { solcVersion: string }) => Promise<unknown>) => {
+  if (args.solcVersion !== compiler.version) return runSuper(args);
+  return {
+    compilerPath: require.resolve('solc/soljson.js'),
+    isSolcJs: true,
+    version: args.solcVersion,
+    longVersion: compiler.longVersion,
+  };
+});
 
 /** External chains come from the environment; the embedded chain is `npm start`'s concern, not Hardhat's. */
 const externalUrl = process.env.CHAIN_RPC_URL;

@@ -8,7 +8,11 @@ module.exports = {
   roots: ['<rootDir>/test/unit'],
   testMatch: ['<rootDir>/test/unit/{fhir,access,normalize}/**/*.test.ts'],
   // Tests that load the FHIR definitions (seconds per run): their code is left out of mutation (stryker.config.json).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/normalize/samples.test.ts', ...['fhir/precheck', 'fhir/validate', 'fhir/hash', 'access/audit-event'].map((t) => `<rootDir>/test/unit/${t}.test.ts`)],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/unit/normalize/samples.test.ts',
+    ...['fhir/precheck', 'fhir/validate', 'fhir/hash', 'access/audit-event'].map((t) => `<rootDir>/test/unit/${t}.test.ts`),
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

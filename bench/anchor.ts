@@ -42,7 +42,9 @@ async function treeFigures(): Promise<void> {
       for (let i = 0; i < n; i++) tree.getProof(i);
       oz = `   (@openzeppelin/merkle-tree on the main thread: ${ms(t0).toFixed(0)} ms)`;
     }
-    console.log(`tree + all proofs, ${String(n).padStart(7)} leaves: median ${median(times).toFixed(0)} ms of [${times.map((t) => t.toFixed(0)).join(', ')}], max event-loop delay ${worstLag.toFixed(0)} ms${oz}`);
+    console.log(
+      `tree + all proofs, ${String(n).padStart(7)} leaves: median ${median(times).toFixed(0)} ms of [${times.map((t) => t.toFixed(0)).join(', ')}], max event-loop delay ${worstLag.toFixed(0)} ms${oz}`,
+    );
   }
 }
 
@@ -50,15 +52,31 @@ async function chainFigures(): Promise<void> {
   const chain = await startEmbeddedChain({ port: 0 });
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { cacheTimeout: -1 });
   try {
-    const bundles = Array.from({ length: 200 }, (_, i) => ({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: `p${i}` } }] }));
+    const bundles = Array.from({ length: 200 }, (_, i) => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: { resourceType: 'Patient', id: `p${i}` } }],
+    }));
     const leaves = bundles.map((b) => ({ bundleHash: bundleHash(b), salt: hex32() }));
     const { root, proofs } = await buildTree(leaves);
     const batchId = hex32();
     const { txHash, blockNumber } = await chain.anchor(batchId, root, leaves.length);
     const gas = (await provider.getTransactionReceipt(txHash))!.gasUsed;
-    console.log(`gas of one anchor(): ${gas} (independent of leaf count) → per bundle: ${(Number(gas) / 1000).toFixed(1)} at 1,000 leaves, ${(Number(gas) / 100_000).toFixed(3)} at 100,000 leaves`);
+    console.log(
+      `gas of one anchor(): ${gas} (independent of leaf count) → per bundle: ${(Number(gas) / 1000).toFixed(1)} at 1,000 leaves, ${(Number(gas) / 100_000).toFixed(3)} at 100,000 leaves`,
+    );
     const receipts = leaves.map((l, i) =>
-      makeReceipt({ ...l, proof: proofs[i], batchId, root, leafCount: leaves.length, chainId: chain.chainId, contract: chain.contractAddress, txHash, blockNumber }),
+      makeReceipt({
+        ...l,
+        proof: proofs[i],
+        batchId,
+        root,
+        leafCount: leaves.length,
+        chainId: chain.chainId,
+        contract: chain.contractAddress,
+        txHash,
+        blockNumber,
+      }),
     );
     await verifyReceipt({ bundle: bundles[0], receipt: receipts[0], rpcUrl: chain.rpcUrl }); // warm-up
     const times: number[] = [];
@@ -69,7 +87,9 @@ async function chainFigures(): Promise<void> {
       if (!r.valid) throw new Error(`receipt ${i} did not verify: ${r.message}`);
     }
     times.sort((a, b) => a - b);
-    console.log(`verifyReceipt over the embedded chain's local RPC (${times.length} receipts, sequential): p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms`);
+    console.log(
+      `verifyReceipt over the embedded chain's local RPC (${times.length} receipts, sequential): p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms`,
+    );
   } finally {
     provider.destroy();
     await chain.close();

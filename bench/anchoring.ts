@@ -25,11 +25,24 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-bench-anchor-'));
   const token = randomBytes(16).toString('hex');
   const bridge = await startBridge(
-    loadConfig({ DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: '0', BATCH_MAX_WAIT_MS: maxWait, BATCH_MAX_BUNDLES: process.env.BATCH_MAX_BUNDLES ?? '1000', BRIDGE_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', DATA_DIR: dataDir }),
+    loadConfig({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      CHAIN_PORT: '0',
+      BATCH_MAX_WAIT_MS: maxWait,
+      BATCH_MAX_BUNDLES: process.env.BATCH_MAX_BUNDLES ?? '1000',
+      BRIDGE_ADMIN_TOKEN: token,
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+    }),
     createLogger('warn'),
   );
   try {
-    const created = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'bench' }) });
+    const created = await fetch(`${bridge.url}/admin/clinics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'bench' }),
+    });
     const { apiKey } = (await created.json()) as { apiKey: string };
     const payloads = generateBundles({ bundles: n, seed: 11 }).map((b) => JSON.stringify(b));
     const pushedAt = new Map<string, number>();
@@ -48,22 +61,30 @@ async function main(): Promise<void> {
       }
     })();
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < payloads.length) {
-        const body = payloads[next++];
-        const res = await fetch(`${bridge.url}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/fhir+json' }, body });
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`push failed: ${res.status}`);
-        pushedAt.set(res.headers.get('x-bundle-hash') as string, performance.now());
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < payloads.length) {
+          const body = payloads[next++];
+          const res = await fetch(`${bridge.url}/fhir`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/fhir+json' },
+            body,
+          });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`push failed: ${res.status}`);
+          pushedAt.set(res.headers.get('x-bundle-hash') as string, performance.now());
+        }
+      }),
+    );
     const pushMs = performance.now() - t0;
     pushing = false;
     await poller;
     const lat = [...pushedAt].map(([h, t]) => (anchoredAt.get(h) as number) - t).sort((a, b) => a - b);
     const status = await (await fetch(`${bridge.url}/anchors/status`)).json();
     console.log(`${n} bundles pushed by 4 clients in ${pushMs.toFixed(0)} ms; BATCH_MAX_WAIT_MS ${maxWait}; batches ${JSON.stringify(status)}`);
-    console.log(`push response → receipt served: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms; all anchored ${(performance.now() - t0).toFixed(0)} ms after the first push`);
+    console.log(
+      `push response → receipt served: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1].toFixed(0)} ms; all anchored ${(performance.now() - t0).toFixed(0)} ms after the first push`,
+    );
   } finally {
     await bridge.close();
     await closeMerkleWorker();

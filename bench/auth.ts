@@ -24,26 +24,41 @@ async function main(): Promise<void> {
   for (let i = 0; i < N; i++) await findClinicByApiKey(db, apiKey);
   const seq = (performance.now() - t) / N;
   t = performance.now();
-  await Promise.all(Array.from({ length: 10 }, async () => { for (let i = 0; i < N / 10; i++) await findClinicByApiKey(db, apiKey); }));
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      for (let i = 0; i < N / 10; i++) await findClinicByApiKey(db, apiKey);
+    }),
+  );
   const conc = N / ((performance.now() - t) / 1000);
   console.log(`key lookup (${database.label}): ${(seq * 1000).toFixed(0)} µs each on one connection; ${conc.toFixed(0)} lookups/s on 10`);
 
   const served = await serveApp({
-    db, databaseUrl: database.url, connectionsPerWorker: 1, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 10,
-    personSystems: [], version: 'bench',
+    db,
+    databaseUrl: database.url,
+    connectionsPerWorker: 1,
+    log: createLogger('silent'),
+    adminToken: undefined,
+    maxBodyBytes: 1 << 20,
+    maxEntries: 10,
+    personSystems: [],
+    version: 'bench',
   });
   const url = served.url;
   const run = async (path: string, headers: Record<string, string>): Promise<number> => {
     const started = performance.now();
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let i = 0; i < N / 8; i++) await (await fetch(`${url}${path}`, { headers })).arrayBuffer();
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < N / 8; i++) await (await fetch(`${url}${path}`, { headers })).arrayBuffer();
+      }),
+    );
     return N / ((performance.now() - started) / 1000);
   };
   const open = await run('/fhir/metadata', {});
   const authed = await run('/fhir/Patient/00000000-0000-4000-8000-000000000000', { authorization: `Bearer ${apiKey}` });
   const refused = await run('/fhir/Patient/00000000-0000-4000-8000-000000000000', { authorization: 'Bearer fab_wrong' });
-  console.log(`HTTP, 8 clients: GET /fhir/metadata (no key) ${open.toFixed(0)}/s; GET /fhir/Patient/{unknown} with a key (lookup + read) ${authed.toFixed(0)}/s; with a wrong key (throttled to 429 after 20) ${refused.toFixed(0)}/s`);
+  console.log(
+    `HTTP, 8 clients: GET /fhir/metadata (no key) ${open.toFixed(0)}/s; GET /fhir/Patient/{unknown} with a key (lookup + read) ${authed.toFixed(0)}/s; with a wrong key (throttled to 429 after 20) ${refused.toFixed(0)}/s`,
+  );
   await served.close();
   await db.end();
   await database.close();

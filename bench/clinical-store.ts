@@ -27,7 +27,10 @@ async function main(): Promise<void> {
     await client.query(fs.readFileSync(path.resolve(__dirname, '../migrations/002_clinical.sql'), 'utf8'));
     await client.query('insert into clinic values ($1)', [clinicId]);
     const bundles: ClinicalItem[][] = [];
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of fs
+      .readdirSync(dir)
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       const b = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { entry?: Array<{ resource?: Resource }> };
       const items: ClinicalItem[] = [];
       const ids: string[] = [];

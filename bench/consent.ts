@@ -31,12 +31,32 @@ const WARMUP = 5;
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 function travellerBundle(): unknown {
-  const entry: unknown[] = [{ resource: { resourceType: 'Patient', id: 'anna', name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1980-04-02', gender: 'female',
-    identifier: [{ system: 'http://hl7.org/fhir/sid/passport-DEU', value: 'C01X00T47' }] }, request: { method: 'PUT', url: 'Patient/anna' } }];
+  const entry: unknown[] = [
+    {
+      resource: {
+        resourceType: 'Patient',
+        id: 'anna',
+        name: [{ family: 'Schmidt', given: ['Anna'] }],
+        birthDate: '1980-04-02',
+        gender: 'female',
+        identifier: [{ system: 'http://hl7.org/fhir/sid/passport-DEU', value: 'C01X00T47' }],
+      },
+      request: { method: 'PUT', url: 'Patient/anna' },
+    },
+  ];
   for (let i = 1; i < RESOURCES; i++) {
-    entry.push({ resource: { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
-      subject: { reference: 'Patient/anna' }, effectiveDateTime: new Date(Date.UTC(2020, 0, 1) + i * 3_600_000).toISOString(),
-      valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } }, request: { method: 'PUT', url: `Observation/o${i}` } });
+    entry.push({
+      resource: {
+        resourceType: 'Observation',
+        id: `o${i}`,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        subject: { reference: 'Patient/anna' },
+        effectiveDateTime: new Date(Date.UTC(2020, 0, 1) + i * 3_600_000).toISOString(),
+        valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      },
+      request: { method: 'PUT', url: `Observation/o${i}` },
+    });
   }
   return { resourceType: 'Bundle', type: 'transaction', entry };
 }
@@ -48,8 +68,17 @@ async function main(): Promise<void> {
   const log = createLogger('silent');
   const notifier = startNotifier(db, log, { pollMs: POLL_MS });
   const served = await serveApp({
-    db, databaseUrl: database.url, ingestWorkers: WORKERS, connectionsPerWorker: 2, log, adminToken: undefined, maxBodyBytes: 50 * 1024 * 1024,
-    maxEntries: 100_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench', notified: notifier.wake,
+    db,
+    databaseUrl: database.url,
+    ingestWorkers: WORKERS,
+    connectionsPerWorker: 2,
+    log,
+    adminToken: undefined,
+    maxBodyBytes: 50 * 1024 * 1024,
+    maxEntries: 100_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    version: 'bench',
+    notified: notifier.wake,
   });
   // C's rest-hook endpoint: resolves the waiter of the Task it is told about.
   const waiting = new Map<string, () => void>();
@@ -65,7 +94,9 @@ async function main(): Promise<void> {
   const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
   const call = async (key: string, method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(`${served.url}${path}`, {
-      method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/fhir+json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
@@ -76,23 +107,44 @@ async function main(): Promise<void> {
     const pushed = await call(A.apiKey, 'POST', '/fhir', travellerBundle());
     const patientId = pushed.entry[0].response.location.split('/')[1];
     await call(C.apiKey, 'POST', '/fhir/Subscription', {
-      resourceType: 'Subscription', status: 'requested', reason: 'bench', criteria: 'Task?status=accepted',
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'bench',
+      criteria: 'Task?status=accepted',
       channel: { type: 'rest-hook', endpoint: hookUrl, payload: 'application/fhir+json' },
     });
     const today = new Date().toISOString().slice(0, 10);
     const end = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    const steps = { request: [] as number[], find: [] as number[], approve: [] as number[], notified: [] as number[], everything: [] as number[], total: [] as number[] };
+    const steps = {
+      request: [] as number[],
+      find: [] as number[],
+      approve: [] as number[],
+      notified: [] as number[],
+      everything: [] as number[],
+      total: [] as number[],
+    };
     let entries = 0;
     for (let r = 0; r < ROUNDS + WARMUP; r++) {
       const { handle } = await issueMatchHandle(db, C.id, { patientIds: [patientId], grade: 'certain', score: 1 }, 3600);
       const t0 = performance.now();
       const task = await call(C.apiKey, 'POST', '/fhir/Task', {
-        resourceType: 'Task', status: 'requested', intent: 'proposal', code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-        for: { reference: `Patient/${handle}` }, focus: { reference: '#c' },
+        resourceType: 'Task',
+        status: 'requested',
+        intent: 'proposal',
+        code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
+        for: { reference: `Patient/${handle}` },
+        focus: { reference: '#c' },
         reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'ETREAT' }] },
-        contained: [{ resourceType: 'Consent', id: 'c', status: 'proposed', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-          category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-          provision: { type: 'permit', actor: [{ reference: { reference: `Organization/${C.id}` } }], period: { start: today, end } } }],
+        contained: [
+          {
+            resourceType: 'Consent',
+            id: 'c',
+            status: 'proposed',
+            scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+            category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+            provision: { type: 'permit', actor: [{ reference: { reference: `Organization/${C.id}` } }], period: { start: today, end } },
+          },
+        ],
       });
       const notified = new Promise<void>((resolve) => waiting.set(task.id, resolve));
       const t1 = performance.now();
@@ -108,9 +160,16 @@ async function main(): Promise<void> {
       waiting.delete(task.id);
       entries = page.entry.length;
       if (r < WARMUP) continue;
-      steps.request.push(t1 - t0); steps.find.push(t2 - t1); steps.approve.push(t3 - t2); steps.notified.push(t4 - t3); steps.everything.push(t5 - t4); steps.total.push(t5 - t0);
+      steps.request.push(t1 - t0);
+      steps.find.push(t2 - t1);
+      steps.approve.push(t3 - t2);
+      steps.notified.push(t4 - t3);
+      steps.everything.push(t5 - t4);
+      steps.total.push(t5 - t0);
     }
-    console.log(`${database.label}; ${ROUNDS} sequential rounds (+${WARMUP} warm-up), ingest workers ${WORKERS}, A holds ${RESOURCES} resources, first $everything page of ${entries} entries`);
+    console.log(
+      `${database.label}; ${ROUNDS} sequential rounds (+${WARMUP} warm-up), ingest workers ${WORKERS}, A holds ${RESOURCES} resources, first $everything page of ${entries} entries`,
+    );
     for (const [name, times] of Object.entries(steps)) {
       times.sort((a, b) => a - b);
       console.log(`${name.padEnd(12)} p50 ${pct(times, 50).toFixed(1).padStart(7)} ms   p99 ${pct(times, 99).toFixed(1).padStart(7)} ms`);

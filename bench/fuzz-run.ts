@@ -50,7 +50,10 @@ async function send(url: string, apiKey: string, c: FuzzCase): Promise<FuzzAnswe
       } catch {
         /* not JSON */
       }
-      a.diagnostics = body?.issue?.map((i) => i.diagnostics).join('; ').slice(0, 200);
+      a.diagnostics = body?.issue
+        ?.map((i) => i.diagnostics)
+        .join('; ')
+        .slice(0, 200);
       if (body?.resourceType !== 'OperationOutcome') a.problem = 'error is not an OperationOutcome';
     }
     if (status >= 500) a.problem = `status ${status}`;
@@ -64,13 +67,15 @@ export async function runFuzz(url: string, apiKey: string, cases: FuzzCase[], cl
   const answers: FuzzAnswer[][] = new Array(cases.length);
   let next = 0;
   let done = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < cases.length) {
-      const i = next++;
-      answers[i] = await send(url, apiKey, cases[i]);
-      if (++done % 500 === 0) onProgress?.(done);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < cases.length) {
+        const i = next++;
+        answers[i] = await send(url, apiKey, cases[i]);
+        if (++done % 500 === 0) onProgress?.(done);
+      }
+    }),
+  );
   return answers;
 }
 

@@ -41,10 +41,14 @@ function sampleBundles(): Bundle[] {
   for (const folder of ['synthea-r4', 'peer-workload', 'hl7-r4-examples', 'ips', 'us-core-9.0.0-examples']) {
     const dir = path.join(SAMPLES, folder);
     if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const f of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const v = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       if (v.resourceType === 'Bundle' && ['transaction', 'batch', 'collection', 'document'].includes(v.type)) out.push(v);
-      else if (v.resourceType && v.resourceType !== 'Bundle') out.push({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: v, request: { method: 'POST', url: v.resourceType } }] });
+      else if (v.resourceType && v.resourceType !== 'Bundle')
+        out.push({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: v, request: { method: 'POST', url: v.resourceType } }] });
     }
   }
   return out;
@@ -52,7 +56,10 @@ function sampleBundles(): Bundle[] {
 
 function projectBundles(): Bundle[] {
   const dir = path.join(REPO, 'fixtures', 'bundles');
-  const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Bundle);
+  const fixtures = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Bundle);
   return [...fixtures, ...generateBundles({ bundles: 20, encountersPerPatient: 1, seed: SEED })];
 }
 
@@ -69,14 +76,22 @@ async function main(): Promise<void> {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         const l = JSON.parse(line);
         if (process.env.BENCH_FUZZ_STACKS && l.msg === 'request failed') console.log(l.errName, l.errCode, (l.stack ?? '').split('\n').slice(0, 3).join(' | '));
-        if (l.msg === 'request failed') faults.set(`${l.errName}/${l.errCode ?? ''} ${l.route}`, (faults.get(`${l.errName}/${l.errCode ?? ''} ${l.route}`) ?? 0) + 1);
+        if (l.msg === 'request failed')
+          faults.set(`${l.errName}/${l.errCode ?? ''} ${l.route}`, (faults.get(`${l.errName}/${l.errCode ?? ''} ${l.route}`) ?? 0) + 1);
       }
       cb();
     },
   });
   const served = await serveApp({
-    db, databaseUrl: database.url, ingestWorkers: WORKERS, log: createLogger('error', sink), adminToken: undefined, maxBodyBytes: 50 * 1024 * 1024,
-    maxEntries: 10_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+    db,
+    databaseUrl: database.url,
+    ingestWorkers: WORKERS,
+    log: createLogger('error', sink),
+    adminToken: undefined,
+    maxBodyBytes: 50 * 1024 * 1024,
+    maxEntries: 10_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    version: 'bench',
   });
   served.server.keepAliveTimeout = 65_000; // as bridge/main.ts sets it
   const url = served.url;
@@ -87,16 +102,30 @@ async function main(): Promise<void> {
     const answers = await runFuzz(url, clinic.apiKey, cases, CLIENTS, (n) => console.log(`  ${n} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`));
     const { byStatus, problems, retried } = summarize(answers);
     const health = await fetch(`${url}/healthz`);
-    console.log(`answers by status: ${Object.entries(byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
-    console.log(`5xx: ${answers.flat().filter((a) => a.status >= 500).length} of ${answers.flat().length} answers; wrong answers: ${problems.length}; connection resets retried: ${retried}; /healthz after: ${health.status}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `answers by status: ${Object.entries(byStatus)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `5xx: ${answers.flat().filter((a) => a.status >= 500).length} of ${answers.flat().length} answers; wrong answers: ${problems.length}; connection resets retried: ${retried}; /healthz after: ${health.status}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     const byKind = new Map<string, number>();
-    for (const p of problems) byKind.set(`${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`, (byKind.get(`${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`) ?? 0) + 1);
+    for (const p of problems)
+      byKind.set(
+        `${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`,
+        (byKind.get(`${p.kind} ${p.method} ${p.path.split('?')[0].slice(0, 40)}: ${p.problem}`) ?? 0) + 1,
+      );
     for (const [k, n] of [...byKind].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${n} × ${k}`);
     for (const [k, n] of faults) console.log(`  fault ${n} × ${k}`);
     if (process.env.BENCH_FUZZ_DUMP) {
       // The requests of the wrong answers, to replay one alone.
       answers.forEach((a, i) => {
-        if (a.some((x) => x.problem)) fs.writeFileSync(path.join(process.env.BENCH_FUZZ_DUMP as string, `case-${i}.json`), JSON.stringify(cases[i].steps.map((r) => ({ ...r, body: r.body?.toString('latin1') }))));
+        if (a.some((x) => x.problem))
+          fs.writeFileSync(
+            path.join(process.env.BENCH_FUZZ_DUMP as string, `case-${i}.json`),
+            JSON.stringify(cases[i].steps.map((r) => ({ ...r, body: r.body?.toString('latin1') }))),
+          );
       });
     }
   } finally {

@@ -40,17 +40,29 @@ const VITALS: [string, string, string, number, number][] = [
   ['4548-4', 'Hemoglobin A1c/Hemoglobin.total in Blood', '%', 4.5, 8],
 ];
 const CONDITIONS: [string, string][] = [
-  ['44054006', 'Diabetes'], ['38341003', 'Hypertension'], ['195662009', 'Acute viral pharyngitis (disorder)'],
-  ['10509002', 'Acute bronchitis (disorder)'], ['162864005', 'Body mass index 30+ - obesity (finding)'], ['15777000', 'Prediabetes'],
+  ['44054006', 'Diabetes'],
+  ['38341003', 'Hypertension'],
+  ['195662009', 'Acute viral pharyngitis (disorder)'],
+  ['10509002', 'Acute bronchitis (disorder)'],
+  ['162864005', 'Body mass index 30+ - obesity (finding)'],
+  ['15777000', 'Prediabetes'],
 ];
 const PROCEDURES: [string, string][] = [
-  ['430193006', 'Medication Reconciliation (procedure)'], ['117015009', 'Throat culture (procedure)'],
-  ['710824005', 'Assessment of health and social care needs (procedure)'], ['171207006', 'Depression screening (procedure)'],
+  ['430193006', 'Medication Reconciliation (procedure)'],
+  ['117015009', 'Throat culture (procedure)'],
+  ['710824005', 'Assessment of health and social care needs (procedure)'],
+  ['171207006', 'Depression screening (procedure)'],
 ];
-const VACCINES: [string, string][] = [['140', 'Influenza, seasonal, injectable, preservative free'], ['113', 'Td (adult) preservative free'], ['08', 'Hep B, adolescent or pediatric']];
+const VACCINES: [string, string][] = [
+  ['140', 'Influenza, seasonal, injectable, preservative free'],
+  ['113', 'Td (adult) preservative free'],
+  ['08', 'Hep B, adolescent or pediatric'],
+];
 const MEDICATIONS: [string, string][] = [
-  ['314076', 'lisinopril 10 MG Oral Tablet'], ['860975', '24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet'],
-  ['313782', 'Acetaminophen 325 MG Oral Tablet'], ['308182', 'Amoxicillin 250 MG Oral Capsule'],
+  ['314076', 'lisinopril 10 MG Oral Tablet'],
+  ['860975', '24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet'],
+  ['313782', 'Acetaminophen 325 MG Oral Tablet'],
+  ['308182', 'Amoxicillin 250 MG Oral Capsule'],
 ];
 const FAMILY = ['Rivera', 'Koepp', 'Huels', 'Doyle', 'Armstrong', 'Toy', 'Hoeger', 'Kreiger', 'Purdy', 'Crooks'];
 const GIVEN = ['Ana', 'Abdul', 'Ammie', 'Annmarie', 'Alberto', 'Alexis', 'Buster', 'Clemente', 'Emery', 'Granville'];
@@ -94,8 +106,16 @@ export function generateBundles(opts: GenerateOptions): Bundle[] {
       resourceType: 'Patient',
       identifier: [
         { system: SYNTHEA, value: patientId },
-        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, system: 'http://hospital.smarthealthit.org', value: patientId },
-        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, system: 'http://hl7.org/fhir/sid/us-ssn', value: `999-${String(b % 100).padStart(2, '0')}-${String(Math.floor(rand() * 10000)).padStart(4, '0')}` },
+        {
+          type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] },
+          system: 'http://hospital.smarthealthit.org',
+          value: patientId,
+        },
+        {
+          type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] },
+          system: 'http://hl7.org/fhir/sid/us-ssn',
+          value: `999-${String(b % 100).padStart(2, '0')}-${String(Math.floor(rand() * 10000)).padStart(4, '0')}`,
+        },
       ],
       name: [{ use: 'official', family: pick(FAMILY), given: [pick(GIVEN)] }],
       gender: rand() < 0.5 ? 'female' : 'male',
@@ -103,8 +123,20 @@ export function generateBundles(opts: GenerateOptions): Bundle[] {
       address: [{ line: [`${Math.floor(rand() * 900) + 100} Main St`], city: 'Boston', state: 'MA', postalCode: '02101', country: 'US' }],
     } as Resource);
     const orgIdent = pick(orgIds);
-    const org = add({ resourceType: 'Organization', identifier: [{ system: SYNTHEA, value: orgIdent }], active: true, name: `Clinic ${orgIdent.slice(0, 6)}`, type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'prov' }] }] } as Resource);
-    const pract = add({ resourceType: 'Practitioner', identifier: [{ system: 'http://hl7.org/fhir/sid/us-npi', value: `99999${orgIdent.slice(0, 5)}` }], active: true, name: [{ family: pick(FAMILY), given: [pick(GIVEN)], prefix: ['Dr.'] }], gender: 'female' } as Resource);
+    const org = add({
+      resourceType: 'Organization',
+      identifier: [{ system: SYNTHEA, value: orgIdent }],
+      active: true,
+      name: `Clinic ${orgIdent.slice(0, 6)}`,
+      type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'prov' }] }],
+    } as Resource);
+    const pract = add({
+      resourceType: 'Practitioner',
+      identifier: [{ system: 'http://hl7.org/fhir/sid/us-npi', value: `99999${orgIdent.slice(0, 5)}` }],
+      active: true,
+      name: [{ family: pick(FAMILY), given: [pick(GIVEN)], prefix: ['Dr.'] }],
+      gender: 'female',
+    } as Resource);
     const subject = { reference: patient };
     let t = Date.UTC(2010, 0, 1) + Math.floor(rand() * 3e8) * 1000;
     for (let e = 0; e < encounters; e++) {
@@ -112,27 +144,56 @@ export function generateBundles(opts: GenerateOptions): Bundle[] {
       const start = new Date(t).toISOString();
       const end = new Date(t + 30 * 60_000).toISOString();
       const enc = add({
-        resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
         type: [{ coding: [{ system: SNOMED, code: '185349003', display: 'Encounter for check up (procedure)' }], text: 'Encounter for check up (procedure)' }],
-        subject, participant: [{ individual: { reference: pract } }], period: { start, end }, serviceProvider: { reference: org },
+        subject,
+        participant: [{ individual: { reference: pract } }],
+        period: { start, end },
+        serviceProvider: { reference: org },
       } as Resource);
       const encounter = { reference: enc };
       for (let o = 0; o < 7; o++) {
         const [code, display, unit, lo, hi] = pick(VITALS);
         add({
-          resourceType: 'Observation', status: 'final',
-          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: code.startsWith('2') || code.startsWith('3') || code.startsWith('6') || code.startsWith('4') ? 'laboratory' : 'vital-signs' }] }],
-          code: { coding: [{ system: LOINC, code, display }], text: display }, subject, encounter, effectiveDateTime: start, issued: start,
+          resourceType: 'Observation',
+          status: 'final',
+          category: [
+            {
+              coding: [
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+                  code: code.startsWith('2') || code.startsWith('3') || code.startsWith('6') || code.startsWith('4') ? 'laboratory' : 'vital-signs',
+                },
+              ],
+            },
+          ],
+          code: { coding: [{ system: LOINC, code, display }], text: display },
+          subject,
+          encounter,
+          effectiveDateTime: start,
+          issued: start,
           valueQuantity: { value: between(lo, hi), unit, system: UCUM, code: unit },
         } as Resource);
       }
       add({
-        resourceType: 'Observation', status: 'final',
+        resourceType: 'Observation',
+        status: 'final',
         category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-        code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood Pressure' }], text: 'Blood Pressure' }, subject, encounter, effectiveDateTime: start,
+        code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood Pressure' }], text: 'Blood Pressure' },
+        subject,
+        encounter,
+        effectiveDateTime: start,
         component: [
-          { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic Blood Pressure' }] }, valueQuantity: { value: between(60, 95, 0), unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' } },
-          { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic Blood Pressure' }] }, valueQuantity: { value: between(100, 150, 0), unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' } },
+          {
+            code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic Blood Pressure' }] },
+            valueQuantity: { value: between(60, 95, 0), unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' },
+          },
+          {
+            code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic Blood Pressure' }] },
+            valueQuantity: { value: between(100, 150, 0), unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' },
+          },
         ],
       } as Resource);
       if (rand() < 0.3) {
@@ -141,23 +202,47 @@ export function generateBundles(opts: GenerateOptions): Bundle[] {
           resourceType: 'Condition',
           clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: rand() < 0.5 ? 'active' : 'resolved' }] },
           verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-          code: { coding: [{ system: SNOMED, code, display }], text: display }, subject, encounter, onsetDateTime: start, recordedDate: start,
+          code: { coding: [{ system: SNOMED, code, display }], text: display },
+          subject,
+          encounter,
+          onsetDateTime: start,
+          recordedDate: start,
         } as Resource);
       }
       if (rand() < 0.5) {
         const [code, display] = pick(PROCEDURES);
-        add({ resourceType: 'Procedure', status: 'completed', code: { coding: [{ system: SNOMED, code, display }], text: display }, subject, encounter, performedPeriod: { start, end } } as Resource);
+        add({
+          resourceType: 'Procedure',
+          status: 'completed',
+          code: { coding: [{ system: SNOMED, code, display }], text: display },
+          subject,
+          encounter,
+          performedPeriod: { start, end },
+        } as Resource);
       }
       if (rand() < 0.2) {
         const [code, display] = pick(VACCINES);
-        add({ resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code, display }], text: display }, patient: subject, encounter, occurrenceDateTime: start, primarySource: true } as Resource);
+        add({
+          resourceType: 'Immunization',
+          status: 'completed',
+          vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code, display }], text: display },
+          patient: subject,
+          encounter,
+          occurrenceDateTime: start,
+          primarySource: true,
+        } as Resource);
       }
       if (rand() < 0.4) {
         const [code, display] = pick(MEDICATIONS);
         add({
-          resourceType: 'MedicationRequest', status: rand() < 0.5 ? 'active' : 'stopped', intent: 'order',
+          resourceType: 'MedicationRequest',
+          status: rand() < 0.5 ? 'active' : 'stopped',
+          intent: 'order',
           medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code, display }], text: display },
-          subject, encounter, authoredOn: start, requester: { reference: pract },
+          subject,
+          encounter,
+          authoredOn: start,
+          requester: { reference: pract },
           dosageInstruction: [{ sequence: 1, timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, asNeededBoolean: false }],
         } as Resource);
       }

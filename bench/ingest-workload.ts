@@ -7,8 +7,6 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { SAMPLES_DIR as SAMPLES } from './samples-dir';
 import { generateBundles } from './generate';
 
-
-
 export interface Workload {
   source: string;
   /** Pushed once before timing (shared entities), not timed. */
@@ -19,13 +17,24 @@ export interface Workload {
 export function loadWorkload(): Workload {
   const wanted = process.env.BENCH_SOURCE ?? (fs.existsSync(path.join(SAMPLES, 'synthea-r4')) ? 'synthea' : 'generated');
   const cap = Number(process.env.BENCH_BUNDLES) || Infinity;
-  if (wanted === 'generated' && !process.env.BENCH_SOURCE) process.stderr.write(`Synthea samples not found under ${SAMPLES} (set FHIR_SAMPLES_DIR): generated bundles instead\n`);
+  if (wanted === 'generated' && !process.env.BENCH_SOURCE)
+    process.stderr.write(`Synthea samples not found under ${SAMPLES} (set FHIR_SAMPLES_DIR): generated bundles instead\n`);
   if (wanted === 'synthea') {
     const dir = path.join(SAMPLES, 'synthea-r4');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const read = (f: string): Bundle => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
     const info = files.filter((f) => /^(hospital|practitioner)Information/.test(f));
-    return { source: `Synthea samples (${dir})`, setup: info.map(read), bundles: files.filter((f) => !info.includes(f)).slice(0, cap).map(read) };
+    return {
+      source: `Synthea samples (${dir})`,
+      setup: info.map(read),
+      bundles: files
+        .filter((f) => !info.includes(f))
+        .slice(0, cap)
+        .map(read),
+    };
   }
   const n = Math.min(Number(process.env.BENCH_GENERATED) || 60, cap);
   return { source: `generated Synthea-like bundles (bench/generate.ts, ${n})`, setup: [], bundles: generateBundles({ bundles: n, seed: 7 }) };

@@ -42,7 +42,6 @@ import { bodies, loadWorkload, RoundResult } from './ingest-workload';
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
 const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients (Medplum 5.0.10 on peer-workload/, README of the samples)';
 
-
 const entries = (b: Bundle): number => b.entry?.length ?? 0;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -69,7 +68,7 @@ async function startClients(): Promise<{ child: ChildProcess; round(req: RoundRe
 const sqlClock = { on: false, ms: 0, queries: 0, byStatement: new Map<string, { n: number; ms: number }>() };
 /** `INSERT INTO resource_history`, `SELECT … FROM shared_entity` …: enough of a statement to tell which one it is. */
 function statementKind(sql: unknown): string {
-  const text = typeof sql === 'string' ? sql : (sql as { text?: string })?.text ?? '?';
+  const text = typeof sql === 'string' ? sql : ((sql as { text?: string })?.text ?? '?');
   const flat = text.replace(/\s+/g, ' ').trim();
   const verb = flat.split(' ')[0].toUpperCase();
   const table = /\b(?:INTO|FROM|UPDATE|JOIN)\s+([a-z_]+)/i.exec(flat)?.[1] ?? '';
@@ -99,7 +98,9 @@ function instrumentPg(): void {
 }
 
 function printSqlClock(wallMs: number, bundles: number): void {
-  console.log(`           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / bundles, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / wallMs)}% of wall time (COPY streams not counted):`);
+  console.log(
+    `           concurrency 1: ${fmt(sqlClock.queries)} SQL statements (${fmt(sqlClock.queries / bundles, 1)} a bundle), ${fmt(sqlClock.ms / 1000, 1)} s waiting on PostgreSQL = ${fmt((100 * sqlClock.ms) / wallMs)}% of wall time (COPY streams not counted):`,
+  );
   const top = [...sqlClock.byStatement].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   console.log(`             ${top.map(([k, v]) => `${k} ${fmt(v.ms / 1000, 2)} s (${fmt(v.n)})`).join('; ')}`);
 }
@@ -161,7 +162,11 @@ async function copyBaseline(url: string, resources: Resource[], clinicId: string
   const chunks: Buffer[] = [];
   for (let i = 0; i < lines.length; i += 500) chunks.push(Buffer.from(lines.slice(i, i + 500).join('\n') + '\n'));
   const t = performance.now();
-  await copyIn(client, 'COPY bench_copy (id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content) FROM STDIN', chunks);
+  await copyIn(
+    client,
+    'COPY bench_copy (id, resource_type, clinic_id, source_id, version, patient_id, bundle_id, last_updated, date_start, date_end, deleted, content) FROM STDIN',
+    chunks,
+  );
   const ms = performance.now() - t;
   await client.query('DROP TABLE bench_copy');
   await client.end();
@@ -183,7 +188,9 @@ function cpuBreakdown(payloads: string[]): { stage: string; ms: number }[] {
   time('canonical JSON (RFC 8785) + SHA-256', () => parsed.forEach((b) => sha256Hex(canonicalBundleJson(b as unknown as Record<string, unknown>))));
   const ids = new Map<string, string>();
   for (const b of parsed) for (const e of b.entry ?? []) if (e.fullUrl) ids.set(e.fullUrl, `${e.resource?.resourceType}/${randomUUID()}`);
-  const served = time('rewrite references', () => plans.flatMap((p) => p.entries.map((e) => rewriteReferences((e.action as { resource: Resource }).resource, (r) => ids.get(r)))));
+  const served = time('rewrite references', () =>
+    plans.flatMap((p) => p.entries.map((e) => rewriteReferences((e.action as { resource: Resource }).resource, (r) => ids.get(r)))),
+  );
   time('search index (tokens, dates, compartment)', () => served.forEach((r) => searchIndex(r, (s) => canonicalSystem(s) ?? s)));
   time('normalize (universal-schema rows, UCUM)', () => served.forEach((r) => normalizeResource(r)));
   time('JSON.stringify of the rows sent to PostgreSQL', () => served.forEach((r) => JSON.stringify({ content: r })));
@@ -193,7 +200,10 @@ function cpuBreakdown(payloads: string[]): { stage: string; ms: number }[] {
 async function main(): Promise<void> {
   const workload = loadWorkload();
   const perRound = sum(workload.bundles.map(entries));
-  const levels = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number).filter((n) => n > 0);
+  const levels = (process.env.BENCH_CONCURRENCY ?? '1,4,8')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
   const database = await freshDatabase();
   const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
   let server: Server | undefined;
@@ -207,8 +217,14 @@ async function main(): Promise<void> {
     const connections = Number(process.env.INGEST_CONNECTIONS) || 4;
     ingest = await startIngestPool({ workers, db, databaseUrl: database.url, connectionsPerWorker: connections });
     const app = createApp({
-      db, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024, maxEntries: 100_000, ingest,
-      personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+      db,
+      log: createLogger('silent'),
+      adminToken: undefined,
+      maxBodyBytes: 100 * 1024 * 1024,
+      maxEntries: 100_000,
+      ingest,
+      personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+      version: 'bench',
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -216,8 +232,12 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const clinic = await createClinic(db, 'Bench clinic');
 
-    console.log(`fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, ingest workers: ${workers}${workers ? ` × ${connections} connections` : ' (pushes on the HTTP thread)'}`);
-    console.log(`workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, clients in a separate process; a full untimed round first)`);
+    console.log(
+      `fhir-anchor-bridge ingest benchmark — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ${database.label}, ingest workers: ${workers}${workers ? ` × ${connections} connections` : ' (pushes on the HTTP thread)'}`,
+    );
+    console.log(
+      `workload: ${workload.source}: ${workload.bundles.length} transaction bundles, ${fmt(perRound)} resources a round (validation on, one clinic, clients in a separate process; a full untimed round first)`,
+    );
 
     // Warm-up (not timed): shared entities, JIT, pool connections.
     clients = await startClients();
@@ -243,7 +263,9 @@ async function main(): Promise<void> {
         const sorted = [...r.latencies].sort((a, b) => a - b);
         const rps = perRound / (r.ms / 1000);
         rounds.push(rps);
-        console.log(`  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`);
+        console.log(
+          `  ${String(c).padStart(7)}  ${fmt(rps).padStart(11)}  ${fmt(workload.bundles.length / (r.ms / 1000), 1).padStart(9)}  ${fmt(pct(sorted, 50)).padStart(7)}  ${fmt(pct(sorted, 99)).padStart(7)}  ${fmt(r.ms / 1000, 1).padStart(7)}  ${r.failed.length}${r.failed.length ? ` (${r.failed[0]})` : ''}`,
+        );
         console.log(`           ${cpu}`);
         if (clockSql && sqlClock.queries) printSqlClock(r.ms, workload.bundles.length);
       }
@@ -252,22 +274,35 @@ async function main(): Promise<void> {
       if (ROUNDS > 1) console.log(`           ${c} client(s), median of ${ROUNDS} rounds: ${fmt(median)} resources/s`);
     }
 
-    const rows = (await db.query('SELECT (SELECT count(*) FROM resource) AS resource, (SELECT count(*) FROM resource_history) AS history, (SELECT count(*) FROM resource_token) AS token, (SELECT count(*) FROM observation) AS observation, (SELECT count(*) FROM encounter) AS encounter')).rows[0];
+    const rows = (
+      await db.query(
+        'SELECT (SELECT count(*) FROM resource) AS resource, (SELECT count(*) FROM resource_history) AS history, (SELECT count(*) FROM resource_token) AS token, (SELECT count(*) FROM observation) AS observation, (SELECT count(*) FROM encounter) AS encounter',
+      )
+    ).rows[0];
     const copyResources = workload.bundles.flatMap((b) => (b.entry ?? []).map((e) => e.resource as Resource));
     const copy = await copyBaseline(database.url, copyResources, clinic.id);
     const copyRps = copy.rows / (copy.ms / 1000);
     const best = results.reduce((a, b) => (b.rps > a.rps ? b : a), results[0]);
-    console.log(`\nphysical limit: text COPY of the same ${fmt(copy.rows)} resource JSON rows into a table shaped like resource (same indexes): ${fmt(copyRps)} rows/s`);
+    console.log(
+      `\nphysical limit: text COPY of the same ${fmt(copy.rows)} resource JSON rows into a table shaped like resource (same indexes): ${fmt(copyRps)} rows/s`,
+    );
     for (const r of results) console.log(`  ${r.c} client(s): ${fmt(r.rps)} resources/s = ${fmt((100 * r.rps) / copyRps, 1)}% of COPY`);
-    console.log(`  rows written per resource by the bridge (resource, history, tokens, clinical, … in the database now): resource ${rows.resource}, resource_history ${rows.history}, resource_token ${rows.token}, observation ${rows.observation}, encounter ${rows.encounter}`);
+    console.log(
+      `  rows written per resource by the bridge (resource, history, tokens, clinical, … in the database now): resource ${rows.resource}, resource_history ${rows.history}, resource_token ${rows.token}, observation ${rows.observation}, encounter ${rows.encounter}`,
+    );
 
     console.log('\nCPU on one core, stage by stage, over the same bundles (no HTTP, no SQL):');
     const stages = cpuBreakdown(bodies(workload.bundles));
     const cpuTotal = sum(stages.map((s) => s.ms));
-    for (const s of stages) console.log(`  ${s.stage.padEnd(52)} ${fmt(s.ms).padStart(6)} ms  ${fmt(perRound / (s.ms / 1000)).padStart(9)} resources/s  ${fmt((100 * s.ms) / cpuTotal).padStart(3)}%`);
+    for (const s of stages)
+      console.log(
+        `  ${s.stage.padEnd(52)} ${fmt(s.ms).padStart(6)} ms  ${fmt(perRound / (s.ms / 1000)).padStart(9)} resources/s  ${fmt((100 * s.ms) / cpuTotal).padStart(3)}%`,
+      );
     console.log(`  ${'all pure stages'.padEnd(52)} ${fmt(cpuTotal).padStart(6)} ms  ${fmt(perRound / (cpuTotal / 1000)).padStart(9)} resources/s`);
     const validation = stages.find((s) => s.stage.startsWith('validateBundle'))?.ms ?? 0;
-    console.log(`\nvalidation alone: ${fmt(perRound / (validation / 1000))} resources/s on one core; target 3,000 resources/s end to end; best here ${fmt(best.rps)} resources/s (${best.c} clients)`);
+    console.log(
+      `\nvalidation alone: ${fmt(perRound / (validation / 1000))} resources/s on one core; target 3,000 resources/s end to end; best here ${fmt(best.rps)} resources/s (${best.c} clients)`,
+    );
     if (workload.source.startsWith('Synthea')) console.log(`peer server on this kind of machine: ${PEER}`);
   } finally {
     clients?.child.kill();

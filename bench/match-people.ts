@@ -21,7 +21,53 @@ function rng(seed: number): () => number {
 export const rand = rng(20261201);
 export const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
-const SYL = ['ber', 'ko', 'sch', 'mül', 'ler', 'wa', 'gner', 'fi', 'sher', 'ol', 'ivei', 'ra', 'sil', 'va', 'san', 'tos', 'fer', 'rei', 'men', 'dez', 'ha', 'rt', 'mann', 'lin', 'de', 'bau', 'er', 'ri', 'cht', 'kl', 'ein', 'wolf', 'neu', 'so', 'us', 'ta', 'mo', 'nu', 'ro', 'ci', 'pe', 'ng', 'ka', 'to', 'vic'];
+const SYL = [
+  'ber',
+  'ko',
+  'sch',
+  'mül',
+  'ler',
+  'wa',
+  'gner',
+  'fi',
+  'sher',
+  'ol',
+  'ivei',
+  'ra',
+  'sil',
+  'va',
+  'san',
+  'tos',
+  'fer',
+  'rei',
+  'men',
+  'dez',
+  'ha',
+  'rt',
+  'mann',
+  'lin',
+  'de',
+  'bau',
+  'er',
+  'ri',
+  'cht',
+  'kl',
+  'ein',
+  'wolf',
+  'neu',
+  'so',
+  'us',
+  'ta',
+  'mo',
+  'nu',
+  'ro',
+  'ci',
+  'pe',
+  'ng',
+  'ka',
+  'to',
+  'vic',
+];
 const cap = (s: string): string => s[0].toUpperCase() + s.slice(1);
 function names(count: number, parts: number): string[] {
   const out = new Set<string>();
@@ -71,8 +117,13 @@ export function person(i: number): Person {
   const day = new Date(Date.UTC(1930, 0, 1) + Math.floor(rand() * 91 * 365.25) * 86_400_000).toISOString().slice(0, 10);
   const country = pick(COUNTRIES);
   const p: Person = {
-    family: surname(), given: rand() < 0.3 ? [givenName(), givenName()] : [givenName()], birthDate: day, gender: rand() < 0.5 ? 'male' : 'female',
-    postalCode: pad(Math.floor(rand() * 8000) * 10 + 1000, 5), city: `City${Math.floor(rand() * 400)}`, country: country.slice(0, 2),
+    family: surname(),
+    given: rand() < 0.3 ? [givenName(), givenName()] : [givenName()],
+    birthDate: day,
+    gender: rand() < 0.5 ? 'male' : 'female',
+    postalCode: pad(Math.floor(rand() * 8000) * 10 + 1000, 5),
+    city: `City${Math.floor(rand() * 400)}`,
+    country: country.slice(0, 2),
   };
   if (rand() < 0.3) p.passport = { system: `http://hl7.org/fhir/sid/passport-${country}`, value: `P${pad(i, 8)}` };
   if (rand() < 0.7) p.phone = `+${pad(Math.floor(rand() * 1e11), 11)}`;
@@ -82,15 +133,24 @@ export function person(i: number): Person {
 
 export function patientResource(p: Person, id: string, mrn: string): Patient {
   return {
-    resourceType: 'Patient', id, meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
+    resourceType: 'Patient',
+    id,
+    meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
     identifier: [{ system: 'urn:example:mrn', value: mrn }, ...(p.passport ? [p.passport] : [])],
-    name: [{ use: 'official', family: p.family, given: p.given }], gender: p.gender, birthDate: p.birthDate,
+    name: [{ use: 'official', family: p.family, given: p.given }],
+    gender: p.gender,
+    birthDate: p.birthDate,
     address: [{ line: ['Somewhere 1'], city: p.city, postalCode: p.postalCode, country: p.country }],
     telecom: [...(p.phone ? [{ system: 'phone' as const, value: p.phone }] : []), ...(p.email ? [{ system: 'email' as const, value: p.email }] : [])],
   };
 }
 
-export interface Row { id: string; clinicId: string; personId: string; resource: Patient }
+export interface Row {
+  id: string;
+  clinicId: string;
+  personId: string;
+  resource: Patient;
+}
 
 /** One batch into resource, person, patient, patient_identifier: the rows savePatient would write, without the per-row round trips. */
 export async function insertBatch(db: Db, rows: Row[], newPersons: string[]): Promise<void> {
@@ -108,12 +168,26 @@ export async function insertBatch(db: Db, rows: Row[], newPersons: string[]): Pr
             CASE WHEN t.phone IS NULL THEN '{}'::text[] ELSE ARRAY[t.phone] END, CASE WHEN t.email IS NULL THEN '{}'::text[] ELSE ARRAY[t.email] END
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::date[], $7::text[], $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
          AS t(id, clinic, person, family, given, bd, gender, ids, pc, city, country, phone, email)`,
-    [n.map((x) => x.r.id), n.map((x) => x.r.clinicId), n.map((x) => x.r.personId), n.map((x) => x.d.family), n.map((x) => x.d.given.join(' ') || null),
-      n.map((x) => x.d.birthDate), n.map((x) => x.d.gender), n.map((x) => JSON.stringify(x.d.identifiers)), c.map((x) => x.postalCode), c.map((x) => x.city),
-      c.map((x) => x.country), c.map((x) => x.phones[0] ?? null), c.map((x) => x.emails[0] ?? null)],
+    [
+      n.map((x) => x.r.id),
+      n.map((x) => x.r.clinicId),
+      n.map((x) => x.r.personId),
+      n.map((x) => x.d.family),
+      n.map((x) => x.d.given.join(' ') || null),
+      n.map((x) => x.d.birthDate),
+      n.map((x) => x.d.gender),
+      n.map((x) => JSON.stringify(x.d.identifiers)),
+      c.map((x) => x.postalCode),
+      c.map((x) => x.city),
+      c.map((x) => x.country),
+      c.map((x) => x.phones[0] ?? null),
+      c.map((x) => x.emails[0] ?? null),
+    ],
   );
   const ids = n.flatMap((x) => x.d.identifiers.filter((i) => i.system).map((i) => [x.r.id, i.system as string, i.value]));
-  await db.query('INSERT INTO patient_identifier (patient_id, system, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])',
-    [ids.map((i) => i[0]), ids.map((i) => i[1]), ids.map((i) => i[2])]);
+  await db.query('INSERT INTO patient_identifier (patient_id, system, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])', [
+    ids.map((i) => i[0]),
+    ids.map((i) => i[1]),
+    ids.map((i) => i[2]),
+  ]);
 }
-

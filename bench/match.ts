@@ -27,7 +27,10 @@ import { insertBatch, patientResource, person, pick, rand, type Person, type Row
 
 const PATIENTS = Number(process.env.BENCH_MATCH_PATIENTS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_MATCH_ROUNDS ?? 500);
-const LEVELS = (process.env.BENCH_MATCH_CONCURRENCY ?? '1,4').split(',').map(Number).filter((n) => n > 0);
+const LEVELS = (process.env.BENCH_MATCH_CONCURRENCY ?? '1,4')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const BATCH = 5000;
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -45,8 +48,15 @@ async function main(): Promise<void> {
   const db = createPool(database.url, 10);
   await runMigrations(db);
   const served = await serveApp({
-    db, databaseUrl: database.url, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 1024 * 1024, maxEntries: 1000,
-    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, matchLimit: 1_000_000_000, version: 'bench',
+    db,
+    databaseUrl: database.url,
+    log: createLogger('silent'),
+    adminToken: undefined,
+    maxBodyBytes: 1024 * 1024,
+    maxEntries: 1000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    matchLimit: 1_000_000_000,
+    version: 'bench',
   });
   try {
     const clinics = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((n) => createClinic(db, `Clinic ${n}`)));
@@ -81,16 +91,31 @@ async function main(): Promise<void> {
     await db.query('ANALYZE');
     const loadS = (performance.now() - started) / 1000;
     const linked = people.filter((x) => x.patientIds.length > 1).length;
-    console.log(`${database.label}; ${written.toLocaleString('en-US')} patients of ${people.length.toLocaleString('en-US')} persons (${linked.toLocaleString('en-US')} held by two clinics) across 5 clinics, loaded in ${loadS.toFixed(1)} s`);
+    console.log(
+      `${database.label}; ${written.toLocaleString('en-US')} patients of ${people.length.toLocaleString('en-US')} persons (${linked.toLocaleString('en-US')} held by two clinics) across 5 clinics, loaded in ${loadS.toFixed(1)} s`,
+    );
     const top = (await db.query('SELECT lower(family) AS f, count(*)::int AS n FROM patient GROUP BY 1 ORDER BY 2 DESC LIMIT 1')).rows[0];
     console.log(`most common surname: ${top.n} patients (${((100 * top.n) / written).toFixed(2)} %)`);
 
     const withPassport = people.filter((x) => x.p.passport);
-    const certainBody = (x: (typeof people)[number]) => ({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', identifier: [x.p.passport] } }] });
+    const certainBody = (x: (typeof people)[number]) => ({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'resource', resource: { resourceType: 'Patient', identifier: [x.p.passport] } }],
+    });
     const scoredBody = (x: (typeof people)[number]) => ({
-      resourceType: 'Parameters', parameter: [{ name: 'resource', resource: {
-        resourceType: 'Patient', name: [{ family: rand() < 0.2 ? typo(x.p.family) : x.p.family, given: x.p.given.slice(0, 1) }], birthDate: x.p.birthDate, gender: x.p.gender,
-      } }, { name: 'count', valueInteger: 5 }],
+      resourceType: 'Parameters',
+      parameter: [
+        {
+          name: 'resource',
+          resource: {
+            resourceType: 'Patient',
+            name: [{ family: rand() < 0.2 ? typo(x.p.family) : x.p.family, given: x.p.given.slice(0, 1) }],
+            birthDate: x.p.birthDate,
+            gender: x.p.gender,
+          },
+        },
+        { name: 'count', valueInteger: 5 },
+      ],
     });
     const kinds = [
       { name: 'certain (passport)', sample: () => pick(withPassport), body: certainBody },
@@ -98,7 +123,11 @@ async function main(): Promise<void> {
     ];
     const post = async (body: unknown): Promise<{ ms: number; json: any }> => {
       const t = performance.now();
-      const res = await fetch(`${served.url}/fhir/Patient/$match`, { method: 'POST', headers: { authorization: `Bearer ${caller.apiKey}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${served.url}/fhir/Patient/$match`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${caller.apiKey}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(body),
+      });
       const json = await res.json();
       if (res.status !== 200) throw new Error(`$match ${res.status}: ${JSON.stringify(json).slice(0, 300)}`);
       return { ms: performance.now() - t, json };
@@ -120,7 +149,9 @@ async function main(): Promise<void> {
       client.release();
     }
     floor.sort((a, b) => a - b);
-    console.log(`floor: a durable one-row commit on this database takes p50 ${ms(pct(floor, 50))}, p99 ${ms(pct(floor, 99))} (load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)`);
+    console.log(
+      `floor: a durable one-row commit on this database takes p50 ${ms(pct(floor, 50))}, p99 ${ms(pct(floor, 99))} (load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores)`,
+    );
     for (const level of LEVELS) {
       for (const kind of kinds) {
         const times: number[] = [];
@@ -128,21 +159,25 @@ async function main(): Promise<void> {
         let found = 0;
         const t0 = performance.now();
         let next = 0;
-        await Promise.all(Array.from({ length: level }, async () => {
-          while (next < ROUNDS) {
-            next++;
-            const x = kind.sample();
-            const { ms: t, json } = await post(kind.body(x));
-            times.push(t);
-            const handles: string[] = (json.entry ?? []).map((e: any) => e.resource.id);
-            const hits = await db.query('SELECT handle FROM match_handle WHERE handle = ANY($1) AND patient_ids && $2::uuid[]', [handles, x.patientIds]);
-            if (hits.rows.length) found++;
-            if (hits.rows.some((r) => r.handle === handles[0])) first++;
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: level }, async () => {
+            while (next < ROUNDS) {
+              next++;
+              const x = kind.sample();
+              const { ms: t, json } = await post(kind.body(x));
+              times.push(t);
+              const handles: string[] = (json.entry ?? []).map((e: any) => e.resource.id);
+              const hits = await db.query('SELECT handle FROM match_handle WHERE handle = ANY($1) AND patient_ids && $2::uuid[]', [handles, x.patientIds]);
+              if (hits.rows.length) found++;
+              if (hits.rows.some((r) => r.handle === handles[0])) first++;
+            }
+          }),
+        );
         const wall = (performance.now() - t0) / 1000;
         times.sort((a, b) => a - b);
-        console.log(`  ${level} client(s), ${kind.name}: p50 ${ms(pct(times, 50))}, p99 ${ms(pct(times, 99))}, max ${ms(times[times.length - 1])}; ${(times.length / wall).toFixed(0)} req/s; wanted person first ${((100 * first) / times.length).toFixed(1)} %, anywhere ${((100 * found) / times.length).toFixed(1)} %`);
+        console.log(
+          `  ${level} client(s), ${kind.name}: p50 ${ms(pct(times, 50))}, p99 ${ms(pct(times, 99))}, max ${ms(times[times.length - 1])}; ${(times.length / wall).toFixed(0)} req/s; wanted person first ${((100 * first) / times.length).toFixed(1)} %, anywhere ${((100 * found) / times.length).toFixed(1)} %`,
+        );
       }
     }
     console.log('target: p99 < 50 ms');

@@ -19,8 +19,15 @@ const ROOT = path.resolve(__dirname, '..');
 const REPORT = path.join(ROOT, 'reports/mutation/mutation.json');
 const FOLDERS = ['bridge/fhir', 'bridge/access', 'bridge/normalize'];
 
-interface Mutant { status: string; mutatorName: string; location: { start: { line: number } }; replacement?: string }
-interface Report { files: Record<string, { mutants: Mutant[] }> }
+interface Mutant {
+  status: string;
+  mutatorName: string;
+  location: { start: { line: number } };
+  replacement?: string;
+}
+interface Report {
+  files: Record<string, { mutants: Mutant[] }>;
+}
 
 const args = ['run', 'stryker.config.json'];
 if (process.env.MUTATION_FULL === '1') args.push('--force');
@@ -47,11 +54,17 @@ console.log('\nmutation score by folder (detected / valid; covered = detected / 
 console.log('folder             score  covered  killed+timeout  survived  no coverage');
 const all: Mutant[] = [];
 for (const folder of FOLDERS) {
-  const mutants = Object.entries(report.files).filter(([f]) => path.relative(ROOT, path.resolve(ROOT, f)).startsWith(`${folder}/`)).flatMap(([, v]) => v.mutants);
+  const mutants = Object.entries(report.files)
+    .filter(([f]) => path.relative(ROOT, path.resolve(ROOT, f)).startsWith(`${folder}/`))
+    .flatMap(([, v]) => v.mutants);
   all.push(...mutants);
   const t = tally(mutants);
-  console.log(`${folder.padEnd(18)} ${pct(t.detected, t.valid).padStart(5)}%  ${pct(t.detected, t.covered).padStart(6)}%  ${String(t.detected).padStart(14)}  ${String(t.survived).padStart(8)}  ${String(t.noCoverage).padStart(11)}`);
+  console.log(
+    `${folder.padEnd(18)} ${pct(t.detected, t.valid).padStart(5)}%  ${pct(t.detected, t.covered).padStart(6)}%  ${String(t.detected).padStart(14)}  ${String(t.survived).padStart(8)}  ${String(t.noCoverage).padStart(11)}`,
+  );
 }
 const t = tally(all);
-console.log(`${'all'.padEnd(18)} ${pct(t.detected, t.valid).padStart(5)}%  ${pct(t.detected, t.covered).padStart(6)}%  ${String(t.detected).padStart(14)}  ${String(t.survived).padStart(8)}  ${String(t.noCoverage).padStart(11)}`);
+console.log(
+  `${'all'.padEnd(18)} ${pct(t.detected, t.valid).padStart(5)}%  ${pct(t.detected, t.covered).padStart(6)}%  ${String(t.detected).padStart(14)}  ${String(t.survived).padStart(8)}  ${String(t.noCoverage).padStart(11)}`,
+);
 console.log(`wall time ${seconds.toFixed(0)} s (${process.env.MUTATION_FULL === '1' ? 'full' : 'incremental'} run); report: reports/mutation/mutation.json`);

@@ -14,7 +14,10 @@ if (!fs.existsSync(dir)) {
   process.exit(0);
 }
 const resources: Resource[] = [];
-for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+for (const f of fs
+  .readdirSync(dir)
+  .filter((x) => x.endsWith('.json'))
+  .sort()) {
   const b = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { entry?: Array<{ resource?: Resource }> };
   for (const e of b.entry ?? []) if (e.resource) resources.push(e.resource);
 }
@@ -30,6 +33,8 @@ for (let round = 0; round < 3; round++) {
     if (round === 0) for (const row of out.clinical) if (row.unitStatus) units.set(row.unitStatus, (units.get(row.unitStatus) ?? 0) + 1);
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`round ${round + 1}: ${resources.length} resources → ${rows} rows in ${s.toFixed(3)} s = ${Math.round(resources.length / s)} resources/s, ${Math.round(rows / s)} rows/s`);
+  console.log(
+    `round ${round + 1}: ${resources.length} resources → ${rows} rows in ${s.toFixed(3)} s = ${Math.round(resources.length / s)} resources/s, ${Math.round(rows / s)} rows/s`,
+  );
 }
 console.log('unit status:', Object.fromEntries(units));

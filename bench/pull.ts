@@ -23,7 +23,6 @@ const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 200);
 const BACKGROUND = Number(process.env.BENCH_PULL_BACKGROUND ?? 30);
 const SSN = 'http://hl7.org/fhir/sid/us-ssn';
 
-
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
@@ -31,12 +30,23 @@ async function main(): Promise<void> {
   const db = createPool(database.url, 10);
   await runMigrations(db);
   const served = await serveApp({
-    db, databaseUrl: database.url, connectionsPerWorker: 1, log: createLogger('silent'), adminToken: undefined, maxBodyBytes: 100 * 1024 * 1024,
-    maxEntries: 100_000, personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, version: 'bench',
+    db,
+    databaseUrl: database.url,
+    connectionsPerWorker: 1,
+    log: createLogger('silent'),
+    adminToken: undefined,
+    maxBodyBytes: 100 * 1024 * 1024,
+    maxEntries: 100_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    version: 'bench',
   });
   const url = served.url;
   const pushAs = async (key: string, bundle: Bundle): Promise<Bundle> => {
-    const res = await fetch(`${url}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
+    const res = await fetch(`${url}/fhir`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(bundle),
+    });
     if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return (await res.json()) as Bundle;
   };
@@ -55,13 +65,30 @@ async function main(): Promise<void> {
     }
     for (const i of [1, 2]) {
       await pushAs(clinics[i].apiKey, {
-        resourceType: 'Bundle', type: 'transaction',
-        entry: [{ request: { method: 'POST', url: 'Consent' }, resource: {
-          resourceType: 'Consent', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-          category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }], patient: { reference: `Patient/${patientIds[i]}` },
-          policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-          provision: { type: 'permit', actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: `Organization/${clinics[0].id}` } }] },
-        } } as never],
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            request: { method: 'POST', url: 'Consent' },
+            resource: {
+              resourceType: 'Consent',
+              status: 'active',
+              scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+              category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+              patient: { reference: `Patient/${patientIds[i]}` },
+              policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+              provision: {
+                type: 'permit',
+                actor: [
+                  {
+                    role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+                    reference: { reference: `Organization/${clinics[0].id}` },
+                  },
+                ],
+              },
+            },
+          } as never,
+        ],
       });
     }
     const background = generateBundles({ bundles: BACKGROUND, encountersPerPatient: 20, organizations: 10, seed: 99 });
@@ -92,7 +119,9 @@ async function main(): Promise<void> {
         entries = body.entry?.length ?? body.events?.length ?? 0;
       }
       times.sort((a, b) => a - b);
-      console.log(`${name.padEnd(24)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   p99 ${pct(times, 99).toFixed(1).padStart(6)} ms   (${entries} entries/events, ${(size / 1024).toFixed(0)} KiB)`);
+      console.log(
+        `${name.padEnd(24)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   p99 ${pct(times, 99).toFixed(1).padStart(6)} ms   (${entries} entries/events, ${(size / 1024).toFixed(0)} KiB)`,
+      );
     }
   } finally {
     await served.close();

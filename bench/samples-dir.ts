@@ -21,7 +21,11 @@ export const samplesPresent = (...folders: string[]): boolean => missingSamples(
 export function sampleFiles(folder: string, ext = '.json'): string[] {
   const dir = path.join(SAMPLES_DIR, folder);
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** One line on stderr (not console.log, which jest wraps in a stack trace) naming what is skipped and why. */

@@ -18,36 +18,47 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-program.command('start').description('run the bridge (embedded PostgreSQL unless DATABASE_URL is set)').action(async () => {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const bridge = await startBridge(config, log);
-  process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
-  if (bridge.embedded) process.stdout.write(describeEmbedded(bridge.embedded) + '\n');
-  const chain = bridge.anchoring.contract();
-  if (chain) {
-    process.stdout.write(`anchoring on chain ${chain.chainId} at ${chain.address}, RPC ${chain.rpcUrl}${bridge.anchoring.embedded ? '  (embedded development chain)' : ''}\n`);
-  } else process.stdout.write(`anchoring chain ${config.chain.kind === 'external' ? config.chain.rpcUrl : ''} not reachable yet: bundles are accepted and anchored when it answers\n`);
-  if (bridge.generatedAdminToken) process.stdout.write(`admin token (generated, kept in ${config.dataDir}/admin-token): ${bridge.adminToken}\n`);
-  else if (!config.adminToken) process.stdout.write(`admin token: in ${config.dataDir}/admin-token\n`);
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down');
-    await bridge.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-});
+program
+  .command('start')
+  .description('run the bridge (embedded PostgreSQL unless DATABASE_URL is set)')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    const bridge = await startBridge(config, log);
+    process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
+    if (bridge.embedded) process.stdout.write(describeEmbedded(bridge.embedded) + '\n');
+    const chain = bridge.anchoring.contract();
+    if (chain) {
+      process.stdout.write(
+        `anchoring on chain ${chain.chainId} at ${chain.address}, RPC ${chain.rpcUrl}${bridge.anchoring.embedded ? '  (embedded development chain)' : ''}\n`,
+      );
+    } else
+      process.stdout.write(
+        `anchoring chain ${config.chain.kind === 'external' ? config.chain.rpcUrl : ''} not reachable yet: bundles are accepted and anchored when it answers\n`,
+      );
+    if (bridge.generatedAdminToken) process.stdout.write(`admin token (generated, kept in ${config.dataDir}/admin-token): ${bridge.adminToken}\n`);
+    else if (!config.adminToken) process.stdout.write(`admin token: in ${config.dataDir}/admin-token\n`);
+    let stopping = false;
+    const stop = async (): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down');
+      await bridge.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 
-program.command('migrate').description('apply pending database migrations and exit').action(async () => {
-  const config = loadConfig();
-  const database = await openDatabase(config, createLogger(config.logLevel), { shared: true });
-  await database.close();
-  process.stdout.write('migrations up to date\n');
-});
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase(config, createLogger(config.logLevel), { shared: true });
+    await database.close();
+    process.stdout.write('migrations up to date\n');
+  });
 
 const clinic = program.command('clinic').description('manage clinics');
 /** Thrown inside a database command so the database is closed before `fail` prints the message and exits. */
@@ -71,46 +82,62 @@ clinic
   .command('smart-client <clinicId>')
   .description("register (or replace) a clinic's SMART Backend Services public JWKS; prints its client_id")
   .requiredOption('--jwks <file>', 'JSON file: {"keys": [...]} of public RS384/ES384 keys')
-  .action((id: string, opts: { jwks: string }) => withDatabase(async (db) => {
-    let parsed: unknown;
-    try { parsed = JSON.parse(readFileSync(opts.jwks, 'utf8')); } catch { refuse(`cannot read JSON from ${opts.jwks}`); }
-    const jwks = await checkJwks(parsed);
-    if (typeof jwks === 'string') refuse(jwks);
-    return { clinicId: id, client_id: (await setSmartClient({ db }, adminSession(), id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
-  }));
-clinic.command('add <name>').description('create a clinic and print its API key (shown once)').action((name: string) =>
-  withDatabase((db) => createClinic({ db }, adminSession(), name)));
-clinic.command('keys <clinicId>').description("list a clinic's API keys (ids and dates, never the keys)").action((id: string) =>
-  withDatabase(async (db) => (await clinicKeys({ db }, adminSession(), id)) ?? refuse(`no clinic ${id}`)));
+  .action((id: string, opts: { jwks: string }) =>
+    withDatabase(async (db) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(opts.jwks, 'utf8'));
+      } catch {
+        refuse(`cannot read JSON from ${opts.jwks}`);
+      }
+      const jwks = await checkJwks(parsed);
+      if (typeof jwks === 'string') refuse(jwks);
+      return { clinicId: id, client_id: (await setSmartClient({ db }, adminSession(), id, { jwks }, 'cli')) ?? refuse(`no clinic ${id}`) };
+    }),
+  );
+clinic
+  .command('add <name>')
+  .description('create a clinic and print its API key (shown once)')
+  .action((name: string) => withDatabase((db) => createClinic({ db }, adminSession(), name)));
+clinic
+  .command('keys <clinicId>')
+  .description("list a clinic's API keys (ids and dates, never the keys)")
+  .action((id: string) => withDatabase(async (db) => (await clinicKeys({ db }, adminSession(), id)) ?? refuse(`no clinic ${id}`)));
 clinic
   .command('rotate-key <clinicId>')
   .description('issue a new API key (printed once) and revoke the old ones now, or after --grace seconds')
   .option('--grace <seconds>', 'seconds the old keys keep working', '0')
-  .action((id: string, opts: { grace: string }) => withDatabase(async (db) => {
-    const grace = Number(opts.grace);
-    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) refuse('--grace must be a whole number of seconds, 0 to 2592000');
-    return (await rotateKey({ db }, adminSession(), id, grace, 'cli')) ?? refuse(`no clinic ${id}`);
-  }));
+  .action((id: string, opts: { grace: string }) =>
+    withDatabase(async (db) => {
+      const grace = Number(opts.grace);
+      if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) refuse('--grace must be a whole number of seconds, 0 to 2592000');
+      return (await rotateKey({ db }, adminSession(), id, grace, 'cli')) ?? refuse(`no clinic ${id}`);
+    }),
+  );
 clinic
   .command('revoke-key <clinicId>')
-  .description("revoke now one API key of a clinic (--key), or all of them")
+  .description('revoke now one API key of a clinic (--key), or all of them')
   .option('--key <keyId>', 'the key id (from `clinic keys`); absent: every key of the clinic')
-  .action((id: string, opts: { key?: string }) => withDatabase(async (db) => {
-    const r = await revokeKey({ db }, adminSession(), id, opts.key, 'cli');
-    if (r === 'no-clinic') refuse(`no clinic ${id}`);
-    if (r === 'no-key') refuse(`clinic ${id} has no key ${opts.key}`);
-    return { clinicId: id, revoked: r };
-  }));
+  .action((id: string, opts: { key?: string }) =>
+    withDatabase(async (db) => {
+      const r = await revokeKey({ db }, adminSession(), id, opts.key, 'cli');
+      if (r === 'no-clinic') refuse(`no clinic ${id}`);
+      if (r === 'no-key') refuse(`clinic ${id} has no key ${opts.key}`);
+      return { clinicId: id, revoked: r };
+    }),
+  );
 
 clinic
   .command('break-glass <clinicId>')
   .description('let a clinic use emergency access (X-Break-Glass), or stop it')
   .option('--enable', 'allow break-glass for the clinic')
   .option('--disable', 'refuse break-glass for the clinic (403)')
-  .action((id: string, opts: { enable?: boolean; disable?: boolean }) => withDatabase(async (db) => {
-    if (!!opts.enable === !!opts.disable) refuse('give exactly one of --enable, --disable');
-    return (await setBreakGlass({ db }, adminSession(), id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
-  }));
+  .action((id: string, opts: { enable?: boolean; disable?: boolean }) =>
+    withDatabase(async (db) => {
+      if (!!opts.enable === !!opts.disable) refuse('give exactly one of --enable, --disable');
+      return (await setBreakGlass({ db }, adminSession(), id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
+    }),
+  );
 
 program
   .command('import <paths...>')
@@ -123,7 +150,11 @@ program
     const files = listImportFiles(paths);
     if (!files.length) fail('no .json or .ndjson files found');
     const items = [...importItems(files)];
-    const bar = new SingleBar({ format: 'import [{bar}] {value}/{total} bundles | {resources} resources | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 5000 });
+    const bar = new SingleBar({
+      format: 'import [{bar}] {value}/{total} bundles | {resources} resources | {eta_formatted} left',
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    });
     const summary: ImportSummary = { ok: 0, rejected: [], resources: 0 };
     bar.start(items.length, 0, { resources: 0 });
     let next = 0;
@@ -132,7 +163,10 @@ program
         const item = items[next++];
         if ('error' in item) summary.rejected.push({ label: item.label, status: 0, reason: item.error });
         else {
-          const rejected = await pushOne(opts.url, opts.key as string, item.bundle).catch((e: Error) => ({ status: 0, reason: `cannot reach ${opts.url}: ${e.message}` }));
+          const rejected = await pushOne(opts.url, opts.key as string, item.bundle).catch((e: Error) => ({
+            status: 0,
+            reason: `cannot reach ${opts.url}: ${e.message}`,
+          }));
           if (rejected) summary.rejected.push({ label: item.label, ...rejected });
           else {
             summary.ok++;

@@ -29,13 +29,24 @@ const envSchema = z.object({
   PERSON_IDENTIFIER_SYSTEMS_REMOVE: z.string().optional(),
   BREAK_GLASS_LIMIT: intFrom(10),
   MATCH_LIMIT: intFrom(60),
-  MATCH_HANDLE_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 24 * 3600).default(7 * 24 * 3600),
+  MATCH_HANDLE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 24 * 3600)
+    .default(7 * 24 * 3600),
   PUBLIC_BASE_URL: z.string().url().optional(),
   CHAIN_RPC_URL: z.string().url().optional(),
   CHAIN_PORT: intFrom(8545),
   CHAIN_HOST: z.string().default('127.0.0.1'),
-  ANCHOR_PRIVATE_KEY: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'ANCHOR_PRIVATE_KEY must be 32 bytes of hex').optional(),
-  ANCHOR_CONTRACT: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'ANCHOR_CONTRACT must be an address (0x + 40 hex digits)').optional(),
+  ANCHOR_PRIVATE_KEY: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'ANCHOR_PRIVATE_KEY must be 32 bytes of hex')
+    .optional(),
+  ANCHOR_CONTRACT: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'ANCHOR_CONTRACT must be an address (0x + 40 hex digits)')
+    .optional(),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
   CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
@@ -147,8 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     chain: e.CHAIN_RPC_URL
       ? {
-          kind: 'external', rpcUrl: e.CHAIN_RPC_URL, privateKey: requireKey(e.ANCHOR_PRIVATE_KEY),
-          contract: e.ANCHOR_CONTRACT, confirmations: e.CHAIN_CONFIRMATIONS, rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS,
+          kind: 'external',
+          rpcUrl: e.CHAIN_RPC_URL,
+          privateKey: requireKey(e.ANCHOR_PRIVATE_KEY),
+          contract: e.ANCHOR_CONTRACT,
+          confirmations: e.CHAIN_CONFIRMATIONS,
+          rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS,
         }
       : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
     batchMaxBundles: e.BATCH_MAX_BUNDLES,
@@ -157,7 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     consentRequestMaxDays: e.CONSENT_REQUEST_MAX_DAYS,
-    notify: { pollMs: e.NOTIFY_POLL_MS, timeoutMs: e.NOTIFY_TIMEOUT_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS, retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
-      allowPrivateHosts: e.NOTIFY_ALLOW_PRIVATE_HOSTS === 'true' },
+    notify: {
+      pollMs: e.NOTIFY_POLL_MS,
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
+      allowPrivateHosts: e.NOTIFY_ALLOW_PRIVATE_HOSTS === 'true',
+    },
   };
 }

@@ -5,14 +5,17 @@ import pino, { DestinationStream, Logger } from 'pino';
  * Redaction is a second line of defence for anything that slips through.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    base: { service: 'fhir-anchor-bridge' },
-    redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'adminToken', 'password', 'body', 'resource'],
-      censor: '[redacted]',
+  return pino(
+    {
+      level,
+      base: { service: 'fhir-anchor-bridge' },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'adminToken', 'password', 'body', 'resource'],
+        censor: '[redacted]',
+      },
     },
-  }, destination);
+    destination,
+  );
 }
 
 export type { Logger };

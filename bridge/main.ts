@@ -50,18 +50,24 @@ export function describeEmbedded(pg: EmbeddedPostgres): string {
  * `shared` (CLI commands): the embedded cluster a running bridge already runs is used, not started twice.
  */
 export async function openDatabase(
-  config: BridgeConfig, log: Logger, opts: { shared?: boolean } = {},
+  config: BridgeConfig,
+  log: Logger,
+  opts: { shared?: boolean } = {},
 ): Promise<{ db: Db; url: string; embedded?: EmbeddedPostgres; close(): Promise<void> }> {
   let url = config.databaseUrl;
   let embedded: EmbeddedPostgres | undefined;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), config.embeddedPgPort, {
-      mode: opts.shared ? 'shared' : 'own', home: config.embeddedPgHome,
+      mode: opts.shared ? 'shared' : 'own',
+      home: config.embeddedPgHome,
     });
     url = embedded.url;
     stopEmbedded = embedded.stop;
-    log.info({ port: embedded.port, dir: embedded.pgData, binaries: embedded.binaries, relocated: embedded.relocated, shared: embedded.shared }, 'embedded PostgreSQL ready');
+    log.info(
+      { port: embedded.port, dir: embedded.pgData, binaries: embedded.binaries, relocated: embedded.relocated, shared: embedded.shared },
+      'embedded PostgreSQL ready',
+    );
   }
   const db = createPool(url, config.dbPoolSize);
   try {
@@ -104,14 +110,21 @@ function watchStalledExports(db: Db, log: Logger): { stop(): void } {
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
   const database = await openDatabase(config, log);
   const ingest = await startIngestPool({
-    workers: config.ingestWorkers, db: database.db, databaseUrl: database.url, connectionsPerWorker: config.ingestConnections, maxQueued: config.ingestQueue,
+    workers: config.ingestWorkers,
+    db: database.db,
+    databaseUrl: database.url,
+    connectionsPerWorker: config.ingestConnections,
+    maxQueued: config.ingestQueue,
   }).catch(async (err) => {
     await database.close();
     throw err;
   });
   const admin = adminTokenFor(config);
   const anchoring = await startAnchoring(database.db, log, {
-    chain: config.chain, dataDir: config.dataDir, maxBundles: config.batchMaxBundles, maxWaitMs: config.batchMaxWaitMs,
+    chain: config.chain,
+    dataDir: config.dataDir,
+    maxBundles: config.batchMaxBundles,
+    maxWaitMs: config.batchMaxWaitMs,
   }).catch(async (err) => {
     await ingest.close();
     await database.close();
@@ -120,14 +133,27 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   const exports = watchStalledExports(database.db, log);
   const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
-    db: database.db, log, adminToken: admin.token, maxBodyBytes: config.maxBodyBytes, maxEntries: config.maxBundleEntries, ingest,
-    personSystems: config.personIdentifierSystems, breakGlassLimit: config.breakGlassLimit, matchLimit: config.matchLimit, matchHandleTtlSeconds: config.matchHandleTtlSeconds,
-    allowPrivateHookHosts: config.notify.allowPrivateHosts, publicBaseUrl: config.publicBaseUrl, version: VERSION,
+    db: database.db,
+    log,
+    adminToken: admin.token,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEntries: config.maxBundleEntries,
+    ingest,
+    personSystems: config.personIdentifierSystems,
+    breakGlassLimit: config.breakGlassLimit,
+    matchLimit: config.matchLimit,
+    matchHandleTtlSeconds: config.matchHandleTtlSeconds,
+    allowPrivateHookHosts: config.notify.allowPrivateHosts,
+    publicBaseUrl: config.publicBaseUrl,
+    version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
-    trustProxy: config.trustProxy, authFailLimit: config.authFailLimit, authFailWindowMs: config.authFailWindowMs,
-    consentRequestMaxDays: config.consentRequestMaxDays, notified: notifier.wake,
+    trustProxy: config.trustProxy,
+    authFailLimit: config.authFailLimit,
+    authFailWindowMs: config.authFailWindowMs,
+    consentRequestMaxDays: config.consentRequestMaxDays,
+    notified: notifier.wake,
   });
-  const server: Server = await new Promise((resolve, reject) => {
+  const server: Server = (await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err) => {
@@ -137,7 +163,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     await ingest.close();
     await database.close();
     throw err;
-  }) as Server;
+  })) as Server;
   server.keepAliveTimeout = 65_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

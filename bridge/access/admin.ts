@@ -4,7 +4,18 @@
  * 403); each change runs in one transaction with its audit record (clinicId null: an admin act), so a change is never
  * missing from the trail.
  */
-import { Clinic, ClinicKey, createClinic as storeCreateClinic, findClinic, KeyActor, listClinicKeys, listClinics as storeListClinics, lockClinic, revokeClinicKeys, rotateClinicKey } from '../store/clinics';
+import {
+  Clinic,
+  ClinicKey,
+  createClinic as storeCreateClinic,
+  findClinic,
+  KeyActor,
+  listClinicKeys,
+  listClinics as storeListClinics,
+  lockClinic,
+  revokeClinicKeys,
+  rotateClinicKey,
+} from '../store/clinics';
 import { setBreakGlass as storeSetBreakGlass } from '../store/break-glass';
 import { Db, inTransaction } from '../store/db';
 import { Candidate, confirmCandidate, listCandidates, rejectCandidate, unlinkPatient } from '../store/person-links';
@@ -38,13 +49,24 @@ export async function clinicKeys({ db }: AdminDeps, session: Session, clinicId: 
 }
 
 /** Rotates a clinic's key and audits it, in one transaction; null when the clinic is unknown. */
-export async function rotateKey({ db }: AdminDeps, session: Session, clinicId: string, graceSeconds: number, via: KeyActor): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
+export async function rotateKey(
+  { db }: AdminDeps,
+  session: Session,
+  clinicId: string,
+  graceSeconds: number,
+  via: KeyActor,
+): Promise<{ clinicId: string; keyId: string; apiKey: string; revoked: ClinicKey[] } | null> {
   actingAdmin(session);
   return inTransaction(db, async (tx) => {
     if (!(await lockClinic(tx, clinicId))) return null;
     const r = await rotateClinicKey(tx, clinicId, graceSeconds);
     const ends = r.revoked.map((k) => `${k.keyId} until ${k.revokedAt}`).join(', ') || 'none';
-    await audit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: key ${r.keyId} issued; revoked ${ends}; via ${via}` });
+    await audit(tx, {
+      clinicId: null,
+      action: 'key-rotate',
+      outcome: 'success',
+      detail: `clinic ${clinicId}: key ${r.keyId} issued; revoked ${ends}; via ${via}`,
+    });
     return { clinicId, ...r };
   });
 }
@@ -53,14 +75,25 @@ export async function rotateKey({ db }: AdminDeps, session: Session, clinicId: s
  * Revokes now one key of a clinic (`keyId`), or all its live keys, and audits it; 'no-clinic' / 'no-key' when
  * unknown. Revoking an already revoked key changes nothing and is not an error (DELETE is idempotent, RFC 9110 §9.2.2).
  */
-export async function revokeKey({ db }: AdminDeps, session: Session, clinicId: string, keyId: string | undefined, via: KeyActor): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
+export async function revokeKey(
+  { db }: AdminDeps,
+  session: Session,
+  clinicId: string,
+  keyId: string | undefined,
+  via: KeyActor,
+): Promise<ClinicKey[] | 'no-clinic' | 'no-key'> {
   actingAdmin(session);
   return inTransaction(db, async (tx) => {
     if (!(await lockClinic(tx, clinicId))) return 'no-clinic';
     const revoked = await revokeClinicKeys(tx, clinicId, keyId);
     if (!revoked) return 'no-key';
     const ids = revoked.map((k) => k.keyId).join(', ') || 'none';
-    await audit(tx, { clinicId: null, action: 'key-revoke', outcome: 'success', detail: `clinic ${clinicId}: revoked ${ids}${keyId ? '' : ' (all keys)'}; via ${via}` });
+    await audit(tx, {
+      clinicId: null,
+      action: 'key-revoke',
+      outcome: 'success',
+      detail: `clinic ${clinicId}: revoked ${ids}${keyId ? '' : ' (all keys)'}; via ${via}`,
+    });
     return revoked;
   });
 }
@@ -71,7 +104,9 @@ export async function setBreakGlass({ db }: AdminDeps, session: Session, clinicI
   return inTransaction(db, async (tx) => {
     if (!(await storeSetBreakGlass(tx, clinicId, enabled))) return false;
     await audit(tx, {
-      clinicId: null, action: enabled ? 'break-glass-enable' : 'break-glass-disable', outcome: 'success',
+      clinicId: null,
+      action: enabled ? 'break-glass-enable' : 'break-glass-disable',
+      outcome: 'success',
       detail: `clinic ${clinicId}: break-glass ${enabled ? 'enabled' : 'disabled'}; via ${via}`,
     });
     return true;
@@ -87,7 +122,10 @@ export async function setSmartClient({ db }: AdminDeps, session: Session, clinic
   return inTransaction(db, async (tx) => {
     const clientId = await storeSetSmartClient(tx, clinicId, source);
     if (!clientId) return null;
-    const what = 'jwks' in source ? `public keys set (kids ${source.jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',')})` : 'JWKS URL set';
+    const what =
+      'jwks' in source
+        ? `public keys set (kids ${source.jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid.slice(0, 64) : '-')).join(',')})`
+        : 'JWKS URL set';
     await audit(tx, { clinicId: null, action: 'key-rotate', outcome: 'success', detail: `clinic ${clinicId}: SMART client ${clientId} ${what}; via ${via}` });
     return clientId;
   });
@@ -100,12 +138,24 @@ export async function personCandidates({ db }: AdminDeps, session: Session, stat
 }
 
 /** Confirms a candidate link (the two records become one person), audited. */
-export async function confirmLink({ db }: AdminDeps, session: Session, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] }> {
+export async function confirmLink(
+  { db }: AdminDeps,
+  session: Session,
+  a: string,
+  b: string,
+): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] }> {
   actingAdmin(session);
   return inTransaction(db, async (tx) => {
     const r = await confirmCandidate(tx, a, b);
     if (!r) throw outcomes.notFound(`candidate ${a}/${b} is not known`);
-    await audit(tx, { clinicId: null, action: 'link', outcome: 'success', personId: r.personId, patientIds: r.patientIds, detail: r.mergedPersonId ? `person ${r.mergedPersonId} merged` : 'already one person' });
+    await audit(tx, {
+      clinicId: null,
+      action: 'link',
+      outcome: 'success',
+      personId: r.personId,
+      patientIds: r.patientIds,
+      detail: r.mergedPersonId ? `person ${r.mergedPersonId} merged` : 'already one person',
+    });
     return r;
   });
 }
@@ -120,13 +170,24 @@ export async function rejectLink({ db }: AdminDeps, session: Session, a: string,
 }
 
 /** Unlinks a patient record from its person (it becomes a person of its own), audited. */
-export async function unlink({ db }: AdminDeps, session: Session, patientId: string): Promise<{ personId: string; formerPersonId: string; formerPatientIds: string[] }> {
+export async function unlink(
+  { db }: AdminDeps,
+  session: Session,
+  patientId: string,
+): Promise<{ personId: string; formerPersonId: string; formerPatientIds: string[] }> {
   actingAdmin(session);
   return inTransaction(db, async (tx) => {
     const r = await unlinkPatient(tx, patientId);
     if (r === 'unknown') throw outcomes.notFound(`Patient/${patientId} is not known`);
     if (r === 'alone') throw outcomes.conflict(`Patient/${patientId} is the only record of its person`);
-    await audit(tx, { clinicId: null, action: 'unlink', outcome: 'success', personId: r.formerPersonId, patientIds: [patientId, ...r.formerPatientIds], detail: `new person ${r.personId}` });
+    await audit(tx, {
+      clinicId: null,
+      action: 'unlink',
+      outcome: 'success',
+      personId: r.formerPersonId,
+      patientIds: [patientId, ...r.formerPatientIds],
+      detail: `new person ${r.personId}`,
+    });
     return r;
   });
 }

@@ -28,7 +28,13 @@ export interface ShownAudit {
 }
 
 /** One page of the audit entries about the caller's own record `patientId`, each with what the caller is shown. */
-export async function searchAuditTrail(svc: AccessServices, session: Session, patientId: string, count: number, offset: number): Promise<{ rows: ShownAudit[]; hasMore: boolean }> {
+export async function searchAuditTrail(
+  svc: AccessServices,
+  session: Session,
+  patientId: string,
+  count: number,
+  offset: number,
+): Promise<{ rows: ShownAudit[]; hasMore: boolean }> {
   const clinicId = actingClinic(session);
   if (!mayListAuditOf(await clinicViewer(svc, clinicId, [patientId]), patientId)) {
     const known = await findPatientPerson(svc.db, patientId);
@@ -37,9 +43,19 @@ export async function searchAuditTrail(svc: AccessServices, session: Session, pa
     throw notKnown(`Patient/${patientId}`);
   }
   const { rows, hasMore } = await searchAudit(svc.db, null, [patientId], count, offset);
-  const viewer = await clinicViewer(svc, clinicId, rows.flatMap((a) => a.patientIds));
+  const viewer = await clinicViewer(
+    svc,
+    clinicId,
+    rows.flatMap((a) => a.patientIds),
+  );
   await audit(svc.db, { clinicId, action: 'search', outcome: 'success', patientIds: [patientId], resourceTypes: ['AuditEvent'] });
-  return { rows: rows.flatMap((a) => { const shown = auditView(viewer, a); return shown ? [{ audit: a, shown }] : []; }), hasMore };
+  return {
+    rows: rows.flatMap((a) => {
+      const shown = auditView(viewer, a);
+      return shown ? [{ audit: a, shown }] : [];
+    }),
+    hasMore,
+  };
 }
 
 /** An audit record the session may see, with what it is shown; anything else is audited and answered as unknown. */

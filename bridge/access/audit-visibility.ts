@@ -60,7 +60,9 @@ export function auditView(viewer: AuditViewer, entry: StoredAudit): AuditShown |
   const mine = viewer.kind === 'clinic' ? viewer.ownPatientIds : viewer.patientIds;
   const patientIds = entry.patientIds.filter((id) => mine.has(id));
   const personId = viewer.kind === 'patient' ? entry.personId : null;
-  const hidden = new Set([...entry.patientIds.filter((id) => !mine.has(id)), ...(personId ? [] : entry.personId ? [entry.personId] : [])].map((id) => id.toLowerCase()));
+  const hidden = new Set(
+    [...entry.patientIds.filter((id) => !mine.has(id)), ...(personId ? [] : entry.personId ? [entry.personId] : [])].map((id) => id.toLowerCase()),
+  );
   // An admin's decisions (link, unlink) name persons in their detail: a clinic sees that they happened, not whom they merged.
   const everyId = viewer.kind === 'clinic' && entry.clinicId === null;
   return { patientIds, personId, agentClinicId: entry.clinicId, detail: redactDetail(entry.detail, hidden, everyId) };
@@ -73,7 +75,10 @@ export function shownWhole(entry: StoredAudit, shown: AuditShown): boolean {
 
 /** The view of the whole entry (the bridge's own use: tests, admin tooling). */
 export const wholeView = (entry: StoredAudit): AuditShown => ({
-  patientIds: entry.patientIds, personId: entry.personId, agentClinicId: entry.clinicId, detail: entry.detail,
+  patientIds: entry.patientIds,
+  personId: entry.personId,
+  agentClinicId: entry.clinicId,
+  detail: entry.detail,
 });
 
 /**

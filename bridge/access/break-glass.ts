@@ -63,12 +63,26 @@ export const breakGlassText = (g: BreakGlassRequest): string => `${g.purpose}: $
  */
 export async function admitBreakGlass(db: Db, clinicId: string, g: BreakGlassRequest, limit: number): Promise<void> {
   if (!(await breakGlassEnabled(db, clinicId))) {
-    await audit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: 'break-glass refused: not enabled for this clinic' });
+    await audit(db, {
+      clinicId,
+      action: 'refused',
+      outcome: 'refused',
+      purpose: breakGlassText(g),
+      detail: 'break-glass refused: not enabled for this clinic',
+    });
     throw outcomes.forbidden('break-glass is not enabled for this clinic; an admin enables it');
   }
   const usage = await breakGlassUsage(db, clinicId, WINDOW_SECONDS);
   if (usage.count >= limit) {
-    await audit(db, { clinicId, action: 'refused', outcome: 'refused', purpose: breakGlassText(g), detail: `break-glass refused: limit of ${limit} per hour reached` });
-    throw outcomes.throttled(`break-glass limit of ${limit} per hour reached; retry after ${usage.freesInSeconds} s`, { retryAfterSeconds: usage.freesInSeconds });
+    await audit(db, {
+      clinicId,
+      action: 'refused',
+      outcome: 'refused',
+      purpose: breakGlassText(g),
+      detail: `break-glass refused: limit of ${limit} per hour reached`,
+    });
+    throw outcomes.throttled(`break-glass limit of ${limit} per hour reached; retry after ${usage.freesInSeconds} s`, {
+      retryAfterSeconds: usage.freesInSeconds,
+    });
   }
 }

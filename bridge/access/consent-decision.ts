@@ -28,7 +28,10 @@ export async function applyConsentDecision(tx: Tx, step: ConsentDecisionStep, co
   const request = await lockRequest(tx, step.requestId);
   if (!request) throw outcomes.notFound(`Task/${homeTaskId(step.requestId, step.clinicId)} is not known`);
   const applied = await recordDecision(tx, { requestId: step.requestId, clinicId: step.clinicId, status: step.status, reason: step.reason, consentIds });
-  if (!applied) throw outcomes.conflict(step.status === 'cancelled' ? 'this clinic has no approval of this request to revoke' : 'this clinic has already decided on this request');
+  if (!applied)
+    throw outcomes.conflict(
+      step.status === 'cancelled' ? 'this clinic has no approval of this request to revoke' : 'this clinic has already decided on this request',
+    );
   await enqueueNotifications(tx, step.clinicId, homeTaskId(request.id, step.clinicId), step.status);
   const next = requesterStatus(await homeStatuses(tx, request));
   if (next !== request.status) {

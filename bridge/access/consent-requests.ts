@@ -8,7 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Task } from '@medplum/fhirtypes';
 import {
-  approvalBundle, homeTask, homeTaskId, homeClinicTag, parseConsentRequest, parseHomeTaskId, requesterTask,
+  approvalBundle,
+  homeTask,
+  homeTaskId,
+  homeClinicTag,
+  parseConsentRequest,
+  parseHomeTaskId,
+  requesterTask,
   type StoredConsentRequest,
 } from '../fhir/consent-request';
 import { outcomes } from '../fhir/outcome';
@@ -36,8 +42,13 @@ function clinicOf(session: Session): string {
 
 const stored = (r: ConsentRequestRow): StoredConsentRequest => ({ ...r });
 const homeView = (h: HomeRow) => ({
-  taskId: homeTaskId(h.request.id, h.clinicId), clinicId: h.clinicId, patientIds: h.patientIds, status: h.status, reason: h.reason,
-  consentIds: h.consentIds, lastModified: h.decidedAt ?? h.request.authoredOn,
+  taskId: homeTaskId(h.request.id, h.clinicId),
+  clinicId: h.clinicId,
+  patientIds: h.patientIds,
+  status: h.status,
+  reason: h.reason,
+  consentIds: h.consentIds,
+  lastModified: h.decidedAt ?? h.request.authoredOn,
 });
 const unknownTask = (id: string) => outcomes.notFound(`Task/${id} is not known`);
 
@@ -53,16 +64,30 @@ export async function createConsentRequest(db: Db, session: Session, body: unkno
   }
   const id = randomUUID();
   await inTransaction(db, async (tx) => {
-    await insertConsentRequest(tx, { id, requesterClinicId: clinicId, handle: input.handle, patientIds: handle.patientIds, purpose: input.purpose,
-      period: input.period, periodStart: input.periodStart, periodEnd: input.periodEnd, note: input.note });
+    await insertConsentRequest(tx, {
+      id,
+      requesterClinicId: clinicId,
+      handle: input.handle,
+      patientIds: handle.patientIds,
+      purpose: input.purpose,
+      period: input.period,
+      periodStart: input.periodStart,
+      periodEnd: input.periodEnd,
+      note: input.note,
+    });
     // The handle stays usable for the period asked: an approved requester pulls with it.
     await extendMatchHandle(tx, input.handle, new Date(input.periodEnd));
     for (const home of await homeClinicsOf(tx, handle.patientIds, clinicId)) await enqueueNotifications(tx, home, homeTaskId(id, home), 'requested');
     await enqueueNotifications(tx, clinicId, id, 'requested');
     const persons = await personsOf(tx, handle.patientIds);
     await audit(tx, {
-      clinicId, action: 'consent-request', outcome: 'success', personId: persons.length === 1 ? persons[0] : null, patientIds: handle.patientIds,
-      purpose: input.purpose, detail: `Task/${id} requested ${input.period.start}..${input.period.end}`,
+      clinicId,
+      action: 'consent-request',
+      outcome: 'success',
+      personId: persons.length === 1 ? persons[0] : null,
+      patientIds: handle.patientIds,
+      purpose: input.purpose,
+      detail: `Task/${id} requested ${input.period.start}..${input.period.end}`,
     });
   });
   const row = await requestOf(db, clinicId, id);
@@ -92,7 +117,11 @@ export async function taskAsSeenBy(db: Db, clinicId: string, id: string): Promis
 }
 
 /** The clinic's Tasks, requests it made and requests addressed to it, newest first. */
-export async function searchTasks(db: Db, session: Session, f: { ids?: string[]; statuses?: string[]; count: number; offset: number }): Promise<{ tasks: Task[]; hasMore: boolean }> {
+export async function searchTasks(
+  db: Db,
+  session: Session,
+  f: { ids?: string[]; statuses?: string[]; count: number; offset: number },
+): Promise<{ tasks: Task[]; hasMore: boolean }> {
   const clinicId = clinicOf(session);
   const window = { count: f.offset + f.count, offset: 0 };
   const requestIds = f.ids?.map((id) => parseHomeTaskId(id)?.requestId ?? id);
@@ -103,7 +132,9 @@ export async function searchTasks(db: Db, session: Session, f: { ids?: string[];
   const all = [
     ...own.map((r) => ({ at: r.authoredOn, task: requesterTask(stored(r)) })),
     ...home.map((h) => ({ at: h.request.authoredOn, task: homeTask(stored(h.request), homeView(h)) })),
-  ].filter((t) => !f.ids || f.ids.includes(t.task.id!)).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.task.id! < b.task.id! ? -1 : 1));
+  ]
+    .filter((t) => !f.ids || f.ids.includes(t.task.id!))
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.task.id! < b.task.id! ? -1 : 1));
   return { tasks: all.slice(f.offset, f.offset + f.count).map((t) => t.task), hasMore: all.length > f.offset + f.count };
 }
 
@@ -117,7 +148,12 @@ const VERB = { accepted: 'approved', rejected: 'declined', cancelled: 'revoked' 
  * allow the decision.
  */
 export async function decideTask(
-  db: Db, session: Session, push: PushWithDecision, taskId: string, status: 'accepted' | 'rejected' | 'cancelled', reason: string | null,
+  db: Db,
+  session: Session,
+  push: PushWithDecision,
+  taskId: string,
+  status: 'accepted' | 'rejected' | 'cancelled',
+  reason: string | null,
 ): Promise<Task> {
   const clinicId = clinicOf(session);
   const home = await homeSide(db, clinicId, taskId);
@@ -127,10 +163,18 @@ export async function decideTask(
   }
   const person = await findPatientPerson(db, home.patientIds[0]);
   const step: ConsentDecisionStep = {
-    requestId: home.request.id, clinicId, status, reason,
+    requestId: home.request.id,
+    clinicId,
+    status,
+    reason,
     audit: {
-      clinicId, action: 'consent-decision', outcome: 'success', personId: person?.personId ?? null, patientIds: home.patientIds,
-      purpose: home.request.purpose, detail: `Task/${taskId} ${VERB[status]} for Organization/${home.request.requesterClinicId}`,
+      clinicId,
+      action: 'consent-decision',
+      outcome: 'success',
+      personId: person?.personId ?? null,
+      patientIds: home.patientIds,
+      purpose: home.request.purpose,
+      detail: `Task/${taskId} ${VERB[status]} for Organization/${home.request.requesterClinicId}`,
     },
   };
   if (status === 'rejected') await inTransaction(db, (tx) => applyConsentDecision(tx, step, []));

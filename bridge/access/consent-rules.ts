@@ -44,7 +44,10 @@ export function provisionGrants(provision: Provision | null | undefined, now: Da
   if (UNEVALUATED_PROVISION_ELEMENTS.some((e) => provision[e] !== undefined)) return false;
   if (!periodContains(provision.period?.start, provision.period?.end, now)) return false;
   if (provision.action !== undefined) {
-    const actions = (provision.action ?? []).flatMap((a) => a.coding ?? []).filter((c) => !c.system || c.system === CONSENT_ACTION).map((c) => c.code);
+    const actions = (provision.action ?? [])
+      .flatMap((a) => a.coding ?? [])
+      .filter((c) => !c.system || c.system === CONSENT_ACTION)
+      .map((c) => c.code);
     if (!actions.some((a) => a && SHARING_ACTIONS.has(a))) return false;
   }
   return true;

@@ -30,7 +30,11 @@ export async function startExport(svc: AccessServices, session: Session, k: Expo
 }
 
 /** The session's job `id` and, once it completed, its files; null when it has no such job. */
-export async function exportStatus(svc: AccessServices, session: Session, id: string): Promise<{ job: ExportJob; files: { seq: number; resourceType: string; count: number }[] } | null> {
+export async function exportStatus(
+  svc: AccessServices,
+  session: Session,
+  id: string,
+): Promise<{ job: ExportJob; files: { seq: number; resourceType: string; count: number }[] } | null> {
   const job = isBridgeId(id) ? await readExportJob(svc.db, actingClinic(session), id) : null;
   if (!job) return null;
   return { job, files: job.status === 'completed' ? await listExportFiles(svc.db, job.id) : [] };

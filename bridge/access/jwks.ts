@@ -13,7 +13,11 @@ export async function checkJwks(value: unknown): Promise<{ keys: JWK[] } | strin
     if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in k)) return `jwks.keys[${i}] holds private key material: register the public keys only`;
     const alg = k.kty === 'EC' && k.crv === 'P-384' ? 'ES384' : k.kty === 'RSA' ? 'RS384' : undefined;
     if (!alg || (k.alg !== undefined && k.alg !== alg)) return `jwks.keys[${i}] must be an RSA (RS384) or EC P-384 (ES384) public key`;
-    try { await importJWK(k, alg); } catch { return `jwks.keys[${i}] is not a valid ${alg} public key`; }
+    try {
+      await importJWK(k, alg);
+    } catch {
+      return `jwks.keys[${i}] is not a valid ${alg} public key`;
+    }
   }
   return { keys: keys as JWK[] };
 }
@@ -22,7 +26,11 @@ export async function checkJwks(value: unknown): Promise<{ keys: JWK[] } | strin
 export function checkJwksUrl(value: unknown): string | null {
   if (typeof value !== 'string' || value.length > 2000) return null;
   let url: URL;
-  try { url = new URL(value); } catch { return null; }
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.href : null;
 }

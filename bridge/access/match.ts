@@ -42,7 +42,8 @@ export function selectCandidates(ranked: RankedPerson[], req: Pick<MatchRequest,
   if (!req.onlyCertainMatches) return { chosen: ranked.slice(0, req.count) };
   const certain = ranked.filter((p) => p.grade === 'certain');
   // FHIR R4 patient-operation-match: with onlyCertainMatches, several potential matches are not returned.
-  if (certain.length > 1) return { chosen: [], note: `onlyCertainMatches: ${certain.length} persons match with certainty, so none is returned; refine the query` };
+  if (certain.length > 1)
+    return { chosen: [], note: `onlyCertainMatches: ${certain.length} persons match with certainty, so none is returned; refine the query` };
   return { chosen: certain.slice(0, req.count) };
 }
 
@@ -50,9 +51,16 @@ const gradeCounts = (ps: RankedPerson[]): string =>
   (['certain', 'probable', 'possible'] as const).map((g) => `${ps.filter((p) => p.grade === g).length} ${g}`).join(', ');
 
 /** Patient/$match as `session`, with the limits and identifier systems of `svc` unless `opts` says otherwise. */
-export async function matchPatients(svc: AccessServices, session: Session, req: MatchRequest, opts: MatchOptions = {
-  personSystems: svc.personSystems, limit: svc.matchLimit, handleTtlSeconds: svc.matchHandleTtlSeconds,
-}): Promise<MatchResult> {
+export async function matchPatients(
+  svc: AccessServices,
+  session: Session,
+  req: MatchRequest,
+  opts: MatchOptions = {
+    personSystems: svc.personSystems,
+    limit: svc.matchLimit,
+    handleTtlSeconds: svc.matchHandleTtlSeconds,
+  },
+): Promise<MatchResult> {
   const db = svc.db;
   const clinicId = sessionClinicId(session);
   if (!clinicId) throw outcomes.forbidden('Patient/$match is for clinics');
@@ -63,25 +71,52 @@ export async function matchPatients(svc: AccessServices, session: Session, req: 
     findMatchCandidates(db, blockingKeys(query)).catch((err: unknown) => err as Error),
   ]);
   if (usage.count >= opts.limit) {
-    await audit(db, { clinicId, action: 'match', outcome: 'refused', purpose: session.purpose, detail: `Patient/$match refused: limit of ${opts.limit} per hour reached` });
-    throw outcomes.throttled(`Patient/$match limit of ${opts.limit} per hour reached; retry after ${usage.freesInSeconds} s`, { retryAfterSeconds: usage.freesInSeconds });
+    await audit(db, {
+      clinicId,
+      action: 'match',
+      outcome: 'refused',
+      purpose: session.purpose,
+      detail: `Patient/$match refused: limit of ${opts.limit} per hour reached`,
+    });
+    throw outcomes.throttled(`Patient/$match limit of ${opts.limit} per hour reached; retry after ${usage.freesInSeconds} s`, {
+      retryAfterSeconds: usage.freesInSeconds,
+    });
   }
   try {
     if (found instanceof Error) throw found;
     const ranked = rankPeople(query, found);
     const { chosen, note } = selectCandidates(ranked, req);
     const answers = await inTransaction(db, async (tx) => {
-      const handles = await issueMatchHandles(tx, clinicId, chosen.map((p) => ({
-        patientIds: p.records.map((r) => r.patientId).sort(), grade: p.grade, score: p.score,
-      })), opts.handleTtlSeconds);
+      const handles = await issueMatchHandles(
+        tx,
+        clinicId,
+        chosen.map((p) => ({
+          patientIds: p.records.map((r) => r.patientId).sort(),
+          grade: p.grade,
+          score: p.score,
+        })),
+        opts.handleTtlSeconds,
+      );
       const out: MatchAnswer[] = chosen.map((p, i) => ({
-        handle: handles[i].handle, grade: p.grade, score: p.score, matchedIdentifiers: p.matchedIdentifiers, comparisons: p.comparisons,
-        ownPatientIds: p.records.filter((r) => r.clinicId === clinicId).map((r) => r.patientId).sort(),
-        recordPhones: p.best.phones, recordEmails: p.best.emails,
+        handle: handles[i].handle,
+        grade: p.grade,
+        score: p.score,
+        matchedIdentifiers: p.matchedIdentifiers,
+        comparisons: p.comparisons,
+        ownPatientIds: p.records
+          .filter((r) => r.clinicId === clinicId)
+          .map((r) => r.patientId)
+          .sort(),
+        recordPhones: p.best.phones,
+        recordEmails: p.best.emails,
       }));
       await audit(tx, {
-        clinicId, action: 'match', outcome: 'success', purpose: session.purpose,
-        patientIds: chosen.flatMap((p) => p.records.map((r) => r.patientId)), resourceTypes: chosen.length ? ['Patient'] : [],
+        clinicId,
+        action: 'match',
+        outcome: 'success',
+        purpose: session.purpose,
+        patientIds: chosen.flatMap((p) => p.records.map((r) => r.patientId)),
+        resourceTypes: chosen.length ? ['Patient'] : [],
         detail: `Patient/$match: ${chosen.length} candidate(s) (${gradeCounts(chosen)}); onlyCertainMatches=${req.onlyCertainMatches}, count=${req.count}`,
       });
       return out;

@@ -36,7 +36,12 @@ export function recordBasis(holderClinicId: string, callerClinicId: string, cons
  * whose holding clinic has an active permit Consent naming the caller (`consent`), and with a break-glass reason
  * every other record (`break-glass`). Null when the patient is unknown.
  */
-export async function evaluatePersonAccess(db: Db, callerClinicId: string, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccessEvaluation | null> {
+export async function evaluatePersonAccess(
+  db: Db,
+  callerClinicId: string,
+  patientId: string,
+  opts: PersonAccessOptions = {},
+): Promise<PersonAccessEvaluation | null> {
   const start = await findPatientPerson(db, (await handleRecords(db, callerClinicId, patientId))?.[0] ?? patientId);
   if (!start) return null;
   const patients = await personPatients(db, start.personId);
@@ -101,8 +106,14 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
  */
 export async function auditRefusal(db: Db, clinicId: string, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
   await audit(db, {
-    clinicId, action: 'refused', outcome: 'refused', personId, patientIds, resourceTypes: opts.resourceTypes,
-    purpose: opts.purpose ?? null, detail: `${opts.action ?? 'read'} refused: no consent`,
+    clinicId,
+    action: 'refused',
+    outcome: 'refused',
+    personId,
+    patientIds,
+    resourceTypes: opts.resourceTypes,
+    purpose: opts.purpose ?? null,
+    detail: `${opts.action ?? 'read'} refused: no consent`,
   });
 }
 
@@ -119,8 +130,14 @@ export async function auditAccess(
 ): Promise<void> {
   const glass = !!access.breakGlassReason;
   await audit(db, {
-    clinicId: callerClinicId, action, outcome: 'success', personId: access.personId,
-    patientIds: extra.patientIds ?? access.patients.map((p) => p.patientId), resourceTypes: extra.resourceTypes,
-    purpose: glass ? access.breakGlassReason : extra.purpose ?? null, breakGlass: glass, detail: extra.detail,
+    clinicId: callerClinicId,
+    action,
+    outcome: 'success',
+    personId: access.personId,
+    patientIds: extra.patientIds ?? access.patients.map((p) => p.patientId),
+    resourceTypes: extra.resourceTypes,
+    purpose: glass ? access.breakGlassReason : (extra.purpose ?? null),
+    breakGlass: glass,
+    detail: extra.detail,
   });
 }

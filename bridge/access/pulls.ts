@@ -37,7 +37,12 @@ const disclosed = (svc: AccessServices, session: Session, action: AuditRecord['a
 
 /** One page of `$everything` (links built with `pageUrl`), audited with the types it disclosed. */
 export async function everythingOf(
-  svc: AccessServices, session: Session, patientId: string, request: EverythingRequest, base: string, pageUrl: (offset: number) => string,
+  svc: AccessServices,
+  session: Session,
+  patientId: string,
+  request: EverythingRequest,
+  base: string,
+  pageUrl: (offset: number) => string,
 ): Promise<EverythingPage> {
   const a = await personAccess(svc, session, patientId, 'everything');
   const page = await everything(svc.db, a, request, base, pageUrl);
@@ -52,8 +57,12 @@ export async function summaryOf(svc: AccessServices, session: Session, patientId
   const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds)]);
   const subject = patients.find((p) => p.id === patientId) ?? patients[0];
   const bundle = ipsBundle({
-    documentId: randomUUID(), compositionId: randomUUID(), timestamp: new Date().toISOString(), patient: subject,
-    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers), facts,
+    documentId: randomUUID(),
+    compositionId: randomUUID(),
+    timestamp: new Date().toISOString(),
+    patient: subject,
+    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers),
+    facts,
   });
   await disclosed(svc, session, 'summary', a, [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort());
   return bundle;

@@ -21,13 +21,26 @@ async function auditRead(svc: AccessServices, session: Session, action: 'read' |
   const glass = grant.basis === 'break-glass';
   const opts = accessOptions(session);
   await audit(svc.db, {
-    clinicId: actingClinic(session), action, outcome: 'success', personId: grant.personId, patientIds: grant.patientId ? [grant.patientId] : [], resourceTypes: [type],
-    breakGlass: glass, purpose: glass ? opts.breakGlassReason : opts.purpose ?? null, ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
+    clinicId: actingClinic(session),
+    action,
+    outcome: 'success',
+    personId: grant.personId,
+    patientIds: grant.patientId ? [grant.patientId] : [],
+    resourceTypes: [type],
+    breakGlass: glass,
+    purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
+    ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
   });
 }
 
 /** The grant of a read of `type/id` (the id the clinic chose, or a bridge id), and the bridge id it names. */
-async function grantFor(svc: AccessServices, session: Session, type: string, id: string, action: 'read' | 'history'): Promise<{ bridgeId: string; grant: ReadGrant | null }> {
+async function grantFor(
+  svc: AccessServices,
+  session: Session,
+  type: string,
+  id: string,
+  action: 'read' | 'history',
+): Promise<{ bridgeId: string; grant: ReadGrant | null }> {
   const clinicId = actingClinic(session);
   const bridgeId = await ownResourceId(svc.db, clinicId, type, id);
   return { bridgeId, grant: await authorizeRead(svc.db, clinicId, type, bridgeId, { ...accessOptions(session), action }) };
@@ -68,20 +81,36 @@ export async function readAllVersions(svc: AccessServices, session: Session, typ
  * records of other clinics' patients it names (`patient`, `subject`, `_id` of a Patient search) under consent or
  * break-glass; the others are left out (their refusal audited). The search is audited with what it matched.
  */
-export async function search(svc: AccessServices, session: Session, type: string, params: Record<string, unknown>): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+export async function search(
+  svc: AccessServices,
+  session: Session,
+  type: string,
+  params: Record<string, unknown>,
+): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
   const clinicId = actingClinic(session);
   const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
   const opts = accessOptions(session);
   const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
   const { granted } = await authorizeSearchPatients(svc.db, clinicId, named, opts);
   const foreign = granted.filter((g) => g.basis !== 'own');
-  const { rows, hasMore } = await searchResources(svc.db, clinicId, query, foreign.map((g) => g.patientId));
+  const { rows, hasMore } = await searchResources(
+    svc.db,
+    clinicId,
+    query,
+    foreign.map((g) => g.patientId),
+  );
   const persons = [...new Set(granted.map((g) => g.personId))];
   const glass = foreign.some((g) => g.basis === 'break-glass');
   await audit(svc.db, {
-    clinicId, action: 'search', outcome: 'success', personId: persons.length === 1 ? persons[0] : null,
-    patientIds: granted.map((g) => g.patientId), resourceTypes: [type], breakGlass: glass,
-    purpose: glass ? opts.breakGlassReason : opts.purpose ?? null, detail: `${rows.length} match(es)`,
+    clinicId,
+    action: 'search',
+    outcome: 'success',
+    personId: persons.length === 1 ? persons[0] : null,
+    patientIds: granted.map((g) => g.patientId),
+    resourceTypes: [type],
+    breakGlass: glass,
+    purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
+    detail: `${rows.length} match(es)`,
   });
   return { query, rows, hasMore };
 }

@@ -21,7 +21,13 @@ export interface ReadGrant {
  * a read is no oracle for which ids are records elsewhere. All three are audited as the same refusal (the first two
  * without person or patient ids), so neither is the caller's own audit trail.
  */
-export async function authorizeRead(db: Db, callerClinicId: string, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
+export async function authorizeRead(
+  db: Db,
+  callerClinicId: string,
+  resourceType: string,
+  id: string,
+  opts: PersonAccessOptions = {},
+): Promise<ReadGrant | null> {
   const owner = await resourceCompartment(db, resourceType, id);
   const unknown = async (): Promise<null> => {
     await auditRefusal(db, callerClinicId, null, [], { ...opts, resourceTypes: [resourceType] });
@@ -67,7 +73,13 @@ export async function authorizeSearchPatients(
   }
   if (refused.length || unknown) {
     const persons = [...new Set(refused.map((r) => r.personId))];
-    await auditRefusal(db, callerClinicId, persons.length === 1 ? persons[0] : null, refused.map((r) => r.patientId), { ...opts, action: 'search' });
+    await auditRefusal(
+      db,
+      callerClinicId,
+      persons.length === 1 ? persons[0] : null,
+      refused.map((r) => r.patientId),
+      { ...opts, action: 'search' },
+    );
   }
   return { granted, refused };
 }

@@ -13,7 +13,10 @@ import { actingClinic, Session } from './session';
 export async function checkScope(svc: AccessServices, session: Session, type: string, interaction: Interaction): Promise<void> {
   if (!session.scopes || scopesAllow(session.scopes, type, interaction)) return;
   await audit(svc.db, {
-    clinicId: actingClinic(session), action: 'refused', outcome: 'refused', resourceTypes: type === '*' ? [] : [type],
+    clinicId: actingClinic(session),
+    action: 'refused',
+    outcome: 'refused',
+    resourceTypes: type === '*' ? [] : [type],
     detail: `${interaction} refused: token scope (${session.scopes.join(' ')})`,
   });
   throw outcomes.forbidden(`the access token's scopes do not allow ${interaction} on ${type === '*' ? 'every type' : type}`);
@@ -48,7 +51,11 @@ export async function checkRequestScope(svc: AccessServices, session: Session, m
 export async function checkBundleScopes(svc: AccessServices, session: Session, text: string): Promise<void> {
   if (!session.scopes) return;
   let bundle: { entry?: Array<{ resource?: { resourceType?: unknown }; request?: { method?: unknown; url?: unknown } }> };
-  try { bundle = JSON.parse(text); } catch { return; }
+  try {
+    bundle = JSON.parse(text);
+  } catch {
+    return;
+  }
   if (!bundle || !Array.isArray(bundle.entry)) return;
   for (const e of bundle.entry) {
     const url = typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '';

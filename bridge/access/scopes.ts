@@ -30,7 +30,14 @@ export const SUPPORTED_SCOPES = ['system/*.cruds', 'system/*.rs', 'system/*.cud'
  */
 export function grantScopes(requested: string | undefined, allowed: (s: Scope) => boolean = () => true): string[] {
   const asked = (requested ?? '').split(' ').filter(Boolean);
-  return [...new Set(asked.filter((s) => { const p = parseScope(s); return p !== null && allowed(p); }))];
+  return [
+    ...new Set(
+      asked.filter((s) => {
+        const p = parseScope(s);
+        return p !== null && allowed(p);
+      }),
+    ),
+  ];
 }
 
 /** Whether granted scopes allow `interaction` on resources of `type` ('*': every type, as a system export needs). */
@@ -45,10 +52,17 @@ export function scopesAllow(granted: readonly string[], type: string, interactio
 /** The interaction a Bundle entry's request method asks for (FHIR R4 Bundle.entry.request.method). */
 export function entryInteraction(method: string, hasId: boolean): Interaction | null {
   switch (method) {
-    case 'POST': return 'create';
-    case 'PUT': case 'PATCH': return 'update';
-    case 'DELETE': return 'delete';
-    case 'GET': case 'HEAD': return hasId ? 'read' : 'search';
-    default: return null;
+    case 'POST':
+      return 'create';
+    case 'PUT':
+    case 'PATCH':
+      return 'update';
+    case 'DELETE':
+      return 'delete';
+    case 'GET':
+    case 'HEAD':
+      return hasId ? 'read' : 'search';
+    default:
+      return null;
   }
 }

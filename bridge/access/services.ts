@@ -23,13 +23,23 @@ export interface AccessServices {
 }
 
 export function accessServices(o: {
-  db: Db; ingest: IngestPool; maxEntries: number; personSystems: string[]; breakGlassLimit?: number; matchLimit?: number; matchHandleTtlSeconds?: number;
+  db: Db;
+  ingest: IngestPool;
+  maxEntries: number;
+  personSystems: string[];
+  breakGlassLimit?: number;
+  matchLimit?: number;
+  matchHandleTtlSeconds?: number;
   allowPrivateHookHosts?: boolean;
 }): AccessServices {
   return {
-    db: o.db, ingest: o.ingest, maxEntries: o.maxEntries, personSystems: o.personSystems, breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT,
-    matchLimit: o.matchLimit ?? DEFAULT_MATCH_LIMIT, matchHandleTtlSeconds: o.matchHandleTtlSeconds ?? DEFAULT_MATCH_HANDLE_TTL_SECONDS,
+    db: o.db,
+    ingest: o.ingest,
+    maxEntries: o.maxEntries,
+    personSystems: o.personSystems,
+    breakGlassLimit: o.breakGlassLimit ?? DEFAULT_BREAK_GLASS_LIMIT,
+    matchLimit: o.matchLimit ?? DEFAULT_MATCH_LIMIT,
+    matchHandleTtlSeconds: o.matchHandleTtlSeconds ?? DEFAULT_MATCH_HANDLE_TTL_SECONDS,
     allowPrivateHookHosts: o.allowPrivateHookHosts ?? false,
   };
 }
-

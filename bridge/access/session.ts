@@ -7,9 +7,7 @@
 import { outcomes } from '../fhir/outcome';
 import type { BreakGlassRequest } from './break-glass';
 
-export type Principal =
-  | { kind: 'clinic'; clinicId: string; clinicName: string }
-  | { kind: 'admin' };
+export type Principal = { kind: 'clinic'; clinicId: string; clinicName: string } | { kind: 'admin' };
 
 export type Credential = 'api-key' | 'smart-token' | 'admin-token';
 

@@ -15,7 +15,14 @@ export const SIGNING_ALGS = ['RS384', 'ES384'];
 
 /** An OAuth 2.0 error answer (RFC 6749 §5.2). */
 export class OAuthError extends Error {
-  constructor(readonly status: 400 | 401 | 429, readonly error: string, readonly description: string, readonly retryAfter?: number) { super(description); }
+  constructor(
+    readonly status: 400 | 401 | 429,
+    readonly error: string,
+    readonly description: string,
+    readonly retryAfter?: number,
+  ) {
+    super(description);
+  }
 }
 export const invalidClient = (why: string): OAuthError => new OAuthError(401, 'invalid_client', why);
 
@@ -35,24 +42,43 @@ function keySet(client: { jwks: { keys: unknown[] } | null; jwksUrl: string | nu
   return set;
 }
 
-export interface TokenAnswer { access_token: string; token_type: 'bearer'; expires_in: number; scope: string }
+export interface TokenAnswer {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  scope: string;
+}
 
 /** RFC 7523 §3 checks of the assertion (audience: the token URL), the jti's first use, then the token for the granted scopes. */
-export async function issueAccessToken(svc: AccessServices, assertion: string, clientId: unknown, scope: string | undefined, audience: string): Promise<TokenAnswer> {
+export async function issueAccessToken(
+  svc: AccessServices,
+  assertion: string,
+  clientId: unknown,
+  scope: string | undefined,
+  audience: string,
+): Promise<TokenAnswer> {
   if (clientId === undefined) throw invalidClient('client_assertion is not a JWT with an iss');
   const client = typeof clientId === 'string' ? await findSmartClient(svc.db, clientId) : null;
   if (!client) throw invalidClient('the client is not registered');
   let payload;
   try {
     ({ payload } = await jwtVerify(assertion, keySet(client), {
-      algorithms: SIGNING_ALGS, issuer: client.clientId, subject: client.clientId, audience, requiredClaims: ['exp', 'jti'],
+      algorithms: SIGNING_ALGS,
+      issuer: client.clientId,
+      subject: client.clientId,
+      audience,
+      requiredClaims: ['exp', 'jti'],
     }));
   } catch (err) {
     // The reason, never the token: jose's messages name the claim that failed, not its value.
-    const why = err instanceof joseErrors.JWTExpired ? 'the client assertion has expired'
-      : err instanceof joseErrors.JWTClaimValidationFailed ? `the client assertion's ${err.claim} claim is not valid`
-      : err instanceof joseErrors.JWKSTimeout || (client.jwksUrl && !(err instanceof joseErrors.JOSEError)) ? 'the client\'s JWKS URL could not be fetched'
-      : 'the client assertion signature could not be verified with the registered keys';
+    const why =
+      err instanceof joseErrors.JWTExpired
+        ? 'the client assertion has expired'
+        : err instanceof joseErrors.JWTClaimValidationFailed
+          ? `the client assertion's ${err.claim} claim is not valid`
+          : err instanceof joseErrors.JWKSTimeout || (client.jwksUrl && !(err instanceof joseErrors.JOSEError))
+            ? "the client's JWKS URL could not be fetched"
+            : 'the client assertion signature could not be verified with the registered keys';
     throw invalidClient(why);
   }
   const exp = payload.exp!;

@@ -26,7 +26,8 @@ const resource = (row: SubscriptionRow): Subscription => subscriptionResource(ro
  */
 export async function createSubscription(db: Db, session: Session, body: unknown, opts: { allowPrivateHosts?: boolean } = {}): Promise<Subscription> {
   const input = parseSubscription(body);
-  if (!(await hookHostAllowed(input.endpoint, opts.allowPrivateHosts ?? false))) throw outcomes.invalid('Subscription.channel.endpoint must resolve to public addresses only', 'Subscription.channel.endpoint');
+  if (!(await hookHostAllowed(input.endpoint, opts.allowPrivateHosts ?? false)))
+    throw outcomes.invalid('Subscription.channel.endpoint must resolve to public addresses only', 'Subscription.channel.endpoint');
   return resource(await insertSubscription(db, { id: randomUUID(), clinicId: clinicOf(session), status: 'active', ...input }));
 }
 

@@ -18,8 +18,17 @@ import { ZeroHash } from 'ethers';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import {
-  closeBatch, listConfirmedBatches, listUnconfirmedBatches, markConfirmed, markSent, markSubmitted, recordBatchError,
-  unbatchedSummary, updateAnchorLocation, withSubmitterLock, type BatchRow,
+  closeBatch,
+  listConfirmedBatches,
+  listUnconfirmedBatches,
+  markConfirmed,
+  markSent,
+  markSubmitted,
+  recordBatchError,
+  unbatchedSummary,
+  updateAnchorLocation,
+  withSubmitterLock,
+  type BatchRow,
 } from '../store/batches';
 import type { AnchorChain, EmbeddedChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
@@ -119,9 +128,23 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       const age = oldestAgeMs ?? 0;
       if (count < opts.maxBundles && age < opts.maxWaitMs) return Math.max(5, Math.min(pollMs, opts.maxWaitMs - age));
       const started = performance.now();
-      const batch = await closeBatch(db, opts.maxBundles, () => '0x' + randomBytes(32).toString('hex'), (leaves) => buildTree(leaves));
+      const batch = await closeBatch(
+        db,
+        opts.maxBundles,
+        () => '0x' + randomBytes(32).toString('hex'),
+        (leaves) => buildTree(leaves),
+      );
       if (!batch) return pollMs; // another process claimed them
-      log.info({ batchId: batch.batchId, seq: batch.seq, leafCount: batch.leafCount, reason: batch.leafCount >= opts.maxBundles ? 'size' : 'age', ms: Math.round(performance.now() - started) }, 'batch closed');
+      log.info(
+        {
+          batchId: batch.batchId,
+          seq: batch.seq,
+          leafCount: batch.leafCount,
+          reason: batch.leafCount >= opts.maxBundles ? 'size' : 'age',
+          ms: Math.round(performance.now() - started),
+        },
+        'batch closed',
+      );
       sender.wake?.();
       if (stopping) return 0;
     }
@@ -148,7 +171,8 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     }
     const onChain = (await c.rootOf(batch.batchId)).toLowerCase();
     if (onChain === ZeroHash) return false;
-    if (onChain !== batch.root) throw new ChainError('reverted', `batch ${shortId(batch.batchId)} is anchored with another root ${shortId(onChain)}: not re-sending`);
+    if (onChain !== batch.root)
+      throw new ChainError('reverted', `batch ${shortId(batch.batchId)} is anchored with another root ${shortId(onChain)}: not re-sending`);
     const found = await findAnchored(c, batch.batchId, batch.submittedBlock ?? 0);
     if (!found) throw new ChainError('rpc', `batch ${shortId(batch.batchId)} has a root on chain but no Anchored event was found`);
     await confirm(c, batch, found, Math.round(performance.now() - started), 'batch reconciled: already anchored, not sent again');
@@ -221,7 +245,10 @@ export function createBatcher(opts: BatcherOptions): Batcher {
           failures++;
           const wait = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
           retryAt = Date.now() + wait;
-          log.warn({ err: errMessage(e), kind: e instanceof ChainError ? e.kind : undefined, failures, retryInMs: wait }, 'anchoring failed; batches keep closing and wait');
+          log.warn(
+            { err: errMessage(e), kind: e instanceof ChainError ? e.kind : undefined, failures, retryInMs: wait },
+            'anchoring failed; batches keep closing and wait',
+          );
         }
       }
       if (!stopping) await sleepFor(failures ? Math.max(5, retryAt - Date.now()) : pollMs, sender);
@@ -273,6 +300,7 @@ export async function replayEmbeddedChain(db: Db, chain: EmbeddedChain, log: Log
       await updateAnchorLocation(db, b.batchId, { ...r, blockTime: await chain.blockTime(r.blockNumber) });
     }
   }
-  if (batches.length) log.info({ batches: batches.length, replayed, moved, ms: Math.round(performance.now() - started) }, 'embedded chain rebuilt from the database');
+  if (batches.length)
+    log.info({ batches: batches.length, replayed, moved, ms: Math.round(performance.now() - started) }, 'embedded chain rebuilt from the database');
   return { replayed, moved };
 }

@@ -35,11 +35,22 @@ export async function openRegistryView(rpcUrl: string, contract: string, timeout
   const logsIn = async (batchId: string, fromBlock: number, toBlock: number | 'latest'): Promise<AnchoredEvent | null> => {
     const last = toBlock === 'latest' ? await provider.getBlockNumber() : toBlock;
     for (let start = Math.max(0, fromBlock); start <= last; start += LOG_WINDOW) {
-      const logs = await provider.getLogs({ address: contract, topics: [ANCHORED_TOPIC, batchId], fromBlock: start, toBlock: Math.min(last, start + LOG_WINDOW - 1) });
+      const logs = await provider.getLogs({
+        address: contract,
+        topics: [ANCHORED_TOPIC, batchId],
+        fromBlock: start,
+        toBlock: Math.min(last, start + LOG_WINDOW - 1),
+      });
       const log = logs[0];
       if (!log) continue;
       const ev = REGISTRY_ABI.parseLog(log)!;
-      return { root: ev.args.root as string, leafCount: Number(ev.args.leafCount), anchorer: ev.args.anchorer as string, txHash: log.transactionHash, blockNumber: log.blockNumber };
+      return {
+        root: ev.args.root as string,
+        leafCount: Number(ev.args.leafCount),
+        anchorer: ev.args.anchorer as string,
+        txHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+      };
     }
     return null;
   };

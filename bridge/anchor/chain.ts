@@ -3,9 +3,7 @@
  * Both expose the same {@link AnchorChain}; the registry ABI/bytecode come from the committed artifact,
  * so compiled JS run with plain `node` needs neither Hardhat nor a Solidity compile.
  */
-import {
-  BrowserProvider, Contract, ContractFactory, Interface, Network, Transaction, Wallet, ZeroHash, type AbstractProvider,
-} from 'ethers';
+import { BrowserProvider, Contract, ContractFactory, Interface, Network, Transaction, Wallet, ZeroHash, type AbstractProvider } from 'ethers';
 import artifact from './AnchorRegistry.artifact.json';
 import { ChainError, toChainError } from './chain-errors';
 import { createEdrChain, DEV_PRIVATE_KEY, serveJsonRpc } from './chain-embedded';
@@ -124,8 +122,16 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Shared AnchorChain over any ethers provider + wallet. */
 function makeChain(opts: {
-  provider: AbstractProvider; wallet: Wallet; chainId: bigint; contractAddress: string; rpcUrl: string;
-  confirmations: number; txOverrides: object; receiptPollMs: number; rpcTimeoutMs: number; onClose: () => Promise<void>;
+  provider: AbstractProvider;
+  wallet: Wallet;
+  chainId: bigint;
+  contractAddress: string;
+  rpcUrl: string;
+  confirmations: number;
+  txOverrides: object;
+  receiptPollMs: number;
+  rpcTimeoutMs: number;
+  onClose: () => Promise<void>;
 }): AnchorChain {
   const { provider, wallet, rpcUrl, confirmations } = opts;
   const registry = registryAt(opts.contractAddress, wallet);
@@ -150,25 +156,28 @@ function makeChain(opts: {
     rpcUrl,
     rpcTimeoutMs: opts.rpcTimeoutMs,
     anchorerAddress: wallet.address,
-    anchor: (batchId, root, leafCount) => serialized(async () => {
-      const signed = await chain.signAnchor(batchId, root, leafCount);
-      await signed.send();
-      return chain.waitMined(signed.txHash, { timeoutMs: 600_000 });
-    }),
-    signAnchor: (batchId, root, leafCount) => step(`anchor batch ${batchId}`, async () => {
-      await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
-      const req = await registry.anchor.populateTransaction(batchId, root, leafCount, opts.txOverrides);
-      const pop = await wallet.populateTransaction(req);
-      delete pop.from;
-      const raw = await wallet.signTransaction(pop);
-      const txHash = Transaction.from(raw).hash as string;
-      return { txHash, send: () => step(`anchor batch ${batchId}: send ${txHash}`, async () => void (await provider.broadcastTransaction(raw))) };
-    }),
-    txState: (txHash) => step(`transaction ${txHash}`, async () => {
-      const rcpt = await provider.getTransactionReceipt(txHash);
-      if (rcpt) return { state: 'mined', ok: rcpt.status === 1, blockNumber: rcpt.blockNumber };
-      return (await provider.getTransaction(txHash)) ? { state: 'pending' } : { state: 'unknown' };
-    }),
+    anchor: (batchId, root, leafCount) =>
+      serialized(async () => {
+        const signed = await chain.signAnchor(batchId, root, leafCount);
+        await signed.send();
+        return chain.waitMined(signed.txHash, { timeoutMs: 600_000 });
+      }),
+    signAnchor: (batchId, root, leafCount) =>
+      step(`anchor batch ${batchId}`, async () => {
+        await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
+        const req = await registry.anchor.populateTransaction(batchId, root, leafCount, opts.txOverrides);
+        const pop = await wallet.populateTransaction(req);
+        delete pop.from;
+        const raw = await wallet.signTransaction(pop);
+        const txHash = Transaction.from(raw).hash as string;
+        return { txHash, send: () => step(`anchor batch ${batchId}: send ${txHash}`, async () => void (await provider.broadcastTransaction(raw))) };
+      }),
+    txState: (txHash) =>
+      step(`transaction ${txHash}`, async () => {
+        const rcpt = await provider.getTransactionReceipt(txHash);
+        if (rcpt) return { state: 'mined', ok: rcpt.status === 1, blockNumber: rcpt.blockNumber };
+        return (await provider.getTransaction(txHash)) ? { state: 'pending' } : { state: 'unknown' };
+      }),
     async waitMined(txHash, { timeoutMs, signal }) {
       const until = Date.now() + timeoutMs;
       for (;;) {
@@ -204,8 +213,15 @@ export async function startEmbeddedChain(opts: { port: number; host?: string }):
   const { address } = await deployWith(wallet, 'embedded chain', 1, EMBEDDED_TX);
   const server = await serveJsonRpc(edr, opts.host ?? '127.0.0.1', opts.port);
   const chain = makeChain({
-    provider, wallet, chainId: 31337n, contractAddress: address, rpcUrl: server.url, confirmations: 1,
-    txOverrides: EMBEDDED_TX, receiptPollMs: 10, rpcTimeoutMs: DEFAULT_RPC_TIMEOUT_MS,
+    provider,
+    wallet,
+    chainId: 31337n,
+    contractAddress: address,
+    rpcUrl: server.url,
+    confirmations: 1,
+    txOverrides: EMBEDDED_TX,
+    receiptPollMs: 10,
+    rpcTimeoutMs: DEFAULT_RPC_TIMEOUT_MS,
     onClose: async () => {
       await server.close();
       provider.destroy();
@@ -226,7 +242,10 @@ export async function startEmbeddedChain(opts: { port: number; host?: string }):
  * address, see {@link deployRegistry}); with it, checks that code exists there.
  */
 export async function connectChain(opts: {
-  rpcUrl: string; privateKey: string; contract?: string; confirmations: number;
+  rpcUrl: string;
+  privateKey: string;
+  contract?: string;
+  confirmations: number;
   /** Deadline of each JSON-RPC call (default DEFAULT_RPC_TIMEOUT_MS). */
   rpcTimeoutMs?: number;
   /** How often a sent transaction's receipt is asked for (default 1 s). */
@@ -241,13 +260,25 @@ export async function connectChain(opts: {
   if (contractAddress) await requireCode(provider, contractAddress, opts.rpcUrl);
   else contractAddress = (await deployWith(wallet, opts.rpcUrl, confirmations)).address;
   return makeChain({
-    provider, wallet, chainId, contractAddress, rpcUrl: opts.rpcUrl, confirmations, txOverrides: {},
-    receiptPollMs: opts.receiptPollMs ?? RECEIPT_POLL_MS, rpcTimeoutMs, onClose: async () => provider.destroy(),
+    provider,
+    wallet,
+    chainId,
+    contractAddress,
+    rpcUrl: opts.rpcUrl,
+    confirmations,
+    txOverrides: {},
+    receiptPollMs: opts.receiptPollMs ?? RECEIPT_POLL_MS,
+    rpcTimeoutMs,
+    onClose: async () => provider.destroy(),
   });
 }
 
 /** Deploys a registry administered by the key's account (`fhir-bridge deploy`). */
-export async function deployRegistry(opts: { rpcUrl: string; privateKey: string; confirmations?: number }): Promise<{ address: string; chainId: bigint; blockNumber: number }> {
+export async function deployRegistry(opts: {
+  rpcUrl: string;
+  privateKey: string;
+  confirmations?: number;
+}): Promise<{ address: string; chainId: bigint; blockNumber: number }> {
   const chainId = await probeChainId(opts.rpcUrl);
   const provider = jsonRpcProvider(opts.rpcUrl, chainId);
   try {

@@ -44,7 +44,7 @@ export function registerAnchorCommands(program: Command): void {
 
   program
     .command('deploy')
-    .description('deploy AnchorRegistry (admin and anchorer: the key\'s account) and record where')
+    .description("deploy AnchorRegistry (admin and anchorer: the key's account) and record where")
     .requiredOption('--rpc <url>', 'JSON-RPC URL of the target chain')
     .option('--key <hex>', 'deployer private key (default: $ANCHOR_PRIVATE_KEY; prefer it, argv is visible in ps)')
     .option('--out <file>', 'deployment record', DEFAULT_DEPLOYMENT_FILE)
@@ -57,7 +57,13 @@ export function registerAnchorCommands(program: Command): void {
       }
       try {
         const d = await deployRegistry({ rpcUrl: opts.rpc, privateKey: key });
-        const record = { contract: 'AnchorRegistry', address: d.address, chainId: Number(d.chainId), blockNumber: d.blockNumber, deployedAt: new Date().toISOString() };
+        const record = {
+          contract: 'AnchorRegistry',
+          address: d.address,
+          chainId: Number(d.chainId),
+          blockNumber: d.blockNumber,
+          deployedAt: new Date().toISOString(),
+        };
         mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
         writeFileSync(opts.out, JSON.stringify(record, null, 2) + '\n');
         console.log(`deployed AnchorRegistry at ${d.address} on chain ${d.chainId}, block ${d.blockNumber} → ${opts.out}`);

@@ -22,7 +22,20 @@ export interface Receipt {
   blockNumber: number;
 }
 
-const FIELDS = ['version', 'bundleHash', 'canonicalization', 'salt', 'proof', 'batchId', 'root', 'leafCount', 'chainId', 'contract', 'txHash', 'blockNumber'] as const;
+const FIELDS = [
+  'version',
+  'bundleHash',
+  'canonicalization',
+  'salt',
+  'proof',
+  'batchId',
+  'root',
+  'leafCount',
+  'chainId',
+  'contract',
+  'txHash',
+  'blockNumber',
+] as const;
 const HASH = /^0x[0-9a-f]{64}$/;
 
 function hash(v: unknown, field: string): string {

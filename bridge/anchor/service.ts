@@ -55,10 +55,18 @@ export async function startAnchoring(db: Db, log: Logger, opts: AnchoringOptions
     const deployment = cfg.contract ? undefined : readDeployment(opts.dataDir);
     const contract = cfg.contract ?? deployment?.address;
     if (!contract) {
-      throw new Error(`no AnchorRegistry address: set ANCHOR_CONTRACT or run \`fhir-bridge deploy --rpc ${cfg.rpcUrl} --out ${path.join(opts.dataDir, 'deployment.json')}\``);
+      throw new Error(
+        `no AnchorRegistry address: set ANCHOR_CONTRACT or run \`fhir-bridge deploy --rpc ${cfg.rpcUrl} --out ${path.join(opts.dataDir, 'deployment.json')}\``,
+      );
     }
     const connect = async (): Promise<AnchorChain> => {
-      const chain = await connectChain({ rpcUrl: cfg.rpcUrl, privateKey: cfg.privateKey, contract, confirmations: cfg.confirmations, rpcTimeoutMs: cfg.rpcTimeoutMs });
+      const chain = await connectChain({
+        rpcUrl: cfg.rpcUrl,
+        privateKey: cfg.privateKey,
+        contract,
+        confirmations: cfg.confirmations,
+        rpcTimeoutMs: cfg.rpcTimeoutMs,
+      });
       if (deployment && BigInt(deployment.chainId) !== chain.chainId) {
         await chain.close();
         throw new ChainError('wrong-chain', `deployment record is for chain ${deployment.chainId}, ${cfg.rpcUrl} serves chain ${chain.chainId}`);

@@ -29,15 +29,20 @@ async function checkChain(receipt: Receipt, view: RegistryView): Promise<VerifyR
   if (!hasCode) return fail('wrong-contract', `no contract at ${receipt.contract} on chain ${view.chainId}`);
   if (onChainRoot === undefined) return fail('wrong-contract', `${receipt.contract} does not answer rootOf(bytes32): not an AnchorRegistry`);
   if (onChainRoot === ZeroHash) return fail('not-anchored', `batch ${short(receipt.batchId)} is not anchored in ${receipt.contract}`);
-  if (onChainRoot.toLowerCase() !== receipt.root) return fail('chain', `batch ${short(receipt.batchId)} is anchored with root ${short(onChainRoot)}, receipt says ${short(receipt.root)}`);
+  if (onChainRoot.toLowerCase() !== receipt.root)
+    return fail('chain', `batch ${short(receipt.batchId)} is anchored with root ${short(onChainRoot)}, receipt says ${short(receipt.root)}`);
   // A receipt from before a reorg or a replay of the embedded chain may name another block: search after it, then before.
-  const ev = evAtBlock ?? (await view.anchoredEvent(receipt.batchId, receipt.blockNumber + 1, 'latest')) ?? (await view.anchoredEvent(receipt.batchId, 0, receipt.blockNumber - 1));
+  const ev =
+    evAtBlock ??
+    (await view.anchoredEvent(receipt.batchId, receipt.blockNumber + 1, 'latest')) ??
+    (await view.anchoredEvent(receipt.batchId, 0, receipt.blockNumber - 1));
   if (!ev) return fail('chain', `no Anchored event for batch ${short(receipt.batchId)}`);
   if (ev.leafCount !== receipt.leafCount) return fail('chain', `batch has ${ev.leafCount} leaves on chain, receipt says ${receipt.leafCount}`);
   if (!(await view.isAnchorer(ev.anchorer))) return fail('chain', `anchorer ${ev.anchorer} does not hold ANCHORER_ROLE`);
   return {
     valid: true,
-    message: `VALID bundle ${short(receipt.bundleHash)} in batch ${short(receipt.batchId)} (${receipt.leafCount} leaves), ` +
+    message:
+      `VALID bundle ${short(receipt.bundleHash)} in batch ${short(receipt.batchId)} (${receipt.leafCount} leaves), ` +
       `root ${short(receipt.root)} anchored on chain ${receipt.chainId} at ${receipt.contract} block ${ev.blockNumber} by ${ev.anchorer}`,
   };
 }

@@ -64,8 +64,7 @@ export interface RequestLimits {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const codings = (cc: unknown): { system?: unknown; code?: unknown }[] =>
-  isObject(cc) && Array.isArray(cc.coding) ? cc.coding.filter(isObject) : [];
+const codings = (cc: unknown): { system?: unknown; code?: unknown }[] => (isObject(cc) && Array.isArray(cc.coding) ? cc.coding.filter(isObject) : []);
 const hasCoding = (cc: unknown, system: string, code: string): boolean => codings(cc).some((c) => c.system === system && c.code === code);
 const ref = (r: unknown): string | undefined => (isObject(r) && typeof r.reference === 'string' ? r.reference : undefined);
 
@@ -82,7 +81,8 @@ export function parseConsentRequest(body: unknown, clinicId: string, limits: Req
   if (!hasCoding(body.code, TASK_CODE_SYSTEM, 'approve')) bad(`Task.code must be ${TASK_CODE_SYSTEM}|approve`, 'Task.code');
   if (body.owner !== undefined) bad('Task.owner is set by the bridge (every home clinic of the patient)', 'Task.owner');
   const requester = ref(body.requester);
-  if (body.requester !== undefined && requester !== `Organization/${clinicId}`) bad(`Task.requester must be Organization/${clinicId} (the calling clinic) or absent`, 'Task.requester');
+  if (body.requester !== undefined && requester !== `Organization/${clinicId}`)
+    bad(`Task.requester must be Organization/${clinicId} (the calling clinic) or absent`, 'Task.requester');
   const forRef = ref(body.for);
   const handle = forRef && /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(forRef)?.[1];
   if (!handle) bad('Task.for must reference the patient as Patient/{handle from Patient/$match}', 'Task.for');
@@ -102,7 +102,8 @@ export function parseConsentRequest(body: unknown, clinicId: string, limits: Req
   const provision = consent && isObject(consent.provision) ? consent.provision : undefined;
   if (consent) {
     if (consent.status !== 'proposed') bad('the Consent must have status "proposed"', 'Task.contained[0].status');
-    if (!hasCoding(consent.scope, CONSENT_SCOPE_SYSTEM, 'patient-privacy')) bad(`Consent.scope must be ${CONSENT_SCOPE_SYSTEM}|patient-privacy`, 'Task.contained[0].scope');
+    if (!hasCoding(consent.scope, CONSENT_SCOPE_SYSTEM, 'patient-privacy'))
+      bad(`Consent.scope must be ${CONSENT_SCOPE_SYSTEM}|patient-privacy`, 'Task.contained[0].scope');
     if (!(Array.isArray(consent.category) && consent.category.some((c) => hasCoding(c, LOINC, CONSENT_CATEGORY)))) {
       bad(`Consent.category must include ${LOINC}|${CONSENT_CATEGORY}`, 'Task.contained[0].category');
     }
@@ -130,7 +131,8 @@ export function parseConsentRequest(body: unknown, clinicId: string, limits: Req
       'Task.contained[0].provision',
     );
   }
-  if (end! <= limits.now.toISOString()) throw outcomes.businessRule('Consent.provision.period has ended: ask for a period that is not in the past', 'Task.contained[0].provision.period.end');
+  if (end! <= limits.now.toISOString())
+    throw outcomes.businessRule('Consent.provision.period has ended: ask for a period that is not in the past', 'Task.contained[0].provision.period.end');
   if (start! >= end!) throw outcomes.invalid('Consent.provision.period.start must be before its end', 'Task.contained[0].provision.period');
   // A start earlier than yesterday is in the past (a date of today begins at midnight UTC, so a day of slack).
   if (Date.parse(start!) < limits.now.getTime() - 86_400_000) {
@@ -140,8 +142,12 @@ export function parseConsentRequest(body: unknown, clinicId: string, limits: Req
     throw outcomes.businessRule(`Consent.provision.period is longer than ${limits.maxDays} days`, 'Task.contained[0].provision.period');
   }
   return {
-    handle: handle!, purpose: purposes[0].code as string, note,
-    period: { start: period!.start as string, end: period!.end as string }, periodStart: start!, periodEnd: end!,
+    handle: handle!,
+    purpose: purposes[0].code as string,
+    note,
+    period: { start: period!.start as string, end: period!.end as string },
+    periodStart: start!,
+    periodEnd: end!,
   };
 }
 
@@ -184,7 +190,9 @@ const org = (clinicId: string, display?: string): Reference<Organization> => ({ 
 
 function proposedConsent(r: StoredConsentRequest, patient: string, status: Consent['status']): Consent {
   return {
-    resourceType: 'Consent', id: 'consent', status,
+    resourceType: 'Consent',
+    id: 'consent',
+    status,
     scope: { coding: [{ system: CONSENT_SCOPE_SYSTEM, code: 'patient-privacy' }] },
     category: [{ coding: [{ system: LOINC, code: CONSENT_CATEGORY }] }],
     patient: { reference: patient },
@@ -197,14 +205,18 @@ const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Part
 
 function baseTask(r: StoredConsentRequest, id: string, status: RequestStatus, patient: string, lastModified: string): Task {
   return {
-    resourceType: 'Task', id, meta: { lastUpdated: lastModified },
+    resourceType: 'Task',
+    id,
+    meta: { lastUpdated: lastModified },
     identifier: [{ system: CONSENT_REQUEST_IDENTIFIER, value: r.id }],
-    status, intent: 'proposal',
+    status,
+    intent: 'proposal',
     code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'approve', display: 'Activate/approve the focal resource' }] },
     contained: [proposedConsent(r, patient, 'proposed')],
     focus: { reference: '#consent' },
     for: { reference: patient },
-    authoredOn: r.authoredOn, lastModified,
+    authoredOn: r.authoredOn,
+    lastModified,
     requester: org(r.requesterClinicId, r.requesterName),
     reasonCode: { coding: [{ system: ACT_REASON_SYSTEM, code: r.purpose, display: REQUEST_PURPOSES[r.purpose] }] },
     restriction: { period: r.period },
@@ -246,7 +258,8 @@ export const approvalConsentId = (requestId: string, index: number): string => `
  */
 export function approvalBundle(r: StoredConsentRequest, patientIds: string[], status: 'active' | 'inactive' = 'active'): Json {
   return {
-    resourceType: 'Bundle', type: 'transaction',
+    resourceType: 'Bundle',
+    type: 'transaction',
     entry: patientIds.map((patientId, i) => {
       const id = approvalConsentId(r.id, i);
       const c = proposedConsent(r, `Patient/${patientId}`, status);

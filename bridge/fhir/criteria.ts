@@ -81,9 +81,11 @@ const systemLock = (system: string | null | undefined): string => `identifier-sy
  * A system named alone is locked exclusively either way: writers hold systems shared, so they still serialize.
  */
 export function criteriaLocks(criteria: Criteria, exclusive: boolean): MatchLock[] {
-  return criteria.conditions.map((c) => (c.code !== undefined
-    ? { resourceType: criteria.resourceType, key: valueLock(c.param, c.code), exclusive }
-    : { resourceType: criteria.resourceType, key: systemLock(c.system), exclusive: true }));
+  return criteria.conditions.map((c) =>
+    c.code !== undefined
+      ? { resourceType: criteria.resourceType, key: valueLock(c.param, c.code), exclusive }
+      : { resourceType: criteria.resourceType, key: systemLock(c.system), exclusive: true },
+  );
 }
 
 /**

@@ -22,7 +22,9 @@ export const ISO_3166_ALPHA3: readonly string[] = [
   'SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK',
   'TKL TKM TLS TON TTO TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB',
   'VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE',
-].join(' ').split(' ');
+]
+  .join(' ')
+  .split(' ');
 
 export const PASSPORT_SYSTEM_PREFIX = 'http://hl7.org/fhir/sid/passport-';
 
@@ -68,7 +70,11 @@ const BRIDGE_SYSTEMS: readonly string[] = ['urn:ietf:rfc:3986', 'https://fhir-an
 
 export const DEFAULT_PERSON_IDENTIFIER_SYSTEMS: string[] = [...NATIONAL_PERSON_SYSTEMS, ...PASSPORT_SYSTEMS, ...BRIDGE_SYSTEMS];
 
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * The person-wide systems of a deployment: PERSON_IDENTIFIER_SYSTEMS, when set, replaces the defaults; then

@@ -52,10 +52,12 @@ export function echoPatient(sent: Patient, a: MatchAnswer): Patient {
   if (addr?.city && agreed(a.comparisons, 'address', ['city'])) echoAddr.city = addr.city;
   if (addr?.country && agreed(a.comparisons, 'country', ['exact'])) echoAddr.country = addr.country;
   if (Object.keys(echoAddr).length) p.address = [echoAddr];
-  const telecom: ContactPoint[] = (sent.telecom ?? []).filter((t) => {
-    if (t.system === 'email') return a.recordEmails.includes(normalizeEmail(t.value) ?? '');
-    return (t.system === 'phone' || t.system === 'sms' || t.system === 'fax') && a.recordPhones.includes(normalizePhone(t.value) ?? '');
-  }).map((t) => ({ system: t.system, value: t.value }));
+  const telecom: ContactPoint[] = (sent.telecom ?? [])
+    .filter((t) => {
+      if (t.system === 'email') return a.recordEmails.includes(normalizeEmail(t.value) ?? '');
+      return (t.system === 'phone' || t.system === 'sms' || t.system === 'fax') && a.recordPhones.includes(normalizePhone(t.value) ?? '');
+    })
+    .map((t) => ({ system: t.system, value: t.value }));
   if (telecom.length) p.telecom = telecom;
   if (a.ownPatientIds.length) p.link = a.ownPatientIds.map((id) => ({ other: { reference: `Patient/${id}` }, type: 'seealso' }));
   return p;

@@ -47,14 +47,20 @@ export function checkMatchPatient(p: unknown, where: string): Patient {
     throw outcomes.invalid('the resource to match must be a Patient', where);
   }
   for (const key of ['identifier', 'name', 'telecom', 'address']) checkArrayOfObjects(p, key, where);
-  (p.identifier as Record<string, unknown>[] | undefined)?.forEach((id, i) => { checkString(id, 'system', `${where}.identifier[${i}]`); checkString(id, 'value', `${where}.identifier[${i}]`); });
+  (p.identifier as Record<string, unknown>[] | undefined)?.forEach((id, i) => {
+    checkString(id, 'system', `${where}.identifier[${i}]`);
+    checkString(id, 'value', `${where}.identifier[${i}]`);
+  });
   (p.name as Record<string, unknown>[] | undefined)?.forEach((n, i) => {
     checkString(n, 'family', `${where}.name[${i}]`);
     if (n.given !== undefined && (!Array.isArray(n.given) || !n.given.every((g) => typeof g === 'string'))) {
       throw outcomes.structure('given must be an array of strings', `${where}.name[${i}].given`);
     }
   });
-  (p.telecom as Record<string, unknown>[] | undefined)?.forEach((t, i) => { checkString(t, 'system', `${where}.telecom[${i}]`); checkString(t, 'value', `${where}.telecom[${i}]`); });
+  (p.telecom as Record<string, unknown>[] | undefined)?.forEach((t, i) => {
+    checkString(t, 'system', `${where}.telecom[${i}]`);
+    checkString(t, 'value', `${where}.telecom[${i}]`);
+  });
   (p.address as Record<string, unknown>[] | undefined)?.forEach((a, i) => {
     for (const k of ['postalCode', 'city', 'country']) checkString(a, k, `${where}.address[${i}]`);
   });
@@ -106,7 +112,10 @@ export function parseMatchParameters(body: unknown): MatchRequest {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw outcomes.invalid('count must be a valueInteger of at least 1', `${where}.valueInteger`);
       count = Math.min(v, MATCH_MAX_COUNT);
     } else {
-      throw outcomes.notSupported(`Patient/$match does not support the parameter "${name.slice(0, 64)}"; supported: resource, onlyCertainMatches, count`, `${where}.name`);
+      throw outcomes.notSupported(
+        `Patient/$match does not support the parameter "${name.slice(0, 64)}"; supported: resource, onlyCertainMatches, count`,
+        `${where}.name`,
+      );
     }
   });
   if (!patient) throw outcomes.required('Patient/$match needs the parameter resource (the Patient to match)', 'Parameters.parameter');
@@ -123,8 +132,15 @@ export function matchQueryOf(patient: Patient, personSystems: readonly string[])
   return {
     identifiers,
     fields: {
-      family: d.family, given: d.given, birthDate: d.birthDate, gender: d.gender,
-      postalCode: c.postalCode, city: c.city, country: c.country, phones: c.phones, emails: c.emails,
+      family: d.family,
+      given: d.given,
+      birthDate: d.birthDate,
+      gender: d.gender,
+      postalCode: c.postalCode,
+      city: c.city,
+      country: c.country,
+      phones: c.phones,
+      emails: c.emails,
     },
   };
 }

@@ -56,8 +56,14 @@ export const weightOf = (field: FieldName, level: Level): number => {
 
 /** Lower case, diacritics dropped (ü → u, ß → ss), only letters, digits, spaces and hyphens kept, spaces collapsed. */
 export function foldName(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}/gu, '').replace(/ß/g, 'ss').toLowerCase()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s+/g, ' ').trim();
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ß/g, 'ss')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 const similar = (a: string, b: string): boolean => jaroWinkler(a, b) >= JARO_WINKLER_SIMILAR;
@@ -217,11 +223,20 @@ export function rankPeople(query: MatchQuery, records: CandidateRecord[]): Ranke
         certainRecord ??= r;
       }
     }
-    const scored = recs.map((r) => ({ r, s: scoreRecord(query.fields, r) }))
+    const scored = recs
+      .map((r) => ({ r, s: scoreRecord(query.fields, r) }))
       .sort((a, b) => b.s.weight - a.s.weight || a.r.patientId.localeCompare(b.r.patientId));
     const top = scored[0];
     if (certainRecord) {
-      ranked.push({ personId, grade: 'certain', score: 1, best: certainRecord, matchedIdentifiers: [...matchedIds.values()], comparisons: scoreRecord(query.fields, certainRecord).comparisons, records: recs });
+      ranked.push({
+        personId,
+        grade: 'certain',
+        score: 1,
+        best: certainRecord,
+        matchedIdentifiers: [...matchedIds.values()],
+        comparisons: scoreRecord(query.fields, certainRecord).comparisons,
+        records: recs,
+      });
     } else if (top.s.grade) {
       ranked.push({ personId, grade: top.s.grade, score: top.s.score, best: top.r, matchedIdentifiers: [], comparisons: top.s.comparisons, records: recs });
     }

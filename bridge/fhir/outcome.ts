@@ -111,7 +111,7 @@ export const outcomes = Object.fromEntries(
   (Object.keys(OUTCOME_KINDS) as OutcomeKind[]).map((kind) => [
     kind,
     (diagnostics: string, opts?: OutcomeOptions | string): FhirError => {
-      const o = typeof opts === 'string' ? { expression: opts } : opts ?? {};
+      const o = typeof opts === 'string' ? { expression: opts } : (opts ?? {});
       return new FhirError(statusOf(kind), [issueOf(kind, diagnostics, o.expression)], o.retryAfterSeconds);
     },
   ]),

@@ -36,7 +36,13 @@ export interface BundlePlan {
 }
 
 const ORDER: Record<EntryAction['kind'], number> = {
-  delete: 0, 'conditional-delete': 0, create: 1, update: 2, 'conditional-update': 2, upsert: 1, read: 3,
+  delete: 0,
+  'conditional-delete': 0,
+  create: 1,
+  update: 2,
+  'conditional-update': 2,
+  upsert: 1,
+  read: 3,
 };
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -50,14 +56,17 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
   const url = req.url.replace(/^\/+/, '');
   const [pathPart, query] = url.split('?', 2) as [string, string | undefined];
   const [resourceType, id, extra] = pathPart.split('/');
-  if (!TYPE.test(resourceType ?? '') || extra !== undefined) throw outcomes.invalid(`request.url "${req.url}" is not Type, Type/id or Type?criteria`, `${where}.url`);
-  if (id?.startsWith('$') || resourceType.startsWith('$')) throw outcomes.notSupported(`operations (${req.url}) are not supported inside a bundle`, `${where}.url`);
+  if (!TYPE.test(resourceType ?? '') || extra !== undefined)
+    throw outcomes.invalid(`request.url "${req.url}" is not Type, Type/id or Type?criteria`, `${where}.url`);
+  if (id?.startsWith('$') || resourceType.startsWith('$'))
+    throw outcomes.notSupported(`operations (${req.url}) are not supported inside a bundle`, `${where}.url`);
   if (id !== undefined && !ID.test(id)) throw outcomes.invalid(`"${id}" is not a valid FHIR id`, `${where}.url`);
   const resource = entry.resource;
   const base = { index, fullUrl: entry.fullUrl, resourceType };
   const needResource = (): Resource => {
     if (!resource) throw outcomes.required(`${req.method} needs entry.resource`, `Bundle.entry[${index}]`);
-    if (resource.resourceType !== resourceType) throw outcomes.invalid(`request.url names ${resourceType} but the resource is a ${resource.resourceType}`, `${where}.url`);
+    if (resource.resourceType !== resourceType)
+      throw outcomes.invalid(`request.url names ${resourceType} but the resource is a ${resource.resourceType}`, `${where}.url`);
     return resource;
   };
   // request.ifMatch: the version the change is based on (versioned update); only writes to an existing resource have one.
@@ -69,16 +78,26 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
   switch (req.method) {
     case 'POST':
       if (id !== undefined || query !== undefined) throw outcomes.invalid('POST request.url must be just the resource type', `${where}.url`);
-      return { ...base, action: { kind: 'create', resource: needResource(), ifNoneExist: req.ifNoneExist ? parseCriteria(resourceType, req.ifNoneExist, `${where}.ifNoneExist`) : undefined } };
+      return {
+        ...base,
+        action: {
+          kind: 'create',
+          resource: needResource(),
+          ifNoneExist: req.ifNoneExist ? parseCriteria(resourceType, req.ifNoneExist, `${where}.ifNoneExist`) : undefined,
+        },
+      };
     case 'PUT': {
       const res = needResource();
-      if (query !== undefined) return { ...base, action: { kind: 'conditional-update', resource: res, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
+      if (query !== undefined)
+        return { ...base, action: { kind: 'conditional-update', resource: res, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
       if (id === undefined) throw outcomes.invalid('PUT request.url needs Type/id or Type?criteria', `${where}.url`);
-      if (res.id !== undefined && res.id !== id) throw outcomes.invalid(`resource.id "${res.id}" does not match request.url id "${id}"`, `Bundle.entry[${index}].resource.id`);
+      if (res.id !== undefined && res.id !== id)
+        throw outcomes.invalid(`resource.id "${res.id}" does not match request.url id "${id}"`, `Bundle.entry[${index}].resource.id`);
       return { ...base, action: { kind: 'update', resource: res, id, ...versioned } };
     }
     case 'DELETE':
-      if (query !== undefined) return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
+      if (query !== undefined)
+        return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };
       if (id === undefined) throw outcomes.invalid('DELETE request.url needs Type/id or Type?criteria', `${where}.url`);
       return { ...base, action: { kind: 'delete', resourceType, id, ...versioned } };
     case 'GET':

@@ -12,8 +12,17 @@
  * exactly that over the samples and thousands of mutations of them.
  */
 import {
-  capitalize, evalFhirPathTyped, fhirTypeToJsType, InternalSchemaElement, InternalTypeSchema, isResourceType, toTypedValue,
-  tryGetDataType, TypedValue, UCUM, validationRegexes,
+  capitalize,
+  evalFhirPathTyped,
+  fhirTypeToJsType,
+  InternalSchemaElement,
+  InternalTypeSchema,
+  isResourceType,
+  toTypedValue,
+  tryGetDataType,
+  TypedValue,
+  UCUM,
+  validationRegexes,
 } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 
@@ -58,8 +67,11 @@ function primitiveRule(type: string): PrimitiveRule | undefined {
   const jsType = (fhirTypeToJsType as Record<string, 'string' | 'number' | 'boolean'>)[type];
   if (!jsType) return undefined;
   return {
-    jsType, regex: validationRegexes[type], integer: type === 'integer' || type === 'positiveInt' || type === 'unsignedInt',
-    positive: type === 'positiveInt', unsigned: type === 'unsignedInt',
+    jsType,
+    regex: validationRegexes[type],
+    integer: type === 'integer' || type === 'positiveInt' || type === 'unsignedInt',
+    positive: type === 'positiveInt',
+    unsigned: type === 'unsignedInt',
   };
 }
 
@@ -87,8 +99,13 @@ function compileSchema(schema: InternalTypeSchema): CompiledType | null {
       const name = isChoice ? key.slice(0, -3) + capitalize(t.code) : key;
       if (properties.has(name) || name.includes('.')) return null;
       properties.set(name, {
-        element: key, isArray: !!element.isArray, min: element.min, max: element.max ?? Infinity, type: t.code,
-        primitive: primitiveRule(t.code), constraints: errorConstraints(element.constraints),
+        element: key,
+        isArray: !!element.isArray,
+        min: element.min,
+        max: element.max ?? Infinity,
+        type: t.code,
+        primitive: primitiveRule(t.code),
+        constraints: errorConstraints(element.constraints),
       });
     }
     if (element.min > 0) required.push(key);

@@ -26,7 +26,10 @@ function validateOrExplain(body: unknown, maxEntries: number): ReturnType<typeof
     } catch (planErr) {
       if (planErr instanceof FhirError) {
         const seen = new Set(err.issues.map((i) => `${i.expression}|${i.diagnostics}`));
-        throw outcomeWithIssues(planErr.status === statusOf('tooLarge') ? 'tooLarge' : 'invalid', [...err.issues, ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`))]);
+        throw outcomeWithIssues(planErr.status === statusOf('tooLarge') ? 'tooLarge' : 'invalid', [
+          ...err.issues,
+          ...planErr.issues.filter((i) => !seen.has(`${i.expression}|${i.diagnostics}`)),
+        ]);
       }
     }
     throw err;

@@ -13,7 +13,10 @@ export function resourceTypes(): Set<string> {
     types = new Set(
       (bundle.entry ?? [])
         .map((e) => e.resource)
-        .filter((sd): sd is StructureDefinition => !!sd && sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint')
+        .filter(
+          (sd): sd is StructureDefinition =>
+            !!sd && sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint',
+        )
         .map((sd) => sd.type as string),
     );
   }

@@ -12,23 +12,53 @@ export interface SearchIndex {
 }
 
 type Json = Record<string, unknown>;
-interface Coding { system?: string; code?: string }
+interface Coding {
+  system?: string;
+  code?: string;
+}
 
 /** The element carrying the resource's main code (searched by `code`). */
 const CODE_ELEMENT: Record<string, string> = {
-  Observation: 'code', Condition: 'code', Procedure: 'code', AllergyIntolerance: 'code', DiagnosticReport: 'code',
-  MedicationRequest: 'medicationCodeableConcept', MedicationStatement: 'medicationCodeableConcept',
-  MedicationAdministration: 'medicationCodeableConcept', MedicationDispense: 'medicationCodeableConcept',
-  Immunization: 'vaccineCode', Medication: 'code', DocumentReference: 'type', Encounter: 'type', CarePlan: 'category',
-  ServiceRequest: 'code', Device: 'type', Composition: 'type', Consent: 'category',
+  Observation: 'code',
+  Condition: 'code',
+  Procedure: 'code',
+  AllergyIntolerance: 'code',
+  DiagnosticReport: 'code',
+  MedicationRequest: 'medicationCodeableConcept',
+  MedicationStatement: 'medicationCodeableConcept',
+  MedicationAdministration: 'medicationCodeableConcept',
+  MedicationDispense: 'medicationCodeableConcept',
+  Immunization: 'vaccineCode',
+  Medication: 'code',
+  DocumentReference: 'type',
+  Encounter: 'type',
+  CarePlan: 'category',
+  ServiceRequest: 'code',
+  Device: 'type',
+  Composition: 'type',
+  Consent: 'category',
 };
 
 /** Elements holding the clinically relevant time, in preference order (searched by `date`). */
 const DATE_ELEMENTS = [
-  'effectiveDateTime', 'effectivePeriod', 'effectiveInstant', 'onsetDateTime', 'onsetPeriod', 'performedDateTime', 'performedPeriod',
-  'occurrenceDateTime', 'period', 'authoredOn', 'recordedDate', 'billablePeriod', 'date', 'issued', 'created', 'birthDate', 'dateTime',
+  'effectiveDateTime',
+  'effectivePeriod',
+  'effectiveInstant',
+  'onsetDateTime',
+  'onsetPeriod',
+  'performedDateTime',
+  'performedPeriod',
+  'occurrenceDateTime',
+  'period',
+  'authoredOn',
+  'recordedDate',
+  'billablePeriod',
+  'date',
+  'issued',
+  'created',
+  'birthDate',
+  'dateTime',
 ];
-
 
 function codings(value: unknown): Coding[] {
   if (Array.isArray(value)) return value.flatMap(codings);

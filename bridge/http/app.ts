@@ -65,7 +65,17 @@ export function createApp(opts: AppOptions): Express {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      opts.log.info({ method: req.method, path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, clinic: req.session ? sessionClinicId(req.session) ?? undefined : undefined, ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}) }, 'request');
+      opts.log.info(
+        {
+          method: req.method,
+          path: req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path.split('?')[0].split('/').slice(0, 3).join('/'),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          clinic: req.session ? (sessionClinicId(req.session) ?? undefined) : undefined,
+          ...(REFUSALS.has(res.statusCode) ? { client: req.ip ?? req.socket.remoteAddress } : {}),
+        },
+        'request',
+      );
     });
     next();
   });
@@ -91,7 +101,16 @@ export function createApp(opts: AppOptions): Express {
   app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(matchRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   // Consent requests (Task) and Subscriptions: before the generic /fhir/:type routes, which would store them as plain resources.
-  app.use(taskRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, guard, consentRequestMaxDays: opts.consentRequestMaxDays, notified: opts.notified }));
+  app.use(
+    taskRouter({
+      access,
+      maxBodyBytes: opts.maxBodyBytes,
+      publicBaseUrl: opts.publicBaseUrl,
+      guard,
+      consentRequestMaxDays: opts.consentRequestMaxDays,
+      notified: opts.notified,
+    }),
+  );
   app.use(subscriptionRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use('/fhir', fhirRouter({ access, maxBodyBytes: opts.maxBodyBytes, publicBaseUrl: opts.publicBaseUrl, version: opts.version, guard }));
   if (opts.anchors) app.use('/anchors', anchorsRouter(access, opts.anchors));

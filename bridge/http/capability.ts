@@ -2,8 +2,12 @@ import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { CONSENT_REQUEST_RESOURCES } from './capability-consent';
 
 const SEARCH = [
-  { name: '_id', type: 'token' }, { name: 'identifier', type: 'token' }, { name: 'code', type: 'token' },
-  { name: 'patient', type: 'reference' }, { name: 'subject', type: 'reference' }, { name: 'date', type: 'date' },
+  { name: '_id', type: 'token' },
+  { name: 'identifier', type: 'token' },
+  { name: 'code', type: 'token' },
+  { name: 'patient', type: 'reference' },
+  { name: 'subject', type: 'reference' },
+  { name: 'date', type: 'date' },
   { name: '_lastUpdated', type: 'date' },
 ] as const;
 
@@ -26,31 +30,51 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
     implementation: { description: 'FHIR R4 bridge: universal schema on PostgreSQL, bundle hashes anchored on an EVM chain', url: baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    rest: [{
-      mode: 'server',
-      documentation: 'Bundles (transaction, batch, collection, document) are pushed to the base URL; create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/"n" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic\'s own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics\' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person\'s home clinics.',
-      // SMART App Launch 2.x conformance: the SMART-on-FHIR service code and the oauth-uris extension.
-      security: {
-        service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-        extension: [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: [{ url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/token` }] }],
-        description: 'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced).',
+    rest: [
+      {
+        mode: 'server',
+        documentation:
+          "Bundles (transaction, batch, collection, document) are pushed to the base URL; create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
+        // SMART App Launch 2.x conformance: the SMART-on-FHIR service code and the oauth-uris extension.
+        security: {
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [{ url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/token` }],
+            },
+          ],
+          description:
+            'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced).',
+        },
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        resource: resourceTypes.map(
+          (type) =>
+            CONSENT_REQUEST_RESOURCES[type] ?? {
+              type,
+              interaction: [
+                { code: 'read' },
+                { code: 'vread' },
+                { code: 'history-instance' },
+                { code: 'search-type' },
+                { code: 'create' },
+                { code: 'update' },
+                { code: 'delete' },
+              ],
+              // If-Match / request.ifMatch honoured on update and delete (412 when stale): http.html#concurrency.
+              versioning: 'versioned-update',
+              readHistory: true,
+              // PUT Type/{id} of an unknown id creates the resource; the clinic reads, searches and writes it by that id.
+              updateCreate: true,
+              conditionalCreate: true,
+              conditionalUpdate: true,
+              conditionalDelete: 'single',
+              searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
+              ...(type === 'Patient' ? { operation: PATIENT_OPERATIONS } : {}),
+            },
+        ),
+        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
-      interaction: [{ code: 'transaction' }, { code: 'batch' }],
-      resource: resourceTypes.map((type) => CONSENT_REQUEST_RESOURCES[type] ?? ({
-        type,
-        interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }, { code: 'delete' }],
-        // If-Match / request.ifMatch honoured on update and delete (412 when stale): http.html#concurrency.
-        versioning: 'versioned-update',
-        readHistory: true,
-        // PUT Type/{id} of an unknown id creates the resource; the clinic reads, searches and writes it by that id.
-        updateCreate: true,
-        conditionalCreate: true,
-        conditionalUpdate: true,
-        conditionalDelete: 'single',
-        searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
-        ...(type === 'Patient' ? { operation: PATIENT_OPERATIONS } : {}),
-      })),
-      operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
-    }],
+    ],
   } as CapabilityStatement;
 }

@@ -12,10 +12,15 @@ export function sendOutcome(res: Response, err: FhirError): void {
 /** body-parser failures are client mistakes: say which, never echo the body. */
 function fromBodyParser(err: { type?: string; status?: number }, limit: number): FhirError | undefined {
   switch (err.type) {
-    case 'entity.too.large': return outcomes.tooLarge(`the request body exceeds the limit of ${limit} bytes`);
-    case 'entity.parse.failed': return outcomes.structure('the request body is not valid JSON');
-    case 'encoding.unsupported': case 'charset.unsupported': return outcomes.unsupportedMediaType('unsupported body encoding or charset');
-    case 'request.aborted': return outcomes.incomplete('the request was aborted');
+    case 'entity.too.large':
+      return outcomes.tooLarge(`the request body exceeds the limit of ${limit} bytes`);
+    case 'entity.parse.failed':
+      return outcomes.structure('the request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return outcomes.unsupportedMediaType('unsupported body encoding or charset');
+    case 'request.aborted':
+      return outcomes.incomplete('the request was aborted');
   }
   return undefined;
 }
@@ -49,10 +54,22 @@ export function errorHandler(log: Logger, maxBodyBytes: number) {
     const shape = fromRequestShape(e);
     if (shape) return sendOutcome(res, shape);
     if (isDataException(e)) {
-      log.warn({ errCode: e.code, method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/') }, 'request refused: a value the database cannot store');
+      log.warn(
+        { errCode: e.code, method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/') },
+        'request refused: a value the database cannot store',
+      );
       return sendOutcome(res, outcomes.invalid('the request holds a value that is out of range or cannot be stored'));
     }
-    log.error({ errName: e.name, errCode: e.code, method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'), stack: e.stack?.split('\n').slice(1, 6).join('\n') }, 'request failed');
+    log.error(
+      {
+        errName: e.name,
+        errCode: e.code,
+        method: req.method,
+        route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'),
+        stack: e.stack?.split('\n').slice(1, 6).join('\n'),
+      },
+      'request failed',
+    );
     sendOutcome(res, outcomes.internal('internal error; the request was not applied'));
   };
 }

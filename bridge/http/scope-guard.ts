@@ -8,7 +8,9 @@ import { sessionOf } from './auth';
  * decides and audits; this only hands it the request line). The root (`POST /fhir`, a Bundle) is checked entry by
  * entry by the push.
  */
-export const fhirScopeGuard = (svc: AccessServices) => async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-  await checkRequestScope(svc, sessionOf(req), req.method, req.path);
-  next();
-};
+export const fhirScopeGuard =
+  (svc: AccessServices) =>
+  async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    await checkRequestScope(svc, sessionOf(req), req.method, req.path);
+    next();
+  };

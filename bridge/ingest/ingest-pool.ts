@@ -43,15 +43,16 @@ function spawnWorker(databaseUrl: string, connections: number): Promise<Worker> 
   return new Promise<Worker>((resolve, reject) => {
     const w = new Worker(workerSource(), { eval: true, workerData: { databaseUrl, connections } });
     w.once('error', reject);
-    w.once('message', (m: { ready?: boolean; code?: string }) => (m.ready ? resolve(w) : reject(Object.assign(new Error(`ingest worker could not connect to PostgreSQL (${m.code ?? 'unknown error'})`), { code: m.code }))));
+    w.once('message', (m: { ready?: boolean; code?: string }) =>
+      m.ready ? resolve(w) : reject(Object.assign(new Error(`ingest worker could not connect to PostgreSQL (${m.code ?? 'unknown error'})`), { code: m.code })),
+    );
   });
 }
 
 type Job = { id: number; opts: PushOptions; text: string; resolve(r: PushResult): void; reject(e: Error): void };
 
 /** A push refused while no worker is alive: nothing stored, retry once one has started. */
-const noWorkerError = (): FhirError =>
-  outcomes.unavailable('no ingest worker is running; nothing was stored, retry later', { retryAfterSeconds: 5 });
+const noWorkerError = (): FhirError => outcomes.unavailable('no ingest worker is running; nothing was stored, retry later', { retryAfterSeconds: 5 });
 
 function faultError(fault: { name?: string; code?: string; stack?: string }): Error {
   const err = new Error('push failed in an ingest worker');
@@ -67,7 +68,12 @@ class WorkerPool implements IngestPool {
   private nextId = 1;
   private closing = false;
 
-  constructor(workers: Worker[], private readonly databaseUrl: string, private readonly perWorker: number, private readonly maxQueued: number) {
+  constructor(
+    workers: Worker[],
+    private readonly databaseUrl: string,
+    private readonly perWorker: number,
+    private readonly maxQueued: number,
+  ) {
     for (const w of workers) this.adopt(w);
   }
 
@@ -85,7 +91,9 @@ class WorkerPool implements IngestPool {
     if (this.closing) return Promise.reject(new Error('ingest pool is closed'));
     if (this.inFlight.size === 0) return Promise.reject(noWorkerError());
     if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(outcomes.unavailable(`the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later`, { retryAfterSeconds: 1 }));
+      return Promise.reject(
+        outcomes.unavailable(`the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later`, { retryAfterSeconds: 1 }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, opts, text, resolve, reject });
@@ -148,11 +156,16 @@ class WorkerPool implements IngestPool {
   async close(): Promise<void> {
     this.closing = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('ingest pool is closed'));
-    await Promise.all([...this.inFlight.keys()].map((w) => new Promise<void>((resolve) => {
-      w.once('exit', () => resolve());
-      w.postMessage({ close: true });
-      setTimeout(() => void w.terminate(), 10_000).unref();
-    })));
+    await Promise.all(
+      [...this.inFlight.keys()].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.postMessage({ close: true });
+            setTimeout(() => void w.terminate(), 10_000).unref();
+          }),
+      ),
+    );
   }
 }
 

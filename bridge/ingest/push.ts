@@ -72,8 +72,7 @@ function responseBundle(plan: BundlePlan, results: EntryResult[]): Bundle {
 }
 
 /** Bridge ids of the resources a response's entries name (`Type/id/_history/n`). */
-const writtenIds = (response: Bundle): string[] =>
-  (response.entry ?? []).map((e) => e.response?.location?.split('/')[1]).filter((id): id is string => !!id);
+const writtenIds = (response: Bundle): string[] => (response.entry ?? []).map((e) => e.response?.location?.split('/')[1]).filter((id): id is string => !!id);
 
 /**
  * Validates, plans, hashes and stores one pushed Bundle (the request body as text) in one PostgreSQL transaction,
@@ -98,8 +97,15 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
         }
         const bundleId = randomUUID();
         await insertBundle(tx, {
-          id: bundleId, clinicId: opts.clinicId, hash, bundleType: plan.type, entryCount: plan.entryCount, canonical,
-          rootId: bundle.id ?? null, rootMeta: bundle.meta ?? null, salt: randomBytes(32),
+          id: bundleId,
+          clinicId: opts.clinicId,
+          hash,
+          bundleType: plan.type,
+          entryCount: plan.entryCount,
+          canonical,
+          rootId: bundle.id ?? null,
+          rootMeta: bundle.meta ?? null,
+          salt: randomBytes(32),
         });
         const touched = { patientIds: new Set<string>(), resourceTypes: new Set<string>() };
         const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems, touched };
@@ -110,8 +116,13 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
         const patientIds = [...touched.patientIds];
         const personIds = await personsOf(tx, patientIds);
         await audit(tx, {
-          clinicId: opts.clinicId, action: 'push', outcome: 'success', personId: personIds.length === 1 ? personIds[0] : null,
-          patientIds: patientIds.slice(0, 1000), resourceTypes: [...touched.resourceTypes], detail: `bundle ${hash}`,
+          clinicId: opts.clinicId,
+          action: 'push',
+          outcome: 'success',
+          personId: personIds.length === 1 ? personIds[0] : null,
+          patientIds: patientIds.slice(0, 1000),
+          resourceTypes: [...touched.resourceTypes],
+          detail: `bundle ${hash}`,
         });
         if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(response));
         return { hash, replayed: false, response };

@@ -26,6 +26,9 @@ export function versionsNamed(response: Bundle): { id: string; version: number }
 export async function replayable(tx: Tx, responses: unknown[]): Promise<Bundle | undefined> {
   const candidates = responses.map((r) => ({ response: r as Bundle, named: versionsNamed(r as Bundle) }));
   // One lookup for the versions every earlier response names, however often these bytes were pushed.
-  const current = await currentVersions(tx, candidates.flatMap((c) => (c.named ?? []).map((n) => n.id)));
+  const current = await currentVersions(
+    tx,
+    candidates.flatMap((c) => (c.named ?? []).map((n) => n.id)),
+  );
   return candidates.find((c) => c.named && c.named.every((n) => current.get(n.id) === n.version))?.response;
 }

@@ -39,7 +39,12 @@ function ifMatchOf(entry: PlannedEntry): number | undefined {
 
 /** 412 unless the entry's If-Match names the current version of `stored` (none stored: no version is current). */
 function checkVersion(entry: PlannedEntry, stored: StoredRef | undefined): void {
-  checkIfMatch(ifMatchOf(entry), stored?.version, `${entry.resourceType}/${stored?.id ?? (entry.action as { id?: string }).id ?? '?'}`, `${entryWhere(entry)}.request.ifMatch`);
+  checkIfMatch(
+    ifMatchOf(entry),
+    stored?.version,
+    `${entry.resourceType}/${stored?.id ?? (entry.action as { id?: string }).id ?? '?'}`,
+    `${entryWhere(entry)}.request.ifMatch`,
+  );
 }
 
 /** A match that changed between the criteria search and the row lock: the push is rerun (push.ts retries 40001). */
@@ -55,12 +60,15 @@ function matchMoved(): Error {
 function refuseUnmatchedCreate(entry: PlannedEntry, resource: Resource, conditions: Condition[]): void {
   const identifiers = (resource as { identifier?: unknown }).identifier;
   const ids = (Array.isArray(identifiers) ? identifiers : []) as { system?: unknown; value?: unknown }[];
-  const unmet = conditions.filter((c) => c.param === '_id'
-    ? resource.id !== c.code
-    : !ids.some((i) => i && i.value === c.code && (c.system === undefined || i.system === c.system)));
+  const unmet = conditions.filter((c) =>
+    c.param === '_id' ? resource.id !== c.code : !ids.some((i) => i && i.value === c.code && (c.system === undefined || i.system === c.system)),
+  );
   if (!unmet.length) return;
   const named = unmet.map((c) => (c.param === '_id' ? `id ${c.code}` : `identifier ${c.system ?? ''}|${c.code}`)).join(', ');
-  throw outcomes.invalid(`the conditional update matches nothing and its resource does not satisfy the criteria (${named}), so it cannot be created`, entryWhere(entry));
+  throw outcomes.invalid(
+    `the conditional update matches nothing and its resource does not satisfy the criteria (${named}), so it cannot be created`,
+    entryWhere(entry),
+  );
 }
 
 /**
@@ -75,7 +83,8 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     const a = e.action;
     if (a.kind === 'update' || a.kind === 'delete' || a.kind === 'read') idKeys.push({ resourceType: e.resourceType, id: a.id });
     if (a.kind === 'upsert' && a.sourceId) idKeys.push({ resourceType: e.resourceType, id: a.sourceId });
-    if (a.kind === 'create' || a.kind === 'upsert' || a.kind === 'update') for (const k of sharedKeysOf(a.resource)) sharedAsk.push({ resourceType: e.resourceType, ...k });
+    if (a.kind === 'create' || a.kind === 'upsert' || a.kind === 'update')
+      for (const k of sharedKeysOf(a.resource)) sharedAsk.push({ resourceType: e.resourceType, ...k });
   }
   const byId = await lookupResources(tx, clinicId, idKeys);
   // What will be changed is locked before its version is read (all in one statement, in id order): concurrent
@@ -86,7 +95,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
     return id === undefined ? undefined : `${e.resourceType}/${id}`;
   };
   const toLock = entries.map(changeKey).filter((k): k is string => k !== undefined && byId.has(k));
-  const locked = await lockResources(tx, toLock.map((k) => (byId.get(k) as StoredRef).id));
+  const locked = await lockResources(
+    tx,
+    toLock.map((k) => (byId.get(k) as StoredRef).id),
+  );
   for (const k of toLock) byId.set(k, locked.get((byId.get(k) as StoredRef).id) ?? (byId.get(k) as StoredRef));
   const shared = await lookupSharedEntities(tx, sharedAsk);
   const claimedInBundle = new Map<string, string>();
@@ -160,9 +172,11 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         if (a.ifNoneExist) {
           // Matched on what the criteria mean, under the match locks: equivalent criteria written differently agree.
           const matched = await single(entry, a.ifNoneExist);
-          targets.push(matched
-            ? { entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' }
-            : create(entry, a.resource, null));
+          targets.push(
+            matched
+              ? { entry, op: 'match', id: matched.id, version: matched.version, resourceType: entry.resourceType, sourceId: null, status: '200 OK' }
+              : create(entry, a.resource, null),
+          );
           break;
         }
         targets.push(sharedMatch(entry, a.resource) ?? create(entry, a.resource, null));
@@ -175,7 +189,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
           throw outcomes.duplicate('two entries of this bundle change the same resource', entryWhere(entry));
         }
         // A shared entity another clinic (or source id) already stored under one of its identifiers is matched, not re-created.
-        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.id));
+        targets.push(stored ? update(entry, stored) : (sharedMatch(entry, a.resource) ?? create(entry, a.resource, a.id)));
         break;
       }
       case 'conditional-update': {
@@ -192,7 +206,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         // The same Type/id again in this collection (another server's resource, or another version under bdl-7):
         // a record of its own, keyed by its bridge id only; the first entry keeps the source id.
         const sourceId = a.sourceId && !sourceIdsInBundle.has(`${entry.resourceType}/${a.sourceId}`) ? a.sourceId : null;
-        targets.push(stored ? update(entry, stored) : sharedMatch(entry, a.resource) ?? create(entry, a.resource, sourceId));
+        targets.push(stored ? update(entry, stored) : (sharedMatch(entry, a.resource) ?? create(entry, a.resource, sourceId)));
         break;
       }
       case 'delete':
@@ -205,7 +219,15 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
           break;
         }
         touch(stored.id, entry);
-        targets.push({ entry, op: 'delete', id: stored.id, version: stored.version + 1, resourceType: entry.resourceType, sourceId: null, status: '204 No Content' });
+        targets.push({
+          entry,
+          op: 'delete',
+          id: stored.id,
+          version: stored.version + 1,
+          resourceType: entry.resourceType,
+          sourceId: null,
+          status: '204 No Content',
+        });
         break;
       }
       case 'read': {

@@ -52,12 +52,26 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
       served.set(t, content);
       const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
       // A Patient is in its own compartment, however it was sent (alone, without fullUrl or id): $everything finds it.
-      const patientId = t.resourceType === 'Patient' ? (t.id as string)
-        : index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId) ? index.patientId : null;
+      const patientId =
+        t.resourceType === 'Patient'
+          ? (t.id as string)
+          : index.patientId && isBridgeId(index.patientId) && knownPatients.has(index.patientId)
+            ? index.patientId
+            : null;
       writes.push({
-        id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: t.sourceId, version: t.version as number,
-        patientId, bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: index.dateStart, dateEnd: index.dateEnd, deleted: false,
-        content, tokens: index.tokens,
+        id: t.id as string,
+        resourceType: t.resourceType,
+        clinicId: ctx.clinicId,
+        sourceId: t.sourceId,
+        version: t.version as number,
+        patientId,
+        bundleId: ctx.bundleId,
+        lastUpdated: ctx.now,
+        dateStart: index.dateStart,
+        dateEnd: index.dateEnd,
+        deleted: false,
+        content,
+        tokens: index.tokens,
       });
       const normalized = normalizeResource(content);
       if (normalized.patient) patients.push({ id: t.id as string, demographics: normalized.patient });
@@ -66,8 +80,19 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
     } else if (t.op === 'delete') {
       const content = { resourceType: t.resourceType, id: t.id, meta: { versionId: String(t.version), lastUpdated: ctx.now } };
       writes.push({
-        id: t.id as string, resourceType: t.resourceType, clinicId: ctx.clinicId, sourceId: null, version: t.version as number, patientId: null,
-        bundleId: ctx.bundleId, lastUpdated: ctx.now, dateStart: null, dateEnd: null, deleted: true, content, tokens: [],
+        id: t.id as string,
+        resourceType: t.resourceType,
+        clinicId: ctx.clinicId,
+        sourceId: null,
+        version: t.version as number,
+        patientId: null,
+        bundleId: ctx.bundleId,
+        lastUpdated: ctx.now,
+        dateStart: null,
+        dateEnd: null,
+        deleted: true,
+        content,
+        tokens: [],
       });
       cleared.push(t.id as string);
     }
@@ -78,15 +103,26 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
     if (w.patientId) ctx.touched.patientIds.add(w.patientId);
   }
   await writeResources(tx, writes);
-  await insertSharedEntities(tx, targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])));
+  await insertSharedEntities(
+    tx,
+    targets.flatMap((t) => (t.op === 'create' ? (t.sharedKeys ?? []).map((k) => ({ resourceType: t.resourceType, ...k, resourceId: t.id as string })) : [])),
+  );
   for (const p of patients) {
     const d = p.demographics;
-    await savePatient(tx, {
-      id: p.id, clinicId: ctx.clinicId, family: d.family, given: d.given.join(' ') || null, gender: d.gender,
-      birthDate: isCalendarDate(d.birthDate) ? d.birthDate : null,
-      identifiers: d.identifiers.filter((i): i is { system: string; value: string } => !!i.system && !!i.value),
-      contact: d.contact,
-    }, ctx.personSystems);
+    await savePatient(
+      tx,
+      {
+        id: p.id,
+        clinicId: ctx.clinicId,
+        family: d.family,
+        given: d.given.join(' ') || null,
+        gender: d.gender,
+        birthDate: isCalendarDate(d.birthDate) ? d.birthDate : null,
+        identifiers: d.identifiers.filter((i): i is { system: string; value: string } => !!i.system && !!i.value),
+        contact: d.contact,
+      },
+      ctx.personSystems,
+    );
   }
   await replaceClinicalRows(tx, clinical, cleared);
 

@@ -4,10 +4,26 @@
  */
 
 /** `link`, `unlink`, `reject-link`: an admin's decision on person links; `key-rotate`, `key-revoke`: on a clinic's API keys (clinicId null); `break-glass-enable`, `break-glass-disable`: on a clinic's emergency access (clinicId null). */
-export type AuditAction = 'push' | 'read' | 'search' | 'everything' | 'summary' | 'history' | 'export' | 'refused' | 'link' | 'unlink' | 'reject-link'
-  | 'key-rotate' | 'key-revoke' | 'break-glass-enable' | 'break-glass-disable' | 'match'
-    /** A foreign clinic's consent request (Task), and a home clinic's decision on it (approve, decline). */
-    | 'consent-request' | 'consent-decision';
+export type AuditAction =
+  | 'push'
+  | 'read'
+  | 'search'
+  | 'everything'
+  | 'summary'
+  | 'history'
+  | 'export'
+  | 'refused'
+  | 'link'
+  | 'unlink'
+  | 'reject-link'
+  | 'key-rotate'
+  | 'key-revoke'
+  | 'break-glass-enable'
+  | 'break-glass-disable'
+  | 'match'
+  /** A foreign clinic's consent request (Task), and a home clinic's decision on it (approve, decline). */
+  | 'consent-request'
+  | 'consent-decision';
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 

@@ -5,16 +5,7 @@
  * so a row maps to one INSERT record without guessing.
  */
 
-export type Domain =
-  | 'encounter'
-  | 'condition'
-  | 'observation'
-  | 'medication'
-  | 'allergy'
-  | 'immunization'
-  | 'procedure'
-  | 'diagnostic_report'
-  | 'document';
+export type Domain = 'encounter' | 'condition' | 'observation' | 'medication' | 'allergy' | 'immunization' | 'procedure' | 'diagnostic_report' | 'document';
 
 /** Every coding of a CodeableConcept exactly as sent, plus its text: nothing the clinic said is lost. */
 export interface OriginalCodes {
@@ -197,15 +188,7 @@ export interface DocumentRow extends ClinicalBase {
 }
 
 export type ClinicalRow =
-  | EncounterRow
-  | ConditionRow
-  | ObservationRow
-  | MedicationRow
-  | AllergyRow
-  | ImmunizationRow
-  | ProcedureRow
-  | DiagnosticReportRow
-  | DocumentRow;
+  EncounterRow | ConditionRow | ObservationRow | MedicationRow | AllergyRow | ImmunizationRow | ProcedureRow | DiagnosticReportRow | DocumentRow;
 
 export interface PatientIdentifier {
   system: string | null;

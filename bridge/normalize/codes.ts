@@ -48,9 +48,16 @@ const ALIASES: ReadonlyArray<[string, string[]]> = [
 
 /** R3-era HL7 code systems that moved to terminology.hl7.org in R4. */
 const MOVED_TO_THO = new Set([
-  'observation-category', 'condition-clinical', 'condition-ver-status', 'condition-category',
-  'allergyintolerance-clinical', 'allergyintolerance-verification', 'medication-statement-category',
-  'medicationrequest-category', 'diagnostic-service-sections', 'observation-interpretation',
+  'observation-category',
+  'condition-clinical',
+  'condition-ver-status',
+  'condition-category',
+  'allergyintolerance-clinical',
+  'allergyintolerance-verification',
+  'medication-statement-category',
+  'medicationrequest-category',
+  'diagnostic-service-sections',
+  'observation-interpretation',
 ]);
 
 /** Lookup key: case-folded, no scheme, no `urn:oid:` prefix, no trailing slashes or `www.`-less duplicates. */

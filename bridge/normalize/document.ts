@@ -17,7 +17,10 @@ export function normalizeDocumentReference(r: DocumentReference): DocumentRow[] 
   // The clinical time is the period the document covers; fall back to when it was written.
   const covered = periodRange(r.context?.period);
   const time = covered.start || covered.end ? covered : fhirTimeRange(r.date);
-  const attachments = (r.content ?? []).map((c) => c?.attachment).filter((a): a is Attachment => !!a).map(attachmentMeta);
+  const attachments = (r.content ?? [])
+    .map((c) => c?.attachment)
+    .filter((a): a is Attachment => !!a)
+    .map(attachmentMeta);
   const title = attachments.map((a) => a.title).find((t): t is string => typeof t === 'string') ?? null;
   return [
     {

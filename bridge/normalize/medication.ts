@@ -23,9 +23,10 @@ import type { MedicationRow } from './types';
 export type MedicationResource = MedicationStatement | MedicationRequest | MedicationAdministration;
 
 /** The concept naming the drug: inline, or the code of a contained Medication; display of the reference otherwise. */
-function drugConcept(
-  r: { contained?: Resource[]; medicationCodeableConcept?: CodeableConcept; medicationReference?: Reference },
-): { concept: CodeableConcept | undefined; ref: string | null } {
+function drugConcept(r: { contained?: Resource[]; medicationCodeableConcept?: CodeableConcept; medicationReference?: Reference }): {
+  concept: CodeableConcept | undefined;
+  ref: string | null;
+} {
   if (r.medicationCodeableConcept) return { concept: r.medicationCodeableConcept, ref: null };
   const ref = r.medicationReference;
   if (!ref) return { concept: undefined, ref: null };

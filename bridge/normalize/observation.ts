@@ -40,7 +40,16 @@ export function normalizeObservation(r: Observation): ObservationRow[] {
     issuedTime: fhirTimeRange(r.issued).start,
     encounterRef: refString(r.encounter),
   };
-  const row = (concept: Observation['code'] | undefined, e: HasValueX & { interpretation?: Observation['interpretation']; referenceRange?: ObservationReferenceRange[]; dataAbsentReason?: Observation['dataAbsentReason'] }, index: number | null, text: string | null): ObservationRow => {
+  const row = (
+    concept: Observation['code'] | undefined,
+    e: HasValueX & {
+      interpretation?: Observation['interpretation'];
+      referenceRange?: ObservationReferenceRange[];
+      dataAbsentReason?: Observation['dataAbsentReason'];
+    },
+    index: number | null,
+    text: string | null,
+  ): ObservationRow => {
     const value = valueX(e);
     const range = refRange(e.referenceRange, value);
     return {

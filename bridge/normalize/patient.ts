@@ -44,12 +44,7 @@ export function normalizeContact(r: Pick<Patient, 'address' | 'telecom'>): Patie
 /** The name to index: official, else usual, else the first one that is not old/maiden. */
 export function mainName(names: HumanName[] | undefined): HumanName | undefined {
   const ns = (names ?? []).filter(Boolean);
-  return (
-    ns.find((n) => n.use === 'official') ??
-    ns.find((n) => n.use === 'usual') ??
-    ns.find((n) => n.use !== 'old' && n.use !== 'maiden') ??
-    ns[0]
-  );
+  return ns.find((n) => n.use === 'official') ?? ns.find((n) => n.use === 'usual') ?? ns.find((n) => n.use !== 'old' && n.use !== 'maiden') ?? ns[0];
 }
 
 export function normalizePatient(r: Patient): PatientDemographics {

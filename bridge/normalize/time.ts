@@ -13,8 +13,7 @@ export interface TimeRange {
 
 const NONE: TimeRange = { start: null, end: null };
 
-const RE =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+const RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 
 /** The years PostgreSQL reads back from an ISO string: 0001-9999 (toISOString writes year 0 as 0000, others as ±YYYYYY). */
 const FIRST_MS = new Date('0001-01-01T00:00:00.000Z').getTime();

@@ -44,7 +44,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   pH: '[pH]', // "pH" is picohenry in UCUM
   'IU/L': '[IU]/L',
   IU: '[IU]',
-  'mcg': 'ug',
+  mcg: 'ug',
   'mcg/mL': 'ug/mL',
   'mm Hg': 'mm[Hg]',
   mmHg: 'mm[Hg]',
@@ -159,11 +159,7 @@ function tidy(n: number): number {
  * unconverted with a status. A missing system is tried as UCUM (many feeds omit it); `unitCode` may be the
  * human `Quantity.unit` when `code` is absent.
  */
-export function toCanonicalQuantity(
-  value: number | null | undefined,
-  unitCode: string | null | undefined,
-  unitSystem?: string | null,
-): CanonicalQuantity {
+export function toCanonicalQuantity(value: number | null | undefined, unitCode: string | null | undefined, unitSystem?: string | null): CanonicalQuantity {
   const v = typeof value === 'number' && Number.isFinite(value) ? value : null;
   const unitOrig = unitCode != null && unitCode.trim() !== '' ? unitCode : null;
   const asSent = (status: UnitStatus): CanonicalQuantity => ({ value: v, unit: unitOrig, valueOrig: v, unitOrig, status });

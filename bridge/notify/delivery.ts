@@ -52,14 +52,22 @@ function callHook(url: string, init: HookRequest, timeoutMs: number, allowPrivat
   if (!allowPrivate && isIP(target.hostname.replace(/^\[|\]$/g, '')) && isNonPublicAddress(target.hostname)) return Promise.reject(new NonPublicAddressError());
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(target, {
-      method: init.method, headers: init.headers, lookup: publicOnlyLookup(allowPrivate), agent: false, signal: AbortSignal.timeout(timeoutMs),
-    }, (res) => {
-      // The body is read and dropped: nothing of it reaches Subscription.error.
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = request(
+      target,
+      {
+        method: init.method,
+        headers: init.headers,
+        lookup: publicOnlyLookup(allowPrivate),
+        agent: false,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        // The body is read and dropped: nothing of it reaches Subscription.error.
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });

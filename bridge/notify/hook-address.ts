@@ -10,12 +10,35 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 const BLOCKED = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['2001::', 23],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+  ['2001::', 23],
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv6');
 
 /** The 16 bytes of an IPv6 address (valid per isIP), or null. */
 function ipv6Bytes(address: string): number[] | null {
@@ -30,7 +53,10 @@ function ipv6Bytes(address: string): number[] | null {
   const t = tail ? tail.split(':') : [];
   const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
   if (groups.length !== 8) return null;
-  return groups.flatMap((g) => { const n = parseInt(g, 16); return [n >> 8, n & 0xff]; });
+  return groups.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
 }
 
 /** The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64 64:ff9b::/96, 6to4 2002::/16), or null. */
@@ -71,10 +97,15 @@ export class NonPublicAddressError extends Error {
  * return is not public (so neither the first nor a fallback address of a dual-stack name can reach an internal host).
  */
 export function publicOnlyLookup(allowPrivate: boolean): LookupFunction {
-  return ((hostname: string, options: LookupOneOptions | LookupAllOptions, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return ((
+    hostname: string,
+    options: LookupOneOptions | LookupAllOptions,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, options.all ? [] : '', 0);
-      if (!allowPrivate && (!addresses.length || addresses.some((a) => isNonPublicAddress(a.address)))) return callback(new NonPublicAddressError(), options.all ? [] : '', 0);
+      if (!allowPrivate && (!addresses.length || addresses.some((a) => isNonPublicAddress(a.address))))
+        return callback(new NonPublicAddressError(), options.all ? [] : '', 0);
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
     });

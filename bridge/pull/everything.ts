@@ -20,7 +20,13 @@ export interface EverythingPage {
   resourceTypes: string[];
 }
 
-export async function everything(db: Db, access: PersonAccess, req: EverythingRequest, base: string, pageUrl: (offset: number) => string): Promise<EverythingPage> {
+export async function everything(
+  db: Db,
+  access: PersonAccess,
+  req: EverythingRequest,
+  base: string,
+  pageUrl: (offset: number) => string,
+): Promise<EverythingPage> {
   const patientIds = access.patients.map((p) => p.patientId);
   const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
   const q: CompartmentQuery = { patientIds, ...req };
@@ -30,7 +36,10 @@ export async function everything(db: Db, access: PersonAccess, req: EverythingRe
   const known = new Set(matched);
   let frontier: PulledResource[] = rows;
   for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {
-    const ids = referencedIds(frontier.map((r) => r.refs), known);
+    const ids = referencedIds(
+      frontier.map((r) => r.refs),
+      known,
+    );
     if (!ids.length) break;
     frontier = await referencedResources(db, ids, patientIds, clinicIds);
     for (const r of frontier) known.add(r.id);

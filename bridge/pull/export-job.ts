@@ -5,7 +5,17 @@
  */
 import { collectReferences, isBridgeId, parseRelativeReference } from '../fhir/references';
 import type { Db } from '../store/db';
-import { claimStalledExportJob, deleteExpiredExportJobs, ExportJob, exportPage, ExportScope, insertExportFile, ownPatientIds, sharedEntities, updateExportJob } from '../store/export';
+import {
+  claimStalledExportJob,
+  deleteExpiredExportJobs,
+  ExportJob,
+  exportPage,
+  ExportScope,
+  insertExportFile,
+  ownPatientIds,
+  sharedEntities,
+  updateExportJob,
+} from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { audit } from '../access/audit';
 import { consentingPatients } from '../access/consent-rules';
@@ -39,7 +49,9 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
     const { own, foreign } = await permittedPatients(db, job.clinicId);
     const scope: ExportScope = {
       ...(job.level === 'system' ? { ownClinicId: job.clinicId, patientIds: foreign } : { patientIds: [...own, ...foreign] }),
-      types: job.types, since: job.since, until: job.transactionTime,
+      types: job.types,
+      since: job.since,
+      until: job.transactionTime,
     };
     let seq = 0;
     let exported = 0;
@@ -84,7 +96,11 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
     if (!(await flush())) return;
     // Audited before the job shows as completed: no client can fetch files the trail does not know about.
     await audit(db, {
-      clinicId: job.clinicId, action: 'export', outcome: 'success', patientIds: [...own, ...foreign], resourceTypes: [...counts.keys()].sort(),
+      clinicId: job.clinicId,
+      action: 'export',
+      outcome: 'success',
+      patientIds: [...own, ...foreign],
+      resourceTypes: [...counts.keys()].sort(),
       detail: `job ${job.id} (${job.level}): ${exported} resources`,
     });
     if (!(await updateExportJob(db, job.id, { status: 'completed', progress: `${exported} resources exported` }))) return;

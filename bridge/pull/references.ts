@@ -29,17 +29,19 @@ export function isConsistent(ref: string, included: Set<string>, base: string): 
  * `reference` and keeps its text as `display`.
  */
 export function consistentReferences<T>(resource: T, included: Set<string>, base: string): T {
-  return dropDangling(rewriteReferences(resource, (ref) => {
-    if (ref.startsWith('#')) return undefined;
-    const parsed = parseRelativeReference(ref);
-    if (parsed) return included.has(`${parsed.resourceType}/${parsed.id}`) ? `${parsed.resourceType}/${parsed.id}` : DANGLING;
-    if (EXTERNAL.test(ref) && !ref.startsWith(`${base}/`)) return undefined;
-    if (ref.startsWith(`${base}/`)) {
-      const local = parseRelativeReference(ref.slice(base.length + 1));
-      return local && included.has(`${local.resourceType}/${local.id}`) ? `${local.resourceType}/${local.id}` : DANGLING;
-    }
-    return DANGLING;
-  }));
+  return dropDangling(
+    rewriteReferences(resource, (ref) => {
+      if (ref.startsWith('#')) return undefined;
+      const parsed = parseRelativeReference(ref);
+      if (parsed) return included.has(`${parsed.resourceType}/${parsed.id}`) ? `${parsed.resourceType}/${parsed.id}` : DANGLING;
+      if (EXTERNAL.test(ref) && !ref.startsWith(`${base}/`)) return undefined;
+      if (ref.startsWith(`${base}/`)) {
+        const local = parseRelativeReference(ref.slice(base.length + 1));
+        return local && included.has(`${local.resourceType}/${local.id}`) ? `${local.resourceType}/${local.id}` : DANGLING;
+      }
+      return DANGLING;
+    }),
+  );
 }
 
 const DANGLING = '\u0000dangling';

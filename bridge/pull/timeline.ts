@@ -39,18 +39,31 @@ export interface Timeline {
 function event(f: TimelineFact): TimelineEvent {
   const hasValue = f.valueType !== null || f.valueNum !== null || f.valueText !== null || f.valueCode !== null;
   return {
-    domain: f.domain, resourceType: f.resourceType, resourceId: f.resourceId,
+    domain: f.domain,
+    resourceType: f.resourceType,
+    resourceId: f.resourceId,
     ...(f.componentIndex !== null && f.componentIndex !== undefined ? { componentIndex: f.componentIndex } : {}),
     status: f.status,
     code: f.code ? { system: f.codeSystem, code: f.code, display: f.codeDisplay } : null,
     originalCodes: f.originalCodes,
-    value: hasValue ? {
-      type: f.valueType, num: f.valueNum, unit: f.valueUnit, unitStatus: f.unitStatus, comparator: f.valueComparator, text: f.valueText,
-      code: f.valueCode ? { system: f.valueCodeSystem, code: f.valueCode, display: f.valueCodeDisplay } : null,
-      original: { value: f.valueOrig, unit: f.unitOrig },
-    } : null,
-    text: f.text, start: f.startTime, end: f.endTime,
-    clinic: { id: f.clinicId, name: f.clinicName }, patientId: f.patientId, bundleHash: f.bundleHash,
+    value: hasValue
+      ? {
+          type: f.valueType,
+          num: f.valueNum,
+          unit: f.valueUnit,
+          unitStatus: f.unitStatus,
+          comparator: f.valueComparator,
+          text: f.valueText,
+          code: f.valueCode ? { system: f.valueCodeSystem, code: f.valueCode, display: f.valueCodeDisplay } : null,
+          original: { value: f.valueOrig, unit: f.unitOrig },
+        }
+      : null,
+    text: f.text,
+    start: f.startTime,
+    end: f.endTime,
+    clinic: { id: f.clinicId, name: f.clinicName },
+    patientId: f.patientId,
+    bundleHash: f.bundleHash,
   };
 }
 

@@ -20,8 +20,16 @@ const clip = (s: string | null | undefined): string | null => (s == null ? null 
 export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
   return canonicalize({
     // `auditId`, not `id`: the document hashed is exactly what `fhir-bridge verify` hashes (it drops a root id and meta).
-    auditId: a.id, recorded: a.recorded, clinicId: a.clinicId, action: a.action, outcome: a.outcome,
-    patientIds: a.patientIds, resourceTypes: a.resourceTypes, purpose: a.purpose, breakGlass: a.breakGlass, detail: a.detail,
+    auditId: a.id,
+    recorded: a.recorded,
+    clinicId: a.clinicId,
+    action: a.action,
+    outcome: a.outcome,
+    patientIds: a.patientIds,
+    resourceTypes: a.resourceTypes,
+    purpose: a.purpose,
+    breakGlass: a.breakGlass,
+    detail: a.detail,
   });
 }
 
@@ -48,8 +56,22 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
   await db.query(
     `INSERT INTO audit_event (id, recorded, clinic_id, action, outcome, person_id, patient_ids, resource_types, purpose, break_glass, detail, canonical, hash, salt)
      VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8::text[], $9, $10, $11, $12, $13, $14)`,
-    [row.id, row.recorded, row.clinicId, row.action, row.outcome, row.personId, row.patientIds, row.resourceTypes, row.purpose, row.breakGlass,
-      row.detail, canonical, Buffer.from(hash.slice(2), 'hex'), randomBytes(32)],
+    [
+      row.id,
+      row.recorded,
+      row.clinicId,
+      row.action,
+      row.outcome,
+      row.personId,
+      row.patientIds,
+      row.resourceTypes,
+      row.purpose,
+      row.breakGlass,
+      row.detail,
+      canonical,
+      Buffer.from(hash.slice(2), 'hex'),
+      randomBytes(32),
+    ],
   );
   return { ...row, hash };
 }
@@ -61,7 +83,13 @@ const SELECT = `SELECT id, recorded, clinic_id AS "clinicId", action, outcome, p
  * Audit records naming any of `patientIds` (and, given a person id, those recorded about that person: the patient's
  * own view), newest first; `count + 1` rows tell if there is more. Who may see which is access/audit-visibility.ts.
  */
-export async function searchAudit(db: Db, personId: string | null, patientIds: string[], count: number, offset: number): Promise<{ rows: StoredAudit[]; hasMore: boolean }> {
+export async function searchAudit(
+  db: Db,
+  personId: string | null,
+  patientIds: string[],
+  count: number,
+  offset: number,
+): Promise<{ rows: StoredAudit[]; hasMore: boolean }> {
   const res = await db.query(
     `${SELECT} WHERE ($1::uuid IS NOT NULL AND person_id = $1::uuid) OR patient_ids && $2::uuid[] ORDER BY recorded DESC, seq DESC LIMIT $3 OFFSET $4`,
     [personId, patientIds, count + 1, offset],
@@ -79,4 +107,3 @@ export async function readAudit(db: Db, id: string): Promise<StoredAudit | null>
   const res = await db.query(`${SELECT} WHERE id = $1`, [id]);
   return res.rows[0] ?? null;
 }
-

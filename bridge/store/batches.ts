@@ -53,16 +53,42 @@ const BATCH_COLUMNS = `t.id, t.seq, t.root, t.leaf_count, t.status, t.chain_id, 
   t.block_time, t.created_at, t.submitted_at, t.submitted_block, t.confirmed_at, t.attempts, t.last_error`;
 
 interface RawBatch {
-  id: Buffer; seq: number; root: Buffer; leaf_count: number; status: BatchStatus; chain_id: number | null; contract: string | null;
-  tx_hash: Buffer | null; block_number: number | null; block_time: string | null; created_at: string; submitted_at: string | null; submitted_block: string | null;
-  confirmed_at: string | null; attempts: number; last_error: string | null;
+  id: Buffer;
+  seq: number;
+  root: Buffer;
+  leaf_count: number;
+  status: BatchStatus;
+  chain_id: number | null;
+  contract: string | null;
+  tx_hash: Buffer | null;
+  block_number: number | null;
+  block_time: string | null;
+  created_at: string;
+  submitted_at: string | null;
+  submitted_block: string | null;
+  confirmed_at: string | null;
+  attempts: number;
+  last_error: string | null;
 }
 
 function batchFrom(r: RawBatch): BatchRow {
   return {
-    batchId: toHex(r.id) as string, seq: r.seq, root: toHex(r.root) as string, leafCount: r.leaf_count, status: r.status,
-    chainId: r.chain_id, contract: r.contract, txHash: toHex(r.tx_hash), blockNumber: r.block_number, blockTime: r.block_time,
-    createdAt: r.created_at, submittedAt: r.submitted_at, submittedBlock: r.submitted_block === null ? null : Number(r.submitted_block), confirmedAt: r.confirmed_at, attempts: r.attempts, lastError: r.last_error,
+    batchId: toHex(r.id) as string,
+    seq: r.seq,
+    root: toHex(r.root) as string,
+    leafCount: r.leaf_count,
+    status: r.status,
+    chainId: r.chain_id,
+    contract: r.contract,
+    txHash: toHex(r.tx_hash),
+    blockNumber: r.block_number,
+    blockTime: r.block_time,
+    createdAt: r.created_at,
+    submittedAt: r.submitted_at,
+    submittedBlock: r.submitted_block === null ? null : Number(r.submitted_block),
+    confirmedAt: r.confirmed_at,
+    attempts: r.attempts,
+    lastError: r.last_error,
   };
 }
 
@@ -89,7 +115,11 @@ async function assignLeaves(tx: Tx, table: LeafSource, batchId: string, ids: str
   );
 }
 
-const claimLeaves = (r: { id: string; hash: Buffer; salt: Buffer }): ClaimedBundle => ({ id: r.id, bundleHash: toHex(r.hash) as string, salt: toHex(r.salt) as string });
+const claimLeaves = (r: { id: string; hash: Buffer; salt: Buffer }): ClaimedBundle => ({
+  id: r.id,
+  bundleHash: toHex(r.hash) as string,
+  salt: toHex(r.salt) as string,
+});
 
 /** Arbitrary but fixed key of the transaction-scoped "one batch commits at a time" advisory lock. */
 const CLOSE_LOCK_KEY = 0x46414233; // 'FAB3'
@@ -112,24 +142,41 @@ export async function closeBatch(
   build: (leaves: ClaimedBundle[]) => Promise<{ root: string; proofs: string[][] }>,
 ): Promise<BatchRow | null> {
   return inTransaction(db, async (tx: Tx) => {
-    const bundles = (await tx.query(
-      `SELECT id, hash, salt FROM bundle WHERE batch_id IS NULL ORDER BY received_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [max],
-    )).rows.map(claimLeaves);
-    const audits = bundles.length < max
-      ? (await tx.query(`SELECT id, hash, salt FROM audit_event WHERE batch_id IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [max - bundles.length])).rows.map(claimLeaves)
-      : [];
+    const bundles = (
+      await tx.query(`SELECT id, hash, salt FROM bundle WHERE batch_id IS NULL ORDER BY received_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`, [max])
+    ).rows.map(claimLeaves);
+    const audits =
+      bundles.length < max
+        ? (
+            await tx.query(`SELECT id, hash, salt FROM audit_event WHERE batch_id IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, [max - bundles.length])
+          ).rows.map(claimLeaves)
+        : [];
     const leaves = [...bundles, ...audits];
     if (!leaves.length) return null;
     const { root, proofs } = await build(leaves);
     const batchId = newBatchId();
     await tx.query('SELECT pg_advisory_xact_lock($1)', [CLOSE_LOCK_KEY]);
-    const inserted = await tx.query(
-      `INSERT INTO batch AS t (id, root, leaf_count) VALUES ($1, $2, $3) RETURNING ${BATCH_COLUMNS}`,
-      [toBuf(batchId), toBuf(root), leaves.length],
+    const inserted = await tx.query(`INSERT INTO batch AS t (id, root, leaf_count) VALUES ($1, $2, $3) RETURNING ${BATCH_COLUMNS}`, [
+      toBuf(batchId),
+      toBuf(root),
+      leaves.length,
+    ]);
+    await assignLeaves(
+      tx,
+      'bundle',
+      batchId,
+      bundles.map((l) => l.id),
+      0,
+      proofs.slice(0, bundles.length),
     );
-    await assignLeaves(tx, 'bundle', batchId, bundles.map((l) => l.id), 0, proofs.slice(0, bundles.length));
-    await assignLeaves(tx, 'audit_event', batchId, audits.map((l) => l.id), bundles.length, proofs.slice(bundles.length));
+    await assignLeaves(
+      tx,
+      'audit_event',
+      batchId,
+      audits.map((l) => l.id),
+      bundles.length,
+      proofs.slice(bundles.length),
+    );
     return batchFrom(inserted.rows[0] as RawBatch);
   });
 }
@@ -189,7 +236,10 @@ export async function listConfirmedBatches(db: Db, chainId: bigint, contract: st
 /** After a replay put a batch in another transaction or block: record where it is now. */
 export async function updateAnchorLocation(db: Db, batchId: string, a: { txHash: string; blockNumber: number; blockTime: number }): Promise<void> {
   await db.query('UPDATE batch SET tx_hash = $2, block_number = $3, block_time = to_timestamp($4) WHERE id = $1', [
-    toBuf(batchId), toBuf(a.txHash), a.blockNumber, a.blockTime,
+    toBuf(batchId),
+    toBuf(a.txHash),
+    a.blockNumber,
+    a.blockTime,
   ]);
 }
 
@@ -203,7 +253,11 @@ export async function getBatch(db: Db, batchId: string): Promise<BatchRow | null
  * pushed the same bytes (same hash, different salts): the first anchored one wins (earliest confirmed batch, then leaf
  * index); with none anchored yet, the first received. `batch` is null while the row waits for a batch.
  */
-export async function findReceiptData(db: Db, hash: string, source: LeafSource = 'bundle'): Promise<(Omit<ReceiptData, 'batch'> & { batch: BatchRow | null }) | null> {
+export async function findReceiptData(
+  db: Db,
+  hash: string,
+  source: LeafSource = 'bundle',
+): Promise<(Omit<ReceiptData, 'batch'> & { batch: BatchRow | null }) | null> {
   const arrival = source === 'bundle' ? 'b.received_at' : 'b.seq';
   const res = await db.query(
     `SELECT b.hash AS bundle_hash, b.salt, b.proof, b.leaf_index, ${BATCH_COLUMNS}
@@ -228,7 +282,10 @@ export async function findReceiptData(db: Db, hash: string, source: LeafSource =
 export async function listBatchLeaves(db: Db, batchId: string): Promise<{ bundleId: string; bundleHash: string; salt: string; proof: string[] }[]> {
   const res = await db.query('SELECT id, hash, salt, proof FROM bundle WHERE batch_id = $1 ORDER BY leaf_index', [toBuf(batchId)]);
   return res.rows.map((r: { id: string; hash: Buffer; salt: Buffer; proof: string[] }) => ({
-    bundleId: r.id, bundleHash: toHex(r.hash) as string, salt: toHex(r.salt) as string, proof: r.proof,
+    bundleId: r.id,
+    bundleHash: toHex(r.hash) as string,
+    salt: toHex(r.salt) as string,
+    proof: r.proof,
   }));
 }
 
@@ -257,11 +314,23 @@ export async function anchoringCounts(db: Db): Promise<AnchoringCounts> {
             (SELECT last_error FROM batch WHERE status <> 'confirmed' ORDER BY seq LIMIT 1) AS last_error
        FROM batch`,
   );
-  const r = res.rows[0] as { unbatched: number; pending: number; submitted: number; confirmed: number; last_confirmed: Date | null; since: number | null; last_error: string | null };
+  const r = res.rows[0] as {
+    unbatched: number;
+    pending: number;
+    submitted: number;
+    confirmed: number;
+    last_confirmed: Date | null;
+    since: number | null;
+    last_error: string | null;
+  };
   return {
-    unbatched: r.unbatched, pending: r.pending, submitted: r.submitted, confirmed: r.confirmed,
+    unbatched: r.unbatched,
+    pending: r.pending,
+    submitted: r.submitted,
+    confirmed: r.confirmed,
     lastConfirmedAt: r.last_confirmed ? new Date(r.last_confirmed).toISOString() : null,
-    secondsSinceLastConfirmation: r.since, lastError: r.last_error,
+    secondsSinceLastConfirmation: r.since,
+    lastError: r.last_error,
   };
 }
 

@@ -13,10 +13,10 @@ export async function breakGlassEnabled(db: Db, clinicId: string): Promise<boole
  */
 export async function setBreakGlass(tx: Tx, clinicId: string, enabled: boolean): Promise<boolean> {
   if (!(await lockClinic(tx, clinicId))) return false;
-  await tx.query(
-    `UPDATE clinic SET break_glass_enabled_at = CASE WHEN $2 THEN COALESCE(break_glass_enabled_at, statement_timestamp()) END WHERE id = $1`,
-    [clinicId, enabled],
-  );
+  await tx.query(`UPDATE clinic SET break_glass_enabled_at = CASE WHEN $2 THEN COALESCE(break_glass_enabled_at, statement_timestamp()) END WHERE id = $1`, [
+    clinicId,
+    enabled,
+  ]);
   return true;
 }
 

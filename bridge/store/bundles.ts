@@ -27,7 +27,17 @@ export async function insertBundle(tx: Tx, row: BundleRow): Promise<void> {
   await tx.query(
     `INSERT INTO bundle (id, clinic_id, hash, bundle_type, entry_count, canonical, root_id, root_meta, response, salt)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::json, $9)`,
-    [row.id, row.clinicId, hex(row.hash), row.bundleType, row.entryCount, row.canonical, row.rootId, row.rootMeta === undefined ? null : JSON.stringify(row.rootMeta), row.salt],
+    [
+      row.id,
+      row.clinicId,
+      hex(row.hash),
+      row.bundleType,
+      row.entryCount,
+      row.canonical,
+      row.rootId,
+      row.rootMeta === undefined ? null : JSON.stringify(row.rootMeta),
+      row.salt,
+    ],
   );
 }
 

@@ -14,43 +14,107 @@ type RowOf<D extends Domain> = Extract<ClinicalRow, { domain: D }>;
 type Columns<D extends Domain> = ReadonlyArray<readonly [Exclude<keyof RowOf<D>, 'domain' | keyof ClinicalBase> & string, PgType]>;
 
 const BASE: ReadonlyArray<readonly [keyof ClinicalBase, PgType]> = [
-  ['resourceType', 'text'], ['status', 'text'], ['codeSystem', 'text'], ['code', 'text'], ['codeDisplay', 'text'],
-  ['originalCodes', 'jsonb'], ['startTime', 'timestamptz'], ['endTime', 'timestamptz'], ['valueType', 'text'],
-  ['valueNum', 'double precision'], ['valueUnit', 'text'], ['valueOrig', 'numeric'], ['unitOrig', 'text'],
-  ['unitStatus', 'text'], ['valueComparator', 'text'], ['valueText', 'text'], ['valueCodeSystem', 'text'],
-  ['valueCode', 'text'], ['valueCodeDisplay', 'text'], ['valueJson', 'jsonb'], ['text', 'text'],
+  ['resourceType', 'text'],
+  ['status', 'text'],
+  ['codeSystem', 'text'],
+  ['code', 'text'],
+  ['codeDisplay', 'text'],
+  ['originalCodes', 'jsonb'],
+  ['startTime', 'timestamptz'],
+  ['endTime', 'timestamptz'],
+  ['valueType', 'text'],
+  ['valueNum', 'double precision'],
+  ['valueUnit', 'text'],
+  ['valueOrig', 'numeric'],
+  ['unitOrig', 'text'],
+  ['unitStatus', 'text'],
+  ['valueComparator', 'text'],
+  ['valueText', 'text'],
+  ['valueCodeSystem', 'text'],
+  ['valueCode', 'text'],
+  ['valueCodeDisplay', 'text'],
+  ['valueJson', 'jsonb'],
+  ['text', 'text'],
 ];
 
 const EXTRA: { readonly [D in Domain]: Columns<D> } = {
   encounter: [
-    ['classSystem', 'text'], ['classCode', 'text'], ['classDisplay', 'text'], ['serviceType', 'text'],
-    ['reasonCodeSystem', 'text'], ['reasonCode', 'text'], ['reasonDisplay', 'text'],
-    ['dischargeDisposition', 'text'], ['serviceProviderRef', 'text'],
+    ['classSystem', 'text'],
+    ['classCode', 'text'],
+    ['classDisplay', 'text'],
+    ['serviceType', 'text'],
+    ['reasonCodeSystem', 'text'],
+    ['reasonCode', 'text'],
+    ['reasonDisplay', 'text'],
+    ['dischargeDisposition', 'text'],
+    ['serviceProviderRef', 'text'],
   ],
   condition: [
-    ['clinicalStatus', 'text'], ['verificationStatus', 'text'], ['category', 'text'], ['severity', 'text'],
-    ['bodySite', 'text'], ['onsetText', 'text'], ['abatementText', 'text'], ['recordedTime', 'timestamptz'],
+    ['clinicalStatus', 'text'],
+    ['verificationStatus', 'text'],
+    ['category', 'text'],
+    ['severity', 'text'],
+    ['bodySite', 'text'],
+    ['onsetText', 'text'],
+    ['abatementText', 'text'],
+    ['recordedTime', 'timestamptz'],
     ['encounterRef', 'text'],
   ],
   observation: [
-    ['category', 'text'], ['componentIndex', 'integer'], ['interpretation', 'text'], ['refLow', 'double precision'],
-    ['refHigh', 'double precision'], ['dataAbsentReason', 'text'], ['issuedTime', 'timestamptz'], ['encounterRef', 'text'],
+    ['category', 'text'],
+    ['componentIndex', 'integer'],
+    ['interpretation', 'text'],
+    ['refLow', 'double precision'],
+    ['refHigh', 'double precision'],
+    ['dataAbsentReason', 'text'],
+    ['issuedTime', 'timestamptz'],
+    ['encounterRef', 'text'],
   ],
   medication: [
-    ['intent', 'text'], ['medicationRef', 'text'], ['dosageText', 'text'], ['route', 'text'], ['category', 'text'],
+    ['intent', 'text'],
+    ['medicationRef', 'text'],
+    ['dosageText', 'text'],
+    ['route', 'text'],
+    ['category', 'text'],
     ['encounterRef', 'text'],
   ],
   allergy: [
-    ['clinicalStatus', 'text'], ['verificationStatus', 'text'], ['allergyType', 'text'], ['category', 'text'],
-    ['criticality', 'text'], ['reactions', 'jsonb'], ['recordedTime', 'timestamptz'],
+    ['clinicalStatus', 'text'],
+    ['verificationStatus', 'text'],
+    ['allergyType', 'text'],
+    ['category', 'text'],
+    ['criticality', 'text'],
+    ['reactions', 'jsonb'],
+    ['recordedTime', 'timestamptz'],
   ],
   immunization: [
-    ['primarySource', 'boolean'], ['lotNumber', 'text'], ['route', 'text'], ['site', 'text'], ['statusReason', 'text'],
+    ['primarySource', 'boolean'],
+    ['lotNumber', 'text'],
+    ['route', 'text'],
+    ['site', 'text'],
+    ['statusReason', 'text'],
     ['encounterRef', 'text'],
   ],
-  procedure: [['category', 'text'], ['bodySite', 'text'], ['outcome', 'text'], ['reasonCode', 'text'], ['encounterRef', 'text']],
-  diagnostic_report: [['category', 'text'], ['issuedTime', 'timestamptz'], ['resultRefs', 'jsonb'], ['encounterRef', 'text']],
-  document: [['category', 'text'], ['docStatus', 'text'], ['title', 'text'], ['attachments', 'jsonb'], ['encounterRef', 'text']],
+  procedure: [
+    ['category', 'text'],
+    ['bodySite', 'text'],
+    ['outcome', 'text'],
+    ['reasonCode', 'text'],
+    ['encounterRef', 'text'],
+  ],
+  diagnostic_report: [
+    ['category', 'text'],
+    ['issuedTime', 'timestamptz'],
+    ['resultRefs', 'jsonb'],
+    ['encounterRef', 'text'],
+  ],
+  document: [
+    ['category', 'text'],
+    ['docStatus', 'text'],
+    ['title', 'text'],
+    ['attachments', 'jsonb'],
+    ['encounterRef', 'text'],
+  ],
 };
 
 export const CLINICAL_TABLES: readonly Domain[] = Object.keys(EXTRA) as Domain[];
@@ -71,7 +135,11 @@ const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
   const plans = {} as Record<Domain, TablePlan>;
   for (const d of CLINICAL_TABLES) {
     const cols: Array<readonly [string, PgType]> = [
-      ['resourceId', 'uuid' as PgType], ['clinicId', 'uuid' as PgType], ['patientId', 'uuid' as PgType], ...BASE, ...EXTRA[d],
+      ['resourceId', 'uuid' as PgType],
+      ['clinicId', 'uuid' as PgType],
+      ['patientId', 'uuid' as PgType],
+      ...BASE,
+      ...EXTRA[d],
     ];
     const names = cols.map(([k]) => snake(k));
     const sql =
@@ -82,10 +150,7 @@ const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
   return plans;
 })();
 
-const DELETE_SQL =
-  'with ' +
-  CLINICAL_TABLES.map((t, i) => `d${i} as (delete from ${t} where resource_id = any($1::uuid[]))`).join(', ') +
-  ' select 1';
+const DELETE_SQL = 'with ' + CLINICAL_TABLES.map((t, i) => `d${i} as (delete from ${t} where resource_id = any($1::uuid[]))`).join(', ') + ' select 1';
 
 export interface ClinicalItem {
   resourceId: string;

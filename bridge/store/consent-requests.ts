@@ -40,7 +40,17 @@ const MINE = `(SELECT array_agg(mine.id::text ORDER BY mr.last_updated, mine.id)
 
 export async function insertConsentRequest(
   tx: Tx,
-  r: { id: string; requesterClinicId: string; handle: string; patientIds: string[]; purpose: string; period: unknown; periodStart: string; periodEnd: string; note: string | null },
+  r: {
+    id: string;
+    requesterClinicId: string;
+    handle: string;
+    patientIds: string[];
+    purpose: string;
+    period: unknown;
+    periodStart: string;
+    periodEnd: string;
+    note: string | null;
+  },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO consent_request (id, requester_clinic_id, handle, patient_ids, purpose, period, period_start, period_end, note)
@@ -92,16 +102,22 @@ const HOME = `SELECT * FROM (SELECT ${REQUEST}, ${MINE} AS mine, coalesce(d.stat
 /** A row of HOME: the request's columns plus the caller's own records and decision. */
 type HomeQueryRow = ConsentRequestRow & { mine: string[]; homeStatus: Status; reason: string | null; consentIds: string[]; decidedAt: string | null };
 
-const homeRow = (clinicId: string) => (row: HomeQueryRow): HomeRow => {
-  const { mine, homeStatus, reason, consentIds, decidedAt, ...request } = row;
-  return { request: request as ConsentRequestRow, clinicId, patientIds: mine, status: homeStatus, reason, consentIds, decidedAt };
-};
+const homeRow =
+  (clinicId: string) =>
+  (row: HomeQueryRow): HomeRow => {
+    const { mine, homeStatus, reason, consentIds, decidedAt, ...request } = row;
+    return { request: request as ConsentRequestRow, clinicId, patientIds: mine, status: homeStatus, reason, consentIds, decidedAt };
+  };
 
 /**
  * Requests addressed to `clinicId` as a home clinic (it holds a record of the person now), newest first, optionally
  * only those of `requestIds` or with the home status in `statuses`.
  */
-export async function homeRequests(db: Db | Tx, clinicId: string, f: { requestIds?: string[]; statuses?: string[]; count: number; offset: number }): Promise<HomeRow[]> {
+export async function homeRequests(
+  db: Db | Tx,
+  clinicId: string,
+  f: { requestIds?: string[]; statuses?: string[]; count: number; offset: number },
+): Promise<HomeRow[]> {
   // Each request costs a few index lookups (its records' persons, this clinic's records of them): linear in requests.
   const res = await db.query(
     `${HOME} AND ($2::text[] IS NULL OR cr.id::text = ANY($2))) x
@@ -123,18 +139,22 @@ export async function lockRequest(tx: Tx, id: string): Promise<ConsentRequestRow
  * Records one home clinic's decision: a first decision (accepted, rejected), or `cancelled` over its own accepted
  * one (a revocation). False when that is not the state the decision applies to (decided already, nothing to revoke).
  */
-export async function recordDecision(tx: Tx, d: { requestId: string; clinicId: string; status: 'accepted' | 'rejected' | 'cancelled'; reason: string | null; consentIds: string[] }): Promise<boolean> {
-  const res = d.status === 'cancelled'
-    ? await tx.query(
-      `UPDATE consent_decision SET status = 'cancelled', reason = $3, decided_at = now()
+export async function recordDecision(
+  tx: Tx,
+  d: { requestId: string; clinicId: string; status: 'accepted' | 'rejected' | 'cancelled'; reason: string | null; consentIds: string[] },
+): Promise<boolean> {
+  const res =
+    d.status === 'cancelled'
+      ? await tx.query(
+          `UPDATE consent_decision SET status = 'cancelled', reason = $3, decided_at = now()
         WHERE request_id = $1 AND clinic_id = $2 AND status = 'accepted' RETURNING 1`,
-      [d.requestId, d.clinicId, d.reason],
-    )
-    : await tx.query(
-      `INSERT INTO consent_decision (request_id, clinic_id, status, reason, consent_ids) VALUES ($1, $2, $3, $4, $5::uuid[])
+          [d.requestId, d.clinicId, d.reason],
+        )
+      : await tx.query(
+          `INSERT INTO consent_decision (request_id, clinic_id, status, reason, consent_ids) VALUES ($1, $2, $3, $4, $5::uuid[])
        ON CONFLICT DO NOTHING RETURNING 1`,
-      [d.requestId, d.clinicId, d.status, d.reason, d.consentIds],
-    );
+          [d.requestId, d.clinicId, d.status, d.reason, d.consentIds],
+        );
   return res.rowCount === 1;
 }
 

@@ -98,7 +98,9 @@ export function prepareBinaries(user: PgUser, opts: { packageDir?: string; home?
     }
   }
   if (!runsAs(user, path.join(target, 'bin', 'postgres'), ['--version'])) {
-    throw new Error(`the PostgreSQL binaries copied to ${target} do not run as the postgres user: check that every parent folder is traversable by it, or set EMBEDDED_PG_HOME`);
+    throw new Error(
+      `the PostgreSQL binaries copied to ${target} do not run as the postgres user: check that every parent folder is traversable by it, or set EMBEDDED_PG_HOME`,
+    );
   }
   return { root: target, version, copied: true };
 }

@@ -32,9 +32,13 @@ export function pgUser(): PgUser {
   if (idOf('-u') === undefined) {
     try {
       if (idOf('-g') === undefined) execFileSync('groupadd', ['--system', PG_OS_USER], { stdio: 'ignore' });
-      execFileSync('useradd', ['--system', '--gid', PG_OS_USER, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', PG_OS_USER], { stdio: 'ignore' });
+      execFileSync('useradd', ['--system', '--gid', PG_OS_USER, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', PG_OS_USER], {
+        stdio: 'ignore',
+      });
     } catch {
-      throw new Error(`PostgreSQL cannot run as root and the system user "${PG_OS_USER}" could not be created (groupadd/useradd): create it, or set DATABASE_URL`);
+      throw new Error(
+        `PostgreSQL cannot run as root and the system user "${PG_OS_USER}" could not be created (groupadd/useradd): create it, or set DATABASE_URL`,
+      );
     }
   }
   const uid = idOf('-u');
@@ -76,5 +80,7 @@ export function runtimeHome(configured: string | undefined): string {
       lastError = `${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
     }
   }
-  throw new Error(`no folder for the embedded PostgreSQL's binaries and clusters (${lastError}); set EMBEDDED_PG_HOME to a root-owned folder every user can traverse`);
+  throw new Error(
+    `no folder for the embedded PostgreSQL's binaries and clusters (${lastError}); set EMBEDDED_PG_HOME to a root-owned folder every user can traverse`,
+  );
 }

@@ -98,7 +98,11 @@ async function initdb(user: PgUser, bin: string, pgData: string, password: strin
 
 /** Stops a postmaster nobody owns: fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL. */
 async function stopOrphan(pid: number, pgData: string): Promise<void> {
-  for (const [signal, waitMs] of [['SIGINT', 60_000], ['SIGQUIT', 10_000], ['SIGKILL', 10_000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGINT', 60_000],
+    ['SIGQUIT', 10_000],
+    ['SIGKILL', 10_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
@@ -111,7 +115,8 @@ async function stopOrphan(pid: number, pgData: string): Promise<void> {
 
 function hint(lines: string[], port: number, place: ClusterPlace): string {
   const text = lines.join('\n');
-  if (/Address already in use|could not create any TCP\/IP sockets/.test(text)) return `port ${port} is taken by another program: set EMBEDDED_PG_PORT to a free port`;
+  if (/Address already in use|could not create any TCP\/IP sockets/.test(text))
+    return `port ${port} is taken by another program: set EMBEDDED_PG_PORT to a free port`;
   if (/lock file .* already exists/.test(text)) return `another PostgreSQL runs on ${place.pgData}`;
   if (/Permission denied/.test(text)) return `the ${PG_OS_USER} user cannot reach ${place.pgData}: set EMBEDDED_PG_HOME, or DATABASE_URL`;
   return 'see its last lines';
@@ -153,7 +158,8 @@ async function startLock(dir: string): Promise<() => void> {
     }
     const st = fs.statSync(file, { throwIfNoEntry: false });
     const stale = holder ? !alive(holder) : !!st && Date.now() - st.mtimeMs > 10_000; // empty: being written
-    if (stale) fs.rmSync(file, { force: true }); // left by a killed process
+    if (stale)
+      fs.rmSync(file, { force: true }); // left by a killed process
     else if (Date.now() > end) throw new Error(`process ${holder} has been starting the embedded PostgreSQL of ${dir} for 5 minutes`);
   }
 }
@@ -181,9 +187,12 @@ async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts
       await stopOrphan(state.pid, place.pgData);
     } else if (state.owner.role === 'cli') {
       await until(() => clusterState(place).kind !== 'owned', 120_000); // a CLI command finishing its work
-      if (clusterState(place).kind === 'owned') throw new Error(`a fhir-bridge command (pid ${state.owner.pid}) keeps the embedded PostgreSQL of ${place.dir}: wait for it or stop it`);
+      if (clusterState(place).kind === 'owned')
+        throw new Error(`a fhir-bridge command (pid ${state.owner.pid}) keeps the embedded PostgreSQL of ${place.dir}: wait for it or stop it`);
     } else {
-      throw new Error(`the embedded PostgreSQL of ${place.dir} is run by fhir-bridge process ${state.owner.pid} (port ${state.port}): stop that process first, or give this one its own DATA_DIR`);
+      throw new Error(
+        `the embedded PostgreSQL of ${place.dir} is run by fhir-bridge process ${state.owner.pid} (port ${state.port}): stop that process first, or give this one its own DATA_DIR`,
+      );
     }
   }
 
@@ -192,7 +201,9 @@ async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts
   const marker = path.join(place.dir, 'initialised');
   const hasCluster = fs.existsSync(path.join(place.pgData, 'PG_VERSION'));
   if (!hasCluster && fs.existsSync(marker)) {
-    throw new Error(`the embedded PostgreSQL cluster of ${place.dir} (${place.pgData}) is gone: restore it, or delete ${marker} to start with an empty database`);
+    throw new Error(
+      `the embedded PostgreSQL cluster of ${place.dir} (${place.pgData}) is gone: restore it, or delete ${marker} to start with an empty database`,
+    );
   }
   try {
     if (!hasCluster) await initdb(user, binaries.root, place.pgData, password, log);
@@ -206,7 +217,10 @@ async function startLocked(place: ClusterPlace, user: PgUser, port: number, opts
   const done = exited(child);
   let exitedEarly: { code: number | null; error?: Error } | undefined;
   void done.then((r) => (exitedEarly = r));
-  const ready = await until(() => exitedEarly !== undefined || (readPostmasterPid(place.pgData)?.pid === child.pid && readPostmasterPid(place.pgData)?.status === 'ready'), 300_000);
+  const ready = await until(
+    () => exitedEarly !== undefined || (readPostmasterPid(place.pgData)?.pid === child.pid && readPostmasterPid(place.pgData)?.status === 'ready'),
+    300_000,
+  );
   if (!ready || exitedEarly) {
     if (!exitedEarly) child.kill('SIGQUIT');
     fs.rmSync(path.join(place.dir, 'owner.json'), { force: true });

@@ -112,7 +112,12 @@ export interface ExportScope {
 }
 
 /** One keyset page (by type, then id) of the resources in scope. */
-export async function exportPage(db: Db, scope: ExportScope, after: { type: string; id: string } | null, limit: number): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+export async function exportPage(
+  db: Db,
+  scope: ExportScope,
+  after: { type: string; id: string } | null,
+  limit: number,
+): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
   const params: unknown[] = [scope.patientIds, scope.until];
   const p = (v: unknown): string => {
     params.push(v);
@@ -131,7 +136,11 @@ export async function exportPage(db: Db, scope: ExportScope, after: { type: stri
 }
 
 /** Shared entities (Organization, Practitioner, Location, Medication) by id, in scope of the export's filters. */
-export async function sharedEntities(db: Db, ids: string[], scope: ExportScope): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+export async function sharedEntities(
+  db: Db,
+  ids: string[],
+  scope: ExportScope,
+): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
   if (!ids.length) return [];
   const res = await db.query(
     `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r

@@ -29,18 +29,31 @@ export interface BlockingKeys {
 export const BLOCK_LIMIT = { identifier: 50, birthDate: 500, family: 500, postalCode: 200, phone: 50, email: 50 } as const;
 
 /** The blocking keys of the caller's demographics. */
-export function blockingKeys(q: { identifiers: MatchIdentifier[]; fields: { family: string | null; birthDate: string | null; postalCode: string | null; phones: string[]; emails: string[] } }): BlockingKeys {
+export function blockingKeys(q: {
+  identifiers: MatchIdentifier[];
+  fields: { family: string | null; birthDate: string | null; postalCode: string | null; phones: string[]; emails: string[] };
+}): BlockingKeys {
   const dates: string[] = [];
   const m = q.fields.birthDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(q.fields.birthDate) : null;
   if (m) {
     dates.push(m[0]);
     const swapped = `${m[1]}-${m[3]}-${m[2]}`;
-    if (m[2] !== m[3] && Number(m[3]) <= 12 && !Number.isNaN(Date.parse(`${swapped}T00:00:00Z`)) && new Date(`${swapped}T00:00:00Z`).toISOString().startsWith(swapped)) dates.push(swapped);
+    if (
+      m[2] !== m[3] &&
+      Number(m[3]) <= 12 &&
+      !Number.isNaN(Date.parse(`${swapped}T00:00:00Z`)) &&
+      new Date(`${swapped}T00:00:00Z`).toISOString().startsWith(swapped)
+    )
+      dates.push(swapped);
   }
   return {
-    identifiers: q.identifiers, birthDates: dates, family: q.fields.family?.trim().toLowerCase() || null,
+    identifiers: q.identifiers,
+    birthDates: dates,
+    family: q.fields.family?.trim().toLowerCase() || null,
     birthYear: q.fields.birthDate && /^\d{4}/.test(q.fields.birthDate) ? Number(q.fields.birthDate.slice(0, 4)) : null,
-    postalCode: q.fields.postalCode, phones: q.fields.phones, emails: q.fields.emails,
+    postalCode: q.fields.postalCode,
+    phones: q.fields.phones,
+    emails: q.fields.emails,
   };
 }
 
@@ -64,13 +77,24 @@ SELECT p.id AS "patientId", p.clinic_id AS "clinicId", p.person_id AS "personId"
 export async function findMatchCandidates(db: Db | Tx, k: BlockingKeys): Promise<CandidateRecord[]> {
   if (!k.identifiers.length && !k.birthDates.length && !k.family && !k.postalCode && !k.phones.length && !k.emails.length) return [];
   // Named: parsed once per connection (planning stays per call, so each block is planned for its own values).
-  const res = await db.query({ name: 'match-candidates', text: CANDIDATES_SQL, values: [
-    k.identifiers.map((i) => i.system), k.identifiers.map((i) => i.value), k.birthDates, k.family, k.postalCode, k.phones, k.emails, k.birthYear,
-  ] });
+  const res = await db.query({
+    name: 'match-candidates',
+    text: CANDIDATES_SQL,
+    values: [k.identifiers.map((i) => i.system), k.identifiers.map((i) => i.value), k.birthDates, k.family, k.postalCode, k.phones, k.emails, k.birthYear],
+  });
   return res.rows.map((r) => ({
-    patientId: r.patientId, clinicId: r.clinicId, personId: r.personId, family: r.family,
-    given: typeof r.given === 'string' ? r.given.split(' ').filter(Boolean) : [], birthDate: r.birthDate, gender: r.gender,
-    postalCode: r.postalCode, city: r.city, country: r.country, phones: r.phones ?? [], emails: r.emails ?? [],
+    patientId: r.patientId,
+    clinicId: r.clinicId,
+    personId: r.personId,
+    family: r.family,
+    given: typeof r.given === 'string' ? r.given.split(' ').filter(Boolean) : [],
+    birthDate: r.birthDate,
+    gender: r.gender,
+    postalCode: r.postalCode,
+    city: r.city,
+    country: r.country,
+    phones: r.phones ?? [],
+    emails: r.emails ?? [],
     identifiers: Array.isArray(r.identifiers) ? r.identifiers : [],
   }));
 }

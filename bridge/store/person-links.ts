@@ -103,7 +103,11 @@ async function decide(tx: Tx, a: string, others: string[], status: 'confirmed' |
  * the younger one's patients move to it and it is marked `merged_into`, so its id stays traceable. No resource changes.
  * Null when there is no such candidate (nothing changed).
  */
-export async function confirmCandidate(tx: Tx, a: string, b: string): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] } | null> {
+export async function confirmCandidate(
+  tx: Tx,
+  a: string,
+  b: string,
+): Promise<{ personId: string; mergedPersonId: string | null; patientIds: string[] } | null> {
   if (!(await lockCandidate(tx, a, b))) return null;
   const persons = await tx.query(
     `SELECT ps.id, ps.created_at FROM person ps WHERE ps.id IN (SELECT person_id FROM patient WHERE id = ANY($1::uuid[]))
@@ -154,7 +158,11 @@ export async function unlinkPatient(tx: Tx, patientId: string): Promise<UnlinkRe
 }
 
 /** Who holds a stored resource and whose compartment it is in (patient and person), or null when unknown. */
-export async function resourceCompartment(db: Db | Tx, resourceType: string, id: string): Promise<{ clinicId: string; patientId: string | null; personId: string | null } | null> {
+export async function resourceCompartment(
+  db: Db | Tx,
+  resourceType: string,
+  id: string,
+): Promise<{ clinicId: string; patientId: string | null; personId: string | null } | null> {
   if (!isBridgeId(id)) return null;
   const res = await db.query(
     `SELECT r.clinic_id AS "clinicId", r.patient_id AS "patientId", p.person_id AS "personId"

@@ -55,16 +55,30 @@ export async function savePatient(tx: Tx, patient: PatientRecord, personSystems:
      ON CONFLICT (id) DO UPDATE SET family = EXCLUDED.family, given = EXCLUDED.given, birth_date = EXCLUDED.birth_date,
        gender = EXCLUDED.gender, identifiers = EXCLUDED.identifiers, postal_code = EXCLUDED.postal_code, city = EXCLUDED.city,
        country = EXCLUDED.country, phones = EXCLUDED.phones, emails = EXCLUDED.emails`,
-    [patient.id, patient.clinicId, personId, patient.family, patient.given, patient.birthDate, patient.gender, JSON.stringify(patient.identifiers),
-      c?.postalCode ?? null, c?.city ?? null, c?.country ?? null, c?.phones ?? [], c?.emails ?? []],
+    [
+      patient.id,
+      patient.clinicId,
+      personId,
+      patient.family,
+      patient.given,
+      patient.birthDate,
+      patient.gender,
+      JSON.stringify(patient.identifiers),
+      c?.postalCode ?? null,
+      c?.city ?? null,
+      c?.country ?? null,
+      c?.phones ?? [],
+      c?.emails ?? [],
+    ],
   );
   await tx.query('DELETE FROM patient_identifier WHERE patient_id = $1', [patient.id]);
   const ids = [...new Map(patient.identifiers.map((i) => [`${i.system}|${i.value}`, i])).values()];
   if (ids.length) {
-    await tx.query(
-      'INSERT INTO patient_identifier (patient_id, system, value) SELECT $1, * FROM unnest($2::text[], $3::text[])',
-      [patient.id, ids.map((i) => i.system), ids.map((i) => i.value)],
-    );
+    await tx.query('INSERT INTO patient_identifier (patient_id, system, value) SELECT $1, * FROM unnest($2::text[], $3::text[])', [
+      patient.id,
+      ids.map((i) => i.system),
+      ids.map((i) => i.value),
+    ]);
   }
   if (patient.family && patient.birthDate) {
     const likely = await tx.query(
@@ -72,10 +86,11 @@ export async function savePatient(tx: Tx, patient: PatientRecord, personSystems:
       [patient.birthDate, patient.family, personId, patient.id],
     );
     for (const other of likely.rows) {
-      await tx.query(
-        'INSERT INTO person_candidate (patient_id, other_patient_id, score) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [patient.id, other.id, candidateScore(patient, other)],
-      );
+      await tx.query('INSERT INTO person_candidate (patient_id, other_patient_id, score) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+        patient.id,
+        other.id,
+        candidateScore(patient, other),
+      ]);
     }
   }
   return personId;

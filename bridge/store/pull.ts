@@ -38,7 +38,12 @@ export function referencesInJson(json: string): string[] {
   return out;
 }
 
-const pulled = (r: { id: string; resourceType: string; json: string }): PulledResource => ({ id: r.id, resourceType: r.resourceType, json: r.json, refs: referencesInJson(r.json) });
+const pulled = (r: { id: string; resourceType: string; json: string }): PulledResource => ({
+  id: r.id,
+  resourceType: r.resourceType,
+  json: r.json,
+  refs: referencesInJson(r.json),
+});
 
 /** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
 export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ rows: PulledResource[]; total: number }> {
@@ -148,18 +153,29 @@ const SUMMARY_EXTRA: Record<string, string[]> = {
 export async function summaryFacts(db: Db, patientIds: string[]): Promise<ClinicalFact[]> {
   const queries = Object.entries(SUMMARY_EXTRA).map(([table, extra]) => {
     const extraSql = extra.length ? `jsonb_build_object(${extra.map((c) => `'${c}', t.${c}`).join(', ')})` : `'{}'::jsonb`;
-    const sql = table === 'observation'
-      ? `SELECT DISTINCT ON (t.code_system, t.code) '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM observation t
+    const sql =
+      table === 'observation'
+        ? `SELECT DISTINCT ON (t.code_system, t.code) '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM observation t
          WHERE t.patient_id = ANY($1::uuid[]) AND t.component_index IS NULL AND t.category = 'laboratory'
          ORDER BY t.code_system, t.code, t.start_time DESC NULLS LAST, t.id DESC`
-      : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])
+        : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])
          ORDER BY t.start_time DESC NULLS LAST, t.id`;
     return db.query(sql, [patientIds]);
   });
   return (await Promise.all(queries)).flatMap((r) => r.rows);
 }
 
-export const TIMELINE_DOMAINS = ['encounter', 'condition', 'observation', 'medication', 'allergy', 'immunization', 'procedure', 'diagnostic_report', 'document'];
+export const TIMELINE_DOMAINS = [
+  'encounter',
+  'condition',
+  'observation',
+  'medication',
+  'allergy',
+  'immunization',
+  'procedure',
+  'diagnostic_report',
+  'document',
+];
 
 export interface TimelineFact extends ClinicalFact {
   componentIndex: number | null;

@@ -31,7 +31,20 @@ export interface ResourceWrite {
   tokens: { param: string; system: string | null; code: string }[];
 }
 
-const RESOURCE_COLUMNS = ['id', 'resource_type', 'clinic_id', 'source_id', 'version', 'patient_id', 'bundle_id', 'last_updated', 'date_start', 'date_end', 'deleted', 'content'];
+const RESOURCE_COLUMNS = [
+  'id',
+  'resource_type',
+  'clinic_id',
+  'source_id',
+  'version',
+  'patient_id',
+  'bundle_id',
+  'last_updated',
+  'date_start',
+  'date_end',
+  'deleted',
+  'content',
+];
 
 const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
 
@@ -72,7 +85,8 @@ export async function lockResources(tx: Tx, ids: string[]): Promise<Map<string, 
   const unique = [...new Set(ids)].sort();
   if (!unique.length) return locked;
   const res = await tx.query(`SELECT ${REF_COLUMNS} FROM resource r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR NO KEY UPDATE`, [unique]);
-  for (const row of res.rows) locked.set(row.id, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
+  for (const row of res.rows)
+    locked.set(row.id, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
   return locked;
 }
 
@@ -105,7 +119,14 @@ export async function lookupSharedEntities(tx: Tx, keys: { resourceType: string;
        JOIN resource r ON r.id = s.resource_id`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.system), keys.map((k) => k.value)],
   );
-  for (const row of res.rows) found.set(`${row.resourceType}|${row.system}|${row.value}`, { id: row.id, resourceType: row.resourceType, version: row.version, deleted: row.deleted, clinicId: row.clinicId });
+  for (const row of res.rows)
+    found.set(`${row.resourceType}|${row.system}|${row.value}`, {
+      id: row.id,
+      resourceType: row.resourceType,
+      version: row.version,
+      deleted: row.deleted,
+      clinicId: row.clinicId,
+    });
   return found;
 }
 
@@ -126,7 +147,9 @@ function matchScope(clinicId: string, resourceType: string): string {
 
 /** Advisory-lock id (bigint) of a match lock: the first 64 bits of SHA-256 over scope, type and key. */
 function lockId(clinicId: string, lock: MatchLock): bigint {
-  const digest = createHash('sha256').update(`${matchScope(clinicId, lock.resourceType)}\0${lock.resourceType}\0${lock.key}`).digest();
+  const digest = createHash('sha256')
+    .update(`${matchScope(clinicId, lock.resourceType)}\0${lock.resourceType}\0${lock.key}`)
+    .digest();
   return digest.readBigInt64BE(0);
 }
 
@@ -197,10 +220,25 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
   const created = rows.filter((r) => r.version === 1);
   const replaced = rows.filter((r) => r.version > 1);
   const updated = replaced.map((r) => r.id);
-  await copyRows(tx, 'resource', RESOURCE_COLUMNS, created.map((r) => [
-    r.id, r.resourceType, r.clinicId, r.sourceId, r.version, r.patientId, r.bundleId, r.lastUpdated, r.dateStart, r.dateEnd, r.deleted,
-    JSON.stringify(r.content),
-  ]));
+  await copyRows(
+    tx,
+    'resource',
+    RESOURCE_COLUMNS,
+    created.map((r) => [
+      r.id,
+      r.resourceType,
+      r.clinicId,
+      r.sourceId,
+      r.version,
+      r.patientId,
+      r.bundleId,
+      r.lastUpdated,
+      r.dateStart,
+      r.dateEnd,
+      r.deleted,
+      JSON.stringify(r.content),
+    ]),
+  );
   if (replaced.length) {
     await tx.query(
       `INSERT INTO resource_history (resource_id, version, bundle_id, last_updated, deleted, content)
@@ -208,8 +246,18 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       [updated],
     );
     const records = replaced.map((r) => ({
-      id: r.id, resource_type: r.resourceType, clinic_id: r.clinicId, source_id: r.sourceId, version: r.version, patient_id: r.patientId,
-      bundle_id: r.bundleId, last_updated: r.lastUpdated, date_start: r.dateStart, date_end: r.dateEnd, deleted: r.deleted, content: r.content,
+      id: r.id,
+      resource_type: r.resourceType,
+      clinic_id: r.clinicId,
+      source_id: r.sourceId,
+      version: r.version,
+      patient_id: r.patientId,
+      bundle_id: r.bundleId,
+      last_updated: r.lastUpdated,
+      date_start: r.dateStart,
+      date_end: r.dateEnd,
+      deleted: r.deleted,
+      content: r.content,
     }));
     await tx.query(
       `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})

@@ -6,12 +6,18 @@ import { SHARED_TYPES, StoredResource } from './resources';
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
   const end = `coalesce(${column.end}, ${column.start})`;
   switch (f.prefix) {
-    case 'eq': return `(${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
-    case 'ne': return `NOT (${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
-    case 'lt': return `${column.start} < ${p(f.start)}::timestamptz`;
-    case 'le': return `${column.start} <= ${p(f.end)}::timestamptz`;
-    case 'gt': return `${end} > ${p(f.end)}::timestamptz`;
-    case 'ge': return `${end} >= ${p(f.start)}::timestamptz`;
+    case 'eq':
+      return `(${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
+    case 'ne':
+      return `NOT (${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
+    case 'lt':
+      return `${column.start} < ${p(f.start)}::timestamptz`;
+    case 'le':
+      return `${column.start} <= ${p(f.end)}::timestamptz`;
+    case 'gt':
+      return `${end} > ${p(f.end)}::timestamptz`;
+    case 'ge':
+      return `${end} >= ${p(f.start)}::timestamptz`;
   }
 }
 
@@ -20,14 +26,23 @@ function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: u
  * `grantedPatientIds`: other clinics' patients it may read under consent or break-glass), newest first;
  * `count + 1` rows tell if there is a next page.
  */
-export async function searchResources(db: Db, clinicId: string, q: SearchQuery, grantedPatientIds: string[] = []): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
+export async function searchResources(
+  db: Db,
+  clinicId: string,
+  q: SearchQuery,
+  grantedPatientIds: string[] = [],
+): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;
   };
   const granted = grantedPatientIds.length ? ` OR r.patient_id = ANY(${p(grantedPatientIds)}::uuid[])` : '';
-  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})`];
+  const where = [
+    `r.resource_type = ${p(q.resourceType)}`,
+    'NOT r.deleted',
+    `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})`,
+  ];
   // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
   const ownSourceIds = (type: string, ids: string[]): string =>
     `(SELECT o.id FROM resource o WHERE o.clinic_id = ${p(clinicId)} AND o.resource_type = ${p(type)} AND o.source_id = ANY(${p(ids)}::text[]))`;

@@ -23,13 +23,20 @@ export async function setSmartClient(tx: Tx, clinicId: string, source: JwksSourc
        SELECT $1, id, $2, $4 FROM clinic WHERE id = $3
      ON CONFLICT (clinic_id) DO UPDATE SET jwks = EXCLUDED.jwks, jwks_url = EXCLUDED.jwks_url, updated_at = now()
      RETURNING client_id`,
-    [`fabc_${randomBytes(16).toString('base64url')}`, 'jwks' in source ? JSON.stringify(source.jwks) : null, clinicId, 'jwksUrl' in source ? source.jwksUrl : null],
+    [
+      `fabc_${randomBytes(16).toString('base64url')}`,
+      'jwks' in source ? JSON.stringify(source.jwks) : null,
+      clinicId,
+      'jwksUrl' in source ? source.jwksUrl : null,
+    ],
   );
   return res.rows[0]?.client_id ?? null;
 }
 
 export async function findSmartClient(db: Db, clientId: string): Promise<SmartClient | null> {
-  const res = await db.query('SELECT client_id AS "clientId", clinic_id AS "clinicId", jwks, jwks_url AS "jwksUrl" FROM smart_client WHERE client_id = $1', [clientId]);
+  const res = await db.query('SELECT client_id AS "clientId", clinic_id AS "clinicId", jwks, jwks_url AS "jwksUrl" FROM smart_client WHERE client_id = $1', [
+    clientId,
+  ]);
   return res.rows[0] ?? null;
 }
 
@@ -39,10 +46,7 @@ export async function findSmartClient(db: Db, clientId: string): Promise<SmartCl
  */
 export async function useJti(db: Db, clientId: string, jti: string, expiresAt: Date): Promise<boolean> {
   await db.query('DELETE FROM smart_jti WHERE expires_at < statement_timestamp()');
-  const res = await db.query(
-    'INSERT INTO smart_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    [clientId, jti, expiresAt],
-  );
+  const res = await db.query('INSERT INTO smart_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [clientId, jti, expiresAt]);
   return res.rowCount === 1;
 }
 

@@ -83,7 +83,9 @@ export async function claimDueNotifications(db: Db, limit: number, leaseMs: numb
     [limit, leaseMs],
   );
   return res.rows.map((r) => ({
-    id: Number(r.id), taskId: r.taskId, attempts: r.attempts,
+    id: Number(r.id),
+    taskId: r.taskId,
+    attempts: r.attempts,
     subscription: { id: r.subId, clinicId: r.clinicId, endpoint: r.endpoint, payload: r.payload, headers: r.headers },
   }));
 }
@@ -93,10 +95,11 @@ export async function markDelivered(db: Db, id: number): Promise<void> {
 }
 
 export async function scheduleRetry(db: Db, id: number, delayMs: number, error: string): Promise<void> {
-  await db.query(
-    'UPDATE notification_outbox SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), last_error = $3 WHERE id = $1',
-    [id, delayMs, error],
-  );
+  await db.query('UPDATE notification_outbox SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), last_error = $3 WHERE id = $1', [
+    id,
+    delayMs,
+    error,
+  ]);
 }
 
 /** Gives a notification up and puts its Subscription in status `error` with `error` (R4 subscription.html#errors). */
@@ -107,8 +110,6 @@ export async function giveUp(tx: Tx, id: number, subscriptionId: string, error: 
 
 /** Drops notifications delivered or given up more than a day ago: the outbox is a queue, not a log (the audit trail is). */
 export async function pruneOutbox(db: Db): Promise<number> {
-  const res = await db.query(
-    `DELETE FROM notification_outbox WHERE delivered_at < now() - interval '1 day' OR failed_at < now() - interval '1 day'`,
-  );
+  const res = await db.query(`DELETE FROM notification_outbox WHERE delivered_at < now() - interval '1 day' OR failed_at < now() - interval '1 day'`);
   return res.rowCount ?? 0;
 }

@@ -50,7 +50,10 @@ export function* importItems(files: string[]): Generator<ImportItem | { label: s
     else yield { label: file, bundle: toTransaction([parsed]), resources: 1 };
   }
   const byType = ndjson.map((file) => {
-    const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const resources: Resource[] = [];
     for (const line of lines) {
       try {
@@ -76,14 +79,20 @@ function toTransaction(resources: Resource[]): Bundle {
   return {
     resourceType: 'Bundle',
     type: 'transaction',
-    entry: resources.map((r) => ({ resource: r, request: r.id ? { method: 'PUT', url: `${r.resourceType}/${r.id}` } : { method: 'POST', url: r.resourceType } })),
+    entry: resources.map((r) => ({
+      resource: r,
+      request: r.id ? { method: 'PUT', url: `${r.resourceType}/${r.id}` } : { method: 'POST', url: r.resourceType },
+    })),
   };
 }
 
 export function outcomeText(body: unknown): string {
   const oo = body as OperationOutcome;
   if (oo?.resourceType !== 'OperationOutcome') return 'unexpected response';
-  return (oo.issue ?? []).slice(0, 3).map((i) => `${i.diagnostics ?? i.code}${i.expression?.[0] ? ` at ${i.expression[0]}` : ''}`).join('; ');
+  return (oo.issue ?? [])
+    .slice(0, 3)
+    .map((i) => `${i.diagnostics ?? i.code}${i.expression?.[0] ? ` at ${i.expression[0]}` : ''}`)
+    .join('; ');
 }
 
 /** Attempts per bundle while the bridge answers 503 (busy) or 429; a refused push stored nothing, a repeat is replayed. */

@@ -75,7 +75,14 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
 
   /** Every stored resource of every pushed entry, keyed by `Type/bridgeId`. */
   const storedOf = async (pushed: Pushed[]): Promise<Map<string, { resourceType: string; content: Record<string, unknown> }>> => {
-    const ids = [...new Set(pushed.flatMap((p) => locations(p.body)).filter((l): l is string => !!l).map((l) => l.split('/')[1]))];
+    const ids = [
+      ...new Set(
+        pushed
+          .flatMap((p) => locations(p.body))
+          .filter((l): l is string => !!l)
+          .map((l) => l.split('/')[1]),
+      ),
+    ];
     const out = new Map<string, { resourceType: string; content: Record<string, unknown> }>();
     for (let i = 0; i < ids.length; i += 5000) {
       for (const r of await q('SELECT id, resource_type, content FROM resource WHERE id = ANY($1::uuid[])', [ids.slice(i, i + 5000)])) {
@@ -134,10 +141,11 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
     const contentHash = (f: string): string => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
     /** Every file pushed once, by whichever test below needs them first. */
     let pushing: Promise<void> | undefined;
-    const pushAll = (): Promise<void> => (pushing ??= (async () => {
-      for (const f of info) pushed.push(await push(f));
-      pushed.push(...(await inPool(patients, CONCURRENCY, push)));
-    })());
+    const pushAll = (): Promise<void> =>
+      (pushing ??= (async () => {
+        for (const f of info) pushed.push(await push(f));
+        pushed.push(...(await inPool(patients, CONCURRENCY, push)));
+      })());
 
     test('every bundle is accepted as a transaction (concurrency 4)', async () => {
       expect(patients.length).toBeGreaterThanOrEqual(73);
@@ -161,7 +169,10 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
       await pushAll();
       const unique = pushed.filter((p) => !p.replayed);
       const resources = unique.flatMap((p) => (p.bundle.entry ?? []).map((e) => e.resource as Resource));
-      const expected: Record<string, number> = countBy(resources.filter((r) => !SHARED_TYPES.includes(r.resourceType)), (r) => r.resourceType);
+      const expected: Record<string, number> = countBy(
+        resources.filter((r) => !SHARED_TYPES.includes(r.resourceType)),
+        (r) => r.resourceType,
+      );
       for (const type of SHARED_TYPES) {
         const keys = new Set<string>();
         for (const r of resources.filter((x) => x.resourceType === type)) {
@@ -195,14 +206,16 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
 
     test('each patient is found by each of its identifiers', async () => {
       await pushAll();
-      const checks = pushed.filter((p) => !p.replayed).flatMap((p) => {
-        const entries = p.bundle.entry ?? [];
-        const i = entries.findIndex((e) => e.resource?.resourceType === 'Patient');
-        if (i < 0) return [];
-        const id = p.body.entry[i].response.location.split('/')[1];
-        const idents = ((entries[i].resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).filter((x) => x.system && x.value);
-        return idents.map((x) => ({ file: p.file, id, token: `${x.system}|${x.value}` }));
-      });
+      const checks = pushed
+        .filter((p) => !p.replayed)
+        .flatMap((p) => {
+          const entries = p.bundle.entry ?? [];
+          const i = entries.findIndex((e) => e.resource?.resourceType === 'Patient');
+          if (i < 0) return [];
+          const id = p.body.entry[i].response.location.split('/')[1];
+          const idents = ((entries[i].resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).filter((x) => x.system && x.value);
+          return idents.map((x) => ({ file: p.file, id, token: `${x.system}|${x.value}` }));
+        });
       expect(checks.length).toBeGreaterThanOrEqual(73 * 2);
       const missing = (
         await inPool(checks, 8, async (c) => {
@@ -241,7 +254,8 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
         expect({ type, dup }).toEqual({ type, dup: [] });
       }
       // Patient bundles carry their own copies of the hospital's entities: they matched the stored ones (200 OK).
-      const matched = pushed.flatMap((p) => (p.bundle.entry ?? []).map((e, i) => ({ type: e.resource?.resourceType, status: p.body.entry[i].response.status })))
+      const matched = pushed
+        .flatMap((p) => (p.bundle.entry ?? []).map((e, i) => ({ type: e.resource?.resourceType, status: p.body.entry[i].response.status })))
         .filter((e) => e.type === 'Organization' && e.status === '200 OK');
       expect(matched.length).toBeGreaterThan(0);
     });
@@ -260,12 +274,13 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
     const accepted: Pushed[] = [];
     let pushing: Promise<Pushed[]> | undefined;
     /** Every file pushed once, by whichever test below needs them first; those answered 200 are `accepted`. */
-    const pushAll = (): Promise<Pushed[]> => (pushing ??= (async () => {
-      const results: Pushed[] = [];
-      for (const f of files) results.push(await push(f));
-      accepted.push(...results.filter((p) => p.status === 200));
-      return results;
-    })());
+    const pushAll = (): Promise<Pushed[]> =>
+      (pushing ??= (async () => {
+        const results: Pushed[] = [];
+        for (const f of files) results.push(await push(f));
+        accepted.push(...results.filter((p) => p.status === 200));
+        return results;
+      })());
 
     test('transaction, collection and document bundles are accepted; other types refused with a clear 400', async () => {
       expect(files.length).toBeGreaterThanOrEqual(10);
@@ -280,7 +295,11 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
           expect(p.body.issue.flatMap((i: any) => i.expression ?? [])).toEqual(expect.arrayContaining(UNSUPPORTED[p.file]));
         } else {
           expect(['transaction', 'collection', 'document']).toContain(p.bundle.type);
-          expect({ file: p.file, status: p.status, outcome: p.status === 200 ? '' : JSON.stringify(p.body).slice(0, 400) }).toEqual({ file: p.file, status: 200, outcome: '' });
+          expect({ file: p.file, status: p.status, outcome: p.status === 200 ? '' : JSON.stringify(p.body).slice(0, 400) }).toEqual({
+            file: p.file,
+            status: 200,
+            outcome: '',
+          });
           expect(p.body.entry).toHaveLength(p.bundle.entry?.length ?? 0);
           for (const e of p.body.entry) expect(e.response.status).toMatch(/^20[01]/);
         }
@@ -306,9 +325,10 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
     const files = sampleFiles('ips');
     const pushed: Pushed[] = [];
     let pushing: Promise<void> | undefined;
-    const pushAll = (): Promise<void> => (pushing ??= (async () => {
-      for (const f of files) pushed.push(await push(f));
-    })());
+    const pushAll = (): Promise<void> =>
+      (pushing ??= (async () => {
+        for (const f of files) pushed.push(await push(f));
+      })());
 
     test('every IPS document is accepted and reads back', async () => {
       expect(files.length).toBeGreaterThanOrEqual(5);
@@ -360,7 +380,10 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
 
       const expected: Record<string, number> = {};
       for (const f of files.filter((x) => !x.endsWith('log.ndjson'))) {
-        for (const line of fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim())) {
+        for (const line of fs
+          .readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim())) {
           const t = (JSON.parse(line) as Resource).resourceType;
           expected[t] = (expected[t] ?? 0) + 1;
         }

@@ -26,8 +26,14 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'anchor-e2e-'));
 
 async function start(): Promise<RunningBridge> {
   const config = loadConfig({
-    DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: String(await freePort()), BATCH_MAX_WAIT_MS: '200', BATCH_MAX_BUNDLES: '3',
-    BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    PORT: '0',
+    CHAIN_PORT: String(await freePort()),
+    BATCH_MAX_WAIT_MS: '200',
+    BATCH_MAX_BUNDLES: '3',
+    BRIDGE_ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
   });
   return startBridge(config, createLogger('silent'));
 }
@@ -37,7 +43,10 @@ function bundlesToPush(): Record<string, unknown>[] {
   const files = sampleFiles('synthea-r4');
   if (files.length) {
     const isInfo = (f: string): boolean => /^(hospital|practitioner)Information/.test(path.basename(f));
-    const patients = files.filter((f) => !isInfo(f)).sort((a, b) => fs.statSync(a).size - fs.statSync(b).size).slice(0, 3);
+    const patients = files
+      .filter((f) => !isInfo(f))
+      .sort((a, b) => fs.statSync(a).size - fs.statSync(b).size)
+      .slice(0, 3);
     return [...files.filter(isInfo), ...patients].map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>);
   }
   return [1, 2, 3, 4].map((i) => {
@@ -61,7 +70,9 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
   const contract = (await (await fetch(`${bridge.url}/anchors/contract`)).json()) as { chainId: number; address: string; rpcUrl: string };
   expect(contract.chainId).toBe(31337);
   const created = await fetch(`${bridge.url}/admin/clinics`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: 'Anchor E2E' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ name: 'Anchor E2E' }),
   });
   const { apiKey } = (await created.json()) as { apiKey: string };
 
@@ -74,10 +85,14 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
   }
   const receipts = [];
   for (const [i, h] of hashes.entries()) {
-    const body = await waitFor(async () => {
-      const r = (await (await fetch(`${bridge!.url}/anchors/bundles/${h}`)).json()) as { status: string; receipt?: unknown };
-      return r.status === 'anchored' ? r : undefined;
-    }, 20_000, `receipt of bundle ${i}`);
+    const body = await waitFor(
+      async () => {
+        const r = (await (await fetch(`${bridge!.url}/anchors/bundles/${h}`)).json()) as { status: string; receipt?: unknown };
+        return r.status === 'anchored' ? r : undefined;
+      },
+      20_000,
+      `receipt of bundle ${i}`,
+    );
     receipts.push(body.receipt as Record<string, unknown>);
   }
   // Each receipt through `fhir-bridge verify` (the command, in process), against the embedded chain's RPC.
@@ -88,8 +103,18 @@ test('pushed bundles are anchored; receipts from /anchors verify; after a restar
   // And through the command a verifier runs: only the two files and the RPC URL.
   fs.writeFileSync(path.join(dataDir, 'bundle.json'), JSON.stringify(bundles[bundles.length - 1]));
   fs.writeFileSync(path.join(dataDir, 'receipt.json'), JSON.stringify(receipts[receipts.length - 1]));
-  const cli = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../bridge/cli.ts'),
-    'verify', '--bundle', path.join(dataDir, 'bundle.json'), '--receipt', path.join(dataDir, 'receipt.json'), '--rpc', contract.rpcUrl]);
+  const cli = await promisify(execFile)(process.execPath, [
+    '-r',
+    'ts-node/register/transpile-only',
+    path.resolve(__dirname, '../../bridge/cli.ts'),
+    'verify',
+    '--bundle',
+    path.join(dataDir, 'bundle.json'),
+    '--receipt',
+    path.join(dataDir, 'receipt.json'),
+    '--rpc',
+    contract.rpcUrl,
+  ]);
   expect(cli.stdout).toMatch(/^VALID/);
 
   // Restart on the same database: a fresh embedded chain, rebuilt from the confirmed batches.

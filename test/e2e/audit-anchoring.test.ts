@@ -22,10 +22,19 @@ let bridge: RunningBridge;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  bridge = await startBridge(loadConfig({
-    DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: String(await freePort()), BATCH_MAX_WAIT_MS: '200',
-    BRIDGE_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: dataDir, INGEST_WORKERS: '1',
-  }), createLogger('silent'));
+  bridge = await startBridge(
+    loadConfig({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      CHAIN_PORT: String(await freePort()),
+      BATCH_MAX_WAIT_MS: '200',
+      BRIDGE_ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      INGEST_WORKERS: '1',
+    }),
+    createLogger('silent'),
+  );
 });
 afterAll(async () => {
   await bridge?.close();
@@ -35,7 +44,11 @@ afterAll(async () => {
 });
 
 test('audit records of a push and a read are anchored; their receipts verify against their documents', async () => {
-  const created = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: '{"name":"Audited"}' });
+  const created = await fetch(`${bridge.url}/admin/clinics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: '{"name":"Audited"}',
+  });
   const { apiKey } = (await created.json()) as { apiKey: string };
   const pushed = await api(bridge.url, apiKey, 'POST', '/fhir', fixtureBundle('transaction-patient-encounter.json'));
   const patientId = pushed.body.entry[0].response.location.split('/')[1];
@@ -50,10 +63,14 @@ test('audit records of a push and a read are anchored; their receipts verify aga
 
   for (const event of events) {
     const hash = event.extension.find((x: any) => x.url === AUDIT_HASH_EXTENSION).valueString as string;
-    const anchored = await waitFor(async () => {
-      const r = (await (await fetch(`${bridge.url}/anchors/audit/${hash}`)).json()) as { status: string; receipt?: Record<string, unknown> };
-      return r.status === 'anchored' ? r.receipt : undefined;
-    }, 20_000, `receipt of audit ${event.id}`);
+    const anchored = await waitFor(
+      async () => {
+        const r = (await (await fetch(`${bridge.url}/anchors/audit/${hash}`)).json()) as { status: string; receipt?: Record<string, unknown> };
+        return r.status === 'anchored' ? r.receipt : undefined;
+      },
+      20_000,
+      `receipt of audit ${event.id}`,
+    );
     const record = await api(bridge.url, apiKey, 'GET', `/fhir/AuditEvent/${event.id}/$record`);
     expect(record.status).toBe(200);
     expect(await verifyReceipt({ bundle: record.body, receipt: anchored, rpcUrl: contract.rpcUrl })).toMatchObject({ valid: true });
@@ -68,8 +85,18 @@ test('audit records of a push and a read are anchored; their receipts verify aga
   const receipt = ((await (await fetch(`${bridge.url}/anchors/audit/${hash}`)).json()) as { receipt: unknown }).receipt;
   fs.writeFileSync(path.join(dataDir, 'record.json'), JSON.stringify((await api(bridge.url, apiKey, 'GET', `/fhir/AuditEvent/${event.id}/$record`)).body));
   fs.writeFileSync(path.join(dataDir, 'receipt.json'), JSON.stringify(receipt));
-  const cli = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../bridge/cli.ts'),
-    'verify', '--bundle', path.join(dataDir, 'record.json'), '--receipt', path.join(dataDir, 'receipt.json'), '--rpc', contract.rpcUrl]);
+  const cli = await promisify(execFile)(process.execPath, [
+    '-r',
+    'ts-node/register/transpile-only',
+    path.resolve(__dirname, '../../bridge/cli.ts'),
+    'verify',
+    '--bundle',
+    path.join(dataDir, 'record.json'),
+    '--receipt',
+    path.join(dataDir, 'receipt.json'),
+    '--rpc',
+    contract.rpcUrl,
+  ]);
   expect(cli.stdout).toMatch(/^VALID/);
 
   expect((await fetch(`${bridge.url}/anchors/audit/${'ab'.repeat(32)}`)).status).toBe(404);

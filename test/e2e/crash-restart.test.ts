@@ -72,7 +72,9 @@ async function pushThenKill(bridge: BridgeProcess, key: string, tag: string, kil
 
 async function clinicKey(url: string): Promise<string> {
   const res = await fetch(`${url}/admin/clinics`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: 'Crash clinic' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ name: 'Crash clinic' }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { apiKey: string }).apiKey;
@@ -86,10 +88,14 @@ async function expectAllThere(url: string, key: string, acknowledged: Acknowledg
       const read = await api(url, key, 'GET', `/fhir/${location.replace(/^.*?\/fhir\//, '').replace(/\/_history\/\d+$/, '')}`);
       expect(read.status).toBe(200);
     }
-    const anchored = await waitFor(async () => {
-      const r = (await (await fetch(`${url}/anchors/bundles/${a.hash}`)).json()) as { status: string; receipt?: unknown };
-      return r.status === 'anchored' ? r : undefined;
-    }, 60_000, `the receipt of ${a.hash}`);
+    const anchored = await waitFor(
+      async () => {
+        const r = (await (await fetch(`${url}/anchors/bundles/${a.hash}`)).json()) as { status: string; receipt?: unknown };
+        return r.status === 'anchored' ? r : undefined;
+      },
+      60_000,
+      `the receipt of ${a.hash}`,
+    );
     expect(await verifyReceipt({ bundle: a.bundle, receipt: anchored.receipt, rpcUrl: contract.rpcUrl })).toMatchObject({ valid: true });
   }
 }
@@ -113,7 +119,8 @@ async function scenario(tag: string, kill: (b: BridgeProcess) => void, orphaned:
 
   const acknowledged = await pushThenKill(first, key, tag, () => kill(first));
   expect(acknowledged.length).toBeGreaterThanOrEqual(10);
-  if (orphaned) expect(alive(postmaster)).toBe(true); // the node process alone died: its PostgreSQL runs on
+  if (orphaned)
+    expect(alive(postmaster)).toBe(true); // the node process alone died: its PostgreSQL runs on
   else await waitFor(async () => !alive(postmaster), 20_000, 'the killed group to end');
 
   const second = await startBridgeProcess(env);

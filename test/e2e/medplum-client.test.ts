@@ -15,7 +15,9 @@ beforeAll(async () => {
   const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', CHAIN_PORT: '0', BRIDGE_ADMIN_TOKEN: 'e2e-admin-token-0123456789', LOG_LEVEL: 'silent' });
   bridge = await startBridge(config, createLogger('silent'));
   const created = await fetch(`${bridge.url}/admin/clinics`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-admin-token-0123456789' }, body: JSON.stringify({ name: 'E2E Clinic' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-admin-token-0123456789' },
+    body: JSON.stringify({ name: 'E2E Clinic' }),
   });
   const { apiKey } = (await created.json()) as { apiKey: string };
   // A real FHIR client over HTTP; no retries, so a transaction is never sent twice.
@@ -54,12 +56,22 @@ test('metadata tells what is supported', async () => {
   expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Observation').searchParam.map((p: { name: string }) => p.name)).toEqual(
     expect.arrayContaining(['identifier', 'code', 'patient', 'date', '_lastUpdated']),
   );
-  expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual(['everything', 'summary', 'export', 'match']);
+  expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual([
+    'everything',
+    'summary',
+    'export',
+    'match',
+  ]);
   expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['export']);
 });
 
 test('MedplumClient creates, conditionally creates, updates and deletes single resources; each write is a hashed push', async () => {
-  const sent: Patient = { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'SW-1' }], name: [{ family: 'Single', given: ['Wren'] }], gender: 'female' };
+  const sent: Patient = {
+    resourceType: 'Patient',
+    identifier: [{ system: 'http://clinic-a.example/mrn', value: 'SW-1' }],
+    name: [{ family: 'Single', given: ['Wren'] }],
+    gender: 'female',
+  };
   const created = await client.createResource(sent);
   expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
   expect(created.meta?.versionId).toBe('1');
@@ -80,9 +92,12 @@ test('MedplumClient creates, conditionally creates, updates and deletes single r
 
 test('single writes answer like a FHIR server, with the hash of the one-entry transaction a verifier can rebuild', async () => {
   const key = (client as unknown as { getAccessToken(): string }).getAccessToken();
-  const post = (path: string, body: unknown, method = 'POST') => fetch(`${bridge.url}/fhir/${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(body),
-  });
+  const post = (path: string, body: unknown, method = 'POST') =>
+    fetch(`${bridge.url}/fhir/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
   const resource = { resourceType: 'Observation', status: 'final', code: { text: 'mood' } };
   const res = await post('Observation', resource);
   expect(res.status).toBe(201);

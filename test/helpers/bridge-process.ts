@@ -16,8 +16,17 @@ function cliArgs(args: string[]): string[] {
  */
 export function embeddedEnv(dataDir: string, pgPort: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATA_DIR: dataDir, PORT: '0', CHAIN_PORT: '0', EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn',
-    BATCH_MAX_WAIT_MS: '200', BATCH_MAX_BUNDLES: '4', INGEST_WORKERS: '0', TS_NODE_TRANSPILE_ONLY: 'true', ...extra,
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    CHAIN_PORT: '0',
+    EMBEDDED_PG_PORT: String(pgPort),
+    LOG_LEVEL: 'warn',
+    BATCH_MAX_WAIT_MS: '200',
+    BATCH_MAX_BUNDLES: '4',
+    INGEST_WORKERS: '0',
+    TS_NODE_TRANSPILE_ONLY: 'true',
+    ...extra,
   };
   delete env.DATABASE_URL;
   return env;
@@ -42,10 +51,14 @@ export async function startBridgeProcess(env: NodeJS.ProcessEnv): Promise<Bridge
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   let ended: number | string | undefined;
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve((ended = code ?? signal ?? -1))));
-  const url = await waitFor(async () => {
-    if (ended !== undefined) throw new Error(`fhir-bridge start exited (${ended}):\n${out}`);
-    return /listening on (http:\/\/\S+)/.exec(out)?.[1];
-  }, 180_000, 'the bridge banner');
+  const url = await waitFor(
+    async () => {
+      if (ended !== undefined) throw new Error(`fhir-bridge start exited (${ended}):\n${out}`);
+      return /listening on (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    180_000,
+    'the bridge banner',
+  );
   return { child, url, output: () => out, exited };
 }
 

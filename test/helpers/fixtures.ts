@@ -12,7 +12,14 @@ export function fixtureBundle(name: string): Bundle {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, 'bundles', name), 'utf8'));
 }
 
-export async function api(url: string, key: string, method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function api(
+  url: string,
+  key: string,
+  method: string,
+  pathname: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${url}${pathname}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },

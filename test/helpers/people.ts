@@ -14,18 +14,29 @@ export interface PersonSpec {
 /** A transaction: the clinic's Patient (PUT by its own id) and one Observation about it. */
 export function patientBundle(p: PersonSpec, obsCode = '8867-4'): unknown {
   return {
-    resourceType: 'Bundle', type: 'transaction', entry: [
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
       {
         resource: {
-          resourceType: 'Patient', id: p.id, name: [{ family: p.family, given: [p.given] }], birthDate: p.birthDate, gender: p.gender ?? 'female',
+          resourceType: 'Patient',
+          id: p.id,
+          name: [{ family: p.family, given: [p.given] }],
+          birthDate: p.birthDate,
+          gender: p.gender ?? 'female',
           identifier: [{ system: 'urn:example:mrn', value: `mrn-${p.id}` }, ...(p.ssn ? [{ system: SSN, value: p.ssn }] : [])],
         },
         request: { method: 'PUT', url: `Patient/${p.id}` },
       },
       {
         resource: {
-          resourceType: 'Observation', id: `obs-${p.id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: obsCode }] },
-          subject: { reference: `Patient/${p.id}` }, effectiveDateTime: '2024-05-01T10:00:00Z', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+          resourceType: 'Observation',
+          id: `obs-${p.id}`,
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: obsCode }] },
+          subject: { reference: `Patient/${p.id}` },
+          effectiveDateTime: '2024-05-01T10:00:00Z',
+          valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
         },
         request: { method: 'PUT', url: `Observation/obs-${p.id}` },
       },
@@ -35,11 +46,15 @@ export function patientBundle(p: PersonSpec, obsCode = '8867-4'): unknown {
 
 /** A Consent by the holding clinic: `patientRef` (its own Patient) permits `Organization/{actorClinicId}`. */
 export function consent(
-  id: string, patientRef: string, actorClinicId: string,
+  id: string,
+  patientRef: string,
+  actorClinicId: string,
   opts: { status?: string; type?: 'permit' | 'deny'; period?: { start?: string; end?: string }; provision?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
   return {
-    resourceType: 'Consent', id, status: opts.status ?? 'active',
+    resourceType: 'Consent',
+    id,
+    status: opts.status ?? 'active',
     scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { reference: patientRef },
@@ -48,10 +63,12 @@ export function consent(
     provision: {
       type: opts.type ?? 'permit',
       ...(opts.period ? { period: opts.period } : {}),
-      actor: [{
-        role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
-        reference: { reference: `Organization/${actorClinicId}` },
-      }],
+      actor: [
+        {
+          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+          reference: { reference: `Organization/${actorClinicId}` },
+        },
+      ],
       ...opts.provision,
     },
   };

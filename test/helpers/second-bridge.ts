@@ -12,7 +12,12 @@ import { ADMIN_TOKEN } from './server';
 export async function startSecondBridge(database: TestDatabase): Promise<{ url: string; close(): Promise<void> }> {
   const db = createPool(database.url, 10);
   const served = await serveApp({
-    db, databaseUrl: database.url, log: createLogger('silent'), adminToken: ADMIN_TOKEN, maxBodyBytes: 50 * 1024 * 1024, maxEntries: 10_000,
+    db,
+    databaseUrl: database.url,
+    log: createLogger('silent'),
+    adminToken: ADMIN_TOKEN,
+    maxBodyBytes: 50 * 1024 * 1024,
+    maxEntries: 10_000,
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
   });
   return {

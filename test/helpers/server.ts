@@ -32,12 +32,21 @@ export interface TestBridgeOptions {
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
 export async function startTestBridge(overrides: TestBridgeOptions = {}): Promise<TestBridge> {
-  const database = overrides.database ?? await createTestDatabase();
+  const database = overrides.database ?? (await createTestDatabase());
   const served = await serveApp({
-    db: database.db, databaseUrl: database.url, ingestWorkers: overrides.ingestWorkers, log: overrides.log ?? createLogger('silent'),
-    adminToken: ADMIN_TOKEN, maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024, maxEntries: overrides.maxEntries ?? 10_000,
-    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS, authFailLimit: overrides.authFailLimit, authFailWindowMs: overrides.authFailWindowMs,
-    trustProxy: overrides.trustProxy, breakGlassLimit: overrides.breakGlassLimit, matchLimit: overrides.matchLimit,
+    db: database.db,
+    databaseUrl: database.url,
+    ingestWorkers: overrides.ingestWorkers,
+    log: overrides.log ?? createLogger('silent'),
+    adminToken: ADMIN_TOKEN,
+    maxBodyBytes: overrides.maxBodyBytes ?? 50 * 1024 * 1024,
+    maxEntries: overrides.maxEntries ?? 10_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    authFailLimit: overrides.authFailLimit,
+    authFailWindowMs: overrides.authFailWindowMs,
+    trustProxy: overrides.trustProxy,
+    breakGlassLimit: overrides.breakGlassLimit,
+    matchLimit: overrides.matchLimit,
     allowPrivateHookHosts: overrides.allowPrivateHookHosts,
   });
   return {

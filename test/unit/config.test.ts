@@ -28,8 +28,14 @@ describe('authentication settings', () => {
   });
 
   test('TRUST_PROXY is read as Express reads trust proxy: boolean, hop count, or addresses', () => {
-    expect(['', 'false', 'true', '1', 'loopback', '10.0.0.0/8, 192.168.1.1'].map((v) => parseTrustProxy(v)))
-      .toEqual([false, false, true, 1, 'loopback', '10.0.0.0/8, 192.168.1.1']);
+    expect(['', 'false', 'true', '1', 'loopback', '10.0.0.0/8, 192.168.1.1'].map((v) => parseTrustProxy(v))).toEqual([
+      false,
+      false,
+      true,
+      1,
+      'loopback',
+      '10.0.0.0/8, 192.168.1.1',
+    ]);
   });
 });
 

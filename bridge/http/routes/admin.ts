@@ -9,7 +9,16 @@ import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
 /** Grace period of a rotation: at most 30 days; default 0 (the old key is refused at once). */
-const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(0) }).strict();
+const rotation = z
+  .object({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(0),
+  })
+  .strict();
 
 const clinicNotFound = (id: string): FhirError => outcomes.notFound(`no clinic ${id}`);
 
@@ -53,7 +62,10 @@ export function adminRouter(svc: AccessServices, adminToken: string | undefined,
     res.json({ clinicId: req.params.id, revoked: r });
   });
   // Emergency access (X-Break-Glass) for a clinic: enabled by PUT, disabled by DELETE (both idempotent, audited).
-  for (const [method, enabled] of [['put', true], ['delete', false]] as const) {
+  for (const [method, enabled] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
     router[method]('/clinics/:id/break-glass', async (req, res) => {
       if (!(await setBreakGlass(svc, sessionOf(req), req.params.id, enabled, 'admin-api'))) throw clinicNotFound(req.params.id);
       res.json({ clinicId: req.params.id, breakGlass: enabled });

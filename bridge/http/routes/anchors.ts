@@ -20,8 +20,17 @@ function hashParam(value: string, what: string): string {
 
 function batchView(b: BatchRow): Record<string, unknown> {
   return {
-    batchId: b.batchId, status: b.status, root: b.root, leafCount: b.leafCount, chainId: b.chainId, contract: b.contract,
-    txHash: b.txHash, blockNumber: b.blockNumber, blockTime: b.blockTime, createdAt: b.createdAt, submittedAt: b.submittedAt,
+    batchId: b.batchId,
+    status: b.status,
+    root: b.root,
+    leafCount: b.leafCount,
+    chainId: b.chainId,
+    contract: b.contract,
+    txHash: b.txHash,
+    blockNumber: b.blockNumber,
+    blockTime: b.blockTime,
+    createdAt: b.createdAt,
+    submittedAt: b.submittedAt,
     confirmedAt: b.confirmedAt,
   };
 }
@@ -33,21 +42,31 @@ function batchView(b: BatchRow): Record<string, unknown> {
 export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
   const router = Router();
   /** `{status: pending}` or `{status: anchored, receipt}` for the leaf with this hash; the same receipt format for both sources. */
-  const receiptRoute = (source: LeafSource, what: string) => async (req: Request, res: Response): Promise<void> => {
-    const hash = hashParam(String(req.params.hash), `the ${what} hash`);
-    const found = await receiptData(svc, hash, source);
-    if (!found) throw outcomes.notFound(`no ${what} with hash ${hash}`);
-    const b = found.batch;
-    if (!b || b.status !== 'confirmed') {
-      res.json({ status: 'pending' });
-      return;
-    }
-    const receipt = makeReceipt({
-      bundleHash: found.bundleHash, salt: found.salt, proof: found.proof, batchId: b.batchId, root: b.root, leafCount: b.leafCount,
-      chainId: b.chainId as number, contract: b.contract as string, txHash: b.txHash as string, blockNumber: b.blockNumber as number,
-    });
-    res.json({ status: 'anchored', receipt });
-  };
+  const receiptRoute =
+    (source: LeafSource, what: string) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const hash = hashParam(String(req.params.hash), `the ${what} hash`);
+      const found = await receiptData(svc, hash, source);
+      if (!found) throw outcomes.notFound(`no ${what} with hash ${hash}`);
+      const b = found.batch;
+      if (!b || b.status !== 'confirmed') {
+        res.json({ status: 'pending' });
+        return;
+      }
+      const receipt = makeReceipt({
+        bundleHash: found.bundleHash,
+        salt: found.salt,
+        proof: found.proof,
+        batchId: b.batchId,
+        root: b.root,
+        leafCount: b.leafCount,
+        chainId: b.chainId as number,
+        contract: b.contract as string,
+        txHash: b.txHash as string,
+        blockNumber: b.blockNumber as number,
+      });
+      res.json({ status: 'anchored', receipt });
+    };
   router.get('/bundles/:hash', receiptRoute('bundle', 'bundle'));
   router.get('/audit/:hash', receiptRoute('audit_event', 'audit record'));
   router.get('/batches/:batchId', async (req, res) => {

@@ -23,8 +23,14 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
     const { rows, hasMore } = await searchAuditTrail(svc, sessionOf(req), patientId, count, offset);
     const link = pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base(req)}/AuditEvent`, { patient: `Patient/${patientId}` }, count));
     const bundle: Bundle = {
-      resourceType: 'Bundle', type: 'searchset', link,
-      entry: rows.map(({ audit, shown }) => ({ fullUrl: `${base(req)}/AuditEvent/${audit.id}`, resource: toAuditEvent(audit, shown), search: { mode: 'match' } })),
+      resourceType: 'Bundle',
+      type: 'searchset',
+      link,
+      entry: rows.map(({ audit, shown }) => ({
+        fullUrl: `${base(req)}/AuditEvent/${audit.id}`,
+        resource: toAuditEvent(audit, shown),
+        search: { mode: 'match' },
+      })),
     };
     res.type(FHIR_JSON).json(bundle);
   });

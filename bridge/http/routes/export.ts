@@ -31,17 +31,30 @@ export function exportRouter(opts: ExportRouteOptions): Router {
   const auth = requireClinic(svc, opts.guard);
   const schedule = opts.schedule ?? ((run) => setImmediate(() => void run()));
 
-  const kickoff = (level: 'system' | 'patient') => async (req: Request, res: Response): Promise<void> => {
-    if (!/respond-async/i.test(req.get('prefer') ?? '')) throw outcomes.invalid('$export needs the header Prefer: respond-async');
-    const q = readQuery(req.query, KICKOFF_PARAMS, '$export');
-    q.oneOf('_outputFormat', NDJSON_FORMATS);
-    const base = fhirBaseUrl(req, opts.publicBaseUrl);
-    const job = await startExport(svc, sessionOf(req), {
-      level, types: q.types('_type') ?? null, since: q.instant('_since') ?? null,
-      requestUrl: `${base}${req.originalUrl.slice(req.originalUrl.indexOf('/fhir') + 5)}`,
-    }, schedule);
-    res.status(202).set('Content-Location', `${base}/$export-status/${job.id}`).type(FHIR_JSON).json(informational(`${base}/$export-status/${job.id}`));
-  };
+  const kickoff =
+    (level: 'system' | 'patient') =>
+    async (req: Request, res: Response): Promise<void> => {
+      if (!/respond-async/i.test(req.get('prefer') ?? '')) throw outcomes.invalid('$export needs the header Prefer: respond-async');
+      const q = readQuery(req.query, KICKOFF_PARAMS, '$export');
+      q.oneOf('_outputFormat', NDJSON_FORMATS);
+      const base = fhirBaseUrl(req, opts.publicBaseUrl);
+      const job = await startExport(
+        svc,
+        sessionOf(req),
+        {
+          level,
+          types: q.types('_type') ?? null,
+          since: q.instant('_since') ?? null,
+          requestUrl: `${base}${req.originalUrl.slice(req.originalUrl.indexOf('/fhir') + 5)}`,
+        },
+        schedule,
+      );
+      res
+        .status(202)
+        .set('Content-Location', `${base}/$export-status/${job.id}`)
+        .type(FHIR_JSON)
+        .json(informational(`${base}/$export-status/${job.id}`));
+    };
   router.get('/fhir/$export', auth, kickoff('system'));
   router.post('/fhir/$export', auth, kickoff('system'));
   router.get('/fhir/Patient/$export', auth, kickoff('patient'));
@@ -54,21 +67,31 @@ export function exportRouter(opts: ExportRouteOptions): Router {
     const { job, files } = found;
     if (job.status === 'failed') {
       // Bulk Data IG: a failed job's status is a 5xx with an OperationOutcome (the job failed, not this request).
-      res.status(500).type(FHIR_JSON).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: job.error ?? 'the export failed' }] });
+      res
+        .status(500)
+        .type(FHIR_JSON)
+        .json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: job.error ?? 'the export failed' }] });
       return;
     }
     if (job.status !== 'completed') {
-      res.status(202).set('X-Progress', job.progress ?? job.status).set('Retry-After', '1').end();
+      res
+        .status(202)
+        .set('X-Progress', job.progress ?? job.status)
+        .set('Retry-After', '1')
+        .end();
       return;
     }
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
-    res.status(200).set('Expires', new Date(Date.now() + EXPORT_KEEP_MS).toUTCString()).json({
-      transactionTime: job.transactionTime,
-      request: job.requestUrl,
-      requiresAccessToken: true,
-      output: files.map((f) => ({ type: f.resourceType, url: `${base}/$export-file/${job.id}/${f.seq}`, count: f.count })),
-      error: [],
-    });
+    res
+      .status(200)
+      .set('Expires', new Date(Date.now() + EXPORT_KEEP_MS).toUTCString())
+      .json({
+        transactionTime: job.transactionTime,
+        request: job.requestUrl,
+        requiresAccessToken: true,
+        output: files.map((f) => ({ type: f.resourceType, url: `${base}/$export-file/${job.id}/${f.seq}`, count: f.count })),
+        error: [],
+      });
   });
 
   router.delete('/fhir/$export-status/:job', auth, async (req: Request, res: Response) => {

@@ -63,7 +63,9 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     const versions = await readAllVersions(svc, sessionOf(req), type, p(req).id);
     if (!versions.length) throw notFound(type, p(req).id);
     const bundle: Bundle = {
-      resourceType: 'Bundle', type: 'history', total: versions.length,
+      resourceType: 'Bundle',
+      type: 'history',
+      total: versions.length,
       entry: versions.map((v) => ({
         fullUrl: `${base(req)}/${type}/${v.id}`,
         ...(v.deleted ? {} : { resource: v.content as unknown as Resource }),
@@ -87,19 +89,23 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     const { query, rows, hasMore } = await search(svc, sessionOf(req), type, req.query as Record<string, unknown>);
     const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, req.query as Record<string, unknown>, query.count));
     const bundle: Bundle = {
-      resourceType: 'Bundle', type: 'searchset', link,
+      resourceType: 'Bundle',
+      type: 'searchset',
+      link,
       entry: rows.map((r) => ({ fullUrl: `${base(req)}/${type}/${r.id}`, resource: r.content as unknown as Resource, search: { mode: 'match' } })),
     };
     res.type(FHIR_JSON).json(bundle);
   });
 
   // A known path with a method it does not serve: 405 (an unknown type stays 404). Operations (`$…`) pass on.
-  const notAllowed = (allow: string) => (req: Request, res: Response, next: NextFunction): void => {
-    if (Object.values(req.params).some((p) => String(p).startsWith('$'))) return next();
-    knownType(String(req.params.type));
-    res.set('Allow', allow);
-    throw outcomes.methodNotAllowed(`${req.method} is not supported on this path; allowed: ${allow}`);
-  };
+  const notAllowed =
+    (allow: string) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      if (Object.values(req.params).some((p) => String(p).startsWith('$'))) return next();
+      knownType(String(req.params.type));
+      res.set('Allow', allow);
+      throw outcomes.methodNotAllowed(`${req.method} is not supported on this path; allowed: ${allow}`);
+    };
   router.all('/:type/:id/_history/:vid', notAllowed(ALLOWED.history));
   router.all('/:type/:id/_history', notAllowed(ALLOWED.history));
   router.all('/:type/:id', notAllowed(ALLOWED.instance));

@@ -23,8 +23,12 @@ const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset
 function everythingRequest(req: Request): EverythingRequest {
   const q = readQuery(req.query, EVERYTHING_PARAMS, '$everything');
   return {
-    types: q.types('_type'), since: q.instant('_since'), start: q.instant('start', 'start'), end: q.instant('end', 'end'),
-    count: q.int('_count', { min: 1, max: EVERYTHING_MAX_COUNT, fallback: EVERYTHING_DEFAULT_COUNT }), offset: q.int('_offset', { min: 0, max: 1e9, fallback: 0 }),
+    types: q.types('_type'),
+    since: q.instant('_since'),
+    start: q.instant('start', 'start'),
+    end: q.instant('end', 'end'),
+    count: q.int('_count', { min: 1, max: EVERYTHING_MAX_COUNT, fallback: EVERYTHING_DEFAULT_COUNT }),
+    offset: q.int('_offset', { min: 0, max: 1e9, fallback: 0 }),
   };
 }
 
@@ -32,7 +36,10 @@ export function pullRouter(opts: PullRouteOptions): Router {
   const router = Router();
   const svc = opts.access;
   // A person's whole record spans every type: a SMART token needs read on all (system/*.r or .rs).
-  const everyType = async (req: Request, _res: Response, next: () => void): Promise<void> => { await checkScope(svc, sessionOf(req), '*', 'read'); next(); };
+  const everyType = async (req: Request, _res: Response, next: () => void): Promise<void> => {
+    await checkScope(svc, sessionOf(req), '*', 'read');
+    next();
+  };
   const auth = [requireClinic(svc, opts.guard), everyType, admitAccess(svc)];
 
   router.get('/fhir/Patient/:id/$everything', auth, async (req: Request, res: Response) => {

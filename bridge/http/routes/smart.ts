@@ -23,7 +23,7 @@ export const tokenUrl = (req: Request, publicBaseUrl?: string): string => `${pub
  */
 async function token(svc: AccessServices, req: Request, publicBaseUrl?: string, guard?: AuthGuard): Promise<TokenAnswer> {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const field = (k: string): string | undefined => (typeof body[k] === 'string' ? body[k] as string : undefined);
+  const field = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
   if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
   if (field('grant_type') !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
   if (field('client_assertion_type') !== ASSERTION_TYPE) throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
@@ -31,11 +31,18 @@ async function token(svc: AccessServices, req: Request, publicBaseUrl?: string, 
   if (!assertion) throw new OAuthError(400, 'invalid_request', 'client_assertion is missing');
 
   let clientId: unknown;
-  try { clientId = decodeJwt(assertion).iss; } catch { clientId = undefined; }
+  try {
+    clientId = decodeJwt(assertion).iss;
+  } catch {
+    clientId = undefined;
+  }
   const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const credential = createHash('sha256').update(`smart:${String(clientId)}`).digest('hex');
+  const credential = createHash('sha256')
+    .update(`smart:${String(clientId)}`)
+    .digest('hex');
   const wait = guard?.throttle.retryAfter(address, credential);
-  if (wait !== undefined) throw new OAuthError(429, 'temporarily_unavailable', `too many failed authentication attempts from this address; retry after ${wait} s`, wait);
+  if (wait !== undefined)
+    throw new OAuthError(429, 'temporarily_unavailable', `too many failed authentication attempts from this address; retry after ${wait} s`, wait);
   try {
     const answer = await issueAccessToken(svc, assertion, clientId, field('scope'), tokenUrl(req, publicBaseUrl));
     guard?.throttle.succeeded(address, credential);
@@ -73,7 +80,9 @@ export function smartRouter(svc: AccessServices, publicBaseUrl?: string, guard?:
       res.status(err.status).json({ error: err.error, error_description: err.description });
     }
   });
-  const discovery = (req: Request, res: Response): void => { res.json(smartConfiguration(req, publicBaseUrl)); };
+  const discovery = (req: Request, res: Response): void => {
+    res.json(smartConfiguration(req, publicBaseUrl));
+  };
   router.get('/.well-known/smart-configuration', discovery);
   router.get('/fhir/.well-known/smart-configuration', discovery);
   return router;

@@ -32,7 +32,11 @@ export function subscriptionRouter(opts: SubscriptionRouteOptions): Router {
       throw outcomes.structure('the body is not valid JSON');
     }
     const sub = await createSubscription(opts.access.db, sessionOf(req), body, { allowPrivateHosts: opts.access.allowPrivateHookHosts });
-    res.status(201).set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/Subscription/${sub.id}`).type(FHIR_JSON).json(sub);
+    res
+      .status(201)
+      .set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/Subscription/${sub.id}`)
+      .type(FHIR_JSON)
+      .json(sub);
   });
 
   router.get('/fhir/Subscription', auth, async (req, res) => {
@@ -43,7 +47,8 @@ export function subscriptionRouter(opts: SubscriptionRouteOptions): Router {
     const { items, hasMore } = await searchSubscriptions(opts.access.db, sessionOf(req), count, offset);
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     res.type(FHIR_JSON).json({
-      resourceType: 'Bundle', type: 'searchset',
+      resourceType: 'Bundle',
+      type: 'searchset',
       link: pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base}/Subscription`, req.query as Record<string, unknown>, count)),
       entry: items.map((s) => ({ fullUrl: `${base}/Subscription/${s.id}`, resource: s, search: { mode: 'match' } })),
     });

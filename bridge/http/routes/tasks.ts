@@ -45,7 +45,8 @@ function decisionReason(body: unknown): string | null {
   if (p?.resourceType !== 'Parameters') throw outcomes.invalid('the body, when sent, must be a Parameters resource', 'Parameters');
   const reason = p.parameter?.find((x) => x.name === 'reason')?.valueString;
   if (reason === undefined) return null;
-  if (typeof reason !== 'string' || reason.length > 1000) throw outcomes.invalid('reason must be a string of at most 1000 characters', 'Parameters.parameter.reason');
+  if (typeof reason !== 'string' || reason.length > 1000)
+    throw outcomes.invalid('reason must be a string of at most 1000 characters', 'Parameters.parameter.reason');
   return reason;
 }
 
@@ -71,11 +72,21 @@ export function taskRouter(opts: TaskRouteOptions): Router {
     const q = readQuery(req.query as Record<string, unknown>, ['_id', 'status', '_count', '_offset'], 'Task search');
     const count = q.count('_count', { max: 1000, fallback: 50 });
     const offset = q.int('_offset', { min: 0, max: 2_147_483_647, fallback: 0 });
-    const split = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
-    const { tasks, hasMore } = await searchTasks(opts.access.db, sessionOf(req), { ids: split(q.string('_id')), statuses: split(q.string('status')), count, offset });
+    const split = (v: string | undefined) =>
+      v
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    const { tasks, hasMore } = await searchTasks(opts.access.db, sessionOf(req), {
+      ids: split(q.string('_id')),
+      statuses: split(q.string('status')),
+      count,
+      offset,
+    });
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     send(res, 200, {
-      resourceType: 'Bundle', type: 'searchset',
+      resourceType: 'Bundle',
+      type: 'searchset',
       link: pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base}/Task`, req.query as Record<string, unknown>, count)),
       entry: tasks.map((t) => ({ fullUrl: `${base}/Task/${t.id}`, resource: t, search: { mode: 'match' } })),
     });
@@ -90,7 +101,11 @@ export function taskRouter(opts: TaskRouteOptions): Router {
     send(res, 200, task);
   });
 
-  for (const [op, status] of [['$approve', 'accepted'], ['$decline', 'rejected'], ['$revoke', 'cancelled']] as const) {
+  for (const [op, status] of [
+    ['$approve', 'accepted'],
+    ['$decline', 'rejected'],
+    ['$revoke', 'cancelled'],
+  ] as const) {
     router.post(`/fhir/Task/:id/${op}`, auth, body, async (req, res) => {
       await checkScope(opts.access, sessionOf(req), 'Task', 'update');
       // An approval writes a Consent on the clinic's behalf: a token must allow that too.
@@ -103,7 +118,9 @@ export function taskRouter(opts: TaskRouteOptions): Router {
 
   router.all(['/fhir/Task/:id', '/fhir/Task/:id/_history', '/fhir/Task/:id/_history/:vid'], auth, async (req, _res, next) => {
     if (!(await readTask(opts.access.db, sessionOf(req), String(req.params.id)))) return next();
-    throw outcomes.methodNotAllowed('Tasks are consent requests kept by the bridge: create with POST /fhir/Task, decide with POST /fhir/Task/{id}/$approve, $decline or $revoke');
+    throw outcomes.methodNotAllowed(
+      'Tasks are consent requests kept by the bridge: create with POST /fhir/Task, decide with POST /fhir/Task/{id}/$approve, $decline or $revoke',
+    );
   });
   return router;
 }

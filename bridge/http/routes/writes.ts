@@ -34,7 +34,11 @@ export function writeRouter(opts: FhirRouteOptions): Router {
     if (answer?.etag) res.set('ETag', answer.etag);
     if (answer?.lastModified) res.set('Last-Modified', new Date(answer.lastModified).toUTCString());
     if (w.method === 'DELETE') {
-      if (answer?.outcome) res.status(status === 204 ? 200 : status).type(FHIR_JSON).json(answer.outcome);
+      if (answer?.outcome)
+        res
+          .status(status === 204 ? 200 : status)
+          .type(FHIR_JSON)
+          .json(answer.outcome);
       else res.status(204).end();
       return;
     }

@@ -78,7 +78,10 @@ export class QueryReader {
   types(name: string): string[] | undefined {
     const v = this.string(name);
     if (v === undefined) return undefined;
-    const types = v.split(',').map((t) => t.trim()).filter(Boolean);
+    const types = v
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     for (const t of types) if (!isResourceType(t)) throw outcomes.invalid(`${name}: "${t}" is not a FHIR R4 resource type`, name);
     return types.length ? types : undefined;
   }

@@ -11,7 +11,17 @@ export async function storeBundles(db: Db, clinicId: string, bundles: Record<str
     const canonical = canonicalBundleJson(bundle);
     const hash = sha256Hex(canonical);
     await inTransaction(db, (tx) =>
-      insertBundle(tx, { id: randomUUID(), clinicId, hash, bundleType: String(bundle.type), entryCount: 1, canonical, rootId: null, rootMeta: null, salt: randomBytes(32) }),
+      insertBundle(tx, {
+        id: randomUUID(),
+        clinicId,
+        hash,
+        bundleType: String(bundle.type),
+        entryCount: 1,
+        canonical,
+        rootId: null,
+        rootMeta: null,
+        salt: randomBytes(32),
+      }),
     );
     hashes.push(hash);
   }

@@ -46,10 +46,11 @@ export async function startDevNode(): Promise<{ url: string; port: number; limit
     limitLogRange: (blocks) => {
       maxLogRange = blocks;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -15,7 +15,12 @@ export function sampleBundle(n: number): Record<string, unknown> {
     id: `b-${n}`,
     meta: { lastUpdated: '2025-01-01T00:00:00Z' },
     type: 'collection',
-    entry: [{ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, resource: { resourceType: 'Patient', gender: 'female', birthDate: '1970-01-01' } }],
+    entry: [
+      {
+        fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        resource: { resourceType: 'Patient', gender: 'female', birthDate: '1970-01-01' },
+      },
+    ],
   };
 }
 
@@ -25,6 +30,16 @@ export async function anchorBatch(chain: AnchorChain, bundles: Record<string, un
   const { root, proofs } = await buildTree(leaves);
   const { txHash, blockNumber } = await chain.anchor(batchId, root, leaves.length);
   return leaves.map((l, i) =>
-    makeReceipt({ ...l, proof: proofs[i], batchId, root, leafCount: leaves.length, chainId: chain.chainId, contract: chain.contractAddress, txHash, blockNumber }),
+    makeReceipt({
+      ...l,
+      proof: proofs[i],
+      batchId,
+      root,
+      leafCount: leaves.length,
+      chainId: chain.chainId,
+      contract: chain.contractAddress,
+      txHash,
+      blockNumber,
+    }),
   );
 }

@@ -6,15 +6,18 @@ export async function startBlackHole(): Promise<{ url: string; close(): Promise<
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
-    s.on('data', () => undefined).on('error', () => undefined).on('close', () => sockets.delete(s));
+    s.on('data', () => undefined)
+      .on('error', () => undefined)
+      .on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -39,16 +42,20 @@ export async function startHangProxy(targetPort: number): Promise<{ url: string;
     client.on('data', (d: Buffer) => (hung ? held.push(d) : upstream.write(d)));
     upstream.on('data', (d: Buffer) => (clientGone ? upstream.destroy() : client.write(d)));
     const forget = (s: net.Socket): void => void sockets.delete(s);
-    client.on('error', () => undefined).on('close', () => {
-      clientGone = true;
-      forget(client);
-      if (!held.length) upstream.destroy();
-    });
-    upstream.on('error', () => client.destroy()).on('close', () => {
-      forget(upstream);
-      flushes.delete(flush);
-      client.destroy();
-    });
+    client
+      .on('error', () => undefined)
+      .on('close', () => {
+        clientGone = true;
+        forget(client);
+        if (!held.length) upstream.destroy();
+      });
+    upstream
+      .on('error', () => client.destroy())
+      .on('close', () => {
+        forget(upstream);
+        flushes.delete(flush);
+        client.destroy();
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
@@ -58,9 +65,10 @@ export async function startHangProxy(targetPort: number): Promise<{ url: string;
       hung = false;
       for (const f of flushes) f();
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

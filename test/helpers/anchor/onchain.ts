@@ -24,9 +24,11 @@ export interface BatchState {
 
 /** The batch table in closing order. */
 export async function batchStates(db: Db): Promise<BatchState[]> {
-  return (await db.query(
-    `SELECT '0x' || encode(id, 'hex') AS id, seq::int AS seq, '0x' || encode(root, 'hex') AS root, leaf_count, status,
+  return (
+    await db.query(
+      `SELECT '0x' || encode(id, 'hex') AS id, seq::int AS seq, '0x' || encode(root, 'hex') AS root, leaf_count, status,
             CASE WHEN tx_hash IS NULL THEN NULL ELSE '0x' || encode(tx_hash, 'hex') END AS tx_hash, block_number, attempts, last_error
        FROM batch ORDER BY seq`,
-  )).rows as BatchState[];
+    )
+  ).rows as BatchState[];
 }

@@ -21,9 +21,12 @@ const glass = (purpose = 'ETREAT', reason = REASON) => ({ 'X-Break-Glass': reaso
 const get = (c: Clinic, path: string, headers: Record<string, string> = {}) => api(bridge.url, c.apiKey, 'GET', path, undefined, headers);
 const admin = (method: string, path: string, token = ADMIN_TOKEN) => api(bridge.url, token, method, `/admin${path}`);
 const rows = async (clinicId: string | null) =>
-  (await bridge.database.db.query(
-    'SELECT action, outcome, break_glass, purpose, detail FROM audit_event WHERE clinic_id IS NOT DISTINCT FROM $1 ORDER BY seq', [clinicId],
-  )).rows;
+  (
+    await bridge.database.db.query(
+      'SELECT action, outcome, break_glass, purpose, detail FROM audit_event WHERE clinic_id IS NOT DISTINCT FROM $1 ORDER BY seq',
+      [clinicId],
+    )
+  ).rows;
 
 beforeAll(async () => {
   bridge = await startTestBridge({ breakGlassLimit: LIMIT });
@@ -59,8 +62,13 @@ test('only the admin enables it, for a known clinic; the change is audited', asy
 test('enabled: a short or overlong reason, or a purpose that is not a break-glass ActReason, is 400 and reads nothing', async () => {
   const before = (await rows(C.id)).length;
   for (const headers of [
-    glass('ETREAT', 'help'), glass('ETREAT', '   short    '), glass('ETREAT', 'x'.repeat(1001)),
-    glass('HMARKT'), glass('etreat'), glass('http://example.org/reasons|ETREAT'), { 'X-Break-Glass': REASON },
+    glass('ETREAT', 'help'),
+    glass('ETREAT', '   short    '),
+    glass('ETREAT', 'x'.repeat(1001)),
+    glass('HMARKT'),
+    glass('etreat'),
+    glass('http://example.org/reasons|ETREAT'),
+    { 'X-Break-Glass': REASON },
   ]) {
     const res = await get(C, `/fhir/${obsB}`, headers);
     expect(res.status).toBe(400);
@@ -114,8 +122,15 @@ test('disabled again: 403 again; enabling and disabling are idempotent', async (
 });
 
 test('fhir-bridge clinic break-glass --enable / --disable acts on the database the bridge serves', async () => {
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'break-glass', ...args], { env: { ...process.env, DATABASE_URL: bridge.database.url } })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'break-glass', ...args],
+      { env: { ...process.env, DATABASE_URL: bridge.database.url } },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
   const D = await bridge.clinic('Clinic D by CLI');
   expect((await get(D, `/fhir/${obsB}`, glass())).status).toBe(403);
   const on = await cli(D.id, '--enable');
@@ -130,6 +145,8 @@ test('fhir-bridge clinic break-glass --enable / --disable acts on the database t
   const unknown = await cli('00000000-0000-4000-8000-000000000000', '--enable');
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/no clinic/);
-  expect((await rows(null)).filter((r) => r.detail?.includes(D.id)).map((r) => [r.action, r.detail.endsWith('via cli')]))
-    .toEqual([['break-glass-enable', true], ['break-glass-disable', true]]);
+  expect((await rows(null)).filter((r) => r.detail?.includes(D.id)).map((r) => [r.action, r.detail.endsWith('via cli')])).toEqual([
+    ['break-glass-enable', true],
+    ['break-glass-disable', true],
+  ]);
 }, 60_000);

@@ -30,36 +30,79 @@ const call = (c: Clinic, method: string, path: string, body?: unknown) => api(br
 let passport = '';
 function traveller(id: string, code: string): unknown {
   return {
-    resourceType: 'Bundle', type: 'transaction', entry: [
-      { resource: { resourceType: 'Patient', id, name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1980-04-02', gender: 'female',
-        identifier: [{ system: PASSPORT, value: passport }] }, request: { method: 'PUT', url: `Patient/${id}` } },
-      { resource: { resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] },
-        subject: { reference: `Patient/${id}` }, effectiveDateTime: '2024-05-01T10:00:00Z' }, request: { method: 'PUT', url: `Observation/obs-${id}` } },
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        resource: {
+          resourceType: 'Patient',
+          id,
+          name: [{ family: 'Schmidt', given: ['Anna'] }],
+          birthDate: '1980-04-02',
+          gender: 'female',
+          identifier: [{ system: PASSPORT, value: passport }],
+        },
+        request: { method: 'PUT', url: `Patient/${id}` },
+      },
+      {
+        resource: {
+          resourceType: 'Observation',
+          id: `obs-${id}`,
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code }] },
+          subject: { reference: `Patient/${id}` },
+          effectiveDateTime: '2024-05-01T10:00:00Z',
+        },
+        request: { method: 'PUT', url: `Observation/obs-${id}` },
+      },
     ],
   };
 }
 
-function requestTask(handle: string, requester: string, over: { consent?: Record<string, unknown>; provision?: Record<string, unknown>; task?: Record<string, unknown> } = {}): Record<string, unknown> {
+function requestTask(
+  handle: string,
+  requester: string,
+  over: { consent?: Record<string, unknown>; provision?: Record<string, unknown>; task?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   return {
-    resourceType: 'Task', status: 'requested', intent: 'proposal',
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'proposal',
     code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${handle}` }, focus: { reference: '#c' },
+    for: { reference: `Patient/${handle}` },
+    focus: { reference: '#c' },
     reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'ETREAT' }] },
     note: [{ text: 'admitted with pneumonia, needs history' }],
-    contained: [{
-      resourceType: 'Consent', id: 'c', status: 'proposed',
-      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-      provision: { type: 'permit', actor: [{ reference: { reference: `Organization/${requester}` } }], period: { start: day(0), end: day(30) }, ...over.provision },
-      ...over.consent,
-    }],
+    contained: [
+      {
+        resourceType: 'Consent',
+        id: 'c',
+        status: 'proposed',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+        provision: {
+          type: 'permit',
+          actor: [{ reference: { reference: `Organization/${requester}` } }],
+          period: { start: day(0), end: day(30) },
+          ...over.provision,
+        },
+        ...over.consent,
+      },
+    ],
     ...over.task,
   };
 }
 
 /** A local rest-hook endpoint recording what it receives. */
-async function hookServer(port = 0): Promise<{ url: string; port: number; received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[]; close(): Promise<void> }> {
+async function hookServer(
+  port = 0,
+): Promise<{
+  url: string;
+  port: number;
+  received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[];
+  close(): Promise<void>;
+}> {
   const received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -71,12 +114,24 @@ async function hookServer(port = 0): Promise<{ url: string; port: number; receiv
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   const p = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${p}/hook`, port: p, received, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${p}/hook`,
+    port: p,
+    received,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const subscribe = async (c: Clinic, criteria: string, endpoint: string, payload = 'application/fhir+json') => {
   const res = await call(c, 'POST', '/fhir/Subscription', {
-    resourceType: 'Subscription', status: 'requested', reason: 'consent request updates', criteria,
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'consent request updates',
+    criteria,
     channel: { type: 'rest-hook', endpoint, payload, header: ['Authorization: Bearer hook-secret'] },
   });
   expect(res.status).toBe(201);
@@ -90,7 +145,13 @@ beforeAll(async () => {
   database = await createTestDatabase();
   // One ingest worker: an approval's decision crosses to the worker thread with its push, as in production.
   bridge = await startTestBridge({ database, ingestWorkers: 1, allowPrivateHookHosts: true });
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50, allowPrivateHosts: true });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 50,
+    retryBaseMs: 50,
+    timeoutMs: 2000,
+    maxAttempts: 50,
+    allowPrivateHosts: true,
+  });
 });
 beforeEach(async () => {
   passport = `C01X${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -106,7 +167,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const handleFor = async (clinicId: string, ttl = 3600) => (await issueMatchHandle(bridge.database.db, clinicId, { patientIds: [pa], grade: 'certain', score: 1 }, ttl)).handle;
+const handleFor = async (clinicId: string, ttl = 3600) =>
+  (await issueMatchHandle(bridge.database.db, clinicId, { patientIds: [pa], grade: 'certain', score: 1 }, ttl)).handle;
 
 test('the whole round trip: request, home views, refusal before approval, approval, notification, pull, decline', async () => {
   const hook = await hookServer();
@@ -132,9 +194,14 @@ test('the whole round trip: request, home views, refusal before approval, approv
     expect(listB.body.entry).toHaveLength(1);
     const taskA = listA.body.entry[0].resource;
     const taskB = listB.body.entry[0].resource;
-    expect(taskA).toMatchObject({ status: 'requested', for: { reference: `Patient/${pa}` }, owner: { reference: `Organization/${A.id}` },
-      requester: { reference: `Organization/${C.id}`, display: 'Clinica C' }, reasonCode: { coding: [{ code: 'ETREAT' }] },
-      note: [{ text: 'admitted with pneumonia, needs history' }] });
+    expect(taskA).toMatchObject({
+      status: 'requested',
+      for: { reference: `Patient/${pa}` },
+      owner: { reference: `Organization/${A.id}` },
+      requester: { reference: `Organization/${C.id}`, display: 'Clinica C' },
+      reasonCode: { coding: [{ code: 'ETREAT' }] },
+      note: [{ text: 'admitted with pneumonia, needs history' }],
+    });
     expect(taskB.for.reference).toBe(`Patient/${pb}`);
     expect(taskA.id).not.toBe(taskB.id);
     expect(JSON.stringify(taskA)).not.toContain(pb);
@@ -190,14 +257,25 @@ test('the whole round trip: request, home views, refusal before approval, approv
     expect(history.body.person.patients.map((p: any) => p.patientId ?? p.id)).not.toContain(pb);
 
     // B declines: nothing granted, C stays accepted
-    const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'patient objected' }] });
+    const declined = await call(B, 'POST', `/fhir/Task/${taskB.id}/$decline`, {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'reason', valueString: 'patient objected' }],
+    });
     expect(declined.body).toMatchObject({ status: 'rejected', statusReason: { text: 'patient objected' } });
     expect((await call(C, 'GET', `/fhir/Observation/${obsB}`)).status).toBe(404);
     expect((await call(C, 'GET', `/fhir/Task/${task.id}`)).body.status).toBe('accepted');
 
-    const rows = (await bridge.database.db.query(`SELECT clinic_id::text AS c, action, detail FROM audit_event WHERE action IN ('consent-request', 'consent-decision') ORDER BY seq`)).rows;
+    const rows = (
+      await bridge.database.db.query(
+        `SELECT clinic_id::text AS c, action, detail FROM audit_event WHERE action IN ('consent-request', 'consent-decision') ORDER BY seq`,
+      )
+    ).rows;
     expect(rows.length - auditsBefore).toBe(3);
-    expect(rows.slice(-3).map((r) => [r.c, r.action])).toEqual([[C.id, 'consent-request'], [A.id, 'consent-decision'], [B.id, 'consent-decision']]);
+    expect(rows.slice(-3).map((r) => [r.c, r.action])).toEqual([
+      [C.id, 'consent-request'],
+      [A.id, 'consent-decision'],
+      [B.id, 'consent-decision'],
+    ]);
   } finally {
     await hook.close();
   }
@@ -207,7 +285,9 @@ test('all home clinics declining rejects the request; the handle stays refused l
   const handle = await handleFor(C.id);
   const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
   for (const c of [A, B]) {
-    const mine = (await call(c, 'GET', `/fhir/Task?status=requested`)).body.entry.map((e: any) => e.resource).find((t: any) => t.identifier[0].value === task.id);
+    const mine = (await call(c, 'GET', `/fhir/Task?status=requested`)).body.entry
+      .map((e: any) => e.resource)
+      .find((t: any) => t.identifier[0].value === task.id);
     expect((await call(c, 'POST', `/fhir/Task/${mine.id}/$decline`)).status).toBe(200);
   }
   expect((await call(C, 'GET', `/fhir/Task/${task.id}`)).body.status).toBe('rejected');
@@ -244,8 +324,18 @@ test('invalid requests are 4xx OperationOutcomes and store nothing', async () =>
   expect(await count('SELECT count(*) AS n FROM consent_request')).toBe(before);
   expect(await count(`SELECT count(*) AS n FROM audit_event WHERE clinic_id = $1 AND detail = 'consent-request refused: unknown handle'`, [C.id])).toBe(2);
   // Subscriptions: bad criteria and plain-http endpoints elsewhere are refused
-  for (const [criteria, endpoint] of [['Patient?name=x', 'https://example.org/h'], ['Task', 'http://example.org/h'], ['Task?owner=x', 'https://example.org/h']]) {
-    const res = await call(C, 'POST', '/fhir/Subscription', { resourceType: 'Subscription', status: 'requested', reason: 'x', criteria, channel: { type: 'rest-hook', endpoint } });
+  for (const [criteria, endpoint] of [
+    ['Patient?name=x', 'https://example.org/h'],
+    ['Task', 'http://example.org/h'],
+    ['Task?owner=x', 'https://example.org/h'],
+  ]) {
+    const res = await call(C, 'POST', '/fhir/Subscription', {
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'x',
+      criteria,
+      channel: { type: 'rest-hook', endpoint },
+    });
     expect(res.status).toBe(400);
   }
 });
@@ -257,13 +347,22 @@ test('a home clinic subscribed to new requests is told; a notification to an end
   const handle = await handleFor(C.id);
   expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
   // the endpoint is down: the outbox keeps the notification and counts attempts
-  await waitFor(async () => (await count(`SELECT count(*) AS n FROM notification_outbox WHERE attempts >= 1 AND delivered_at IS NULL AND last_error IS NOT NULL`)) > 0, { what: 'a failed attempt' });
+  await waitFor(
+    async () => (await count(`SELECT count(*) AS n FROM notification_outbox WHERE attempts >= 1 AND delivered_at IS NULL AND last_error IS NOT NULL`)) > 0,
+    { what: 'a failed attempt' },
+  );
   // restart: a new bridge and notifier on the same database
   await notifier.stop();
   await bridge.close();
   bridge = await startTestBridge({ database, allowPrivateHookHosts: true });
   const hook = await hookServer(port);
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50, allowPrivateHosts: true });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 50,
+    retryBaseMs: 50,
+    timeoutMs: 2000,
+    maxAttempts: 50,
+    allowPrivateHosts: true,
+  });
   try {
     const got = await waitFor(() => hook.received[0], { what: 'the retried notification' });
     expect(got.method).toBe('POST');
@@ -279,16 +378,25 @@ test('after N failed attempts the Subscription is set to error with the reason',
   const handle = await handleFor(C.id);
   expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
   await notifier.stop();
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 500, maxAttempts: 2, allowPrivateHosts: true });
-  const read = await waitFor(async () => {
-    const r = await call(A, 'GET', `/fhir/Subscription/${sub.id}`);
-    return r.body.status === 'error' ? r.body : null;
-  }, { what: 'the subscription in error' });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 20,
+    retryBaseMs: 10,
+    timeoutMs: 500,
+    maxAttempts: 2,
+    allowPrivateHosts: true,
+  });
+  const read = await waitFor(
+    async () => {
+      const r = await call(A, 'GET', `/fhir/Subscription/${sub.id}`);
+      return r.body.status === 'error' ? r.body : null;
+    },
+    { what: 'the subscription in error' },
+  );
   expect(read.error).toMatch(/gave up after 2 attempts/);
   expect((await call(C, 'GET', `/fhir/Subscription/${sub.id}`)).status).toBe(404);
 });
 
-test('links made later are followed, and the requester\'s own linked record comes with the pull', async () => {
+test("links made later are followed, and the requester's own linked record comes with the pull", async () => {
   const D = await bridge.clinic('Klinik D');
   const handle = await handleFor(C.id);
   const task = (await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).body;
@@ -329,13 +437,22 @@ test('a hung endpoint times out and is retried', async () => {
   try {
     const sub = await subscribe(B, 'Task?status=requested', `http://127.0.0.1:${(hung.address() as { port: number }).port}/h`);
     await notifier.stop();
-    notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 300, maxAttempts: 2, allowPrivateHosts: true });
+    notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+      pollMs: 20,
+      retryBaseMs: 10,
+      timeoutMs: 300,
+      maxAttempts: 2,
+      allowPrivateHosts: true,
+    });
     const handle = await handleFor(C.id);
     expect((await call(C, 'POST', '/fhir/Task', requestTask(handle, C.id))).status).toBe(201);
-    const read = await waitFor(async () => {
-      const r = await call(B, 'GET', `/fhir/Subscription/${sub.id}`);
-      return r.body.status === 'error' ? r.body : null;
-    }, { what: 'the subscription in error' });
+    const read = await waitFor(
+      async () => {
+        const r = await call(B, 'GET', `/fhir/Subscription/${sub.id}`);
+        return r.body.status === 'error' ? r.body : null;
+      },
+      { what: 'the subscription in error' },
+    );
     expect(read.error).toMatch(/did not answer within 300 ms; gave up after 2 attempts/);
     expect(sockets.length).toBeGreaterThanOrEqual(2);
   } finally {
@@ -345,9 +462,16 @@ test('a hung endpoint times out and is retried', async () => {
 });
 
 test('a Task a clinic pushes in a Bundle stays an ordinary resource; the CapabilityStatement names the consent-request Task', async () => {
-  const pushed = await call(A, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{
-    resource: { resourceType: 'Task', id: 'own-task', status: 'requested', intent: 'order', for: { reference: `Patient/${pa}` } }, request: { method: 'PUT', url: 'Task/own-task' },
-  }] });
+  const pushed = await call(A, 'POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        resource: { resourceType: 'Task', id: 'own-task', status: 'requested', intent: 'order', for: { reference: `Patient/${pa}` } },
+        request: { method: 'PUT', url: 'Task/own-task' },
+      },
+    ],
+  });
   expect(pushed.status).toBe(200);
   const id = located(pushed.body, 0).slice(5);
   expect((await call(A, 'GET', `/fhir/Task/${id}`)).body).toMatchObject({ id, intent: 'order' });
@@ -369,7 +493,10 @@ test('a home clinic revokes its approval: the Consent goes inactive, the pull by
     const approved = (await call(A, 'POST', `/fhir/Task/${mineA.id}/$approve`)).body;
     expect((await call(B, 'POST', `/fhir/Task/${mineB.id}/$decline`)).status).toBe(200);
     expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(200);
-    const revoked = await call(A, 'POST', `/fhir/Task/${mineA.id}/$revoke`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'patient withdrew' }] });
+    const revoked = await call(A, 'POST', `/fhir/Task/${mineA.id}/$revoke`, {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'reason', valueString: 'patient withdrew' }],
+    });
     expect(revoked.body).toMatchObject({ status: 'cancelled', statusReason: { text: 'patient withdrew' } });
     expect((await call(A, 'GET', `/fhir/${approved.output[0].valueReference.reference}`)).body.status).toBe('inactive');
     expect((await call(C, 'GET', `/fhir/Patient/${handle}/$everything`)).status).toBe(404);
@@ -383,11 +510,20 @@ test('a home clinic revokes its approval: the Consent goes inactive, the pull by
 
 test('two delivery loops on one database (two bridge processes) share the outbox: each notification is sent once', async () => {
   const hook = await hookServer();
-  const second = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 5, allowPrivateHosts: true });
+  const second = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 20,
+    retryBaseMs: 50,
+    timeoutMs: 2000,
+    maxAttempts: 5,
+    allowPrivateHosts: true,
+  });
   try {
     const sub = await subscribe(A, 'Task?status=requested', hook.url);
     for (let i = 0; i < 6; i++) expect((await call(C, 'POST', '/fhir/Task', requestTask(await handleFor(C.id), C.id))).status).toBe(201);
-    await waitFor(async () => (await count('SELECT count(*) AS n FROM notification_outbox WHERE subscription_id = $1 AND delivered_at IS NOT NULL', [sub.id])) === 6, { what: 'six deliveries' });
+    await waitFor(
+      async () => (await count('SELECT count(*) AS n FROM notification_outbox WHERE subscription_id = $1 AND delivered_at IS NOT NULL', [sub.id])) === 6,
+      { what: 'six deliveries' },
+    );
     expect(hook.received).toHaveLength(6);
     expect(new Set(hook.received.map((r) => r.url)).size).toBe(6);
   } finally {

@@ -24,7 +24,12 @@ const push = async (c: Clinic, body: unknown) => {
   return res.body;
 };
 const audits = async (clinicId: string) =>
-  (await bridge.database.db.query('SELECT action, outcome, break_glass, purpose, patient_ids::text[] AS p FROM audit_event WHERE clinic_id = $1 ORDER BY seq', [clinicId])).rows;
+  (
+    await bridge.database.db.query(
+      'SELECT action, outcome, break_glass, purpose, patient_ids::text[] AS p FROM audit_event WHERE clinic_id = $1 ORDER BY seq',
+      [clinicId],
+    )
+  ).rows;
 
 beforeAll(async () => {
   bridge = await startTestBridge();
@@ -92,7 +97,10 @@ test('resolvePersonAccess: own records only without consent; for a clinic with n
   const db = bridge.database.db;
   const access = await resolvePersonAccess(db, A.id, pb, {});
   expect(access.patients).toEqual([{ patientId: pa, clinicId: A.id, basis: 'own' }]);
-  await expect(resolvePersonAccess(db, C.id, pb, {})).rejects.toMatchObject({ status: 404, issues: [{ code: 'not-found', diagnostics: `Patient/${pb} is not known` }] });
+  await expect(resolvePersonAccess(db, C.id, pb, {})).rejects.toMatchObject({
+    status: 404,
+    issues: [{ code: 'not-found', diagnostics: `Patient/${pb} is not known` }],
+  });
   await expect(resolvePersonAccess(db, C.id, '00000000-0000-4000-8000-000000000000', {})).rejects.toBeInstanceOf(FhirError);
   await expect(resolvePersonAccess(db, C.id, '00000000-0000-4000-8000-000000000000', {})).rejects.toMatchObject({ status: 404 });
   const glass = await resolvePersonAccess(db, C.id, pa, { breakGlassReason: 'unconscious in ER' });
@@ -111,7 +119,12 @@ test('consent: an active permit Consent naming Organization/{clinic id} opens th
   expect((await get(A, `/fhir/${obsB}/_history`)).body.entry).toHaveLength(1);
   expect((await get(A, `/fhir/Observation?patient=Patient/${pb}`)).body.entry).toHaveLength(1);
   const access = await resolvePersonAccess(bridge.database.db, A.id, pa, {});
-  expect(access.patients.map((p) => [p.patientId, p.basis]).sort()).toEqual([[pa, 'own'], [pb, 'consent']].sort());
+  expect(access.patients.map((p) => [p.patientId, p.basis]).sort()).toEqual(
+    [
+      [pa, 'own'],
+      [pb, 'consent'],
+    ].sort(),
+  );
   // The consent names A, not C; and it covers B's record of P, not B's other patient Q.
   expect((await get(C, `/fhir/${obsB}`)).status).toBe(404);
   expect((await get(A, `/fhir/${obsQ}`)).status).toBe(404);
@@ -142,9 +155,14 @@ test('revoked: status inactive closes access at once; a period that ended too; a
 
 test('a consent that narrows what is shared (here: a nested deny of Observations) fails closed: it opens nothing', async () => {
   await closeConsents();
-  await push(B, putBundle(consent('c3', 'Patient/x9', A.id, {
-    provision: { provision: [{ type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] }] },
-  })));
+  await push(
+    B,
+    putBundle(
+      consent('c3', 'Patient/x9', A.id, {
+        provision: { provision: [{ type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] }] },
+      }),
+    ),
+  );
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
   expect((await get(A, `/fhir/Patient/${pb}`)).status).toBe(404);
   // The same consent without the restriction opens the records.
@@ -154,7 +172,7 @@ test('a consent that narrows what is shared (here: a nested deny of Observations
   expect((await get(A, `/fhir/${obsB}`)).status).toBe(404);
 });
 
-test('a clinic cannot consent for another clinic\'s patient', async () => {
+test("a clinic cannot consent for another clinic's patient", async () => {
   // A names B's patient by bridge id: the reference does not resolve within A's records, so it opens nothing.
   await push(A, putBundle(consent('forged', `Patient/${qb}`, C.id)));
   expect((await get(C, `/fhir/${obsQ}`)).status).toBe(404);
@@ -174,7 +192,7 @@ test('break-glass: readable without consent, flagged in the audit trail; an empt
   expect((await audits(B.id)).slice(beforeB).some((r) => r.break_glass)).toBe(false);
 });
 
-test('AuditEvent: a clinic reads the trail of its own records as FHIR AuditEvents, redacted; others get an unknown id\'s 404, audited', async () => {
+test("AuditEvent: a clinic reads the trail of its own records as FHIR AuditEvents, redacted; others get an unknown id's 404, audited", async () => {
   // The trail to read: two break-glass accesses by C, a refusal of A.
   await closeConsents();
   expect((await get(C, `/fhir/${obsB}`, GLASS)).status).toBe(200);
@@ -220,7 +238,12 @@ test('AuditEvent: a clinic reads the trail of its own records as FHIR AuditEvent
   expect(JSON.stringify(none.body).replace(unknown, pb)).toBe(JSON.stringify(denied.body));
   expect((await get(C, `/fhir/AuditEvent?patient=Patient/${pb}`, { 'X-Break-Glass': 'curious' })).status).toBe(404);
   // Both refusals of B's record, and the unknown id's, refused alike without ids.
-  expect((await audits(C.id)).slice(before).filter((r) => r.outcome === 'refused').map((r) => r.p)).toEqual([[pb], [], [pb]]);
+  expect(
+    (await audits(C.id))
+      .slice(before)
+      .filter((r) => r.outcome === 'refused')
+      .map((r) => r.p),
+  ).toEqual([[pb], [], [pb]]);
   expect((await get(A, `/fhir/AuditEvent?patient=Patient/${qb}`)).status).toBe(404);
   expect((await get(A, '/fhir/AuditEvent')).status).toBe(400);
 });
@@ -242,6 +265,9 @@ test('audit rows carry canonical JSON whose SHA-256 is the stored hash', async (
 });
 
 test('shared entities stay readable by every clinic', async () => {
-  const body = await push(B, putBundle({ resourceType: 'Organization', id: 'org1', identifier: [{ system: 'urn:example:org', value: 'o1' }], name: 'Hospital' }));
+  const body = await push(
+    B,
+    putBundle({ resourceType: 'Organization', id: 'org1', identifier: [{ system: 'urn:example:org', value: 'o1' }], name: 'Hospital' }),
+  );
   expect((await get(C, `/fhir/${located(body, 0)}`)).status).toBe(200);
 });

@@ -41,25 +41,41 @@ const push = async (c: Clinic, body: unknown) => {
 /** The record of the traveller at a clinic: Patient (by its own id), an Observation and a Condition about it. */
 function record(sourceId: string, family: string, loinc: string): unknown {
   return {
-    resourceType: 'Bundle', type: 'transaction', entry: [
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
       {
         resource: {
-          resourceType: 'Patient', id: sourceId, name: [{ family, given: ['Lena'] }], birthDate: '1962-02-02', gender: 'female',
-          identifier: [{ system: 'urn:example:mrn', value: `mrn-${sourceId}` }, { system: SSN, value: '999-22-1962' }, { system: PASSPORT_DEU, value: 'C01X00T47' }],
+          resourceType: 'Patient',
+          id: sourceId,
+          name: [{ family, given: ['Lena'] }],
+          birthDate: '1962-02-02',
+          gender: 'female',
+          identifier: [
+            { system: 'urn:example:mrn', value: `mrn-${sourceId}` },
+            { system: SSN, value: '999-22-1962' },
+            { system: PASSPORT_DEU, value: 'C01X00T47' },
+          ],
         },
         request: { method: 'PUT', url: `Patient/${sourceId}` },
       },
       {
         resource: {
-          resourceType: 'Observation', id: `obs-${sourceId}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
-          subject: { reference: `Patient/${sourceId}` }, effectiveDateTime: '2024-05-01T10:00:00Z',
+          resourceType: 'Observation',
+          id: `obs-${sourceId}`,
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
+          subject: { reference: `Patient/${sourceId}` },
+          effectiveDateTime: '2024-05-01T10:00:00Z',
           valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
         },
         request: { method: 'PUT', url: `Observation/obs-${sourceId}` },
       },
       {
         resource: {
-          resourceType: 'Condition', id: `cond-${sourceId}`, subject: { reference: `Patient/${sourceId}` },
+          resourceType: 'Condition',
+          id: `cond-${sourceId}`,
+          subject: { reference: `Patient/${sourceId}` },
           code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes mellitus type 2' }] },
           clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
         },
@@ -86,7 +102,12 @@ const auditIdsOf = async (clinicId: string): Promise<string[]> =>
 
 beforeAll(async () => {
   bridge = await startTestBridge();
-  [A, B, E, X] = [await bridge.clinic('Alpha Klinikum'), await bridge.clinic('Beta Praxis'), await bridge.clinic('Emergency Ward'), await bridge.clinic('Xeno Clinic')];
+  [A, B, E, X] = [
+    await bridge.clinic('Alpha Klinikum'),
+    await bridge.clinic('Beta Praxis'),
+    await bridge.clinic('Emergency Ward'),
+    await bridge.clinic('Xeno Clinic'),
+  ];
   expect((await api(bridge.url, ADMIN_TOKEN, 'PUT', `/admin/clinics/${E.id}/break-glass`)).status).toBe(200);
   const a = await push(A, record('a-lena', 'Weber', '8867-4'));
   const b = await push(B, record('b-lena', 'Weber', '8480-6'));
@@ -109,8 +130,14 @@ beforeAll(async () => {
 });
 afterAll(async () => bridge?.close());
 
-test('read, vread and instance _history of A\'s and B\'s resources answer as unknown ids', async () => {
-  for (const [type, id] of [['Patient', pa], ['Patient', pb], ['Observation', obsA.slice(12)], ['Condition', condA.slice(10)], ['Observation', obsB.slice(12)]]) {
+test("read, vread and instance _history of A's and B's resources answer as unknown ids", async () => {
+  for (const [type, id] of [
+    ['Patient', pa],
+    ['Patient', pb],
+    ['Observation', obsA.slice(12)],
+    ['Condition', condA.slice(10)],
+    ['Observation', obsB.slice(12)],
+  ]) {
     for (const suffix of ['', '/_history', '/_history/1']) {
       const res = await sameAsUnknown(`/fhir/${type}/{id}${suffix}`, id);
       expect(res.status).toBe(404);
@@ -120,10 +147,16 @@ test('read, vread and instance _history of A\'s and B\'s resources answer as unk
   expect((await sameAsUnknown('/fhir/Patient/{id}', pa, GLASS)).status).toBe(403);
 });
 
-test('type-level _history and searches by patient, subject, _id and identifier find only X\'s own record', async () => {
+test("type-level _history and searches by patient, subject, _id and identifier find only X's own record", async () => {
   const history = await get(X, '/fhir/Patient/_history');
   expect(history.status).toBeGreaterThanOrEqual(400);
-  for (const template of ['/fhir/Observation?patient=Patient/{id}', '/fhir/Observation?subject=Patient/{id}', '/fhir/Condition?patient={id}', '/fhir/Patient?_id={id}', `/fhir/Patient?_id={id},${px}`]) {
+  for (const template of [
+    '/fhir/Observation?patient=Patient/{id}',
+    '/fhir/Observation?subject=Patient/{id}',
+    '/fhir/Condition?patient={id}',
+    '/fhir/Patient?_id={id}',
+    `/fhir/Patient?_id={id},${px}`,
+  ]) {
     for (const id of [pa, pb]) {
       const res = await sameAsUnknown(template, id);
       expect(res.status).toBe(200);
@@ -139,7 +172,7 @@ test('type-level _history and searches by patient, subject, _id and identifier f
   expect((await get(X, `/fhir/Observation?identifier=${encodeURIComponent('urn:example:mrn|mrn-a-lena')}`)).body.entry ?? []).toEqual([]);
 });
 
-test('AuditEvent: none of A\'s or B\'s entries; X\'s own entries carry no person id and no foreign patient id', async () => {
+test("AuditEvent: none of A's or B's entries; X's own entries carry no person id and no foreign patient id", async () => {
   expect((await sameAsUnknown('/fhir/AuditEvent?patient=Patient/{id}', pa)).status).toBe(404);
   expect((await sameAsUnknown('/fhir/AuditEvent?patient={id}', pb)).status).toBe(404);
   const own = await get(X, `/fhir/AuditEvent?patient=Patient/${px}&_count=1000`);
@@ -152,8 +185,11 @@ test('AuditEvent: none of A\'s or B\'s entries; X\'s own entries carry no person
     expect((await sameAsUnknown('/fhir/AuditEvent/{id}/$record', id)).status).toBe(404);
   }
   // X's own refusals (recorded with the person and the record it tried) are shown to it without either.
-  const refusals = (await bridge.database.db.query(
-    `SELECT id, person_id FROM audit_event WHERE clinic_id = $1 AND outcome = 'refused' AND cardinality(patient_ids) > 0`, [X.id])).rows;
+  const refusals = (
+    await bridge.database.db.query(`SELECT id, person_id FROM audit_event WHERE clinic_id = $1 AND outcome = 'refused' AND cardinality(patient_ids) > 0`, [
+      X.id,
+    ])
+  ).rows;
   expect(refusals.length).toBeGreaterThan(0);
   expect(refusals.every((r) => r.person_id === personId)).toBe(true);
   for (const r of refusals) {
@@ -166,7 +202,7 @@ test('AuditEvent: none of A\'s or B\'s entries; X\'s own entries carry no person
   }
 });
 
-test('$everything, $summary and /patients/{id}/history: 404 as unknown for theirs; X\'s own record only for its own', async () => {
+test("$everything, $summary and /patients/{id}/history: 404 as unknown for theirs; X's own record only for its own", async () => {
   for (const template of ['/fhir/Patient/{id}/$everything', '/fhir/Patient/{id}/$summary', '/patients/{id}/history']) {
     for (const id of [pa, pb]) expect((await sameAsUnknown(template, id)).status).toBe(404);
     expect((await get(X, template.replace('{id}', pa), GLASS)).status).toBe(403); // X is not enabled for break-glass
@@ -183,15 +219,18 @@ test('$everything, $summary and /patients/{id}/history: 404 as unknown for their
   expect(timeline.body.events).toEqual([]);
 });
 
-test('$export (system and Patient level) holds only X\'s own records', async () => {
+test("$export (system and Patient level) holds only X's own records", async () => {
   for (const path of ['/fhir/$export', '/fhir/Patient/$export']) {
     const kickoff = await get(X, path, { prefer: 'respond-async' });
     expect(kickoff.status).toBe(202);
     const status = new URL(kickoff.headers.get('content-location') as string).pathname;
-    const manifest = await waitFor(async () => {
-      const res = await get(X, status);
-      return res.status === 200 ? res.body : undefined;
-    }, { what: `the export ${path}` });
+    const manifest = await waitFor(
+      async () => {
+        const res = await get(X, status);
+        return res.status === 200 ? res.body : undefined;
+      },
+      { what: `the export ${path}` },
+    );
     for (const o of manifest.output as { url: string }[]) {
       const file = await fetch(o.url, { headers: { authorization: `Bearer ${X.apiKey}` } });
       expect(file.status).toBe(200);
@@ -205,12 +244,16 @@ test('$export (system and Patient level) holds only X\'s own records', async () 
   }
 });
 
-test('conditional references in a push never attach X\'s data to A\'s record, nor reveal it', async () => {
+test("conditional references in a push never attach X's data to A's record, nor reveal it", async () => {
   const observation = (subject: string, code: string) => ({
-    resourceType: 'Bundle', type: 'transaction', entry: [{
-      resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: subject } },
-      request: { method: 'POST', url: 'Observation' },
-    }],
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: subject } },
+        request: { method: 'POST', url: 'Observation' },
+      },
+    ],
   });
   // A's passport, which only A and B hold, resolves exactly as a passport nobody holds: it matches nothing.
   const pushing = (subject: string, code: string) => call(X, 'POST', '/fhir', observation(subject, code), {}, subject);
@@ -235,8 +278,15 @@ test('conditional references in a push never attach X\'s data to A\'s record, no
   const [delTheirs, delNobody] = [await del(obsA.slice(12)), await del(UNKNOWN)];
   expect(delTheirs.status).toBe(delNobody.status);
   expect((await get(A, `/fhir/${obsA}`)).status).toBe(200);
-  const create = async (value: string) => call(X, 'POST', '/fhir/Patient', { resourceType: 'Patient', identifier: [{ system: PASSPORT_DEU, value }] },
-    { 'If-None-Exist': `identifier=${PASSPORT_DEU}|${value}` }, value);
+  const create = async (value: string) =>
+    call(
+      X,
+      'POST',
+      '/fhir/Patient',
+      { resourceType: 'Patient', identifier: [{ system: PASSPORT_DEU, value }] },
+      { 'If-None-Exist': `identifier=${PASSPORT_DEU}|${value}` },
+      value,
+    );
   const [createTheirs, createNobody] = [await create('C01X00T47'), await create('ZZ9999998')];
   expect(createTheirs.status).toBe(201); // created anew: nothing of A's or B's matched
   expect(createNobody.status).toBe(201);
@@ -246,11 +296,13 @@ test('conditional references in a push never attach X\'s data to A\'s record, no
   const attached = (await bridge.database.db.query('SELECT patient_id FROM resource WHERE clinic_id = $1 AND resource_type = $2', [X.id, 'Observation'])).rows;
   expect(attached.length).toBeGreaterThan(0);
   expect(attached.every((r) => r.patient_id === null || r.patient_id === px)).toBe(true);
-  const inTheirs = (await bridge.database.db.query('SELECT count(*)::int AS n FROM resource WHERE clinic_id = $1 AND patient_id = ANY($2::uuid[])', [X.id, [pa, pb]])).rows[0];
+  const inTheirs = (
+    await bridge.database.db.query('SELECT count(*)::int AS n FROM resource WHERE clinic_id = $1 AND patient_id = ANY($2::uuid[])', [X.id, [pa, pb]])
+  ).rows[0];
   expect(inTheirs.n).toBe(0);
 });
 
-test('A, a home clinic, sees B\'s consented read of its record (agent B), not entries about B\'s records only', async () => {
+test("A, a home clinic, sees B's consented read of its record (agent B), not entries about B's records only", async () => {
   const trail = await get(A, `/fhir/AuditEvent?patient=Patient/${pa}&_count=1000`);
   expect(trail.status).toBe(200);
   const events = trail.body.entry.map((e: any) => e.resource);
@@ -268,15 +320,31 @@ test('A, a home clinic, sees B\'s consented read of its record (agent B), not en
   expect(events.some((e: any) => e.agent[0].who.reference === `Organization/${X.id}` && e.outcome === '4')).toBe(true);
   // And B, the other home clinic, sees the break-glass read of its record, flagged.
   const ofB = await get(B, `/fhir/AuditEvent?patient=Patient/${pb}&_count=1000`);
-  expect(ofB.body.entry.some((e: any) => e.resource.agent[0].who.reference === `Organization/${E.id}` && e.resource.meta.security?.[0].code === 'BTG')).toBe(true);
+  expect(ofB.body.entry.some((e: any) => e.resource.agent[0].who.reference === `Organization/${E.id}` && e.resource.meta.security?.[0].code === 'BTG')).toBe(
+    true,
+  );
 });
 
-test('no answer to X names A\'s or B\'s records, the person, or A\'s and B\'s clinics', () => {
+test("no answer to X names A's or B's records, the person, or A's and B's clinics", () => {
   expect(answersToX.length).toBeGreaterThan(50);
   // Answers to requests that named a foreign id echo that id only where an unknown id is echoed too (checked above).
   const asked = (path: string): boolean => [pa, pb, obsA, condA, obsB, 'C01X00T47'].some((id) => path.includes(id.split('/').pop() as string));
   for (const { path, text } of answersToX.filter((a) => !asked(a.path))) {
-    for (const secret of [pa, pb, obsA.split('/')[1], condA.split('/')[1], obsB.split('/')[1], personId, A.id, B.id, E.id, 'Alpha Klinikum', 'Beta Praxis', 'Weber', 'C01X00T47']) {
+    for (const secret of [
+      pa,
+      pb,
+      obsA.split('/')[1],
+      condA.split('/')[1],
+      obsB.split('/')[1],
+      personId,
+      A.id,
+      B.id,
+      E.id,
+      'Alpha Klinikum',
+      'Beta Praxis',
+      'Weber',
+      'C01X00T47',
+    ]) {
       expect({ path, leaks: text.includes(secret) ? secret : null }).toEqual({ path, leaks: null });
     }
   }

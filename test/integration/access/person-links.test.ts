@@ -132,18 +132,22 @@ test('admin decisions are audited', async () => {
   expect((await admin('POST', `/person-candidates/${pa}/${pb}/confirm`)).status).toBe(200);
   expect((await admin('POST', `/patients/${pb}/unlink`)).status).toBe(200);
   expect((await admin('POST', `/person-candidates/${ta}/${tb}/reject`)).status).toBe(200);
-  const rows = (await bridge.database.db.query(
-    `SELECT action FROM audit_event WHERE clinic_id IS NULL AND patient_ids && $1::uuid[] ORDER BY seq`, [[pa, pb, ta, tb]],
-  )).rows.map((r) => r.action);
+  const rows = (
+    await bridge.database.db.query(`SELECT action FROM audit_event WHERE clinic_id IS NULL AND patient_ids && $1::uuid[] ORDER BY seq`, [[pa, pb, ta, tb]])
+  ).rows.map((r) => r.action);
   expect(rows).toEqual(['link', 'unlink', 'reject-link']);
 });
 
-test('a German passport and a KVID link two clinics\' patients into one person', async () => {
+test("a German passport and a KVID link two clinics' patients into one person", async () => {
   const germanAt = (id: string, identifier: unknown[], birthDate = '1977-07-07') => ({
-    resourceType: 'Bundle', type: 'transaction', entry: [{
-      resource: { resourceType: 'Patient', id, name: [{ family: 'Müller', given: ['Lena'] }], birthDate, identifier },
-      request: { method: 'PUT', url: `Patient/${id}` },
-    }],
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        resource: { resourceType: 'Patient', id, name: [{ family: 'Müller', given: ['Lena'] }], birthDate, identifier },
+        request: { method: 'PUT', url: `Patient/${id}` },
+      },
+    ],
   });
   const passport = { system: 'http://hl7.org/fhir/sid/passport-DEU', value: 'C01X00T47' };
   const a = await push(A, germanAt('lena-a', [passport]));

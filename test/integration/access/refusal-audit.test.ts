@@ -58,7 +58,7 @@ test.each([
   ['/fhir/Observation?patient=Patient/{id}', () => pa],
   ['/fhir/AuditEvent?patient=Patient/{id}', () => pa],
   ['/fhir/AuditEvent/{id}', () => auditA],
-])('%s: another clinic\'s id and an unknown id leave entries X cannot tell apart', async (template, id) => {
+])("%s: another clinic's id and an unknown id leave entries X cannot tell apart", async (template, id) => {
   const { foreign, unknown } = await entriesOf(template, id());
   expect(foreign.some((r) => r.outcome === 'refused')).toBe(true);
   expect(unknown.map((r) => [r.action, r.outcome])).toEqual(foreign.map((r) => [r.action, r.outcome]));

@@ -21,7 +21,12 @@ let A: { id: string; apiKey: string; name: string };
 const noIngest: IngestPool = { push: () => Promise.reject(new Error('no pushes here')), close: async () => undefined };
 const GLASS = { breakGlass: 'unconscious in ER, no relatives reachable', purposeOfUse: 'ETREAT' };
 const rows = async (clinicId: string | null) =>
-  (await database.db.query('SELECT action, outcome, break_glass, detail, canonical, encode(hash, \'hex\') AS hash FROM audit_event WHERE clinic_id IS NOT DISTINCT FROM $1 ORDER BY seq', [clinicId])).rows;
+  (
+    await database.db.query(
+      "SELECT action, outcome, break_glass, detail, canonical, encode(hash, 'hex') AS hash FROM audit_event WHERE clinic_id IS NOT DISTINCT FROM $1 ORDER BY seq",
+      [clinicId],
+    )
+  ).rows;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -42,7 +47,9 @@ test('an API key authenticates as its clinic, without scopes; a rotated-out or u
 test('a SMART access token authenticates as its clinic with exactly its scopes; an unknown token as nobody', async () => {
   const token = await issueToken(database.db, A.id, ['system/Observation.rs', 'system/Patient.r'], 300);
   expect(await authenticateClinic(svc, token)).toEqual({
-    principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' }, credential: 'smart-token', scopes: ['system/Observation.rs', 'system/Patient.r'],
+    principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' },
+    credential: 'smart-token',
+    scopes: ['system/Observation.rs', 'system/Patient.r'],
   });
   expect(await authenticateClinic(svc, 'fabt_unknown')).toBeNull();
 });
@@ -50,7 +57,9 @@ test('a SMART access token authenticates as its clinic with exactly its scopes; 
 test('break-glass of a clinic not enabled: 403, one refusal audited; admitted once enabled, the admission itself not audited', async () => {
   const session = (await authenticateClinic(svc, A.apiKey))!;
   await expect(admitAccessHeaders(svc, session, GLASS)).rejects.toMatchObject({ status: 403 });
-  expect(await rows(A.id)).toEqual([expect.objectContaining({ action: 'refused', outcome: 'refused', break_glass: false, detail: expect.stringMatching(/not enabled/) })]);
+  expect(await rows(A.id)).toEqual([
+    expect.objectContaining({ action: 'refused', outcome: 'refused', break_glass: false, detail: expect.stringMatching(/not enabled/) }),
+  ]);
   expect(await setBreakGlass(svc, adminSession(), A.id, true, 'admin-api')).toBe(true);
   const admitted = await admitAccessHeaders(svc, session, GLASS);
   expect(admitted.breakGlass).toEqual({ purpose: 'ETREAT', reason: GLASS.breakGlass });
@@ -75,10 +84,12 @@ test('the audit writer stores a hashed record, and inside a transaction that rol
   expect(`0x${row.hash}`).toBe(stored.hash);
   expect(`0x${createHash('sha256').update(row.canonical, 'utf8').digest('hex')}`).toBe(stored.hash);
   const before = (await rows(null)).length;
-  await expect(inTransaction(database.db, async (tx) => {
-    await audit(tx, { clinicId: null, action: 'unlink', outcome: 'success', detail: 'rolled back' });
-    throw new Error('abort');
-  })).rejects.toThrow('abort');
+  await expect(
+    inTransaction(database.db, async (tx) => {
+      await audit(tx, { clinicId: null, action: 'unlink', outcome: 'success', detail: 'rolled back' });
+      throw new Error('abort');
+    }),
+  ).rejects.toThrow('abort');
   expect(await rows(null)).toHaveLength(before);
 });
 

@@ -15,13 +15,17 @@ maybe('Synthea patient across clinics', () => {
   });
   afterAll(async () => bridge?.close());
 
-  test('one person; consent by one holder opens its records, not the other holder\'s', async () => {
+  test("one person; consent by one holder opens its records, not the other holder's", async () => {
     const [A, B, C] = [await bridge.clinic('A'), await bridge.clinic('B'), await bridge.clinic('C')];
     const text = fs.readFileSync(file, 'utf8');
     const a = await api(bridge.url, A.apiKey, 'POST', '/fhir', text);
     const b = await api(bridge.url, B.apiKey, 'POST', '/fhir', text);
     expect([a.status, b.status]).toEqual([200, 200]);
-    const patientOf = (body: any): string => body.entry.map((e: any) => e.response.location as string).find((l: string) => l.startsWith('Patient/')).split('/')[1];
+    const patientOf = (body: any): string =>
+      body.entry
+        .map((e: any) => e.response.location as string)
+        .find((l: string) => l.startsWith('Patient/'))
+        .split('/')[1];
     const [pa, pb] = [patientOf(a.body), patientOf(b.body)];
     const access = await resolvePersonAccess(bridge.database.db, A.id, pb, { breakGlassReason: 'test' });
     expect(access.patients.map((p) => p.patientId).sort()).toEqual([pa, pb].sort());

@@ -47,7 +47,9 @@ describe('embedded chain + receipts', () => {
     const proof = [...receipts[0].proof];
     proof[0] = hex32();
     expect(await verifyReceipt({ bundle: bundles[0], receipt: { ...receipts[0], proof }, rpcUrl: chain.rpcUrl })).toMatchObject({ failedStep: 'proof' });
-    expect(await verifyReceipt({ bundle: bundles[0], receipt: { ...receipts[0], salt: hex32() }, rpcUrl: chain.rpcUrl })).toMatchObject({ failedStep: 'proof' });
+    expect(await verifyReceipt({ bundle: bundles[0], receipt: { ...receipts[0], salt: hex32() }, rpcUrl: chain.rpcUrl })).toMatchObject({
+      failedStep: 'proof',
+    });
   });
 
   it('fails on another chain id, another contract, an unreachable RPC', async () => {
@@ -67,7 +69,10 @@ describe('embedded chain + receipts', () => {
 
   it('fails step "chain" when the anchored root differs from a self-consistent receipt', async () => {
     const r0 = receipts[0];
-    const other = await buildTree([{ bundleHash: r0.bundleHash, salt: r0.salt }, { bundleHash: hex32(), salt: hex32() }]);
+    const other = await buildTree([
+      { bundleHash: r0.bundleHash, salt: r0.salt },
+      { bundleHash: hex32(), salt: hex32() },
+    ]);
     const forged = { ...r0, root: other.root, proof: other.proofs[0], leafCount: 2 };
     const r = await verifyReceipt({ bundle: bundles[0], receipt: forged, rpcUrl: chain.rpcUrl });
     expect(r).toMatchObject({ valid: false, failedStep: 'chain' });

@@ -27,7 +27,11 @@ let batcher: Batcher | undefined;
 let ingest: IngestPool;
 
 const batches = async (): Promise<{ id: string; leaf_count: number; status: string; seq: number; block_number: number | null; created_at: Date }[]> =>
-  (await database.db.query("SELECT '0x' || encode(id, 'hex') AS id, leaf_count, status, seq, block_number, created_at::timestamptz AS created_at FROM batch ORDER BY seq")).rows;
+  (
+    await database.db.query(
+      "SELECT '0x' || encode(id, 'hex') AS id, leaf_count, status, seq, block_number, created_at::timestamptz AS created_at FROM batch ORDER BY seq",
+    )
+  ).rows;
 const get = async (p: string): Promise<{ status: number; body: any }> => {
   const res = await fetch(`${url}${p}`);
   return { status: res.status, body: await res.json() };
@@ -39,7 +43,14 @@ beforeAll(async () => {
   clinicId = (await createClinic(database.db, 'Anchoring A')).id;
   ingest = await startIngestPool({ workers: 0, db: database.db, databaseUrl: database.url, connectionsPerWorker: 1 });
   const app = createApp({
-    db: database.db, log, adminToken: undefined, maxBodyBytes: 1 << 20, maxEntries: 100, personSystems: [], version: 'test', ingest,
+    db: database.db,
+    log,
+    adminToken: undefined,
+    maxBodyBytes: 1 << 20,
+    maxEntries: 100,
+    personSystems: [],
+    version: 'test',
+    ingest,
     anchors: { contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }), failures: () => 0 },
   });
   server = await new Promise((resolve) => {
@@ -118,7 +129,20 @@ describe('batcher on the embedded chain', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('anchored');
     const receipt = res.body.receipt;
-    expect(Object.keys(receipt).sort()).toEqual(['batchId', 'blockNumber', 'bundleHash', 'canonicalization', 'chainId', 'contract', 'leafCount', 'proof', 'root', 'salt', 'txHash', 'version']);
+    expect(Object.keys(receipt).sort()).toEqual([
+      'batchId',
+      'blockNumber',
+      'bundleHash',
+      'canonicalization',
+      'chainId',
+      'contract',
+      'leafCount',
+      'proof',
+      'root',
+      'salt',
+      'txHash',
+      'version',
+    ]);
     expect(receipt).toMatchObject({ bundleHash: hashes[3], chainId: 31337, contract: chain.contractAddress, leafCount: 5 });
     const rpcUrl = chain.rpcUrl;
     expect(await verifyReceipt({ bundle: bundles[3], receipt, rpcUrl })).toMatchObject({ valid: true });
@@ -136,7 +160,10 @@ describe('batcher on the embedded chain', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'anchoring-cli-'));
     expect(await runVerifyCommand(dir, bundles[3], receipt, rpcUrl)).toMatchObject({ code: 0, out: expect.stringMatching(/^VALID /) });
     expect(await runVerifyCommand(dir, oneByte, receipt, rpcUrl)).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(hash\)/) });
-    expect(await runVerifyCommand(dir, bundles[3], { ...receipt, chainId: 5 }, rpcUrl)).toMatchObject({ code: 1, out: expect.stringMatching(/INVALID \(chain\)/) });
+    expect(await runVerifyCommand(dir, bundles[3], { ...receipt, chainId: 5 }, rpcUrl)).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/INVALID \(chain\)/),
+    });
   });
 
   it('answers 400 for a malformed hash, 404 OperationOutcome for an unknown one, and shows batches and the contract', async () => {
@@ -179,7 +206,11 @@ describe('claims with FOR UPDATE SKIP LOCKED', () => {
     // A database of its own: no other test's bundles to claim, nor batches of this one left for them.
     const own = await createTestDatabase();
     const clinic = (await createClinic(own.db, 'Claims')).id;
-    await storeBundles(own.db, clinic, Array.from({ length: 20 }, (_, i) => sampleBundle(500 + i)));
+    await storeBundles(
+      own.db,
+      clinic,
+      Array.from({ length: 20 }, (_, i) => sampleBundle(500 + i)),
+    );
     // Two pools: two "bridge processes" on one database.
     const a = createPool(own.url, 2);
     const b = createPool(own.url, 2);
@@ -192,7 +223,10 @@ describe('claims with FOR UPDATE SKIP LOCKED', () => {
       const doneByB = new Promise<void>((r) => (bDone = r));
       const holdUntilB = async (leaves: { bundleHash: string; salt: string }[]) => {
         aClaimed();
-        await Promise.race([doneByB, new Promise((_, reject) => setTimeout(() => reject(new Error('the second closer waited for the first one\'s locks')), 15_000))]);
+        await Promise.race([
+          doneByB,
+          new Promise((_, reject) => setTimeout(() => reject(new Error("the second closer waited for the first one's locks")), 15_000)),
+        ]);
         return buildTree(leaves);
       };
       const xP = closeBatch(a, 10, hex32, holdUntilB);

@@ -26,13 +26,31 @@ const batchers: Batcher[] = [];
 let n = 0;
 const more = (count: number): Record<string, unknown>[] => Array.from({ length: count }, () => sampleBundle(10_000 + n++));
 
-const rows = async (): Promise<{ id: string; root: string; leaf_count: number; status: string; block_number: number | null; tx_hash: string | null; attempts: number; last_error: string | null }[]> =>
-  (await database.db.query(
-    `SELECT '0x' || encode(id, 'hex') AS id, '0x' || encode(root, 'hex') AS root, leaf_count, status, block_number,
+const rows = async (): Promise<
+  {
+    id: string;
+    root: string;
+    leaf_count: number;
+    status: string;
+    block_number: number | null;
+    tx_hash: string | null;
+    attempts: number;
+    last_error: string | null;
+  }[]
+> =>
+  (
+    await database.db.query(
+      `SELECT '0x' || encode(id, 'hex') AS id, '0x' || encode(root, 'hex') AS root, leaf_count, status, block_number,
             '0x' || encode(tx_hash, 'hex') AS tx_hash, attempts, last_error FROM batch ORDER BY seq`,
-  )).rows;
+    )
+  ).rows;
 const anchoredEvents = async (): Promise<string[]> => {
-  const logs = await provider.getLogs({ address: chain.contractAddress, topics: [REGISTRY_ABI.getEvent('Anchored')!.topicHash], fromBlock: 0, toBlock: 'latest' });
+  const logs = await provider.getLogs({
+    address: chain.contractAddress,
+    topics: [REGISTRY_ABI.getEvent('Anchored')!.topicHash],
+    fromBlock: 0,
+    toBlock: 'latest',
+  });
   return logs.map((l) => l.topics[1]);
 };
 
@@ -115,7 +133,12 @@ test('crash after sending, on a chain whose RPC refuses eth_getLogs over 10,000 
     batchers.push(b);
     b.start();
     await waitFor(async () => (await rows()).find((r) => r.id === batch.batchId)?.status === 'confirmed', 10_000, 'reconciliation');
-    expect((await rows()).find((r) => r.id === batch.batchId)).toMatchObject({ tx_hash: sent.txHash, block_number: sent.blockNumber, attempts: 1, last_error: null });
+    expect((await rows()).find((r) => r.id === batch.batchId)).toMatchObject({
+      tx_hash: sent.txHash,
+      block_number: sent.blockNumber,
+      attempts: 1,
+      last_error: null,
+    });
   } finally {
     node.limitLogRange(undefined);
   }
@@ -131,14 +154,20 @@ test('two batchers (two pools, as two processes) on one database: disjoint batch
     }
     const before = (await rows()).length;
     for (let i = 0; i < 5; i++) await storeBundles(database.db, clinicId, more(8));
-    await waitFor(async () => {
-      const r = await rows();
-      const leaves = r.slice(before).reduce((s, x) => s + x.leaf_count, 0);
-      return leaves === 40 && r.every((x) => x.status === 'confirmed');
-    }, 20_000, 'both batchers done');
-    const membership = (await database.db.query(
-      `SELECT '0x' || encode(b.id, 'hex') AS id, b.leaf_count, count(u.id)::int AS members FROM batch b LEFT JOIN bundle u ON u.batch_id = b.id GROUP BY b.id, b.leaf_count`,
-    )).rows as { id: string; leaf_count: number; members: number }[];
+    await waitFor(
+      async () => {
+        const r = await rows();
+        const leaves = r.slice(before).reduce((s, x) => s + x.leaf_count, 0);
+        return leaves === 40 && r.every((x) => x.status === 'confirmed');
+      },
+      20_000,
+      'both batchers done',
+    );
+    const membership = (
+      await database.db.query(
+        `SELECT '0x' || encode(b.id, 'hex') AS id, b.leaf_count, count(u.id)::int AS members FROM batch b LEFT JOIN bundle u ON u.batch_id = b.id GROUP BY b.id, b.leaf_count`,
+      )
+    ).rows as { id: string; leaf_count: number; members: number }[];
     for (const m of membership) expect(m.members).toBe(m.leaf_count); // no bundle claimed by two batches
     const done = await rows();
     expect(await anchoredEvents()).toEqual(done.map((r) => r.id));

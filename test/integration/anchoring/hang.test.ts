@@ -36,8 +36,14 @@ let n = 0;
 const more = (count: number): Record<string, unknown>[] => Array.from({ length: count }, () => sampleBundle(30_000 + n++));
 
 interface Status {
-  unbatched: number; pending: number; submitted: number; confirmed: number; chainFailures: number;
-  lastConfirmedAt: string | null; secondsSinceLastConfirmation: number | null; lastError: string | null;
+  unbatched: number;
+  pending: number;
+  submitted: number;
+  confirmed: number;
+  chainFailures: number;
+  lastConfirmedAt: string | null;
+  secondsSinceLastConfirmation: number | null;
+  lastError: string | null;
 }
 const status = async (): Promise<Status> => (await (await fetch(`${bridge.url}/anchors/status`)).json()) as Status;
 const rpc = (method: string, params: unknown[] = []): Promise<unknown> => provider.send(method, params);
@@ -49,11 +55,23 @@ beforeAll(async () => {
   proxy = await startHangProxy(node.port);
   provider = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1, staticNetwork: true });
   contract = (await deployRegistry({ rpcUrl: node.url, privateKey: DEV_PRIVATE_KEY })).address;
-  bridge = await startBridge(loadConfig({
-    DATABASE_URL: database.url, PORT: '0', DATA_DIR: dataDir, CHAIN_RPC_URL: proxy.url, ANCHOR_PRIVATE_KEY: DEV_PRIVATE_KEY,
-    ANCHOR_CONTRACT: contract, CHAIN_RPC_TIMEOUT_MS: String(RPC_TIMEOUT_MS), BATCH_MAX_BUNDLES: '3', BATCH_MAX_WAIT_MS: '100',
-    BRIDGE_ADMIN_TOKEN: 'hang-test-admin-token-0123456789', LOG_LEVEL: 'silent', INGEST_WORKERS: '0',
-  }), log);
+  bridge = await startBridge(
+    loadConfig({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      CHAIN_RPC_URL: proxy.url,
+      ANCHOR_PRIVATE_KEY: DEV_PRIVATE_KEY,
+      ANCHOR_CONTRACT: contract,
+      CHAIN_RPC_TIMEOUT_MS: String(RPC_TIMEOUT_MS),
+      BATCH_MAX_BUNDLES: '3',
+      BATCH_MAX_WAIT_MS: '100',
+      BRIDGE_ADMIN_TOKEN: 'hang-test-admin-token-0123456789',
+      LOG_LEVEL: 'silent',
+      INGEST_WORKERS: '0',
+    }),
+    log,
+  );
 }, 60_000);
 afterAll(async () => {
   await bridge?.close();
@@ -68,8 +86,9 @@ afterAll(async () => {
 test('a node that never answers fails connect, probe and reads within the deadline, naming it', async () => {
   const hole = await startBlackHole();
   try {
-    await expect(connectChain({ rpcUrl: hole.url, privateKey: DEV_PRIVATE_KEY, contract, confirmations: 1, rpcTimeoutMs: 200 }))
-      .rejects.toThrow(`RPC at ${hole.url} did not answer within 200 ms`);
+    await expect(connectChain({ rpcUrl: hole.url, privateKey: DEV_PRIVATE_KEY, contract, confirmations: 1, rpcTimeoutMs: 200 })).rejects.toThrow(
+      `RPC at ${hole.url} did not answer within 200 ms`,
+    );
     await expect(openRegistryView(hole.url, contract, 200)).rejects.toThrow(/did not answer within 200 ms/);
   } finally {
     await hole.close();
@@ -78,10 +97,14 @@ test('a node that never answers fails connect, probe and reads within the deadli
 
 test('hung chain: failures counted, batches keep closing, then all anchored exactly once in closing order; a transaction sent before the hang is not sent again', async () => {
   await storeBundles(database.db, clinicId, more(3));
-  const healthy = await waitFor(async () => {
-    const s = await status();
-    return s.confirmed === 1 && s.chainFailures === 0 ? s : undefined;
-  }, 20_000, 'the first batch confirmed while healthy');
+  const healthy = await waitFor(
+    async () => {
+      const s = await status();
+      return s.confirmed === 1 && s.chainFailures === 0 ? s : undefined;
+    },
+    20_000,
+    'the first batch confirmed while healthy',
+  );
   expect(healthy).toMatchObject({ unbatched: 0, lastError: null });
   expect(Date.parse(healthy.lastConfirmedAt!)).not.toBeNaN();
 
@@ -99,10 +122,14 @@ test('hung chain: failures counted, batches keep closing, then all anchored exac
     await storeBundles(database.db, clinicId, more(4));
     await waitFor(async () => (await status()).unbatched === 0, 10_000, `wave ${wave} batched while the chain hangs`);
   }
-  const hung = await waitFor(async () => {
-    const s = await status();
-    return s.chainFailures >= 2 && (s.secondsSinceLastConfirmation ?? 0) >= 1 ? s : undefined;
-  }, 30_000, 'failures counted while the chain hangs');
+  const hung = await waitFor(
+    async () => {
+      const s = await status();
+      return s.chainFailures >= 2 && (s.secondsSinceLastConfirmation ?? 0) >= 1 ? s : undefined;
+    },
+    30_000,
+    'failures counted while the chain hangs',
+  );
   expect(hung.confirmed).toBe(1);
   expect(hung.lastError).toMatch(`did not answer within ${RPC_TIMEOUT_MS} ms`);
   const closedWhileHung = (await batchStates(database.db)).slice(before);
@@ -111,10 +138,14 @@ test('hung chain: failures counted, batches keep closing, then all anchored exac
 
   proxy.forward();
   await rpc('evm_setAutomine', [true]);
-  await waitFor(async () => {
-    const s = await status();
-    return s.unbatched === 0 && s.pending === 0 && s.submitted === 0 && s.chainFailures === 0;
-  }, 60_000, 'everything anchored after the chain answers again');
+  await waitFor(
+    async () => {
+      const s = await status();
+      return s.unbatched === 0 && s.pending === 0 && s.submitted === 0 && s.chainFailures === 0;
+    },
+    60_000,
+    'everything anchored after the chain answers again',
+  );
 
   const done = await batchStates(database.db);
   const events = await anchoredOnChain(provider, contract);

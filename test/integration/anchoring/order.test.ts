@@ -71,13 +71,21 @@ test('a batch that draws its seq later never commits before one that drew it ear
       await blocker.query('LOCK TABLE audit_event IN SHARE MODE');
       return buildTree(leaves);
     });
-    await waitFor(async () => (await db.query(`SELECT 1 FROM pg_locks WHERE relation = 'audit_event'::regclass AND NOT granted`)).rowCount, 10_000, 'batch A held before commit');
+    await waitFor(
+      async () => (await db.query(`SELECT 1 FROM pg_locks WHERE relation = 'audit_event'::regclass AND NOT granted`)).rowCount,
+      10_000,
+      'batch A held before commit',
+    );
 
     // Batch B: one bundle, no audit record, so nothing of its own would hold it.
     await storeBundles(db, clinicId, more(1));
     let bSettled = false;
     const b = closeBatch(db, 10, hex32, (leaves) => buildTree(leaves)).finally(() => (bSettled = true));
-    await waitFor(async () => bSettled || (await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rowCount, 10_000, 'batch B done or waiting');
+    await waitFor(
+      async () => bSettled || (await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rowCount,
+      10_000,
+      'batch B done or waiting',
+    );
     expect(bSettled).toBe(false); // B waits for A: it may not commit a later seq while an earlier one is open
     expect(await listUnconfirmedBatches(db)).toEqual([]);
 
@@ -104,21 +112,29 @@ test('batches keep closing while a transaction waits to be mined, and the next i
   await waitFor(async () => (await provider.getTransaction(first.tx_hash!)) !== null, 10_000, 'its transaction in the pool');
 
   await storeBundles(database.db, clinicId, more(5));
-  const whileInFlight = await waitFor(async () => {
-    const rows = await batchStates(database.db);
-    return rows.reduce((s, x) => s + x.leaf_count, 0) === 7 ? rows : undefined;
-  }, 10_000, 'batches closed while the first waits to be mined');
+  const whileInFlight = await waitFor(
+    async () => {
+      const rows = await batchStates(database.db);
+      return rows.reduce((s, x) => s + x.leaf_count, 0) === 7 ? rows : undefined;
+    },
+    10_000,
+    'batches closed while the first waits to be mined',
+  );
   expect(whileInFlight.length).toBeGreaterThanOrEqual(4); // 7 leaves, at most 2 a batch
   expect(whileInFlight[0]).toMatchObject({ id: first.id, status: 'submitted' });
   expect(whileInFlight.slice(1).every((x) => x.status === 'pending')).toBe(true);
   // One transaction at a time: only the first is in the pool.
   expect(await provider.getTransactionCount(DEV_ADDRESS, 'pending')).toBe((await provider.getTransactionCount(DEV_ADDRESS, 'latest')) + 1);
 
-  const done = await waitFor(async () => {
-    await rpc('evm_mine');
-    const rows = await batchStates(database.db);
-    return rows.every((x) => x.status === 'confirmed') ? rows : undefined;
-  }, 20_000, 'every batch mined, one block at a time');
+  const done = await waitFor(
+    async () => {
+      await rpc('evm_mine');
+      const rows = await batchStates(database.db);
+      return rows.every((x) => x.status === 'confirmed') ? rows : undefined;
+    },
+    20_000,
+    'every batch mined, one block at a time',
+  );
   for (let i = 1; i < done.length; i++) expect(done[i].block_number!).toBeGreaterThan(done[i - 1].block_number!);
   expect((await anchoredOnChain(provider, chain.contractAddress)).map((e) => e.batchId)).toEqual(done.map((x) => x.id));
 });
@@ -137,11 +153,15 @@ test('two processes on one database, chain mining every 100 ms: each batch ancho
     }
     // Four clinics' worth of pushes at once, so both processes close batches concurrently.
     await Promise.all([0, 1, 2, 3].map(() => storeBundles(database.db, clinicId, more(12))));
-    const done = await waitFor(async () => {
-      const rows = await batchStates(database.db);
-      const leaves = rows.reduce((s, x) => s + x.leaf_count, 0);
-      return leaves === 48 && rows.every((x) => x.status === 'confirmed') ? rows : undefined;
-    }, 60_000, 'both processes done');
+    const done = await waitFor(
+      async () => {
+        const rows = await batchStates(database.db);
+        const leaves = rows.reduce((s, x) => s + x.leaf_count, 0);
+        return leaves === 48 && rows.every((x) => x.status === 'confirmed') ? rows : undefined;
+      },
+      60_000,
+      'both processes done',
+    );
     const events = await anchoredOnChain(provider, contract);
     expect(events.map((e) => e.batchId)).toEqual(done.map((x) => x.id)); // once each, in seq order (block, then log index)
     for (let i = 1; i < done.length; i++) expect(done[i].block_number!).toBeGreaterThan(done[i - 1].block_number!);

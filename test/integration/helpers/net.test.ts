@@ -8,7 +8,8 @@ test('freePort never hands one port out twice, within a process or across proces
   const script = `const { freePort } = require(${JSON.stringify(path.resolve(__dirname, '../../helpers/net.ts'))});
     (async () => { const ports = []; for (let i = 0; i < 25; i++) ports.push(await freePort()); console.log(JSON.stringify(ports)); })();`;
   const children = Array.from({ length: 4 }, () =>
-    promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script]).then((r) => JSON.parse(r.stdout) as number[]));
+    promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script]).then((r) => JSON.parse(r.stdout) as number[]),
+  );
   const mine = await Promise.all(Array.from({ length: 25 }, () => freePort()));
   const all = [...mine, ...(await Promise.all(children)).flat()];
   expect(all).toHaveLength(125);

@@ -8,7 +8,12 @@ const lines: string[] = [];
 const logged = (): Record<string, unknown>[] => lines.map((l) => JSON.parse(l));
 let bridge: TestBridge;
 beforeAll(async () => {
-  const sink = new Writable({ write: (chunk, _enc, done) => { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
   // One bridge per test below would do too; the tests use distinct client addresses (trusted X-Forwarded-For) so they stand alone.
   bridge = await startTestBridge({ log: createLogger('info', sink), authFailLimit: 5, authFailWindowMs: 60_000, trustProxy: 'loopback' });
 });
@@ -50,7 +55,11 @@ test('every refusal logs the client address; the throttle is logged once; no key
     expect.objectContaining({ level: 40, kind: 'clinic' }),
   ]);
   // Served requests carry no address.
-  expect(logged().filter((l) => l.status === 200).every((l) => l.client === undefined)).toBe(true);
+  expect(
+    logged()
+      .filter((l) => l.status === 200)
+      .every((l) => l.client === undefined),
+  ).toBe(true);
   expect(lines.join('\n')).not.toContain('fab_secret-guess');
 });
 
@@ -62,7 +71,11 @@ test('the admin token is throttled the same way; the admin who signed in before 
   expect(refused.status).toBe(429);
   expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
   expect((await admin(bridge.adminToken)).status).toBe(200);
-  expect(logged().filter((l) => l.client === '192.0.2.50' && l.msg === 'request').map((l) => l.status)).toEqual([401, 401, 401, 401, 401, 429]);
+  expect(
+    logged()
+      .filter((l) => l.client === '192.0.2.50' && l.msg === 'request')
+      .map((l) => l.status),
+  ).toEqual([401, 401, 401, 401, 401, 429]);
 });
 
 test('X-Forwarded-For names the client only when TRUST_PROXY trusts the proxy', async () => {

@@ -25,7 +25,10 @@ beforeAll(async () => {
 afterAll(async () => bridge?.close());
 
 function seeds(): Bundle[] {
-  const fixtures = fs.readdirSync(path.join(FIXTURES, 'bundles')).filter((f) => f.endsWith('.json')).map(fixtureBundle);
+  const fixtures = fs
+    .readdirSync(path.join(FIXTURES, 'bundles'))
+    .filter((f) => f.endsWith('.json'))
+    .map(fixtureBundle);
   return [...fixtures, ...generateBundles({ bundles: 10, encountersPerPatient: 1, seed: 8 })];
 }
 
@@ -40,12 +43,35 @@ async function rowCounts(): Promise<Record<string, number>> {
   return counts;
 }
 
-const describeWrong = (wrong: FuzzAnswer[]): string => wrong.slice(0, 20).map((a) => `${a.kind} ${a.method} ${a.path}: ${a.problem} ${a.diagnostics ?? ''}`).join('\n');
+const describeWrong = (wrong: FuzzAnswer[]): string =>
+  wrong
+    .slice(0, 20)
+    .map((a) => `${a.kind} ${a.method} ${a.path}: ${a.problem} ${a.diagnostics ?? ''}`)
+    .join('\n');
 
 test(`${CASES} seeded fuzz cases: no 5xx, every error an OperationOutcome, healthy after, rejected ones leave no row`, async () => {
   const cases = fuzzCases(seeds(), CASES, 2026);
   const kinds = new Set(cases.map((c) => c.kind));
-  for (const k of ['lone-surrogate', 'nul-char', 'entry-shape', 'percent', 'conditional-update-mismatch', 'huge-identifier', 'content-encoding', 'integer-range', 'date', 'id-criteria', 'deep-nesting', 'utf8', 'duplicate-keys', 'proto-keys', 'circular', 'huge-string', 'mutation:type-swap', 'mutation:delete']) {
+  for (const k of [
+    'lone-surrogate',
+    'nul-char',
+    'entry-shape',
+    'percent',
+    'conditional-update-mismatch',
+    'huge-identifier',
+    'content-encoding',
+    'integer-range',
+    'date',
+    'id-criteria',
+    'deep-nesting',
+    'utf8',
+    'duplicate-keys',
+    'proto-keys',
+    'circular',
+    'huge-string',
+    'mutation:type-swap',
+    'mutation:delete',
+  ]) {
     expect(kinds).toContain(k);
   }
   const answers = await runFuzz(bridge.url, key, cases, CLIENTS);
@@ -69,9 +95,16 @@ test(`${CASES} seeded fuzz cases: no 5xx, every error an OperationOutcome, healt
 }, 600_000); // bounded by CASES, not by time: a slow machine only takes longer
 
 /** One request, answered as an OperationOutcome or a resource. */
-async function send(method: string, pathname: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; diagnostics: string; body: any }> {
+async function send(
+  method: string,
+  pathname: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; diagnostics: string; body: any }> {
   const res = await fetch(`${bridge.url}${pathname}`, {
-    method, body, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+    method,
+    body,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
   });
   const text = await res.text();
   const parsed = text ? JSON.parse(text) : undefined;
@@ -82,26 +115,62 @@ async function send(method: string, pathname: string, body?: string | Buffer, he
 const bundleOf = (...entry: unknown[]): string => JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
 const patient = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ resourceType: 'Patient', name: [{ family: 'Table' }], ...extra });
 
-test('each input of issue 8\'s table gets the right 4xx, naming the problem', async () => {
+test("each input of issue 8's table gets the right 4xx, naming the problem", async () => {
   const post = { method: 'POST', url: 'Patient' };
   const expectations: [string, Promise<{ status: number; diagnostics: string }>, number, RegExp][] = [
-    ['lone surrogate', send('POST', '/fhir', bundleOf({ resource: patient(), request: post }).replace('"Table"', '"\\ud800"')), 400, /Bundle\.entry\[0\]\.resource\.name\[0\]\.family holds a lone surrogate/],
+    [
+      'lone surrogate',
+      send('POST', '/fhir', bundleOf({ resource: patient(), request: post }).replace('"Table"', '"\\ud800"')),
+      400,
+      /Bundle\.entry\[0\]\.resource\.name\[0\]\.family holds a lone surrogate/,
+    ],
     ['entry "x"', send('POST', '/fhir', '{"resourceType":"Bundle","type":"transaction","entry":"x"}'), 400, /Bundle\.entry must be an array/],
     ['entry [null]', send('POST', '/fhir', '{"resourceType":"Bundle","type":"transaction","entry":[null]}'), 400, /a bundle entry must be an object/],
     ['PUT ?identifier=%', send('PUT', '/fhir/Patient?identifier=%', JSON.stringify(patient())), 400, /invalid percent-encoding/],
-    ['ifNoneExist %zz', send('POST', '/fhir', bundleOf({ resource: patient(), request: { ...post, ifNoneExist: 'identifier=%zz' } })), 400, /invalid percent-encoding/],
+    [
+      'ifNoneExist %zz',
+      send('POST', '/fhir', bundleOf({ resource: patient(), request: { ...post, ifNoneExist: 'identifier=%zz' } })),
+      400,
+      /invalid percent-encoding/,
+    ],
     ['If-None-Exist %zz', send('POST', '/fhir/Patient', JSON.stringify(patient()), { 'if-none-exist': 'identifier=%zz' }), 400, /invalid percent-encoding/],
     ['path %E0%A4%A', send('GET', '/fhir/Patient/%E0%A4%A'), 400, /invalid percent-encoding/],
-    ['300 KB identifier', send('POST', '/fhir', bundleOf({ resource: patient({ identifier: [{ system: 'urn:x', value: 'v'.repeat(300 * 1024) }] }), request: post })), 400, /identifier\[0\]\.value is longer than the 1024 bytes/],
+    [
+      '300 KB identifier',
+      send('POST', '/fhir', bundleOf({ resource: patient({ identifier: [{ system: 'urn:x', value: 'v'.repeat(300 * 1024) }] }), request: post })),
+      400,
+      /identifier\[0\]\.value is longer than the 1024 bytes/,
+    ],
     ['gzip that is not', send('POST', '/fhir', 'plain', { 'content-encoding': 'gzip' }), 400, /Content-Encoding/],
     ['_offset 1e20', send('GET', '/fhir/Patient?_offset=99999999999999999999'), 400, /_offset must be an integer from 0 to 2147483647/],
     ['_history/99999999999', send('GET', '/fhir/Patient/00000000-0000-4000-8000-000000000000/_history/99999999999'), 404, /is not known/],
     ['$export-file seq', send('GET', '/fhir/$export-file/00000000-0000-4000-8000-000000000000/99999999999'), 404, /is not known/],
     ['date search year 0', send('GET', '/fhir/Observation?date=ge0000-01-01'), 400, /is not a FHIR date/],
     ['100,000 deep', send('POST', '/fhir', '['.repeat(100_000) + ']'.repeat(100_000)), 400, /nested more than 100 levels/],
-    ['invalid UTF-8', send('POST', '/fhir', Buffer.concat([Buffer.from('{"resourceType":"Bundle","type":"transaction","entry":[],"x":"'), Buffer.from([0xff]), Buffer.from('"}')])), 400, /not valid UTF-8/],
-    ['iso-8859-1', send('POST', '/fhir', Buffer.from(bundleOf({ resource: patient({ name: [{ family: 'Ren\u00e9e' }] }), request: post }), 'latin1'), { 'content-type': 'application/fhir+json; charset=iso-8859-1' }), 415, /charset "iso-8859-1" is not supported/],
-    ['primitive as object', send('POST', '/fhir', bundleOf({ resource: patient({ identifier: [{ system: 'urn:x', value: {} }] }), request: post })), 400, /identifier\[0\]\.value must be a JSON string/],
+    [
+      'invalid UTF-8',
+      send(
+        'POST',
+        '/fhir',
+        Buffer.concat([Buffer.from('{"resourceType":"Bundle","type":"transaction","entry":[],"x":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+      ),
+      400,
+      /not valid UTF-8/,
+    ],
+    [
+      'iso-8859-1',
+      send('POST', '/fhir', Buffer.from(bundleOf({ resource: patient({ name: [{ family: 'Ren\u00e9e' }] }), request: post }), 'latin1'), {
+        'content-type': 'application/fhir+json; charset=iso-8859-1',
+      }),
+      415,
+      /charset "iso-8859-1" is not supported/,
+    ],
+    [
+      'primitive as object',
+      send('POST', '/fhir', bundleOf({ resource: patient({ identifier: [{ system: 'urn:x', value: {} }] }), request: post })),
+      400,
+      /identifier\[0\]\.value must be a JSON string/,
+    ],
   ];
   for (const [name, answer, status, diagnostics] of expectations) {
     const a = await answer;
@@ -111,7 +180,14 @@ test('each input of issue 8\'s table gets the right 4xx, naming the problem', as
 
 test('dates PostgreSQL cannot store are kept in the resource, unindexed, rather than refused', async () => {
   const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, effectiveDateTime: '9999-12-31T23:59:59-14:00' };
-  const a = await send('POST', '/fhir', bundleOf({ resource: patient({ birthDate: '2021-02-29' }), request: { method: 'POST', url: 'Patient' } }, { resource: obs, request: { method: 'POST', url: 'Observation' } }));
+  const a = await send(
+    'POST',
+    '/fhir',
+    bundleOf(
+      { resource: patient({ birthDate: '2021-02-29' }), request: { method: 'POST', url: 'Patient' } },
+      { resource: obs, request: { method: 'POST', url: 'Observation' } },
+    ),
+  );
   expect(a.status).toBe(200);
   const id = a.body.entry[0].response.location.split('/')[1];
   expect((await send('GET', `/fhir/Patient/${id}`)).body.birthDate).toBe('2021-02-29');
@@ -144,7 +220,14 @@ test('_id criteria work: conditional create, conditional reference, conditional 
   const id = created.body.id as string;
   const again = await send('POST', '/fhir/Patient', JSON.stringify(patient()), { 'if-none-exist': `_id=${id}` });
   expect([again.status, again.body.id]).toEqual([200, id]);
-  const ref = await send('POST', '/fhir', bundleOf({ resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient?_id=${id}` } }, request: { method: 'POST', url: 'Observation' } }));
+  const ref = await send(
+    'POST',
+    '/fhir',
+    bundleOf({
+      resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient?_id=${id}` } },
+      request: { method: 'POST', url: 'Observation' },
+    }),
+  );
   expect(ref.status).toBe(200);
   const obsId = ref.body.entry[0].response.location.split('/')[1];
   expect((await send('GET', `/fhir/Observation/${obsId}`)).body.subject.reference).toBe(`Patient/${id}`);

@@ -19,10 +19,15 @@ afterAll(async () => {
   await a?.close();
 });
 
-const admin = (bridge: TestBridge, method: string, pathname: string, body?: unknown) => api(bridge.url, bridge.adminToken, method, pathname, body, body === undefined ? {} : { 'content-type': 'application/json' });
+const admin = (bridge: TestBridge, method: string, pathname: string, body?: unknown) =>
+  api(bridge.url, bridge.adminToken, method, pathname, body, body === undefined ? {} : { 'content-type': 'application/json' });
 const read = (bridge: TestBridge, key: string) => api(bridge.url, key, 'GET', '/fhir/Patient?_count=1');
 const keyAudits = async (clinicId: string) =>
-  (await a.database.db.query(`SELECT action, outcome, clinic_id, detail FROM audit_event WHERE action LIKE 'key-%' AND detail LIKE $1 ORDER BY seq`, [`clinic ${clinicId}:%`])).rows;
+  (
+    await a.database.db.query(`SELECT action, outcome, clinic_id, detail FROM audit_event WHERE action LIKE 'key-%' AND detail LIKE $1 ORDER BY seq`, [
+      `clinic ${clinicId}:%`,
+    ])
+  ).rows;
 
 test('a key revoked through one process is refused at once by the other, which had just served it', async () => {
   const clinic = await a.clinic('Revoked');
@@ -56,7 +61,14 @@ test('a rotated key works at once on both processes and the old one is refused o
     expect((await read(bridge, clinic.apiKey)).status).toBe(401);
   }
   const audits = await keyAudits(clinic.id);
-  expect(audits).toEqual([{ action: 'key-rotate', outcome: 'success', clinic_id: null, detail: expect.stringContaining(`key ${rotated.body.keyId} issued; revoked ${clinic.keyId} until `) }]);
+  expect(audits).toEqual([
+    {
+      action: 'key-rotate',
+      outcome: 'success',
+      clinic_id: null,
+      detail: expect.stringContaining(`key ${rotated.body.keyId} issued; revoked ${clinic.keyId} until `),
+    },
+  ]);
   expect(JSON.stringify(audits)).not.toContain(rotated.body.apiKey);
 });
 
@@ -108,8 +120,13 @@ test('bad key requests get 4xx OperationOutcomes and change nothing', async () =
 });
 
 test('fhir-bridge clinic rotate-key and revoke-key act on the database the bridges share', async () => {
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', ...args], { env: { ...process.env, DATABASE_URL: a.database.url } })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', ...args], {
+      env: { ...process.env, DATABASE_URL: a.database.url },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
   const clinic = await a.clinic('By CLI');
   expect((await read(b, clinic.apiKey)).status).toBe(200);
   const rotated = await cli('rotate-key', clinic.id);
@@ -122,7 +139,10 @@ test('fhir-bridge clinic rotate-key and revoke-key act on the database the bridg
   const revoked = await cli('revoke-key', clinic.id, '--key', issued.keyId);
   expect(revoked.code).toBe(0);
   expect((await read(b, issued.apiKey)).status).toBe(401);
-  expect((await keyAudits(clinic.id)).map((r) => [r.action, r.detail.endsWith('via cli')])).toEqual([['key-rotate', true], ['key-revoke', true]]);
+  expect((await keyAudits(clinic.id)).map((r) => [r.action, r.detail.endsWith('via cli')])).toEqual([
+    ['key-rotate', true],
+    ['key-revoke', true],
+  ]);
   const unknown = await cli('revoke-key', '00000000-0000-4000-8000-000000000000');
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/no clinic 00000000-0000-4000-8000-000000000000/);

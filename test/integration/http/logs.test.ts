@@ -7,7 +7,12 @@ let bridge: TestBridge;
 let key: string;
 const lines: string[] = [];
 beforeAll(async () => {
-  const sink = new Writable({ write: (chunk, _enc, done) => { lines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   bridge = await startTestBridge({ log: createLogger('trace', sink) });
   key = (await bridge.clinic('Clinic A')).apiKey;
 });

@@ -19,21 +19,35 @@ const LIMIT = 25;
 const PASSPORT = { system: 'http://hl7.org/fhir/sid/passport-DEU', value: 'C01X00T47' };
 
 const anna = {
-  resourceType: 'Patient', id: 'a-17', identifier: [PASSPORT, { system: 'urn:example:charite-mrn', value: 'MRN-4711' }],
-  name: [{ use: 'official', family: 'Schmidt', given: ['Anna', 'Lena'] }], birthDate: '1985-03-14', gender: 'female',
+  resourceType: 'Patient',
+  id: 'a-17',
+  identifier: [PASSPORT, { system: 'urn:example:charite-mrn', value: 'MRN-4711' }],
+  name: [{ use: 'official', family: 'Schmidt', given: ['Anna', 'Lena'] }],
+  birthDate: '1985-03-14',
+  gender: 'female',
   address: [{ line: ['Invalidenstraße 1'], city: 'Berlin', postalCode: '10115', country: 'DE' }],
-  telecom: [{ system: 'phone', value: '+49 30 1234567' }, { system: 'email', value: 'anna.schmidt@example.de' }],
+  telecom: [
+    { system: 'phone', value: '+49 30 1234567' },
+    { system: 'email', value: 'anna.schmidt@example.de' },
+  ],
 };
 const tx = (...resources: Record<string, unknown>[]) => ({
-  resourceType: 'Bundle', type: 'transaction',
+  resourceType: 'Bundle',
+  type: 'transaction',
   entry: resources.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
 });
 const observation = {
-  resourceType: 'Observation', id: 'o-1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
-  subject: { reference: 'Patient/a-17' }, effectiveDateTime: '2024-05-01T10:00:00Z', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+  resourceType: 'Observation',
+  id: 'o-1',
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+  subject: { reference: 'Patient/a-17' },
+  effectiveDateTime: '2024-05-01T10:00:00Z',
+  valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
 };
 const params = (patient: Record<string, unknown>, extra: Record<string, unknown>[] = []) => ({
-  resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', ...patient } }, ...extra],
+  resourceType: 'Parameters',
+  parameter: [{ name: 'resource', resource: { resourceType: 'Patient', ...patient } }, ...extra],
 });
 const match = (c: Clinic, body: unknown, headers: Record<string, string> = {}) => api(bridge.url, c.apiKey, 'POST', '/fhir/Patient/$match', body, headers);
 const grade = (e: any): string => e.search.extension.find((x: any) => x.url === MATCH_GRADE_URL).valueCode;
@@ -46,12 +60,25 @@ beforeAll(async () => {
   const a = await api(bridge.url, A.apiKey, 'POST', '/fhir', tx(anna, observation));
   expect(a.status).toBe(200);
   pa = located(a.body, 0).slice(8);
-  const b = await api(bridge.url, B.apiKey, 'POST', '/fhir', tx(
-    { resourceType: 'Patient', id: 'hh-9', identifier: [PASSPORT], name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1985-03-14', gender: 'female' },
-    { resourceType: 'Patient', id: 'hh-10', name: [{ family: 'Silva', given: ['Paulo'] }], birthDate: '1985-03-14', gender: 'male' },
-    // Same name, a day apart: another woman, a weaker (possible) candidate.
-    { resourceType: 'Patient', id: 'hh-11', name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1985-03-15', gender: 'female' },
-  ));
+  const b = await api(
+    bridge.url,
+    B.apiKey,
+    'POST',
+    '/fhir',
+    tx(
+      {
+        resourceType: 'Patient',
+        id: 'hh-9',
+        identifier: [PASSPORT],
+        name: [{ family: 'Schmidt', given: ['Anna'] }],
+        birthDate: '1985-03-14',
+        gender: 'female',
+      },
+      { resourceType: 'Patient', id: 'hh-10', name: [{ family: 'Silva', given: ['Paulo'] }], birthDate: '1985-03-14', gender: 'male' },
+      // Same name, a day apart: another woman, a weaker (possible) candidate.
+      { resourceType: 'Patient', id: 'hh-11', name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1985-03-15', gender: 'female' },
+    ),
+  );
   expect(b.status).toBe(200);
   [pb, other, cousin] = [0, 1, 2].map((i) => located(b.body, i).slice(8));
 });
@@ -68,7 +95,24 @@ test('C finds her as certain by passport; the answer is a PDQm searchset of hand
   expect(e.fullUrl).toBe(`${bridge.url}/fhir/Patient/${handleOf(e)}`);
   expect(e.resource).toEqual({ resourceType: 'Patient', id: handleOf(e), identifier: [PASSPORT] });
   const text = JSON.stringify(res.body);
-  for (const secret of [pa, pb, A.id, B.id, 'Charité', 'Hausarzt', 'a-17', 'hh-9', 'MRN-4711', 'Schmidt', 'Berlin', '1234567', '1985-03-14', 'Observation', '"meta"', '"source"']) {
+  for (const secret of [
+    pa,
+    pb,
+    A.id,
+    B.id,
+    'Charité',
+    'Hausarzt',
+    'a-17',
+    'hh-9',
+    'MRN-4711',
+    'Schmidt',
+    'Berlin',
+    '1234567',
+    '1985-03-14',
+    'Observation',
+    '"meta"',
+    '"source"',
+  ]) {
     expect(text).not.toContain(secret);
   }
   const personIds = (await bridge.database.db.query('SELECT person_id FROM patient')).rows.map((r) => r.person_id);
@@ -118,7 +162,10 @@ test('a misspelt family name still matches, with a lower score; contact details 
   expect(e.search.score).toBeLessThan(exact);
   expect((await resolveMatchHandle(bridge.database.db, C.id, handleOf(e)))?.patientIds.sort()).toEqual([pa, pb].sort());
 
-  const byPhone = await match(C, params({ name: [{ family: 'Schmitt' }], telecom: [{ system: 'phone', value: '0049 (30) 123 4567' }], address: [{ postalCode: '10 115' }] }));
+  const byPhone = await match(
+    C,
+    params({ name: [{ family: 'Schmitt' }], telecom: [{ system: 'phone', value: '0049 (30) 123 4567' }], address: [{ postalCode: '10 115' }] }),
+  );
   expect(byPhone.status).toBe(200);
   expect(byPhone.body.entry).toHaveLength(1);
   expect(byPhone.body.entry[0].resource).toMatchObject({ telecom: [{ system: 'phone', value: '0049 (30) 123 4567' }], address: [{ postalCode: '10 115' }] });
@@ -127,7 +174,10 @@ test('a misspelt family name still matches, with a lower score; contact details 
 test('a wrong birth year is found only through contact data, which the name alone cannot make up for', async () => {
   const wrongYear = { name: [{ family: 'Schmidt', given: ['Anna'] }], birthDate: '1986-03-14', gender: 'female' };
   expect((await match(C, params(wrongYear))).body.entry).toEqual([]);
-  const withContact = await match(C, params({ ...wrongYear, telecom: [{ system: 'email', value: 'ANNA.SCHMIDT@example.de' }], address: [{ postalCode: '10115' }] }));
+  const withContact = await match(
+    C,
+    params({ ...wrongYear, telecom: [{ system: 'email', value: 'ANNA.SCHMIDT@example.de' }], address: [{ postalCode: '10115' }] }),
+  );
   expect(withContact.body.entry).toHaveLength(1);
   expect((await resolveMatchHandle(bridge.database.db, C.id, handleOf(withContact.body.entry[0])))?.patientIds.sort()).toEqual([pa, pb].sort());
   expect(withContact.body.entry[0].resource.birthDate).toBeUndefined();
@@ -152,8 +202,12 @@ test('a clinic that holds a record of the person sees its own record id in link,
 test('every $match is audited without the demographics; the home clinics see their patient was matched', async () => {
   const before = (await bridge.database.db.query("SELECT count(*)::int AS n FROM audit_event WHERE clinic_id = $1 AND action = 'match'", [C.id])).rows[0].n;
   await match(C, params(byDemographics, [{ name: 'count', valueInteger: 1 }]));
-  const rows = (await bridge.database.db.query(
-    "SELECT outcome, patient_ids::text[] AS ids, detail FROM audit_event WHERE clinic_id = $1 AND action = 'match' ORDER BY seq", [C.id])).rows;
+  const rows = (
+    await bridge.database.db.query(
+      "SELECT outcome, patient_ids::text[] AS ids, detail FROM audit_event WHERE clinic_id = $1 AND action = 'match' ORDER BY seq",
+      [C.id],
+    )
+  ).rows;
   expect(rows).toHaveLength(before + 1);
   const last = rows[rows.length - 1];
   expect(last.outcome).toBe('success');
@@ -199,7 +253,9 @@ test('at most MATCH_LIMIT answered requests per clinic and hour: then 429 with R
   expect(res.status).toBe(429);
   expect(res.body.issue[0].code).toBe('throttled');
   expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-  const refused = (await bridge.database.db.query("SELECT count(*)::int AS n FROM audit_event WHERE clinic_id = $1 AND action = 'match' AND outcome = 'refused'", [D.id])).rows[0].n;
+  const refused = (
+    await bridge.database.db.query("SELECT count(*)::int AS n FROM audit_event WHERE clinic_id = $1 AND action = 'match' AND outcome = 'refused'", [D.id])
+  ).rows[0].n;
   expect(refused).toBe(1);
   // Another clinic is not held back by D's use.
   expect((await match(C, params({ identifier: [PASSPORT] }))).status).toBe(200);
@@ -207,7 +263,13 @@ test('at most MATCH_LIMIT answered requests per clinic and hour: then 429 with R
 
 test('a deleted record is no candidate', async () => {
   const E = await bridge.clinic('Clinic E');
-  const put = await api(bridge.url, E.apiKey, 'POST', '/fhir', tx({ resourceType: 'Patient', id: 'gone', name: [{ family: 'Oyelaran', given: ['Tunde'] }], birthDate: '1970-01-02', gender: 'male' }));
+  const put = await api(
+    bridge.url,
+    E.apiKey,
+    'POST',
+    '/fhir',
+    tx({ resourceType: 'Patient', id: 'gone', name: [{ family: 'Oyelaran', given: ['Tunde'] }], birthDate: '1970-01-02', gender: 'male' }),
+  );
   const id = located(put.body, 0).slice(8);
   const q = params({ name: [{ family: 'Oyelaran', given: ['Tunde'] }], birthDate: '1970-01-02', gender: 'male' });
   expect((await match(C, q)).body.entry).toHaveLength(1);
@@ -219,7 +281,13 @@ test('migration 016 backfills the same values the write path stores', async () =
   const db = bridge.database.db;
   const cols = 'postal_code, city, country, phones, emails';
   const stored = (await db.query(`SELECT id, ${cols} FROM patient ORDER BY id`)).rows;
-  expect(stored.find((r) => r.id === pa)).toMatchObject({ postal_code: '10115', city: 'berlin', country: 'DE', phones: ['49301234567'], emails: ['anna.schmidt@example.de'] });
+  expect(stored.find((r) => r.id === pa)).toMatchObject({
+    postal_code: '10115',
+    city: 'berlin',
+    country: 'DE',
+    phones: ['49301234567'],
+    emails: ['anna.schmidt@example.de'],
+  });
   const sql = fs.readFileSync(`${__dirname}/../../../migrations/016_patient_match_fields.sql`, 'utf8');
   const backfill = sql.slice(sql.indexOf('WITH src AS'), sql.indexOf('FROM norm n WHERE n.id = p.id;') + 'FROM norm n WHERE n.id = p.id'.length);
   await db.query(`UPDATE patient SET postal_code = NULL, city = NULL, country = NULL, phones = '{}', emails = '{}'`);
@@ -233,7 +301,10 @@ testWithSamples(['synthea-r4'], '$match finds Synthea patients pushed from the s
     const text = fs.readFileSync(file, 'utf8');
     const pushed = await api(bridge.url, S.apiKey, 'POST', '/fhir', text);
     expect(pushed.status).toBe(200);
-    const id = (pushed.body.entry as any[]).map((e) => e.response.location as string).find((l) => l.startsWith('Patient/'))!.split('/')[1];
+    const id = (pushed.body.entry as any[])
+      .map((e) => e.response.location as string)
+      .find((l) => l.startsWith('Patient/'))!
+      .split('/')[1];
     const p = (JSON.parse(text).entry as any[]).map((e) => e.resource).find((r) => r.resourceType === 'Patient');
     const official = p.name.find((n: any) => n.use === 'official') ?? p.name[0];
     const res = await match(C, params({ name: [{ family: official.family, given: official.given }], birthDate: p.birthDate, gender: p.gender }));

@@ -29,7 +29,10 @@ test.each([
 });
 
 test.each([
-  ['GET', '/fhir/NotAType/abc'], ['GET', '/fhir/NotAType'], ['PATCH', '/fhir/NotAType/abc'], ['GET', '/fhir/NotAType/abc/_history'],
+  ['GET', '/fhir/NotAType/abc'],
+  ['GET', '/fhir/NotAType'],
+  ['PATCH', '/fhir/NotAType/abc'],
+  ['GET', '/fhir/NotAType/abc/_history'],
 ])('%s %s (an unknown type) is 404', async (method, path) => {
   const res = await call(method, path);
   expect(res.status).toBe(404);

@@ -11,9 +11,12 @@ beforeAll(async () => {
   patientId = res.body.entry[0].response.location.split('/')[1];
   const observations = Array.from({ length: 7 }, (_, i) => ({
     resource: {
-      resourceType: 'Observation', status: 'final', subject: { reference: `Patient/${patientId}` },
+      resourceType: 'Observation',
+      status: 'final',
+      subject: { reference: `Patient/${patientId}` },
       code: { coding: [{ system: 'http://loinc.org', code: i % 2 ? '8867-4' : '8310-5' }] },
-      effectiveDateTime: `2023-0${i + 1}-15T10:00:00Z`, valueQuantity: { value: 60 + i, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      effectiveDateTime: `2023-0${i + 1}-15T10:00:00Z`,
+      valueQuantity: { value: 60 + i, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
     },
     request: { method: 'POST', url: 'Observation' },
   }));

@@ -26,7 +26,14 @@ beforeAll(async () => {
   const pair = await generateKeyPair('ES384');
   privateKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES384' };
-  const reg = await api(a.url, a.adminToken, 'PUT', `/admin/clinics/${clinic.id}/smart-client`, { jwks: { keys: [jwk] } }, { 'content-type': 'application/json' });
+  const reg = await api(
+    a.url,
+    a.adminToken,
+    'PUT',
+    `/admin/clinics/${clinic.id}/smart-client`,
+    { jwks: { keys: [jwk] } },
+    { 'content-type': 'application/json' },
+  );
   expect(reg.status).toBe(200);
   clientId = reg.body.client_id;
 });
@@ -35,31 +42,50 @@ afterAll(async () => {
   await a?.close();
 });
 
-interface AssertionOpts { aud?: string; exp?: number; jti?: string; iss?: string; key?: KeyLike }
+interface AssertionOpts {
+  aud?: string;
+  exp?: number;
+  jti?: string;
+  iss?: string;
+  key?: KeyLike;
+}
 const now = (): number => Math.floor(Date.now() / 1000);
 const assertion = (bridge: TestBridge, o: AssertionOpts = {}): Promise<string> =>
   new SignJWT({})
     .setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' })
-    .setIssuer(o.iss ?? clientId).setSubject(o.iss ?? clientId).setAudience(o.aud ?? `${bridge.url}/auth/token`)
-    .setExpirationTime(o.exp ?? now() + 240).setJti(o.jti ?? randomUUID())
+    .setIssuer(o.iss ?? clientId)
+    .setSubject(o.iss ?? clientId)
+    .setAudience(o.aud ?? `${bridge.url}/auth/token`)
+    .setExpirationTime(o.exp ?? now() + 240)
+    .setJti(o.jti ?? randomUUID())
     .sign(o.key ?? privateKey);
 
 async function tokenRequest(bridge: TestBridge, form: Record<string, string>) {
-  const res = await fetch(`${bridge.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  const res = await fetch(`${bridge.url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
   return { status: res.status, body: (await res.json()) as any, headers: res.headers };
 }
-const grant = async (bridge: TestBridge, scope: string, o: AssertionOpts = {}) => tokenRequest(bridge, {
-  grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion(bridge, o),
-});
+const grant = async (bridge: TestBridge, scope: string, o: AssertionOpts = {}) =>
+  tokenRequest(bridge, {
+    grant_type: 'client_credentials',
+    scope,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await assertion(bridge, o),
+  });
 const patient = { resourceType: 'Patient', identifier: [{ system: 'urn:test:smart', value: randomUUID() }], name: [{ family: 'Smart' }] };
 
 test('discovery documents are served without authentication', async () => {
   for (const p of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
     const res = await fetch(`${a.url}${p}`);
     expect(res.status).toBe(200);
-    expect(await res.json() as unknown).toMatchObject({
-      token_endpoint: `${a.url}/auth/token`, token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'], grant_types_supported: ['client_credentials'],
+    expect((await res.json()) as unknown).toMatchObject({
+      token_endpoint: `${a.url}/auth/token`,
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+      grant_types_supported: ['client_credentials'],
       capabilities: ['client-confidential-asymmetric', 'permission-v2', 'permission-v1'],
     });
   }
@@ -94,14 +120,21 @@ test('a read-only token reads (200) and is refused writes and pushes (403), noth
 
 test('per-type scopes: Patient create only refuses an Observation in the same bundle', async () => {
   const t = await grant(a, 'system/Patient.c');
-  const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [
-    { resource: patient, request: { method: 'POST', url: 'Patient' } },
-    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } }, request: { method: 'POST', url: 'Observation' } },
-  ] };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { resource: patient, request: { method: 'POST', url: 'Patient' } },
+      { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } }, request: { method: 'POST', url: 'Observation' } },
+    ],
+  };
   const res = await api(a.url, t.body.access_token, 'POST', '/fhir', bundle);
   expect(res.status).toBe(403);
   expect(res.body.issue[0].diagnostics).toContain('Observation');
-  const refusals = await a.database.db.query(`SELECT resource_types::text[] AS types, detail FROM audit_event WHERE clinic_id = $1 AND action = 'refused' ORDER BY seq DESC LIMIT 1`, [clinic.id]);
+  const refusals = await a.database.db.query(
+    `SELECT resource_types::text[] AS types, detail FROM audit_event WHERE clinic_id = $1 AND action = 'refused' ORDER BY seq DESC LIMIT 1`,
+    [clinic.id],
+  );
   expect(refusals.rows).toEqual([{ types: ['Observation'], detail: 'create refused: token scope (system/Patient.c)' }]);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/Patient')).status).toBe(403);
   expect((await api(a.url, t.body.access_token, 'GET', '/fhir/$export', undefined, { prefer: 'respond-async' })).status).toBe(403);
@@ -128,7 +161,11 @@ test('a replayed assertion is refused on the other process too (invalid_client)'
 test('wrong aud, expired, too long-lived, unknown client, wrong key: invalid_client, no token', async () => {
   const other = await generateKeyPair('ES384');
   const cases: AssertionOpts[] = [
-    { aud: 'https://elsewhere.example/auth/token' }, { exp: now() - 10 }, { exp: now() + 3600 }, { iss: 'fabc_unknown' }, { key: other.privateKey },
+    { aud: 'https://elsewhere.example/auth/token' },
+    { exp: now() - 10 },
+    { exp: now() + 3600 },
+    { iss: 'fabc_unknown' },
+    { key: other.privateKey },
   ];
   for (const c of cases) {
     const res = await grant(a, 'system/*.rs', c);
@@ -139,7 +176,12 @@ test('wrong aud, expired, too long-lived, unknown client, wrong key: invalid_cli
 });
 
 test('request errors: grant type, assertion type, scope (RFC 6749 §5.2)', async () => {
-  const base = { grant_type: 'client_credentials', scope: 'system/*.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion(a) };
+  const base = {
+    grant_type: 'client_credentials',
+    scope: 'system/*.rs',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await assertion(a),
+  };
   expect(await tokenRequest(a, { ...base, grant_type: 'password' })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
   expect(await tokenRequest(a, { ...base, client_assertion_type: 'x' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   expect(await tokenRequest(a, { ...base, client_assertion: 'not-a-jwt' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
@@ -160,11 +202,29 @@ test('a token after its expiry is refused (401); API keys still work', async () 
 test('an RS384 client of another clinic gets its own token, for its own clinic', async () => {
   const other = await a.clinic('RSA clinic');
   const pair = await generateKeyPair('RS384');
-  const reg = await api(a.url, a.adminToken, 'PUT', `/admin/clinics/${other.id}/smart-client`, { jwks: { keys: [await exportJWK(pair.publicKey)] } }, { 'content-type': 'application/json' });
+  const reg = await api(
+    a.url,
+    a.adminToken,
+    'PUT',
+    `/admin/clinics/${other.id}/smart-client`,
+    { jwks: { keys: [await exportJWK(pair.publicKey)] } },
+    { 'content-type': 'application/json' },
+  );
   expect(reg.status).toBe(200);
-  const signed = await new SignJWT({}).setProtectedHeader({ alg: 'RS384' }).setIssuer(reg.body.client_id).setSubject(reg.body.client_id)
-    .setAudience(`${a.url}/auth/token`).setExpirationTime(now() + 60).setJti(randomUUID()).sign(pair.privateKey);
-  const t = await tokenRequest(a, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+  const signed = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS384' })
+    .setIssuer(reg.body.client_id)
+    .setSubject(reg.body.client_id)
+    .setAudience(`${a.url}/auth/token`)
+    .setExpirationTime(now() + 60)
+    .setJti(randomUUID())
+    .sign(pair.privateKey);
+  const t = await tokenRequest(a, {
+    grant_type: 'client_credentials',
+    scope: 'system/Patient.read',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: signed,
+  });
   expect(t).toMatchObject({ status: 200, body: { scope: 'system/Patient.read' } });
   const created = await api(a.url, t.body.access_token, 'POST', '/fhir/Patient', patient);
   expect(created.status).toBe(403);
@@ -184,7 +244,9 @@ test('registration refuses private keys, bad JWKS and unknown clinics', async ()
   // Replacing the keys keeps the client_id.
   const again = await put(clinic.id, { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k2' }] } });
   expect(again.body.client_id).toBe(clientId);
-  const audits = (await a.database.db.query(`SELECT detail FROM audit_event WHERE action = 'key-rotate' AND detail LIKE $1 ORDER BY seq`, [`clinic ${clinic.id}:%`])).rows;
+  const audits = (
+    await a.database.db.query(`SELECT detail FROM audit_event WHERE action = 'key-rotate' AND detail LIKE $1 ORDER BY seq`, [`clinic ${clinic.id}:%`])
+  ).rows;
   expect(audits.map((r) => r.detail)).toEqual([
     `clinic ${clinic.id}: SMART client ${clientId} public keys set (kids k1); via admin-api`,
     `clinic ${clinic.id}: SMART client ${clientId} public keys set (kids k2); via admin-api`,
@@ -192,8 +254,15 @@ test('registration refuses private keys, bad JWKS and unknown clinics', async ()
 });
 
 test('fhir-bridge clinic smart-client --jwks registers on the shared database; the client gets a token', async () => {
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'smart-client', ...args], { env: { ...process.env, DATABASE_URL: a.database.url } })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../bridge/cli.ts'), 'clinic', 'smart-client', ...args],
+      { env: { ...process.env, DATABASE_URL: a.database.url } },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
   const byCli = await a.clinic('CLI smart');
   const pair = await generateKeyPair('ES384');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'jwks-'));
@@ -202,9 +271,20 @@ test('fhir-bridge clinic smart-client --jwks registers on the shared database; t
   const out = await cli(byCli.id, '--jwks', file);
   expect(out.code).toBe(0);
   const { client_id: id } = JSON.parse(out.stdout);
-  const signed = await new SignJWT({}).setProtectedHeader({ alg: 'ES384' }).setIssuer(id).setSubject(id)
-    .setAudience(`${b.url}/auth/token`).setExpirationTime(now() + 60).setJti(randomUUID()).sign(pair.privateKey);
-  const t = await tokenRequest(b, { grant_type: 'client_credentials', scope: 'system/*.read', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+  const signed = await new SignJWT({})
+    .setProtectedHeader({ alg: 'ES384' })
+    .setIssuer(id)
+    .setSubject(id)
+    .setAudience(`${b.url}/auth/token`)
+    .setExpirationTime(now() + 60)
+    .setJti(randomUUID())
+    .sign(pair.privateKey);
+  const t = await tokenRequest(b, {
+    grant_type: 'client_credentials',
+    scope: 'system/*.read',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: signed,
+  });
   expect(t.status).toBe(200);
   writeFileSync(file, JSON.stringify({ keys: [await exportJWK(pair.privateKey)] }));
   const refused = await cli(byCli.id, '--jwks', file);
@@ -218,7 +298,14 @@ test('failed assertions from one address are throttled like wrong API keys (429)
     // Its own client: the registration test above replaced the shared client's keys.
     const own = await t.clinic('Throttled');
     const pair = await generateKeyPair('ES384');
-    const reg = await api(t.url, t.adminToken, 'PUT', `/admin/clinics/${own.id}/smart-client`, { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] } }, { 'content-type': 'application/json' });
+    const reg = await api(
+      t.url,
+      t.adminToken,
+      'PUT',
+      `/admin/clinics/${own.id}/smart-client`,
+      { jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] } },
+      { 'content-type': 'application/json' },
+    );
     const good = { aud: `${t.url}/auth/token`, iss: reg.body.client_id as string, key: pair.privateKey };
     expect((await grant(t, 'system/*.rs', good)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await grant(t, 'system/*.rs', { ...good, iss: `fabc_guess${i}` })).status).toBe(401);
@@ -236,7 +323,10 @@ test('a client registered by jwksUrl: its keys are fetched and verify its assert
   const own = await a.clinic('By URL');
   const first = await generateKeyPair('ES384');
   const keys = [{ ...(await exportJWK(first.publicKey)), kid: 'u1' }];
-  const server = createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys })); });
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys }));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   try {
     const jwksUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`;
@@ -244,9 +334,22 @@ test('a client registered by jwksUrl: its keys are fetched and verify its assert
     expect((await put({ jwksUrl: 'http://example.com/jwks.json' })).status).toBe(400); // plain http off loopback
     const reg = await put({ jwksUrl });
     expect(reg.status).toBe(200);
-    const sign = (key: KeyLike, kid: string) => new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid }).setIssuer(reg.body.client_id).setSubject(reg.body.client_id)
-      .setAudience(`${a.url}/auth/token`).setExpirationTime(now() + 60).setJti(randomUUID()).sign(key);
-    const form = async (signed: string) => tokenRequest(a, { grant_type: 'client_credentials', scope: 'system/*.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+    const sign = (key: KeyLike, kid: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES384', kid })
+        .setIssuer(reg.body.client_id)
+        .setSubject(reg.body.client_id)
+        .setAudience(`${a.url}/auth/token`)
+        .setExpirationTime(now() + 60)
+        .setJti(randomUUID())
+        .sign(key);
+    const form = async (signed: string) =>
+      tokenRequest(a, {
+        grant_type: 'client_credentials',
+        scope: 'system/*.rs',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: signed,
+      });
     expect((await form(await sign(first.privateKey, 'u1'))).status).toBe(200);
     const other = await generateKeyPair('ES384');
     expect((await form(await sign(other.privateKey, 'u1'))).status).toBe(401); // not the key published for that kid

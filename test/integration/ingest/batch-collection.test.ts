@@ -15,7 +15,9 @@ const q = async (sql: string, params: unknown[] = []): Promise<any[]> => (await 
 
 test('batch entries are independent: one bad entry fails alone', async () => {
   const res = await api(bridge.url, a, 'POST', '/fhir', {
-    resourceType: 'Bundle', type: 'batch', entry: [
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [
       { resource: { resourceType: 'Observation', status: 'final', code: { text: 'batch-ok-1' } }, request: { method: 'POST', url: 'Observation' } },
       { resource: { resourceType: 'Observation', status: 'bogus', code: { text: 'batch-bad' } }, request: { method: 'POST', url: 'Observation' } },
       { resource: { resourceType: 'Observation', status: 'final', code: { text: 'batch-ok-2' } }, request: { method: 'POST', url: 'Observation' } },
@@ -26,14 +28,38 @@ test('batch entries are independent: one bad entry fails alone', async () => {
   expect(res.body.type).toBe('batch-response');
   expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '400', '201 Created', '404']);
   expect(res.body.entry[1].response.outcome.issue[0].expression).toEqual(['Bundle.entry[1].resource.status']);
-  expect(await q(`SELECT content->'code'->>'text' AS t FROM resource WHERE resource_type = 'Observation' ORDER BY 1`)).toEqual([{ t: 'batch-ok-1' }, { t: 'batch-ok-2' }]);
+  expect(await q(`SELECT content->'code'->>'text' AS t FROM resource WHERE resource_type = 'Observation' ORDER BY 1`)).toEqual([
+    { t: 'batch-ok-1' },
+    { t: 'batch-ok-2' },
+  ]);
 });
 
 describe('collection and document bundles', () => {
   const collection = (status: string) => ({
-    resourceType: 'Bundle', type: 'collection', entry: [
-      { fullUrl: 'http://clinic-b.example/fhir/Patient/p1', resource: { resourceType: 'Patient', id: 'p1', identifier: [{ system: 'http://hl7.org/fhir/sid/us-ssn', value: '999-11-2222' }], name: [{ family: 'Rivera', given: ['Ana'] }], birthDate: '1980-04-12', gender: 'female' } },
-      { fullUrl: 'http://clinic-b.example/fhir/Condition/c1', resource: { resourceType: 'Condition', id: 'c1', code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] }, subject: { reference: 'Patient/p1' }, verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: status }] } } },
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      {
+        fullUrl: 'http://clinic-b.example/fhir/Patient/p1',
+        resource: {
+          resourceType: 'Patient',
+          id: 'p1',
+          identifier: [{ system: 'http://hl7.org/fhir/sid/us-ssn', value: '999-11-2222' }],
+          name: [{ family: 'Rivera', given: ['Ana'] }],
+          birthDate: '1980-04-12',
+          gender: 'female',
+        },
+      },
+      {
+        fullUrl: 'http://clinic-b.example/fhir/Condition/c1',
+        resource: {
+          resourceType: 'Condition',
+          id: 'c1',
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+          subject: { reference: 'Patient/p1' },
+          verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: status }] },
+        },
+      },
     ],
   });
 
@@ -48,7 +74,9 @@ describe('collection and document bundles', () => {
     expect(await q('SELECT verification_status FROM condition WHERE resource_id = $1', [condId])).toEqual([{ verification_status: 'confirmed' }]);
     const cond = await api(bridge.url, b, 'GET', `/fhir/Condition/${condId}`);
     expect(cond.body.subject.reference).toBe(first.body.entry[0].response.location.split('/_history')[0]);
-    const stored = await q(`SELECT bundle_type, entry_count, canonical FROM bundle JOIN clinic c ON c.id = bundle.clinic_id WHERE c.name = 'Clinic B' AND bundle_type = 'collection' ORDER BY received_at`);
+    const stored = await q(
+      `SELECT bundle_type, entry_count, canonical FROM bundle JOIN clinic c ON c.id = bundle.clinic_id WHERE c.name = 'Clinic B' AND bundle_type = 'collection' ORDER BY received_at`,
+    );
     expect(stored).toHaveLength(2);
     expect(JSON.parse(stored[0].canonical).entry[1].resource.subject.reference).toBe('Patient/p1');
   });
@@ -72,7 +100,13 @@ describe('collection and document bundles', () => {
   });
 
   test('a document must start with a Composition', async () => {
-    const res = await api(bridge.url, b, 'POST', '/fhir', { resourceType: 'Bundle', type: 'document', identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5c1a1e62-2d7c-4e6c-9a1e-3b1b0f5c0001' }, timestamp: '2024-01-01T00:00:00Z', entry: [{ resource: { resourceType: 'Patient' } }] });
+    const res = await api(bridge.url, b, 'POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'document',
+      identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5c1a1e62-2d7c-4e6c-9a1e-3b1b0f5c0001' },
+      timestamp: '2024-01-01T00:00:00Z',
+      entry: [{ resource: { resourceType: 'Patient' } }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.issue[0].diagnostics).toMatch(/Composition/);
   });
@@ -120,13 +154,19 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
   test('oversized body → 413, too many entries → 413', async () => {
     const big = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Basic', code: { text: 'x'.repeat(300_000) } } }] };
     expect((await api(bridge.url, a, 'POST', '/fhir', big)).status).toBe(413);
-    const many = { resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 51 }, () => ({ resource: { resourceType: 'Basic', code: { text: 'x' } } })) };
+    const many = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: Array.from({ length: 51 }, () => ({ resource: { resourceType: 'Basic', code: { text: 'x' } } })),
+    };
     expect((await api(bridge.url, a, 'POST', '/fhir', many)).status).toBe(413);
   });
 
   test('transaction entry without request, bad method, mismatched type, bad gender → 400 naming each', async () => {
     const res = await api(bridge.url, a, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
         { resource: { resourceType: 'Patient' } },
         { resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Observation' } },
         { resource: { resourceType: 'Patient', gender: 'robot' }, request: { method: 'POST', url: 'Patient' } },
@@ -145,10 +185,16 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
     expect(res.body.issue[0].diagnostics).toMatch(/not supported/);
   });
 
-  test('a clinic cannot read another clinic\'s patient records without consent (404 as for an unknown id, see test/integration/access)', async () => {
-    expect((await api(bridge.url, b, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [
-      { resource: { resourceType: 'Patient', id: 'b-own', gender: 'male' }, request: { method: 'PUT', url: 'Patient/b-own' } },
-    ] })).status).toBe(200);
+  test("a clinic cannot read another clinic's patient records without consent (404 as for an unknown id, see test/integration/access)", async () => {
+    expect(
+      (
+        await api(bridge.url, b, 'POST', '/fhir', {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ resource: { resourceType: 'Patient', id: 'b-own', gender: 'male' }, request: { method: 'PUT', url: 'Patient/b-own' } }],
+        })
+      ).status,
+    ).toBe(200);
     const [row] = await q(`SELECT r.id FROM resource r JOIN clinic c ON c.id = r.clinic_id WHERE c.name = 'Clinic B' AND resource_type = 'Patient'`);
     expect((await api(bridge.url, b, 'GET', `/fhir/Patient/${row.id}`)).status).toBe(200);
     const refused = await api(bridge.url, a, 'GET', `/fhir/Patient/${row.id}`);
@@ -159,10 +205,26 @@ describe('client mistakes get a clear OperationOutcome, never a 5xx', () => {
 
 describe('admin', () => {
   test('creates clinics with the admin token only; the key is stored as a hash', async () => {
-    expect((await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body: '{"name":"X"}' })).status).toBe(401);
-    const bad = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` }, body: '{}' });
+    expect(
+      (
+        await fetch(`${bridge.url}/admin/clinics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+          body: '{"name":"X"}',
+        })
+      ).status,
+    ).toBe(401);
+    const bad = await fetch(`${bridge.url}/admin/clinics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` },
+      body: '{}',
+    });
     expect(bad.status).toBe(400);
-    const res = await fetch(`${bridge.url}/admin/clinics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` }, body: '{"name":"Clinic C"}' });
+    const res = await fetch(`${bridge.url}/admin/clinics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.adminToken}` },
+      body: '{"name":"Clinic C"}',
+    });
     expect(res.status).toBe(201);
     const clinic = (await res.json()) as { id: string; name: string; apiKey: string; keyId: string };
     expect(clinic).toEqual({ id: expect.any(String), name: 'Clinic C', apiKey: expect.stringMatching(/^fab_/), keyId: expect.any(String) });

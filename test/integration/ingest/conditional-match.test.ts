@@ -25,14 +25,28 @@ const SYS = 'urn:x';
 const patient = (value: string, extra: object = {}) => ({ resourceType: 'Patient', identifier: [{ system: SYS, value }], ...extra });
 const createWith = (url: string, criteria: string, value: string) =>
   api(url, key, 'POST', '/fhir/Patient', patient(value), { 'content-type': 'application/fhir+json', 'if-none-exist': criteria });
-const txCreate = (url: string, criteria: string, value: string) => api(url, key, 'POST', '/fhir', {
-  resourceType: 'Bundle', type: 'transaction',
-  entry: [{ fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001', resource: patient(value), request: { method: 'POST', url: 'Patient', ifNoneExist: criteria } }],
-});
-const condUpdate = (url: string, criteria: string, value: string) => api(url, key, 'PUT', `/fhir/Patient?${criteria}`, patient(value, { active: true }), { 'content-type': 'application/fhir+json' });
+const txCreate = (url: string, criteria: string, value: string) =>
+  api(url, key, 'POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+        resource: patient(value),
+        request: { method: 'POST', url: 'Patient', ifNoneExist: criteria },
+      },
+    ],
+  });
+const condUpdate = (url: string, criteria: string, value: string) =>
+  api(url, key, 'PUT', `/fhir/Patient?${criteria}`, patient(value, { active: true }), { 'content-type': 'application/fhir+json' });
 const patientsWith = async (value: string): Promise<number> =>
-  (await bridge.database.db.query(`SELECT count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id
-     WHERE r.resource_type = 'Patient' AND NOT r.deleted AND t.param = 'identifier' AND t.code = $1`, [value])).rows[0].n;
+  (
+    await bridge.database.db.query(
+      `SELECT count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id
+     WHERE r.resource_type = 'Patient' AND NOT r.deleted AND t.param = 'identifier' AND t.code = $1`,
+      [value],
+    )
+  ).rows[0].n;
 
 describe('concurrent conditional writes with equivalent or overlapping criteria, on two bridges over one database', () => {
   const ROUNDS = 8;
@@ -68,11 +82,19 @@ describe('criteria mean what FHIR token search means', () => {
       { resourceType: 'Patient', identifier: [{ value: 'NOSYS-1' }] },
       { resourceType: 'Patient', identifier: [{ system: 'urn:other', value: 'NOSYS-1' }] },
       { resourceType: 'Patient', identifier: [{ system: 'urn:only', value: 'ONLY-1' }] },
-    ]) expect((await api(bridge.url, key, 'POST', '/fhir/Patient', body)).status).toBe(201);
+    ])
+      expect((await api(bridge.url, key, 'POST', '/fhir/Patient', body)).status).toBe(201);
   });
 
   test('identifier=|v matches only an identifier without a system', async () => {
-    const res = await api(bridge.url, key, 'POST', '/fhir/Patient', { resourceType: 'Patient', identifier: [{ value: 'NOSYS-1' }] }, { 'if-none-exist': 'identifier=|NOSYS-1' });
+    const res = await api(
+      bridge.url,
+      key,
+      'POST',
+      '/fhir/Patient',
+      { resourceType: 'Patient', identifier: [{ value: 'NOSYS-1' }] },
+      { 'if-none-exist': 'identifier=|NOSYS-1' },
+    );
     expect(res.status).toBe(200);
     expect(res.body.identifier).toEqual([{ value: 'NOSYS-1' }]);
     // `NOSYS-1` alone (any system) matches both: a conditional update refuses with 412, never picks one.
@@ -98,8 +120,14 @@ describe('criteria mean what FHIR token search means', () => {
     const put = await api(bridge.url, key, 'PUT', `/fhir/Patient?_id=${id}`, { ...patient('ID-1'), active: false });
     expect(put.status).toBe(200);
     const ref = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction',
-      entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient?_id=${id}` } }, request: { method: 'POST', url: 'Observation' } }],
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient?_id=${id}` } },
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ],
     });
     expect(ref.status).toBe(200);
     expect((await api(bridge.url, key, 'POST', '/fhir/Patient', patient('ID-2'), { 'if-none-exist': '_id=not-a-uuid' })).status).toBe(201);
@@ -119,8 +147,10 @@ describe('token search', () => {
     for (const o of [obs('http://loinc.org', '2339-0'), obs('http://loinc.org', '8867-4'), obs('http://snomed.info/sct', '2339-0')]) {
       expect((await api(bridge.url, key, 'POST', '/fhir/Observation', o)).status).toBe(201);
     }
-    const codes = async (q: string): Promise<string[]> => ((await api(bridge.url, key, 'GET', `/fhir/Observation?${q}`)).body.entry ?? [])
-      .map((e: any) => `${e.resource.code.coding[0].system}|${e.resource.code.coding[0].code}`).sort();
+    const codes = async (q: string): Promise<string[]> =>
+      ((await api(bridge.url, key, 'GET', `/fhir/Observation?${q}`)).body.entry ?? [])
+        .map((e: any) => `${e.resource.code.coding[0].system}|${e.resource.code.coding[0].code}`)
+        .sort();
     expect(await codes('code=http://loinc.org|')).toEqual(['http://loinc.org|2339-0', 'http://loinc.org|8867-4']);
     // The OID of LOINC means the same system.
     expect(await codes('code=urn:oid:2.16.840.1.113883.6.1|')).toEqual(['http://loinc.org|2339-0', 'http://loinc.org|8867-4']);

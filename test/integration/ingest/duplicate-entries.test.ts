@@ -15,11 +15,19 @@ beforeAll(async () => {
 afterAll(async () => bridge?.close());
 
 const patient = (id: string, version: string, family: string) => ({ resourceType: 'Patient', id, meta: { versionId: version }, name: [{ family }] });
-const obs = (id: string, subject: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: `obs ${id}` }, subject: { reference: subject } });
+const obs = (id: string, subject: string) => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  code: { text: `obs ${id}` },
+  subject: { reference: subject },
+});
 
 test('a collection with two versions of one resource (same fullUrl, bdl-7) and the same Type/id from two servers is accepted', async () => {
   const res = await api(bridge.url, key, 'POST', '/fhir', {
-    resourceType: 'Bundle', type: 'collection', entry: [
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
       { fullUrl: 'http://a.example/fhir/Observation/14', resource: obs('14', 'http://b.example/fhir/Patient/1') },
       { fullUrl: 'http://b.example/fhir/Observation/14', resource: obs('14', 'Patient/45') },
       { fullUrl: 'http://a.example/fhir/Patient/45', resource: patient('45', '1', 'One') },
@@ -44,7 +52,9 @@ test('a collection with two versions of one resource (same fullUrl, bdl-7) and t
 
 test('the same fullUrl twice without distinct versions is still refused with 400', async () => {
   const res = await api(bridge.url, key, 'POST', '/fhir', {
-    resourceType: 'Bundle', type: 'collection', entry: [
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
       { fullUrl: 'http://a.example/fhir/Patient/9', resource: patient('9', '1', 'One') },
       { fullUrl: 'http://a.example/fhir/Patient/9', resource: patient('9', '1', 'Two') },
     ],
@@ -56,9 +66,19 @@ test('the same fullUrl twice without distinct versions is still refused with 400
 
 test('a transaction that PUTs the same new Type/id twice is refused with 400, not a 500', async () => {
   const res = await api(bridge.url, key, 'POST', '/fhir', {
-    resourceType: 'Bundle', type: 'transaction', entry: [
-      { fullUrl: 'urn:uuid:7d1b7c60-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', id: 'twice', name: [{ family: 'A' }] }, request: { method: 'PUT', url: 'Patient/twice' } },
-      { fullUrl: 'urn:uuid:7d1b7c60-0000-4000-8000-000000000002', resource: { resourceType: 'Patient', id: 'twice', name: [{ family: 'B' }] }, request: { method: 'PUT', url: 'Patient/twice' } },
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: 'urn:uuid:7d1b7c60-0000-4000-8000-000000000001',
+        resource: { resourceType: 'Patient', id: 'twice', name: [{ family: 'A' }] },
+        request: { method: 'PUT', url: 'Patient/twice' },
+      },
+      {
+        fullUrl: 'urn:uuid:7d1b7c60-0000-4000-8000-000000000002',
+        resource: { resourceType: 'Patient', id: 'twice', name: [{ family: 'B' }] },
+        request: { method: 'PUT', url: 'Patient/twice' },
+      },
     ],
   });
   expect(res.status).toBe(400);

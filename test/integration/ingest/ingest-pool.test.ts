@@ -56,21 +56,33 @@ test('validation problems come back as a 400 FhirError naming each location, and
 
 test('malformed JSON and too many entries are client errors', async () => {
   expect(((await pool.push(opts(), '{"resourceType":').catch((e: unknown) => e)) as FhirError).status).toBe(400);
-  const many = { resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 3 }, () => ({ resource: { resourceType: 'Basic', code: { text: 'x' } } })) };
+  const many = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: Array.from({ length: 3 }, () => ({ resource: { resourceType: 'Basic', code: { text: 'x' } } })),
+  };
   expect(((await pool.push(opts(2), JSON.stringify(many)).catch((e: unknown) => e)) as FhirError).status).toBe(413);
 });
 
 test('in a batch, an invalid entry is refused alone', async () => {
-  const batch = { resourceType: 'Bundle', type: 'batch', entry: [
-    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'ok' } }, request: { method: 'POST', url: 'Observation' } },
-    { resource: { resourceType: 'Observation', status: 'nope', code: { text: 'bad' } }, request: { method: 'POST', url: 'Observation' } },
-  ] };
+  const batch = {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [
+      { resource: { resourceType: 'Observation', status: 'final', code: { text: 'ok' } }, request: { method: 'POST', url: 'Observation' } },
+      { resource: { resourceType: 'Observation', status: 'nope', code: { text: 'bad' } }, request: { method: 'POST', url: 'Observation' } },
+    ],
+  };
   const result = await pool.push(opts(), JSON.stringify(batch));
   expect(result.response.entry?.map((e) => e.response?.status.split(' ')[0])).toEqual(['201', '400']);
 });
 
 test('many concurrent pushes all come back, each with its own hash, more than the workers have connections', async () => {
-  const bundles = Array.from({ length: 20 }, (_, n) => ({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Basic', id: `b${n}`, code: { text: `n${n}` } } }] }));
+  const bundles = Array.from({ length: 20 }, (_, n) => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ resource: { resourceType: 'Basic', id: `b${n}`, code: { text: `n${n}` } } }],
+  }));
   const results = await Promise.all(bundles.map((b) => pool.push(opts(), JSON.stringify(b))));
   expect(results.map((r) => r.hash)).toEqual(bundles.map((b) => bundleHash(b)));
   expect(Number((await database.db.query("SELECT count(*) AS n FROM resource WHERE resource_type = 'Basic' AND source_id LIKE 'b%'")).rows[0].n)).toBe(20);
@@ -100,7 +112,12 @@ test('a worker that dies fails its pushes (not applied) and is replaced', async 
 test('a flood beyond the queue is refused with 503 and Retry-After, stores nothing for those, and the rest are applied', async () => {
   const small = await startIngestPool({ workers: 1, db: database.db, databaseUrl: database.url, connectionsPerWorker: 1, maxQueued: 2 });
   try {
-    const bundles = Array.from({ length: 8 }, (_, n) => ({ resourceType: 'Bundle', type: 'collection', identifier: { system: 'urn:flood', value: `f${n}` }, entry: [{ resource: { resourceType: 'Basic', id: `flood${n}`, code: { text: `flood ${n}` } } }] }));
+    const bundles = Array.from({ length: 8 }, (_, n) => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      identifier: { system: 'urn:flood', value: `f${n}` },
+      entry: [{ resource: { resourceType: 'Basic', id: `flood${n}`, code: { text: `flood ${n}` } } }],
+    }));
     const outcomes = await Promise.allSettled(bundles.map((b) => small.push(opts(), JSON.stringify(b))));
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     // One in flight and two waiting are taken; the other five arrive while the queue is full.

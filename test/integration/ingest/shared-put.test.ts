@@ -12,9 +12,22 @@ beforeAll(async () => {
 afterAll(async () => bridge?.close());
 
 const bundle = (name: string) => ({
-  resourceType: 'Bundle', type: 'transaction', entry: [
-    { resource: { resourceType: 'Organization', id: 'org-1', identifier: [{ system: 'https://github.com/synthetichealth/synthea', value: 'org-1-ident' }], name }, request: { method: 'PUT', url: 'Organization/org-1' } },
-    { resource: { resourceType: 'Encounter', id: 'enc-1', status: 'finished', class: { code: 'AMB' }, serviceProvider: { reference: 'Organization/org-1' } }, request: { method: 'PUT', url: 'Encounter/enc-1' } },
+  resourceType: 'Bundle',
+  type: 'transaction',
+  entry: [
+    {
+      resource: {
+        resourceType: 'Organization',
+        id: 'org-1',
+        identifier: [{ system: 'https://github.com/synthetichealth/synthea', value: 'org-1-ident' }],
+        name,
+      },
+      request: { method: 'PUT', url: 'Organization/org-1' },
+    },
+    {
+      resource: { resourceType: 'Encounter', id: 'enc-1', status: 'finished', class: { code: 'AMB' }, serviceProvider: { reference: 'Organization/org-1' } },
+      request: { method: 'PUT', url: 'Encounter/enc-1' },
+    },
   ],
 });
 

@@ -55,7 +55,12 @@ describe('transaction bundles', () => {
 
   test('records the clinic and normalizes into the universal schema', async () => {
     const obsId = response.entry[3].response.location.split('/')[1];
-    const row = (await bridge.database.db.query('SELECT clinic_id, code_system, code, value_num, value_unit, value_orig, unit_orig, start_time FROM observation WHERE resource_id = $1', [obsId])).rows[0];
+    const row = (
+      await bridge.database.db.query(
+        'SELECT clinic_id, code_system, code, value_num, value_unit, value_orig, unit_orig, start_time FROM observation WHERE resource_id = $1',
+        [obsId],
+      )
+    ).rows[0];
     expect(row.clinic_id).toBe(clinicId);
     expect(row.code_system).toBe('http://loinc.org');
     expect(row.code).toBe('29463-7');
@@ -94,7 +99,13 @@ describe('transaction bundles', () => {
     expect(res.body.entry[1].response.location).toBe(response.entry[1].response.location);
     // One Organization in the file's database (every push names the same one), one Patient A-1001.
     expect((await bridge.database.db.query("SELECT count(*)::int AS n FROM resource WHERE resource_type = 'Organization'")).rows[0].n).toBe(1);
-    expect((await bridge.database.db.query(`SELECT count(*)::int AS n FROM resource WHERE resource_type = 'Patient' AND content->'identifier' @> '[{"value": "A-1001"}]'`)).rows[0].n).toBe(1);
+    expect(
+      (
+        await bridge.database.db.query(
+          `SELECT count(*)::int AS n FROM resource WHERE resource_type = 'Patient' AND content->'identifier' @> '[{"value": "A-1001"}]'`,
+        )
+      ).rows[0].n,
+    ).toBe(1);
     const enc = await api(bridge.url, key, 'GET', `/fhir/${res.body.entry[2].response.location.split('/_history')[0]}`);
     expect(enc.body.subject.reference).toBe(response.entry[0].response.location.split('/_history')[0]);
   });
@@ -117,9 +128,27 @@ describe('transaction bundles', () => {
   test('a conditional reference that matches nothing fails the transaction and leaves nothing behind', async () => {
     const before = await count('resource');
     const res = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=http://clinic-a.example/mrn|A-1001' } }, request: { method: 'POST', url: 'Observation' } },
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'y' }, performer: [{ reference: 'Organization?identifier=http://nowhere|0' }] }, request: { method: 'POST', url: 'Observation' } },
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'x' },
+            subject: { reference: 'Patient?identifier=http://clinic-a.example/mrn|A-1001' },
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'y' },
+            performer: [{ reference: 'Organization?identifier=http://nowhere|0' }],
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
       ],
     });
     expect(res.status).toBe(404);
@@ -130,8 +159,19 @@ describe('transaction bundles', () => {
   test('conditional references and PUT by source id resolve to the stored resources', async () => {
     const patientRef = response.entry[0].response.location.split('/_history')[0];
     const res = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { resource: { resourceType: 'Observation', id: 'obs-1', status: 'final', code: { text: 'mood' }, subject: { reference: 'Patient?identifier=http://clinic-a.example/mrn|A-1001' } }, request: { method: 'PUT', url: 'Observation/obs-1' } },
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Observation',
+            id: 'obs-1',
+            status: 'final',
+            code: { text: 'mood' },
+            subject: { reference: 'Patient?identifier=http://clinic-a.example/mrn|A-1001' },
+          },
+          request: { method: 'PUT', url: 'Observation/obs-1' },
+        },
       ],
     });
     expect(res.status).toBe(200);
@@ -139,8 +179,13 @@ describe('transaction bundles', () => {
     const loc = res.body.entry[0].response.location.split('/_history')[0];
     expect((await api(bridge.url, key, 'GET', `/fhir/${loc}`)).body.subject.reference).toBe(patientRef);
     const again = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { resource: { resourceType: 'Observation', id: 'obs-1', status: 'amended', code: { text: 'mood' }, subject: { reference: patientRef } }, request: { method: 'PUT', url: 'Observation/obs-1' } },
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', id: 'obs-1', status: 'amended', code: { text: 'mood' }, subject: { reference: patientRef } },
+          request: { method: 'PUT', url: 'Observation/obs-1' },
+        },
       ],
     });
     expect(again.body.entry[0].response.status).toBe('200 OK');
@@ -154,11 +199,17 @@ describe('transaction bundles', () => {
   });
 
   test('conditional update creates once, then updates the match', async () => {
-    const put = (family: string) => api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { resource: { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'A-3003' }], name: [{ family }] }, request: { method: 'PUT', url: 'Patient?identifier=http://clinic-a.example/mrn|A-3003' } },
-      ],
-    });
+    const put = (family: string) =>
+      api(bridge.url, key, 'POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'A-3003' }], name: [{ family }] },
+            request: { method: 'PUT', url: 'Patient?identifier=http://clinic-a.example/mrn|A-3003' },
+          },
+        ],
+      });
     const first = await put('Okafor');
     expect(first.body.entry[0].response.status).toBe('201 Created');
     const second = await put('Okafor-Smith');
@@ -169,14 +220,27 @@ describe('transaction bundles', () => {
 
   test('DELETE removes a resource from reads and the universal schema', async () => {
     const made = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { resource: { resourceType: 'Observation', id: 'obs-del', status: 'final', code: { text: 'to delete' } }, request: { method: 'PUT', url: 'Observation/obs-del' } },
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', id: 'obs-del', status: 'final', code: { text: 'to delete' } },
+          request: { method: 'PUT', url: 'Observation/obs-del' },
+        },
       ],
     });
     expect(made.status).toBe(200);
-    expect((await bridge.database.db.query('SELECT count(*)::int AS n FROM observation WHERE resource_id = $1', [made.body.entry[0].response.location.split('/')[1]])).rows[0].n).toBe(1);
+    expect(
+      (
+        await bridge.database.db.query('SELECT count(*)::int AS n FROM observation WHERE resource_id = $1', [
+          made.body.entry[0].response.location.split('/')[1],
+        ])
+      ).rows[0].n,
+    ).toBe(1);
     const res = await api(bridge.url, key, 'POST', '/fhir', {
-      resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Observation/obs-del' } }],
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: 'Observation/obs-del' } }],
     });
     expect(res.status).toBe(200);
     expect(res.body.entry[0].response.status).toBe('204 No Content');
@@ -189,9 +253,23 @@ describe('transaction bundles', () => {
 describe('concurrency', () => {
   test('concurrent identical conditional creates make exactly one resource', async () => {
     const make = (n: number) => ({
-      resourceType: 'Bundle', type: 'transaction', entry: [
-        { fullUrl: 'urn:uuid:00000000-0000-4000-8000-00000000000a', resource: { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'RACE-1' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=http://clinic-a.example/mrn|RACE-1' } },
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: `n${n}` }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-00000000000a' } }, request: { method: 'POST', url: 'Observation' } },
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:00000000-0000-4000-8000-00000000000a',
+          resource: { resourceType: 'Patient', identifier: [{ system: 'http://clinic-a.example/mrn', value: 'RACE-1' }] },
+          request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=http://clinic-a.example/mrn|RACE-1' },
+        },
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: `n${n}` },
+            subject: { reference: 'urn:uuid:00000000-0000-4000-8000-00000000000a' },
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
       ],
     });
     const results = await Promise.all(Array.from({ length: 8 }, (_, n) => api(bridge.url, key, 'POST', '/fhir', make(n))));
@@ -204,25 +282,40 @@ describe('concurrency', () => {
   });
 
   test('the same bundle pushed concurrently is stored once', async () => {
-    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'concurrent-same' } }, request: { method: 'POST', url: 'Observation' } }] };
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'concurrent-same' } }, request: { method: 'POST', url: 'Observation' } },
+      ],
+    };
     const results = await Promise.all(Array.from({ length: 6 }, () => api(bridge.url, key, 'POST', '/fhir', bundle)));
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
     expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
-    expect((await bridge.database.db.query(`SELECT count(*)::int AS n FROM observation WHERE text = 'concurrent-same' OR code_display = 'concurrent-same'`)).rows[0].n).toBe(1);
+    expect(
+      (await bridge.database.db.query(`SELECT count(*)::int AS n FROM observation WHERE text = 'concurrent-same' OR code_display = 'concurrent-same'`)).rows[0]
+        .n,
+    ).toBe(1);
     expect((await bridge.database.db.query(`SELECT count(*)::int AS n FROM resource WHERE content->'code'->>'text' = 'concurrent-same'`)).rows[0].n).toBe(1);
   });
 });
 
 describe('audit of pushes', () => {
   test('each push is recorded with the patient records, person and resource types it touched; a refused push as an error', async () => {
-    const rows = async (): Promise<any[]> => (await bridge.database.db.query(`SELECT outcome, person_id, patient_ids, resource_types, detail FROM audit_event WHERE action = 'push' ORDER BY seq`)).rows;
+    const rows = async (): Promise<any[]> =>
+      (await bridge.database.db.query(`SELECT outcome, person_id, patient_ids, resource_types, detail FROM audit_event WHERE action = 'push' ORDER BY seq`))
+        .rows;
     const before = (await rows()).length;
     const bundle = fixtureBundle('transaction-patient-encounter.json');
     (bundle.entry![0].resource as any).identifier[0].value = 'AUDIT-1';
     (bundle.entry![0].request as any).ifNoneExist = 'identifier=http://clinic-a.example/mrn|AUDIT-1';
     const ok = await api(bridge.url, key, 'POST', '/fhir', bundle);
     const patientId = ok.body.entry[0].response.location.split('/')[1];
-    const bad = await api(bridge.url, key, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', gender: 'x' }, request: { method: 'POST', url: 'Patient' } }] });
+    const bad = await api(bridge.url, key, 'POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Patient', gender: 'x' }, request: { method: 'POST', url: 'Patient' } }],
+    });
     expect(bad.status).toBe(400);
     const added = (await rows()).slice(before);
     expect(added).toHaveLength(2);

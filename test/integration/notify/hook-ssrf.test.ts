@@ -39,11 +39,24 @@ afterAll(async () => {
   await bridge?.close();
 });
 
-const subscription = (endpoint: string) => ({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'Task', channel: { type: 'rest-hook', endpoint } });
+const subscription = (endpoint: string) => ({
+  resourceType: 'Subscription',
+  status: 'requested',
+  reason: 'x',
+  criteria: 'Task',
+  channel: { type: 'rest-hook', endpoint },
+});
 
 test.each([
-  'http://127.0.0.1:{port}/h', 'http://localhost:{port}/h', 'https://10.1.2.3/h', 'https://169.254.169.254/latest/meta-data',
-  'https://[::ffff:127.0.0.1]/h', 'https://[::ffff:a9fe:a9fe]/h', 'https://[fd12::1]/h', 'https://[fe80::1]/h', 'https://192.168.0.1/h',
+  'http://127.0.0.1:{port}/h',
+  'http://localhost:{port}/h',
+  'https://10.1.2.3/h',
+  'https://169.254.169.254/latest/meta-data',
+  'https://[::ffff:127.0.0.1]/h',
+  'https://[::ffff:a9fe:a9fe]/h',
+  'https://[fd12::1]/h',
+  'https://[fe80::1]/h',
+  'https://192.168.0.1/h',
 ])('creating a hook on a non-public address is refused (400): %s', async (endpoint) => {
   const res = await api(bridge.url, clinic.apiKey, 'POST', '/fhir/Subscription', subscription(endpoint.replace('{port}', String(port))));
   expect(res.status).toBe(400);
@@ -61,15 +74,30 @@ test('a hook on a public address is accepted', async () => {
 async function dueHook(endpoint: string): Promise<string> {
   const id = randomUUID();
   const db = bridge.database.db;
-  await insertSubscription(db, { id, clinicId: clinic.id, status: 'active', reason: 'x', criteria: 'Task', taskId: null, taskStatuses: null, endpoint, payload: null, headers: [] });
+  await insertSubscription(db, {
+    id,
+    clinicId: clinic.id,
+    status: 'active',
+    reason: 'x',
+    criteria: 'Task',
+    taskId: null,
+    taskStatuses: null,
+    endpoint,
+    payload: null,
+    headers: [],
+  });
   await inTransaction(db, (tx) => enqueueNotifications(tx, clinic.id, randomUUID(), 'requested'));
   return id;
 }
 
-const errorOf = (id: string) => waitFor(async () => {
-  const r = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/Subscription/${id}`);
-  return r.body.status === 'error' ? (r.body.error as string) : null;
-}, { what: 'the subscription in error' });
+const errorOf = (id: string) =>
+  waitFor(
+    async () => {
+      const r = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/Subscription/${id}`);
+      return r.body.status === 'error' ? (r.body.error as string) : null;
+    },
+    { what: 'the subscription in error' },
+  );
 
 test.each([
   ['an IP literal', 'http://127.0.0.1:{port}/literal'],
@@ -84,7 +112,13 @@ test.each([
 
 test('with NOTIFY_ALLOW_PRIVATE_HOSTS the hook is reached; its status and body stay out of Subscription.error', async () => {
   const id = await dueHook(`http://127.0.0.1:${port}/allowed`);
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 20, retryBaseMs: 10, timeoutMs: 1000, maxAttempts: 2, allowPrivateHosts: true });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 20,
+    retryBaseMs: 10,
+    timeoutMs: 1000,
+    maxAttempts: 2,
+    allowPrivateHosts: true,
+  });
   const error = await errorOf(id);
   expect(error).toBe('endpoint answered 5xx; gave up after 2 attempts');
   expect(received).toEqual(['/allowed', '/allowed']);

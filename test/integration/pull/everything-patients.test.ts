@@ -14,10 +14,21 @@ beforeAll(async () => {
 afterAll(async () => bridge?.close());
 
 const patient = (mrn: string, ssn: string) => ({
-  resourceType: 'Patient', identifier: [{ system: 'http://a.example/mrn', value: mrn }, { system: SSN, value: ssn }], name: [{ family: 'Okoro' }], gender: 'male', birthDate: '1975-02-03',
+  resourceType: 'Patient',
+  identifier: [
+    { system: 'http://a.example/mrn', value: mrn },
+    { system: SSN, value: ssn },
+  ],
+  name: [{ family: 'Okoro' }],
+  gender: 'male',
+  birthDate: '1975-02-03',
 });
 const everything = (key: string, id: string) => api(bridge.url, key, 'GET', `/fhir/Patient/${id}/$everything`);
-const patientIds = (bundle: any): string[] => (bundle.entry ?? []).filter((e: any) => e.resource.resourceType === 'Patient').map((e: any) => e.resource.id).sort();
+const patientIds = (bundle: any): string[] =>
+  (bundle.entry ?? [])
+    .filter((e: any) => e.resource.resourceType === 'Patient')
+    .map((e: any) => e.resource.id)
+    .sort();
 
 test('a Patient with no other resources, created alone (POST /fhir/Patient), is in its own $everything', async () => {
   const created = await api(bridge.url, A.apiKey, 'POST', '/fhir/Patient', patient('solo-1', '111-00-0001'));
@@ -33,12 +44,16 @@ test('a Patient with no other resources, created alone (POST /fhir/Patient), is 
 });
 
 test('a Patient alone in a transaction without fullUrl is in its own $everything', async () => {
-  const pushed = await push(bridge.url, A.apiKey, { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('solo-2', '111-00-0002'), request: { method: 'POST', url: 'Patient' } }] } as any);
+  const pushed = await push(bridge.url, A.apiKey, {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ resource: patient('solo-2', '111-00-0002'), request: { method: 'POST', url: 'Patient' } }],
+  } as any);
   const id = pushed.body.entry![0].response!.location!.split('/')[1];
   expect(patientIds((await everything(A.apiKey, id)).body)).toEqual([id]);
 });
 
-test('a cross-clinic pull has the caller\'s own Patient record and the consented one', async () => {
+test("a cross-clinic pull has the caller's own Patient record and the consented one", async () => {
   const ssn = '222-00-0003';
   const own = await api(bridge.url, A.apiKey, 'POST', '/fhir/Patient', patient('cross-a', ssn));
   const theirs = await api(bridge.url, B.apiKey, 'PUT', '/fhir/Patient/b-cross', { ...patient('cross-b', ssn), id: 'b-cross' });

@@ -14,7 +14,8 @@ let B: { id: string; apiKey: string };
 let C: { id: string; apiKey: string };
 const patient: Record<string, string> = {};
 
-const clientFor = (key: string): MedplumClient => new MedplumClient({ baseUrl: bridge.url, fhirUrlPath: 'fhir', fetch, accessToken: key, maxRetries: 0 } as never);
+const clientFor = (key: string): MedplumClient =>
+  new MedplumClient({ baseUrl: bridge.url, fhirUrlPath: 'fhir', fetch, accessToken: key, maxRetries: 0 } as never);
 
 interface Manifest {
   transactionTime: string;
@@ -30,7 +31,10 @@ async function download(key: string, manifest: Manifest): Promise<any[]> {
     const res = await fetch(o.url, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/fhir\+ndjson/);
-    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(o.count);
     for (const r of lines) expect(r.resourceType).toBe(o.type);
     out.push(...lines);
@@ -43,7 +47,11 @@ beforeAll(async () => {
   A = await bridge.clinic('A');
   B = await bridge.clinic('B');
   C = await bridge.clinic('C');
-  for (const [name, clinic, year] of [['A', A, 2020], ['B', B, 2021], ['C', C, 2022]] as const) {
+  for (const [name, clinic, year] of [
+    ['A', A, 2020],
+    ['B', B, 2021],
+    ['C', C, 2022],
+  ] as const) {
     const pushed = await push(bridge.url, clinic.apiKey, clinicBundle(name, year, '999-33-4444', 100));
     patient[name] = pushed.body.entry![0].response!.location!.split('/')[1];
   }
@@ -54,42 +62,72 @@ afterAll(async () => {
 });
 
 test('MedplumClient bulkExport: kick-off, poll, manifest, NDJSON with the clinic key; only permitted data', async () => {
-  const manifest = (await clientFor(A.apiKey).bulkExport('', undefined, undefined, { pollStatusOnAccepted: true, pollStatusPeriod: 50 } as never)) as unknown as Manifest;
+  const manifest = (await clientFor(A.apiKey).bulkExport('', undefined, undefined, {
+    pollStatusOnAccepted: true,
+    pollStatusPeriod: 50,
+  } as never)) as unknown as Manifest;
   expect(manifest).toMatchObject({ requiresAccessToken: true, error: [], request: `${bridge.url}/fhir/$export` });
   expect(new Date(manifest.transactionTime).getTime()).toBeLessThanOrEqual(Date.now());
   const resources = await download(A.apiKey, manifest);
-  const patients = resources.filter((r) => r.resourceType === 'Patient').map((r) => r.id).sort();
+  const patients = resources
+    .filter((r) => r.resourceType === 'Patient')
+    .map((r) => r.id)
+    .sort();
   expect(patients).toEqual([patient.A, patient.B].sort());
   // A's own everything, B's compartment (8 + its Consent), the shared entities both reference (A's and B's Organization, Practitioner, Location)
   expect(resources.filter((r) => r.resourceType === 'Observation')).toHaveLength(2);
-  expect(resources.filter((r) => r.resourceType === 'Organization').map((r) => r.name).sort()).toEqual(['Clinic A', 'Clinic B']);
+  expect(
+    resources
+      .filter((r) => r.resourceType === 'Organization')
+      .map((r) => r.name)
+      .sort(),
+  ).toEqual(['Clinic A', 'Clinic B']);
   expect(JSON.stringify(resources)).not.toContain(patient.C);
   expect(new Set(resources.map((r) => r.id)).size).toBe(resources.length);
   const files = await fetch(manifest.output[0].url);
   expect(files.status).toBe(401);
   expect((await fetch(manifest.output[0].url, { headers: { authorization: `Bearer ${C.apiKey}` } })).status).toBe(404);
-  expect((await audits()).find((r) => r.action === 'export' && r.clinicId === A.id)).toMatchObject({ outcome: 'success', patientIds: expect.arrayContaining([patient.A, patient.B]) });
+  expect((await audits()).find((r) => r.action === 'export' && r.clinicId === A.id)).toMatchObject({
+    outcome: 'success',
+    patientIds: expect.arrayContaining([patient.A, patient.B]),
+  });
 });
 
 test('Patient-level export with _type and _since', async () => {
   const client = clientFor(A.apiKey);
-  const manifest = (await client.bulkExport('Patient', 'Observation,Condition', undefined, { pollStatusOnAccepted: true, pollStatusPeriod: 50 } as never)) as unknown as Manifest;
+  const manifest = (await client.bulkExport('Patient', 'Observation,Condition', undefined, {
+    pollStatusOnAccepted: true,
+    pollStatusPeriod: 50,
+  } as never)) as unknown as Manifest;
   expect([...new Set(manifest.output.map((o) => o.type))].sort()).toEqual(['Condition', 'Observation']);
   const resources = await download(A.apiKey, manifest);
   expect(resources).toHaveLength(4);
-  const later = (await client.bulkExport('Patient', undefined, new Date(Date.now() + 60_000).toISOString(), { pollStatusOnAccepted: true, pollStatusPeriod: 50 } as never)) as unknown as Manifest;
+  const later = (await client.bulkExport('Patient', undefined, new Date(Date.now() + 60_000).toISOString(), {
+    pollStatusOnAccepted: true,
+    pollStatusPeriod: 50,
+  } as never)) as unknown as Manifest;
   expect(later.output).toEqual([]);
 });
 
 test('C, without consent from anyone, exports its own records only', async () => {
-  const manifest = (await clientFor(C.apiKey).bulkExport('Patient', undefined, undefined, { pollStatusOnAccepted: true, pollStatusPeriod: 50 } as never)) as unknown as Manifest;
+  const manifest = (await clientFor(C.apiKey).bulkExport('Patient', undefined, undefined, {
+    pollStatusOnAccepted: true,
+    pollStatusPeriod: 50,
+  } as never)) as unknown as Manifest;
   const resources = await download(C.apiKey, manifest);
   expect(resources.filter((r) => r.resourceType === 'Patient').map((r) => r.id)).toEqual([patient.C]);
   expect(JSON.stringify(resources)).not.toContain(patient.A);
 });
 
 test('status: 202 with X-Progress while running; DELETE cancels (202), then 404', async () => {
-  const job = await createExportJob(bridge.database.db, { id: randomUUID(), clinicId: A.id, level: 'system', requestUrl: `${bridge.url}/fhir/$export`, types: null, since: null });
+  const job = await createExportJob(bridge.database.db, {
+    id: randomUUID(),
+    clinicId: A.id,
+    level: 'system',
+    requestUrl: `${bridge.url}/fhir/$export`,
+    types: null,
+    since: null,
+  });
   const status = `/fhir/$export-status/${job.id}`;
   const polled = await api(bridge.url, A.apiKey, 'GET', status);
   expect(polled.status).toBe(202);

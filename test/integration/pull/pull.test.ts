@@ -17,7 +17,8 @@ let laterObservation = '';
 
 const get = (key: string, path: string, headers: Record<string, string> = {}) => api(bridge.url, key, 'GET', path, undefined, headers);
 const matchIds = (b: Bundle): string[] => (b.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
-const typesOf = (b: Bundle, mode?: string): string[] => [...new Set((b.entry ?? []).filter((e) => !mode || e.search?.mode === mode).map((e) => e.resource!.resourceType))].sort();
+const typesOf = (b: Bundle, mode?: string): string[] =>
+  [...new Set((b.entry ?? []).filter((e) => !mode || e.search?.mode === mode).map((e) => e.resource!.resourceType))].sort();
 
 /** A bridge of its own for each describe below (each stands alone): three clinics, each with its record of one person. */
 async function threeClinics(): Promise<void> {
@@ -25,7 +26,11 @@ async function threeClinics(): Promise<void> {
   A = await bridge.clinic('A');
   B = await bridge.clinic('B');
   C = await bridge.clinic('C');
-  for (const [name, clinic, year, glucose] of [['A', A, 2020, 90], ['B', B, 2021, 100], ['C', C, 2022, 126]] as const) {
+  for (const [name, clinic, year, glucose] of [
+    ['A', A, 2020, 90],
+    ['B', B, 2021, 100],
+    ['C', C, 2022, 126],
+  ] as const) {
     const pushed = await push(bridge.url, clinic.apiKey, clinicBundle(name, year, '999-11-2222', glucose));
     hashes[name] = pushed.hash;
     patient[name] = pushed.body.entry![0].response!.location!.split('/')[1];
@@ -36,7 +41,7 @@ describe('before any consent', () => {
   beforeAll(threeClinics);
   afterAll(async () => bridge?.close());
 
-  test('$everything returns only the caller\'s own records', async () => {
+  test("$everything returns only the caller's own records", async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.A}/$everything`);
     expect(res.status).toBe(200);
     const patients = res.body.entry.filter((e: any) => e.resource.resourceType === 'Patient').map((e: any) => e.resource.id);
@@ -44,7 +49,7 @@ describe('before any consent', () => {
     expect(res.body.total).toBe(8); // Patient, Encounter, Observation, Condition, MedicationRequest, AllergyIntolerance, Immunization, Procedure
   });
 
-  test('another clinic\'s patient id without consent answers as an unknown id (404), and is audited', async () => {
+  test("another clinic's patient id without consent answers as an unknown id (404), and is audited", async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.B}/$everything`);
     expect(res.status).toBe(404);
     expect(res.body.resourceType).toBe('OperationOutcome');
@@ -73,34 +78,57 @@ describe('with consent from B and C', () => {
     sinceMark = new Date().toISOString();
     await waitFor(() => Date.now() > Date.parse(sinceMark), { what: 'the clock to pass the _since mark' });
     const later = await push(bridge.url, A.apiKey, {
-      resourceType: 'Bundle', type: 'transaction',
-      entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] }, subject: { reference: 'Patient/A-p1' }, effectiveDateTime: '2023-01-01T08:00:00Z', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } }, request: { method: 'POST', url: 'Observation' } }],
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+            subject: { reference: 'Patient/A-p1' },
+            effectiveDateTime: '2023-01-01T08:00:00Z',
+            valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ],
     } as Bundle);
     hashes.later = later.hash;
     laterObservation = later.body.entry![0].response!.location!.split('/')[1];
   });
 
-  test('$everything has every permitted clinic\'s records and what they reference, references consistent', async () => {
+  test("$everything has every permitted clinic's records and what they reference, references consistent", async () => {
     const res = await get(A.apiKey, `/fhir/Patient/${patient.A}/$everything`);
     expect(res.status).toBe(200);
     const bundle = res.body as Bundle;
     expect(bundle.type).toBe('searchset');
-    const patients = bundle.entry!.filter((e) => e.resource!.resourceType === 'Patient').map((e) => e.resource!.id).sort();
+    const patients = bundle
+      .entry!.filter((e) => e.resource!.resourceType === 'Patient')
+      .map((e) => e.resource!.id)
+      .sort();
     expect(patients).toEqual([patient.A, patient.B, patient.C].sort());
     // 3 × 8 compartment records + 3 Consents (B's for A; C's for A and for B, both in C's compartment) + the later observation
     expect(bundle.total).toBe(3 * 8 + 3 + 1);
     expect(typesOf(bundle, 'include')).toEqual(['Location', 'Organization', 'Practitioner']);
-    expect(typesOf(bundle)).toEqual(expect.arrayContaining(['AllergyIntolerance', 'Condition', 'Encounter', 'Immunization', 'MedicationRequest', 'Observation', 'Procedure']));
+    expect(typesOf(bundle)).toEqual(
+      expect.arrayContaining(['AllergyIntolerance', 'Condition', 'Encounter', 'Immunization', 'MedicationRequest', 'Observation', 'Procedure']),
+    );
     expect(danglingReferences(bundle, `${bridge.url}/fhir`)).toEqual([]);
     // the Consent's Organization/{clinic id} is no resource: kept as text, not as a dangling reference
     const consent = bundle.entry!.find((e) => e.resource!.resourceType === 'Consent')!.resource as any;
     expect(consent.provision.actor[0].reference.reference).toBeUndefined();
     const all = await audits();
     const last = all[all.length - 1];
-    expect(last).toMatchObject({ clinicId: A.id, action: 'everything', outcome: 'success', patientIds: expect.arrayContaining([patient.A, patient.B, patient.C]) });
+    expect(last).toMatchObject({
+      clinicId: A.id,
+      action: 'everything',
+      outcome: 'success',
+      patientIds: expect.arrayContaining([patient.A, patient.B, patient.C]),
+    });
   });
 
-  test('$everything from B: its own record and C\'s (C consented to B), not A\'s', async () => {
+  test("$everything from B: its own record and C's (C consented to B), not A's", async () => {
     const res = await get(B.apiKey, `/fhir/Patient/${patient.B}/$everything?_type=Patient`);
     expect(res.body.entry.map((e: any) => e.resource.id).sort()).toEqual([patient.B, patient.C].sort());
   });
@@ -175,7 +203,11 @@ describe('with consent from B and C', () => {
   });
 
   test('$summary of a patient with nothing recorded: required sections with IPS "no information"', async () => {
-    const lonely = await push(bridge.url, A.apiKey, { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', name: [{ family: 'Alone' }], gender: 'male' }, request: { method: 'PUT', url: 'Patient/A-lonely' } }] } as Bundle);
+    const lonely = await push(bridge.url, A.apiKey, {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Patient', name: [{ family: 'Alone' }], gender: 'male' }, request: { method: 'PUT', url: 'Patient/A-lonely' } }],
+    } as Bundle);
     const id = lonely.body.entry![0].response!.location!.split('/')[1];
     const doc = (await get(A.apiKey, `/fhir/Patient/${id}/$summary`)).body as Bundle;
     expect(resourceIssues(doc)).toEqual([]);
@@ -202,8 +234,12 @@ describe('with consent from B and C', () => {
     for (const e of events) expect(pushedHashes.has(e.bundleHash)).toBe(true);
     const glucoseB = events.find((e: any) => e.code?.code === '2339-0' && e.clinic.id === B.id);
     expect(glucoseB).toMatchObject({
-      domain: 'observation', code: { system: 'http://loinc.org', code: '2339-0', display: 'Glucose' }, start: '2021-03-15T10:00:00.000Z',
-      value: { num: 1, unit: 'g/L', original: { value: '100', unit: 'mg/dL' } }, bundleHash: hashes.B, clinic: { id: B.id, name: 'B' },
+      domain: 'observation',
+      code: { system: 'http://loinc.org', code: '2339-0', display: 'Glucose' },
+      start: '2021-03-15T10:00:00.000Z',
+      value: { num: 1, unit: 'g/L', original: { value: '100', unit: 'mg/dL' } },
+      bundleHash: hashes.B,
+      clinic: { id: B.id, name: 'B' },
     });
     expect(events.find((e: any) => e.resourceId === laterObservation).bundleHash).toBe(hashes.later);
     const all = await audits();

@@ -54,7 +54,7 @@ test('from a project and a DATA_DIR below a mode-700 folder: it starts, says whe
   const port = await freePort();
 
   const pg = await startEmbeddedPostgres(dataDir, port, { packageDir, home });
-  await query(pg.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'before restart\')');
+  await query(pg.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before restart')");
   if (isRoot) {
     expect(pg.binaries.startsWith(path.join(home, 'bin'))).toBe(true); // copied where postgres can run them
     expect(pg.relocated).toBe(true);

@@ -33,7 +33,8 @@ test('007 upgrades history written by earlier releases: current versions leave r
   const db = createPool(empty.url, 2);
   const before006 = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-migrations-'));
   try {
-    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '007')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before006, f));
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '007'))
+      fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before006, f));
     const client = await db.connect();
     await migrate({ client }, before006, { logger: () => undefined });
     client.release();
@@ -42,13 +43,29 @@ test('007 upgrades history written by earlier releases: current versions leave r
     await db.query(`INSERT INTO clinic (id, name, api_key_hash) VALUES ($1, 'Old release clinic', $2)`, [clinic, keyHash('fab_old')]);
     const id = randomUUID();
     const v = (n: number) => JSON.stringify({ resourceType: 'Observation', id, status: n === 1 ? 'preliminary' : 'final', meta: { versionId: String(n) } });
-    await db.query(`INSERT INTO resource (id, resource_type, clinic_id, version, last_updated, content) VALUES ($1, 'Observation', $2, 2, now(), $3)`, [id, clinic, v(2)]);
+    await db.query(`INSERT INTO resource (id, resource_type, clinic_id, version, last_updated, content) VALUES ($1, 'Observation', $2, 2, now(), $3)`, [
+      id,
+      clinic,
+      v(2),
+    ]);
     // What the earlier release wrote: every version in history, the current one included.
-    await db.query(`INSERT INTO resource_history (resource_id, version, last_updated, content) VALUES ($1, 1, now(), $2), ($1, 2, now(), $3)`, [id, v(1), v(2)]);
-    expect(await runMigrations(db)).toEqual(fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= '007').sort());
+    await db.query(`INSERT INTO resource_history (resource_id, version, last_updated, content) VALUES ($1, 1, now(), $2), ($1, 2, now(), $3)`, [
+      id,
+      v(1),
+      v(2),
+    ]);
+    expect(await runMigrations(db)).toEqual(
+      fs
+        .readdirSync(MIGRATIONS_DIR)
+        .filter((f) => f.endsWith('.sql') && f >= '007')
+        .sort(),
+    );
     expect((await db.query('SELECT version FROM resource_history WHERE resource_id = $1', [id])).rows).toEqual([{ version: 1 }]);
     const history = await readHistory(db, clinic, 'Observation', id);
-    expect(history.map((h) => [h.version, (h.content as { status: string }).status])).toEqual([[2, 'final'], [1, 'preliminary']]);
+    expect(history.map((h) => [h.version, (h.content as { status: string }).status])).toEqual([
+      [2, 'final'],
+      [1, 'preliminary'],
+    ]);
     expect((await readVersion(db, clinic, 'Observation', id, 1))?.content).toMatchObject({ status: 'preliminary' });
     expect((await readVersion(db, clinic, 'Observation', id, 2))?.content).toMatchObject({ status: 'final' });
   } finally {
@@ -63,7 +80,8 @@ test('011 moves the keys of clinics made by earlier releases to clinic_key: they
   const db = createPool(empty.url, 2);
   const before011 = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-migrations-'));
   try {
-    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '011')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before011, f));
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '011'))
+      fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before011, f));
     const client = await db.connect();
     await migrate({ client }, before011, { logger: () => undefined });
     client.release();

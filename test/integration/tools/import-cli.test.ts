@@ -21,10 +21,13 @@ beforeAll(async () => {
   (bad.entry![0].resource as { gender: string }).gender = 'robot';
   fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
   fs.writeFileSync(path.join(dir, 'broken.json'), '{"resourceType": ');
-  fs.writeFileSync(path.join(dir, 'Observation.ndjson'), [
-    JSON.stringify({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'a' } }),
-    JSON.stringify({ resourceType: 'Observation', id: 'o2', status: 'final', code: { text: 'b' } }),
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'Observation.ndjson'),
+    [
+      JSON.stringify({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'a' } }),
+      JSON.stringify({ resourceType: 'Observation', id: 'o2', status: 'final', code: { text: 'b' } }),
+    ].join('\n'),
+  );
 });
 afterAll(async () => {
   await bridge?.close();
@@ -32,8 +35,12 @@ afterAll(async () => {
 });
 
 test('fhir-bridge import pushes bundles and NDJSON, and names each rejection with its reason', async () => {
-  const result = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'import', dir, '--url', bridge.url, '--key', key], { env: { ...process.env } })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const result = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'import', dir, '--url', bridge.url, '--key', key], {
+    env: { ...process.env },
+  }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
   expect(result.code).toBe(2);
   expect(result.stdout).toMatch(/imported 2 bundle\(s\), 7 resources; rejected 2/);
   expect(result.stdout).toMatch(/rejected .*bad\.json \(HTTP 400\): .*gender.*Bundle\.entry\[0\]\.resource\.gender/);
@@ -45,8 +52,10 @@ test('fhir-bridge import pushes bundles and NDJSON, and names each rejection wit
 test('import without a key fails with a clear message', async () => {
   const env = { ...process.env };
   delete env.FHIR_BRIDGE_API_KEY;
-  const result = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'import', dir, '--url', bridge.url], { env })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const result = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'import', dir, '--url', bridge.url], { env }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(/API key is needed/);
 });

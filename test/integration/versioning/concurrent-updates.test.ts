@@ -21,14 +21,24 @@ afterAll(async () => {
 
 const N = 30;
 const SYSTEM = 'urn:test:concurrent';
-const patient = (id: string | undefined, mrn: string, family: string) => ({ resourceType: 'Patient', ...(id ? { id } : {}), identifier: [{ system: SYSTEM, value: mrn }], name: [{ family }] });
+const patient = (id: string | undefined, mrn: string, family: string) => ({
+  resourceType: 'Patient',
+  ...(id ? { id } : {}),
+  identifier: [{ system: SYSTEM, value: mrn }],
+  name: [{ family }],
+});
 const version = (res: { headers: Headers }) => Number(/^W\/"(\d+)"$/.exec(res.headers.get('etag') ?? '')?.[1]);
 const urls = (processes: number) => (i: number) => (processes === 2 && i % 2 ? second.url : bridge.url);
 
 async function historyOf(id: string): Promise<Map<number, string>> {
   const h = await api(bridge.url, key, 'GET', `/fhir/Patient/${id}/_history`);
   expect(h.status).toBe(200);
-  return new Map(h.body.entry.map((e: { resource: { meta: { versionId: string }; name: { family: string }[] } }) => [Number(e.resource.meta.versionId), e.resource.name[0].family]));
+  return new Map(
+    h.body.entry.map((e: { resource: { meta: { versionId: string }; name: { family: string }[] } }) => [
+      Number(e.resource.meta.versionId),
+      e.resource.name[0].family,
+    ]),
+  );
 }
 
 describe.each([1, 2])('on %i process(es)', (processes) => {
@@ -64,7 +74,9 @@ describe.each([1, 2])('on %i process(es)', (processes) => {
   test('concurrent updates with the same If-Match: exactly one succeeds, the others answer 412', async () => {
     const id = `match-${processes}`;
     await api(bridge.url, key, 'PUT', `/fhir/Patient/${id}`, patient(id, id, 'Initial'));
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => api(at(i), key, 'PUT', `/fhir/Patient/${id}`, patient(id, id, `Try-${i}`), { 'If-Match': 'W/"1"' })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api(at(i), key, 'PUT', `/fhir/Patient/${id}`, patient(id, id, `Try-${i}`), { 'If-Match': 'W/"1"' })),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, ...Array(11).fill(412)]);
     const winner = results.find((r) => r.status === 200)!;
@@ -79,9 +91,12 @@ describe.each([1, 2])('on %i process(es)', (processes) => {
     await api(bridge.url, key, 'PUT', `/fhir/Patient/${id}`, patient(id, mrn, 'Initial'));
     const writes = Array.from({ length: N }, (_, i) => {
       switch (i % 3) {
-        case 0: return api(at(i), key, 'PUT', `/fhir/Patient/${id}`, patient(id, mrn, `Put-${i}`));
-        case 1: return api(at(i), key, 'PUT', `/fhir/Patient?identifier=${SYSTEM}|${mrn}`, patient(undefined, mrn, `Cond-${i}`));
-        default: return api(at(i), key, 'POST', '/fhir/Patient', patient(undefined, mrn, `Create-${i}`), { 'If-None-Exist': `identifier=${SYSTEM}|${mrn}` });
+        case 0:
+          return api(at(i), key, 'PUT', `/fhir/Patient/${id}`, patient(id, mrn, `Put-${i}`));
+        case 1:
+          return api(at(i), key, 'PUT', `/fhir/Patient?identifier=${SYSTEM}|${mrn}`, patient(undefined, mrn, `Cond-${i}`));
+        default:
+          return api(at(i), key, 'POST', '/fhir/Patient', patient(undefined, mrn, `Create-${i}`), { 'If-None-Exist': `identifier=${SYSTEM}|${mrn}` });
       }
     });
     const results = await Promise.all(writes);
@@ -91,7 +106,8 @@ describe.each([1, 2])('on %i process(es)', (processes) => {
     for (const r of results) expect(r.body.id).toBe(results[0].body.id);
     expect(updates.map(version).sort((a, b) => a - b)).toEqual(Array.from({ length: updates.length }, (_, i) => i + 2));
     const same = await bridge.database.db.query(
-      `SELECT count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id WHERE t.param = 'identifier' AND t.code = $1`, [mrn],
+      `SELECT count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id WHERE t.param = 'identifier' AND t.code = $1`,
+      [mrn],
     );
     expect(same.rows[0].n).toBe(1);
     expect((await historyOf(id)).size).toBe(updates.length + 1);

@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(async () => bridge?.close());
 
-const patient = (id: string | undefined, family: string) => ({ resourceType: 'Patient', ...(id ? { id } : {}), identifier: [{ system: 'urn:test:mrn', value: `mrn-${id ?? family}` }], name: [{ family }] });
+const patient = (id: string | undefined, family: string) => ({
+  resourceType: 'Patient',
+  ...(id ? { id } : {}),
+  identifier: [{ system: 'urn:test:mrn', value: `mrn-${id ?? family}` }],
+  name: [{ family }],
+});
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => api(bridge.url, key, method, path, body, headers);
 const issueCodes = (body: { issue?: { code: string }[] }) => (body.issue ?? []).map((i) => i.code);
 const count = async (sql: string, params: unknown[] = []) => (await bridge.database.db.query(sql, params)).rows[0].n as number;
@@ -63,7 +68,12 @@ test('conditional update and delete honour If-Match on the resource they match',
   await call('PUT', '/fhir/Patient/v-4', patient('v-4', 'One'));
   const stale = await call('PUT', '/fhir/Patient?identifier=urn:test:mrn|mrn-v-4', patient(undefined, 'Lost'), { 'If-Match': 'W/"7"' });
   expect(stale.status).toBe(412);
-  const ok = await call('PUT', '/fhir/Patient?identifier=urn:test:mrn|mrn-v-4', { ...patient(undefined, 'Two'), identifier: [{ system: 'urn:test:mrn', value: 'mrn-v-4' }] }, { 'If-Match': 'W/"1"' });
+  const ok = await call(
+    'PUT',
+    '/fhir/Patient?identifier=urn:test:mrn|mrn-v-4',
+    { ...patient(undefined, 'Two'), identifier: [{ system: 'urn:test:mrn', value: 'mrn-v-4' }] },
+    { 'If-Match': 'W/"1"' },
+  );
   expect(ok.status).toBe(200);
   expect(ok.headers.get('etag')).toBe('W/"2"');
   expect((await call('DELETE', '/fhir/Patient?identifier=urn:test:mrn|mrn-v-4', undefined, { 'If-Match': 'W/"1"' })).status).toBe(412);
@@ -75,7 +85,9 @@ test('a stale request.ifMatch fails the whole transaction', async () => {
   await call('PUT', '/fhir/Patient/v-5', patient('v-5', 'Two'));
   const observations = await count(`SELECT count(*)::int AS n FROM resource WHERE resource_type = 'Observation'`);
   const res = await call('POST', '/fhir', {
-    resourceType: 'Bundle', type: 'transaction', entry: [
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
       { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } }, request: { method: 'POST', url: 'Observation' } },
       { resource: patient('v-5', 'Lost'), request: { method: 'PUT', url: 'Patient/v-5', ifMatch: 'W/"1"' } },
     ],
@@ -86,7 +98,9 @@ test('a stale request.ifMatch fails the whole transaction', async () => {
   expect((await call('GET', '/fhir/Patient/v-5')).body.name[0].family).toBe('Two');
 
   const current = await call('POST', '/fhir', {
-    resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('v-5', 'Three'), request: { method: 'PUT', url: 'Patient/v-5', ifMatch: 'W/"2"' } }],
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ resource: patient('v-5', 'Three'), request: { method: 'PUT', url: 'Patient/v-5', ifMatch: 'W/"2"' } }],
   });
   expect(current.status).toBe(200);
   expect(current.body.entry[0].response.etag).toBe('W/"3"');
@@ -96,7 +110,9 @@ test('a stale request.ifMatch fails only its own batch entry', async () => {
   await call('PUT', '/fhir/Patient/v-6', patient('v-6', 'One'));
   await call('PUT', '/fhir/Patient/v-7', patient('v-7', 'One'));
   const res = await call('POST', '/fhir', {
-    resourceType: 'Bundle', type: 'batch', entry: [
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [
       { resource: patient('v-6', 'Lost'), request: { method: 'PUT', url: 'Patient/v-6', ifMatch: 'W/"3"' } },
       { resource: patient('v-7', 'Two'), request: { method: 'PUT', url: 'Patient/v-7', ifMatch: 'W/"1"' } },
       { resource: patient('v-8', 'Bad'), request: { method: 'PUT', url: 'Patient/v-8', ifMatch: 'three' } },
@@ -112,7 +128,9 @@ test('a stale request.ifMatch fails only its own batch entry', async () => {
 
 test('request.ifMatch on a create or a read is refused', async () => {
   const res = await call('POST', '/fhir', {
-    resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient(undefined, 'New'), request: { method: 'POST', url: 'Patient', ifMatch: 'W/"1"' } }],
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ resource: patient(undefined, 'New'), request: { method: 'POST', url: 'Patient', ifMatch: 'W/"1"' } }],
   });
   expect(res.status).toBe(400);
   expect(res.body.issue[0].expression).toEqual(['Bundle.entry[0].request.ifMatch']);

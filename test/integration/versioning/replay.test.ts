@@ -50,9 +50,12 @@ test('PUT A, B, A ends at A; the same A once more is a replay', async () => {
 });
 
 test('transaction bundles A, B, A end at A', async () => {
-  const tx = (family: string) => api(bridge.url, key, 'POST', '/fhir', {
-    resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('tx-aba', family), request: { method: 'PUT', url: 'Patient/tx-aba' } }],
-  });
+  const tx = (family: string) =>
+    api(bridge.url, key, 'POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: patient('tx-aba', family), request: { method: 'PUT', url: 'Patient/tx-aba' } }],
+    });
   const results = [await tx('A'), await tx('B'), await tx('A'), await tx('A')];
   expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
   expect(results.map(replayed)).toEqual([false, false, false, true]);
@@ -79,7 +82,11 @@ test('an exact retry of a create is answered from the first: no second resource'
 });
 
 test('identical creates sent at once, to two processes, make one resource', async () => {
-  const body = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient(undefined, 'AtOnce'), request: { method: 'POST', url: 'Patient' } }] };
+  const body = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ resource: patient(undefined, 'AtOnce'), request: { method: 'POST', url: 'Patient' } }],
+  };
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api(i % 2 ? second.url : bridge.url, key, 'POST', '/fhir', body)));
   expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
   expect(results.filter((r) => !replayed(r))).toHaveLength(1);

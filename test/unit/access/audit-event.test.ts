@@ -10,9 +10,18 @@ import { periodContains } from '../../../bridge/access/consent-rules';
 import { bundleHash, sha256Hex } from '../../../bridge/fhir/hash';
 
 const base: StoredAudit = {
-  id: '3f1c1a52-6f0a-4a4e-9a43-0d5a0f0c9d11', recorded: '2025-03-01T10:00:00.000Z', clinicId: '0c9f3e0e-2b39-4d35-8d3f-3d4c0a2b7e55',
-  action: 'read', outcome: 'success', personId: 'a7d9a1c4-1f0e-4c44-9e0e-5b2f1f0e9a01', patientIds: ['5b0e3c1a-9c1d-4f7e-8a2b-1c2d3e4f5a6b'],
-  resourceTypes: ['Observation'], purpose: 'unconscious in ER', breakGlass: true, detail: 'basis break-glass', hash: '0x' + 'ab'.repeat(32),
+  id: '3f1c1a52-6f0a-4a4e-9a43-0d5a0f0c9d11',
+  recorded: '2025-03-01T10:00:00.000Z',
+  clinicId: '0c9f3e0e-2b39-4d35-8d3f-3d4c0a2b7e55',
+  action: 'read',
+  outcome: 'success',
+  personId: 'a7d9a1c4-1f0e-4c44-9e0e-5b2f1f0e9a01',
+  patientIds: ['5b0e3c1a-9c1d-4f7e-8a2b-1c2d3e4f5a6b'],
+  resourceTypes: ['Observation'],
+  purpose: 'unconscious in ER',
+  breakGlass: true,
+  detail: 'basis break-glass',
+  hash: '0x' + 'ab'.repeat(32),
 };
 
 beforeAll(() => loadFhirDefinitions());

@@ -3,19 +3,34 @@ import { toAuditEvent } from '../../../bridge/fhir/audit-event';
 import type { StoredAudit } from '../../../bridge/model/audit';
 
 /** Person P has records pa (clinic A) and pb (clinic B); X holds px, linked to P by a claimed identifier. */
-const [A, B, X, C] = ['0a000000-0000-4000-8000-000000000000', '0b000000-0000-4000-8000-000000000000', '0c000000-0000-4000-8000-000000000000', '0d000000-0000-4000-8000-000000000000'];
+const [A, B, X, C] = [
+  '0a000000-0000-4000-8000-000000000000',
+  '0b000000-0000-4000-8000-000000000000',
+  '0c000000-0000-4000-8000-000000000000',
+  '0d000000-0000-4000-8000-000000000000',
+];
 const [pa, pb, px] = ['1a000000-0000-4000-8000-000000000000', '1b000000-0000-4000-8000-000000000000', '1c000000-0000-4000-8000-000000000000'];
 const P = '2f000000-0000-4000-8000-000000000000';
 
 const entry = (change: Partial<StoredAudit>): StoredAudit => ({
-  id: '3e000000-0000-4000-8000-000000000000', recorded: '2025-03-01T10:00:00.000Z', clinicId: B, action: 'read', outcome: 'success',
-  personId: P, patientIds: [pa], resourceTypes: ['Observation'], purpose: 'treatment', breakGlass: false, detail: 'basis consent', hash: '0x' + 'ab'.repeat(32),
+  id: '3e000000-0000-4000-8000-000000000000',
+  recorded: '2025-03-01T10:00:00.000Z',
+  clinicId: B,
+  action: 'read',
+  outcome: 'success',
+  personId: P,
+  patientIds: [pa],
+  resourceTypes: ['Observation'],
+  purpose: 'treatment',
+  breakGlass: false,
+  detail: 'basis consent',
+  hash: '0x' + 'ab'.repeat(32),
   ...change,
 });
 const clinic = (clinicId: string, own: string[]): AuditViewer => ({ kind: 'clinic', clinicId, ownPatientIds: new Set(own) });
 const [asA, asB, asX] = [clinic(A, [pa]), clinic(B, [pb]), clinic(X, [px])];
 
-test('a clinic sees its own actions and accesses to records it holds; nobody else\'s', () => {
+test("a clinic sees its own actions and accesses to records it holds; nobody else's", () => {
   const bReadsA = entry({});
   expect(auditVisibility(asB, bReadsA)).toBe('agent');
   expect(auditVisibility(asA, bReadsA)).toBe('holder');
@@ -44,7 +59,7 @@ test('what a clinic is shown: its own records only, never the person id; the age
   expect(refused).toEqual({ patientIds: [], personId: null, agentClinicId: X, detail: `read refused for ${REDACTED}` });
 });
 
-test('an admin\'s link names its persons in the detail: a clinic holding a linked record sees it happened, no ids', () => {
+test("an admin's link names its persons in the detail: a clinic holding a linked record sees it happened, no ids", () => {
   const link = entry({ clinicId: null, action: 'link', patientIds: [pa, pb], detail: `person ${'3f000000-0000-4000-8000-000000000000'} merged` });
   const shown = auditView(asA, link)!;
   expect(shown).toEqual({ patientIds: [pa], personId: null, agentClinicId: null, detail: `person ${REDACTED} merged` });

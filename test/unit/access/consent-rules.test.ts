@@ -35,19 +35,30 @@ test('fails closed on every criterion that narrows what is shared', () => {
 describe('sharing actions (http://terminology.hl7.org/CodeSystem/consentaction)', () => {
   const CONSENT_ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
   test.each([
-    ['access', true], ['disclose', true], ['use', true], ['collect', false], ['correct', false], ['Access', false], ['', false],
+    ['access', true],
+    ['disclose', true],
+    ['use', true],
+    ['collect', false],
+    ['correct', false],
+    ['Access', false],
+    ['', false],
   ])('%s → %s', (code, grants) => {
     expect(provisionGrants({ ...permit, action: [{ coding: [{ system: CONSENT_ACTION, code }] }] }, now)).toBe(grants);
     // a coding without a system is read as the consentaction code it spells
     expect(provisionGrants({ ...permit, action: [{ coding: [{ code }] }] }, now)).toBe(grants);
   });
 
-  test.each(['http://example.org/actions', 'http://terminology.hl7.org/CodeSystem/v3-ActCode', `${CONSENT_ACTION}/`])('a sharing code of another system (%s) grants nothing', (system) => {
-    for (const code of ['access', 'disclose', 'use']) expect(provisionGrants({ ...permit, action: [{ coding: [{ system, code }] }] }, now)).toBe(false);
-  });
+  test.each(['http://example.org/actions', 'http://terminology.hl7.org/CodeSystem/v3-ActCode', `${CONSENT_ACTION}/`])(
+    'a sharing code of another system (%s) grants nothing',
+    (system) => {
+      for (const code of ['access', 'disclose', 'use']) expect(provisionGrants({ ...permit, action: [{ coding: [{ system, code }] }] }, now)).toBe(false);
+    },
+  );
 
   test('any one sharing coding among several actions grants; an empty action list grants nothing', () => {
-    expect(provisionGrants({ ...permit, action: [{ coding: [{ system: 'http://other', code: 'x' }] }, { coding: [{ system: CONSENT_ACTION, code: 'use' }] }] }, now)).toBe(true);
+    expect(
+      provisionGrants({ ...permit, action: [{ coding: [{ system: 'http://other', code: 'x' }] }, { coding: [{ system: CONSENT_ACTION, code: 'use' }] }] }, now),
+    ).toBe(true);
     expect(provisionGrants({ ...permit, action: [] }, now)).toBe(false);
     expect(provisionGrants({ ...permit, action: [{}] }, now)).toBe(false);
   });
@@ -55,9 +66,19 @@ describe('sharing actions (http://terminology.hl7.org/CodeSystem/consentaction)'
 
 describe('periods (partial dates cover their whole span)', () => {
   test.each<[{ start?: string; end?: string }, boolean]>([
-    [{ start: '2025-06-15' }, true], [{ start: '2025-06-16' }, false], [{ end: '2025-06' }, true], [{ end: '2025-05' }, false],
-    [{ start: '2025', end: '2025' }, true], [{ start: '2026' }, false], [{ end: '2024' }, false], [{ start: 'not a date' }, false], [{ end: 'not a date' }, false],
-    [{ start: '2025-06-15T12:00:00Z', end: '2025-06-15T12:00:00Z' }, true], [{ start: '2025-06-15T12:00:01Z' }, false], [{ end: '2025-06-15T11:59:59Z' }, false], [{}, true],
+    [{ start: '2025-06-15' }, true],
+    [{ start: '2025-06-16' }, false],
+    [{ end: '2025-06' }, true],
+    [{ end: '2025-05' }, false],
+    [{ start: '2025', end: '2025' }, true],
+    [{ start: '2026' }, false],
+    [{ end: '2024' }, false],
+    [{ start: 'not a date' }, false],
+    [{ end: 'not a date' }, false],
+    [{ start: '2025-06-15T12:00:00Z', end: '2025-06-15T12:00:00Z' }, true],
+    [{ start: '2025-06-15T12:00:01Z' }, false],
+    [{ end: '2025-06-15T11:59:59Z' }, false],
+    [{}, true],
   ])('%j → %s', (period, grants) => {
     expect(periodContains(period.start, period.end, now)).toBe(grants);
     expect(provisionGrants({ ...permit, period }, now)).toBe(grants);

@@ -8,7 +8,9 @@ import path from 'node:path';
  */
 const BRIDGE = path.resolve(__dirname, '../../../bridge');
 const files = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 const rel = (f: string): string => path.relative(BRIDGE, f).split(path.sep).join('/');
 const source = (f: string): string => fs.readFileSync(f, 'utf8');
 /** Every module specifier a file imports or re-exports (static, `import type` included, and require / import()). */
@@ -20,11 +22,15 @@ const routes = files(path.join(BRIDGE, 'http/routes'));
 test('the scan sees the routes and their imports (so the checks below can fail)', () => {
   expect(routes.map(rel)).toEqual(expect.arrayContaining(['http/routes/fhir.ts', 'http/routes/pull.ts', 'http/routes/admin.ts']));
   expect(imports(source(path.join(BRIDGE, 'http/routes/fhir.ts')))).toContain('../../access/reads');
-  expect(imports("import type { Db } from '../../store/db';\nimport {\n  a,\n} from \"../x\";")).toEqual(['../../store/db', '../x']);
+  expect(imports('import type { Db } from \'../../store/db\';\nimport {\n  a,\n} from "../x";')).toEqual(['../../store/db', '../x']);
 });
 
 test('no route imports bridge/store, not even a type', () => {
-  const offending = routes.flatMap((f) => imports(source(f)).filter((s) => /(^|\/)store(\/|$)/.test(s)).map((s) => `${rel(f)} imports ${s}`));
+  const offending = routes.flatMap((f) =>
+    imports(source(f))
+      .filter((s) => /(^|\/)store(\/|$)/.test(s))
+      .map((s) => `${rel(f)} imports ${s}`),
+  );
   expect(offending).toEqual([]);
 });
 

@@ -2,8 +2,15 @@ import { selectCandidates } from '../../../bridge/access/match';
 import type { RankedPerson } from '../../../bridge/fhir/match-score';
 import { blockingKeys } from '../../../bridge/store/match';
 
-const person = (personId: string, grade: RankedPerson['grade'], score: number): RankedPerson =>
-  ({ personId, grade, score, best: {} as never, matchedIdentifiers: [], comparisons: [], records: [] });
+const person = (personId: string, grade: RankedPerson['grade'], score: number): RankedPerson => ({
+  personId,
+  grade,
+  score,
+  best: {} as never,
+  matchedIdentifiers: [],
+  comparisons: [],
+  records: [],
+});
 
 describe('selectCandidates (onlyCertainMatches, count)', () => {
   const ranked = [person('a', 'certain', 1), person('b', 'probable', 0.99), person('c', 'possible', 0.6)];
@@ -22,7 +29,8 @@ describe('selectCandidates (onlyCertainMatches, count)', () => {
 });
 
 describe('blockingKeys', () => {
-  const q = (birthDate: string | null, family: string | null = ' Schmidt ') => blockingKeys({ identifiers: [], fields: { family, birthDate, postalCode: null, phones: [], emails: [] } });
+  const q = (birthDate: string | null, family: string | null = ' Schmidt ') =>
+    blockingKeys({ identifiers: [], fields: { family, birthDate, postalCode: null, phones: [], emails: [] } });
   test('a full birth date is looked up with its day/month transposition when that is a date', () => {
     expect(q('1985-03-04').birthDates).toEqual(['1985-03-04', '1985-04-03']);
     expect(q('1985-03-14').birthDates).toEqual(['1985-03-14']);

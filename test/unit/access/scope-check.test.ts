@@ -4,7 +4,16 @@ import { clinicSession } from '../../../bridge/access/session';
 
 /** What a /fhir request asks of SMART scopes, and that allowed requests never touch the store (refusals: integration/http/smart-backend). */
 const clinic = { id: '11111111-1111-4111-8111-111111111111', name: 'Clinic A' };
-const noDb = { db: new Proxy({}, { get: () => { throw new Error('the database was used'); } }) } as unknown as AccessServices;
+const noDb = {
+  db: new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('the database was used');
+      },
+    },
+  ),
+} as unknown as AccessServices;
 
 test('method and path name the interaction; the root, metadata and other methods ask for none', () => {
   expect(fhirInteraction('GET', '/Observation')).toEqual({ type: 'Observation', interaction: 'search' });
@@ -26,7 +35,9 @@ test('an API key session passes every check without a query; an allowed token sc
   await expect(checkBundleScopes(noDb, key, '{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]}')).resolves.toBeUndefined();
   const token = clinicSession(clinic, 'smart-token', ['system/Observation.rs', 'system/Patient.c']);
   await expect(checkRequestScope(noDb, token, 'GET', '/Observation')).resolves.toBeUndefined();
-  await expect(checkBundleScopes(noDb, token, '{"entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}')).resolves.toBeUndefined();
+  await expect(
+    checkBundleScopes(noDb, token, '{"entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}'),
+  ).resolves.toBeUndefined();
   // Malformed bodies pass on to the push, which refuses them itself.
   await expect(checkBundleScopes(noDb, token, '{not json')).resolves.toBeUndefined();
 });

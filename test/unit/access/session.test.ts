@@ -7,7 +7,17 @@ import { FhirError } from '../../../bridge/fhir/outcome';
 /** Session building and the admission of purpose of use, without break-glass (which reads the store: see integration/access/session). */
 const clinic = { id: '11111111-1111-4111-8111-111111111111', name: 'Clinic A' };
 /** No database: admission without X-Break-Glass must not touch it (a query here would throw). */
-const noDb = { db: new Proxy({}, { get: () => { throw new Error('the database was used'); } }), breakGlassLimit: 3 } as unknown as AccessServices;
+const noDb = {
+  db: new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('the database was used');
+      },
+    },
+  ),
+  breakGlassLimit: 3,
+} as unknown as AccessServices;
 
 test('an API key session is a clinic principal without scopes: it may do what its clinic may', () => {
   const s = clinicSession(clinic, 'api-key', ['system/*.rs']);
@@ -28,7 +38,11 @@ test('an admin session acts for no clinic: clinic operations refuse it with 403'
   expect(s).toEqual({ principal: { kind: 'admin' }, credential: 'admin-token' });
   expect(sessionClinicId(s)).toBeNull();
   expect(() => actingClinic(s)).toThrow(FhirError);
-  try { actingClinic(s); } catch (e) { expect((e as FhirError).status).toBe(403); }
+  try {
+    actingClinic(s);
+  } catch (e) {
+    expect((e as FhirError).status).toBe(403);
+  }
 });
 
 test('X-Purpose-Of-Use is trimmed, clipped to 200 characters, and absent when empty', () => {
@@ -49,7 +63,11 @@ test('admission without break-glass sets the purpose and reads nothing from the 
 });
 
 test('a malformed break-glass is refused (400) before the store is asked', async () => {
-  for (const headers of [{ breakGlass: 'short', purposeOfUse: 'ETREAT' }, { breakGlass: 'unconscious in ER' }, { breakGlass: 'unconscious in ER', purposeOfUse: 'TREAT' }]) {
+  for (const headers of [
+    { breakGlass: 'short', purposeOfUse: 'ETREAT' },
+    { breakGlass: 'unconscious in ER' },
+    { breakGlass: 'unconscious in ER', purposeOfUse: 'TREAT' },
+  ]) {
     await expect(admitAccessHeaders(noDb, clinicSession(clinic, 'api-key'), headers)).rejects.toMatchObject({ status: 400 });
   }
 });

@@ -11,7 +11,10 @@ afterAll(closeMerkleWorker);
 describe('merkle tree (OpenZeppelin StandardMerkleTree-compatible)', () => {
   it.each([1, 2, 3, 7, 1000])('matches @openzeppelin/merkle-tree root and proofs for %i leaves', async (n) => {
     const leaves = makeLeaves(n);
-    const oz = StandardMerkleTree.of(leaves.map((l) => [l.bundleHash, l.salt]), ['bytes32', 'bytes32']);
+    const oz = StandardMerkleTree.of(
+      leaves.map((l) => [l.bundleHash, l.salt]),
+      ['bytes32', 'bytes32'],
+    );
     const ours = await buildTree(leaves);
     expect(ours.root).toBe(oz.root);
     expect(ours.proofs).toHaveLength(n);
@@ -25,7 +28,10 @@ describe('merkle tree (OpenZeppelin StandardMerkleTree-compatible)', () => {
   it('handles duplicate leaves like the OZ library (stable order)', async () => {
     const [a, b] = makeLeaves(2);
     const leaves = [a, b, a, a, b];
-    const oz = StandardMerkleTree.of(leaves.map((l) => [l.bundleHash, l.salt]), ['bytes32', 'bytes32']);
+    const oz = StandardMerkleTree.of(
+      leaves.map((l) => [l.bundleHash, l.salt]),
+      ['bytes32', 'bytes32'],
+    );
     const ours = await buildTree(leaves);
     expect(ours.root).toBe(oz.root);
     leaves.forEach((_, i) => expect(ours.proofs[i]).toEqual(oz.getProof(i)));

@@ -1,7 +1,15 @@
 import { UNEVALUATED_PROVISION_ELEMENTS, provisionGrants } from '../../../bridge/access/consent-rules';
 import {
-  approvalBundle, homeClinicTag, homeTask, homeTaskId, NARROWING_PROVISION_ELEMENTS, parseConsentRequest, parseHomeTaskId, requesterStatus,
-  requesterTask, type StoredConsentRequest,
+  approvalBundle,
+  homeClinicTag,
+  homeTask,
+  homeTaskId,
+  NARROWING_PROVISION_ELEMENTS,
+  parseConsentRequest,
+  parseHomeTaskId,
+  requesterStatus,
+  requesterTask,
+  type StoredConsentRequest,
 } from '../../../bridge/fhir/consent-request';
 import { FhirError } from '../../../bridge/fhir/outcome';
 
@@ -12,12 +20,28 @@ const HANDLE = 'm0123456789abcdef0123456789abcdef';
 
 function task(over: Record<string, unknown> = {}, provision: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    resourceType: 'Task', status: 'requested', intent: 'proposal', code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${HANDLE}` }, focus: { reference: '#c' },
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'proposal',
+    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
+    for: { reference: `Patient/${HANDLE}` },
+    focus: { reference: '#c' },
     reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] },
-    contained: [{ resourceType: 'Consent', id: 'c', status: 'proposed', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-      provision: { type: 'permit', actor: [{ reference: { reference: `Organization/${C}` } }], period: { start: '2026-06-01', end: '2026-07-01' }, ...provision } }],
+    contained: [
+      {
+        resourceType: 'Consent',
+        id: 'c',
+        status: 'proposed',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        provision: {
+          type: 'permit',
+          actor: [{ reference: { reference: `Organization/${C}` } }],
+          period: { start: '2026-06-01', end: '2026-07-01' },
+          ...provision,
+        },
+      },
+    ],
     ...over,
   };
 }
@@ -33,8 +57,12 @@ const failure = (body: unknown): FhirError => {
 
 test('a well-formed request is read: handle, purpose, period as written and as instants, note', () => {
   expect(parse(task({ note: [{ text: 'a' }, { text: 'b' }] }))).toEqual({
-    handle: HANDLE, purpose: 'TREAT', note: 'a\nb', period: { start: '2026-06-01', end: '2026-07-01' },
-    periodStart: '2026-06-01T00:00:00.000Z', periodEnd: expect.stringMatching(/^2026-07-01T23:59:59/),
+    handle: HANDLE,
+    purpose: 'TREAT',
+    note: 'a\nb',
+    period: { start: '2026-06-01', end: '2026-07-01' },
+    periodStart: '2026-06-01T00:00:00.000Z',
+    periodEnd: expect.stringMatching(/^2026-07-01T23:59:59/),
   });
 });
 
@@ -46,7 +74,11 @@ test.each([
   ['requester', task({ requester: { reference: `Organization/${A}` } }), 'Task.requester'],
   ['for', task({ for: { reference: 'Group/1' } }), 'Task.for'],
   ['purpose missing', task({ reasonCode: undefined }), 'Task.reasonCode'],
-  ['purpose not for care', task({ reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HMARKT' }] } }), 'Task.reasonCode'],
+  [
+    'purpose not for care',
+    task({ reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HMARKT' }] } }),
+    'Task.reasonCode',
+  ],
   ['focus', task({ focus: { reference: 'Consent/1' } }), 'Task.focus'],
   ['actor', task({}, { actor: [{ reference: { reference: `Organization/${A}` } }] }), 'Task.contained[0].provision.actor'],
   ['deny', task({}, { type: 'deny' }), 'Task.contained[0].provision.type'],
@@ -79,8 +111,16 @@ test('the narrowing list is exactly what consent-rules does not evaluate', () =>
 });
 
 const stored: StoredConsentRequest = {
-  id: '11111111-2222-4333-8444-555555555555', requesterClinicId: C, requesterName: 'Clinica C', handle: HANDLE, purpose: 'ETREAT',
-  period: { start: '2026-06-01', end: '2026-07-01' }, note: 'pneumonia', status: 'requested', authoredOn: '2026-06-01T12:00:00.000Z', lastModified: '2026-06-01T12:00:00.000Z',
+  id: '11111111-2222-4333-8444-555555555555',
+  requesterClinicId: C,
+  requesterName: 'Clinica C',
+  handle: HANDLE,
+  purpose: 'ETREAT',
+  period: { start: '2026-06-01', end: '2026-07-01' },
+  note: 'pneumonia',
+  status: 'requested',
+  authoredOn: '2026-06-01T12:00:00.000Z',
+  lastModified: '2026-06-01T12:00:00.000Z',
 };
 
 test('the requester sees the handle and the status; a home clinic its own record, as owner, with the requester', () => {
@@ -88,8 +128,22 @@ test('the requester sees the handle and the status; a home clinic its own record
   expect(r).toMatchObject({ id: stored.id, for: { reference: `Patient/${HANDLE}` }, status: 'requested', requester: { reference: `Organization/${C}` } });
   expect(r.owner).toBeUndefined();
   const id = homeTaskId(stored.id, A);
-  const h = homeTask(stored, { taskId: id, clinicId: A, patientIds: ['p1', 'p2'], status: 'accepted', reason: null, consentIds: ['k1'], lastModified: stored.lastModified });
-  expect(h).toMatchObject({ id, for: { reference: 'Patient/p1' }, owner: { reference: `Organization/${A}` }, status: 'accepted', output: [{ valueReference: { reference: 'Consent/k1' } }] });
+  const h = homeTask(stored, {
+    taskId: id,
+    clinicId: A,
+    patientIds: ['p1', 'p2'],
+    status: 'accepted',
+    reason: null,
+    consentIds: ['k1'],
+    lastModified: stored.lastModified,
+  });
+  expect(h).toMatchObject({
+    id,
+    for: { reference: 'Patient/p1' },
+    owner: { reference: `Organization/${A}` },
+    status: 'accepted',
+    output: [{ valueReference: { reference: 'Consent/k1' } }],
+  });
   expect(JSON.stringify(h)).not.toContain(HANDLE);
   expect(parseHomeTaskId(id)).toEqual({ requestId: stored.id, clinicTag: homeClinicTag(stored.id, A) });
   expect(homeTaskId(stored.id, C)).not.toBe(id);
@@ -99,7 +153,8 @@ test('the requester sees the handle and the status; a home clinic its own record
 test('an approval Consent per own record grants under consent-rules (no narrowing, permit, period, actor)', () => {
   const bundle = approvalBundle(stored, ['p1', 'p2']) as { entry: { resource: any; request: any }[] };
   expect(bundle.entry.map((e) => e.request)).toEqual([
-    { method: 'PUT', url: `Consent/cr-${stored.id}-0` }, { method: 'PUT', url: `Consent/cr-${stored.id}-1` },
+    { method: 'PUT', url: `Consent/cr-${stored.id}-0` },
+    { method: 'PUT', url: `Consent/cr-${stored.id}-1` },
   ]);
   for (const e of bundle.entry) {
     expect(e.resource).toMatchObject({ status: 'active', provision: { actor: [{ reference: { reference: `Organization/${C}` } }] } });

@@ -52,7 +52,17 @@ describe('parseCriteria', () => {
     expect(key('_id=a&identifier=b')).toBe('_id=a&identifier=b');
     expect(key('identifier=a%7Cb%26c%25')).toBe('identifier=a|b%26c%25');
     expect(key('identifier=%7Ca%7Cb')).toBe('identifier=|a%7Cb');
-    const distinct = ['identifier=1', 'identifier=|1', 'identifier=s|1', 'identifier=s|', 'identifier=s%7C|', '_id=1', 'identifier=1+', 'identifier=a|b', 'identifier=|a%7Cb'];
+    const distinct = [
+      'identifier=1',
+      'identifier=|1',
+      'identifier=s|1',
+      'identifier=s|',
+      'identifier=s%7C|',
+      '_id=1',
+      'identifier=1+',
+      'identifier=a|b',
+      'identifier=|a%7Cb',
+    ];
     expect(new Set(distinct.map(key)).size).toBe(distinct.length);
     expect(parseCriteria('Patient', 'identifier=2&identifier=1', 'here').conditions.map((c) => c.code)).toEqual(['1', '2']);
   });
@@ -93,20 +103,29 @@ describe('parseCriteria', () => {
   const plain = /^[A-Za-z0-9:._~-]+$/;
   const spellings = (s: string): string[] => [encodeURIComponent(s), encodeURIComponent(s).replace(/%20/g, '+'), ...(plain.test(s) ? [s] : [])];
   test('equivalent writings parse to one meaning (property)', () => {
-    fc.assert(fc.property(fc.array(fc.record({ system: fc.option(text, { nil: undefined }), code: text }), { minLength: 1, maxLength: 3 }), fc.nat(), (conds, seed) => {
-      const writings = conds.map((c) => {
-        const systems = c.system === undefined ? [''] : spellings(c.system).map((s) => `${s}|`);
-        const codes = spellings(c.code);
-        const pick = <T>(xs: T[], n: number): T => xs[(seed + n) % xs.length];
-        return [`identifier=${systems[0]}${codes[0]}`, `identifier=${pick(systems, 1)}${pick(codes, 2)}`];
-      });
-      const a = parseCriteria('Patient', writings.map((w) => w[0]).join('&'), 'w');
-      const b = parseCriteria('Patient', `Patient?${writings.map((w) => w[1]).reverse().join('&')}&${writings[0][1]}`, 'w');
-      expect(b.key).toBe(a.key);
-      expect(b.conditions).toEqual(a.conditions);
-      const expected = conds.map((c) => ({ param: 'identifier', ...(c.system !== undefined ? { system: c.system } : {}), code: c.code }));
-      for (const e of expected) expect(a.conditions).toContainEqual(e);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.record({ system: fc.option(text, { nil: undefined }), code: text }), { minLength: 1, maxLength: 3 }), fc.nat(), (conds, seed) => {
+        const writings = conds.map((c) => {
+          const systems = c.system === undefined ? [''] : spellings(c.system).map((s) => `${s}|`);
+          const codes = spellings(c.code);
+          const pick = <T>(xs: T[], n: number): T => xs[(seed + n) % xs.length];
+          return [`identifier=${systems[0]}${codes[0]}`, `identifier=${pick(systems, 1)}${pick(codes, 2)}`];
+        });
+        const a = parseCriteria('Patient', writings.map((w) => w[0]).join('&'), 'w');
+        const b = parseCriteria(
+          'Patient',
+          `Patient?${writings
+            .map((w) => w[1])
+            .reverse()
+            .join('&')}&${writings[0][1]}`,
+          'w',
+        );
+        expect(b.key).toBe(a.key);
+        expect(b.conditions).toEqual(a.conditions);
+        const expected = conds.map((c) => ({ param: 'identifier', ...(c.system !== undefined ? { system: c.system } : {}), code: c.code }));
+        for (const e of expected) expect(a.conditions).toContainEqual(e);
+      }),
+    );
   });
 });
 
@@ -124,7 +143,9 @@ describe('match locks', () => {
   });
 
   test('a written resource locks its identifier values (exclusive), systems (shared) and chosen id', () => {
-    expect(resourceLocks({ resourceType: 'Patient', identifier: [{ system: 's', value: 'v' }, { value: 'w' }, { system: 's' }, null, { value: '' }] }, 'p1')).toEqual([
+    expect(
+      resourceLocks({ resourceType: 'Patient', identifier: [{ system: 's', value: 'v' }, { value: 'w' }, { system: 's' }, null, { value: '' }] }, 'p1'),
+    ).toEqual([
       { resourceType: 'Patient', key: 'identifier=v', exclusive: true },
       { resourceType: 'Patient', key: 'identifier-system=s', exclusive: false },
       { resourceType: 'Patient', key: 'identifier=w', exclusive: true },
@@ -132,7 +153,10 @@ describe('match locks', () => {
       { resourceType: 'Patient', key: '_id=p1', exclusive: true },
     ]);
     // identifier 0..1 on some types (a single object)
-    expect(resourceLocks({ resourceType: 'Composition', identifier: { system: 's', value: 'v' } }, null).map((l) => l.key)).toEqual(['identifier=v', 'identifier-system=s']);
+    expect(resourceLocks({ resourceType: 'Composition', identifier: { system: 's', value: 'v' } }, null).map((l) => l.key)).toEqual([
+      'identifier=v',
+      'identifier-system=s',
+    ]);
     expect(resourceLocks({ resourceType: 'Patient' }, null)).toEqual([]);
   });
 
@@ -140,17 +164,30 @@ describe('match locks', () => {
   // one of the two is exclusive, so a conditional write and a concurrent writer of a matching resource serialize.
   test('criteria matching a resource conflict with the locks of writing it (property)', () => {
     const ident = fc.record({ system: fc.option(fc.constantFrom('s1', 's2'), { nil: undefined }), value: fc.constantFrom('a', 'b', 'c') });
-    fc.assert(fc.property(fc.array(ident, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), fc.nat(3), fc.boolean(), (ids, picks, form, exclusive) => {
-      const resource = { resourceType: 'Patient', identifier: ids };
-      const conds = picks.map((p) => {
-        const i = ids[p % ids.length];
-        const sys = encodeURIComponent(i.system ?? '');
-        return ['identifier=' + encodeURIComponent(i.value), `identifier=${sys}|${encodeURIComponent(i.value)}`, i.system ? `identifier=${sys}|` : `identifier=|${i.value}`, `identifier=${sys}|${i.value}`][form];
-      });
-      const held = resourceLocks(resource, null);
-      const asked = criteriaLocks(criteria(conds.join('&')), exclusive);
-      const conflict = asked.some((a) => held.some((h) => h.key === a.key && h.resourceType === a.resourceType && (h.exclusive || a.exclusive)));
-      expect(conflict).toBe(true);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(ident, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+        fc.nat(3),
+        fc.boolean(),
+        (ids, picks, form, exclusive) => {
+          const resource = { resourceType: 'Patient', identifier: ids };
+          const conds = picks.map((p) => {
+            const i = ids[p % ids.length];
+            const sys = encodeURIComponent(i.system ?? '');
+            return [
+              'identifier=' + encodeURIComponent(i.value),
+              `identifier=${sys}|${encodeURIComponent(i.value)}`,
+              i.system ? `identifier=${sys}|` : `identifier=|${i.value}`,
+              `identifier=${sys}|${i.value}`,
+            ][form];
+          });
+          const held = resourceLocks(resource, null);
+          const asked = criteriaLocks(criteria(conds.join('&')), exclusive);
+          const conflict = asked.some((a) => held.some((h) => h.key === a.key && h.resourceType === a.resourceType && (h.exclusive || a.exclusive)));
+          expect(conflict).toBe(true);
+        },
+      ),
+    );
   });
 });

@@ -1,6 +1,10 @@
 import { loadConfig } from '../../../bridge/config';
 import {
-  DEFAULT_PERSON_IDENTIFIER_SYSTEMS, ISO_3166_ALPHA3, NATIONAL_PERSON_SYSTEMS, PASSPORT_SYSTEMS, personIdentifierSystems,
+  DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+  ISO_3166_ALPHA3,
+  NATIONAL_PERSON_SYSTEMS,
+  PASSPORT_SYSTEMS,
+  personIdentifierSystems,
 } from '../../../bridge/fhir/identifier-systems';
 
 test('every current ISO 3166-1 alpha-3 code (249) has its passport system, once', () => {
@@ -15,7 +19,13 @@ test('every current ISO 3166-1 alpha-3 code (249) has its passport system, once'
 });
 
 test('defaults hold the national person identifiers and no duplicates', () => {
-  for (const s of ['http://hl7.org/fhir/sid/us-ssn', 'http://fhir.de/sid/gkv/kvid-10', 'http://fhir.nl/fhir/NamingSystem/bsn', 'urn:oid:2.16.756.5.32', 'https://fhir.nhs.uk/Id/nhs-number']) {
+  for (const s of [
+    'http://hl7.org/fhir/sid/us-ssn',
+    'http://fhir.de/sid/gkv/kvid-10',
+    'http://fhir.nl/fhir/NamingSystem/bsn',
+    'urn:oid:2.16.756.5.32',
+    'https://fhir.nhs.uk/Id/nhs-number',
+  ]) {
     expect(NATIONAL_PERSON_SYSTEMS).toContain(s);
   }
   expect(new Set(DEFAULT_PERSON_IDENTIFIER_SYSTEMS).size).toBe(DEFAULT_PERSON_IDENTIFIER_SYSTEMS.length);

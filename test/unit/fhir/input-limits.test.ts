@@ -22,7 +22,9 @@ describe('JSON limits', () => {
   });
 
   it('refuses lone surrogates and U+0000 in strings and keys, naming where', () => {
-    expect(refusal(() => parseLimitedJson('{"resourceType":"Patient","name":[{"family":"\\ud800"}]}'))).toMatch(/^400 the value at Patient\.name\[0\]\.family holds a lone surrogate/);
+    expect(refusal(() => parseLimitedJson('{"resourceType":"Patient","name":[{"family":"\\ud800"}]}'))).toMatch(
+      /^400 the value at Patient\.name\[0\]\.family holds a lone surrogate/,
+    );
     expect(refusal(() => parseLimitedJson('{"a":"x\\udc00"}'))).toMatch(/^400 the value at a holds a lone surrogate/);
     expect(refusal(() => parseLimitedJson('{"a":{"\\ud800":1}}'))).toMatch(/^400 the value at a is a key that holds a lone surrogate/);
     expect(refusal(() => parseLimitedJson('{"a":["x\\u0000"]}'))).toMatch(/^400 the value at a\[0\] holds U\+0000/);
@@ -35,9 +37,18 @@ describe('JSON limits', () => {
 
 describe('boundedInteger', () => {
   it.each([
-    ['0', 0], ['42', 42], [String(INT4_MAX), INT4_MAX], [' 7 ', 7],
-    [String(INT4_MAX + 1), undefined], ['99999999999999999999', undefined], ['-1', undefined], ['1e3', undefined],
-    ['1.5', undefined], ['0x10', undefined], ['', undefined], ['abc', undefined],
+    ['0', 0],
+    ['42', 42],
+    [String(INT4_MAX), INT4_MAX],
+    [' 7 ', 7],
+    [String(INT4_MAX + 1), undefined],
+    ['99999999999999999999', undefined],
+    ['-1', undefined],
+    ['1e3', undefined],
+    ['1.5', undefined],
+    ['0x10', undefined],
+    ['', undefined],
+    ['abc', undefined],
   ])('%p → %p', (raw, expected) => expect(boundedInteger(raw)).toBe(expected));
 });
 

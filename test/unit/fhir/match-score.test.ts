@@ -1,13 +1,27 @@
 import fc from 'fast-check';
 import {
-  compareBirthDate, compareFamily, compareGiven, foldName, gradeOfScore, MatchFields, rankPeople, scoreOfWeight, scoreRecord, weightOf,
+  compareBirthDate,
+  compareFamily,
+  compareGiven,
+  foldName,
+  gradeOfScore,
+  MatchFields,
+  rankPeople,
+  scoreOfWeight,
+  scoreRecord,
+  weightOf,
   type CandidateRecord,
 } from '../../../bridge/fhir/match-score';
 
 const EMPTY: MatchFields = { family: null, given: [], birthDate: null, gender: null, postalCode: null, city: null, country: null, phones: [], emails: [] };
 const anna: MatchFields = { ...EMPTY, family: 'Schmidt', given: ['Anna', 'Lena'], birthDate: '1985-03-14', gender: 'female' };
 const record = (f: Partial<MatchFields>, extra: Partial<CandidateRecord> = {}): CandidateRecord => ({
-  ...EMPTY, ...f, patientId: extra.patientId ?? 'p1', clinicId: extra.clinicId ?? 'c1', personId: extra.personId ?? 'person1', identifiers: extra.identifiers ?? [],
+  ...EMPTY,
+  ...f,
+  patientId: extra.patientId ?? 'p1',
+  clinicId: extra.clinicId ?? 'c1',
+  personId: extra.personId ?? 'person1',
+  identifiers: extra.identifiers ?? [],
 });
 const PASSPORT = 'http://hl7.org/fhir/sid/passport-DEU';
 
@@ -83,32 +97,40 @@ describe('scores and grades', () => {
   });
 
   test('property: the score is symmetric, in [0, 1), and monotone in the weight; the grade follows the score', () => {
-    fc.assert(fc.property(fieldsArb, fieldsArb, (a, b) => {
-      const ab = scoreRecord(a, record(b));
-      const ba = scoreRecord(b, record(a));
-      expect(ab.weight).toBeCloseTo(ba.weight, 9);
-      expect(ab.score).toBeGreaterThanOrEqual(0);
-      expect(ab.score).toBeLessThan(1);
-      expect(ab.grade).toBe(gradeOfScore(ab.score));
-    }));
-    fc.assert(fc.property(fc.double({ min: -60, max: 80, noNaN: true }), fc.double({ min: 0, max: 20, noNaN: true }), (w, d) => {
-      expect(scoreOfWeight(w + d)).toBeGreaterThanOrEqual(scoreOfWeight(w));
-    }));
+    fc.assert(
+      fc.property(fieldsArb, fieldsArb, (a, b) => {
+        const ab = scoreRecord(a, record(b));
+        const ba = scoreRecord(b, record(a));
+        expect(ab.weight).toBeCloseTo(ba.weight, 9);
+        expect(ab.score).toBeGreaterThanOrEqual(0);
+        expect(ab.score).toBeLessThan(1);
+        expect(ab.grade).toBe(gradeOfScore(ab.score));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.double({ min: -60, max: 80, noNaN: true }), fc.double({ min: 0, max: 20, noNaN: true }), (w, d) => {
+        expect(scoreOfWeight(w + d)).toBeGreaterThanOrEqual(scoreOfWeight(w));
+      }),
+    );
   });
 
   test('property: a record always scores at least as well against itself as against any other record', () => {
-    fc.assert(fc.property(fieldsArb, fieldsArb, (a, b) => {
-      expect(scoreRecord(a, record(a)).weight).toBeGreaterThanOrEqual(scoreRecord(a, record(b)).weight - 1e-9);
-    }));
+    fc.assert(
+      fc.property(fieldsArb, fieldsArb, (a, b) => {
+        expect(scoreRecord(a, record(a)).weight).toBeGreaterThanOrEqual(scoreRecord(a, record(b)).weight - 1e-9);
+      }),
+    );
   });
 
   test('property: agreeing on one more field never lowers the weight', () => {
-    fc.assert(fc.property(fieldsArb, fc.constantFrom('gender', 'postalCode', 'country') as fc.Arbitrary<'gender' | 'postalCode' | 'country'>, (a, key) => {
-      const value = { gender: 'female', postalCode: '10115', country: 'DE' }[key];
-      const without = scoreRecord({ ...a, [key]: null }, record({ ...a, [key]: value }));
-      const withIt = scoreRecord({ ...a, [key]: value }, record({ ...a, [key]: value }));
-      expect(withIt.weight).toBeGreaterThanOrEqual(without.weight);
-    }));
+    fc.assert(
+      fc.property(fieldsArb, fc.constantFrom('gender', 'postalCode', 'country') as fc.Arbitrary<'gender' | 'postalCode' | 'country'>, (a, key) => {
+        const value = { gender: 'female', postalCode: '10115', country: 'DE' }[key];
+        const without = scoreRecord({ ...a, [key]: null }, record({ ...a, [key]: value }));
+        const withIt = scoreRecord({ ...a, [key]: value }, record({ ...a, [key]: value }));
+        expect(withIt.weight).toBeGreaterThanOrEqual(without.weight);
+      }),
+    );
   });
 });
 
@@ -135,18 +157,21 @@ describe('rankPeople: candidates are persons', () => {
   });
 
   test('property: the order is by grade then score, and every returned person is at least possible', () => {
-    const recArb = fc.tuple(fieldsArb, fc.constantFrom('P1', 'P2', 'P3', 'P4'), fc.boolean(), fc.uuid()).map(([f, personId, pass, patientId]) =>
-      record(f, { personId, patientId, identifiers: pass ? [{ system: PASSPORT, value: personId }] : [] }));
-    fc.assert(fc.property(fieldsArb, fc.array(recArb, { maxLength: 8 }), fc.constantFrom('P1', 'P9'), (q, recs, pass) => {
-      const ranked = rankPeople({ fields: q, identifiers: [{ system: PASSPORT, value: pass }] }, recs);
-      expect(new Set(ranked.map((p) => p.personId)).size).toBe(ranked.length);
-      for (const p of ranked) expect(p.grade === 'certain' || p.score >= 0.5).toBe(true);
-      for (let i = 1; i < ranked.length; i++) {
-        const [a, b] = [ranked[i - 1], ranked[i]];
-        expect(a.grade === 'certain' || b.grade !== 'certain').toBe(true);
-        if ((a.grade === 'certain') === (b.grade === 'certain')) expect(a.score).toBeGreaterThanOrEqual(b.score);
-      }
-      expect(ranked.some((p) => p.grade === 'certain')).toBe(recs.some((r) => r.identifiers.some((i) => i.value === pass)));
-    }));
+    const recArb = fc
+      .tuple(fieldsArb, fc.constantFrom('P1', 'P2', 'P3', 'P4'), fc.boolean(), fc.uuid())
+      .map(([f, personId, pass, patientId]) => record(f, { personId, patientId, identifiers: pass ? [{ system: PASSPORT, value: personId }] : [] }));
+    fc.assert(
+      fc.property(fieldsArb, fc.array(recArb, { maxLength: 8 }), fc.constantFrom('P1', 'P9'), (q, recs, pass) => {
+        const ranked = rankPeople({ fields: q, identifiers: [{ system: PASSPORT, value: pass }] }, recs);
+        expect(new Set(ranked.map((p) => p.personId)).size).toBe(ranked.length);
+        for (const p of ranked) expect(p.grade === 'certain' || p.score >= 0.5).toBe(true);
+        for (let i = 1; i < ranked.length; i++) {
+          const [a, b] = [ranked[i - 1], ranked[i]];
+          expect(a.grade === 'certain' || b.grade !== 'certain').toBe(true);
+          if ((a.grade === 'certain') === (b.grade === 'certain')) expect(a.score).toBeGreaterThanOrEqual(b.score);
+        }
+        expect(ranked.some((p) => p.grade === 'certain')).toBe(recs.some((r) => r.identifiers.some((i) => i.value === pass)));
+      }),
+    );
   });
 });

@@ -76,7 +76,11 @@ function mutate(resource: Resource, rnd: () => number): unknown {
     delete container[key as string];
   } else if (roll < 0.22 && !Array.isArray(container)) {
     container[rnd() < 0.5 ? 'unknownProperty' : `_${String(key)}`] = rnd() < 0.5 ? 'x' : { extension: [{ url: 'http://example.org/e', valueCode: 'c' }] };
-  } else if (roll < 0.3 && !Array.isArray(container) && /^(value|effective|onset|abatement|deceased|multipleBirth|occurrence|medication)[A-Z]/.test(String(key))) {
+  } else if (
+    roll < 0.3 &&
+    !Array.isArray(container) &&
+    /^(value|effective|onset|abatement|deceased|multipleBirth|occurrence|medication)[A-Z]/.test(String(key))
+  ) {
     const base = /^[a-z]+/.exec(String(key))![0];
     container[rnd() < 0.5 ? `${base}String` : `${base}Foo`] = 'second variant';
   } else {
@@ -90,7 +94,12 @@ function sampleResources(): Resource[] {
   const bundles: Bundle[] = [fixtureBundle('transaction-patient-encounter.json'), ...generateBundles({ bundles: 3, seed: 11 })];
   if (hasSamples) {
     // A few of each kind keep the run short; the bench and conformance suites cover the rest.
-    const files = [...sampleFiles('synthea-r4').slice(0, 3), ...sampleFiles('ips'), ...sampleFiles('hl7-r4-examples'), ...sampleFiles('us-core-9.0.0-examples').slice(0, 40)];
+    const files = [
+      ...sampleFiles('synthea-r4').slice(0, 3),
+      ...sampleFiles('ips'),
+      ...sampleFiles('hl7-r4-examples'),
+      ...sampleFiles('us-core-9.0.0-examples').slice(0, 40),
+    ];
     for (const f of files) {
       const parsed = JSON.parse(fs.readFileSync(f, 'utf8'));
       if (parsed?.resourceType === 'Bundle') bundles.push(parsed);

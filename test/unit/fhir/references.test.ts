@@ -15,7 +15,10 @@ test('collects every Reference.reference, contained resources included', () => {
 });
 
 test('rewrites resolved references and keeps the rest, without touching the input', () => {
-  const map = new Map([['urn:uuid:a', 'Patient/1b4e28ba-2fa1-41d2-883f-0016d3cca427'], ['Organization?identifier=http://npi|1', 'Organization/x']]);
+  const map = new Map([
+    ['urn:uuid:a', 'Patient/1b4e28ba-2fa1-41d2-883f-0016d3cca427'],
+    ['Organization?identifier=http://npi|1', 'Organization/x'],
+  ]);
   const out = rewriteReferences(obs, (r) => map.get(r));
   expect(out.subject.reference).toBe('Patient/1b4e28ba-2fa1-41d2-883f-0016d3cca427');
   expect(out.contained[0].partOf.reference).toBe('Organization/x');

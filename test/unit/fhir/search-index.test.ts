@@ -13,9 +13,13 @@ describe('searchIndex', () => {
   test('indexes a single Identifier (Composition, 0..1 elements)', () => {
     // Composition.identifier is 0..1 in R4: one object, not an array (the IPS example documents carry one).
     const composition = {
-      resourceType: 'Composition', status: 'final', type: { coding: [{ system: 'http://loinc.org', code: '60591-5' }] },
+      resourceType: 'Composition',
+      status: 'final',
+      type: { coding: [{ system: 'http://loinc.org', code: '60591-5' }] },
       identifier: { system: 'urn:oid:2.16.724.4.8.10.200.10', value: '3f69e0a5-2177-4540-baab-7a5d0877428f' },
-      date: '2024-01-01', author: [{ display: 'x' }], title: 'IPS',
+      date: '2024-01-01',
+      author: [{ display: 'x' }],
+      title: 'IPS',
     } as unknown as Resource;
     const index = searchIndex(composition);
     expect(index.tokens).toContainEqual({ param: 'identifier', system: 'urn:oid:2.16.724.4.8.10.200.10', code: '3f69e0a5-2177-4540-baab-7a5d0877428f' });

@@ -11,7 +11,16 @@ describe('token parameters as FHIR R4 token search reads them', () => {
     ['code', 'http://loinc.org|', [{ param: 'code', system: 'http://loinc.org' }]],
     ['code', 'urn:oid:2.16.840.1.113883.6.1|', [{ param: 'code', system: 'http://loinc.org' }]],
     ['identifier', 'urn:oid:2.16.840.1.113883.6.1|7', [{ param: 'identifier', system: 'urn:oid:2.16.840.1.113883.6.1', code: '7' }]],
-    ['identifier', 'a,s|b,|c,s|', [{ param: 'identifier', code: 'a' }, { param: 'identifier', system: 's', code: 'b' }, { param: 'identifier', system: null, code: 'c' }, { param: 'identifier', system: 's' }]],
+    [
+      'identifier',
+      'a,s|b,|c,s|',
+      [
+        { param: 'identifier', code: 'a' },
+        { param: 'identifier', system: 's', code: 'b' },
+        { param: 'identifier', system: null, code: 'c' },
+        { param: 'identifier', system: 's' },
+      ],
+    ],
   ])('%s=%s', (name, value, tokens) => {
     expect(parseSearch('Observation', { [name]: value }, loincOid).tokens).toEqual([tokens]);
   });
@@ -31,8 +40,10 @@ test('paging and other parameters', () => {
   expect(q).toMatchObject({ ids: ['a', 'b'], patientIds: ['p', 'q'], count: 5, offset: 10 });
   expect(parseSearch('Observation', {})).toMatchObject({ count: DEFAULT_COUNT, offset: 0, tokens: [], ids: [] });
   expect(parseSearch('Observation', { _count: String(MAX_COUNT + 1) }).count).toBe(MAX_COUNT);
-  for (const bad of [{ _count: '-1' }, { _count: 'x' }, { _offset: '1.5' }, { nope: '1' }, { date: 'yesterday' }]) expect(() => parseSearch('Observation', bad)).toThrow(FhirError);
+  for (const bad of [{ _count: '-1' }, { _count: 'x' }, { _offset: '1.5' }, { nope: '1' }, { date: 'yesterday' }])
+    expect(() => parseSearch('Observation', bad)).toThrow(FhirError);
   expect(parseSearch('Observation', { date: 'ge2020', _lastUpdated: 'lt2021-02' })).toMatchObject({
-    dates: [{ prefix: 'ge', start: '2020-01-01T00:00:00.000Z' }], lastUpdated: [{ prefix: 'lt', start: '2021-02-01T00:00:00.000Z' }],
+    dates: [{ prefix: 'ge', start: '2020-01-01T00:00:00.000Z' }],
+    lastUpdated: [{ prefix: 'lt', start: '2021-02-01T00:00:00.000Z' }],
   });
 });

@@ -2,8 +2,12 @@ import { hookEndpoint, parseSubscription, parseTaskCriteria } from '../../../bri
 import { FhirError } from '../../../bridge/fhir/outcome';
 
 const sub = (over: Record<string, unknown> = {}, channel: Record<string, unknown> = {}) => ({
-  resourceType: 'Subscription', status: 'requested', reason: 'updates', criteria: 'Task?status=accepted',
-  channel: { type: 'rest-hook', endpoint: 'https://c.example.org/hook', payload: 'application/fhir+json', header: ['Authorization: Bearer x'], ...channel }, ...over,
+  resourceType: 'Subscription',
+  status: 'requested',
+  reason: 'updates',
+  criteria: 'Task?status=accepted',
+  channel: { type: 'rest-hook', endpoint: 'https://c.example.org/hook', payload: 'application/fhir+json', header: ['Authorization: Bearer x'], ...channel },
+  ...over,
 });
 const refused = (body: unknown): FhirError => {
   try {
@@ -14,11 +18,12 @@ const refused = (body: unknown): FhirError => {
   throw new Error('accepted');
 };
 
-test('criteria: the subscriber\'s own Tasks, by id and/or status', () => {
+test("criteria: the subscriber's own Tasks, by id and/or status", () => {
   expect(parseTaskCriteria('Task')).toEqual({ taskId: null, taskStatuses: null });
   expect(parseTaskCriteria('Task?_id=abc')).toEqual({ taskId: 'abc', taskStatuses: null });
   expect(parseTaskCriteria('Task?_id=abc&status=accepted,rejected')).toEqual({ taskId: 'abc', taskStatuses: ['accepted', 'rejected'] });
-  for (const bad of ['Patient', 'Task?status=done', 'Task?owner=x', 'Task?_id=a&_id=b', 'Observation?code=1']) expect(typeof parseTaskCriteria(bad)).toBe('string');
+  for (const bad of ['Patient', 'Task?status=done', 'Task?owner=x', 'Task?_id=a&_id=b', 'Observation?code=1'])
+    expect(typeof parseTaskCriteria(bad)).toBe('string');
 });
 
 test('endpoints: https anywhere, http only on loopback, no credentials in the URL', () => {

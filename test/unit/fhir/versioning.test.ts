@@ -15,11 +15,16 @@ const statusOf = (fn: () => unknown): number | undefined => {
 
 describe('parseIfMatch', () => {
   test.each([
-    ['W/"1"', 1], ['W/"23"', 23], ['"7"', 7], [' W/"4" ', 4], ['W/"999999999"', 999999999],
+    ['W/"1"', 1],
+    ['W/"23"', 23],
+    ['"7"', 7],
+    [' W/"4" ', 4],
+    ['W/"999999999"', 999999999],
   ])('%j names version %i', (value, version) => expect(parseIfMatch(value)).toBe(version));
 
   test.each(['', '1', 'W/1', 'w/"1"', 'W/"0"', 'W/"01"', 'W/"-1"', 'W/"1.5"', 'W/"abc"', '*', 'W/"1", W/"2"', 'W/"1000000000"', 'W/""'])(
-    '%j is refused with 400', (value) => expect(statusOf(() => parseIfMatch(value))).toBe(400),
+    '%j is refused with 400',
+    (value) => expect(statusOf(() => parseIfMatch(value))).toBe(400),
   );
 });
 
@@ -30,7 +35,11 @@ describe('checkIfMatch', () => {
   });
   test('the current version passes; any other, or none stored, is 412 conflict', () => {
     expect(statusOf(() => checkIfMatch(3, 3, 'Patient/x'))).toBeUndefined();
-    for (const [expected, current] of [[2, 3], [4, 3], [1, undefined]] as const) {
+    for (const [expected, current] of [
+      [2, 3],
+      [4, 3],
+      [1, undefined],
+    ] as const) {
       let err: FhirError | undefined;
       try {
         checkIfMatch(expected, current, 'Patient/x', 'here');
@@ -55,7 +64,10 @@ describe('request.ifMatch in planned entries', () => {
       tx('transaction', { method: 'DELETE', url: 'Patient?identifier=s|v', ifMatch: '"5"' }),
     ].map((b) => planBundle(b, 10).entries[0].action);
     expect(actions.map((a) => [a.kind, (a as { ifMatch?: number }).ifMatch])).toEqual([
-      ['update', 2], ['conditional-update', 3], ['delete', 4], ['conditional-delete', 5],
+      ['update', 2],
+      ['conditional-update', 3],
+      ['delete', 4],
+      ['conditional-delete', 5],
     ]);
   });
   test('without ifMatch there is no precondition', () => {
@@ -69,7 +81,11 @@ describe('request.ifMatch in planned entries', () => {
     ] as const) {
       expect(statusOf(() => planBundle(tx('transaction', request, resource), 10))).toBe(400);
       const batch = planBundle(tx('batch', request, resource), 10);
-      expect([batch.entries.length, batch.refused.get(0)?.status, batch.refused.get(0)?.issues[0].expression]).toEqual([0, 400, 'Bundle.entry[0].request.ifMatch']);
+      expect([batch.entries.length, batch.refused.get(0)?.status, batch.refused.get(0)?.issues[0].expression]).toEqual([
+        0,
+        400,
+        'Bundle.entry[0].request.ifMatch',
+      ]);
     }
   });
 });
@@ -84,6 +100,8 @@ describe('single writes carry If-Match', () => {
     expect(singleWriteBundle({ method: 'DELETE', type: 'Patient', id: 'p1' }).entry![0].request).toEqual({ method: 'DELETE', url: 'Patient/p1' });
   });
   test('a problem with If-Match names no FHIRPath (it is a header)', () => {
-    expect(asResourceIssues([{ code: 'conflict', diagnostics: 'stale', expression: 'Bundle.entry[0].request.ifMatch' }], 'Patient')).toEqual([{ code: 'conflict', diagnostics: 'stale', expression: undefined }]);
+    expect(asResourceIssues([{ code: 'conflict', diagnostics: 'stale', expression: 'Bundle.entry[0].request.ifMatch' }], 'Patient')).toEqual([
+      { code: 'conflict', diagnostics: 'stale', expression: undefined },
+    ]);
   });
 });

@@ -29,7 +29,7 @@ test('other errors carry no Retry-After; faults say nothing of their cause', asy
   expect(JSON.stringify(fault.body)).not.toMatch(/secret|duplicate|23505/);
 });
 
-test('a PostgreSQL data exception (class 22) is the client\'s 400, saying nothing of its cause', async () => {
+test("a PostgreSQL data exception (class 22) is the client's 400, saying nothing of its cause", async () => {
   for (const code of ['22P02', '22003', '22008', '22P05', '22001']) {
     const res = await request(appThrowing(Object.assign(new Error('invalid input syntax for type json (secret)'), { code }))).get('/');
     expect(res.status).toBe(400);

@@ -2,7 +2,12 @@ import { FhirError, OUTCOME_KINDS, outcomes, outcomeWithIssues, issueOf } from '
 import { pagedUrl, pageLinks, readQuery } from '../../../bridge/http/toolkit';
 
 const caught = (f: () => unknown): FhirError => {
-  try { f(); } catch (e) { if (e instanceof FhirError) return e; throw e; }
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof FhirError) return e;
+    throw e;
+  }
   throw new Error('did not throw');
 };
 

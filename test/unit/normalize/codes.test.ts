@@ -73,12 +73,23 @@ describe('pickCoding', () => {
   });
 
   it('falls back to userSelected, then order, and the text as display', () => {
-    const c = { coding: [{ system: 'http://a', code: '1' }, { system: 'http://b', code: '2', userSelected: true }], text: 'T' };
+    const c = {
+      coding: [
+        { system: 'http://a', code: '1' },
+        { system: 'http://b', code: '2', userSelected: true },
+      ],
+      text: 'T',
+    };
     expect(pickCoding(c, 'medication')).toMatchObject({ system: 'http://b', code: '2', display: 'T' });
   });
 
   it('handles text-only, code-less and absent concepts', () => {
-    expect(pickCoding({ text: 'headache' }, 'condition')).toEqual({ system: null, code: null, display: 'headache', originalCodes: { coding: [], text: 'headache' } });
+    expect(pickCoding({ text: 'headache' }, 'condition')).toEqual({
+      system: null,
+      code: null,
+      display: 'headache',
+      originalCodes: { coding: [], text: 'headache' },
+    });
     expect(pickCoding({ coding: [{ system: 'http://loinc.org', display: 'no code' }] })).toMatchObject({ code: null });
     expect(pickCoding(undefined)).toEqual({ system: null, code: null, display: null, originalCodes: null });
     expect(conceptCode({ coding: [{}, { code: 'x' }] })).toBe('x');

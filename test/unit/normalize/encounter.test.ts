@@ -3,7 +3,8 @@ import { normalizeEncounter } from '../../../bridge/normalize/encounter';
 describe('normalizeEncounter', () => {
   it('maps type, class, period, reason and disposition', () => {
     const [row] = normalizeEncounter({
-      resourceType: 'Encounter', status: 'finished',
+      resourceType: 'Encounter',
+      status: 'finished',
       class: { system: 'http://hl7.org/fhir/v3/ActCode', code: 'IMP', display: 'inpatient' },
       type: [{ text: 'no codes' }, { coding: [{ system: 'http://snomed.info/sct', code: '183452005', display: 'Emergency hospital admission' }] }],
       period: { start: '2021-03-01T22:00:00-05:00', end: '2021-03-04' },
@@ -12,10 +13,18 @@ describe('normalizeEncounter', () => {
       serviceProvider: { reference: 'Organization/o1' },
     });
     expect(row).toMatchObject({
-      domain: 'encounter', status: 'finished', code: '183452005', codeSystem: 'http://snomed.info/sct',
-      classSystem: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', classCode: 'IMP',
-      startTime: '2021-03-02T03:00:00.000Z', endTime: '2021-03-04T23:59:59.999Z',
-      reasonCodeSystem: 'http://hl7.org/fhir/sid/icd-10-cm', reasonCode: 'I21.9', dischargeDisposition: 'home', serviceProviderRef: 'Organization/o1',
+      domain: 'encounter',
+      status: 'finished',
+      code: '183452005',
+      codeSystem: 'http://snomed.info/sct',
+      classSystem: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
+      classCode: 'IMP',
+      startTime: '2021-03-02T03:00:00.000Z',
+      endTime: '2021-03-04T23:59:59.999Z',
+      reasonCodeSystem: 'http://hl7.org/fhir/sid/icd-10-cm',
+      reasonCode: 'I21.9',
+      dischargeDisposition: 'home',
+      serviceProviderRef: 'Organization/o1',
     });
   });
 

@@ -4,7 +4,10 @@ import { normalizeResource } from '../../../bridge/normalize';
 describe('normalizeResource', () => {
   it('reads patientRef from subject, patient, or the Patient itself', () => {
     expect(normalizeResource({ resourceType: 'Observation', status: 'final', code: {}, subject: { reference: 'Patient/abc-1' } }).patientRef).toBe('abc-1');
-    expect(normalizeResource({ resourceType: 'Immunization', status: 'completed', vaccineCode: {}, patient: { reference: 'Patient/x/_history/3' } } as Resource).patientRef).toBe('x');
+    expect(
+      normalizeResource({ resourceType: 'Immunization', status: 'completed', vaccineCode: {}, patient: { reference: 'Patient/x/_history/3' } } as Resource)
+        .patientRef,
+    ).toBe('x');
     const p = normalizeResource({ resourceType: 'Patient', id: 'me', gender: 'male' });
     expect(p).toMatchObject({ patientRef: 'me', clinical: [], patient: { gender: 'male' } });
   });
@@ -18,9 +21,18 @@ describe('normalizeResource', () => {
   it('returns no clinical rows for non-clinical types and routes every clinical type to its domain', () => {
     expect(normalizeResource({ resourceType: 'Organization', name: 'x' })).toEqual({ clinical: [], patientRef: null });
     const domains: Record<string, string> = {
-      Encounter: 'encounter', Condition: 'condition', Observation: 'observation', MedicationStatement: 'medication', MedicationRequest: 'medication',
-      MedicationAdministration: 'medication', AllergyIntolerance: 'allergy', Immunization: 'immunization', Procedure: 'procedure',
-      DiagnosticReport: 'diagnostic_report', DocumentReference: 'document', Composition: 'document',
+      Encounter: 'encounter',
+      Condition: 'condition',
+      Observation: 'observation',
+      MedicationStatement: 'medication',
+      MedicationRequest: 'medication',
+      MedicationAdministration: 'medication',
+      AllergyIntolerance: 'allergy',
+      Immunization: 'immunization',
+      Procedure: 'procedure',
+      DiagnosticReport: 'diagnostic_report',
+      DocumentReference: 'document',
+      Composition: 'document',
     };
     for (const [resourceType, domain] of Object.entries(domains)) {
       const out = normalizeResource({ resourceType } as Resource);
@@ -30,7 +42,12 @@ describe('normalizeResource', () => {
   });
 
   it('is deterministic', () => {
-    const r = { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'LN', code: '1-8' }] }, valueQuantity: { value: 1, code: 'mg' } } as Resource;
+    const r = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'LN', code: '1-8' }] },
+      valueQuantity: { value: 1, code: 'mg' },
+    } as Resource;
     expect(normalizeResource(r)).toEqual(normalizeResource(r));
   });
 });

@@ -13,10 +13,26 @@ import { describeWithSamples, SAMPLES_DIR } from '../../helpers/samples';
 
 const ROOT = SAMPLES_DIR;
 const FOLDERS = ['synthea-r4', 'hl7-r4-examples', 'ips'];
-const CLINICAL = new Set(['Encounter', 'Condition', 'Observation', 'MedicationStatement', 'MedicationRequest', 'MedicationAdministration', 'AllergyIntolerance', 'Immunization', 'Procedure', 'DiagnosticReport', 'DocumentReference', 'Composition']);
+const CLINICAL = new Set([
+  'Encounter',
+  'Condition',
+  'Observation',
+  'MedicationStatement',
+  'MedicationRequest',
+  'MedicationAdministration',
+  'AllergyIntolerance',
+  'Immunization',
+  'Procedure',
+  'DiagnosticReport',
+  'DocumentReference',
+  'Composition',
+]);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-interface Entry { fullUrl?: string; resource?: Resource }
+interface Entry {
+  fullUrl?: string;
+  resource?: Resource;
+}
 
 /** Resources of a file (a Bundle's entries or the resource itself) with urn:uuid references rewritten. */
 function resourcesOf(file: string): Resource[] {
@@ -37,7 +53,12 @@ function expectCanonical(system: string | null): void {
 describeWithSamples(FOLDERS, 'normalize sample data', () => {
   for (const folder of FOLDERS) {
     const dir = path.join(ROOT, folder);
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+    const files = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+      : [];
     it(`${folder}: every resource normalizes to sane rows`, () => {
       let resources = 0;
       let rows = 0;

@@ -46,7 +46,11 @@ describe('toCanonicalQuantity', () => {
     expect(toCanonicalQuantity(3, '{score}', UCUM)).toEqual({ value: 3, unit: '{score}', valueOrig: 3, unitOrig: '{score}', status: 'annotation' });
     expect(toCanonicalQuantity(90, 'mL/min/{1.73_m2}', UCUM).status).toBe('annotation');
     expect(toCanonicalQuantity(3, '[IU]/L', UCUM).status).toBe('arbitrary');
-    expect(toCanonicalQuantity(1, 'TAB', 'http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm')).toMatchObject({ value: 1, unit: 'TAB', status: 'non_ucum' });
+    expect(toCanonicalQuantity(1, 'TAB', 'http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm')).toMatchObject({
+      value: 1,
+      unit: 'TAB',
+      status: 'non_ucum',
+    });
     expect(toCanonicalQuantity(1, 'bogus unit', UCUM).status).toBe('unknown_unit');
     expect(toCanonicalQuantity(1, 'xyzzy', UCUM).status).toBe('unknown_unit');
     expect(toCanonicalQuantity(7.4, '[pH]', UCUM).status).toBe('no_canonical');
@@ -66,9 +70,25 @@ describe('toCanonicalQuantity', () => {
 
 describe('non-UCUM spellings convert as the UCUM unit they mean', () => {
   test.each([
-    ['K/uL', '10*3/uL'], ['k/uL', '10*3/uL'], ['M/uL', '10*6/uL'], ['IU/L', '[IU]/L'], ['IU', '[IU]'], ['mcg', 'ug'], ['mcg/mL', 'ug/mL'],
-    ['mm Hg', 'mm[Hg]'], ['mmHg', 'mm[Hg]'], ['beats/min', '/min'], ['bpm', '/min'], ['breaths/min', '/min'], ['degC', 'Cel'], ['°C', 'Cel'],
-    ['°F', '[degF]'], ['lb', '[lb_av]'], ['lbs', '[lb_av]'], ['in', '[in_i]'], ['pH', '[pH]'],
+    ['K/uL', '10*3/uL'],
+    ['k/uL', '10*3/uL'],
+    ['M/uL', '10*6/uL'],
+    ['IU/L', '[IU]/L'],
+    ['IU', '[IU]'],
+    ['mcg', 'ug'],
+    ['mcg/mL', 'ug/mL'],
+    ['mm Hg', 'mm[Hg]'],
+    ['mmHg', 'mm[Hg]'],
+    ['beats/min', '/min'],
+    ['bpm', '/min'],
+    ['breaths/min', '/min'],
+    ['degC', 'Cel'],
+    ['°C', 'Cel'],
+    ['°F', '[degF]'],
+    ['lb', '[lb_av]'],
+    ['lbs', '[lb_av]'],
+    ['in', '[in_i]'],
+    ['pH', '[pH]'],
   ])('%s = %s', (alias, ucum) => {
     const viaAlias = toCanonicalQuantity(3, alias, UCUM);
     const direct = toCanonicalQuantity(3, ucum, UCUM);

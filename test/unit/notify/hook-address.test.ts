@@ -2,9 +2,31 @@ import { hookHostAllowed, isNonPublicAddress, NonPublicAddressError, publicOnlyL
 
 describe('which addresses a rest-hook may reach by default (RFC 6890 special-purpose ranges refused)', () => {
   test.each([
-    '127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.251', '255.255.255.255',
-    '::1', '::', 'fe80::1', 'fc00::1', 'fd12:3456::1', 'ff02::1',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '[::ffff:10.0.0.1]', '::ffff:a9fe:a9fe', '64:ff9b::a9fe:a9fe', '2002:7f00:1::', '::127.0.0.1', 'not-an-ip',
+    '127.0.0.1',
+    '127.8.9.10',
+    '10.0.0.1',
+    '172.16.5.4',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.251',
+    '255.255.255.255',
+    '::1',
+    '::',
+    'fe80::1',
+    'fc00::1',
+    'fd12:3456::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '[::ffff:10.0.0.1]',
+    '::ffff:a9fe:a9fe',
+    '64:ff9b::a9fe:a9fe',
+    '2002:7f00:1::',
+    '::127.0.0.1',
+    'not-an-ip',
   ])('%s is refused', (address) => expect(isNonPublicAddress(address)).toBe(true));
 
   test.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2a00:1450:4001:80b::200e'])('%s is public', (address) => {
@@ -13,9 +35,10 @@ describe('which addresses a rest-hook may reach by default (RFC 6890 special-pur
 });
 
 describe('the connect-time lookup and the creation check', () => {
-  const resolve = (allowPrivate: boolean, host: string, all: boolean) => new Promise<{ err: Error | null; address: unknown }>((done) => {
-    (publicOnlyLookup(allowPrivate) as any)(host, { all }, (err: Error | null, address: unknown) => done({ err, address }));
-  });
+  const resolve = (allowPrivate: boolean, host: string, all: boolean) =>
+    new Promise<{ err: Error | null; address: unknown }>((done) => {
+      (publicOnlyLookup(allowPrivate) as any)(host, { all }, (err: Error | null, address: unknown) => done({ err, address }));
+    });
 
   test('a name resolving to loopback is refused when the socket connects, in both callback forms', async () => {
     for (const all of [false, true]) {

@@ -10,9 +10,13 @@ async function scriptedBridge(statuses: number[]): Promise<{ url: string; calls:
     req.on('end', () => {
       const status = statuses[Math.min(calls, statuses.length - 1)];
       calls++;
-      const body = status === 200
-        ? { resourceType: 'Bundle', type: 'transaction-response', entry: [] }
-        : { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: status === 503 ? 'transient' : 'structure', diagnostics: `status ${status}` }] };
+      const body =
+        status === 200
+          ? { resourceType: 'Bundle', type: 'transaction-response', entry: [] }
+          : {
+              resourceType: 'OperationOutcome',
+              issue: [{ severity: 'error', code: status === 503 ? 'transient' : 'structure', diagnostics: `status ${status}` }],
+            };
       res.writeHead(status, { 'content-type': 'application/fhir+json', ...(status === 503 ? { 'retry-after': '0' } : {}) });
       res.end(JSON.stringify(body));
     });
