@@ -95,9 +95,7 @@ function requestTask(
 }
 
 /** A local rest-hook endpoint recording what it receives. */
-async function hookServer(
-  port = 0,
-): Promise<{
+async function hookServer(port = 0): Promise<{
   url: string;
   port: number;
   received: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[];
