@@ -116,8 +116,9 @@ export type ClusterState =
 export function clusterState(place: ClusterPlace): ClusterState {
   const pm = readPostmasterPid(place.pgData);
   if (!pm || !isPostmasterOf(pm.pid, place.pgData)) {
-    // A pid recycled by another process would make PostgreSQL refuse the stale lock file: drop it.
-    if (pm && alive(pm.pid)) fs.rmSync(path.join(place.pgData, 'postmaster.pid'), { force: true });
+    // A stale lock file names a pid that is gone, recycled by another process, or a killed postmaster's zombie not yet
+    // reaped (PostgreSQL's kill(pid, 0) check counts a zombie as running and would refuse to start): drop it.
+    if (pm) fs.rmSync(path.join(place.pgData, 'postmaster.pid'), { force: true });
     return { kind: 'stopped' };
   }
   const owner = readOwner(place);
