@@ -1,4 +1,5 @@
 import { importJWK, JWK } from 'jose';
+import { outboundUrl } from '../fhir/outbound-url';
 
 /**
  * A clinic's public JWKS (RFC 7517 §5) as registered for SMART Backend Services, or why it is refused: every key
@@ -24,13 +25,5 @@ export async function checkJwks(value: unknown): Promise<{ keys: JWK[] } | strin
 
 /** A JWKS URL an admin may register: https, or http on the loopback interface (development and tests). */
 export function checkJwksUrl(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length > 2000) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return null;
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.href : null;
+  return outboundUrl(value)?.href ?? null;
 }

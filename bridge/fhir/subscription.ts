@@ -6,6 +6,7 @@
  * R4 subscription.html "rest-hook"); `channel.header` lines sent with each notification.
  */
 import type { Subscription } from '@medplum/fhirtypes';
+import { outboundUrl } from './outbound-url';
 import { issueOf, outcomes, outcomeWithIssues, type Issue } from './outcome';
 
 export const TASK_STATUSES = ['requested', 'accepted', 'rejected', 'cancelled'] as const;
@@ -21,18 +22,10 @@ export interface SubscriptionInput {
   headers: string[];
 }
 
-/** https, or http on the loopback interface only (development and tests), as access/jwks.ts checkJwksUrl. */
+/** An outbound URL (fhir/outbound-url.ts) with no credentials in it, without a trailing slash. */
 export function hookEndpoint(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length > 2000) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return null;
-  }
-  if (url.username || url.password) return null;
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.href.replace(/\/$/, '') : null;
+  const url = outboundUrl(value);
+  return url && !url.username && !url.password ? url.href.replace(/\/$/, '') : null;
 }
 
 /** `Task[?_id=x][&status=a,b]` → the Task id and statuses it is limited to (null: any). */
