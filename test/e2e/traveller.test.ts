@@ -15,6 +15,7 @@ import { api, sampleFiles } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { testWithSamples } from '../helpers/samples';
 import { waitFor } from '../helpers/wait';
+import { consentRequestTask, dayFromToday } from '../helpers/consent-requests';
 
 /**
  * The scenario the product exists for, end to end over HTTP against a started `fhir-bridge start` process (so the
@@ -27,9 +28,6 @@ import { waitFor } from '../helpers/wait';
 const ADMIN = 'e2e-traveller-admin-token-0123456789';
 const PASSPORT_SYSTEM = 'http://hl7.org/fhir/sid/passport-DEU';
 const PASSPORT = { system: PASSPORT_SYSTEM, value: 'C7T4K9N2X' };
-const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
-const DAY = 86_400_000;
-const day = (offset: number): string => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
 const UNKNOWN_HANDLE = `m${'0'.repeat(32)}`;
 
 type Clinic = { id: string; apiKey: string; name: string };
@@ -193,26 +191,7 @@ const grade = (e: any): string => e.search.extension.find((x: any) => x.url === 
 const locations = (body: any): string[] => body.entry.map((e: any) => e.response.location.replace(/^.*?\/fhir\//, '').split('/_history')[0]);
 
 function requestTask(handle: string, requester: string): Record<string, unknown> {
-  return {
-    resourceType: 'Task',
-    status: 'requested',
-    intent: 'proposal',
-    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${handle}` },
-    focus: { reference: '#c' },
-    reasonCode: { coding: [{ system: ACT_REASON, code: 'ETREAT' }] },
-    note: [{ text: 'admitted with pneumonia in Lisbon, needs allergies and medication' }],
-    contained: [
-      {
-        resourceType: 'Consent',
-        id: 'c',
-        status: 'proposed',
-        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-        provision: { type: 'permit', period: { start: day(0), end: day(30) }, actor: [{ reference: { reference: `Organization/${requester}` } }] },
-      },
-    ],
-  };
+  return consentRequestTask({ handle, requester, note: 'admitted with pneumonia in Lisbon, needs allergies and medication' });
 }
 
 interface Hook {
@@ -425,7 +404,7 @@ test('a German traveller in Lisbon: found, nothing before consent, asked, approv
     reasonCode: { coding: [{ code: 'ETREAT' }] },
   });
   expect(taskB).toMatchObject({ status: 'requested', for: { reference: `Patient/${pb}` }, owner: { reference: `Organization/${B.id}` }, requester });
-  expect(taskA.restriction.period).toEqual({ start: day(0), end: day(30) });
+  expect(taskA.restriction.period).toEqual({ start: dayFromToday(0), end: dayFromToday(30) });
   expectNoLeak("A's Task", listA, [pb, B.id, B.name, 'muc-kweber', ...people]);
   expectNoLeak("B's Task", listB, [pa, A.id, A.name, 'ber-katharina', ...people]);
 

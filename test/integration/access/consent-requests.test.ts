@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createLogger } from '../../../bridge/log';
 import { startNotifier, type Notifier } from '../../../bridge/notify/delivery';
 import { issueMatchHandle } from '../../../bridge/store/match-handles';
+import { consentRequestTask } from '../../helpers/consent-requests';
 import { api } from '../../helpers/fixtures';
 import { freePort } from '../../helpers/net';
 import { located } from '../../helpers/people';
@@ -64,34 +65,15 @@ function requestTask(
   requester: string,
   over: { consent?: Record<string, unknown>; provision?: Record<string, unknown>; task?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
-  return {
-    resourceType: 'Task',
-    status: 'requested',
-    intent: 'proposal',
-    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${handle}` },
-    focus: { reference: '#c' },
-    reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'ETREAT' }] },
-    note: [{ text: 'admitted with pneumonia, needs history' }],
-    contained: [
-      {
-        resourceType: 'Consent',
-        id: 'c',
-        status: 'proposed',
-        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-        provision: {
-          type: 'permit',
-          actor: [{ reference: { reference: `Organization/${requester}` } }],
-          period: { start: day(0), end: day(30) },
-          ...over.provision,
-        },
-        ...over.consent,
-      },
-    ],
-    ...over.task,
-  };
+  const policyRule = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] };
+  return consentRequestTask({
+    handle,
+    requester,
+    note: 'admitted with pneumonia, needs history',
+    task: over.task,
+    provision: over.provision,
+    consent: { policyRule, ...over.consent },
+  });
 }
 
 /** A local rest-hook endpoint recording what it receives. */

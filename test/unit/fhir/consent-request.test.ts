@@ -12,6 +12,7 @@ import {
   type StoredConsentRequest,
 } from '../../../bridge/fhir/consent-request';
 import { FhirError } from '../../../bridge/fhir/outcome';
+import { consentRequestTask } from '../../helpers/consent-requests';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const C = '00000000-0000-4000-8000-00000000000c';
@@ -19,31 +20,7 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const HANDLE = 'm0123456789abcdef0123456789abcdef';
 
 function task(over: Record<string, unknown> = {}, provision: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    resourceType: 'Task',
-    status: 'requested',
-    intent: 'proposal',
-    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-    for: { reference: `Patient/${HANDLE}` },
-    focus: { reference: '#c' },
-    reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] },
-    contained: [
-      {
-        resourceType: 'Consent',
-        id: 'c',
-        status: 'proposed',
-        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-        provision: {
-          type: 'permit',
-          actor: [{ reference: { reference: `Organization/${C}` } }],
-          period: { start: '2026-06-01', end: '2026-07-01' },
-          ...provision,
-        },
-      },
-    ],
-    ...over,
-  };
+  return consentRequestTask({ handle: HANDLE, requester: C, purpose: 'TREAT', period: { start: '2026-06-01', end: '2026-07-01' }, task: over, provision });
 }
 const parse = (body: unknown) => parseConsentRequest(body, C, { maxDays: 365, now: NOW });
 const failure = (body: unknown): FhirError => {
