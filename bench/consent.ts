@@ -21,6 +21,7 @@ import { issueMatchHandle } from '../bridge/store/match-handles';
 import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
+import { consentRequestTask } from '../test/helpers/consent-requests';
 
 const ROUNDS = Number(process.env.BENCH_CONSENT_ROUNDS ?? 100);
 const RESOURCES = Number(process.env.BENCH_CONSENT_RESOURCES ?? 200);
@@ -66,7 +67,8 @@ async function main(): Promise<void> {
   const db = createPool(database.url, 10);
   await runMigrations(db);
   const log = createLogger('silent');
-  const notifier = startNotifier(db, log, { pollMs: POLL_MS });
+  // The rest-hook endpoint is a local server: loopback hosts must be allowed explicitly (NOTIFY_ALLOW_PRIVATE_HOSTS).
+  const notifier = startNotifier(db, log, { pollMs: POLL_MS, allowPrivateHosts: true });
   const served = await serveApp({
     db,
     databaseUrl: database.url,
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
     version: 'bench',
     notified: notifier.wake,
+    allowPrivateHookHosts: true,
   });
   // C's rest-hook endpoint: resolves the waiter of the Task it is told about.
   const waiting = new Map<string, () => void>();
@@ -127,25 +130,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS + WARMUP; r++) {
       const { handle } = await issueMatchHandle(db, C.id, { patientIds: [patientId], grade: 'certain', score: 1 }, 3600);
       const t0 = performance.now();
-      const task = await call(C.apiKey, 'POST', '/fhir/Task', {
-        resourceType: 'Task',
-        status: 'requested',
-        intent: 'proposal',
-        code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
-        for: { reference: `Patient/${handle}` },
-        focus: { reference: '#c' },
-        reasonCode: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'ETREAT' }] },
-        contained: [
-          {
-            resourceType: 'Consent',
-            id: 'c',
-            status: 'proposed',
-            scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-            category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-            provision: { type: 'permit', actor: [{ reference: { reference: `Organization/${C.id}` } }], period: { start: today, end } },
-          },
-        ],
-      });
+      const task = await call(C.apiKey, 'POST', '/fhir/Task', consentRequestTask({ handle, requester: C.id, period: { start: today, end } }));
       const notified = new Promise<void>((resolve) => waiting.set(task.id, resolve));
       const t1 = performance.now();
       const list = await call(A.apiKey, 'GET', '/fhir/Task?status=requested&_count=10');
