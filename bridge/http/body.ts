@@ -5,6 +5,7 @@
  * decoded with replacement characters; what is hashed and stored is then exactly what the client sent.
  */
 import express, { NextFunction, Request, Response } from 'express';
+import { parseLimitedJson } from '../fhir/json-limits';
 import { outcomes } from '../fhir/outcome';
 
 export const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json'];
@@ -30,4 +31,15 @@ function decodeUtf8(req: Request, _res: Response, next: NextFunction): void {
 export function fhirBody(limit: number): ReturnType<typeof express.raw> {
   const raw = express.raw({ type: FHIR_BODY_TYPES, limit });
   return (req, res, next) => raw(req, res, (err?: unknown) => (err ? next(err) : decodeUtf8(req as Request, res as Response, next)));
+}
+
+/**
+ * The parsed FHIR JSON body of a route that took `fhirBody`, with the limits every push has (fhir/json-limits.ts:
+ * nesting depth, strings PostgreSQL cannot store): 415 naming `what` when no FHIR JSON body came; undefined when
+ * `optional` and the body is empty.
+ */
+export function parsedFhirBody(req: Request, what: string, opts: { optional?: boolean } = {}): unknown {
+  if (opts.optional && (typeof req.body !== 'string' || !req.body.trim())) return undefined;
+  if (typeof req.body !== 'string') throw outcomes.unsupportedMediaType(`send ${what} as application/fhir+json`);
+  return parseLimitedJson(req.body);
 }

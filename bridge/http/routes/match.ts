@@ -11,7 +11,7 @@ import { matchBundle } from '../../fhir/match-bundle';
 import { parseMatchParameters } from '../../fhir/match-params';
 import { outcomes } from '../../fhir/outcome';
 import { AuthGuard, requireClinic, sessionOf } from '../auth';
-import { fhirBody } from '../body';
+import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, readQuery } from '../toolkit';
 
@@ -24,15 +24,6 @@ export interface MatchRouteOptions {
 /** A $match body is one Patient and three parameters: 64 KiB is ample. */
 const MAX_MATCH_BODY = 64 * 1024;
 
-function parseBody(req: Request): unknown {
-  if (typeof req.body !== 'string') throw outcomes.unsupportedMediaType('Patient/$match takes a FHIR JSON body (Content-Type: application/fhir+json)');
-  try {
-    return JSON.parse(req.body);
-  } catch {
-    throw outcomes.structure('the request body is not valid JSON');
-  }
-}
-
 export function matchRouter(opts: MatchRouteOptions): Router {
   const router = Router();
   const path = '/fhir/Patient/$match';
@@ -40,7 +31,7 @@ export function matchRouter(opts: MatchRouteOptions): Router {
     readQuery(req.query as Record<string, unknown>, [], 'Patient/$match');
     const session = sessionOf(req);
     await checkScope(opts.access, session, 'Patient', 'search');
-    const request = parseMatchParameters(parseBody(req));
+    const request = parseMatchParameters(parsedFhirBody(req, 'the Patient/$match Parameters'));
     const result = await matchPatients(opts.access, session, request);
     res.type(FHIR_JSON).json(matchBundle(fhirBaseUrl(req, opts.publicBaseUrl), request.patient, result.answers, result.note));
   });

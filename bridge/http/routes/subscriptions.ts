@@ -8,7 +8,7 @@ import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
 import { checkScope } from '../../access/scope-check';
 import { AuthGuard, requireClinic, sessionOf } from '../auth';
-import { fhirBody } from '../body';
+import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pageLinks, pagedUrl, readQuery } from '../toolkit';
 
@@ -24,13 +24,7 @@ export function subscriptionRouter(opts: SubscriptionRouteOptions): Router {
 
   router.post('/fhir/Subscription', auth, fhirBody(64 * 1024), async (req, res) => {
     await checkScope(opts.access, sessionOf(req), 'Subscription', 'create');
-    if (typeof req.body !== 'string') throw outcomes.unsupportedMediaType('send the Subscription as application/fhir+json');
-    let body: unknown;
-    try {
-      body = JSON.parse(req.body);
-    } catch {
-      throw outcomes.structure('the body is not valid JSON');
-    }
+    const body = parsedFhirBody(req, 'the Subscription');
     const sub = await createSubscription(opts.access.db, sessionOf(req), body, { allowPrivateHosts: opts.access.allowPrivateHookHosts });
     res
       .status(201)

@@ -8,13 +8,13 @@
  * Tasks a clinic pushes in Bundles stay ordinary resources, read by id through the generic routes; the search here
  * lists consent requests only.
  */
-import { Request, Response, Router } from 'express';
+import { Response, Router } from 'express';
 import { createConsentRequest, decideTask, readTask, searchTasks, type PushWithDecision } from '../../access/consent-requests';
 import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
 import { checkScope } from '../../access/scope-check';
 import { AuthGuard, requireClinic, sessionOf } from '../auth';
-import { fhirBody } from '../body';
+import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pageLinks, pagedUrl, readQuery } from '../toolkit';
 
@@ -27,15 +27,6 @@ export interface TaskRouteOptions {
   consentRequestMaxDays?: number;
   /** Called after a change that queued notifications (wakes this process's notifier). */
   notified?: () => void;
-}
-
-function json(req: Request): unknown {
-  if (typeof req.body !== 'string' || !req.body.trim()) return undefined;
-  try {
-    return JSON.parse(req.body);
-  } catch {
-    throw outcomes.structure('the body is not valid JSON');
-  }
 }
 
 /** `reason` of an optional Parameters body (R4 operations take Parameters). */
@@ -61,7 +52,9 @@ export function taskRouter(opts: TaskRouteOptions): Router {
   router.post('/fhir/Task', auth, body, async (req, res) => {
     await checkScope(opts.access, sessionOf(req), 'Task', 'create');
     if (!req.is(['application/fhir+json', 'application/json'])) throw outcomes.unsupportedMediaType('send the Task as application/fhir+json');
-    const task = await createConsentRequest(opts.access.db, sessionOf(req), json(req), { maxDays: opts.consentRequestMaxDays });
+    const task = await createConsentRequest(opts.access.db, sessionOf(req), parsedFhirBody(req, 'the Task', { optional: true }), {
+      maxDays: opts.consentRequestMaxDays,
+    });
     opts.notified?.();
     res.set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/Task/${task.id}`);
     send(res, 201, task);
@@ -110,7 +103,14 @@ export function taskRouter(opts: TaskRouteOptions): Router {
       await checkScope(opts.access, sessionOf(req), 'Task', 'update');
       // An approval writes a Consent on the clinic's behalf: a token must allow that too.
       if (status !== 'rejected') await checkScope(opts.access, sessionOf(req), 'Consent', 'update');
-      const task = await decideTask(opts.access.db, sessionOf(req), push, String(req.params.id), status, decisionReason(json(req)));
+      const task = await decideTask(
+        opts.access.db,
+        sessionOf(req),
+        push,
+        String(req.params.id),
+        status,
+        decisionReason(parsedFhirBody(req, 'the Parameters', { optional: true })),
+      );
       opts.notified?.();
       send(res, 200, task);
     });
