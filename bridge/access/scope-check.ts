@@ -11,7 +11,8 @@ import { actingClinic, Session } from './session';
 
 /** 403 (audited) unless the session's scopes allow `interaction` on `type` ('*': every type). */
 export async function checkScope(svc: AccessServices, session: Session, type: string, interaction: Interaction): Promise<void> {
-  if (!session.scopes || scopesAllow(session.scopes, type, interaction)) return;
+  const context = session.principal.kind === 'patient' ? 'patient' : 'system';
+  if (!session.scopes || scopesAllow(session.scopes, type, interaction, context)) return;
   await audit(svc.db, {
     clinicId: actingClinic(session),
     action: 'refused',

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { admitAccessHeaders } from '../access/admission';
-import { authenticateClinic } from '../access/authenticate';
+import { authenticateBearer } from '../access/authenticate';
 import type { AccessServices } from '../access/services';
 import { adminSession, Session } from '../access/session';
 import { outcomes } from '../fhir/outcome';
@@ -10,7 +10,7 @@ import type { AuthThrottle } from './auth-throttle';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    /** Who the request runs as (bridge/access/session.ts), built once by requireClinic / requireAdmin. */
+    /** Who the request runs as (bridge/access/session.ts), built once by requireSession / requireAdmin. */
     session?: Session;
   }
 }
@@ -21,7 +21,7 @@ export interface AuthGuard {
   log: Logger;
 }
 
-/** The request's session; a route mounted behind requireClinic / requireAdmin always has one. */
+/** The request's session; a route mounted behind requireSession / requireAdmin always has one. */
 export function sessionOf(req: Request): Session {
   if (!req.session) throw outcomes.unauthenticated('this request carries no authenticated session');
   return req.session;
@@ -51,19 +51,20 @@ function recordFailure(guard: AuthGuard | undefined, req: Request, kind: 'clinic
 }
 
 /**
- * Every request under it must carry a live clinic API key or SMART access token (bridge/access/authenticate.ts, read
- * per request); its session is attached as `req.session`.
+ * Every request under it must carry a live clinic API key, clinic SMART access token or patient access token
+ * (bridge/access/authenticate.ts, read per request); its session is attached as `req.session`. Which principal may do
+ * what is the access layer's decision (a clinic operation answers a patient session 403 through `actingClinic`).
  */
-export function requireClinic(svc: AccessServices, guard?: AuthGuard) {
+export function requireSession(svc: AccessServices, guard?: AuthGuard) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = bearer(req);
     if (!key) {
       res.set('WWW-Authenticate', 'Bearer');
-      throw outcomes.unauthenticated('missing Authorization: Bearer <clinic API key>');
+      throw outcomes.unauthenticated('missing Authorization: Bearer <API key or access token>');
     }
     const credential = digestHex(key);
     refuseIfThrottled(guard, req, credential);
-    const session = await authenticateClinic(svc, key);
+    const session = await authenticateBearer(svc, key);
     if (!session) {
       recordFailure(guard, req, 'clinic');
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');

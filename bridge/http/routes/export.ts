@@ -8,7 +8,7 @@ import { cancelExport, EXPORT_KEEP_MS, exportFile, exportStatus, startExport } f
 import type { AccessServices } from '../../access/services';
 import { boundedInteger } from '../../fhir/integers';
 import { informational, outcomes } from '../../fhir/outcome';
-import { AuthGuard, requireClinic, sessionOf } from '../auth';
+import { AuthGuard, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, readQuery } from '../toolkit';
 
@@ -28,7 +28,7 @@ const noJob = (id: string) => outcomes.notFound(`export job ${id} is not known (
 export function exportRouter(opts: ExportRouteOptions): Router {
   const router = Router();
   const svc = opts.access;
-  const auth = requireClinic(svc, opts.guard);
+  const auth = requireSession(svc, opts.guard);
   const schedule = opts.schedule ?? ((run) => setImmediate(() => void run()));
 
   const kickoff =

@@ -5,7 +5,7 @@ import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
 import { outcomes } from '../../fhir/outcome';
 import { resourceTypes } from '../../fhir/resource-types';
-import { admitAccess, requireClinic, sessionOf } from '../auth';
+import { admitAccess, requireSession, sessionOf } from '../auth';
 import { capabilityStatement } from '../capability';
 import { fhirScopeGuard } from '../scope-guard';
 import { fhirBody } from '../body';
@@ -33,7 +33,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.get('/metadata', (req, res) => {
     res.type(FHIR_JSON).json(capabilityStatement(base(req), [...resourceTypes()].sort(), opts.version));
   });
-  router.use(requireClinic(svc, opts.guard));
+  router.use(requireSession(svc, opts.guard));
   router.use(fhirScopeGuard(svc));
   router.use(auditEventRouter(svc, base));
 

@@ -10,7 +10,7 @@ import type { AccessServices } from '../../access/services';
 import { matchBundle } from '../../fhir/match-bundle';
 import { parseMatchParameters } from '../../fhir/match-params';
 import { outcomes } from '../../fhir/outcome';
-import { AuthGuard, requireClinic, sessionOf } from '../auth';
+import { AuthGuard, requireSession, sessionOf } from '../auth';
 import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, readQuery } from '../toolkit';
@@ -27,7 +27,7 @@ const MAX_MATCH_BODY = 64 * 1024;
 export function matchRouter(opts: MatchRouteOptions): Router {
   const router = Router();
   const path = '/fhir/Patient/$match';
-  router.post(path, requireClinic(opts.access, opts.guard), fhirBody(MAX_MATCH_BODY), async (req: Request, res: Response) => {
+  router.post(path, requireSession(opts.access, opts.guard), fhirBody(MAX_MATCH_BODY), async (req: Request, res: Response) => {
     readQuery(req.query as Record<string, unknown>, [], 'Patient/$match');
     const session = sessionOf(req);
     await checkScope(opts.access, session, 'Patient', 'search');

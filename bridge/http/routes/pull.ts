@@ -7,7 +7,7 @@ import { Request, Response, Router } from 'express';
 import { EVERYTHING_DEFAULT_COUNT, EVERYTHING_MAX_COUNT, everythingOf, EverythingRequest, summaryOf, timelineOf } from '../../access/pulls';
 import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
-import { AuthGuard, admitAccess, requireClinic, sessionOf } from '../auth';
+import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pagedUrl, readQuery } from '../toolkit';
 
@@ -40,7 +40,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     await checkScope(svc, sessionOf(req), '*', 'read');
     next();
   };
-  const auth = [requireClinic(svc, opts.guard), everyType, admitAccess(svc)];
+  const auth = [requireSession(svc, opts.guard), everyType, admitAccess(svc)];
 
   router.get('/fhir/Patient/:id/$everything', auth, async (req: Request, res: Response) => {
     const request = everythingRequest(req);

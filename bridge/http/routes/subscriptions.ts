@@ -7,7 +7,7 @@ import { createSubscription, readSubscription, removeSubscription, searchSubscri
 import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
 import { checkScope } from '../../access/scope-check';
-import { AuthGuard, requireClinic, sessionOf } from '../auth';
+import { AuthGuard, requireSession, sessionOf } from '../auth';
 import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pageLinks, pagedUrl, readQuery } from '../toolkit';
@@ -20,7 +20,7 @@ export interface SubscriptionRouteOptions {
 
 export function subscriptionRouter(opts: SubscriptionRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.access, opts.guard);
+  const auth = requireSession(opts.access, opts.guard);
 
   router.post('/fhir/Subscription', auth, fhirBody(64 * 1024), async (req, res) => {
     await checkScope(opts.access, sessionOf(req), 'Subscription', 'create');

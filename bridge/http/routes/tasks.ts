@@ -13,7 +13,7 @@ import { createConsentRequest, decideTask, readTask, searchTasks, type PushWithD
 import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
 import { checkScope } from '../../access/scope-check';
-import { AuthGuard, requireClinic, sessionOf } from '../auth';
+import { AuthGuard, requireSession, sessionOf } from '../auth';
 import { fhirBody, parsedFhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pageLinks, pagedUrl, readQuery } from '../toolkit';
@@ -43,7 +43,7 @@ function decisionReason(body: unknown): string | null {
 
 export function taskRouter(opts: TaskRouteOptions): Router {
   const router = Router();
-  const auth = requireClinic(opts.access, opts.guard);
+  const auth = requireSession(opts.access, opts.guard);
   const body = fhirBody(opts.maxBodyBytes);
   const push: PushWithDecision = (clinicId, text, step) =>
     opts.access.ingest.push({ clinicId, maxEntries: opts.access.maxEntries, personSystems: opts.access.personSystems, consentDecision: step }, text);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setBreakGlass, rotateKey } from '../../../bridge/access/admin';
 import { admitAccessHeaders } from '../../../bridge/access/admission';
 import { audit } from '../../../bridge/access/audit';
-import { authenticateClinic } from '../../../bridge/access/authenticate';
+import { authenticateBearer } from '../../../bridge/access/authenticate';
 import { accessServices, AccessServices } from '../../../bridge/access/services';
 import { adminSession } from '../../../bridge/access/session';
 import type { IngestPool } from '../../../bridge/ingest/ingest-pool';
@@ -36,26 +36,26 @@ beforeAll(async () => {
 afterAll(async () => database?.drop());
 
 test('an API key authenticates as its clinic, without scopes; a rotated-out or unknown key as nobody', async () => {
-  expect(await authenticateClinic(svc, A.apiKey)).toEqual({ principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' }, credential: 'api-key' });
-  expect(await authenticateClinic(svc, 'fab_not-a-key')).toBeNull();
+  expect(await authenticateBearer(svc, A.apiKey)).toEqual({ principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' }, credential: 'api-key' });
+  expect(await authenticateBearer(svc, 'fab_not-a-key')).toBeNull();
   const B = await createClinic(database.db, 'Clinic B');
   const rotated = await rotateKey(svc, adminSession(), B.id, 0, 'admin-api');
-  expect(await authenticateClinic(svc, B.apiKey)).toBeNull();
-  expect((await authenticateClinic(svc, rotated!.apiKey))?.principal).toMatchObject({ clinicId: B.id });
+  expect(await authenticateBearer(svc, B.apiKey)).toBeNull();
+  expect((await authenticateBearer(svc, rotated!.apiKey))?.principal).toMatchObject({ clinicId: B.id });
 });
 
 test('a SMART access token authenticates as its clinic with exactly its scopes; an unknown token as nobody', async () => {
   const token = await issueToken(database.db, A.id, ['system/Observation.rs', 'system/Patient.r'], 300);
-  expect(await authenticateClinic(svc, token)).toEqual({
+  expect(await authenticateBearer(svc, token)).toEqual({
     principal: { kind: 'clinic', clinicId: A.id, clinicName: 'Clinic A' },
     credential: 'smart-token',
     scopes: ['system/Observation.rs', 'system/Patient.r'],
   });
-  expect(await authenticateClinic(svc, 'fabt_unknown')).toBeNull();
+  expect(await authenticateBearer(svc, 'fabt_unknown')).toBeNull();
 });
 
 test('break-glass of a clinic not enabled: 403, one refusal audited; admitted once enabled, the admission itself not audited', async () => {
-  const session = (await authenticateClinic(svc, A.apiKey))!;
+  const session = (await authenticateBearer(svc, A.apiKey))!;
   await expect(admitAccessHeaders(svc, session, GLASS)).rejects.toMatchObject({ status: 403 });
   expect(await rows(A.id)).toEqual([
     expect.objectContaining({ action: 'refused', outcome: 'refused', break_glass: false, detail: expect.stringMatching(/not enabled/) }),
@@ -68,7 +68,7 @@ test('break-glass of a clinic not enabled: 403, one refusal audited; admitted on
 });
 
 test('beyond the hourly limit (here 1 flagged read) admission is 429 with Retry-After, audited as refused', async () => {
-  const session = (await authenticateClinic(svc, A.apiKey))!;
+  const session = (await authenticateBearer(svc, A.apiKey))!;
   await audit(database.db, { clinicId: A.id, action: 'read', outcome: 'success', breakGlass: true, purpose: 'ETREAT: test' });
   const refused = admitAccessHeaders(svc, session, GLASS);
   await expect(refused).rejects.toMatchObject({ status: 429 });
@@ -101,10 +101,10 @@ test('an admin change on an unknown clinic changes nothing and audits nothing', 
 });
 
 test('admin operations refuse a clinic session (403) and change nothing', async () => {
-  const clinic = (await authenticateClinic(svc, A.apiKey))!;
+  const clinic = (await authenticateBearer(svc, A.apiKey))!;
   const before = (await rows(null)).length;
   await expect(setBreakGlass(svc, clinic, A.id, false, 'admin-api')).rejects.toMatchObject({ status: 403 });
   await expect(rotateKey(svc, clinic, A.id, 0, 'admin-api')).rejects.toMatchObject({ status: 403 });
-  expect(await authenticateClinic(svc, A.apiKey)).not.toBeNull();
+  expect(await authenticateBearer(svc, A.apiKey)).not.toBeNull();
   expect(await rows(null)).toHaveLength(before);
 });

@@ -42,3 +42,13 @@ test('bundle entry methods map to interactions', () => {
   expect(entryInteraction('GET', false)).toBe('search');
   expect(entryInteraction('FOO', false)).toBeNull();
 });
+
+test('patient scopes are read only in the patient context, system scopes only in the system context', () => {
+  expect(parseScope('patient/Observation.rs', 'patient')).toEqual({ type: 'Observation', perms: new Set(['r', 's']) });
+  expect(parseScope('patient/Observation.rs')).toBeNull();
+  expect(parseScope('system/*.rs', 'patient')).toBeNull();
+  expect(scopesAllow(['patient/*.rs'], 'Condition', 'search', 'patient')).toBe(true);
+  expect(scopesAllow(['patient/*.rs'], 'Condition', 'search')).toBe(false);
+  expect(scopesAllow(['system/*.cruds'], 'Condition', 'read', 'patient')).toBe(false);
+  expect(scopesAllow(['patient/Observation.r'], 'Condition', 'read', 'patient')).toBe(false);
+});
