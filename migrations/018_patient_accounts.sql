@@ -32,3 +32,7 @@ COMMENT ON TABLE patient_token IS 'Opaque patient access and refresh tokens (SHA
 CREATE INDEX patient_token_family_idx ON patient_token (family);
 CREATE INDEX patient_token_account_idx ON patient_token (account_id);
 CREATE INDEX patient_token_expiry_idx ON patient_token (expires_at);
+
+ALTER TABLE audit_event ADD COLUMN agent jsonb;
+COMMENT ON COLUMN audit_event.agent IS 'Who acted when clinic_id is NULL and it was not the admin: {"kind":"patient","accountId"} or {"kind":"health-link","linkId","recipient"}. In canonical only when set.';
+CREATE INDEX audit_event_patient_agent_idx ON audit_event ((agent->>'accountId')) WHERE agent IS NOT NULL;

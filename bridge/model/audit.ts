@@ -27,9 +27,17 @@ export type AuditAction =
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 
+/**
+ * Who acted when it is not a clinic (clinicId null): a signed-in patient, or the recipient of a SMART Health Link
+ * (no account: the name they gave). Neither (and no clinic): the bridge administrator.
+ */
+export type AuditAgent = { kind: 'patient'; accountId: string } | { kind: 'health-link'; linkId: string; recipient: string };
+
 /** What the audit trail records for every push, read, search, pull, export and refusal. */
 export interface AuditRecord {
   clinicId: string | null;
+  /** The acting patient or Health Link recipient (clinicId null then). */
+  agent?: AuditAgent | null;
   action: AuditAction;
   outcome: AuditOutcome;
   personId?: string | null;
@@ -45,8 +53,9 @@ export interface AuditRecord {
 export interface StoredAudit {
   id: string;
   recorded: string;
-  /** The agent: the clinic that acted, null for the bridge administrator. */
+  /** The agent: the clinic that acted; null for a patient or link recipient (`agent`), or the bridge administrator. */
   clinicId: string | null;
+  agent: AuditAgent | null;
   action: AuditAction;
   outcome: AuditOutcome;
   /** Internal person id: never shown to a clinic (see access/audit-visibility.ts). */

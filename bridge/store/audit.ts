@@ -23,6 +23,8 @@ export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
     auditId: a.id,
     recorded: a.recorded,
     clinicId: a.clinicId,
+    // Only when set, so the documents of clinic and admin records keep the form they were hashed in.
+    ...(a.agent ? { agent: a.agent } : {}),
     action: a.action,
     outcome: a.outcome,
     patientIds: a.patientIds,
@@ -42,6 +44,7 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
     id: randomUUID(),
     recorded: new Date().toISOString(),
     clinicId: rec.clinicId,
+    agent: rec.agent ?? null,
     action: rec.action,
     outcome: rec.outcome,
     personId: rec.personId ?? null,
@@ -54,8 +57,8 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
   const canonical = auditCanonical(row);
   const hash = sha256Hex(canonical);
   await db.query(
-    `INSERT INTO audit_event (id, recorded, clinic_id, action, outcome, person_id, patient_ids, resource_types, purpose, break_glass, detail, canonical, hash, salt)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8::text[], $9, $10, $11, $12, $13, $14)`,
+    `INSERT INTO audit_event (id, recorded, clinic_id, action, outcome, person_id, patient_ids, resource_types, purpose, break_glass, detail, canonical, hash, salt, agent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8::text[], $9, $10, $11, $12, $13, $14, $15)`,
     [
       row.id,
       row.recorded,
@@ -71,12 +74,13 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
       canonical,
       Buffer.from(hash.slice(2), 'hex'),
       randomBytes(32),
+      row.agent ? JSON.stringify(row.agent) : null,
     ],
   );
   return { ...row, hash };
 }
 
-const SELECT = `SELECT id, recorded, clinic_id AS "clinicId", action, outcome, person_id AS "personId", patient_ids::text[] AS "patientIds",
+const SELECT = `SELECT id, recorded, clinic_id AS "clinicId", agent, action, outcome, person_id AS "personId", patient_ids::text[] AS "patientIds",
   resource_types AS "resourceTypes", purpose, break_glass AS "breakGlass", detail, '0x' || encode(hash, 'hex') AS hash FROM audit_event`;
 
 /**

@@ -13,6 +13,7 @@ const base: StoredAudit = {
   id: '3f1c1a52-6f0a-4a4e-9a43-0d5a0f0c9d11',
   recorded: '2025-03-01T10:00:00.000Z',
   clinicId: '0c9f3e0e-2b39-4d35-8d3f-3d4c0a2b7e55',
+  agent: null,
   action: 'read',
   outcome: 'success',
   personId: 'a7d9a1c4-1f0e-4c44-9e0e-5b2f1f0e9a01',

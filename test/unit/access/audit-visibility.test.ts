@@ -16,6 +16,7 @@ const entry = (change: Partial<StoredAudit>): StoredAudit => ({
   id: '3e000000-0000-4000-8000-000000000000',
   recorded: '2025-03-01T10:00:00.000Z',
   clinicId: B,
+  agent: null,
   action: 'read',
   outcome: 'success',
   personId: P,
