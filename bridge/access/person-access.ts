@@ -4,6 +4,7 @@ import { handleRecords, isMatchHandle } from './handle-access';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
 import { audit } from './audit';
+import { auditedAs, type PatientReader, type Reader } from './reader';
 import type { AccessBasis, AuditRecord, PersonAccess } from './types';
 
 export interface PersonAccessOptions {
@@ -101,12 +102,32 @@ export async function resolvePersonAccess(db: Db, callerClinicId: string, patien
 }
 
 /**
+ * What a signed-in patient may pull: every record of their own person, at every clinic, on the basis `self` (their own
+ * data, whatever the clinics' consents say). The record asked for must be one of them: any other id (another person's
+ * record, a match handle, an unknown id) is refused exactly as an unknown id, and audited as the same refusal without
+ * ids, so neither the answer nor the patient's own access log tells the two apart.
+ */
+export async function patientPersonAccess(db: Db, reader: PatientReader, patientId: string, opts: PersonAccessOptions = {}): Promise<PersonAccess> {
+  const patients = await personPatients(db, reader.personId);
+  if (!patients.some((p) => p.patientId === patientId)) {
+    await auditRefusal(db, reader, null, [], opts);
+    throw accessRefused(patientId);
+  }
+  return { personId: reader.personId, patients: patients.map((p) => ({ patientId: p.patientId, clinicId: p.clinicId, basis: 'self' as const })) };
+}
+
+/** The patient records of a patient reader's person (their compartment across clinics). */
+export async function ownPatientIds(db: Db, reader: PatientReader): Promise<string[]> {
+  return (await personPatients(db, reader.personId)).map((p) => p.patientId);
+}
+
+/**
  * Records a refusal. An unknown id is recorded through here too (personId null, no patient ids), so what the caller
  * is shown of the two entries (action, outcome, detail, resource types, purpose) is the same.
  */
-export async function auditRefusal(db: Db, clinicId: string, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
+export async function auditRefusal(db: Db, by: string | Reader, personId: string | null, patientIds: string[], opts: PersonAccessOptions): Promise<void> {
   await audit(db, {
-    clinicId,
+    ...auditedAs(by),
     action: 'refused',
     outcome: 'refused',
     personId,
@@ -123,14 +144,14 @@ export async function auditRefusal(db: Db, clinicId: string, personId: string | 
  */
 export async function auditAccess(
   db: Db,
-  callerClinicId: string,
+  by: string | Reader,
   access: PersonAccess,
   action: AuditRecord['action'],
   extra: { resourceTypes?: string[]; purpose?: string; detail?: string; patientIds?: string[] } = {},
 ): Promise<void> {
   const glass = !!access.breakGlassReason;
   await audit(db, {
-    clinicId: callerClinicId,
+    ...auditedAs(by),
     action,
     outcome: 'success',
     personId: access.personId,

@@ -1,7 +1,12 @@
 /**
  * Pulls of a person's records across clinics as a session: `Patient/{id}/$everything` (FHIR R4 Patient-everything),
  * `Patient/{id}/$summary` (IPS summary operation) and the universal-schema timeline. Access is decided by
- * resolvePersonAccess (own records, consent, admitted break-glass); every outcome, refusals included, is audited here.
+ * resolvePersonAccess for a clinic (own records, consent, admitted break-glass) and by patientPersonAccess for a
+ * signed-in patient (every record of their own person); every outcome, refusals included, is audited here.
+ *
+ * Which records a pull discloses is chosen in ONE place, `personAccess` below (a PersonAccess: the patient records
+ * and the basis of each); everything, summary and timeline read exactly those. Per-record restrictions (a patient's
+ * restricted Consent) belong there, on the PersonAccess it returns.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -11,17 +16,20 @@ import { timeline, Timeline } from '../pull/timeline';
 import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
-import { accessRefused, auditAccess, auditRefusal, resolvePersonAccess } from './person-access';
+import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
+import { readerOf } from './reader';
 import type { AccessServices } from './services';
-import { actingClinic, Session } from './session';
+import type { Session } from './session';
 import type { AuditRecord, PersonAccess } from './types';
 
 export { EVERYTHING_DEFAULT_COUNT, EVERYTHING_MAX_COUNT, type EverythingRequest } from '../pull/everything';
 
 /** The records of the person behind `patientId` the session may read; the record asked for must itself be readable. */
 async function personAccess(svc: AccessServices, session: Session, patientId: string, action: AuditRecord['action']): Promise<PersonAccess> {
-  const clinicId = actingClinic(session);
+  const reader = readerOf(session);
   const options = { ...accessOptions(session), action };
+  if (reader.kind === 'patient') return patientPersonAccess(svc.db, reader, patientId, options);
+  const clinicId = reader.clinicId;
   const a = await resolvePersonAccess(svc.db, clinicId, patientId, options);
   // The record asked for must itself be readable, not only another record of the same person.
   // (a match handle: resolvePersonAccess checked the records behind it)
@@ -33,7 +41,7 @@ async function personAccess(svc: AccessServices, session: Session, patientId: st
 }
 
 const disclosed = (svc: AccessServices, session: Session, action: AuditRecord['action'], a: PersonAccess, resourceTypes: string[]): Promise<void> =>
-  auditAccess(svc.db, actingClinic(session), a, action, { resourceTypes, purpose: session.purpose });
+  auditAccess(svc.db, readerOf(session), a, action, { resourceTypes, purpose: session.purpose });
 
 /** One page of `$everything` (links built with `pageUrl`), audited with the types it disclosed. */
 export async function everythingOf(

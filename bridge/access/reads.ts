@@ -1,16 +1,19 @@
 /**
  * Plain reads of the FHIR REST API as a session: read, vread and _history of one resource (FHIR R4 http.html#read,
- * #vread, #history) and type-level search (#search). Another clinic's patient records are reached under consent or
- * an admitted break-glass (resource-access); every granted read and search is audited here before it is answered.
+ * #vread, #history) and type-level search (#search). A clinic reaches another clinic's patient records under consent
+ * or an admitted break-glass; a signed-in patient every record of their own person (resource-access, reader.ts);
+ * every granted read and search is audited here before it is answered.
  */
 import { parseSearch, type SearchQuery } from '../fhir/search-params';
 import { isBridgeId } from '../fhir/references';
 import { canonicalSystem } from '../normalize/codes';
 import { ownResourceId, readHistory, readResource, readVersion, type StoredResource } from '../store/resources';
-import { searchResources } from '../store/search';
+import { searchPersonResources, searchResources } from '../store/search';
 import { accessOptions } from './admission';
 import { audit } from './audit';
-import { authorizeRead, authorizeSearchPatients, ReadGrant } from './resource-access';
+import { ownPatientIds } from './person-access';
+import { auditedAs, readerOf, type PatientReader } from './reader';
+import { authorizeReadAs, authorizeSearchPatients, ReadGrant } from './resource-access';
 import type { AccessServices } from './services';
 import { actingClinic, Session } from './session';
 
@@ -21,7 +24,7 @@ async function auditRead(svc: AccessServices, session: Session, action: 'read' |
   const glass = grant.basis === 'break-glass';
   const opts = accessOptions(session);
   await audit(svc.db, {
-    clinicId: actingClinic(session),
+    ...auditedAs(readerOf(session)),
     action,
     outcome: 'success',
     personId: grant.personId,
@@ -29,11 +32,11 @@ async function auditRead(svc: AccessServices, session: Session, action: 'read' |
     resourceTypes: [type],
     breakGlass: glass,
     purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
-    ...(grant.basis !== 'own' ? { detail: `basis ${grant.basis}` } : {}),
+    ...(grant.basis !== 'own' && grant.basis !== 'self' ? { detail: `basis ${grant.basis}` } : {}),
   });
 }
 
-/** The grant of a read of `type/id` (the id the clinic chose, or a bridge id), and the bridge id it names. */
+/** The grant of a read of `type/id` (for a clinic: the id it chose, or a bridge id; for a patient: a bridge id), and the bridge id it names. */
 async function grantFor(
   svc: AccessServices,
   session: Session,
@@ -41,9 +44,9 @@ async function grantFor(
   id: string,
   action: 'read' | 'history',
 ): Promise<{ bridgeId: string; grant: ReadGrant | null }> {
-  const clinicId = actingClinic(session);
-  const bridgeId = await ownResourceId(svc.db, clinicId, type, id);
-  return { bridgeId, grant: await authorizeRead(svc.db, clinicId, type, bridgeId, { ...accessOptions(session), action }) };
+  const reader = readerOf(session);
+  const bridgeId = reader.kind === 'clinic' ? await ownResourceId(svc.db, reader.clinicId, type, id) : id;
+  return { bridgeId, grant: await authorizeReadAs(svc.db, reader, type, bridgeId, { ...accessOptions(session), action }) };
 }
 
 /**
@@ -87,6 +90,8 @@ export async function search(
   type: string,
   params: Record<string, unknown>,
 ): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+  const reader = readerOf(session);
+  if (reader.kind === 'patient') return patientSearch(svc, session, reader, type, params);
   const clinicId = actingClinic(session);
   const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
   const opts = accessOptions(session);
@@ -110,6 +115,33 @@ export async function search(
     resourceTypes: [type],
     breakGlass: glass,
     purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
+    detail: `${rows.length} match(es)`,
+  });
+  return { query, rows, hasMore };
+}
+
+/**
+ * A signed-in patient's search: the same parameters, confined to the compartments of their own person's records at
+ * every clinic (`patient`/`subject`/`_id` naming anything else simply match nothing: no refusal, no count, nothing
+ * that tells another person's id from an unknown one). Audited with the records whose resources it returned.
+ */
+async function patientSearch(
+  svc: AccessServices,
+  session: Session,
+  reader: PatientReader,
+  type: string,
+  params: Record<string, unknown>,
+): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+  const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
+  const { rows, hasMore, patientIds } = await searchPersonResources(svc.db, await ownPatientIds(svc.db, reader), query);
+  await audit(svc.db, {
+    ...auditedAs(reader),
+    action: 'search',
+    outcome: 'success',
+    personId: reader.personId,
+    patientIds,
+    resourceTypes: [type],
+    purpose: accessOptions(session).purpose ?? null,
     detail: `${rows.length} match(es)`,
   });
   return { query, rows, hasMore };

@@ -1,7 +1,8 @@
 import type { Db } from '../store/db';
-import { resourceCompartment } from '../store/person-links';
+import { findPatientPerson, resourceCompartment } from '../store/person-links';
 import { SHARED_TYPES } from '../store/resources';
 import { auditRefusal, evaluatePersonAccess, PersonAccessOptions } from './person-access';
+import type { PatientReader, Reader } from './reader';
 import type { AccessBasis } from './types';
 
 /** How a plain read (read, vread, _history) of one resource is allowed. */
@@ -45,6 +46,31 @@ export async function authorizeRead(
     return null;
   }
   return { readAs: owner.clinicId, basis, ...about };
+}
+
+/**
+ * Decides a plain read of `Type/id` by a signed-in patient: a resource in the compartment of any record of their own
+ * person (at any clinic), and shared entities (Organization, Practitioner, Location, Medication: what their records
+ * reference, about no person). Anything else (another person's resource, a resource outside every compartment, an
+ * unknown or malformed id) is null, audited as one refusal without ids, so the answer (the route's 404) and the
+ * patient's own access log are the same for all of them: no oracle.
+ */
+export async function authorizePatientRead(db: Db, reader: PatientReader, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
+  const owner = await resourceCompartment(db, resourceType, id);
+  if (owner && SHARED_TYPES.includes(resourceType)) return { readAs: owner.clinicId, basis: 'shared', personId: null, patientId: null };
+  // A Patient row written before Patients were filed in their own compartment has no patient_id: it is its own.
+  const patientId = owner?.patientId ?? (owner && resourceType === 'Patient' ? id : null);
+  const personId = owner?.personId ?? (patientId ? ((await findPatientPerson(db, patientId))?.personId ?? null) : null);
+  if (!owner || !patientId || personId !== reader.personId) {
+    await auditRefusal(db, reader, null, [], { ...opts, resourceTypes: [resourceType] });
+    return null;
+  }
+  return { readAs: owner.clinicId, basis: 'self', personId, patientId };
+}
+
+/** A plain read as `reader`: authorizeRead for a clinic (the id it chose or a bridge id), authorizePatientRead for a patient. */
+export function authorizeReadAs(db: Db, reader: Reader, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
+  return reader.kind === 'clinic' ? authorizeRead(db, reader.clinicId, resourceType, id, opts) : authorizePatientRead(db, reader, resourceType, id, opts);
 }
 
 /**

@@ -5,16 +5,19 @@
  */
 import { outcomes } from '../fhir/outcome';
 import { audit } from './audit';
+import { auditedAs, readerOf } from './reader';
 import { entryInteraction, Interaction, scopesAllow } from './scopes';
 import type { AccessServices } from './services';
-import { actingClinic, Session } from './session';
+import type { Session } from './session';
 
 /** 403 (audited) unless the session's scopes allow `interaction` on `type` ('*': every type). */
 export async function checkScope(svc: AccessServices, session: Session, type: string, interaction: Interaction): Promise<void> {
   const context = session.principal.kind === 'patient' ? 'patient' : 'system';
   if (!session.scopes || scopesAllow(session.scopes, type, interaction, context)) return;
   await audit(svc.db, {
-    clinicId: actingClinic(session),
+    // A patient is audited as their account (the refusal names none of their records: nothing was asked by id yet).
+    ...auditedAs(readerOf(session)),
+    ...(session.principal.kind === 'patient' ? { personId: session.principal.personId } : {}),
     action: 'refused',
     outcome: 'refused',
     resourceTypes: type === '*' ? [] : [type],

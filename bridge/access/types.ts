@@ -3,8 +3,11 @@
  * operations ($everything, $summary, timeline, export).
  */
 
-/** Why a clinic may read a person's records from other clinics. */
-export type AccessBasis = 'own' | 'consent' | 'break-glass';
+/**
+ * Why a reader may read a person's records: a clinic its own (`own`), others' under `consent` or `break-glass`; the
+ * patient every record of their own person (`self`, whatever the clinics' consents say).
+ */
+export type AccessBasis = 'own' | 'consent' | 'break-glass' | 'self';
 
 export interface PersonAccess {
   /** The person (one human across clinics) the request is about. */

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventEntity, CodeableConcept, Coding } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventEntity, CodeableConcept, Coding, Extension } from '@medplum/fhirtypes';
 import type { StoredAudit } from '../model/audit';
 
 /** What of the entry to show (decided by access/audit-visibility.ts; the structural type keeps fhir/ free of access/). */
@@ -7,12 +7,57 @@ export interface AuditEventShown {
   personId: string | null;
   agentClinicId: string | null;
   detail: string | null;
+  /** The agent as the viewer is told it (a clinic by name, "you", "the patient", a link recipient); else by agentClinicId. */
+  agentWho?: { reference?: string; display: string };
+  /** The agent is the patient (AuditEvent.agent.role: v3 RoleClass PAT). */
+  agentIsPatient?: boolean;
 }
+
+/**
+ * Where the entry stands in the anchored log, as the `audit-anchor` extension carries it: `pending` (not yet in a
+ * batch whose root is confirmed on chain) or `anchored` (with the batch and the chain transaction). The receipt itself
+ * is `GET /anchors/audit/{hash}` (the `receipt` sub-extension's URL), the hashed document `AuditEvent/{id}/$record`.
+ */
+export type AuditAnchorState =
+  | { status: 'pending'; receiptUrl: string; recordUrl?: string }
+  | {
+      status: 'anchored';
+      receiptUrl: string;
+      recordUrl?: string;
+      batchId: string;
+      chainId: number;
+      contract: string;
+      txHash: string;
+      blockNumber: number;
+      blockTime: string | null;
+    };
 
 /** Identifier system of bridge person ids (also a person-wide identifier system, see config). */
 export const PERSON_SYSTEM = 'https://fhir-anchor-bridge.dev/person';
 export const AUDIT_ACTION_SYSTEM = 'https://fhir-anchor-bridge.dev/CodeSystem/audit-action';
 export const AUDIT_HASH_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-hash';
+/** Complex extension: the entry's anchoring state (sub-extensions status, receipt, record, batch, chainId, contract, transaction, block, blockTime). */
+export const AUDIT_ANCHOR_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-anchor';
+
+/** The `audit-anchor` extension of an entry (FHIR R4 extensibility: a complex extension of simple sub-extensions). */
+export function auditAnchorExtension(state: AuditAnchorState): Extension {
+  const sub: Extension[] = [
+    { url: 'status', valueCode: state.status },
+    { url: 'receipt', valueUrl: state.receiptUrl },
+    ...(state.recordUrl ? [{ url: 'record', valueUrl: state.recordUrl }] : []),
+  ];
+  if (state.status === 'anchored') {
+    sub.push(
+      { url: 'batch', valueString: state.batchId },
+      { url: 'chainId', valueInteger: state.chainId },
+      { url: 'contract', valueString: state.contract },
+      { url: 'transaction', valueString: state.txHash },
+      { url: 'block', valueInteger: state.blockNumber },
+      ...(state.blockTime ? [{ url: 'blockTime', valueInstant: state.blockTime }] : []),
+    );
+  }
+  return { url: AUDIT_ANCHOR_EXTENSION, extension: sub };
+}
 
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const INTERACTION: Record<StoredAudit['action'], string> = {
@@ -71,11 +116,16 @@ function breakGlassPurposeOfEvent(stored: string | null): CodeableConcept {
   return { coding: [BREAK_GLASS, ...coded], text: m[2] };
 }
 
+const RECIPIENT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' };
+/** HL7 v3 RoleClass PAT: the agent is the patient themself. */
+const PATIENT_ROLE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'PAT', display: 'patient' };
+
 /**
  * A stored audit record as a FHIR R4 AuditEvent (pure), showing only `shown`: the `patient` entities name the
- * reader's own records, the person entity appears only when the person id is shown.
+ * reader's own records, the person entity appears only when the person id is shown. With `anchor`, the entry also
+ * carries its anchoring state (the `audit-anchor` extension beside `audit-hash`).
  */
-export function toAuditEvent(a: StoredAudit, shown: AuditEventShown): AuditEvent {
+export function toAuditEvent(a: StoredAudit, shown: AuditEventShown, anchor?: AuditAnchorState): AuditEvent {
   const purpose = a.breakGlass ? [breakGlassPurposeOfEvent(a.purpose)] : a.purpose ? [{ text: a.purpose }] : undefined;
   const entity: AuditEventEntity[] = shown.patientIds.map((id) => ({
     what: { reference: `Patient/${id}` },
@@ -99,7 +149,7 @@ export function toAuditEvent(a: StoredAudit, shown: AuditEventShown): AuditEvent
     resourceType: 'AuditEvent',
     id: a.id,
     meta: { lastUpdated: a.recorded, ...(a.breakGlass ? { security: [BREAK_GLASS] } : {}) },
-    extension: [{ url: AUDIT_HASH_EXTENSION, valueString: a.hash }],
+    extension: [{ url: AUDIT_HASH_EXTENSION, valueString: a.hash }, ...(anchor ? [auditAnchorExtension(anchor)] : [])],
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
     subtype: [
       { system: REST, code: INTERACTION[a.action] },
@@ -112,8 +162,9 @@ export function toAuditEvent(a: StoredAudit, shown: AuditEventShown): AuditEvent
     ...(purpose ? { purposeOfEvent: purpose } : {}),
     agent: [
       {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
-        who: shown.agentClinicId ? { reference: `Organization/${shown.agentClinicId}` } : { display: 'bridge administrator' },
+        type: { coding: [RECIPIENT] },
+        ...(shown.agentIsPatient ? { role: [{ coding: [PATIENT_ROLE] }] } : {}),
+        who: shown.agentWho ?? (shown.agentClinicId ? { reference: `Organization/${shown.agentClinicId}` } : { display: 'bridge administrator' }),
         requestor: true,
         ...(purpose ? { purposeOfUse: purpose } : {}),
       },

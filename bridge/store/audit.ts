@@ -111,3 +111,70 @@ export async function readAudit(db: Db, id: string): Promise<StoredAudit | null>
   const res = await db.query(`${SELECT} WHERE id = $1`, [id]);
   return res.rows[0] ?? null;
 }
+
+/** Where an audit record's leaf stands: its batch (null: not batched yet) and, once confirmed, the chain coordinates. */
+export interface AuditAnchorRow {
+  batchId: string | null;
+  batchStatus: 'pending' | 'submitted' | 'confirmed' | null;
+  chainId: number | null;
+  contract: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  blockTime: string | null;
+}
+
+const ANCHOR = `'0x' || encode(b.id, 'hex') AS "batchId", b.status AS "batchStatus", b.chain_id::int AS "chainId", b.contract,
+  '0x' || encode(b.tx_hash, 'hex') AS "txHash", b.block_number::int AS "blockNumber", b.block_time AS "blockTime"`;
+const PERSON_SELECT = `SELECT a.id, a.recorded, a.clinic_id AS "clinicId", a.agent, a.action, a.outcome, a.person_id AS "personId",
+  a.patient_ids::text[] AS "patientIds", a.resource_types AS "resourceTypes", a.purpose, a.break_glass AS "breakGlass", a.detail,
+  '0x' || encode(a.hash, 'hex') AS hash, ${ANCHOR}
+  FROM audit_event a LEFT JOIN batch b ON b.id = a.batch_id`;
+
+const splitAnchor = (row: StoredAudit & AuditAnchorRow): { audit: StoredAudit; anchor: AuditAnchorRow } => {
+  const { batchId, batchStatus, chainId, contract, txHash, blockNumber, blockTime, ...audit } = row;
+  return {
+    audit,
+    anchor: { batchId, batchStatus, chainId, contract, txHash, blockNumber, blockTime: blockTime ? new Date(blockTime).toISOString() : null },
+  };
+};
+
+/** Who a person's access log is for: their person, every record of theirs, their account (see access/audit-visibility.ts). */
+export interface PersonAuditQuery {
+  personId: string;
+  patientIds: string[];
+  accountId: string;
+  /** Only the entries naming this one record of theirs (`AuditEvent?patient=`). */
+  patientId?: string;
+}
+
+/**
+ * A person's access log, newest first, with each entry's anchoring state: entries naming any of their records, those
+ * naming their person and no record, and those of their own account; `count + 1` rows tell if there is more. The
+ * three arms use the GIN index on patient_ids, audit_event_person_idx and audit_event_patient_agent_idx.
+ */
+export async function searchPersonAudit(
+  db: Db,
+  q: PersonAuditQuery,
+  count: number,
+  offset: number,
+): Promise<{ rows: { audit: StoredAudit; anchor: AuditAnchorRow }[]; hasMore: boolean }> {
+  const [where, params] = q.patientId
+    ? ['a.patient_ids && ARRAY[$1::uuid]', [q.patientId]]
+    : [
+        `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND a.patient_ids = '{}') OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
+        [q.personId, q.patientIds, q.accountId],
+      ];
+  const n = params.length;
+  const res = await db.query(`${PERSON_SELECT} WHERE ${where} ORDER BY a.recorded DESC, a.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+    ...params,
+    count + 1,
+    offset,
+  ]);
+  return { rows: res.rows.slice(0, count).map(splitAnchor), hasMore: res.rows.length > count };
+}
+
+/** One audit record with its anchoring state. */
+export async function readAuditWithAnchor(db: Db, id: string): Promise<{ audit: StoredAudit; anchor: AuditAnchorRow } | null> {
+  const res = await db.query(`${PERSON_SELECT} WHERE a.id = $1`, [id]);
+  return res.rows[0] ? splitAnchor(res.rows[0]) : null;
+}

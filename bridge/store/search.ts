@@ -21,6 +21,28 @@ function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: u
   }
 }
 
+/** The token parameters of a search (code, identifier), each a set of alternatives. */
+function tokenSql(q: SearchQuery, p: (v: unknown) => string): string[] {
+  return q.tokens.map((alternatives) => {
+    const ors = alternatives.map((t) => {
+      const parts = [`t.param = ${p(t.param)}`];
+      if (t.code !== undefined) parts.push(`t.code = ${p(t.code)}`);
+      if (t.system === null) parts.push('t.system IS NULL');
+      else if (t.system !== undefined) parts.push(`t.system = ${p(t.system)}`);
+      return `(${parts.join(' AND ')})`;
+    });
+    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`;
+  });
+}
+
+/** The date and _lastUpdated parameters of a search. */
+function dateFilters(q: SearchQuery, p: (v: unknown) => string): string[] {
+  return [
+    ...q.dates.map((f) => dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p)),
+    ...q.lastUpdated.map((f) => dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p)),
+  ];
+}
+
 /**
  * One page of matches the clinic may read (its own resources, shared entities, and the compartments of
  * `grantedPatientIds`: other clinics' patients it may read under consent or break-glass), newest first;
@@ -50,22 +72,12 @@ export async function searchResources(
     const uuids = q.ids.filter(isBridgeId);
     where.push(`(${uuids.length ? `r.id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.id IN ${ownSourceIds(q.resourceType, q.ids)})`);
   }
-  for (const alternatives of q.tokens) {
-    const ors = alternatives.map((t) => {
-      const parts = [`t.param = ${p(t.param)}`];
-      if (t.code !== undefined) parts.push(`t.code = ${p(t.code)}`);
-      if (t.system === null) parts.push('t.system IS NULL');
-      else if (t.system !== undefined) parts.push(`t.system = ${p(t.system)}`);
-      return `(${parts.join(' AND ')})`;
-    });
-    where.push(`EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`);
-  }
+  where.push(...tokenSql(q, p));
   if (q.patientIds.length) {
     const uuids = q.patientIds.filter(isBridgeId);
     where.push(`(${uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.patient_id IN ${ownSourceIds('Patient', q.patientIds)})`);
   }
-  for (const f of q.dates) where.push(dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p));
-  for (const f of q.lastUpdated) where.push(dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));
+  where.push(...dateFilters(q, p));
   const res = await db.query(
     `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
      FROM resource r WHERE ${where.join(' AND ')}
@@ -73,4 +85,47 @@ export async function searchResources(
     params,
   );
   return { rows: res.rows.slice(0, q.count), hasMore: res.rows.length > q.count };
+}
+
+/**
+ * One page of matches in the compartments of `personPatientIds` (a patient's own records at every clinic; a Patient
+ * record also by its own id), newest first, with the patient records the returned rows belong to. Ids are bridge
+ * ids only (source ids are the clinics' names); an id of any other compartment matches nothing.
+ */
+export async function searchPersonResources(
+  db: Db,
+  personPatientIds: string[],
+  q: SearchQuery,
+): Promise<{ rows: StoredResource[]; hasMore: boolean; patientIds: string[] }> {
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const own = p(personPatientIds);
+  const where = [
+    `r.resource_type = ${p(q.resourceType)}`,
+    'NOT r.deleted',
+    `(r.patient_id = ANY(${own}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${own}::uuid[])))`,
+  ];
+  if (q.ids.length) where.push(`r.id = ANY(${p(q.ids.filter(isBridgeId))}::uuid[])`);
+  where.push(...tokenSql(q, p));
+  if (q.patientIds.length) {
+    const named = p(q.patientIds.filter(isBridgeId));
+    where.push(`(r.patient_id = ANY(${named}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${named}::uuid[])))`);
+  }
+  where.push(...dateFilters(q, p));
+  const res = await db.query(
+    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content,
+            coalesce(r.patient_id, r.id) AS "patientId"
+     FROM resource r WHERE ${where.join(' AND ')}
+     ORDER BY r.last_updated DESC, r.id LIMIT ${p(q.count + 1)} OFFSET ${p(q.offset)}`,
+    params,
+  );
+  const page = res.rows.slice(0, q.count);
+  return {
+    rows: page.map(({ patientId: _p, ...r }) => r as StoredResource),
+    hasMore: res.rows.length > q.count,
+    patientIds: [...new Set(page.map((r) => r.patientId as string))],
+  };
 }

@@ -1,34 +1,61 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { Request, Router } from 'express';
 import { readAuditRecord, readAuditRecordDocument, searchAuditTrail } from '../../access/audit-events';
-import { toAuditEvent } from '../../fhir/audit-event';
+import { toAuditEvent, type AuditAnchorState } from '../../fhir/audit-event';
+import type { AuditAnchorRow } from '../../access/audit-events';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
 import type { AccessServices } from '../../access/services';
 import { sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
-import { pagedUrl, pageLinks, readQuery } from '../toolkit';
+import { pagedUrl, pageLinks, publicOrigin, readQuery } from '../toolkit';
+
+/**
+ * The anchoring state of an entry with the URLs that prove it: the receipt (`GET /anchors/audit/{hash}`, public) and
+ * the hashed document (`AuditEvent/{id}/$record`); `fhir-bridge verify --bundle record.json --receipt receipt.json`.
+ */
+function anchorState(origin: string, fhirBase: string, id: string, hash: string, row: AuditAnchorRow): AuditAnchorState {
+  const urls = { receiptUrl: `${origin}/anchors/audit/${hash}`, recordUrl: `${fhirBase}/AuditEvent/${id}/$record` };
+  if (row.batchStatus !== 'confirmed' || !row.batchId || row.chainId === null || !row.contract || !row.txHash || row.blockNumber === null) {
+    return { status: 'pending', ...urls };
+  }
+  return {
+    status: 'anchored',
+    ...urls,
+    batchId: row.batchId,
+    chainId: row.chainId,
+    contract: row.contract,
+    txHash: row.txHash,
+    blockNumber: row.blockNumber,
+    blockTime: row.blockTime,
+  };
+}
 
 /**
  * `GET /fhir/AuditEvent?patient=Patient/{id}` and `GET /fhir/AuditEvent/{id}`: the audit entries a clinic may see
- * (its own actions, accesses to records it holds), redacted for it; anything else answers as an unknown id (bridge/access).
+ * (its own actions, accesses to records it holds), redacted for it; with a patient token, `GET /fhir/AuditEvent`
+ * (`patient` optional) is the patient's whole access log, each entry with its `audit-anchor` state. Anything else
+ * answers as an unknown id (bridge/access).
  */
-export function auditEventRouter(svc: AccessServices, base: (req: Request) => string): Router {
+export function auditEventRouter(svc: AccessServices, base: (req: Request) => string, publicBaseUrl?: string): Router {
   const router = Router();
+  const anchorOf = (req: Request, a: { id: string; hash: string }, row: AuditAnchorRow | undefined): AuditAnchorState | undefined =>
+    row && anchorState(publicOrigin(req, publicBaseUrl), base(req), a.id, a.hash, row);
   router.get('/AuditEvent', async (req, res) => {
     const q = readQuery(req.query, ['patient', '_count', '_offset'], 'AuditEvent search');
-    const patient = q.required('patient', 'AuditEvent search needs patient=Patient/{id}');
-    const patientId = patient.replace(/^Patient\//, '');
+    const session = sessionOf(req);
+    const patient = session.principal.kind === 'patient' ? q.string('patient') : q.required('patient', 'AuditEvent search needs patient=Patient/{id}');
+    const patientId = patient?.replace(/^Patient\//, '');
     const count = q.count('_count', { max: MAX_COUNT, fallback: DEFAULT_COUNT });
     const offset = q.int('_offset', { min: 0, max: 1e9, fallback: 0 });
-    const { rows, hasMore } = await searchAuditTrail(svc, sessionOf(req), patientId, count, offset);
-    const link = pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base(req)}/AuditEvent`, { patient: `Patient/${patientId}` }, count));
+    const { rows, hasMore } = await searchAuditTrail(svc, session, patientId, count, offset);
+    const link = pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base(req)}/AuditEvent`, patientId ? { patient: `Patient/${patientId}` } : {}, count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
       link,
-      entry: rows.map(({ audit, shown }) => ({
+      entry: rows.map(({ audit, shown, anchor }) => ({
         fullUrl: `${base(req)}/AuditEvent/${audit.id}`,
-        resource: toAuditEvent(audit, shown),
+        resource: toAuditEvent(audit, shown, anchorOf(req, audit, anchor)),
         search: { mode: 'match' },
       })),
     };
@@ -42,8 +69,8 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
   });
 
   router.get('/AuditEvent/:id', async (req, res) => {
-    const { audit, shown } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
-    res.type(FHIR_JSON).json(toAuditEvent(audit, shown));
+    const { audit, shown, anchor } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
+    res.type(FHIR_JSON).json(toAuditEvent(audit, shown, anchorOf(req, audit, anchor)));
   });
   return router;
 }

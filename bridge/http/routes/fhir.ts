@@ -35,7 +35,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   });
   router.use(requireSession(svc, opts.guard));
   router.use(fhirScopeGuard(svc));
-  router.use(auditEventRouter(svc, base));
+  router.use(auditEventRouter(svc, base, opts.publicBaseUrl));
 
   // The body stays text: the push (parse, validate, store) runs on an ingest worker, off the HTTP thread.
   router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {

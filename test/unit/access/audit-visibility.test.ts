@@ -67,13 +67,48 @@ test("an admin's link names its persons in the detail: a clinic holding a linked
   expect(toAuditEvent(link, shown).agent[0].who).toEqual({ display: 'bridge administrator' });
 });
 
-test('the patient (hook for the patient view) sees every entry about them, with their person id', () => {
-  const me: AuditViewer = { kind: 'patient', personId: P, patientIds: new Set([pa, pb]) };
+const account = '5a000000-0000-4000-8000-000000000000';
+const me: AuditViewer = {
+  kind: 'patient',
+  accountId: account,
+  personId: P,
+  patientId: pa,
+  patientIds: new Set([pa, pb]),
+  clinicNames: new Map([[C, 'Clinic C']]),
+};
+
+test('the patient sees every entry about their records and of their own account, never their person id', () => {
   const e = entry({ clinicId: C, patientIds: [pa, pb] });
   expect(auditVisibility(me, e)).toBe('subject');
-  expect(auditView(me, e)).toMatchObject({ patientIds: [pa, pb], personId: P, agentClinicId: C });
+  const shown = auditView(me, e)!;
+  expect(shown).toMatchObject({ patientIds: [pa, pb], personId: null, agentClinicId: C, agentWho: { reference: `Organization/${C}`, display: 'Clinic C' } });
+  expect(JSON.stringify(toAuditEvent(e, shown))).not.toContain(P);
   expect(auditVisibility(me, entry({ personId: '4f000000-0000-4000-8000-000000000000', patientIds: [px] }))).toBeNull();
+  // A refused pull by match handle names the person and no record: theirs.
+  expect(auditVisibility(me, entry({ outcome: 'refused', patientIds: [] }))).toBe('subject');
+  // Their own refusal names nothing: theirs by the account.
+  const mine = entry({ clinicId: null, agent: { kind: 'patient', accountId: account }, personId: null, patientIds: [], outcome: 'refused' });
+  expect(auditVisibility(me, mine)).toBe('agent');
+  expect(toAuditEvent(mine, auditView(me, mine)!).agent[0]).toMatchObject({ who: { reference: `Patient/${pa}`, display: 'you' } });
+  // Another account's refusal is not theirs.
+  expect(auditVisibility(me, { ...mine, agent: { kind: 'patient', accountId: '5b000000-0000-4000-8000-000000000000' } })).toBeNull();
+  // A clinic's search naming another person's record too: no detail (its count describes them).
+  expect(auditView(me, entry({ patientIds: [pa, px], detail: '7 match(es)' }))!.detail).toBeNull();
   expect(mayListAuditOf(me, pb)).toBe(true);
+  expect(mayListAuditOf(me, px)).toBe(false);
+});
+
+test("a clinic sees a patient's own read of its records as 'the patient' (its own record), no account, no detail", () => {
+  const read = entry({ clinicId: null, agent: { kind: 'patient', accountId: account }, patientIds: [pa, pb], detail: '3 match(es)' });
+  const shown = auditView(asA, read)!;
+  expect(shown).toMatchObject({ patientIds: [pa], personId: null, detail: null, agentWho: { reference: `Patient/${pa}`, display: 'the patient' } });
+  const event = toAuditEvent(read, shown);
+  expect(JSON.stringify(event)).not.toContain(account);
+  expect(event.agent[0].role?.[0].coding?.[0].code).toBe('PAT');
+  expect(shownWhole(read, shown)).toBe(false);
+  const link = entry({ clinicId: null, agent: { kind: 'health-link', linkId: 'l1', recipient: 'Dr Rossi' }, patientIds: [pa] });
+  expect(JSON.stringify(toAuditEvent(link, auditView(asA, link)!))).not.toContain('Rossi');
+  expect(toAuditEvent(link, auditView(me, link)!).agent[0].who?.display).toBe('Dr Rossi (SMART Health Link recipient)');
 });
 
 test('a clinic lists the trail of its own records only', () => {
