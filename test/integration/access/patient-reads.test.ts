@@ -158,7 +158,7 @@ test('scope patient/Observation.rs reads Observations only; everything else is 4
   expect(refused.map((r) => r.resource_types[0])).toEqual(expect.arrayContaining(['Patient', 'AuditEvent']));
 });
 
-test('clinic operations stay closed to a patient token: writes, $match, the clinics' Subscriptions, admin', async () => {
+test('clinic operations stay closed to a patient token: writes, $match, clinic Subscriptions, admin', async () => {
   const all = await patientToken(bridge.database.db, annaA, ['patient/*.cruds']);
   const before = (await bridge.database.db.query('SELECT count(*)::int AS n FROM resource')).rows[0].n;
   const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${annaA}` } };
