@@ -167,7 +167,7 @@ test('clinic operations stay closed to a patient token: writes, $match, clinic S
     ['POST', '/fhir/Observation', obs],
     ['DELETE', `/fhir/Observation/${obsA}`, undefined],
     ['GET', '/fhir/Subscription', undefined],
-    ['POST', '/fhir/Patient/$match', { resourceType: 'Parameters', parameter: [] }],
+    ['POST', '/fhir/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', name: [{ family: 'Krause' }] } }] }],
   ] as [string, string, unknown][]) {
     const res = await api(bridge.url, all, method, path, body);
     expect({ method, path, status: res.status, type: res.body?.resourceType }).toEqual({ method, path, status: 403, type: 'OperationOutcome' });
