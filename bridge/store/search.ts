@@ -1,6 +1,8 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, SearchQuery } from '../model/search';
 import type { Db } from './db';
+import type { Withheld } from '../model/sensitivity';
+import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
 
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
@@ -31,6 +33,7 @@ export async function searchResources(
   clinicId: string,
   q: SearchQuery,
   grantedPatientIds: string[] = [],
+  withheld: Withheld[] = [],
 ): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -66,6 +69,8 @@ export async function searchResources(
   }
   for (const f of q.dates) where.push(dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p));
   for (const f of q.lastUpdated) where.push(dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));
+  const restricted = withheldSql(withheld, p);
+  if (restricted) where.push(restricted);
   const res = await db.query(
     `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
      FROM resource r WHERE ${where.join(' AND ')}

@@ -22,3 +22,10 @@ export async function backfillSensitivity(db: Db, batch = 500): Promise<number> 
     if (res.rows.length < batch) return done;
   }
 }
+
+/** The sensitivity labels of a stored resource's current version (null: not classified yet, or unknown). */
+export async function resourceSensitivity(db: Db, id: string): Promise<string[] | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const res = await db.query('SELECT sensitivity FROM resource WHERE id = $1', [id]);
+  return res.rows[0]?.sensitivity ?? null;
+}
