@@ -51,3 +51,9 @@ ALTER TABLE subscription ADD CONSTRAINT subscription_owner_check CHECK ((clinic_
 CREATE INDEX subscription_account_idx ON subscription (account_id) WHERE status = 'active';
 ALTER TABLE notification_outbox ALTER COLUMN task_id DROP NOT NULL;
 ALTER TABLE notification_outbox ADD COLUMN communication_id uuid REFERENCES patient_notification(id) ON DELETE CASCADE;
+
+-- A patient's own decision on a consent request about them (POST /fhir/Task/{id}/$approve | $decline, patient token):
+-- accepted (with the patient Consent it created) or rejected; it sets the requester's Task status.
+ALTER TABLE consent_request ADD COLUMN patient_status text CHECK (patient_status IN ('accepted', 'rejected'));
+ALTER TABLE consent_request ADD COLUMN patient_consent_id uuid REFERENCES patient_consent(id);
+ALTER TABLE consent_request ADD COLUMN patient_decided_at timestamptz;

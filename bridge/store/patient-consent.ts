@@ -108,7 +108,8 @@ export async function clinicDirectory(db: Db, count: number, offset: number): Pr
   return res.rows;
 }
 
-export async function clinicExists(db: Db | Tx, id: string): Promise<boolean> {
-  if (!isUuid(id)) return false;
-  return ((await db.query('SELECT 1 FROM clinic WHERE id = $1', [id])).rowCount ?? 0) > 0;
+/** A clinic's name; null when there is no such clinic. */
+export async function clinicNameOf(db: Db | Tx, id: string): Promise<string | null> {
+  if (!isUuid(id)) return null;
+  return (await db.query('SELECT name FROM clinic WHERE id = $1', [id])).rows[0]?.name ?? null;
 }
