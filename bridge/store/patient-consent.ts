@@ -63,6 +63,8 @@ export async function patientConsentsOf(
 
 /** Active Consents of the person for the clinic other than `exceptId`, locked (a new decision supersedes them). */
 export async function activeConsentsFor(tx: Tx, personId: string, actorClinicId: string, exceptId: string): Promise<PatientConsentRow[]> {
+  // Two decisions of one person about one clinic run one after the other, so neither misses the other's row.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('patient-consent:' || $1 || ':' || $2, 0))`, [personId, actorClinicId]);
   const res = await tx.query(`${SELECT} WHERE q.person_id = $1 AND pc.actor_clinic_id = $2 AND pc.status = 'active' AND pc.id <> $3 FOR UPDATE OF pc`, [
     personId,
     actorClinicId,
@@ -81,7 +83,8 @@ export interface PatientDecision {
 }
 
 /**
- * For each record in `patientIds`, the latest patient-authored Consent of its person naming `clinicId` (any record of
+ * For each record in `patientIds`, the governing patient-authored Consent of its person naming `clinicId`: its active one
+ * (at most one: a new one supersedes), else the latest revoked one (any record of
  * the person may be the one named), by patient_consent_actor_idx. Records whose person made none are absent.
  */
 export async function patientDecisions(db: Db | Tx, clinicId: string, patientIds: string[]): Promise<Map<string, PatientDecision>> {
@@ -92,7 +95,7 @@ export async function patientDecisions(db: Db | Tx, clinicId: string, patientIds
        JOIN LATERAL (SELECT pc.id::text AS "consentId", pc.status, pc.period_start AS "periodStart", pc.period_end AS "periodEnd",
                             pc.excluded_labels AS "excludedLabels"
                        FROM patient q JOIN patient_consent pc ON pc.patient_id = q.id AND pc.actor_clinic_id = $1
-                      WHERE q.person_id = o.person_id ORDER BY pc.last_modified DESC, pc.id LIMIT 1) d ON true
+                      WHERE q.person_id = o.person_id ORDER BY pc.status = 'active' DESC, pc.last_modified DESC, pc.created_at DESC, pc.id LIMIT 1) d ON true
       WHERE o.id = ANY($2::uuid[])`,
     [clinicId, patientIds],
   );
