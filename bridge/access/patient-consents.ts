@@ -79,7 +79,13 @@ export async function storePatientConsentIn(tx: Tx, p: PatientPrincipal, input: 
   const id = randomUUID();
   const now = new Date().toISOString();
   const content = patientConsentResource({ ...input, id, version: 1, lastUpdated: now, dateTime: now, clinicName });
-  await insertPatientConsent(tx, { ...input, id, accountId: p.accountId, actorClinicId: input.clinicId, content: content as unknown as Record<string, unknown> });
+  await insertPatientConsent(tx, {
+    ...input,
+    id,
+    accountId: p.accountId,
+    actorClinicId: input.clinicId,
+    content: content as unknown as Record<string, unknown>,
+  });
   await supersede(tx, p, input.clinicId, id);
   await auditConsent(tx, p, input, detail, id);
   return content;

@@ -26,7 +26,11 @@ function patientView(r: PatientRequestRow, p: PatientPrincipal): Task {
   return t;
 }
 
-export async function patientTasks(db: Db, session: Session, f: { ids?: string[]; count: number; offset: number }): Promise<{ tasks: Task[]; hasMore: boolean }> {
+export async function patientTasks(
+  db: Db,
+  session: Session,
+  f: { ids?: string[]; count: number; offset: number },
+): Promise<{ tasks: Task[]; hasMore: boolean }> {
   const p = actingPatient(session);
   const rows = await requestsAboutPerson(db, p.personId, f);
   return { tasks: rows.slice(0, f.count).map((r) => patientView(r, p)), hasMore: rows.length > f.count };

@@ -53,7 +53,8 @@ export async function readSubscription(db: Db, session: Session, id: string): Pr
 
 export async function searchSubscriptions(db: Db, session: Session, count: number, offset: number): Promise<{ items: Subscription[]; hasMore: boolean }> {
   const p = session.principal;
-  const rows = p.kind === 'patient' ? await patientSubscriptionsOf(db, p.accountId, count, offset) : await subscriptionsOf(db, clinicOf(session), count, offset);
+  const rows =
+    p.kind === 'patient' ? await patientSubscriptionsOf(db, p.accountId, count, offset) : await subscriptionsOf(db, clinicOf(session), count, offset);
   return { items: rows.slice(0, count).map(resource), hasMore: rows.length > count };
 }
 

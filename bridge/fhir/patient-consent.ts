@@ -124,8 +124,7 @@ export function parsePatientConsent(body: unknown, mode: 'create' | 'update'): P
   }
   const periodStart = period?.start ? fhirTimeRange(period.start).start : null;
   const periodEnd = period?.end ? fhirTimeRange(period.end).end : null;
-  if (periodStart && periodEnd && periodEnd < periodStart)
-    throw unprocessable('Consent.provision.period.end is before its start', 'Consent.provision.period');
+  if (periodStart && periodEnd && periodEnd < periodStart) throw unprocessable('Consent.provision.period.end is before its start', 'Consent.provision.period');
 
   let action: PatientConsentInput['action'];
   if (prov.action !== undefined) {

@@ -49,11 +49,7 @@ export async function patientConsentOf(db: Db | Tx, personId: string, id: string
 }
 
 /** The person's Consents, newest first; `count + 1` rows tell whether there are more. */
-export async function patientConsentsOf(
-  db: Db,
-  personId: string,
-  f: { statuses?: string[]; count: number; offset: number },
-): Promise<PatientConsentRow[]> {
+export async function patientConsentsOf(db: Db, personId: string, f: { statuses?: string[]; count: number; offset: number }): Promise<PatientConsentRow[]> {
   const res = await db.query(
     `${SELECT} WHERE q.person_id = $1 AND ($2::text[] IS NULL OR pc.status = ANY($2::text[])) ORDER BY pc.last_modified DESC, pc.id LIMIT $3 OFFSET $4`,
     [personId, f.statuses ?? null, f.count + 1, f.offset],

@@ -99,13 +99,7 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
  * Resources by id that a reader of these patients may also see: shared entities, resources in the permitted
  * compartments, and non-compartment resources of the permitted clinics.
  */
-export async function referencedResources(
-  db: Db,
-  ids: string[],
-  patientIds: string[],
-  clinicIds: string[],
-  withheld?: Withheld[],
-): Promise<PulledResource[]> {
+export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[], withheld?: Withheld[]): Promise<PulledResource[]> {
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
   const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));

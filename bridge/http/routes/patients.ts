@@ -9,7 +9,14 @@
  */
 import { NextFunction, Request, Response, Router } from 'express';
 import { isPatientBearer } from '../../access/authenticate';
-import { clinicsForPatients, createPatientConsent, readPatientConsent, revokePatientConsent, searchPatientConsents, updatePatientConsentById } from '../../access/patient-consents';
+import {
+  clinicsForPatients,
+  createPatientConsent,
+  readPatientConsent,
+  revokePatientConsent,
+  searchPatientConsents,
+  updatePatientConsentById,
+} from '../../access/patient-consents';
 import { patientCommunications } from '../../access/patient-notifications';
 import { decidePatientTask, patientTask, patientTasks } from '../../access/patient-tasks';
 import { checkScope } from '../../access/scope-check';
@@ -80,7 +87,17 @@ export function patientRouter(opts: PatientRouteOptions): Router {
     const p = page(req, 'Consent search', ['status']);
     const statuses = p.q.string('status')?.split(',').filter(Boolean);
     const { items, hasMore } = await searchPatientConsents(opts.access.db, sessionOf(req), { statuses, count: p.count, offset: p.offset });
-    send(res, 200, searchset(req, 'Consent', items.map((resource) => ({ resource })), p, hasMore));
+    send(
+      res,
+      200,
+      searchset(
+        req,
+        'Consent',
+        items.map((resource) => ({ resource })),
+        p,
+        hasMore,
+      ),
+    );
   });
   router.get('/fhir/Consent/:id', patientsOnly, async (req, res) => {
     await checkScope(opts.access, sessionOf(req), 'Consent', 'read');
@@ -105,7 +122,17 @@ export function patientRouter(opts: PatientRouteOptions): Router {
   router.get('/fhir/Communication', patientsOnly, async (req, res) => {
     const p = page(req, 'Communication search');
     const { items, hasMore } = await patientCommunications(opts.access.db, sessionOf(req), p.count, p.offset);
-    send(res, 200, searchset(req, 'Communication', items.map((resource) => ({ resource })), p, hasMore));
+    send(
+      res,
+      200,
+      searchset(
+        req,
+        'Communication',
+        items.map((resource) => ({ resource })),
+        p,
+        hasMore,
+      ),
+    );
   });
 
   router.get('/fhir/Task', patientsOnly, async (req, res) => {
@@ -113,7 +140,17 @@ export function patientRouter(opts: PatientRouteOptions): Router {
     const p = page(req, 'Task search', ['_id']);
     const ids = p.q.string('_id')?.split(',').filter(Boolean);
     const { tasks, hasMore } = await patientTasks(opts.access.db, sessionOf(req), { ids, count: p.count, offset: p.offset });
-    send(res, 200, searchset(req, 'Task', tasks.map((resource) => ({ resource })), p, hasMore));
+    send(
+      res,
+      200,
+      searchset(
+        req,
+        'Task',
+        tasks.map((resource) => ({ resource })),
+        p,
+        hasMore,
+      ),
+    );
   });
   router.get('/fhir/Task/:id', patientsOnly, async (req, res) => {
     await checkScope(opts.access, sessionOf(req), 'Task', 'read');

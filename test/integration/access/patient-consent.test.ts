@@ -31,7 +31,8 @@ const SCOPES = ['patient/*.cruds', 'launch/patient', 'openid', 'fhirUser'];
 const DAY = 86_400_000;
 const day = (offset: number): string => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
 
-const call = (c: Clinic, method: string, path: string, body?: unknown, headers?: Record<string, string>) => api(bridge.url, c.apiKey, method, path, body, headers);
+const call = (c: Clinic, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  api(bridge.url, c.apiKey, method, path, body, headers);
 const asPatient = (method: string, path: string, body?: unknown, t = token) => api(bridge.url, t, method, path, body);
 
 const patient = (id: string, passport: string) => ({
@@ -101,7 +102,13 @@ async function grant(deny: string[] = EXCEPT, period?: { start?: string; end?: s
 
 beforeAll(async () => {
   bridge = await startTestBridge({ allowPrivateHookHosts: true, breakGlassLimit: 100 });
-  notifier = startNotifier(bridge.database.db, createLogger('silent'), { pollMs: 50, retryBaseMs: 50, timeoutMs: 2000, maxAttempts: 50, allowPrivateHosts: true });
+  notifier = startNotifier(bridge.database.db, createLogger('silent'), {
+    pollMs: 50,
+    retryBaseMs: 50,
+    timeoutMs: 2000,
+    maxAttempts: 50,
+    allowPrivateHosts: true,
+  });
 });
 afterAll(async () => {
   await notifier?.stop();
@@ -127,7 +134,11 @@ beforeEach(async () => {
   const b = await call(B, 'POST', '/fhir', {
     resourceType: 'Bundle',
     type: 'transaction',
-    entry: [patient('b1', passport), observation('obs-b', 'b1', '2345-7'), observation('lab', 'b1', '718-7', { meta: { security: [{ system: ACT, code: 'ETH' }] } })],
+    entry: [
+      patient('b1', passport),
+      observation('obs-b', 'b1', '2345-7'),
+      observation('lab', 'b1', '718-7', { meta: { security: [{ system: ACT, code: 'ETH' }] } }),
+    ],
   });
   expect(b.status).toBe(200);
   const c = await call(C, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [patient('c1', passport)] });
@@ -160,7 +171,9 @@ test('"everything except" mental health, sexual and reproductive health and subs
   const everything = await call(C, 'GET', `/fhir/Patient/${pa}/$everything`);
   expect(everything.status).toBe(200);
   expect(present(everything.body).sort()).toEqual([...ORDINARY].sort());
-  const patients = everything.body.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Patient').map((e: { resource: { id: string } }) => e.resource.id);
+  const patients = everything.body.entry
+    .filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Patient')
+    .map((e: { resource: { id: string } }) => e.resource.id);
   expect(patients.sort()).toEqual([pa, pb, pc].sort());
 
   const summary = await call(C, 'GET', `/fhir/Patient/${pa}/$summary`);
@@ -209,7 +222,9 @@ test('"everything except" mental health, sexual and reproductive health and subs
   for (const k of SENSITIVE) expect(exported).not.toContain(ids[k]);
 
   // the patient's own consent change is audited with the patient as agent
-  const audits = await bridge.database.db.query(`SELECT clinic_id, agent, detail FROM audit_event WHERE action = 'consent' AND agent->>'accountId' IS NOT NULL`);
+  const audits = await bridge.database.db.query(
+    `SELECT clinic_id, agent, detail FROM audit_event WHERE action = 'consent' AND agent->>'accountId' IS NOT NULL`,
+  );
   expect(audits.rows.some((r) => r.clinic_id === null && r.agent.kind === 'patient' && r.detail.includes(created.id))).toBe(true);
 });
 
@@ -238,7 +253,7 @@ test('a period in the past grants nothing; a later decision supersedes the earli
   expect((await call(C, 'GET', `/fhir/Patient/${pa}/$everything`)).status).toBe(200);
 });
 
-test('revocation ends C\'s access at once, even though the home clinic stored a Consent for C (the patient\'s decision wins)', async () => {
+test("revocation ends C's access at once, even though the home clinic stored a Consent for C (the patient's decision wins)", async () => {
   // A's own Consent for C: by itself it grants C A's records
   expect((await call(A, 'POST', '/fhir', putBundle(consent('clinic-consent', 'Patient/a1', C.id)))).status).toBe(200);
   expect((await call(C, 'GET', `/fhir/Patient/${pa}/$everything`)).status).toBe(200);
@@ -262,7 +277,7 @@ test('revocation ends C\'s access at once, even though the home clinic stored a 
   expect((await asPatient('GET', `/fhir/Consent?status=inactive`)).body.entry).toHaveLength(2);
 });
 
-test('another patient can neither see, change nor revoke it, nor name this person\'s Patient', async () => {
+test("another patient can neither see, change nor revoke it, nor name this person's Patient", async () => {
   const c = await grant([]);
   const other = await call(D, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [patient('d1', `Q${randomBytes(4).toString('hex')}`)] });
   const pd = located(other.body, 0).slice(8);
@@ -318,7 +333,12 @@ test('GET /fhir/Organization lists the clinics for the patient to choose from', 
   const res = await asPatient('GET', '/fhir/Organization?_count=1000');
   expect(res.status).toBe(200);
   const names = res.body.entry.map((e: { resource: { id: string; name: string } }) => [e.resource.id, e.resource.name]);
-  expect(names).toEqual(expect.arrayContaining([[C.id, 'Clinica C'], [A.id, 'Klinik A']]));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      [C.id, 'Clinica C'],
+      [A.id, 'Klinik A'],
+    ]),
+  );
 });
 
 async function hookServer(): Promise<{ url: string; received: { method: string; url: string; body: string }[]; close(): Promise<void> }> {
@@ -348,9 +368,16 @@ test('a consent request is listed for the patient, who approves it with categori
   expect(list.status).toBe(200);
   expect(list.body.entry).toHaveLength(1);
   const task = list.body.entry[0].resource;
-  expect(task).toMatchObject({ id: created.body.id, status: 'requested', for: { reference: `Patient/${pa}` }, requester: { reference: `Organization/${D.id}` } });
+  expect(task).toMatchObject({
+    id: created.body.id,
+    status: 'requested',
+    for: { reference: `Patient/${pa}` },
+    requester: { reference: `Organization/${D.id}` },
+  });
   const told = await asPatient('GET', '/fhir/Communication');
-  expect(told.body.entry.map((e: { resource: { category: { coding: { code: string }[] }[] } }) => e.resource.category[0].coding[0].code)).toContain('consent-request');
+  expect(told.body.entry.map((e: { resource: { category: { coding: { code: string }[] }[] } }) => e.resource.category[0].coding[0].code)).toContain(
+    'consent-request',
+  );
 
   // another patient does not see or decide it
   const other = await call(B, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [patient('x1', `Z${randomBytes(4).toString('hex')}`)] });
@@ -379,7 +406,7 @@ test('a consent request is listed for the patient, who approves it with categori
   expect(decided.rows[0].agent).toEqual({ kind: 'patient', accountId: expect.any(String) });
 });
 
-test('a break-glass access by an enabled clinic is a notification, delivered to the patient\'s own rest-hook', async () => {
+test("a break-glass access by an enabled clinic is a notification, delivered to the patient's own rest-hook", async () => {
   const hook = await hookServer();
   try {
     const sub = await asPatient('POST', '/fhir/Subscription', {
@@ -403,7 +430,9 @@ test('a break-glass access by an enabled clinic is a notification, delivered to 
     });
     expect(glass.status).toBe(200);
     const told = await asPatient('GET', '/fhir/Communication');
-    const note = told.body.entry.map((e: { resource: Record<string, any> }) => e.resource).find((c: Record<string, any>) => c.category[0].coding[0].code === 'break-glass');
+    const note = told.body.entry
+      .map((e: { resource: Record<string, any> }) => e.resource)
+      .find((c: Record<string, any>) => c.category[0].coding[0].code === 'break-glass');
     expect(note).toMatchObject({ resourceType: 'Communication', status: 'completed', subject: { reference: `Patient/${pa}` } });
     expect(note.payload[0].contentString).toContain('Hospital D');
     expect(note.payload[0].contentString).toContain('unconscious patient');

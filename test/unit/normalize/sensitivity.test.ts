@@ -29,15 +29,28 @@ describe('classifySensitivity', () => {
     ['LOINC OID alias', { resourceType: 'Observation', code: { coding: [{ system: 'urn:oid:2.16.840.1.113883.6.1', code: '2106-3' }] } }, ['SEX']],
     [
       'value code: HIV positive',
-      { resourceType: 'Observation', code: { coding: [{ system: LOINC, code: '8867-4' }] }, valueCodeableConcept: { coding: [{ system: SCT, code: '165816005' }] } },
+      {
+        resourceType: 'Observation',
+        code: { coding: [{ system: LOINC, code: '8867-4' }] },
+        valueCodeableConcept: { coding: [{ system: SCT, code: '165816005' }] },
+      },
       ['HIV', 'SEX'],
     ],
     ['reasonCode of an Encounter', { resourceType: 'Encounter', reasonCode: [{ coding: [{ system: ICD, code: 'F41.1' }] }] }, ['MH', 'PSY']],
     ['meta.security ETH', { resourceType: 'Observation', meta: { security: [{ system: ACT, code: 'ETH' }] } }, ['ETH']],
-    ['meta.security by OID, confidentiality R', {
-      resourceType: 'Observation',
-      meta: { security: [{ system: 'urn:oid:2.16.840.1.113883.5.4', code: 'HIV' }, { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
-    }, ['HIV', 'R']],
+    [
+      'meta.security by OID, confidentiality R',
+      {
+        resourceType: 'Observation',
+        meta: {
+          security: [
+            { system: 'urn:oid:2.16.840.1.113883.5.4', code: 'HIV' },
+            { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' },
+          ],
+        },
+      },
+      ['HIV', 'R'],
+    ],
     // negative cases
     ['heart rate', { resourceType: 'Observation', code: { coding: [{ system: LOINC, code: '8867-4' }] } }, []],
     ['hypertension I10', cond(ICD, 'I10'), []],
@@ -47,7 +60,11 @@ describe('classifySensitivity', () => {
     ['A49 is no STI', cond(ICD, 'A49.9'), []],
     ['F code in another system', cond('http://example.org/local', 'F32.9'), []],
     ['meta.security of another system', { resourceType: 'Observation', meta: { security: [{ system: 'http://example.org', code: 'HIV' }] } }, []],
-    ['confidentiality N is no label', { resourceType: 'Observation', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] } }, []],
+    [
+      'confidentiality N is no label',
+      { resourceType: 'Observation', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] } },
+      [],
+    ],
     ['unknown ActCode', { resourceType: 'Observation', meta: { security: [{ system: ACT, code: 'GDIS' }] } }, []],
     ['no code at all', { resourceType: 'Patient' }, []],
     ['garbage', 'not a resource', []],
