@@ -11,6 +11,7 @@ import type { Logger } from './log';
 import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
+import { backfillSensitivity } from './store/sensitivity';
 import { VERSION } from './version';
 import { startNotifier } from './notify/delivery';
 
@@ -73,6 +74,9 @@ export async function openDatabase(
   try {
     const applied = await runMigrations(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
+    // Rows written before migration 021 get their sensitivity labels (restricted pulls withhold them until then).
+    const classified = await backfillSensitivity(db);
+    if (classified) log.info({ classified }, 'resource sensitivity backfilled');
   } catch (err) {
     await db.end();
     await stopEmbedded?.();

@@ -6,10 +6,16 @@
 import { recordAudit, type StoredAudit } from '../store/audit';
 import type { Db, Tx } from '../store/db';
 import type { AuditRecord } from './types';
+import { notifyBreakGlass } from './patient-notifications';
 
 export type { StoredAudit } from '../store/audit';
 
-/** Appends `rec` to the audit trail (hashed and anchorable like a bundle) and returns it as stored. */
-export function audit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
-  return recordAudit(db, rec);
+/**
+ * Appends `rec` to the audit trail (hashed and anchorable like a bundle) and returns it as stored. A successful
+ * break-glass access also tells the person (access/patient-notifications.ts), so no such access goes unnotified.
+ */
+export async function audit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
+  const stored = await recordAudit(db, rec);
+  if (rec.breakGlass && rec.outcome === 'success' && rec.personId) await notifyBreakGlass(db, rec, stored.id);
+  return stored;
 }

@@ -10,6 +10,9 @@ import { findToken } from '../store/smart';
 import type { AccessServices } from './services';
 import { clinicSession, patientSession, Session } from './session';
 
+/** Whether a bearer is a patient access token (its prefix routes it; the token itself is checked by authenticateBearer). */
+export const isPatientBearer = (bearer: string | undefined): boolean => !!bearer && bearer.startsWith(PATIENT_ACCESS_PREFIX);
+
 /** The session of a bearer credential, or null when it is no live API key or access token. */
 export async function authenticateBearer(svc: AccessServices, bearer: string): Promise<Session | null> {
   if (bearer.startsWith(PATIENT_ACCESS_PREFIX)) {

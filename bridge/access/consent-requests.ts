@@ -26,6 +26,7 @@ import { findPatientPerson } from '../store/person-links';
 import { personsOf } from '../store/persons';
 import { enqueueNotifications } from '../store/subscriptions';
 import { applyConsentDecision, type ConsentDecisionStep } from './consent-decision';
+import { notifyConsentRequest } from './patient-notifications';
 import { sessionClinicId, type Session } from './session';
 
 /** Longest period a request may ask for (CONSENT_REQUEST_MAX_DAYS). */
@@ -80,6 +81,16 @@ export async function createConsentRequest(db: Db, session: Session, body: unkno
     for (const home of await homeClinicsOf(tx, handle.patientIds, clinicId)) await enqueueNotifications(tx, home, homeTaskId(id, home), 'requested');
     await enqueueNotifications(tx, clinicId, id, 'requested');
     const persons = await personsOf(tx, handle.patientIds);
+    // The patient is told too (their portal, their app's Subscription): a request about them is never silent.
+    for (const personId of persons)
+      await notifyConsentRequest(tx, {
+        personId,
+        patientIds: handle.patientIds,
+        requestId: id,
+        requesterName: session.principal.kind === 'clinic' ? session.principal.clinicName : 'a clinic',
+        purpose: input.purpose,
+        period: input.period,
+      });
     await audit(tx, {
       clinicId,
       action: 'consent-request',

@@ -5,6 +5,7 @@
  * nothing, because granting everything would share what the patient withheld.
  */
 import { consentCandidates } from '../store/consent';
+import { patientDecisions, type PatientDecision } from '../store/patient-consent';
 import type { Db, Tx } from '../store/db';
 import { fhirTimeRange } from '../normalize/time';
 
@@ -61,4 +62,28 @@ export async function consentingPatients(db: Db | Tx, clinicId: string, patientI
   const granted = new Set<string>();
   for (const c of await consentCandidates(db, clinicId, patientIds)) if (provisionGrants(c.provision as Provision, now)) granted.add(c.patientId);
   return granted;
+}
+
+/**
+ * What a patient's own latest decision about a clinic grants (pure). Precedence (README "Patients: consent and
+ * notifications"): once the person has authored a Consent naming a clinic, the latest such Consent governs that
+ * clinic alone and every clinic-stored Consent naming it is ignored: active and in period, it grants every record
+ * of the person, minus `excludedLabels`; revoked (inactive) or outside its period, it grants nothing.
+ * Null: the person made no decision about the clinic, so clinic-stored Consents apply as before.
+ */
+export function patientGrant(d: PatientDecision | undefined, now: Date): { grants: boolean; excludedLabels: string[] } | null {
+  if (!d) return null;
+  return { grants: d.status === 'active' && periodContains(d.periodStart, d.periodEnd, now), excludedLabels: d.excludedLabels };
+}
+
+/** For each of `patientIds` whose person decided about `clinicId`: what that decision grants now (patientGrant). */
+export async function patientGrants(
+  db: Db | Tx,
+  clinicId: string,
+  patientIds: string[],
+  now: Date = new Date(),
+): Promise<Map<string, { grants: boolean; excludedLabels: string[] }>> {
+  const out = new Map<string, { grants: boolean; excludedLabels: string[] }>();
+  for (const [id, d] of await patientDecisions(db, clinicId, patientIds)) out.set(id, patientGrant(d, now)!);
+  return out;
 }

@@ -1,5 +1,5 @@
 import { outcomes, type FhirError } from '../fhir/outcome';
-import { consentingPatients } from './consent-rules';
+import { consentingPatients, patientGrants } from './consent-rules';
 import { handleRecords, isMatchHandle } from './handle-access';
 import type { Db } from '../store/db';
 import { findPatientPerson, personPatients } from '../store/person-links';
@@ -21,7 +21,7 @@ export interface PersonAccessOptions {
 /** Every patient record of the person, with the basis the caller may read it on (null: it may not). */
 export interface PersonAccessEvaluation {
   personId: string;
-  patients: { patientId: string; clinicId: string; basis: AccessBasis | null }[];
+  patients: { patientId: string; clinicId: string; basis: AccessBasis | null; excludedLabels?: string[] }[];
 }
 
 /**
@@ -30,6 +30,27 @@ export interface PersonAccessEvaluation {
  */
 export function recordBasis(holderClinicId: string, callerClinicId: string, consented: boolean, breakGlass: boolean): AccessBasis | null {
   return holderClinicId === callerClinicId ? 'own' : consented ? 'consent' : breakGlass ? 'break-glass' : null;
+}
+
+/**
+ * As recordBasis, with the person's own decision about the caller (patientGrant; null: none, clinic Consents apply).
+ * A patient's decision governs: it grants (minus its withheld labels) or refuses, whatever the clinic Consents say.
+ * An admitted break-glass reads a record the decision restricts or refuses in full (flagged, and the patient told). Pure.
+ */
+export function recordAccess(
+  holderClinicId: string,
+  callerClinicId: string,
+  patient: { grants: boolean; excludedLabels: string[] } | null | undefined,
+  clinicConsented: boolean,
+  breakGlass: boolean,
+): { basis: AccessBasis | null; excludedLabels?: string[] } {
+  if (holderClinicId === callerClinicId) return { basis: 'own' };
+  if (patient) {
+    if (patient.grants && !patient.excludedLabels.length) return { basis: 'consent' };
+    if (breakGlass) return { basis: 'break-glass' };
+    return patient.grants ? { basis: 'consent', excludedLabels: patient.excludedLabels } : { basis: null };
+  }
+  return { basis: recordBasis(holderClinicId, callerClinicId, clinicConsented, breakGlass) };
 }
 
 /**
@@ -47,14 +68,17 @@ export async function evaluatePersonAccess(
   if (!start) return null;
   const patients = await personPatients(db, start.personId);
   const foreign = patients.filter((p) => p.clinicId !== callerClinicId).map((p) => p.patientId);
-  const consented = await consentingPatients(db, callerClinicId, foreign, opts.now);
+  const [consented, decided] = await Promise.all([
+    consentingPatients(db, callerClinicId, foreign, opts.now),
+    patientGrants(db, callerClinicId, foreign, opts.now),
+  ]);
   const glass = !!opts.breakGlassReason;
   return {
     personId: start.personId,
     patients: patients.map((p) => ({
       patientId: p.patientId,
       clinicId: p.clinicId,
-      basis: recordBasis(p.clinicId, callerClinicId, consented.has(p.patientId), glass),
+      ...recordAccess(p.clinicId, callerClinicId, decided.get(p.patientId), consented.has(p.patientId), glass),
     })),
   };
 }

@@ -14,6 +14,7 @@ import { everything, EverythingPage, EverythingRequest } from '../pull/everythin
 import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
 import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
+import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
@@ -62,7 +63,7 @@ export async function everythingOf(
 export async function summaryOf(svc: AccessServices, session: Session, patientId: string): Promise<Bundle> {
   const a = await personAccess(svc, session, patientId, 'summary');
   const patientIds = a.patients.map((p) => p.patientId);
-  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds)]);
+  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds, withheldGroups(a.patients))]);
   const subject = patients.find((p) => p.id === patientId) ?? patients[0];
   const bundle = ipsBundle({
     documentId: randomUUID(),
@@ -80,7 +81,7 @@ export async function summaryOf(svc: AccessServices, session: Session, patientId
 export async function timelineOf(svc: AccessServices, session: Session, patientId: string): Promise<Timeline> {
   const a = await personAccess(svc, session, patientId, 'history');
   const patientIds = a.patients.map((p) => p.patientId);
-  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds)]);
+  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds, withheldGroups(a.patients))]);
   await disclosed(svc, session, 'history', a, [...new Set(facts.map((f) => f.resourceType))].sort());
   return timeline(a, patients, facts);
 }

@@ -7,6 +7,8 @@
 import { parseSearch, type SearchQuery } from '../fhir/search-params';
 import { isBridgeId } from '../fhir/references';
 import { canonicalSystem } from '../normalize/codes';
+import { classifySensitivity, isWithheld } from '../normalize/sensitivity';
+import { withheldGroups } from '../model/sensitivity';
 import { ownResourceId, readHistory, readResource, readVersion, type StoredResource } from '../store/resources';
 import { searchPersonResources, searchResources } from '../store/search';
 import { accessOptions } from './admission';
@@ -65,7 +67,7 @@ export async function readOne(svc: AccessServices, session: Session, type: strin
 export async function readOneVersion(svc: AccessServices, session: Session, type: string, id: string, vid: number | undefined): Promise<StoredResource | null> {
   const { bridgeId, grant } = await grantFor(svc, session, type, id, 'read');
   const stored = grant && vid !== undefined && (await readVersion(svc.db, grant.readAs, type, bridgeId, vid));
-  if (!grant || !stored) return null;
+  if (!grant || !stored || isWithheld(classifySensitivity(stored.content), grant.excludedLabels)) return null;
   await auditRead(svc, session, 'read', type, grant);
   return stored;
 }
@@ -73,7 +75,10 @@ export async function readOneVersion(svc: AccessServices, session: Session, type
 /** Every version of `type/id`, oldest first, audited; empty when there is none the session could read (404). */
 export async function readAllVersions(svc: AccessServices, session: Session, type: string, id: string): Promise<StoredResource[]> {
   const { bridgeId, grant } = await grantFor(svc, session, type, id, 'history');
-  const versions = grant ? await readHistory(svc.db, grant.readAs, type, bridgeId) : [];
+  // A restricted grant: older versions carrying withheld labels are left out too.
+  const versions = grant
+    ? (await readHistory(svc.db, grant.readAs, type, bridgeId)).filter((v) => !isWithheld(classifySensitivity(v.content), grant.excludedLabels))
+    : [];
   if (!grant || !versions.length) return [];
   await auditRead(svc, session, 'history', type, grant);
   return versions;
@@ -103,6 +108,7 @@ export async function search(
     clinicId,
     query,
     foreign.map((g) => g.patientId),
+    withheldGroups(foreign),
   );
   const persons = [...new Set(granted.map((g) => g.personId))];
   const glass = foreign.some((g) => g.basis === 'break-glass');

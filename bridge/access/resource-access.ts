@@ -1,6 +1,8 @@
 import type { Db } from '../store/db';
 import { findPatientPerson, resourceCompartment } from '../store/person-links';
 import { SHARED_TYPES } from '../store/resources';
+import { resourceSensitivity } from '../store/sensitivity';
+import { isWithheld } from '../normalize/sensitivity';
 import { auditRefusal, evaluatePersonAccess, PersonAccessOptions } from './person-access';
 import type { PatientReader, Reader } from './reader';
 import type { AccessBasis } from './types';
@@ -12,6 +14,8 @@ export interface ReadGrant {
   basis: AccessBasis | 'shared';
   personId: string | null;
   patientId: string | null;
+  /** Labels a patient's restricted Consent withholds from this record (versions carrying them are not served). */
+  excludedLabels?: string[];
 }
 
 /**
@@ -40,12 +44,15 @@ export async function authorizeRead(
   if (SHARED_TYPES.includes(resourceType)) return { readAs: callerClinicId, basis: 'shared', ...about };
   if (!owner.patientId) return unknown();
   const evaluation = await evaluatePersonAccess(db, callerClinicId, owner.patientId, opts);
-  const basis = evaluation?.patients.find((p) => p.patientId === owner.patientId)?.basis ?? null;
-  if (!basis) {
+  const record = evaluation?.patients.find((p) => p.patientId === owner.patientId);
+  const basis = record?.basis ?? null;
+  // A resource the patient withheld from the caller answers like one it may not read (the same 404).
+  const withheld = !!record?.excludedLabels?.length && isWithheld(await resourceSensitivity(db, id), record.excludedLabels);
+  if (!basis || withheld) {
     await auditRefusal(db, callerClinicId, owner.personId, [owner.patientId], { ...opts, resourceTypes: [resourceType] });
     return null;
   }
-  return { readAs: owner.clinicId, basis, ...about };
+  return { readAs: owner.clinicId, basis, ...about, ...(record?.excludedLabels?.length ? { excludedLabels: record.excludedLabels } : {}) };
 }
 
 /**
@@ -83,8 +90,11 @@ export async function authorizeSearchPatients(
   callerClinicId: string,
   patientIds: string[],
   opts: PersonAccessOptions = {},
-): Promise<{ granted: { patientId: string; personId: string; basis: AccessBasis }[]; refused: { patientId: string; personId: string }[] }> {
-  const granted: { patientId: string; personId: string; basis: AccessBasis }[] = [];
+): Promise<{
+  granted: { patientId: string; personId: string; basis: AccessBasis; excludedLabels?: string[] }[];
+  refused: { patientId: string; personId: string }[];
+}> {
+  const granted: { patientId: string; personId: string; basis: AccessBasis; excludedLabels?: string[] }[] = [];
   const refused: { patientId: string; personId: string }[] = [];
   let unknown = false;
   for (const patientId of [...new Set(patientIds)].slice(0, 100)) {
@@ -93,8 +103,9 @@ export async function authorizeSearchPatients(
       unknown = true;
       continue;
     }
-    const basis = evaluation.patients.find((p) => p.patientId === patientId)?.basis ?? null;
-    if (basis) granted.push({ patientId, personId: evaluation.personId, basis });
+    const record = evaluation.patients.find((p) => p.patientId === patientId);
+    const basis = record?.basis ?? null;
+    if (basis) granted.push({ patientId, personId: evaluation.personId, basis, ...(record?.excludedLabels ? { excludedLabels: record.excludedLabels } : {}) });
     else refused.push({ patientId, personId: evaluation.personId });
   }
   if (refused.length || unknown) {

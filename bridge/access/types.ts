@@ -13,7 +13,16 @@ export interface PersonAccess {
   /** The person (one human across clinics) the request is about. */
   personId: string;
   /** Patient records (bridge Patient ids) of that person the caller may read, with the clinic holding each. */
-  patients: { patientId: string; clinicId: string; basis: AccessBasis }[];
+  patients: {
+    patientId: string;
+    clinicId: string;
+    basis: AccessBasis;
+    /**
+     * Sensitivity labels withheld from this record (a patient's restricted Consent, normalize/sensitivity.ts);
+     * absent or empty: nothing withheld. Every pull, read, search and export filters them (store/pull.ts withheldSql).
+     */
+    excludedLabels?: string[];
+  }[];
   /** Set when the caller read without consent under `X-Break-Glass: <reason>`. */
   breakGlassReason?: string;
 }

@@ -79,6 +79,7 @@ const INTERACTION: Record<StoredAudit['action'], string> = {
   match: 'operation',
   'consent-request': 'create',
   'consent-decision': 'operation',
+  consent: 'update',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   push: 'C',
@@ -99,6 +100,7 @@ const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   match: 'E',
   'consent-request': 'C',
   'consent-decision': 'U',
+  consent: 'U',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 

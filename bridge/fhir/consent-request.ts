@@ -203,7 +203,7 @@ function proposedConsent(r: StoredConsentRequest, patient: string, status: Conse
 
 const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 
-function baseTask(r: StoredConsentRequest, id: string, status: RequestStatus, patient: string, lastModified: string): Task {
+export function baseTask(r: StoredConsentRequest, id: string, status: RequestStatus, patient: string, lastModified: string): Task {
   return {
     resourceType: 'Task',
     id,

@@ -46,7 +46,11 @@ export function parseTaskCriteria(criteria: string): { taskId: string | null; ta
 
 const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}:[ \t]*[^\r\n]{0,1000}$/;
 
-export function parseSubscription(body: unknown): SubscriptionInput {
+/**
+ * `watch` task: a clinic's Subscription on its Tasks; communication: a patient's on their notifications, criteria
+ * exactly `Communication` (each notification PUT as a Communication to `{endpoint}/Communication/{id}` with a payload).
+ */
+export function parseSubscription(body: unknown, watch: 'task' | 'communication' = 'task'): SubscriptionInput {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untrusted JSON: every field is type-checked before use
   const s = body as Record<string, any>;
   if (!s || typeof s !== 'object' || s.resourceType !== 'Subscription') throw outcomes.invalid('the body must be a FHIR Subscription', 'Subscription');
@@ -55,7 +59,14 @@ export function parseSubscription(body: unknown): SubscriptionInput {
   if (s.status !== 'requested' && s.status !== 'active') bad('Subscription.status must be "requested" (the bridge activates it)', 'Subscription.status');
   if (typeof s.reason !== 'string' || !s.reason.trim() || s.reason.length > 1000)
     bad('Subscription.reason is required (at most 1000 characters)', 'Subscription.reason');
-  const criteria = typeof s.criteria === 'string' ? parseTaskCriteria(s.criteria) : 'Subscription.criteria is required';
+  const criteria =
+    typeof s.criteria !== 'string'
+      ? 'Subscription.criteria is required'
+      : watch === 'task'
+        ? parseTaskCriteria(s.criteria)
+        : s.criteria === 'Communication'
+          ? { taskId: null, taskStatuses: null }
+          : 'criteria must be Communication: a patient watches their own notifications';
   if (typeof criteria === 'string') bad(criteria, 'Subscription.criteria');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   const ch = s.channel as Record<string, any> | undefined;

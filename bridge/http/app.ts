@@ -14,6 +14,7 @@ import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
 import { matchRouter } from './routes/match';
+import { patientRouter } from './routes/patients';
 import { pullRouter } from './routes/pull';
 import { smartRouter } from './routes/smart';
 import { subscriptionRouter } from './routes/subscriptions';
@@ -100,6 +101,8 @@ export function createApp(opts: AppOptions): Express {
   app.use(pullRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(matchRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
+  // A patient's Consents, requests, notifications and the clinic list: patient tokens only, before the clinic routes.
+  app.use(patientRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard, notified: opts.notified }));
   // Consent requests (Task) and Subscriptions: before the generic /fhir/:type routes, which would store them as plain resources.
   app.use(
     taskRouter({

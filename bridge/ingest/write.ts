@@ -3,6 +3,7 @@ import { isBridgeId, rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
 import { canonicalSystem } from '../normalize/codes';
 import { normalizeResource } from '../normalize';
+import { classifySensitivity } from '../normalize/sensitivity';
 import { isCalendarDate } from '../normalize/time';
 import type { ClinicalRow } from '../normalize/types';
 import { replaceClinicalRows } from '../store/clinical';
@@ -72,6 +73,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         deleted: false,
         content,
         tokens: index.tokens,
+        sensitivity: classifySensitivity(content),
       });
       const normalized = normalizeResource(content);
       if (normalized.patient) patients.push({ id: t.id as string, demographics: normalized.patient });
@@ -93,6 +95,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         deleted: true,
         content,
         tokens: [],
+        sensitivity: [],
       });
       cleared.push(t.id as string);
     }

@@ -23,7 +23,9 @@ export type AuditAction =
   | 'match'
   /** A foreign clinic's consent request (Task), and a home clinic's decision on it (approve, decline). */
   | 'consent-request'
-  | 'consent-decision';
+  | 'consent-decision'
+  /** A patient's own Consent created, changed or revoked (clinicId null, agent the patient). */
+  | 'consent';
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 

@@ -10,6 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { taskAsSeenBy } from '../access/consent-requests';
+import { communicationAsSeenBy } from '../access/patient-notifications';
 import type { Logger } from '../log';
 import { inTransaction, type Db } from '../store/db';
 import { claimDueNotifications, giveUp, markDelivered, pruneOutbox, scheduleRetry, type DueNotification } from '../store/subscriptions';
@@ -91,7 +92,15 @@ async function send(db: Db, n: DueNotification, timeoutMs: number, allowPrivate:
   }
   let url = n.subscription.endpoint;
   let init: HookRequest = { method: 'POST', headers };
-  if (n.subscription.payload) {
+  if (n.communicationId && n.subscription.accountId) {
+    // A patient's Subscription: the Communication as the patient sees it (R4 rest-hook with payload: PUT {endpoint}/{type}/{id}).
+    const c = await communicationAsSeenBy(db, n.subscription.accountId, n.communicationId);
+    if (!c) return null;
+    if (n.subscription.payload) {
+      url = `${url}/Communication/${encodeURIComponent(n.communicationId)}`;
+      init = { method: 'PUT', headers: { ...headers, 'content-type': n.subscription.payload }, body: JSON.stringify(c) };
+    }
+  } else if (n.subscription.payload) {
     const task = await taskAsSeenBy(db, n.subscription.clinicId, n.taskId);
     // A Task the subscriber can no longer see (a link undone) is not sent: the notification is done.
     if (!task) return null;

@@ -2,6 +2,7 @@
 import type { PersonAccess } from '../access/types';
 import { pageLinks } from '../fhir/paging';
 import type { Db } from '../store/db';
+import { withheldGroups } from '../model/sensitivity';
 import { compartmentPage, CompartmentQuery, PulledResource, referencedResources } from '../store/pull';
 import { consistentReferences, isConsistent, referencedIds } from './references';
 
@@ -29,7 +30,8 @@ export async function everything(
 ): Promise<EverythingPage> {
   const patientIds = access.patients.map((p) => p.patientId);
   const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
-  const q: CompartmentQuery = { patientIds, ...req };
+  const withheld = withheldGroups(access.patients);
+  const q: CompartmentQuery = { patientIds, ...req, withheld };
   const { rows, total } = await compartmentPage(db, q);
   const matched = new Set(rows.map((r) => r.id));
   const included: PulledResource[] = [];
@@ -41,7 +43,7 @@ export async function everything(
       known,
     );
     if (!ids.length) break;
-    frontier = await referencedResources(db, ids, patientIds, clinicIds);
+    frontier = await referencedResources(db, ids, patientIds, clinicIds, withheld);
     for (const r of frontier) known.add(r.id);
     for (const id of ids) known.add(id); // not readable: never asked again
     included.push(...frontier);

@@ -18,7 +18,8 @@ import {
 } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { audit } from '../access/audit';
-import { consentingPatients } from '../access/consent-rules';
+import { consentingPatients, patientGrants } from '../access/consent-rules';
+import { withheldGroups, type Withheld } from '../model/sensitivity';
 import { foreignRecordsOfClinicPersons } from '../store/person-links';
 
 export const EXPORT_FILE_MAX = 10_000;
@@ -31,23 +32,28 @@ const CONSENT_CHUNK = 10_000;
  * whose holders' Consents name it (what resolvePersonAccess grants, without break-glass), in a few queries for
  * the whole clinic rather than a few per patient.
  */
-async function permittedPatients(db: Db, clinicId: string): Promise<{ own: string[]; foreign: string[] }> {
+async function permittedPatients(db: Db, clinicId: string): Promise<{ own: string[]; foreign: string[]; withheld: Withheld[] }> {
   const own = await ownPatientIds(db, clinicId);
   const candidates = await foreignRecordsOfClinicPersons(db, clinicId);
-  const foreign: string[] = [];
+  const foreign: { patientId: string; excludedLabels?: string[] }[] = [];
   for (let i = 0; i < candidates.length; i += CONSENT_CHUNK) {
     const chunk = candidates.slice(i, i + CONSENT_CHUNK);
-    const granted = await consentingPatients(db, clinicId, chunk);
-    foreign.push(...chunk.filter((id) => granted.has(id)));
+    const [granted, decided] = await Promise.all([consentingPatients(db, clinicId, chunk), patientGrants(db, clinicId, chunk)]);
+    for (const id of chunk) {
+      // The person's own decision about the clinic governs it (access/consent-rules.ts patientGrant).
+      const d = decided.get(id);
+      if (d ? d.grants : granted.has(id)) foreign.push({ patientId: id, ...(d?.excludedLabels.length ? { excludedLabels: d.excludedLabels } : {}) });
+    }
   }
-  return { own, foreign };
+  return { own, foreign: foreign.map((f) => f.patientId), withheld: withheldGroups(foreign) };
 }
 
 export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
   try {
     if (!(await updateExportJob(db, job.id, { status: 'in-progress', progress: 'resolving access' }))) return;
-    const { own, foreign } = await permittedPatients(db, job.clinicId);
+    const { own, foreign, withheld } = await permittedPatients(db, job.clinicId);
     const scope: ExportScope = {
+      withheld,
       ...(job.level === 'system' ? { ownClinicId: job.clinicId, patientIds: foreign } : { patientIds: [...own, ...foreign] }),
       types: job.types,
       since: job.since,

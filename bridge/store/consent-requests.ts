@@ -169,3 +169,39 @@ export async function homeStatuses(tx: Tx, r: ConsentRequestRow): Promise<Status
 export async function setRequestStatus(tx: Tx, id: string, status: Status): Promise<void> {
   await tx.query('UPDATE consent_request SET status = $2, last_modified = now() WHERE id = $1', [id, status]);
 }
+
+/** A consent request as its patient sees it: the request, and the patient's own decision if any (migration 021). */
+export interface PatientRequestRow extends ConsentRequestRow {
+  patientStatus: 'accepted' | 'rejected' | null;
+  patientConsentId: string | null;
+  patientDecidedAt: string | null;
+}
+
+const PATIENT_SIDE = `${REQUEST}, cr.patient_status AS "patientStatus", cr.patient_consent_id::text AS "patientConsentId", cr.patient_decided_at AS "patientDecidedAt"`;
+const ABOUT_PERSON = `EXISTS (SELECT 1 FROM patient hp WHERE hp.id = ANY(cr.patient_ids) AND hp.person_id = $1)`;
+
+/** Requests about the person (any of its records behind the handle), newest first; `count + 1` rows. */
+export async function requestsAboutPerson(db: Db, personId: string, f: { ids?: string[]; count: number; offset: number }): Promise<PatientRequestRow[]> {
+  const ids = f.ids?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  const res = await db.query(
+    `SELECT ${PATIENT_SIDE} FROM ${FROM} WHERE ${ABOUT_PERSON} AND ($2::uuid[] IS NULL OR cr.id = ANY($2::uuid[]))
+      ORDER BY cr.authored_on DESC, cr.id LIMIT $3 OFFSET $4`,
+    [personId, f.ids ? (ids ?? []) : null, f.count + 1, f.offset],
+  );
+  return res.rows;
+}
+
+/** One request about the person, locked in `tx` when given one; null when it is not about the person. */
+export async function requestAboutPerson(db: Db | Tx, personId: string, id: string, lock = false): Promise<PatientRequestRow | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const res = await db.query(`SELECT ${PATIENT_SIDE} FROM ${FROM} WHERE ${ABOUT_PERSON} AND cr.id = $2${lock ? ' FOR UPDATE OF cr' : ''}`, [personId, id]);
+  return res.rows[0] ?? null;
+}
+
+/** Records the patient's decision and sets the requester's status. */
+export async function recordPatientDecision(tx: Tx, id: string, status: 'accepted' | 'rejected', consentId: string | null): Promise<void> {
+  await tx.query(
+    `UPDATE consent_request SET patient_status = $2, patient_consent_id = $3, patient_decided_at = now(), status = $2, last_modified = now() WHERE id = $1`,
+    [id, status, consentId],
+  );
+}

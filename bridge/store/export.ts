@@ -1,6 +1,8 @@
 /** Bulk Data export jobs and their NDJSON files (migrations/006_export.sql). */
 import type { Db } from './db';
 import { SHARED_TYPES } from './resources';
+import type { Withheld } from '../model/sensitivity';
+import { withheldSql } from './pull';
 
 export interface ExportJob {
   id: string;
@@ -109,6 +111,8 @@ export interface ExportScope {
   types: string[] | null;
   since: string | null;
   until: string;
+  /** What patients' restricted Consents withhold from the compartments (store/pull.ts withheldSql). */
+  withheld?: Withheld[];
 }
 
 /** One keyset page (by type, then id) of the resources in scope. */
@@ -128,6 +132,8 @@ export async function exportPage(
   if (scope.types) where.push(`r.resource_type = ANY(${p(scope.types)}::text[])`);
   if (scope.since) where.push(`r.last_updated > ${p(scope.since)}::timestamptz`);
   if (after) where.push(`(r.resource_type, r.id) > (${p(after.type)}, ${p(after.id)}::uuid)`);
+  const restricted = withheldSql(scope.withheld, p);
+  if (restricted) where.push(restricted);
   const res = await db.query(
     `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.resource_type, r.id LIMIT ${p(limit)}`,
     params,

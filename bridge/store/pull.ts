@@ -2,6 +2,20 @@
 import type { Db } from './db';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
+import type { Withheld } from '../model/sensitivity';
+
+/**
+ * The one predicate of restricted grants (migration 021): false for a row of `alias` in a withheld group's
+ * compartments whose sensitivity meets the group's labels or is not classified yet (fail closed). '' when none.
+ */
+export function withheldSql(withheld: readonly Withheld[] | undefined, p: (v: unknown) => string, alias = 'r'): string {
+  return (withheld ?? [])
+    .map(
+      (g) =>
+        `NOT coalesce(${alias}.patient_id = ANY(${p(g.patientIds)}::uuid[]) AND (${alias}.sensitivity IS NULL OR ${alias}.sensitivity && ${p(g.labels)}::text[]), false)`,
+    )
+    .join(' AND ');
+}
 
 export interface CompartmentQuery {
   patientIds: string[];
@@ -13,6 +27,8 @@ export interface CompartmentQuery {
   end?: string;
   count: number;
   offset: number;
+  /** Restricted grants: what is left out of these compartments (patient Consents' deny provisions). */
+  withheld?: Withheld[];
 }
 
 export interface PulledResource {
@@ -62,6 +78,8 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
     if (q.end) care.push(`r.date_start <= ${p(q.end)}::timestamptz`);
     where.push(`(r.resource_type = 'Patient' OR (${care.join(' AND ')}))`);
   }
+  const withheld = withheldSql(q.withheld, p);
+  if (withheld) where.push(withheld);
   const res = await db.query(
     `SELECT ${PULLED}, count(*) OVER () AS total
      FROM resource r WHERE ${where.join(' AND ')}
@@ -81,13 +99,15 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
  * Resources by id that a reader of these patients may also see: shared entities, resources in the permitted
  * compartments, and non-compartment resources of the permitted clinics.
  */
-export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[]): Promise<PulledResource[]> {
+export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[], withheld?: Withheld[]): Promise<PulledResource[]> {
   if (!ids.length) return [];
+  const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
+  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
   const res = await db.query(
     `SELECT ${PULLED} FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
-       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))`,
-    [ids, SHARED_TYPES, patientIds, clinicIds],
+       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`,
+    params,
   );
   return res.rows.map(pulled);
 }
@@ -150,17 +170,20 @@ const SUMMARY_EXTRA: Record<string, string[]> = {
 };
 
 /** The rows the IPS needs: every medication, allergy, condition, immunization and procedure; the latest laboratory result per code. */
-export async function summaryFacts(db: Db, patientIds: string[]): Promise<ClinicalFact[]> {
+export async function summaryFacts(db: Db, patientIds: string[], withheld?: Withheld[]): Promise<ClinicalFact[]> {
+  const params: unknown[] = [patientIds];
+  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
+  const restrict = w ? ` AND EXISTS (SELECT 1 FROM resource r WHERE r.id = t.resource_id AND ${w})` : '';
   const queries = Object.entries(SUMMARY_EXTRA).map(([table, extra]) => {
     const extraSql = extra.length ? `jsonb_build_object(${extra.map((c) => `'${c}', t.${c}`).join(', ')})` : `'{}'::jsonb`;
     const sql =
       table === 'observation'
         ? `SELECT DISTINCT ON (t.code_system, t.code) '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM observation t
-         WHERE t.patient_id = ANY($1::uuid[]) AND t.component_index IS NULL AND t.category = 'laboratory'
+         WHERE t.patient_id = ANY($1::uuid[]) AND t.component_index IS NULL AND t.category = 'laboratory'${restrict}
          ORDER BY t.code_system, t.code, t.start_time DESC NULLS LAST, t.id DESC`
-        : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])
+        : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])${restrict}
          ORDER BY t.start_time DESC NULLS LAST, t.id`;
-    return db.query(sql, [patientIds]);
+    return db.query(sql, params);
   });
   return (await Promise.all(queries)).flatMap((r) => r.rows);
 }
@@ -184,7 +207,9 @@ export interface TimelineFact extends ClinicalFact {
 }
 
 /** Every clinical row of the patients, in time order (undated last), with the hash of the bundle that wrote its resource. */
-export async function timelineFacts(db: Db, patientIds: string[]): Promise<TimelineFact[]> {
+export async function timelineFacts(db: Db, patientIds: string[], withheld?: Withheld[]): Promise<TimelineFact[]> {
+  const params: unknown[] = [patientIds];
+  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
   const union = TIMELINE_DOMAINS.map(
     (table) => `SELECT '${table}' AS domain, t.id AS row_id, ${table === 'observation' ? 't.component_index' : 'NULL::integer'} AS "componentIndex", ${COMMON},
       '{}'::jsonb AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])`,
@@ -192,8 +217,9 @@ export async function timelineFacts(db: Db, patientIds: string[]): Promise<Timel
   const res = await db.query(
     `SELECT f.*, '0x' || encode(b.hash, 'hex') AS "bundleHash", c.name AS "clinicName"
      FROM (${union}) f JOIN resource r ON r.id = f."resourceId" LEFT JOIN bundle b ON b.id = r.bundle_id JOIN clinic c ON c.id = f."clinicId"
+     ${w ? `WHERE ${w}` : ''}
      ORDER BY f."startTime" NULLS LAST, f."endTime" NULLS LAST, f.domain, f.row_id`,
-    [patientIds],
+    params,
   );
   return res.rows.map(({ row_id: _r, ...rest }) => rest as TimelineFact);
 }

@@ -29,6 +29,8 @@ export interface ResourceWrite {
   deleted: boolean;
   content: unknown;
   tokens: { param: string; system: string | null; code: string }[];
+  /** HL7 v3 sensitivity labels of this version (normalize/sensitivity.ts); migration 021. */
+  sensitivity: string[];
 }
 
 const RESOURCE_COLUMNS = [
@@ -44,6 +46,7 @@ const RESOURCE_COLUMNS = [
   'date_end',
   'deleted',
   'content',
+  'sensitivity',
 ];
 
 const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
@@ -237,6 +240,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       r.dateEnd,
       r.deleted,
       JSON.stringify(r.content),
+      `{${r.sensitivity.join(',')}}`,
     ]),
   );
   if (replaced.length) {
@@ -258,15 +262,16 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       date_end: r.dateEnd,
       deleted: r.deleted,
       content: r.content,
+      sensitivity: r.sensitivity,
     }));
     await tx.query(
       `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})
        SELECT ${RESOURCE_COLUMNS.join(', ')}
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, resource_type text, clinic_id uuid, source_id text, version int, patient_id uuid,
-         bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb)
+         bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb, sensitivity text[])
        ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, patient_id = EXCLUDED.patient_id, bundle_id = EXCLUDED.bundle_id,
          last_updated = EXCLUDED.last_updated, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end,
-         deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+         deleted = EXCLUDED.deleted, content = EXCLUDED.content, sensitivity = EXCLUDED.sensitivity`,
       [JSON.stringify(records)],
     );
   }

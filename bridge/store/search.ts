@@ -1,6 +1,8 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, SearchQuery } from '../model/search';
 import type { Db } from './db';
+import type { Withheld } from '../model/sensitivity';
+import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
 
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
@@ -53,6 +55,7 @@ export async function searchResources(
   clinicId: string,
   q: SearchQuery,
   grantedPatientIds: string[] = [],
+  withheld: Withheld[] = [],
 ): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -78,6 +81,8 @@ export async function searchResources(
     where.push(`(${uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.patient_id IN ${ownSourceIds('Patient', q.patientIds)})`);
   }
   where.push(...dateFilters(q, p));
+  const restricted = withheldSql(withheld, p);
+  if (restricted) where.push(restricted);
   const res = await db.query(
     `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
      FROM resource r WHERE ${where.join(' AND ')}

@@ -63,8 +63,10 @@ export async function enqueueNotifications(tx: Tx, clinicId: string, taskId: str
 export interface DueNotification {
   id: number;
   taskId: string;
+  /** A patient notification (migration 021): set instead of taskId, for a patient account's Subscription. */
+  communicationId?: string | null;
   attempts: number;
-  subscription: Pick<SubscriptionRow, 'id' | 'clinicId' | 'endpoint' | 'payload' | 'headers'>;
+  subscription: Pick<SubscriptionRow, 'id' | 'clinicId' | 'endpoint' | 'payload' | 'headers'> & { accountId?: string | null };
 }
 
 /**
@@ -79,14 +81,16 @@ export async function claimDueNotifications(db: Db, limit: number, leaseMs: numb
         ORDER BY o.next_attempt_at, o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED)
      UPDATE notification_outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000)
        FROM due, subscription s WHERE o.id = due.id AND s.id = o.subscription_id
-     RETURNING o.id, o.task_id AS "taskId", o.attempts, s.id::text AS "subId", s.clinic_id::text AS "clinicId", s.endpoint, s.payload, s.headers`,
+     RETURNING o.id, o.task_id AS "taskId", o.communication_id::text AS "communicationId", o.attempts, s.id::text AS "subId",
+       s.clinic_id::text AS "clinicId", s.account_id::text AS "accountId", s.endpoint, s.payload, s.headers`,
     [limit, leaseMs],
   );
   return res.rows.map((r) => ({
     id: Number(r.id),
     taskId: r.taskId,
+    communicationId: r.communicationId,
     attempts: r.attempts,
-    subscription: { id: r.subId, clinicId: r.clinicId, endpoint: r.endpoint, payload: r.payload, headers: r.headers },
+    subscription: { id: r.subId, clinicId: r.clinicId, accountId: r.accountId, endpoint: r.endpoint, payload: r.payload, headers: r.headers },
   }));
 }
 
@@ -112,4 +116,36 @@ export async function giveUp(tx: Tx, id: number, subscriptionId: string, error: 
 export async function pruneOutbox(db: Db): Promise<number> {
   const res = await db.query(`DELETE FROM notification_outbox WHERE delivered_at < now() - interval '1 day' OR failed_at < now() - interval '1 day'`);
   return res.rowCount ?? 0;
+}
+
+// ---- Subscriptions of patient accounts (migration 021): criteria Communication, the patient's notifications ----
+
+const PATIENT_SELECT = `SELECT id::text, '' AS "clinicId", status, reason, criteria, task_id AS "taskId", task_statuses AS "taskStatuses",
+  endpoint, payload, headers, error, last_modified AS "lastModified" FROM subscription`;
+
+export async function insertPatientSubscription(
+  db: Db | Tx,
+  accountId: string,
+  s: Omit<SubscriptionRow, 'error' | 'lastModified' | 'clinicId'>,
+): Promise<SubscriptionRow> {
+  const res = await db.query(
+    `INSERT INTO subscription (id, account_id, status, reason, criteria, task_id, task_statuses, endpoint, payload, headers)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING last_modified AS "lastModified"`,
+    [s.id, accountId, s.status, s.reason, s.criteria, s.taskId, s.taskStatuses, s.endpoint, s.payload, s.headers],
+  );
+  return { ...s, clinicId: '', error: null, lastModified: res.rows[0].lastModified };
+}
+
+export async function patientSubscriptionOf(db: Db, accountId: string, id: string): Promise<SubscriptionRow | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  return (await db.query(`${PATIENT_SELECT} WHERE id = $1 AND account_id = $2`, [id, accountId])).rows[0] ?? null;
+}
+
+export async function patientSubscriptionsOf(db: Db, accountId: string, count: number, offset: number): Promise<SubscriptionRow[]> {
+  return (await db.query(`${PATIENT_SELECT} WHERE account_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`, [accountId, count + 1, offset])).rows;
+}
+
+export async function deletePatientSubscription(db: Db, accountId: string, id: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+  return ((await db.query('DELETE FROM subscription WHERE id = $1 AND account_id = $2', [id, accountId])).rowCount ?? 0) > 0;
 }
