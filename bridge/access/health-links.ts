@@ -84,7 +84,8 @@ export function parseHealthLinkRequest(body: unknown, now: Date): HealthLinkRequ
   if (!isObject(body)) throw outcomes.structure('send a JSON object {label?, passcode?, expiresAt?}');
   refuseUnknown(body, ['label', 'passcode', 'expiresAt'], 'a Health Link request');
   const { label, passcode, expiresAt } = body;
-  if (label !== undefined && (typeof label !== 'string' || !label.trim() || CONTROL.test(label) || [...label].length > LABEL_MAX)) {
+  // The IG: a label of at most 80 characters (counted as Unicode code points, after trimming).
+  if (label !== undefined && (typeof label !== 'string' || !label.trim() || CONTROL.test(label) || [...label.trim()].length > LABEL_MAX)) {
     throw outcomes.invalid(`label must be a non-empty text of at most ${LABEL_MAX} characters (SMART Health Links)`, 'label');
   }
   if (passcode !== undefined && (typeof passcode !== 'string' || passcode.length < PASSCODE_MIN || passcode.length > PASSCODE_MAX)) {

@@ -4,6 +4,8 @@
  * (bridge/shl/opener.ts) and plain HTTP. Passcodes, expiry, revocation, single-use file locations, the audit trail of
  * every open, CORS for viewers on other origins, and no oracle for other patients. Real PostgreSQL, the real app.
  */
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../bridge/log';
 import { decryptShlFile } from '../../../bridge/shl/jwe';
 import { HealthLinkError, isIpsBundle, openHealthLink, openInternationalPatientSummary } from '../../../bridge/shl/opener';
 import { decodeShlink, encodeShlink } from '../../../bridge/shl/payload';
@@ -55,19 +57,27 @@ function recordBundle(id: string, p: { family: string; given: string; birthDate:
   };
 }
 
-const post = (token: string, body?: unknown) =>
-  fetch(`${bridge.url}/shl`, {
+async function post(token: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(`${bridge.url}/shl`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any, headers: r.headers }));
+  });
+  const answer = { status: r.status, body: (await r.json()) as any, headers: r.headers };
+  if (answer.body.shlink) {
+    const p = decodeShlink(answer.body.shlink);
+    secrets.push(answer.body.shlink.slice(8), p.key, p.url.split('/').pop()!);
+  }
+  if (answer.status === 201 && typeof (body as any)?.passcode === 'string') secrets.push((body as any).passcode);
+  return answer;
+}
 
-const manifest = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(async (r) => ({
-    status: r.status,
-    body: (await r.json()) as any,
-    headers: r.headers,
-  }));
+async function manifest(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const answer = { status: r.status, body: (await r.json()) as any, headers: r.headers };
+  for (const f of answer.body.files ?? []) if (f.location) secrets.push(f.location.split('/').pop());
+  return answer;
+}
 
 const auditOf = async (linkId: string) =>
   (
@@ -80,8 +90,19 @@ const auditOf = async (linkId: string) =>
 const personOf = async (patientId: string): Promise<string> =>
   (await bridge.database.db.query('SELECT person_id FROM patient WHERE id = $1', [patientId])).rows[0].person_id;
 
+/** Every log line of the bridge (trace level), to check that no secret or personal data reaches them. */
+const logLines: string[] = [];
+/** Every shlink, manifest URL, file location and passcode the tests handled. */
+const secrets: string[] = [];
+
 beforeAll(async () => {
-  bridge = await startTestBridge();
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  bridge = await startTestBridge({ log: createLogger('trace', sink) });
   A = await bridge.clinic('Berlin');
   B = await bridge.clinic('Munich');
   const push = async (key: string, body: unknown) => located((await api(bridge.url, key, 'POST', '/fhir', body)).body, 0).split('/')[1];
@@ -368,4 +389,11 @@ test('the opener refuses what is not a SMART Health Link', async () => {
   await expect(openHealthLink('https://example.org/#nothing', { recipient: ABROAD })).rejects.toThrow(/not a SMART Health Link/);
   const made = await post(anna, { passcode: 'pin-1234' });
   await expect(openHealthLink(made.body.shlink, { recipient: ABROAD })).rejects.toBeInstanceOf(HealthLinkError);
+});
+
+test('the logs name routes, never a manifest id, file ticket, key, passcode, recipient or personal data', () => {
+  const log = logLines.join('');
+  expect(log).toContain('/shl/manifest/:manifestId');
+  expect(secrets.length).toBeGreaterThan(20);
+  for (const secret of [...secrets, ABROAD, 'Weber', 'Anna', person.ssn]) expect(log).not.toContain(secret);
 });
