@@ -82,6 +82,10 @@ export function healthLinkRouter(opts: HealthLinkRouteOptions): Router {
 
   const fileCors = cors('GET');
   router.options('/shl/file/:ticket', fileCors);
+  // HEAD would match the GET route and spend the single-use ticket (a link preview, a proxy's probe): refused.
+  router.head('/shl/file/:ticket', fileCors, () => {
+    throw outcomes.methodNotAllowed('GET the file; a location is single-use');
+  });
   router.get('/shl/file/:ticket', fileCors, async (req: Request, res: Response) => {
     res.type('application/jose').send(await openFile(svc, String(req.params.ticket)));
   });

@@ -217,6 +217,7 @@ test('the manifest embeds the file when it fits embeddedLengthMax, else gives a 
   const location = small.body.files[0].location as string;
   expect(small.body.files[0].embedded).toBeUndefined();
   expect(location).toMatch(new RegExp(`^${bridge.url}/shl/file/[A-Za-z0-9_-]{43}$`));
+  expect((await fetch(location, { method: 'HEAD' })).status).toBe(405); // does not spend the ticket
   const got = await fetch(location);
   expect(got.status).toBe(200);
   expect(got.headers.get('content-type')).toMatch(/^application\/jose/);
