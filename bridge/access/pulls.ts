@@ -13,6 +13,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { everything, EverythingPage, EverythingRequest } from '../pull/everything';
 import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
+import { personPatients } from '../store/person-links';
 import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
 import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
@@ -84,4 +85,32 @@ export async function timelineOf(svc: AccessServices, session: Session, patientI
   const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds, withheldGroups(a.patients))]);
   await disclosed(svc, session, 'history', a, [...new Set(facts.map((f) => f.resourceType))].sort());
   return timeline(a, patients, facts);
+}
+
+/**
+ * The IPS document of a person from every record of theirs at every clinic, as the patient sees it (their own records:
+ * basis `own`), its subject `subjectPatientId` (else the oldest record); not audited here, the caller audits what it
+ * discloses. Used by SMART Health Links (bridge/access/health-links.ts), which share a patient's own summary. Null
+ * when the person has no records.
+ */
+export async function personSummary(
+  svc: AccessServices,
+  personId: string,
+  subjectPatientId?: string,
+): Promise<{ bundle: Bundle; access: PersonAccess; resourceTypes: string[] } | null> {
+  const records = await personPatients(svc.db, personId);
+  if (!records.length) return null;
+  const access: PersonAccess = { personId, patients: records.map((p) => ({ patientId: p.patientId, clinicId: p.clinicId, basis: 'own' })) };
+  const patientIds = records.map((p) => p.patientId);
+  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds)]);
+  const subject = patients.find((p) => p.id === subjectPatientId) ?? patients[0];
+  const bundle = ipsBundle({
+    documentId: randomUUID(),
+    compositionId: randomUUID(),
+    timestamp: new Date().toISOString(),
+    patient: subject,
+    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers),
+    facts,
+  });
+  return { bundle, access, resourceTypes: [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort() };
 }

@@ -13,6 +13,7 @@ import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { healthLinkRouter } from './routes/health-links';
 import { matchRouter } from './routes/match';
 import { patientRouter } from './routes/patients';
 import { pullRouter } from './routes/pull';
@@ -97,6 +98,8 @@ export function createApp(opts: AppOptions): Express {
   const access = accessServices(opts);
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
   app.use(smartRouter(access, opts.publicBaseUrl, guard));
+  // SMART Health Links: the patient's /shl and the public, CORS-open /shl/manifest/… and /shl/file/….
+  app.use(healthLinkRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.
   app.use(pullRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   app.use(exportRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
