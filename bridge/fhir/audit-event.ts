@@ -34,6 +34,8 @@ const INTERACTION: Record<StoredAudit['action'], string> = {
   match: 'operation',
   'consent-request': 'create',
   'consent-decision': 'operation',
+  'enrolment-code': 'operation',
+  'app-register': 'create',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   push: 'C',
@@ -54,6 +56,8 @@ const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   match: 'E',
   'consent-request': 'C',
   'consent-decision': 'U',
+  'enrolment-code': 'C',
+  'app-register': 'C',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 

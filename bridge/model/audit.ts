@@ -23,7 +23,10 @@ export type AuditAction =
   | 'match'
   /** A foreign clinic's consent request (Task), and a home clinic's decision on it (approve, decline). */
   | 'consent-request'
-  | 'consent-decision';
+  | 'consent-decision'
+  /** A home clinic issued an enrolment code for one of its Patient records; the admin registered a patient app. */
+  | 'enrolment-code'
+  | 'app-register';
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 
