@@ -152,10 +152,12 @@ patient
     withDatabase(async (db) => {
       const home = /^[0-9a-f-]{36}$/i.test(opts.clinic) ? await findClinic(db, opts.clinic) : null;
       if (!home) refuse(`no clinic ${opts.clinic}`);
-      const issued = await issueEnrolmentCode({ db }, clinicSession(home, 'api-key'), opts.patient, loadConfig().enrolmentCodeTtlMinutes).catch((err: { status?: number }) => {
-        if (err?.status === 404) refuse(`Patient/${opts.patient} is not a record of clinic ${opts.clinic}`);
-        throw err;
-      });
+      const issued = await issueEnrolmentCode({ db }, clinicSession(home, 'api-key'), opts.patient, loadConfig().enrolmentCodeTtlMinutes).catch(
+        (err: { status?: number }) => {
+          if (err?.status === 404) refuse(`Patient/${opts.patient} is not a record of clinic ${opts.clinic}`);
+          throw err;
+        },
+      );
       return { patient: opts.patient, code: issued.code, expires: issued.expires.toISOString() };
     }),
   );

@@ -60,9 +60,18 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
   NOTIFY_ALLOW_PRIVATE_HOSTS: z.enum(['true', 'false']).default('false'),
-  ENROLMENT_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(90 * 24 * 60).default(4320),
+  ENROLMENT_CODE_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24 * 60)
+    .default(4320),
   SIGNIN_FAIL_LIMIT: intFrom(5),
-  SIGNIN_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  SIGNIN_FAIL_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   ID_TOKEN_KEY_FILE: z.string().optional(),
 });
 

@@ -16,7 +16,9 @@ export interface IdTokenKey {
 
 /** RFC 7638 thumbprint of an RSA public key: SHA-256 of {"e","kty","n"} in that order, base64url. */
 const thumbprint = (j: { e: string; kty: string; n: string }): string =>
-  createHash('sha256').update(JSON.stringify({ e: j.e, kty: j.kty, n: j.n })).digest('base64url');
+  createHash('sha256')
+    .update(JSON.stringify({ e: j.e, kty: j.kty, n: j.n }))
+    .digest('base64url');
 
 function fromPrivateKey(privateKey: KeyObject): IdTokenKey {
   const pub = createPublicKey(privateKey).export({ format: 'jwk' }) as { kty: string; n: string; e: string };
@@ -37,7 +39,10 @@ export function loadOrCreateIdTokenKey(file: string): IdTokenKey {
 export const jwks = (key: IdTokenKey): { keys: IdTokenKey['publicJwk'][] } => ({ keys: [key.publicJwk] });
 
 /** An id_token for `accountId` to `clientId`: iss the FHIR base, fhirUser the launch Patient's absolute URL. */
-export function signIdToken(key: IdTokenKey, c: { issuer: string; accountId: string; clientId: string; fhirUser: string; lifetimeSeconds: number }): Promise<string> {
+export function signIdToken(
+  key: IdTokenKey,
+  c: { issuer: string; accountId: string; clientId: string; fhirUser: string; lifetimeSeconds: number },
+): Promise<string> {
   return new SignJWT({ fhirUser: c.fhirUser })
     .setProtectedHeader({ alg: 'RS256', kid: key.publicJwk.kid, typ: 'JWT' })
     .setIssuer(c.issuer)

@@ -89,7 +89,13 @@ export async function issueEnrolmentCode(
   return inTransaction(svc.db, async (tx) => {
     const record = await clinicPatient(tx, clinicId, patientId);
     if (!record) {
-      await audit(svc.db, { clinicId, action: 'refused', outcome: 'refused', resourceTypes: ['Patient'], detail: 'enrolment code refused: not a record of this clinic' });
+      await audit(svc.db, {
+        clinicId,
+        action: 'refused',
+        outcome: 'refused',
+        resourceTypes: ['Patient'],
+        detail: 'enrolment code refused: not a record of this clinic',
+      });
       throw outcomes.notFound(`Patient/${patientId} is not known`);
     }
     const code = newCode();
@@ -150,7 +156,11 @@ export function normalizeUsername(u: unknown): string | null {
 const passwordOk = (p: unknown): p is string => typeof p === 'string' && p.length >= 8 && p.length <= 256;
 
 /** Redeems `code` with a username and password: the record joins its person's account, the code is consumed. */
-export async function enrolWithPassword(svc: Pick<AccessServices, 'db'>, input: { code: unknown; username: unknown; password: unknown }, sessionSeconds: number): Promise<NewSignin> {
+export async function enrolWithPassword(
+  svc: Pick<AccessServices, 'db'>,
+  input: { code: unknown; username: unknown; password: unknown },
+  sessionSeconds: number,
+): Promise<NewSignin> {
   const code = normalizeCode(input.code);
   const username = normalizeUsername(input.username);
   if (!code) throw badCode();
@@ -171,7 +181,11 @@ export async function enrolWithPassword(svc: Pick<AccessServices, 'db'>, input: 
  * Password sign-in. An unknown username costs one argon2id verification like a known one and answers the same
  * 401, so neither the answer nor its time tells them apart.
  */
-export async function signInWithPassword(svc: Pick<AccessServices, 'db'>, input: { username: unknown; password: unknown }, sessionSeconds: number): Promise<NewSignin> {
+export async function signInWithPassword(
+  svc: Pick<AccessServices, 'db'>,
+  input: { username: unknown; password: unknown },
+  sessionSeconds: number,
+): Promise<NewSignin> {
   const username = normalizeUsername(input.username);
   const password = typeof input.password === 'string' && input.password.length <= 256 ? input.password : '';
   const stored = username ? await findPassword(svc.db, username) : null;
@@ -204,7 +218,11 @@ function responseChallenge(response: unknown): string | null {
 }
 
 /** Registration options for a passkey (discoverable, attestation none) bound to a live enrolment code. */
-export async function passkeyRegistrationOptions(svc: Pick<AccessServices, 'db'>, rp: RelyingParty, input: { code: unknown }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function passkeyRegistrationOptions(
+  svc: Pick<AccessServices, 'db'>,
+  rp: RelyingParty,
+  input: { code: unknown },
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const code = normalizeCode(input.code);
   if (!code || !(await peekEnrolmentCode(svc.db, code))) throw badCode();
   const options = await generateRegistrationOptions({
@@ -223,7 +241,12 @@ export async function passkeyRegistrationOptions(svc: Pick<AccessServices, 'db'>
 }
 
 /** Verifies the registration (its challenge used once), then in one transaction consumes the code and stores the passkey. */
-export async function enrolWithPasskey(svc: Pick<AccessServices, 'db'>, rp: RelyingParty, input: { code: unknown; response: unknown }, sessionSeconds: number): Promise<NewSignin> {
+export async function enrolWithPasskey(
+  svc: Pick<AccessServices, 'db'>,
+  rp: RelyingParty,
+  input: { code: unknown; response: unknown },
+  sessionSeconds: number,
+): Promise<NewSignin> {
   const code = normalizeCode(input.code);
   if (!code) throw badCode();
   const challenge = responseChallenge(input.response);
@@ -248,7 +271,13 @@ export async function enrolWithPasskey(svc: Pick<AccessServices, 'db'>, rp: Rely
     if (!record) throw badCode();
     const accountId = await enrolRecord(tx, record.patientId);
     if (await findPasskey(tx, cred.id)) throw new SigninError(409, 'credential_exists', 'this passkey is already registered');
-    await addPasskey(tx, { credentialId: cred.id, accountId, publicKey: Buffer.from(cred.publicKey), counter: cred.counter, transports: cred.transports ?? [] });
+    await addPasskey(tx, {
+      credentialId: cred.id,
+      accountId,
+      publicKey: Buffer.from(cred.publicKey),
+      counter: cred.counter,
+      transports: cred.transports ?? [],
+    });
     return startSignin(tx, accountId, sessionSeconds);
   });
 }
@@ -267,7 +296,12 @@ export const responseCredentialId = (response: unknown): string | null => {
 };
 
 /** Passkey sign-in: the challenge used once, the signature and counter checked against the stored credential. */
-export async function signInWithPasskey(svc: Pick<AccessServices, 'db'>, rp: RelyingParty, input: { response: unknown }, sessionSeconds: number): Promise<NewSignin> {
+export async function signInWithPasskey(
+  svc: Pick<AccessServices, 'db'>,
+  rp: RelyingParty,
+  input: { response: unknown },
+  sessionSeconds: number,
+): Promise<NewSignin> {
   const challenge = responseChallenge(input.response);
   const credentialId = responseCredentialId(input.response);
   if (!challenge || !credentialId || !(await takeChallenge(svc.db, challenge, 'authentication'))) throw signinFailed();

@@ -63,7 +63,13 @@ export function checkRedirectUri(u: unknown): string | null {
 }
 
 /** Registers a public patient app (admin); its client_id is new. Audited. */
-export async function registerPatientApp(svc: Pick<AccessServices, 'db'>, session: Session, name: string, redirectUris: string[], via: 'admin-api' | 'cli'): Promise<{ clientId: string; name: string; redirectUris: string[] }> {
+export async function registerPatientApp(
+  svc: Pick<AccessServices, 'db'>,
+  session: Session,
+  name: string,
+  redirectUris: string[],
+  via: 'admin-api' | 'cli',
+): Promise<{ clientId: string; name: string; redirectUris: string[] }> {
   actingAdmin(session);
   const clientId = `app_${randomBytes(12).toString('base64url')}`;
   return inTransaction(svc.db, async (tx) => {
@@ -102,10 +108,12 @@ export async function authorize(svc: Pick<AccessServices, 'db'>, input: Authoriz
   const p = input.params;
   if (p.request !== undefined) {
     const pending = await findAuthorizationRequest(svc.db, p.request);
-    if (!pending) return { kind: 'refuse', error: 'invalid_request', description: 'the authorization request is unknown, used or expired: start again from the app' };
+    if (!pending)
+      return { kind: 'refuse', error: 'invalid_request', description: 'the authorization request is unknown, used or expired: start again from the app' };
     if (!input.signin) return { kind: 'signin', requestId: p.request };
     const taken = await inTransaction(svc.db, (tx) => consumeAuthorizationRequest(tx, p.request as string));
-    if (!taken) return { kind: 'refuse', error: 'invalid_request', description: 'the authorization request is unknown, used or expired: start again from the app' };
+    if (!taken)
+      return { kind: 'refuse', error: 'invalid_request', description: 'the authorization request is unknown, used or expired: start again from the app' };
     return { kind: 'redirect', location: await grantCode(svc, taken, input.signin) };
   }
   const app = p.client_id ? await findPatientApp(svc.db, p.client_id) : null;
@@ -118,11 +126,13 @@ export async function authorize(svc: Pick<AccessServices, 'db'>, input: Authoriz
   });
   if (p.response_type !== 'code') return fail('unsupported_response_type', 'response_type must be code');
   if (p.code_challenge_method !== 'S256') return fail('invalid_request', 'PKCE is required: code_challenge_method must be S256');
-  if (!p.code_challenge || !S256_CHALLENGE.test(p.code_challenge)) return fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier');
+  if (!p.code_challenge || !S256_CHALLENGE.test(p.code_challenge))
+    return fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier');
   if (!p.state || p.state.length > 1024) return fail('invalid_request', 'state is required (SMART App Launch), at most 1024 characters');
   if (!p.aud || p.aud.replace(/\/$/, '') !== input.fhirBase) return fail('invalid_request', `aud must be the FHIR base URL ${input.fhirBase}`);
   const scopes = grantPatientScopes(p.scope);
-  if (scopes.length === 0) return fail('invalid_scope', 'no requested scope can be granted (patient/<Type|*>.rs, launch/patient, openid, fhirUser, offline_access, online_access)');
+  if (scopes.length === 0)
+    return fail('invalid_scope', 'no requested scope can be granted (patient/<Type|*>.rs, launch/patient, openid, fhirUser, offline_access, online_access)');
   const request: AuthorizationRequest = { clientId: app.clientId, redirectUri: p.redirect_uri, scopes, state: p.state, codeChallenge: p.code_challenge };
   if (input.signin) return { kind: 'redirect', location: await grantCode(svc, request, input.signin) };
   const requestId = randomBytes(24).toString('base64url');
@@ -135,7 +145,15 @@ async function grantCode(svc: Pick<AccessServices, 'db'>, r: AuthorizationReques
   await storeAuthorizationCode(
     svc.db,
     code,
-    { clientId: r.clientId, redirectUri: r.redirectUri, scopes: r.scopes, codeChallenge: r.codeChallenge, accountId: signin.accountId, sessionId: signin.id, family: randomUUID() },
+    {
+      clientId: r.clientId,
+      redirectUri: r.redirectUri,
+      scopes: r.scopes,
+      codeChallenge: r.codeChallenge,
+      accountId: signin.accountId,
+      sessionId: signin.id,
+      family: randomUUID(),
+    },
     CODE_SECONDS,
   );
   return redirectTo(r.redirectUri, { code, state: r.state });
@@ -180,7 +198,14 @@ async function answer(
 ): Promise<PatientTokenAnswer> {
   const account = await findAccount(svc.db, g.accountId);
   if (!account) throw invalidGrant('the account is disabled');
-  const access = await issuePatientToken(svc.db, { accountId: g.accountId, kind: 'access', clientId: g.clientId, scopes: g.scopes, lifetimeSeconds: settings.accessTokenSeconds, family: g.family });
+  const access = await issuePatientToken(svc.db, {
+    accountId: g.accountId,
+    kind: 'access',
+    clientId: g.clientId,
+    scopes: g.scopes,
+    lifetimeSeconds: settings.accessTokenSeconds,
+    family: g.family,
+  });
   const out: PatientTokenAnswer = {
     access_token: access.token,
     token_type: 'Bearer',
@@ -191,7 +216,14 @@ async function answer(
   const refreshable = g.scopes.includes('offline_access') || g.scopes.includes('online_access');
   if (refreshable && g.refreshSeconds > 0) {
     out.refresh_token = (
-      await issuePatientToken(svc.db, { accountId: g.accountId, kind: 'refresh', clientId: g.clientId, scopes: g.scopes, lifetimeSeconds: g.refreshSeconds, family: g.family })
+      await issuePatientToken(svc.db, {
+        accountId: g.accountId,
+        kind: 'refresh',
+        clientId: g.clientId,
+        scopes: g.scopes,
+        lifetimeSeconds: g.refreshSeconds,
+        family: g.family,
+      })
     ).token;
   }
   if (g.scopes.includes('openid')) {
@@ -207,7 +239,12 @@ async function answer(
 }
 
 /** grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6): the code is consumed by the first try, right or wrong. */
-export async function tokenFromCode(svc: Pick<AccessServices, 'db'>, settings: PatientOAuthSettings, f: Record<string, string | undefined>, fhirBase: string): Promise<PatientTokenAnswer> {
+export async function tokenFromCode(
+  svc: Pick<AccessServices, 'db'>,
+  settings: PatientOAuthSettings,
+  f: Record<string, string | undefined>,
+  fhirBase: string,
+): Promise<PatientTokenAnswer> {
   if (!f.code || !f.redirect_uri || !f.client_id) throw new OAuthError(400, 'invalid_request', 'code, redirect_uri and client_id are required');
   if (!f.code_verifier || !VERIFIER.test(f.code_verifier)) throw new OAuthError(400, 'invalid_request', 'code_verifier (PKCE, 43-128 characters) is required');
   const used = await inTransaction(svc.db, (tx) => consumeAuthorizationCode(tx, f.code as string));
@@ -225,7 +262,12 @@ export async function tokenFromCode(svc: Pick<AccessServices, 'db'>, settings: P
 }
 
 /** grant_type=refresh_token (RFC 6749 §6): rotation; a reused refresh token revokes its whole family. */
-export async function tokenFromRefresh(svc: Pick<AccessServices, 'db'>, settings: PatientOAuthSettings, f: Record<string, string | undefined>, fhirBase: string): Promise<PatientTokenAnswer> {
+export async function tokenFromRefresh(
+  svc: Pick<AccessServices, 'db'>,
+  settings: PatientOAuthSettings,
+  f: Record<string, string | undefined>,
+  fhirBase: string,
+): Promise<PatientTokenAnswer> {
   if (!f.refresh_token || !f.client_id) throw new OAuthError(400, 'invalid_request', 'refresh_token and client_id are required');
   const taken = await inTransaction(svc.db, (tx) => takeRefreshToken(tx, f.refresh_token as string));
   if (!taken) throw invalidGrant('the refresh token is not valid');

@@ -10,7 +10,14 @@ import { parseScope } from './scopes';
 export const PATIENT_CONTEXT_SCOPES = ['launch/patient', 'openid', 'fhirUser', 'offline_access', 'online_access'];
 
 /** For the discovery document: every scope form granted. */
-export const PATIENT_SUPPORTED_SCOPES = [...PATIENT_CONTEXT_SCOPES, 'patient/*.rs', 'patient/*.read', 'patient/<Type>.rs', 'patient/<Type>.r', 'patient/<Type>.s'];
+export const PATIENT_SUPPORTED_SCOPES = [
+  ...PATIENT_CONTEXT_SCOPES,
+  'patient/*.rs',
+  'patient/*.read',
+  'patient/<Type>.rs',
+  'patient/<Type>.r',
+  'patient/<Type>.s',
+];
 
 /** The grant for a requested scope string (space-separated); with both refresh kinds asked, offline_access wins. */
 export function grantPatientScopes(requested: string | undefined): string[] {

@@ -29,7 +29,7 @@ export async function storeEnrolmentCode(tx: Tx, c: { code: string; patientId: s
        VALUES ($1, $2, $3, statement_timestamp() + make_interval(mins => $4)) RETURNING expires_at`,
     [keyHash(c.code), c.patientId, c.clinicId, c.ttlMinutes],
   );
-  return res.rows[0].expires_at;
+  return new Date(res.rows[0].expires_at);
 }
 
 /** The record of a live (unused, unexpired) code, without consuming it; null otherwise. */
@@ -58,15 +58,17 @@ export async function consumeEnrolmentCode(tx: Tx, code: string): Promise<{ pati
 export async function setPassword(tx: Tx, accountId: string, username: string, hash: string): Promise<boolean> {
   const taken = await tx.query('SELECT account_id FROM patient_password WHERE username = $1 AND account_id <> $2', [username, accountId]);
   if (taken.rows[0]) return false;
-  const res = await tx.query(
-    `INSERT INTO patient_password (account_id, username, hash) VALUES ($1, $2, $3)
+  const res = await tx
+    .query(
+      `INSERT INTO patient_password (account_id, username, hash) VALUES ($1, $2, $3)
        ON CONFLICT (account_id) DO UPDATE SET username = EXCLUDED.username, hash = EXCLUDED.hash, created_at = statement_timestamp()
        RETURNING account_id`,
-    [accountId, username, hash],
-  ).catch((err: { code?: string }) => {
-    if (err.code === '23505') return { rows: [] }; // the username was taken concurrently
-    throw err;
-  });
+      [accountId, username, hash],
+    )
+    .catch((err: { code?: string }) => {
+      if (err.code === '23505') return { rows: [] }; // the username was taken concurrently
+      throw err;
+    });
   return res.rows.length > 0;
 }
 
@@ -135,10 +137,12 @@ export async function takeChallenge(db: Q, challenge: string, purpose: Challenge
 // ---- sign-in sessions ----
 
 export async function createSigninSession(db: Q, s: { id: string; token: string; accountId: string; ttlSeconds: number }): Promise<void> {
-  await db.query(
-    `INSERT INTO signin_session (id, token_hash, account_id, expires_at) VALUES ($1, $2, $3, statement_timestamp() + make_interval(secs => $4))`,
-    [s.id, keyHash(s.token), s.accountId, s.ttlSeconds],
-  );
+  await db.query(`INSERT INTO signin_session (id, token_hash, account_id, expires_at) VALUES ($1, $2, $3, statement_timestamp() + make_interval(secs => $4))`, [
+    s.id,
+    keyHash(s.token),
+    s.accountId,
+    s.ttlSeconds,
+  ]);
 }
 
 export interface SigninSession {
@@ -153,7 +157,7 @@ export async function findSigninSession(db: Q, token: string): Promise<SigninSes
       WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > statement_timestamp() AND a.disabled_at IS NULL`,
     [keyHash(token)],
   );
-  return res.rows[0] ?? null;
+  return res.rows[0] ? { ...res.rows[0], expiresAt: new Date(res.rows[0].expiresAt) } : null;
 }
 
 /** Revokes a sign-in session and every token issued through it (their families). */
@@ -212,10 +216,9 @@ export async function storeAuthorizationRequest(db: Q, id: string, r: Authorizat
 const REQUEST_COLUMNS = 'client_id AS "clientId", redirect_uri AS "redirectUri", scopes, state, code_challenge AS "codeChallenge"';
 
 export async function findAuthorizationRequest(db: Q, id: string): Promise<AuthorizationRequest | null> {
-  const res = await db.query(
-    `SELECT ${REQUEST_COLUMNS} FROM oauth_request WHERE id_hash = $1 AND used_at IS NULL AND expires_at > statement_timestamp()`,
-    [keyHash(id)],
-  );
+  const res = await db.query(`SELECT ${REQUEST_COLUMNS} FROM oauth_request WHERE id_hash = $1 AND used_at IS NULL AND expires_at > statement_timestamp()`, [
+    keyHash(id),
+  ]);
   return res.rows[0] ?? null;
 }
 
@@ -263,7 +266,7 @@ export async function consumeAuthorizationCode(
   );
   if (res.rows[0]) {
     const { sessionExpiresAt, ...grant } = res.rows[0];
-    return { state: 'live', code: grant, sessionExpiresAt };
+    return { state: 'live', code: grant, sessionExpiresAt: new Date(sessionExpiresAt) };
   }
   const used = await tx.query('SELECT family FROM oauth_code WHERE code_hash = $1 AND used_at IS NOT NULL', [keyHash(code)]);
   return used.rows[0] ? { state: 'reused', family: used.rows[0].family } : null;
@@ -276,7 +279,7 @@ export async function familySession(db: Q, family: string): Promise<{ sessionId:
        FROM oauth_code c JOIN signin_session s ON s.id = c.session_id WHERE c.family = $1 LIMIT 1`,
     [family],
   );
-  return res.rows[0] ?? null;
+  return res.rows[0] ? { ...res.rows[0], expiresAt: new Date(res.rows[0].expiresAt) } : null;
 }
 
 /**
@@ -286,14 +289,18 @@ export async function familySession(db: Q, family: string): Promise<{ sessionId:
 export async function takeRefreshToken(
   tx: Tx,
   token: string,
-): Promise<{ state: 'live'; accountId: string; clientId: string; scopes: string[]; family: string; expiresAt: Date } | { state: 'reused'; family: string } | null> {
+): Promise<
+  { state: 'live'; accountId: string; clientId: string; scopes: string[]; family: string; expiresAt: Date } | { state: 'reused'; family: string } | null
+> {
   const res = await tx.query(
     `UPDATE patient_token SET revoked_at = statement_timestamp()
       WHERE token_hash = $1 AND kind = 'refresh' AND revoked_at IS NULL AND expires_at > statement_timestamp()
       RETURNING account_id AS "accountId", client_id AS "clientId", scopes, family, expires_at AS "expiresAt"`,
     [keyHash(token)],
   );
-  if (res.rows[0]) return { state: 'live', ...res.rows[0] };
-  const old = await tx.query(`SELECT family, revoked_at IS NOT NULL AS revoked FROM patient_token WHERE token_hash = $1 AND kind = 'refresh'`, [keyHash(token)]);
+  if (res.rows[0]) return { state: 'live', ...res.rows[0], expiresAt: new Date(res.rows[0].expiresAt) };
+  const old = await tx.query(`SELECT family, revoked_at IS NOT NULL AS revoked FROM patient_token WHERE token_hash = $1 AND kind = 'refresh'`, [
+    keyHash(token),
+  ]);
   return old.rows[0]?.revoked ? { state: 'reused', family: old.rows[0].family } : null;
 }

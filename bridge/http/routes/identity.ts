@@ -127,7 +127,8 @@ export function identityRouter(opts: IdentityRouteOptions): Router {
     } catch (err) {
       if (!(err instanceof SigninError)) throw err;
       if (err.status === 400 || err.status === 401) {
-        if (opts.guard?.throttle.failed(address)) opts.guard.log.warn({ client: address, kind: 'patient-signin' }, 'failed sign-in attempts throttled for this address');
+        if (opts.guard?.throttle.failed(address))
+          opts.guard.log.warn({ client: address, kind: 'patient-signin' }, 'failed sign-in attempts throttled for this address');
         if (account && err.status === 401) perAccount.failed(digest(account));
       }
       sendError(res, err.status, err.error, err.description, err.retryAfter);
@@ -147,17 +148,23 @@ export function identityRouter(opts: IdentityRouteOptions): Router {
     }
   });
   router.post('/auth/enrol/passkey/verify', csrf, json, (req, res) =>
-    attempt(req, res, null, () => enrolWithPasskey(svc, relyingParty(origin(req)), { code: body(req).code, response: body(req).response }, settings.signinSessionSeconds)),
+    attempt(req, res, null, () =>
+      enrolWithPasskey(svc, relyingParty(origin(req)), { code: body(req).code, response: body(req).response }, settings.signinSessionSeconds),
+    ),
   );
   router.post('/auth/enrol/password', csrf, json, (req, res) =>
-    attempt(req, res, null, () => enrolWithPassword(svc, { code: body(req).code, username: body(req).username, password: body(req).password }, settings.signinSessionSeconds)),
+    attempt(req, res, null, () =>
+      enrolWithPassword(svc, { code: body(req).code, username: body(req).username, password: body(req).password }, settings.signinSessionSeconds),
+    ),
   );
   router.post('/auth/signin/passkey/options', csrf, json, async (req, res) => {
     res.json(await passkeySigninOptions(svc, relyingParty(origin(req))));
   });
   router.post('/auth/signin/passkey/verify', csrf, json, (req, res) => {
     const id = responseCredentialId(body(req).response);
-    return attempt(req, res, id ? `passkey:${id}` : null, () => signInWithPasskey(svc, relyingParty(origin(req)), { response: body(req).response }, settings.signinSessionSeconds));
+    return attempt(req, res, id ? `passkey:${id}` : null, () =>
+      signInWithPasskey(svc, relyingParty(origin(req)), { response: body(req).response }, settings.signinSessionSeconds),
+    );
   });
   router.post('/auth/signin/password', csrf, json, (req, res) => {
     const username = normalizeUsername(body(req).username);
