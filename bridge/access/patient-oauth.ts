@@ -268,14 +268,15 @@ export async function tokenFromRefresh(
   f: Record<string, string | undefined>,
   fhirBase: string,
 ): Promise<PatientTokenAnswer> {
-  if (!f.refresh_token || !f.client_id) throw new OAuthError(400, 'invalid_request', 'refresh_token and client_id are required');
+  // RFC 6749 §6: a public client is not authenticated; a client_id, when sent, must be the token's.
+  if (!f.refresh_token) throw new OAuthError(400, 'invalid_request', 'refresh_token is required');
   const taken = await inTransaction(svc.db, (tx) => takeRefreshToken(tx, f.refresh_token as string));
   if (!taken) throw invalidGrant('the refresh token is not valid');
   if (taken.state === 'reused') {
     await revokeTokenFamily(svc.db, taken.family);
     throw invalidGrant('the refresh token is not valid');
   }
-  if (taken.clientId !== f.client_id) {
+  if (f.client_id !== undefined && taken.clientId !== f.client_id) {
     await revokeTokenFamily(svc.db, taken.family);
     throw invalidGrant('the refresh token was issued to another client');
   }
@@ -296,12 +297,13 @@ export async function tokenFromRefresh(
 }
 
 /**
- * RFC 7009 §2: revokes the token's family (an access token's refresh token goes too, §2.1 "SHOULD"), when it was
- * issued to `clientId`. Unknown tokens are answered alike (200), as §2.2 asks.
+ * RFC 7009 §2: revokes the token's family (an access token's refresh token goes too, §2.1 "SHOULD"). Public clients
+ * are not authenticated, so holding the token suffices; a client_id, when sent, must be the token's. Unknown tokens
+ * are answered alike (200), as §2.2 asks.
  */
 export async function revokePatientToken(svc: Pick<AccessServices, 'db'>, f: Record<string, string | undefined>): Promise<void> {
-  if (!f.token || !f.client_id) throw new OAuthError(400, 'invalid_request', 'token and client_id are required');
+  if (!f.token) throw new OAuthError(400, 'invalid_request', 'token is required');
   if (f.token.length > 200) return;
   const t = await tokenFamily(svc.db, f.token);
-  if (t && t.clientId === f.client_id) await revokeTokenFamily(svc.db, t.family);
+  if (t && (f.client_id === undefined || t.clientId === f.client_id)) await revokeTokenFamily(svc.db, t.family);
 }
