@@ -27,6 +27,7 @@ import {
   type NewSignin,
 } from '../../access/identity';
 import { jwks } from '../../access/id-token';
+import { checkScope } from '../../access/scope-check';
 import { authorize, describeRequest, revokePatientToken, type PatientOAuthSettings } from '../../access/patient-oauth';
 import type { AccessServices } from '../../access/services';
 import { OAuthError } from '../../access/smart-token';
@@ -78,6 +79,8 @@ export function identityRouter(opts: IdentityRouteOptions): Router {
 
   // ---- enrolment code (home clinic) ----
   router.post('/fhir/Patient/:id/$enrolment-code', requireSession(svc, opts.guard), async (req: Request, res: Response) => {
+    // A SMART token needs a write scope on Patient (an enrolment changes who may read the record); an API key may.
+    if (sessionOf(req).principal.kind === 'clinic') await checkScope(svc, sessionOf(req), 'Patient', 'update');
     const issued = await issueEnrolmentCode(svc, sessionOf(req), String(req.params.id), settings.enrolmentCodeTtlMinutes);
     res
       .status(200)

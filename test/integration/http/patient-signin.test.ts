@@ -294,3 +294,24 @@ describe('passkeys (WebAuthn)', () => {
     expect((await authPost(bridge.url, '/auth/signin/passkey/verify', { response: auth.assert(o5.body) })).status).toBe(429);
   });
 });
+
+test('behind https (PUBLIC_BASE_URL): the cookie is Secure, the Origin must be the public origin, the WebAuthn RP ID is its host', async () => {
+  const pub = await startTestBridge({ database: bridge.database, publicBaseUrl: 'https://bridge.example' });
+  try {
+    const c = await enrolmentCode(pub.url, A.apiKey, pc);
+    expect((await authPost(pub.url, '/auth/enrol/passkey/options', { code: c.code })).status).toBe(403); // Origin is the socket's, not the public one
+    const options = await authPost(pub.url, '/auth/enrol/passkey/options', { code: c.code }, { origin: 'https://bridge.example' });
+    expect(options.body.rp.id).toBe('bridge.example');
+    const auth = new SoftAuthenticator('https://bridge.example');
+    const r = await authPost(
+      pub.url,
+      '/auth/enrol/passkey/verify',
+      { code: c.code, response: auth.register(options.body) },
+      { origin: 'https://bridge.example' },
+    );
+    expect(r.status).toBe(200);
+    expect(r.headers.get('set-cookie')).toMatch(/; Secure$/);
+  } finally {
+    await pub.close();
+  }
+});
