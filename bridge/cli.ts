@@ -7,7 +7,10 @@ import { createLogger } from './log';
 import { describeEmbedded, openDatabase, startBridge } from './main';
 import { checkJwks } from './access/jwks';
 import { clinicKeys, createClinic, revokeKey, rotateKey, setBreakGlass, setSmartClient } from './access/admin';
-import { adminSession } from './access/session';
+import { issueEnrolmentCode } from './access/identity';
+import { checkRedirectUri, registerPatientApp } from './access/patient-oauth';
+import { adminSession, clinicSession } from './access/session';
+import { findClinic } from './store/clinics';
 import { importItems, ImportSummary, listImportFiles, pushOne } from './tools/import';
 import { VERSION } from './version';
 
@@ -136,6 +139,42 @@ clinic
     withDatabase(async (db) => {
       if (!!opts.enable === !!opts.disable) refuse('give exactly one of --enable, --disable');
       return (await setBreakGlass({ db }, adminSession(), id, !!opts.enable, 'cli')) ? { clinicId: id, breakGlass: !!opts.enable } : refuse(`no clinic ${id}`);
+    }),
+  );
+
+const patient = program.command('patient').description("patients' accounts");
+patient
+  .command('enrol')
+  .description("issue a one-time enrolment code for a clinic's Patient record (printed once; ENROLMENT_CODE_TTL_MINUTES)")
+  .requiredOption('--clinic <clinicId>', 'the home clinic (the record must be its own)')
+  .requiredOption('--patient <patientId>', 'the bridge Patient id of the record')
+  .action((opts: { clinic: string; patient: string }) =>
+    withDatabase(async (db) => {
+      const home = /^[0-9a-f-]{36}$/i.test(opts.clinic) ? await findClinic(db, opts.clinic) : null;
+      if (!home) refuse(`no clinic ${opts.clinic}`);
+      const issued = await issueEnrolmentCode({ db }, clinicSession(home, 'api-key'), opts.patient, loadConfig().enrolmentCodeTtlMinutes).catch(
+        (err: { status?: number }) => {
+          if (err?.status === 404) refuse(`Patient/${opts.patient} is not a record of clinic ${opts.clinic}`);
+          throw err;
+        },
+      );
+      return { patient: opts.patient, code: issued.code, expires: issued.expires.toISOString() };
+    }),
+  );
+
+const app = program.command('app').description('patient apps (SMART App Launch public clients)');
+app
+  .command('add')
+  .description('register a patient app and print its client_id')
+  .requiredOption('--name <name>', 'the name patients see')
+  .requiredOption('--redirect-uri <uri...>', 'exact redirect URI(s): https, or http on loopback')
+  .action((opts: { name: string; redirectUri: string[] }) =>
+    withDatabase(async (db) => {
+      const name = opts.name.trim();
+      if (!name || name.length > 200) refuse('--name must be 1-200 characters');
+      const uris = opts.redirectUri.map(checkRedirectUri);
+      if (uris.some((u) => u === null)) refuse('each --redirect-uri must be https (http only on loopback), without a fragment');
+      return registerPatientApp({ db }, adminSession(), name, uris as string[], 'cli');
     }),
   );
 

@@ -60,6 +60,19 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(2000),
   NOTIFY_ALLOW_PRIVATE_HOSTS: z.enum(['true', 'false']).default('false'),
+  ENROLMENT_CODE_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24 * 60)
+    .default(4320),
+  SIGNIN_FAIL_LIMIT: intFrom(5),
+  SIGNIN_FAIL_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  ID_TOKEN_KEY_FILE: z.string().optional(),
 });
 
 export interface BridgeConfig {
@@ -103,6 +116,13 @@ export interface BridgeConfig {
   consentRequestMaxDays: number;
   /** Subscription delivery: poll interval, deadline per delivery, attempts, first retry delay (doubled per attempt). */
   notify: { pollMs: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number; allowPrivateHosts: boolean };
+  /** Life of a patient enrolment code, in minutes (default 4320: three days). */
+  enrolmentCodeTtlMinutes: number;
+  /** Failed sign-ins per patient account (username or passkey) within the window before 429 (0: no per-account throttle). */
+  signinFailLimit: number;
+  signinFailWindowMs: number;
+  /** The id_token signing key (a private RSA JWK); default DATA_DIR/id-token-key.json, created at first start. */
+  idTokenKeyFile: string;
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -179,5 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
       allowPrivateHosts: e.NOTIFY_ALLOW_PRIVATE_HOSTS === 'true',
     },
+    enrolmentCodeTtlMinutes: e.ENROLMENT_CODE_TTL_MINUTES,
+    signinFailLimit: e.SIGNIN_FAIL_LIMIT,
+    signinFailWindowMs: e.SIGNIN_FAIL_WINDOW_MS,
+    idTokenKeyFile: path.resolve(e.ID_TOKEN_KEY_FILE ?? path.join(e.DATA_DIR, 'id-token-key.json')),
   };
 }

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { startAnchoring, type Anchoring } from './anchor/service';
 import type { BridgeConfig } from './config';
+import { loadOrCreateIdTokenKey } from './access/id-token';
 import { createApp } from './http/app';
 import { startIngestPool } from './ingest/ingest-pool';
 import { resumeStalledExports } from './pull/export-job';
@@ -156,6 +157,10 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     authFailWindowMs: config.authFailWindowMs,
     consentRequestMaxDays: config.consentRequestMaxDays,
     notified: notifier.wake,
+    enrolmentCodeTtlMinutes: config.enrolmentCodeTtlMinutes,
+    signinFailLimit: config.signinFailLimit,
+    signinFailWindowMs: config.signinFailWindowMs,
+    idTokenKey: loadOrCreateIdTokenKey(config.idTokenKeyFile),
   });
   const server: Server = (await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -80,6 +80,8 @@ const INTERACTION: Record<StoredAudit['action'], string> = {
   'consent-request': 'create',
   'consent-decision': 'operation',
   consent: 'update',
+  'enrolment-code': 'operation',
+  'app-register': 'create',
 };
 const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   push: 'C',
@@ -101,6 +103,8 @@ const ACTION: Record<StoredAudit['action'], AuditEvent['action']> = {
   'consent-request': 'C',
   'consent-decision': 'U',
   consent: 'U',
+  'enrolment-code': 'C',
+  'app-register': 'C',
 };
 const OUTCOME: Record<StoredAudit['outcome'], AuditEvent['outcome']> = { success: '0', refused: '4', error: '8' };
 

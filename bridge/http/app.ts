@@ -1,4 +1,7 @@
 import express, { Express } from 'express';
+import { generateIdTokenKey, type IdTokenKey } from '../access/id-token';
+import { DEFAULT_ENROLMENT_CODE_TTL_MINUTES, DEFAULT_SIGNIN_SESSION_SECONDS } from '../access/identity';
+import { DEFAULT_OFFLINE_REFRESH_SECONDS, DEFAULT_PATIENT_ACCESS_TOKEN_SECONDS, type PatientOAuthSettings } from '../access/patient-oauth';
 import { accessServices } from '../access/services';
 import { sessionClinicId } from '../access/session';
 import { outcomes } from '../fhir/outcome';
@@ -17,6 +20,7 @@ import { healthLinkRouter } from './routes/health-links';
 import { matchRouter } from './routes/match';
 import { patientRouter } from './routes/patients';
 import { pullRouter } from './routes/pull';
+import { identityRouter } from './routes/identity';
 import { smartRouter } from './routes/smart';
 import { subscriptionRouter } from './routes/subscriptions';
 import { taskRouter } from './routes/tasks';
@@ -52,6 +56,13 @@ export interface AppOptions {
   consentRequestMaxDays?: number;
   /** Called when a request queued Subscription notifications (wakes the notifier of this process). */
   notified?: () => void;
+  /** Life of a patient enrolment code (ENROLMENT_CODE_TTL_MINUTES; default 4320 = 3 days). */
+  enrolmentCodeTtlMinutes?: number;
+  /** Failed sign-ins per account (username or passkey) and window before 429 (SIGNIN_FAIL_LIMIT, default 5; SIGNIN_FAIL_WINDOW_MS, 15 min). */
+  signinFailLimit?: number;
+  signinFailWindowMs?: number;
+  /** The id_token signing key (DATA_DIR/id-token-key.json or ID_TOKEN_KEY_FILE); absent: one made for this process. */
+  idTokenKey?: IdTokenKey;
 }
 
 /** Refusals whose log line names the client address (no other line does). */
@@ -97,7 +108,27 @@ export function createApp(opts: AppOptions): Express {
   // The access layer the routers call (sessions, policy, audit): the one holder of the database for them.
   const access = accessServices(opts);
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
-  app.use(smartRouter(access, opts.publicBaseUrl, guard));
+  const oauth: PatientOAuthSettings = {
+    idTokenKey: opts.idTokenKey ?? generateIdTokenKey(),
+    accessTokenSeconds: DEFAULT_PATIENT_ACCESS_TOKEN_SECONDS,
+    offlineRefreshSeconds: DEFAULT_OFFLINE_REFRESH_SECONDS,
+  };
+  app.use(smartRouter(access, opts.publicBaseUrl, guard, oauth));
+  // Patients: enrolment codes, sign-in, SMART authorize/revoke (before /fhir, whose routes would take Patient/{id}/$…).
+  app.use(
+    identityRouter({
+      access,
+      publicBaseUrl: opts.publicBaseUrl,
+      guard,
+      settings: {
+        enrolmentCodeTtlMinutes: opts.enrolmentCodeTtlMinutes ?? DEFAULT_ENROLMENT_CODE_TTL_MINUTES,
+        signinSessionSeconds: DEFAULT_SIGNIN_SESSION_SECONDS,
+        signinFailLimit: opts.signinFailLimit ?? 5,
+        signinFailWindowMs: opts.signinFailWindowMs ?? 15 * 60_000,
+        oauth,
+      },
+    }),
+  );
   // SMART Health Links: the patient's /shl and the public, CORS-open /shl/manifest/… and /shl/file/….
   app.use(healthLinkRouter({ access, publicBaseUrl: opts.publicBaseUrl, guard }));
   // Before /fhir: its `/:type/:id` routes would otherwise take `$export`, `Patient/$export` and `$export-status/…`.

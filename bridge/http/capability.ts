@@ -41,11 +41,15 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/token` }],
+              extension: [
+                { url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/token` },
+                { url: 'authorize', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/authorize` },
+                { url: 'revoke', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/auth/revoke` },
+              ],
             },
           ],
           description:
-            'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced).',
+            'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced), or a patient access token from the SMART App Launch standalone patient launch (patient/ scopes).',
         },
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
         resource: resourceTypes.map(

@@ -25,7 +25,10 @@ export type AuditAction =
   | 'consent-request'
   | 'consent-decision'
   /** A patient's own Consent created, changed or revoked (clinicId null, agent the patient). */
-  | 'consent';
+  | 'consent'
+  /** A home clinic issued an enrolment code for one of its Patient records; the admin registered a patient app. */
+  | 'enrolment-code'
+  | 'app-register';
 
 export type AuditOutcome = 'success' | 'refused' | 'error';
 

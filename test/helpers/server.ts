@@ -28,6 +28,10 @@ export interface TestBridgeOptions {
   matchLimit?: number;
   /** Subscription endpoints on loopback/private hosts accepted (NOTIFY_ALLOW_PRIVATE_HOSTS): local hook servers. */
   allowPrivateHookHosts?: boolean;
+  /** Patient sign-in: failures per account before 429 (SIGNIN_FAIL_LIMIT), life of enrolment codes, public origin. */
+  signinFailLimit?: number;
+  enrolmentCodeTtlMinutes?: number;
+  publicBaseUrl?: string;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -48,6 +52,9 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     breakGlassLimit: overrides.breakGlassLimit,
     matchLimit: overrides.matchLimit,
     allowPrivateHookHosts: overrides.allowPrivateHookHosts,
+    signinFailLimit: overrides.signinFailLimit,
+    enrolmentCodeTtlMinutes: overrides.enrolmentCodeTtlMinutes,
+    publicBaseUrl: overrides.publicBaseUrl,
   });
   return {
     url: served.url,

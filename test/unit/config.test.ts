@@ -47,3 +47,20 @@ describe('Patient/$match settings', () => {
     expect(() => loadConfig({ MATCH_LIMIT: '-1' })).toThrow(/MATCH_LIMIT/);
   });
 });
+
+describe('patient sign-in settings', () => {
+  test('defaults: enrolment codes live 4320 minutes, 5 failed sign-ins per account in 15 minutes, the id_token key under DATA_DIR', () => {
+    const c = loadConfig({ DATA_DIR: '/tmp/bridge-data' });
+    expect(c).toMatchObject({
+      enrolmentCodeTtlMinutes: 4320,
+      signinFailLimit: 5,
+      signinFailWindowMs: 900_000,
+      idTokenKeyFile: '/tmp/bridge-data/id-token-key.json',
+    });
+    expect(loadConfig({ ENROLMENT_CODE_TTL_MINUTES: '60', ID_TOKEN_KEY_FILE: '/etc/bridge/key.json' })).toMatchObject({
+      enrolmentCodeTtlMinutes: 60,
+      idTokenKeyFile: '/etc/bridge/key.json',
+    });
+    expect(() => loadConfig({ ENROLMENT_CODE_TTL_MINUTES: '0' })).toThrow(/ENROLMENT_CODE_TTL_MINUTES/);
+  });
+});

@@ -2,12 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { clinicKeys, createClinic, JwksSource, listClinics, revokeKey, rotateKey, setBreakGlass, setSmartClient } from '../../access/admin';
 import { checkJwks, checkJwksUrl } from '../../access/jwks';
+import { checkRedirectUri, registerPatientApp } from '../../access/patient-oauth';
 import type { AccessServices } from '../../access/services';
 import { outcomes, type FhirError } from '../../fhir/outcome';
 import { AuthGuard, requireAdmin, sessionOf } from '../auth';
 import { personAdminRouter } from './person-admin';
 
 const newClinic = z.object({ name: z.string().trim().min(1).max(200) });
+const newApp = z.object({ name: z.string().trim().min(1).max(200), redirectUris: z.array(z.string()).min(1).max(10) }).strict();
 /** Grace period of a rotation: at most 30 days; default 0 (the old key is refused at once). */
 const rotation = z
   .object({
@@ -31,6 +33,14 @@ export function adminRouter(svc: AccessServices, adminToken: string | undefined,
     if (!parsed.success) throw outcomes.invalid('body must be {"name": "<clinic name>"} (1-200 characters)');
     const clinic = await createClinic(svc, sessionOf(req), parsed.data.name);
     res.status(201).json(clinic);
+  });
+  // Patient apps (SMART App Launch public clients): a name and exact redirect URIs → a new client_id.
+  router.post('/apps', async (req, res) => {
+    const parsed = newApp.safeParse(req.body);
+    const uris = parsed.success ? parsed.data.redirectUris.map(checkRedirectUri) : [];
+    if (!parsed.success || uris.some((u) => u === null))
+      throw outcomes.invalid('body must be {"name": "<app name>", "redirectUris": ["https://…" (http only on loopback), …]} (1-10 URIs, no fragment)');
+    res.status(201).json(await registerPatientApp(svc, sessionOf(req), parsed.data.name, uris as string[], 'admin-api'));
   });
   router.get('/clinics', async (req, res) => {
     res.json(await listClinics(svc, sessionOf(req)));

@@ -3,15 +3,19 @@
  * `private_key_jwt` client assertion (RFC 7523 §2.2, §3), the token answer of RFC 6749 §5.1 and its errors (§5.2),
  * and the discovery document `.well-known/smart-configuration`. Access tokens are opaque and live in the database
  * (bridge/access/smart-token.ts), so every process sharing it accepts them and honours their expiry alike.
+ * The same endpoint serves patient apps (SMART App Launch 2.0 standalone launch, public clients): the grant types
+ * authorization_code (PKCE S256) and refresh_token (bridge/access/patient-oauth.ts).
  */
 import { createHash } from 'node:crypto';
 import express, { Request, Response, Router } from 'express';
 import { decodeJwt } from 'jose';
 import { SUPPORTED_SCOPES } from '../../access/scopes';
 import type { AccessServices } from '../../access/services';
+import { tokenFromCode, tokenFromRefresh, type PatientOAuthSettings, type PatientTokenAnswer } from '../../access/patient-oauth';
+import { PATIENT_SUPPORTED_SCOPES } from '../../access/patient-scopes';
 import { issueAccessToken, OAuthError, SIGNING_ALGS, TokenAnswer } from '../../access/smart-token';
 import type { AuthGuard } from '../auth';
-import { publicOrigin } from '../toolkit';
+import { fhirBaseUrl, publicOrigin } from '../toolkit';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -21,11 +25,25 @@ export const tokenUrl = (req: Request, publicBaseUrl?: string): string => `${pub
  * The API keys' throttle (bridge/http/auth-throttle.ts) applies here too: after AUTH_FAIL_LIMIT `invalid_client`s from
  * an address it is answered 429 unchecked, except for a client id that has already succeeded from that address.
  */
-async function token(svc: AccessServices, req: Request, publicBaseUrl?: string, guard?: AuthGuard): Promise<TokenAnswer> {
+async function token(
+  svc: AccessServices,
+  req: Request,
+  publicBaseUrl?: string,
+  guard?: AuthGuard,
+  patient?: PatientOAuthSettings,
+): Promise<TokenAnswer | PatientTokenAnswer> {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const field = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
   if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
-  if (field('grant_type') !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
+  const grant = field('grant_type');
+  if (patient && (grant === 'authorization_code' || grant === 'refresh_token')) {
+    const fields: Record<string, string | undefined> = {};
+    for (const k of Object.keys(body)) fields[k] = field(k);
+    const base = fhirBaseUrl(req, publicBaseUrl);
+    return grant === 'authorization_code' ? tokenFromCode(svc, patient, fields, base) : tokenFromRefresh(svc, patient, fields, base);
+  }
+  if (grant !== 'client_credentials')
+    throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be client_credentials${patient ? ', authorization_code or refresh_token' : ''}`);
   if (field('client_assertion_type') !== ASSERTION_TYPE) throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
   const assertion = field('client_assertion');
   if (!assertion) throw new OAuthError(400, 'invalid_request', 'client_assertion is missing');
@@ -55,8 +73,13 @@ async function token(svc: AccessServices, req: Request, publicBaseUrl?: string, 
   }
 }
 
-export function smartConfiguration(req: Request, publicBaseUrl?: string): Record<string, unknown> {
-  return {
+/**
+ * SMART App Launch 2.0 §"Conformance" (`.well-known/smart-configuration`): what is implemented, nothing more. With the
+ * patients' authorization server: standalone patient launch for public clients, PKCE S256, refresh tokens
+ * (offline_access and online_access), OpenID Connect id_tokens (sso-openid-connect), revocation (RFC 7009).
+ */
+export function smartConfiguration(req: Request, publicBaseUrl?: string, patient?: PatientOAuthSettings): Record<string, unknown> {
+  const backend = {
     token_endpoint: tokenUrl(req, publicBaseUrl),
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
@@ -64,15 +87,42 @@ export function smartConfiguration(req: Request, publicBaseUrl?: string): Record
     scopes_supported: SUPPORTED_SCOPES,
     capabilities: ['client-confidential-asymmetric', 'permission-v2', 'permission-v1'],
   };
+  if (!patient) return backend;
+  const origin = publicOrigin(req, publicBaseUrl);
+  return {
+    issuer: fhirBaseUrl(req, publicBaseUrl),
+    jwks_uri: `${origin}/auth/jwks`,
+    authorization_endpoint: `${origin}/auth/authorize`,
+    token_endpoint: backend.token_endpoint,
+    revocation_endpoint: `${origin}/auth/revoke`,
+    token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: [...PATIENT_SUPPORTED_SCOPES, ...SUPPORTED_SCOPES],
+    capabilities: [
+      'launch-standalone',
+      'context-standalone-patient',
+      'client-public',
+      'client-confidential-asymmetric',
+      'permission-patient',
+      'permission-offline',
+      'permission-online',
+      'permission-v2',
+      'permission-v1',
+      'sso-openid-connect',
+    ],
+  };
 }
 
 /** `POST /auth/token` and the discovery document at `/.well-known/…` and `/fhir/.well-known/…` (no authentication). */
-export function smartRouter(svc: AccessServices, publicBaseUrl?: string, guard?: AuthGuard): Router {
+export function smartRouter(svc: AccessServices, publicBaseUrl?: string, guard?: AuthGuard, patient?: PatientOAuthSettings): Router {
   const router = Router();
   router.post('/auth/token', express.urlencoded({ extended: false, limit: 16 * 1024 }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache'); // RFC 6749 §5.1
     try {
-      res.json(await token(svc, req, publicBaseUrl, guard));
+      res.json(await token(svc, req, publicBaseUrl, guard, patient));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       if (err.status === 401) res.set('WWW-Authenticate', 'Bearer');
@@ -81,7 +131,7 @@ export function smartRouter(svc: AccessServices, publicBaseUrl?: string, guard?:
     }
   });
   const discovery = (req: Request, res: Response): void => {
-    res.json(smartConfiguration(req, publicBaseUrl));
+    res.json(smartConfiguration(req, publicBaseUrl, patient));
   };
   router.get('/.well-known/smart-configuration', discovery);
   router.get('/fhir/.well-known/smart-configuration', discovery);

@@ -81,17 +81,22 @@ test('discovery documents are served without authentication', async () => {
   for (const p of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
     const res = await fetch(`${a.url}${p}`);
     expect(res.status).toBe(200);
-    expect((await res.json()) as unknown).toMatchObject({
+    const doc = (await res.json()) as { capabilities: string[] };
+    expect(doc).toMatchObject({
       token_endpoint: `${a.url}/auth/token`,
-      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      grant_types_supported: ['client_credentials'],
-      capabilities: ['client-confidential-asymmetric', 'permission-v2', 'permission-v1'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     });
+    expect(doc.capabilities).toEqual(expect.arrayContaining(['client-confidential-asymmetric', 'permission-v2', 'permission-v1']));
   }
   const meta = (await api(a.url, '', 'GET', '/fhir/metadata')).body;
   expect(meta.rest[0].security.service[0].coding[0].code).toBe('SMART-on-FHIR');
-  expect(meta.rest[0].security.extension[0].extension).toEqual([{ url: 'token', valueUri: `${a.url}/auth/token` }]);
+  expect(meta.rest[0].security.extension[0].extension).toEqual([
+    { url: 'token', valueUri: `${a.url}/auth/token` },
+    { url: 'authorize', valueUri: `${a.url}/auth/authorize` },
+    { url: 'revoke', valueUri: `${a.url}/auth/revoke` },
+  ]);
 });
 
 test('a token with write and read scopes writes and reads, on either process', async () => {

@@ -1,0 +1,149 @@
+/**
+ * End to end: a standard SMART client, the `fhirclient` npm package (its Node adapter) in an express app on 127.0.0.1,
+ * completes the SMART App Launch 2.0 standalone patient launch against the bridge: discovery through fhirclient,
+ * authorize (PKCE S256 chosen by fhirclient from the discovery document), the patient signed in through the sign-in
+ * JSON API with a cookie (as the portal does), `/auth/authorize?request=` completed, the callback's code exchanged by
+ * fhirclient, and the launch context (`patient`, scope, id_token fhirUser) as the client sees it.
+ */
+import type { Server } from 'node:http';
+import express from 'express';
+import { decodeJwt } from 'jose';
+import { api } from '../helpers/fixtures';
+import { located, patientBundle } from '../helpers/people';
+import { startTestBridge, TestBridge } from '../helpers/server';
+import { authPost, enrolmentCode, enrolPassword } from '../helpers/signin';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const smart = require('fhirclient/lib/entry/node') as (req: unknown, res: unknown, storage?: unknown) => any;
+
+let bridge: TestBridge;
+let server: Server;
+let appUrl: string;
+let patientId: string;
+const launched: { client?: any; error?: string } = {};
+
+/** fhirclient's storage (get/set/unset); one browser, so one map. */
+const store = new Map<string, unknown>();
+const storage = {
+  get: async (k: string) => store.get(k),
+  set: async (k: string, v: unknown) => {
+    store.set(k, v);
+    return v;
+  },
+  unset: async (k: string) => store.delete(k),
+};
+
+beforeAll(async () => {
+  bridge = await startTestBridge();
+  const clinic = await bridge.clinic('Porto');
+  patientId = located(
+    (
+      await api(
+        bridge.url,
+        clinic.apiKey,
+        'POST',
+        '/fhir',
+        patientBundle({ id: 'rui', family: 'Costa', given: 'Rui', birthDate: '1975-05-05', ssn: '999-11-4444' }),
+      )
+    ).body,
+    0,
+  ).split('/')[1];
+  await enrolPassword(bridge.url, (await enrolmentCode(bridge.url, clinic.apiKey, patientId)).code as string, 'rui.costa', 'rui password 123');
+
+  const app = express();
+  app.get('/launch', (req, res) => {
+    smart(req, res, storage)
+      .authorize({
+        iss: `${bridge.url}/fhir`,
+        clientId: app.get('clientId'),
+        redirectUri: '/callback',
+        scope: 'launch/patient openid fhirUser offline_access patient/*.read',
+        pkceMode: 'required',
+      })
+      .catch((e: Error) => res.status(500).send(e.message));
+  });
+  app.get('/callback', (req, res) => {
+    smart(req, res, storage)
+      .ready()
+      .then((client: any) => {
+        launched.client = client;
+        res.json({ ok: true });
+      })
+      .catch((e: Error) => {
+        launched.error = e.message;
+        res.status(500).json({ error: e.message });
+      });
+  });
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  appUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const reg = await api(
+    bridge.url,
+    bridge.adminToken,
+    'POST',
+    '/admin/apps',
+    { name: 'fhirclient test app', redirectUris: [`${appUrl}/callback`] },
+    { 'content-type': 'application/json' },
+  );
+  expect(reg.status).toBe(201);
+  app.set('clientId', reg.body.clientId);
+});
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await bridge?.close();
+});
+
+const go = (url: string, cookie?: string) => fetch(url, { redirect: 'manual', headers: cookie ? { cookie: `fab_signin=${cookie}` } : {} });
+
+test('fhirclient completes the standalone patient launch: authorize → sign-in → callback → token with patient, scope and id_token', async () => {
+  // The app sends the browser to the bridge's authorization endpoint (found by fhirclient in .well-known/smart-configuration).
+  const launch = await go(`${appUrl}/launch`);
+  expect(launch.status).toBe(302);
+  const authorizeUrl = new URL(launch.headers.get('location') as string);
+  expect(`${authorizeUrl.origin}${authorizeUrl.pathname}`).toBe(`${bridge.url}/auth/authorize`);
+  expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+  expect(authorizeUrl.searchParams.get('aud')).toBe(`${bridge.url}/fhir`);
+
+  // Not signed in: the portal's sign-in page with an opaque request id (no personal data in the URL).
+  const toSignin = await go(authorizeUrl.toString());
+  expect(toSignin.status).toBe(302);
+  const request = /\/portal\/#\/signin\?request=([A-Za-z0-9_-]+)$/.exec(toSignin.headers.get('location') as string)?.[1] as string;
+  expect(request).toBeTruthy();
+
+  // The portal signs the patient in through the JSON API (cookie jar), then follows /auth/authorize?request=.
+  const signed = await authPost(bridge.url, '/auth/signin/password', { username: 'rui.costa', password: 'rui password 123' });
+  expect(signed.status).toBe(200);
+  const back = await go(`${bridge.url}/auth/authorize?request=${request}`, signed.cookie);
+  expect(back.status).toBe(302);
+  const callback = back.headers.get('location') as string;
+  expect(callback.startsWith(`${appUrl}/callback?`)).toBe(true);
+
+  // fhirclient exchanges the code (PKCE verifier, public client) at the token endpoint.
+  const done = await go(callback);
+  expect(launched.error).toBeUndefined();
+  expect(done.status).toBe(200);
+  const client = launched.client;
+  expect(client.patient.id).toBe(patientId);
+  const tokenResponse = client.state.tokenResponse;
+  expect(tokenResponse).toMatchObject({ token_type: 'Bearer', patient: patientId, scope: 'launch/patient openid fhirUser offline_access patient/*.read' });
+  expect(tokenResponse.refresh_token).toMatch(/^fapr_/);
+  expect(decodeJwt(tokenResponse.id_token).fhirUser).toBe(`${bridge.url}/fhir/Patient/${patientId}`);
+  expect(client.getFhirUser()).toBe(`Patient/${patientId}`);
+  expect(client.user.resourceType).toBe('Patient');
+
+  // The discovery document read through fhirclient's own request machinery.
+  const conf = await client.request({ url: `${bridge.url}/fhir/.well-known/smart-configuration` }, { flat: true });
+  expect(conf.capabilities).toEqual(expect.arrayContaining(['launch-standalone', 'context-standalone-patient', 'client-public', 'permission-patient']));
+  // Patient reads (H2) land with the lead's merge; the token is live (authenticated), whatever the read answers today.
+  const read = await api(bridge.url, client.state.tokenResponse.access_token, 'GET', `/fhir/Patient/${client.patient.id}`);
+  expect(read.status).not.toBe(401);
+
+  // fhirclient's refresh (refresh_token grant with rotation).
+  const firstAccess = tokenResponse.access_token;
+  await client.refresh();
+  expect(client.state.tokenResponse.access_token).not.toBe(firstAccess);
+  expect(client.state.tokenResponse.patient).toBe(patientId);
+  expect((await api(bridge.url, firstAccess, 'GET', '/fhir/Patient')).status).not.toBe(401); // rotation keeps the family live
+});
