@@ -149,13 +149,7 @@ export async function readAuditRecordDocument(svc: AccessServices, session: Sess
   const { audit: found, shown } = await readAuditRecord(svc, session, id);
   const doc = await readAuditDocument(svc.db, found.id);
   const kind = session.principal.kind === 'patient' ? 'patient' : 'clinic';
-  if (
-    !doc ||
-    found.outcome === 'refused' ||
-    !shownWhole(found, shown) ||
-    !agentShownTo(kind, found) ||
-    (found.personId && doc.includes(found.personId))
-  ) {
+  if (!doc || found.outcome === 'refused' || !shownWhole(found, shown) || !agentShownTo(kind, found) || (found.personId && doc.includes(found.personId))) {
     throw outcomes.forbidden(`the hashed record of AuditEvent/${found.id} names what this ${kind === 'patient' ? 'reader' : 'clinic'} is not shown`);
   }
   return doc;

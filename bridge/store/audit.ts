@@ -165,11 +165,12 @@ export async function searchPersonAudit(
         [q.personId, q.patientIds, q.accountId],
       ];
   const n = params.length;
-  const res = await db.query(`${PERSON_SELECT} WHERE ${where} ORDER BY a.recorded DESC, a.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
-    ...params,
-    count + 1,
-    offset,
-  ]);
+  // The page is chosen on narrow rows (id and sort keys), then only its rows are read whole with their batches.
+  const res = await db.query(
+    `WITH page AS (SELECT a.id, a.recorded, a.seq FROM audit_event a WHERE ${where} ORDER BY a.recorded DESC, a.seq DESC LIMIT $${n + 1} OFFSET $${n + 2})
+     ${PERSON_SELECT} JOIN page p ON p.id = a.id ORDER BY p.recorded DESC, p.seq DESC`,
+    [...params, count + 1, offset],
+  );
   return { rows: res.rows.slice(0, count).map(splitAnchor), hasMore: res.rows.length > count };
 }
 
