@@ -32,6 +32,17 @@ async function main(): Promise<void> {
   const database = await freshDatabase();
   const db = createPool(database.url, 10);
   await runMigrations(db);
+  let timing = false; // BENCH_SLOW_SQL=<ms>: print the statements slower than that while pages are timed
+  if (process.env.BENCH_SLOW_SQL) {
+    const query = db.query.bind(db) as (...a: unknown[]) => Promise<unknown>;
+    (db as unknown as { query: unknown }).query = async (...a: unknown[]) => {
+      const t = performance.now();
+      const r = await query(...a);
+      const ms = performance.now() - t;
+      if (timing && ms > Number(process.env.BENCH_SLOW_SQL)) console.log(`slow ${ms.toFixed(1)} ms: ${String(a[0]).slice(0, 100).replace(/\s+/g, ' ')}`);
+      return r;
+    };
+  }
   const served = await serveApp({
     db,
     databaseUrl: database.url,
@@ -118,12 +129,13 @@ async function main(): Promise<void> {
     if (process.env.BENCH_EXPLAIN) {
       const plan = await db.query(
         `EXPLAIN (ANALYZE, BUFFERS) SELECT a.id FROM audit_event a LEFT JOIN batch b ON b.id = a.batch_id
-          WHERE (a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND a.patient_ids = '{}') OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))
+          WHERE (a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND cardinality(a.patient_ids) = 0) OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))
           ORDER BY a.recorded DESC, a.seq DESC LIMIT 51 OFFSET 5000`,
         [personId, patientIds, accountId],
       );
       console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
+    timing = true;
     const cases: [string, () => number][] = [
       ['first page', () => 0],
       ['random page', () => Math.floor(Math.random() * (ENTRIES / COUNT)) * COUNT],

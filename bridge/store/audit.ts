@@ -161,7 +161,7 @@ export async function searchPersonAudit(
   const [where, params] = q.patientId
     ? ['a.patient_ids && ARRAY[$1::uuid]', [q.patientId]]
     : [
-        `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND a.patient_ids = '{}') OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
+        `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND cardinality(a.patient_ids) = 0) OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
         [q.personId, q.patientIds, q.accountId],
       ];
   const n = params.length;
