@@ -145,6 +145,8 @@ export interface PersonAuditQuery {
   accountId: string;
   /** Only the entries naming this one record of theirs (`AuditEvent?patient=`). */
   patientId?: string;
+  /** Only entries recorded at or before this instant: a snapshot, so later entries do not shift the pages. */
+  until?: string;
 }
 
 /**
@@ -158,12 +160,14 @@ export async function searchPersonAudit(
   count: number,
   offset: number,
 ): Promise<{ rows: { audit: StoredAudit; anchor: AuditAnchorRow }[]; hasMore: boolean }> {
-  const [where, params] = q.patientId
+  const [arms, params]: [string, unknown[]] = q.patientId
     ? ['a.patient_ids && ARRAY[$1::uuid]', [q.patientId]]
     : [
         `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND cardinality(a.patient_ids) = 0) OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
         [q.personId, q.patientIds, q.accountId],
       ];
+  if (q.until) params.push(q.until);
+  const where = q.until ? `${arms} AND a.recorded <= $${params.length}::timestamptz` : arms;
   const n = params.length;
   // The page is chosen on narrow rows (id and sort keys), then only its rows are read whole with their batches.
   const res = await db.query(

@@ -224,14 +224,20 @@ test("the access log: B's consented read, D's break-glass pull with its reason, 
   expect(one.body.purposeOfEvent).toEqual(glass.purposeOfEvent);
 });
 
-test('the access log pages with _count and _offset', async () => {
+test('the access log pages with _count and _offset over a snapshot: entries recorded meanwhile never shift the pages', async () => {
   const first = await asPatient('/fhir/AuditEvent?_count=2');
   expect(first.body.entry).toHaveLength(2);
   const next = first.body.link.find((l: any) => l.relation === 'next').url as string;
   expect(next).toContain('_offset=2');
+  expect(new URL(next).searchParams.get('_lastUpdated')).toBe(`le${first.body.entry[0].resource.recorded}`);
+  // More entries meanwhile (reads, and reading the log itself is audited).
+  await asPatient(`/fhir/Observation/${obsA}`);
   const second = await asPatient(new URL(next).pathname + new URL(next).search);
   expect(second.status).toBe(200);
   expect(second.body.entry).toHaveLength(2);
+  const unpaged = await asPatient(`/fhir/AuditEvent?_count=4&_lastUpdated=${encodeURIComponent(`le${first.body.entry[0].resource.recorded}`)}`);
+  expect([...first.body.entry, ...second.body.entry].map((e: any) => e.resource.id)).toEqual(unpaged.body.entry.map((e: any) => e.resource.id));
+  expect((await asPatient('/fhir/AuditEvent?_lastUpdated=gt2024-01-01')).status).toBe(400);
   // Narrowed to one record of theirs.
   const onlyB = await asPatient(`/fhir/AuditEvent?patient=Patient/${annaB}&_count=1000`);
   for (const e of onlyB.body.entry) expect(JSON.stringify(e.resource.entity ?? [])).toContain(annaB);
