@@ -58,13 +58,20 @@ async function searchPatientAuditLog(
   patientId: string | undefined,
   count: number,
   offset: number,
+  until?: string,
 ): Promise<{ rows: ShownAudit[]; hasMore: boolean }> {
   const viewer = await patientViewer(svc, reader);
   if (patientId !== undefined && !mayListAuditOf(viewer, patientId)) {
     await auditRefusal(svc.db, reader, null, [], { action: 'search', resourceTypes: ['AuditEvent'] });
     throw notKnown(`Patient/${patientId}`);
   }
-  const q = { personId: reader.personId, patientIds: [...viewer.patientIds], accountId: reader.accountId, ...(patientId ? { patientId } : {}) };
+  const q = {
+    personId: reader.personId,
+    patientIds: [...viewer.patientIds],
+    accountId: reader.accountId,
+    ...(patientId ? { patientId } : {}),
+    ...(until ? { until } : {}),
+  };
   const { rows, hasMore } = await searchPersonAudit(svc.db, q, count, offset);
   await audit(svc.db, { ...auditedAs(reader), action: 'search', outcome: 'success', personId: reader.personId, resourceTypes: ['AuditEvent'] });
   return {
@@ -87,9 +94,11 @@ export async function searchAuditTrail(
   patientId: string | undefined,
   count: number,
   offset: number,
+  /** Patients only: entries recorded at or before this instant (`_lastUpdated=le…`, the snapshot paging links carry). */
+  until?: string,
 ): Promise<{ rows: ShownAudit[]; hasMore: boolean }> {
   const reader = readerOf(session);
-  if (reader.kind === 'patient') return searchPatientAuditLog(svc, reader, patientId, count, offset);
+  if (reader.kind === 'patient') return searchPatientAuditLog(svc, reader, patientId, count, offset, until);
   const clinicId = reader.clinicId;
   if (patientId === undefined) throw outcomes.required('the parameter patient is required: AuditEvent search needs patient=Patient/{id}', 'patient');
   if (!mayListAuditOf(await clinicViewer(svc, clinicId, [patientId]), patientId)) {
@@ -149,13 +158,7 @@ export async function readAuditRecordDocument(svc: AccessServices, session: Sess
   const { audit: found, shown } = await readAuditRecord(svc, session, id);
   const doc = await readAuditDocument(svc.db, found.id);
   const kind = session.principal.kind === 'patient' ? 'patient' : 'clinic';
-  if (
-    !doc ||
-    found.outcome === 'refused' ||
-    !shownWhole(found, shown) ||
-    !agentShownTo(kind, found) ||
-    (found.personId && doc.includes(found.personId))
-  ) {
+  if (!doc || found.outcome === 'refused' || !shownWhole(found, shown) || !agentShownTo(kind, found) || (found.personId && doc.includes(found.personId))) {
     throw outcomes.forbidden(`the hashed record of AuditEvent/${found.id} names what this ${kind === 'patient' ? 'reader' : 'clinic'} is not shown`);
   }
   return doc;

@@ -62,7 +62,13 @@ export async function authorizeRead(
  * unknown or malformed id) is null, audited as one refusal without ids, so the answer (the route's 404) and the
  * patient's own access log are the same for all of them: no oracle.
  */
-export async function authorizePatientRead(db: Db, reader: PatientReader, resourceType: string, id: string, opts: PersonAccessOptions = {}): Promise<ReadGrant | null> {
+export async function authorizePatientRead(
+  db: Db,
+  reader: PatientReader,
+  resourceType: string,
+  id: string,
+  opts: PersonAccessOptions = {},
+): Promise<ReadGrant | null> {
   const owner = await resourceCompartment(db, resourceType, id);
   if (owner && SHARED_TYPES.includes(resourceType)) return { readAs: owner.clinicId, basis: 'shared', personId: null, patientId: null };
   // A Patient row written before Patients were filed in their own compartment has no patient_id: it is its own.

@@ -145,6 +145,8 @@ export interface PersonAuditQuery {
   accountId: string;
   /** Only the entries naming this one record of theirs (`AuditEvent?patient=`). */
   patientId?: string;
+  /** Only entries recorded at or before this instant: a snapshot, so later entries do not shift the pages. */
+  until?: string;
 }
 
 /**
@@ -158,18 +160,21 @@ export async function searchPersonAudit(
   count: number,
   offset: number,
 ): Promise<{ rows: { audit: StoredAudit; anchor: AuditAnchorRow }[]; hasMore: boolean }> {
-  const [where, params] = q.patientId
+  const [arms, params]: [string, unknown[]] = q.patientId
     ? ['a.patient_ids && ARRAY[$1::uuid]', [q.patientId]]
     : [
-        `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND a.patient_ids = '{}') OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
+        `(a.patient_ids && $2::uuid[] OR (a.person_id = $1 AND cardinality(a.patient_ids) = 0) OR (a.agent IS NOT NULL AND a.agent->>'accountId' = $3))`,
         [q.personId, q.patientIds, q.accountId],
       ];
+  if (q.until) params.push(q.until);
+  const where = q.until ? `${arms} AND a.recorded <= $${params.length}::timestamptz` : arms;
   const n = params.length;
-  const res = await db.query(`${PERSON_SELECT} WHERE ${where} ORDER BY a.recorded DESC, a.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
-    ...params,
-    count + 1,
-    offset,
-  ]);
+  // The page is chosen on narrow rows (id and sort keys), then only its rows are read whole with their batches.
+  const res = await db.query(
+    `WITH page AS (SELECT a.id, a.recorded, a.seq FROM audit_event a WHERE ${where} ORDER BY a.recorded DESC, a.seq DESC LIMIT $${n + 1} OFFSET $${n + 2})
+     ${PERSON_SELECT} JOIN page p ON p.id = a.id ORDER BY p.recorded DESC, p.seq DESC`,
+    [...params, count + 1, offset],
+  );
   return { rows: res.rows.slice(0, count).map(splitAnchor), hasMore: res.rows.length > count };
 }
 

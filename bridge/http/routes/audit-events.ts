@@ -4,10 +4,19 @@ import { readAuditRecord, readAuditRecordDocument, searchAuditTrail } from '../.
 import { toAuditEvent, type AuditAnchorState } from '../../fhir/audit-event';
 import type { AuditAnchorRow } from '../../access/audit-events';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
+import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
 import { sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { pagedUrl, pageLinks, publicOrigin, readQuery } from '../toolkit';
+
+/** `_lastUpdated=le<instant>` (FHIR R4 search, date prefix `le`): the only form the access log takes; else 400. */
+function untilOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^le(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/.exec(value);
+  if (!m || Number.isNaN(Date.parse(m[1]))) throw outcomes.invalid('_lastUpdated must be le<instant>, e.g. le2025-03-01T10:00:00.000Z', '_lastUpdated');
+  return new Date(m[1]).toISOString();
+}
 
 /**
  * The anchoring state of an entry with the URLs that prove it: the receipt (`GET /anchors/audit/{hash}`, public) and
@@ -41,14 +50,20 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
   const anchorOf = (req: Request, a: { id: string; hash: string }, row: AuditAnchorRow | undefined): AuditAnchorState | undefined =>
     row && anchorState(publicOrigin(req, publicBaseUrl), base(req), a.id, a.hash, row);
   router.get('/AuditEvent', async (req, res) => {
-    const q = readQuery(req.query, ['patient', '_count', '_offset'], 'AuditEvent search');
     const session = sessionOf(req);
-    const patient = session.principal.kind === 'patient' ? q.string('patient') : q.required('patient', 'AuditEvent search needs patient=Patient/{id}');
+    const patientLog = session.principal.kind === 'patient';
+    const q = readQuery(req.query, ['patient', '_count', '_offset', ...(patientLog ? ['_lastUpdated'] : [])], 'AuditEvent search');
+    const patient = patientLog ? q.string('patient') : q.required('patient', 'AuditEvent search needs patient=Patient/{id}');
     const patientId = patient?.replace(/^Patient\//, '');
     const count = q.count('_count', { max: MAX_COUNT, fallback: DEFAULT_COUNT });
     const offset = q.int('_offset', { min: 0, max: 1e9, fallback: 0 });
-    const { rows, hasMore } = await searchAuditTrail(svc, session, patientId, count, offset);
-    const link = pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base(req)}/AuditEvent`, patientId ? { patient: `Patient/${patientId}` } : {}, count));
+    const until = patientLog ? untilOf(q.string('_lastUpdated')) : undefined;
+    const { rows, hasMore } = await searchAuditTrail(svc, session, patientId, count, offset, until);
+    // A patient's log grows while it is read (reading it is audited): the paging links carry the first page's
+    // newest instant as `_lastUpdated=le…`, so later entries never shift the pages being walked.
+    const snapshot = until ?? rows[0]?.audit.recorded;
+    const query = { ...(patientId ? { patient: `Patient/${patientId}` } : {}), ...(patientLog && snapshot ? { _lastUpdated: `le${snapshot}` } : {}) };
+    const link = pageLinks({ offset, count }, { hasMore }, pagedUrl(`${base(req)}/AuditEvent`, query, count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',

@@ -9,7 +9,7 @@
 import { AUDIT_ANCHOR_EXTENSION, AUDIT_HASH_EXTENSION } from '../../../bridge/fhir/audit-event';
 import { api } from '../../helpers/fixtures';
 import { patientToken } from '../../helpers/patient-session';
-import { consent, located, patientBundle, putBundle, SSN } from '../../helpers/people';
+import { consent, located, patientBundle, putBundle } from '../../helpers/people';
 import { ADMIN_TOKEN, startTestBridge, TestBridge } from '../../helpers/server';
 
 type Clinic = { id: string; apiKey: string };
@@ -32,7 +32,13 @@ beforeAll(async () => {
   [A, B, D] = [await bridge.clinic('Berlin'), await bridge.clinic('Munich'), await bridge.clinic('Rome abroad')];
   const a = await api(bridge.url, A.apiKey, 'POST', '/fhir', patientBundle({ id: 'anna-a', ...anna }));
   const b = await api(bridge.url, B.apiKey, 'POST', '/fhir', patientBundle({ id: 'anna-b', ...anna }, '8310-5'));
-  const c = await api(bridge.url, A.apiKey, 'POST', '/fhir', patientBundle({ id: 'carl-a', family: 'Krause', given: 'Carl', birthDate: '1970-01-01', ssn: '999-55-1234' }));
+  const c = await api(
+    bridge.url,
+    A.apiKey,
+    'POST',
+    '/fhir',
+    patientBundle({ id: 'carl-a', family: 'Krause', given: 'Carl', birthDate: '1970-01-01', ssn: '999-55-1234' }),
+  );
   [annaA, obsA, annaB, obsB, carl, obsCarl] = [a, a, b, b, c, c].map((r, i) => idOf(located(r.body, i % 2)));
   // An Observation of Anna's naming Carl (performer): following it must not reach Carl.
   const ref = await api(
@@ -55,7 +61,10 @@ beforeAll(async () => {
   expect((await api(bridge.url, A.apiKey, 'POST', '/fhir', putBundle(consent('c-anna', 'Patient/anna-a', B.id)))).status).toBe(200);
   expect((await api(bridge.url, B.apiKey, 'GET', `/fhir/Observation/${obsA}`)).status).toBe(200);
   expect((await api(bridge.url, ADMIN_TOKEN, 'PUT', `/admin/clinics/${D.id}/break-glass`)).status).toBe(200);
-  const glass = await api(bridge.url, D.apiKey, 'GET', `/fhir/Patient/${annaA}/$everything`, undefined, { 'X-Break-Glass': REASON, 'X-Purpose-Of-Use': 'ETREAT' });
+  const glass = await api(bridge.url, D.apiKey, 'GET', `/fhir/Patient/${annaA}/$everything`, undefined, {
+    'X-Break-Glass': REASON,
+    'X-Purpose-Of-Use': 'ETREAT',
+  });
   expect(glass.status).toBe(200);
   // Accesses to Carl: his log, not Anna's.
   expect((await api(bridge.url, A.apiKey, 'GET', `/fhir/Patient/${carl}/$everything`)).status).toBe(200);
@@ -152,7 +161,9 @@ test('scope patient/Observation.rs reads Observations only; everything else is 4
     expect({ path, status: res.status, type: res.body.resourceType }).toEqual({ path, status: 403, type: 'OperationOutcome' });
   }
   const refused = (
-    await bridge.database.db.query(`SELECT resource_types, detail FROM audit_event WHERE agent->>'kind' = 'patient' AND outcome = 'refused' AND detail LIKE '%token scope%'`)
+    await bridge.database.db.query(
+      `SELECT resource_types, detail FROM audit_event WHERE agent->>'kind' = 'patient' AND outcome = 'refused' AND detail LIKE '%token scope%'`,
+    )
   ).rows;
   expect(refused).toHaveLength(5);
   expect(refused.map((r) => r.resource_types[0])).toEqual(expect.arrayContaining(['Patient', 'AuditEvent']));
@@ -167,7 +178,11 @@ test('clinic operations stay closed to a patient token: writes, $match, clinic S
     ['POST', '/fhir/Observation', obs],
     ['DELETE', `/fhir/Observation/${obsA}`, undefined],
     ['GET', '/fhir/Subscription', undefined],
-    ['POST', '/fhir/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', name: [{ family: 'Krause' }] } }] }],
+    [
+      'POST',
+      '/fhir/Patient/$match',
+      { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', name: [{ family: 'Krause' }] } }] },
+    ],
   ] as [string, string, unknown][]) {
     const res = await api(bridge.url, all, method, path, body);
     expect({ method, path, status: res.status, type: res.body?.resourceType }).toEqual({ method, path, status: 403, type: 'OperationOutcome' });
@@ -209,14 +224,20 @@ test("the access log: B's consented read, D's break-glass pull with its reason, 
   expect(one.body.purposeOfEvent).toEqual(glass.purposeOfEvent);
 });
 
-test('the access log pages with _count and _offset', async () => {
+test('the access log pages with _count and _offset over a snapshot: entries recorded meanwhile never shift the pages', async () => {
   const first = await asPatient('/fhir/AuditEvent?_count=2');
   expect(first.body.entry).toHaveLength(2);
   const next = first.body.link.find((l: any) => l.relation === 'next').url as string;
   expect(next).toContain('_offset=2');
+  expect(new URL(next).searchParams.get('_lastUpdated')).toBe(`le${first.body.entry[0].resource.recorded}`);
+  // More entries meanwhile (reads, and reading the log itself is audited).
+  await asPatient(`/fhir/Observation/${obsA}`);
   const second = await asPatient(new URL(next).pathname + new URL(next).search);
   expect(second.status).toBe(200);
   expect(second.body.entry).toHaveLength(2);
+  const unpaged = await asPatient(`/fhir/AuditEvent?_count=4&_lastUpdated=${encodeURIComponent(`le${first.body.entry[0].resource.recorded}`)}`);
+  expect([...first.body.entry, ...second.body.entry].map((e: any) => e.resource.id)).toEqual(unpaged.body.entry.map((e: any) => e.resource.id));
+  expect((await asPatient('/fhir/AuditEvent?_lastUpdated=gt2024-01-01')).status).toBe(400);
   // Narrowed to one record of theirs.
   const onlyB = await asPatient(`/fhir/AuditEvent?patient=Patient/${annaB}&_count=1000`);
   for (const e of onlyB.body.entry) expect(JSON.stringify(e.resource.entity ?? [])).toContain(annaB);
