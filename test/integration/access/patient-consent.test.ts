@@ -461,6 +461,8 @@ test("a break-glass access by an enabled clinic is a notification, delivered to 
     const other = await call(B, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [patient('y1', `Y${randomBytes(4).toString('hex')}`)] });
     const otherToken = await patientToken(bridge.database.db, located(other.body, 0).slice(8), SCOPES);
     expect((await asPatient('GET', '/fhir/Communication', undefined, otherToken)).body.entry).toEqual([]);
+    expect((await asPatient('GET', `/fhir/Communication/${note.id}`)).body).toEqual(note);
+    expect((await asPatient('GET', `/fhir/Communication/${note.id}`, undefined, otherToken)).status).toBe(404);
   } finally {
     await hook.close();
   }
