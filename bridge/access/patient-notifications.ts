@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Communication } from '@medplum/fhirtypes';
 import { communicationResource } from '../fhir/communication';
+import { outcomes } from '../fhir/outcome';
 import type { Db, Tx } from '../store/db';
 import { clinicNameOf } from '../store/patient-consent';
 import { insertPatientNotification, patientNotification, patientNotificationsOf } from '../store/patient-notifications';
@@ -55,4 +56,12 @@ export async function communicationAsSeenBy(db: Db, accountId: string, id: strin
   const [account, n] = await Promise.all([findAccount(db, accountId), patientNotification(db, id)]);
   if (!account || !n || n.personId !== account.personId) return null;
   return communicationResource(n, account.patientId);
+}
+
+/** One of the patient's notifications; 404 for another person's, like an unknown id. */
+export async function patientCommunication(db: Db, session: Session, id: string): Promise<Communication> {
+  const p = actingPatient(session);
+  const c = await communicationAsSeenBy(db, p.accountId, id);
+  if (!c) throw outcomes.notFound(`Communication/${id} is not known`);
+  return c;
 }

@@ -3,7 +3,7 @@
  * clinic routes registered after this router):
  *   POST /fhir/Consent, GET /fhir/Consent[?status&_count&_offset], GET|PUT|DELETE /fhir/Consent/{id}   own Consents
  *   GET  /fhir/Organization[?_count&_offset]          every clinic (id = clinic id, name), to choose whom to consent to
- *   GET  /fhir/Communication[?_count&_offset]         notifications (break-glass accesses, consent requests)
+ *   GET  /fhir/Communication[?_count&_offset], GET /fhir/Communication/{id}   notifications (break-glass, consent requests)
  *   GET  /fhir/Task[?_id&_count&_offset], GET /fhir/Task/{id}, POST /fhir/Task/{id}/$approve | $decline   requests about them
  * Policy in access/patient-consents.ts, patient-notifications.ts, patient-tasks.ts.
  */
@@ -17,7 +17,7 @@ import {
   searchPatientConsents,
   updatePatientConsentById,
 } from '../../access/patient-consents';
-import { patientCommunications } from '../../access/patient-notifications';
+import { patientCommunication, patientCommunications } from '../../access/patient-notifications';
 import { decidePatientTask, patientTask, patientTasks } from '../../access/patient-tasks';
 import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
@@ -133,6 +133,10 @@ export function patientRouter(opts: PatientRouteOptions): Router {
         hasMore,
       ),
     );
+  });
+
+  router.get('/fhir/Communication/:id', patientsOnly, async (req, res) => {
+    send(res, 200, await patientCommunication(opts.access.db, sessionOf(req), String(req.params.id)));
   });
 
   router.get('/fhir/Task', patientsOnly, async (req, res) => {

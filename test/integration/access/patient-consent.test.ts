@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createLogger } from '../../../bridge/log';
 import { startNotifier, type Notifier } from '../../../bridge/notify/delivery';
 import { issueMatchHandle } from '../../../bridge/store/match-handles';
+import { backfillSensitivity } from '../../../bridge/store/sensitivity';
 import { consentRequestTask } from '../../helpers/consent-requests';
 import { api } from '../../helpers/fixtures';
 import { consent, located, putBundle } from '../../helpers/people';
@@ -302,6 +303,20 @@ test("another patient can neither see, change nor revoke it, nor name this perso
   expect(JSON.stringify((await call(C, 'GET', '/fhir/Consent')).body)).not.toContain(c.id);
 });
 
+test('rows written before classification are withheld from a restricted grant until the backfill labels them', async () => {
+  await grant();
+  // as if written before migration 021: not classified
+  await bridge.database.db.query('UPDATE resource SET sensitivity = NULL WHERE id = ANY($1::uuid[])', [[ids.obsA, ids.depression]]);
+  const before = await call(C, 'GET', `/fhir/Patient/${pa}/$everything`);
+  expect(present(before.body)).not.toContain('obsA');
+  expect((await call(C, 'GET', `/fhir/Observation/${ids.obsA}`)).status).toBe(404);
+  expect(await backfillSensitivity(bridge.database.db, 1)).toBeGreaterThanOrEqual(2);
+  const labels = await bridge.database.db.query('SELECT id::text, sensitivity FROM resource WHERE id = ANY($1::uuid[])', [[ids.obsA, ids.depression]]);
+  expect(Object.fromEntries(labels.rows.map((r) => [r.id, r.sensitivity]))).toEqual({ [ids.obsA]: [], [ids.depression]: ['MH', 'PSY'] });
+  const after = await call(C, 'GET', `/fhir/Patient/${pa}/$everything`);
+  expect(present(after.body).sort()).toEqual([...ORDINARY].sort());
+});
+
 test('strict validation: what cannot be evaluated is 400/422 and stores nothing', async () => {
   const before = Number((await bridge.database.db.query('SELECT count(*) AS n FROM patient_consent')).rows[0].n);
   const base = patientConsent(pa, C.id, ['MH']);
@@ -446,6 +461,8 @@ test("a break-glass access by an enabled clinic is a notification, delivered to 
     const other = await call(B, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [patient('y1', `Y${randomBytes(4).toString('hex')}`)] });
     const otherToken = await patientToken(bridge.database.db, located(other.body, 0).slice(8), SCOPES);
     expect((await asPatient('GET', '/fhir/Communication', undefined, otherToken)).body.entry).toEqual([]);
+    expect((await asPatient('GET', `/fhir/Communication/${note.id}`)).body).toEqual(note);
+    expect((await asPatient('GET', `/fhir/Communication/${note.id}`, undefined, otherToken)).status).toBe(404);
   } finally {
     await hook.close();
   }
