@@ -1,5 +1,5 @@
 /**
- * SMART Health Links of patient accounts (migration 022): the encrypted IPS snapshot, the SHA-256 of the manifest id and
+ * SMART Health Links of patient accounts (migration 021): the encrypted IPS snapshot, the SHA-256 of the manifest id and
  * of each single-use file ticket, the passcode's Argon2id hash with its lifetime count of wrong attempts. The
  * decisions (who, passcode, expiry, audit) are bridge/access/health-links.ts'; these are its statements.
  */

@@ -5,7 +5,7 @@ import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
 
 /**
- * The one predicate of restricted grants (migration 021): false for a row of `alias` in a withheld group's
+ * The one predicate of restricted grants (migration 020): false for a row of `alias` in a withheld group's
  * compartments whose sensitivity meets the group's labels or is not classified yet (fail closed). '' when none.
  */
 export function withheldSql(withheld: readonly Withheld[] | undefined, p: (v: unknown) => string, alias = 'r'): string {

@@ -1,5 +1,5 @@
 /**
- * Backfill of resource.sensitivity (migration 021) for rows written before it: classified in batches by the pure
+ * Backfill of resource.sensitivity (migration 020) for rows written before it: classified in batches by the pure
  * classifier (normalize/sensitivity.ts), at migrate and at start. Until a row is classified, a restricted pull
  * withholds it (NULL counts as sensitive), so the backfill never needs to finish before serving.
  */

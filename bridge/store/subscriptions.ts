@@ -63,7 +63,7 @@ export async function enqueueNotifications(tx: Tx, clinicId: string, taskId: str
 export interface DueNotification {
   id: number;
   taskId: string;
-  /** A patient notification (migration 021): set instead of taskId, for a patient account's Subscription. */
+  /** A patient notification (migration 020): set instead of taskId, for a patient account's Subscription. */
   communicationId?: string | null;
   attempts: number;
   subscription: Pick<SubscriptionRow, 'id' | 'clinicId' | 'endpoint' | 'payload' | 'headers'> & { accountId?: string | null };
@@ -118,7 +118,7 @@ export async function pruneOutbox(db: Db): Promise<number> {
   return res.rowCount ?? 0;
 }
 
-// ---- Subscriptions of patient accounts (migration 021): criteria Communication, the patient's notifications ----
+// ---- Subscriptions of patient accounts (migration 020): criteria Communication, the patient's notifications ----
 
 const PATIENT_SELECT = `SELECT id::text, '' AS "clinicId", status, reason, criteria, task_id AS "taskId", task_statuses AS "taskStatuses",
   endpoint, payload, headers, error, last_modified AS "lastModified" FROM subscription`;

@@ -305,7 +305,7 @@ test("another patient can neither see, change nor revoke it, nor name this perso
 
 test('rows written before classification are withheld from a restricted grant until the backfill labels them', async () => {
   await grant();
-  // as if written before migration 021: not classified
+  // as if written before migration 020: not classified
   await bridge.database.db.query('UPDATE resource SET sensitivity = NULL WHERE id = ANY($1::uuid[])', [[ids.obsA, ids.depression]]);
   const before = await call(C, 'GET', `/fhir/Patient/${pa}/$everything`);
   expect(present(before.body)).not.toContain('obsA');

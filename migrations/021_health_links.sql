@@ -1,4 +1,4 @@
--- 022_health_links.sql: SMART Health Links (HL7 SMART Health Cards and Links IG, STU1, links-specification.html).
+-- 021_health_links.sql: SMART Health Links (HL7 SMART Health Cards and Links IG, STU1, links-specification.html).
 -- A patient shares a snapshot of their International Patient Summary: the IPS is encrypted once at creation (JWE, alg
 -- dir, enc A256GCM) with a random key that is handed out in the shlink:/ payload and never stored, so a copy of this
 -- table discloses no summary. The manifest id (256 bits of entropy, part of the manifest URL) and the single-use file

@@ -1,4 +1,4 @@
--- 021_patient_consent.sql: patients decide who may read what, and are told.
+-- 020_patient_consent.sql: patients decide who may read what, and are told.
 -- * patient_consent: FHIR R4 Consents a patient authored (POST /fhir/Consent with a patient token). One row per
 --   Consent, naming one of the person's Patient records (the person is resolved through it at use time, like patient
 --   accounts) and one clinic (provision.actor Organization/<clinicId>). Evaluation looks rows up by (actor, patient).
