@@ -75,7 +75,7 @@ export async function openDatabase(
   try {
     const applied = await runMigrations(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
-    // Rows written before migration 021 get their sensitivity labels (restricted pulls withhold them until then).
+    // Rows written before migration 020 get their sensitivity labels (restricted pulls withhold them until then).
     const classified = await backfillSensitivity(db);
     if (classified) log.info({ classified }, 'resource sensitivity backfilled');
   } catch (err) {

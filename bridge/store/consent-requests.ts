@@ -170,7 +170,7 @@ export async function setRequestStatus(tx: Tx, id: string, status: Status): Prom
   await tx.query('UPDATE consent_request SET status = $2, last_modified = now() WHERE id = $1', [id, status]);
 }
 
-/** A consent request as its patient sees it: the request, and the patient's own decision if any (migration 021). */
+/** A consent request as its patient sees it: the request, and the patient's own decision if any (migration 020). */
 export interface PatientRequestRow extends ConsentRequestRow {
   patientStatus: 'accepted' | 'rejected' | null;
   patientConsentId: string | null;

@@ -29,7 +29,7 @@ export interface ResourceWrite {
   deleted: boolean;
   content: unknown;
   tokens: { param: string; system: string | null; code: string }[];
-  /** HL7 v3 sensitivity labels of this version (normalize/sensitivity.ts); migration 021. */
+  /** HL7 v3 sensitivity labels of this version (normalize/sensitivity.ts); migration 020. */
   sensitivity: string[];
 }
 
