@@ -48,7 +48,11 @@ export async function startDemoBridge(opts: { encountersPerPatient?: number; bac
   });
   const url = served.url;
   const push = async (key: string, bundle: unknown): Promise<Bundle> => {
-    const res = await fetch(`${url}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
+    const res = await fetch(`${url}/fhir`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(bundle),
+    });
     if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return (await res.json()) as Bundle;
   };

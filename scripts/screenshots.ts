@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startDemoBridge } from '../bench/portal-demo';
-import { CHROMIUM, ensureWebBuilt, launchChromium } from '../test/helpers/browser';
+import { CHROMIUM, ensureWebBuilt, launchChromium, seedPortalToken } from '../test/helpers/chromium';
 
 const OUT = path.resolve(__dirname, '../docs/screenshots');
 
@@ -37,10 +37,7 @@ async function main(): Promise<void> {
     await shoot(page, 'signin', 'h1#signin-h');
     await page.getByRole('button', { name: 'Enrol with a code' }).click();
     await shoot(page, 'enrol', 'h1#enrol-h');
-    await page.evaluate(
-      ([token, patient]) => sessionStorage.setItem('portal.token', JSON.stringify({ access_token: token, patient, expiresAt: Date.now() + 600_000 })),
-      [demo.portalToken, demo.patientIds[0]],
-    );
+    await seedPortalToken(page, demo.portalToken, demo.patientIds[0]);
     await page.goto(`${demo.url}/portal/#/timeline`);
     await page.reload();
     await shoot(page, 'timeline-plots', 'body[data-timeline=ready]');
@@ -64,7 +61,10 @@ async function main(): Promise<void> {
       await page.getByLabel('Label (for you)').fill('Holiday in Portugal');
       await page.getByRole('button', { name: 'Create link' }).click();
       await shoot(page, 'health-link-qr', '[data-testid=qr]');
-      const viewerUrl = await page.getByTestId('viewer-url').inputValue().catch(() => '');
+      const viewerUrl = await page
+        .getByTestId('viewer-url')
+        .inputValue()
+        .catch(() => '');
       if (viewerUrl) {
         const abroad = await browser.newContext({ viewport: { width: 1200, height: 820 } });
         const v = await abroad.newPage();

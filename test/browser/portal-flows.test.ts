@@ -25,7 +25,7 @@ let patientA: string;
 let patientB: string;
 
 async function endpointsServed(url: string): Promise<string | undefined> {
-  const smart = await fetch(`${url}/fhir/.well-known/smart-configuration`).then((r) => (r.ok ? r.json() : {}));
+  const smart = (await fetch(`${url}/fhir/.well-known/smart-configuration`).then((r) => (r.ok ? r.json() : {}))) as { authorization_endpoint?: string };
   if (!smart.authorization_endpoint) return 'no authorization_endpoint in smart-configuration (H1)';
   const json = { 'content-type': 'application/json', origin: url };
   if ((await fetch(`${url}/auth/session`)).status === 404) return 'no /auth/session (H1)';
@@ -68,8 +68,20 @@ describeInBrowser('portal flows (enrol, sign in, timeline, consent, notification
     browser = await launchChromium();
     A = await clinic('Berlin clinic');
     B = await clinic('Lisbon clinic');
-    const pushA = await api(bridge.url, A.apiKey, 'POST', '/fhir', patientBundle({ id: 'anna', family: 'Weber', given: 'Anna', birthDate: '1980-02-03', ssn: '999-10-2000' }));
-    const pushB = await api(bridge.url, B.apiKey, 'POST', '/fhir', patientBundle({ id: 'ana', family: 'Weber', given: 'Anna', birthDate: '1980-02-03', ssn: '999-10-2000' }, '29463-7'));
+    const pushA = await api(
+      bridge.url,
+      A.apiKey,
+      'POST',
+      '/fhir',
+      patientBundle({ id: 'anna', family: 'Weber', given: 'Anna', birthDate: '1980-02-03', ssn: '999-10-2000' }),
+    );
+    const pushB = await api(
+      bridge.url,
+      B.apiKey,
+      'POST',
+      '/fhir',
+      patientBundle({ id: 'ana', family: 'Weber', given: 'Anna', birthDate: '1980-02-03', ssn: '999-10-2000' }, '29463-7'),
+    );
     expect([pushA.status, pushB.status]).toEqual([200, 200]);
     patientA = pushA.body.entry[0].response.location.split('/')[1];
     patientB = pushB.body.entry[0].response.location.split('/')[1];
@@ -109,7 +121,7 @@ describeInBrowser('portal flows (enrol, sign in, timeline, consent, notification
     if (!ready) return;
     await w.page.getByRole('button', { name: 'Sign out' }).click();
     await w.page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    expect(await w.page.evaluate(() => sessionStorage.getItem('portal.token'))).toBeNull();
+    expect(await w.page.evaluate("sessionStorage.getItem('portal.token')")).toBeNull();
     await w.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await w.page.waitForSelector('body[data-timeline=ready]');
     expect(w.page.url()).toBe(`${bridge.url}/portal/`);

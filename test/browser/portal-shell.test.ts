@@ -5,7 +5,7 @@ import express from 'express';
 import request from 'supertest';
 import type { Browser } from 'playwright-core';
 import { WEB_CSP, webRouter } from '../../bridge/http/routes/web';
-import { addVirtualAuthenticator, describeInBrowser, ensureWebBuilt, launchChromium, watchedPage } from '../helpers/browser';
+import { addVirtualAuthenticator, describeInBrowser, ensureWebBuilt, launchChromium, seedPortalToken, watchedPage } from '../helpers/browser';
 import { api } from '../helpers/fixtures';
 import { patientBundle } from '../helpers/people';
 import { startTestBridge, type TestBridge } from '../helpers/server';
@@ -54,7 +54,7 @@ describeInBrowser('portal shell', () => {
     expect(bare.headers.get('location')).toBe('/portal/');
     const missing = await fetch(`${bridge.url}/portal/assets/nothing.js`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).resourceType).toBe('OperationOutcome');
+    expect(((await missing.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
   });
 
   test('without a build the bridge still answers: 503 OperationOutcome on the pages', async () => {
@@ -92,12 +92,13 @@ describeInBrowser('portal shell', () => {
     const { page } = await watchedPage(context, bridge.url);
     await page.goto(`${bridge.url}/portal/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    const focused = () =>
-      page.evaluate(() => {
-        const el = document.activeElement as HTMLElement;
-        const label = (el as HTMLInputElement).labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent;
+    // string expressions: this code base type-checks against Node's globals, not the DOM's
+    const focused = (): Promise<{ tag: string; label?: string; outline: string }> =>
+      page.evaluate(`(() => {
+        const el = document.activeElement;
+        const label = el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent;
         return { tag: el.tagName, label: label?.trim(), outline: getComputedStyle(el).outlineStyle };
-      });
+      })()`);
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
@@ -107,8 +108,8 @@ describeInBrowser('portal shell', () => {
     }
     expect(order).toEqual(['BUTTON:Sign in with a passkey', 'INPUT:Username', 'INPUT:Password', 'BUTTON:Sign in', 'BUTTON:Enrol with a code']);
     // every control has a label
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll('input, select')].filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label')).length,
+    const unlabelled = await page.evaluate(
+      "[...document.querySelectorAll('input, select')].filter((e) => !e.labels?.length && !e.getAttribute('aria-label')).length",
     );
     expect(unlabelled).toBe(0);
     await page.keyboard.press('Enter');
@@ -124,7 +125,7 @@ describeInBrowser('portal shell', () => {
     await page.goto(`${bridge.url}/portal/`);
     const { authenticatorId } = await addVirtualAuthenticator(context, page);
     expect(authenticatorId).toBeTruthy();
-    expect(await page.evaluate(() => PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable())).toBe(true);
+    expect(await page.evaluate('PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable()')).toBe(true);
     const signinExists = (await fetch(`${bridge.url}/auth/signin/passkey/options`, { method: 'POST' })).status !== 404;
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     if (!signinExists) {
@@ -167,10 +168,7 @@ describeInBrowser('portal shell', () => {
     const w = await watchedPage(context, bridge.url);
     await w.page.goto(`${bridge.url}/portal/`);
     // The clinic's key stands in for a patient token here (the patient sign-in is tested by the flow tests).
-    await w.page.evaluate(
-      ([token, patient]) => sessionStorage.setItem('portal.token', JSON.stringify({ access_token: token, patient, expiresAt: Date.now() + 600_000 })),
-      [clinic.apiKey, patientId],
-    );
+    await seedPortalToken(w.page, clinic.apiKey, patientId);
     await w.page.reload();
     await w.page.waitForSelector('body[data-timeline=ready]');
     expect(await w.page.getByTestId('plot').count()).toBe(2); // body weight (kg) and heart rate (/min)
@@ -182,7 +180,9 @@ describeInBrowser('portal shell', () => {
     expect(w.page.url()).toBe(`${bridge.url}/portal/`); // no personal data in the URL
     // the other screens degrade to an error panel while their endpoints answer 403/404
     for (const view of ['access', 'consents', 'notifications', 'links']) {
-      await w.page.getByRole('link', { name: { access: 'Access log', consents: 'Consents', notifications: 'Notifications', links: 'Health Links' }[view] }).click();
+      await w.page
+        .getByRole('link', { name: { access: 'Access log', consents: 'Consents', notifications: 'Notifications', links: 'Health Links' }[view] })
+        .click();
       await w.page.locator('main h1, [data-testid=error-panel]').first().waitFor();
     }
     expect(w.violations).toEqual([]);

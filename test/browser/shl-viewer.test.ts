@@ -86,7 +86,8 @@ describeInBrowser('SMART Health Link viewer', () => {
     await w.page.getByTestId('ips').first().waitFor();
     expect(await w.page.getByTestId('ips').count()).toBe(2);
     const text = (await w.page.getByTestId('ips').first().textContent()) ?? '';
-    for (const s of ['Anna Weber', 'born 1980-02-03', 'Penicillin', 'Type 2 diabetes', 'Metformin 500 mg', 'Tetanus', 'HbA1c', '6.9 %']) expect(text).toContain(s);
+    for (const s of ['Anna Weber', 'born 1980-02-03', 'Penicillin', 'Type 2 diabetes', 'Metformin 500 mg', 'Tetanus', 'HbA1c', '6.9 %'])
+      expect(text).toContain(s);
     expect(posts).toEqual([{ recipient: 'Dr. Costa, Lisbon', passcode: '1234' }]);
     expect(fileRequests).toHaveLength(1);
     // the key (in the fragment) is never sent: no request URL carries it
@@ -101,7 +102,10 @@ describeInBrowser('SMART Health Link viewer', () => {
     const context = await browser.newContext();
     const w = await watchedPage(context, bridge.url);
     await context.route(manifestUrl, (route) =>
-      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: deflatedJwe(randomBytes(32), '{}') }] }) }),
+      route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: deflatedJwe(randomBytes(32), '{}') }] }),
+      }),
     );
     const panel = () => w.page.getByTestId('error-panel').first().textContent();
     await w.page.goto(`${bridge.url}/shl/view#${shlink({ url: manifestUrl, key: b64u(key) })}`);

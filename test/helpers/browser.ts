@@ -1,34 +1,8 @@
-/**
- * Real-browser tests: Debian's chromium (never a downloaded browser) driven by playwright-core, flags from
- * /work/shared/TOOLCHAIN.md ("Browser pages and tests"). playwright's launch() gives every browser a fresh temporary
- * user-data dir. Tests skip with one line when no chromium is installed (`.ci/run` installs it).
- */
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+/** Browser-test helpers for jest (the chromium launch itself is in ./chromium, shared with the bench and scripts). */
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { CHROMIUM } from './chromium';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** CHROMIUM_PATH, else `chromium` on PATH, else /usr/bin/chromium; undefined when none exists. */
-export function chromiumPath(): string | undefined {
-  if (process.env.CHROMIUM_PATH && fs.existsSync(process.env.CHROMIUM_PATH)) return process.env.CHROMIUM_PATH;
-  const which = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const found = which.status === 0 ? which.stdout.trim() : '';
-  if (found) return found;
-  return fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-}
-
-export const CHROMIUM = chromiumPath();
+export { CHROMIUM, CHROMIUM_ARGS, chromiumPath, ensureWebBuilt, launchChromium, seedPortalToken } from './chromium';
 
 /** `describe`, or `describe.skip` with a one-line notice when no chromium is installed. */
 export function describeInBrowser(name: string, body: () => void): void {
@@ -36,23 +10,6 @@ export function describeInBrowser(name: string, body: () => void): void {
     console.log(`${name}: skipped, no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)`);
     describe.skip(name, body);
   } else describe(name, body);
-}
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
-
-const ROOT = path.resolve(__dirname, '../..');
-/** Builds the pages (dist/web) when they are missing or older than web/ (npm ci / npm run build normally did it). */
-export function ensureWebBuilt(): void {
-  const index = path.join(ROOT, 'dist/web/portal/index.html');
-  const newest = (dir: string): number =>
-    fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = path.join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-    }, 0);
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(path.join(ROOT, 'web'))) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.mts'], { cwd: ROOT, stdio: 'pipe' });
 }
 
 export interface WatchedPage {
@@ -71,10 +28,8 @@ export async function watchedPage(context: BrowserContext, origin: string): Prom
   const foreign: string[] = [];
   const consoleLines: string[] = [];
   await context.exposeBinding('__cspViolation', (_src, v: string) => void violations.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
-    });
+  await context.addInitScript({
+    content: "document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));",
   });
   await context.route('**/*', (route) => {
     const url = route.request().url();

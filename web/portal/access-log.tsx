@@ -22,7 +22,10 @@ function agentName(ev: Json): string {
 
 function breakGlass(ev: Json): boolean {
   const codes = [...(ev.purposeOfEvent ?? []), ...(ev.agent ?? []).flatMap((a: Json) => a.purposeOfUse ?? [])].flatMap((c: Json) => c.coding ?? []);
-  return codes.some((c: Json) => c.code === 'BTG' || c.code === 'ETREAT' || c.code === 'break-glass') || (ev.extension ?? []).some((x: Json) => /break-?glass/i.test(x.url ?? ''));
+  return (
+    codes.some((c: Json) => c.code === 'BTG' || c.code === 'ETREAT' || c.code === 'break-glass') ||
+    (ev.extension ?? []).some((x: Json) => /break-?glass/i.test(x.url ?? ''))
+  );
 }
 
 type Verification = { status: 'pending' } | { status: 'anchored'; receipt: { blockNumber?: number; txHash?: string } } | { status: 'error'; message: string };
@@ -56,7 +59,9 @@ export function AccessLog({ token }: { token: string }) {
   if (error) return <ErrorPanel error={error} what="The access log" />;
   return (
     <section aria-labelledby="al-h">
-      <h1 tabIndex={-1} id="al-h">Who looked at your records</h1>
+      <h1 tabIndex={-1} id="al-h">
+        Who looked at your records
+      </h1>
       {!page ? (
         <Status>Loading the access log…</Status>
       ) : (
@@ -80,7 +85,9 @@ export function AccessLog({ token }: { token: string }) {
                   <td>{agentName(ev)}</td>
                   <td>
                     {(ev.subtype ?? []).map((s: Json) => s.display ?? s.code).join(', ')}{' '}
-                    <span class="muted">{[...new Set((ev.entity ?? []).map((e: Json) => e.type?.display ?? e.what?.reference?.split('/')[0]).filter(Boolean))].join(', ')}</span>
+                    <span class="muted">
+                      {[...new Set((ev.entity ?? []).map((e: Json) => e.type?.display ?? e.what?.reference?.split('/')[0]).filter(Boolean))].join(', ')}
+                    </span>
                   </td>
                   <td>
                     {breakGlass(ev) && <strong class="bad">Break-glass </strong>}

@@ -77,10 +77,21 @@ export async function completeAuthorize(): Promise<PortalToken | undefined> {
   if (params.has('error')) throw new Error(`sign-in was refused (${params.get('error')})`);
   if (!pending || params.get('state') !== pending.state) throw new Error('the sign-in answer does not match this tab: sign in again');
   const t = await request<{ access_token: string; expires_in?: number; patient?: string; refresh_token?: string }>('/auth/token', {
-    form: { grant_type: 'authorization_code', code: params.get('code') ?? '', redirect_uri: redirectUri(), client_id: CLIENT_ID, code_verifier: pending.verifier },
+    form: {
+      grant_type: 'authorization_code',
+      code: params.get('code') ?? '',
+      redirect_uri: redirectUri(),
+      client_id: CLIENT_ID,
+      code_verifier: pending.verifier,
+    },
   });
   if (!t.patient) throw new Error('the token names no patient');
-  const token: PortalToken = { access_token: t.access_token, patient: t.patient, expiresAt: Date.now() + (t.expires_in ?? 3600) * 1000, refresh_token: t.refresh_token };
+  const token: PortalToken = {
+    access_token: t.access_token,
+    patient: t.patient,
+    expiresAt: Date.now() + (t.expires_in ?? 3600) * 1000,
+    refresh_token: t.refresh_token,
+  };
   sessionStorage.setItem(TOKEN_KEY, JSON.stringify(token));
   return token;
 }

@@ -73,11 +73,14 @@ export function Consents({ token, patient }: { token: string; patient: string })
     if (!clinic) return;
     void act('Granting consent', () => request('/fhir/Consent', { token, json: consentResource(patient, clinic, category, start, end) }));
   };
-  const revoke = (c: Json) => act('Revoking consent', () => request(`/fhir/Consent/${encodeURIComponent(c.id)}`, { method: 'PUT', token, json: { ...c, status: 'inactive' } }));
+  const revoke = (c: Json) =>
+    act('Revoking consent', () => request(`/fhir/Consent/${encodeURIComponent(c.id)}`, { method: 'PUT', token, json: { ...c, status: 'inactive' } }));
   if (error) return <ErrorPanel error={error} what="Consents" />;
   return (
     <section aria-labelledby="co-h">
-      <h1 tabIndex={-1} id="co-h">Who may see your records</h1>
+      <h1 tabIndex={-1} id="co-h">
+        Who may see your records
+      </h1>
       <Status>{status}</Status>
       {actionError !== undefined && <ErrorPanel error={actionError} what="That change" />}
       {!consents ? (
@@ -151,8 +154,8 @@ export function Consents({ token, patient }: { token: string; patient: string })
         <ul class="cards" data-testid="requests">
           {tasks.map((t) => (
             <li key={t.id} class="card">
-              <strong>{t.requester?.display ?? orgName(t.requester?.reference?.replace(/^Organization\//, ''))}</strong> asks: {t.description ?? 'access to your records'}{' '}
-              <span class="muted">({t.status})</span>
+              <strong>{t.requester?.display ?? orgName(t.requester?.reference?.replace(/^Organization\//, ''))}</strong> asks:{' '}
+              {t.description ?? 'access to your records'} <span class="muted">({t.status})</span>
               {(t.status === 'requested' || t.status === 'received') && (
                 <span class="actions">
                   <button type="button" onClick={() => act('Approving', () => request(`/fhir/Task/${encodeURIComponent(t.id)}/$approve`, { token, json: {} }))}>

@@ -43,7 +43,11 @@ export function HealthLinks({ token }: { token: string }) {
     try {
       const link = await request<Link>('/shl', {
         token,
-        json: { ...(label ? { label } : {}), ...(passcode ? { passcode } : {}), ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}) },
+        json: {
+          ...(label ? { label } : {}),
+          ...(passcode ? { passcode } : {}),
+          ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+        },
       });
       setPasscode('');
       setShown(link);
@@ -68,7 +72,9 @@ export function HealthLinks({ token }: { token: string }) {
   if (error) return <ErrorPanel error={error} what="Health Links" />;
   return (
     <section aria-labelledby="hl-h">
-      <h1 tabIndex={-1} id="hl-h">Health Links</h1>
+      <h1 tabIndex={-1} id="hl-h">
+        Health Links
+      </h1>
       <p>A Health Link lets a doctor anywhere read your summary (allergies, problems, medicines, vaccinations, results), for as long as you allow.</p>
       <Status>{status}</Status>
       {actionError !== undefined && <ErrorPanel error={actionError} what="That change" />}

@@ -30,7 +30,13 @@ function route(): { path: string; params: URLSearchParams } {
   return { path: path || '', params: new URLSearchParams(query ?? '') };
 }
 
-type Phase = { kind: 'starting' } | { kind: 'signin' } | { kind: 'enrol' } | { kind: 'redirecting' } | { kind: 'ready'; token: PortalToken } | { kind: 'failed'; error: unknown };
+type Phase =
+  | { kind: 'starting' }
+  | { kind: 'signin' }
+  | { kind: 'enrol' }
+  | { kind: 'redirecting' }
+  | { kind: 'ready'; token: PortalToken }
+  | { kind: 'failed'; error: unknown };
 
 function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'starting' });

@@ -15,7 +15,9 @@ export function Notifications({ token }: { token: string }) {
   if (!items) return <Status>Loading notifications…</Status>;
   return (
     <section aria-labelledby="no-h">
-      <h1 tabIndex={-1} id="no-h">Notifications</h1>
+      <h1 tabIndex={-1} id="no-h">
+        Notifications
+      </h1>
       <Status>{items.length ? `${items.length} notifications` : 'No notifications.'}</Status>
       <ul class="cards" data-testid="notifications">
         {items.map((c, i) => {

@@ -38,7 +38,9 @@ export function SignIn({ onSignedIn, onEnrol }: { onSignedIn: () => void; onEnro
   };
   return (
     <section aria-labelledby="signin-h" class="card narrow">
-      <h1 tabIndex={-1} id="signin-h">Sign in</h1>
+      <h1 tabIndex={-1} id="signin-h">
+        Sign in
+      </h1>
       <button type="button" class="primary" onClick={passkey} disabled={busy} data-testid="passkey-signin">
         Sign in with a passkey
       </button>
@@ -97,7 +99,9 @@ export function Enrol({ onSignedIn, onBack }: { onSignedIn: () => void; onBack: 
   };
   return (
     <section aria-labelledby="enrol-h" class="card narrow">
-      <h1 tabIndex={-1} id="enrol-h">Enrol</h1>
+      <h1 tabIndex={-1} id="enrol-h">
+        Enrol
+      </h1>
       <form onSubmit={submit}>
         <label for="en-code">Enrolment code from your clinic</label>
         <input id="en-code" name="code" autocomplete="one-time-code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />

@@ -86,7 +86,10 @@ function Plot({ series }: { series: Series }) {
   return (
     <figure class="plot" data-testid="plot">
       <figcaption>
-        {series.title} <span class="muted">({series.unit || 'no unit'}; latest {last}, {series.xs.length} values)</span>
+        {series.title}{' '}
+        <span class="muted">
+          ({series.unit || 'no unit'}; latest {last}, {series.xs.length} values)
+        </span>
       </figcaption>
       <div ref={ref} role="img" aria-label={`${series.title} over time, ${series.xs.length} values in ${series.unit || 'no unit'}`} />
     </figure>
@@ -128,7 +131,9 @@ export function TimelineView({ token, patient }: { token: string; patient: strin
   if (!data) return <Status>Loading your timeline…</Status>;
   return (
     <section aria-labelledby="tl-h">
-      <h1 tabIndex={-1} id="tl-h">Your timeline</h1>
+      <h1 tabIndex={-1} id="tl-h">
+        Your timeline
+      </h1>
       <Status>
         {data.events.length} entries from {clinics.length} {clinics.length === 1 ? 'clinic' : 'clinics'}: {clinics.join(', ')}
       </Status>

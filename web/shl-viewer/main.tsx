@@ -60,12 +60,23 @@ function quantity(o: Json): string {
 }
 
 const SECTIONS: { title: string; types: string[]; row: (r: Json) => [string, string, string] }[] = [
-  { title: 'Allergies and intolerances', types: ['AllergyIntolerance'], row: (r) => [text(r.code), text(r.clinicalStatus), (r.reaction ?? []).flatMap((x: Json) => (x.manifestation ?? []).map(text)).join(', ')] },
+  {
+    title: 'Allergies and intolerances',
+    types: ['AllergyIntolerance'],
+    row: (r) => [text(r.code), text(r.clinicalStatus), (r.reaction ?? []).flatMap((x: Json) => (x.manifestation ?? []).map(text)).join(', ')],
+  },
   { title: 'Problems', types: ['Condition'], row: (r) => [text(r.code), text(r.clinicalStatus), formatDate(r.onsetDateTime ?? r.recordedDate)] },
   {
     title: 'Medications',
     types: ['MedicationStatement', 'MedicationRequest'],
-    row: (r) => [text(r.medicationCodeableConcept) || r.medicationReference?.display || '', r.status ?? '', (r.dosage ?? r.dosageInstruction ?? []).map((d: Json) => d.text).filter(Boolean).join('; ')],
+    row: (r) => [
+      text(r.medicationCodeableConcept) || r.medicationReference?.display || '',
+      r.status ?? '',
+      (r.dosage ?? r.dosageInstruction ?? [])
+        .map((d: Json) => d.text)
+        .filter(Boolean)
+        .join('; '),
+    ],
   },
   { title: 'Immunizations', types: ['Immunization'], row: (r) => [text(r.vaccineCode), r.status ?? '', formatDate(r.occurrenceDateTime)] },
   { title: 'Results', types: ['Observation'], row: (r) => [text(r.code), quantity(r), formatDate(r.effectiveDateTime ?? r.issued)] },
@@ -162,7 +173,9 @@ function Viewer() {
       <main>
         <h1>{link.label || 'Shared health summary'}</h1>
         {expired && <ErrorPanel error={new Error('This link has expired.')} what="The Health Link" />}
-        {!sameOrigin && <ErrorPanel error={new Error('This viewer opens links of its own bridge only; open the link with its own viewer.')} what="The Health Link" />}
+        {!sameOrigin && (
+          <ErrorPanel error={new Error('This viewer opens links of its own bridge only; open the link with its own viewer.')} what="The Health Link" />
+        )}
         {!docs && !expired && sameOrigin && (
           <form onSubmit={open} class="card narrow">
             <label for="v-recipient">Your name and organisation (shown to the patient in their access log)</label>
@@ -180,7 +193,9 @@ function Viewer() {
         )}
         <Status>{busy ? 'Opening…' : docs ? `${docs.length} document(s) decrypted in this browser.` : ''}</Status>
         {error !== undefined && <ErrorPanel error={error} what="The shared summary" />}
-        {docs?.map((d, i) => <Summary key={i} bundle={d} />)}
+        {docs?.map((d, i) => (
+          <Summary key={i} bundle={d} />
+        ))}
       </main>
     </>
   );
