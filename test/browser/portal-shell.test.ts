@@ -188,4 +188,15 @@ describeInBrowser('portal shell', () => {
     expect(w.violations).toEqual([]);
     await context.close();
   });
+
+  test('a token the bridge refuses (expired, revoked) brings the sign-in screen back and is forgotten', async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context, bridge.url);
+    await w.page.goto(`${bridge.url}/portal/`);
+    await seedPortalToken(w.page, 'fapt_not-a-live-token', 'some-patient');
+    await w.page.reload();
+    await w.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await w.page.evaluate("sessionStorage.getItem('portal.token')")).toBeNull();
+    await context.close();
+  });
 });

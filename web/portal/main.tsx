@@ -47,6 +47,14 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
   useEffect(() => {
+    const onUnauthorized = () => {
+      sessionStorage.removeItem('portal.token');
+      setPhase({ kind: 'signin' });
+    };
+    addEventListener('portal-unauthorized', onUnauthorized);
+    return () => removeEventListener('portal-unauthorized', onUnauthorized);
+  }, []);
+  useEffect(() => {
     (async () => {
       const fresh = await completeAuthorize();
       const token = fresh ?? storedToken();

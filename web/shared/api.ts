@@ -56,6 +56,8 @@ export async function request<T = Json>(
   } catch {
     parsed = text;
   }
+  // An expired or revoked token: the portal signs in again (it listens for this event).
+  if (res.status === 401 && init.token) dispatchEvent(new Event('portal-unauthorized'));
   if (!res.ok) throw new ApiError(res.status, describe(res.status, parsed));
   return parsed as T;
 }
