@@ -17,6 +17,7 @@ const ALL = [
   { name: 'match', file: 'match.ts', needs: undefined },
   { name: 'auth', file: 'auth.ts', needs: undefined },
   { name: 'consent', file: 'consent.ts', needs: undefined },
+  { name: 'portal', file: 'portal.ts', needs: undefined },
   { name: 'fuzz', file: 'fuzz.ts', needs: undefined },
   { name: 'mutation', file: 'mutation.ts', needs: undefined },
 ];

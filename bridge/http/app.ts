@@ -24,6 +24,7 @@ import { identityRouter } from './routes/identity';
 import { smartRouter } from './routes/smart';
 import { subscriptionRouter } from './routes/subscriptions';
 import { taskRouter } from './routes/tasks';
+import { webRouter } from './routes/web';
 
 export interface AppOptions {
   db: Db;
@@ -54,6 +55,8 @@ export interface AppOptions {
   authFailWindowMs?: number;
   /** Longest period a consent request may ask for, in days (CONSENT_REQUEST_MAX_DAYS; default 365). */
   consentRequestMaxDays?: number;
+  /** The built portal and Health Link viewer (dist/web by default); served at /portal/ and /shl/view. */
+  webDir?: string;
   /** Called when a request queued Subscription notifications (wakes the notifier of this process). */
   notified?: () => void;
   /** Life of a patient enrolment code (ENROLMENT_CODE_TTL_MINUTES; default 4320 = 3 days). */
@@ -107,6 +110,8 @@ export function createApp(opts: AppOptions): Express {
   });
   // The access layer the routers call (sessions, policy, audit): the one holder of the database for them.
   const access = accessServices(opts);
+  // The portal and the Health Link viewer: static pages, before every API router (no session needed to load them).
+  app.use(webRouter(opts.webDir));
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
   const oauth: PatientOAuthSettings = {
     idTokenKey: opts.idTokenKey ?? generateIdTokenKey(),
