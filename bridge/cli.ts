@@ -29,6 +29,9 @@ program
     const log = createLogger(config.logLevel);
     const bridge = await startBridge(config, log);
     process.stdout.write(`fhir-anchor-bridge ${VERSION} listening on ${bridge.url}  (FHIR base ${bridge.url}/fhir)\n`);
+    // Passkeys need a host name (WebAuthn refuses an IP address as relying-party id).
+    const portal = config.publicBaseUrl ?? bridge.url.replace('//127.0.0.1:', '//localhost:');
+    process.stdout.write(`patient portal ${portal.replace(/\/$/, '')}/portal/\n`);
     if (bridge.embedded) process.stdout.write(describeEmbedded(bridge.embedded) + '\n');
     const chain = bridge.anchoring.contract();
     if (chain) {

@@ -136,14 +136,15 @@ test('fhirclient completes the standalone patient launch: authorize → sign-in 
   // The discovery document read through fhirclient's own request machinery.
   const conf = await client.request({ url: `${bridge.url}/fhir/.well-known/smart-configuration` }, { flat: true });
   expect(conf.capabilities).toEqual(expect.arrayContaining(['launch-standalone', 'context-standalone-patient', 'client-public', 'permission-patient']));
-  // Patient reads (H2) land with the lead's merge; the token is live (authenticated), whatever the read answers today.
-  const read = await api(bridge.url, client.state.tokenResponse.access_token, 'GET', `/fhir/Patient/${client.patient.id}`);
-  expect(read.status).not.toBe(401);
+  // The patient's own record, read through fhirclient with the patient token.
+  const own = await client.request(`Patient/${client.patient.id}`);
+  expect(own).toMatchObject({ resourceType: 'Patient', id: patientId });
+  expect(await client.patient.read()).toMatchObject({ resourceType: 'Patient', id: patientId });
 
   // fhirclient's refresh (refresh_token grant with rotation).
   const firstAccess = tokenResponse.access_token;
   await client.refresh();
   expect(client.state.tokenResponse.access_token).not.toBe(firstAccess);
   expect(client.state.tokenResponse.patient).toBe(patientId);
-  expect((await api(bridge.url, firstAccess, 'GET', '/fhir/Patient')).status).not.toBe(401); // rotation keeps the family live
+  expect((await api(bridge.url, firstAccess, 'GET', '/fhir/Patient')).status).toBe(200); // rotation keeps the family live
 });

@@ -1,6 +1,7 @@
 /**
- * Who looked at the person's records (`GET /fhir/AuditEvent` with the patient token) and whether each record is anchored
- * (`GET /anchors/audit/{hash}`: pending, or anchored with its block and transaction).
+ * Who looked at the person's records (`GET /fhir/AuditEvent` with the patient token) and whether each record is anchored,
+ * as each entry's `audit-anchor` extension says (pending, or anchored with its block and transaction; the receipt to
+ * verify it with is at the extension's `receipt` URL, `GET /anchors/audit/{hash}`).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { request, resources } from '../shared/api';
@@ -28,34 +29,58 @@ function breakGlass(ev: Json): boolean {
   );
 }
 
-type Verification = { status: 'pending' } | { status: 'anchored'; receipt: { blockNumber?: number; txHash?: string } } | { status: 'error'; message: string };
+const ANCHOR_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-anchor';
 
-function Verify({ hash }: { hash: string | undefined }) {
-  const [v, setV] = useState<Verification>();
-  useEffect(() => {
-    if (!hash) return;
-    request<Verification>(`/anchors/audit/${encodeURIComponent(hash)}`).then(setV, (e: Error) => setV({ status: 'error', message: e.message }));
-  }, [hash]);
-  if (!hash) return <span class="muted">no hash</span>;
-  if (!v) return <span class="muted">checking…</span>;
-  if (v.status === 'anchored')
+/** The entry's anchoring state from its `audit-anchor` complex extension (sub-extensions by url). */
+export function anchorState(ev: Json): { status?: string; block?: number; tx?: string; receipt?: string } {
+  const ext = (ev.extension ?? []).find((x: Json) => x.url === ANCHOR_EXTENSION);
+  const sub = (url: string): Json | undefined => (ext?.extension ?? []).find((x: Json) => x.url === url);
+  return { status: sub('status')?.valueCode, block: sub('block')?.valueInteger, tx: sub('transaction')?.valueString, receipt: sub('receipt')?.valueUrl };
+}
+
+function Verify({ ev }: { ev: Json }) {
+  const a = anchorState(ev);
+  if (a.status === 'anchored')
     return (
       <span class="ok" data-testid="anchored">
-        anchored in block {v.receipt.blockNumber}, tx <code title={v.receipt.txHash}>{v.receipt.txHash?.slice(0, 12)}…</code>
+        anchored in block {a.block}, tx <code title={a.tx}>{a.tx?.slice(0, 12)}…</code>{' '}
+        {a.receipt && (
+          <a href={a.receipt} target="_blank" rel="noreferrer">
+            receipt
+          </a>
+        )}
       </span>
     );
-  if (v.status === 'pending') return <span class="pending">pending anchoring</span>;
-  return <span class="bad">not verifiable ({v.message})</span>;
+  if (a.status === 'pending') return <span class="pending">pending anchoring</span>;
+  return <span class="bad">{auditHash(ev) ? 'anchoring state unknown' : 'no hash'}</span>;
+}
+
+/** The resource types an entry disclosed (its system-object entity's `resourceTypes` detail), else its entities' types. */
+function disclosedTypes(ev: Json): string {
+  const detail = (ev.entity ?? []).flatMap((e: Json) => e.detail ?? []).find((d: Json) => d.type === 'resourceTypes');
+  if (detail?.valueString) return String(detail.valueString).split(',').join(', ');
+  return [...new Set((ev.entity ?? []).map((e: Json) => e.what?.reference?.split('/')[0]).filter(Boolean))].join(', ');
+}
+
+/** A page link of the searchset, as a same-origin path (its links carry the snapshot instant, so pages never shift). */
+function linkPath(bundle: Json, relation: string): string | undefined {
+  const url = (bundle.link ?? []).find((l: Json) => l.relation === relation)?.url;
+  if (!url) return undefined;
+  const u = new URL(url, location.origin);
+  return u.origin === location.origin ? `${u.pathname}${u.search}` : undefined;
 }
 
 export function AccessLog({ token }: { token: string }) {
-  const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<{ events: Json[]; total?: number }>();
+  const [path, setPath] = useState(`/fhir/AuditEvent?_count=${PAGE}`);
+  const [page, setPage] = useState<{ events: Json[]; total?: number; next?: string; previous?: string }>();
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     setPage(undefined);
-    request<Json>(`/fhir/AuditEvent?_count=${PAGE}&_offset=${offset}`, { token }).then((b) => setPage({ events: resources(b), total: b.total }), setError);
-  }, [token, offset]);
+    request<Json>(path, { token }).then(
+      (b) => setPage({ events: resources(b), total: b.total, next: linkPath(b, 'next'), previous: linkPath(b, 'previous') }),
+      setError,
+    );
+  }, [token, path]);
   if (error) return <ErrorPanel error={error} what="The access log" />;
   return (
     <section aria-labelledby="al-h">
@@ -84,10 +109,7 @@ export function AccessLog({ token }: { token: string }) {
                   <td>{formatDate(ev.recorded)}</td>
                   <td>{agentName(ev)}</td>
                   <td>
-                    {(ev.subtype ?? []).map((s: Json) => s.display ?? s.code).join(', ')}{' '}
-                    <span class="muted">
-                      {[...new Set((ev.entity ?? []).map((e: Json) => e.type?.display ?? e.what?.reference?.split('/')[0]).filter(Boolean))].join(', ')}
-                    </span>
+                    {(ev.subtype ?? []).map((s: Json) => s.display ?? s.code).join(', ')} <span class="muted">{disclosedTypes(ev)}</span>
                   </td>
                   <td>
                     {breakGlass(ev) && <strong class="bad">Break-glass </strong>}
@@ -95,17 +117,17 @@ export function AccessLog({ token }: { token: string }) {
                   </td>
                   <td>{ev.outcome === '0' || ev.outcome === undefined ? 'allowed' : 'refused'}</td>
                   <td>
-                    <Verify hash={auditHash(ev)} />
+                    <Verify ev={ev} />
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
           <nav aria-label="Access log pages" class="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            <button type="button" disabled={!page.previous} onClick={() => page.previous && setPath(page.previous)}>
               Newer
             </button>
-            <button type="button" disabled={page.events.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
+            <button type="button" disabled={!page.next} onClick={() => page.next && setPath(page.next)}>
               Older
             </button>
           </nav>

@@ -177,7 +177,6 @@ test('clinic operations stay closed to a patient token: writes, $match, clinic S
     ['PUT', `/fhir/Observation/${obsA}`, { ...obs, id: obsA }],
     ['POST', '/fhir/Observation', obs],
     ['DELETE', `/fhir/Observation/${obsA}`, undefined],
-    ['GET', '/fhir/Subscription', undefined],
     [
       'POST',
       '/fhir/Patient/$match',
@@ -188,6 +187,9 @@ test('clinic operations stay closed to a patient token: writes, $match, clinic S
     expect({ method, path, status: res.status, type: res.body?.resourceType }).toEqual({ method, path, status: 403, type: 'OperationOutcome' });
   }
   expect((await api(bridge.url, all, 'GET', '/admin/clinics')).status).toBe(401);
+  // Subscriptions a patient lists are their own notification hooks only: never a clinic's.
+  const subs = await api(bridge.url, all, 'GET', '/fhir/Subscription');
+  expect({ status: subs.status, type: subs.body.resourceType, entries: subs.body.entry ?? [] }).toEqual({ status: 200, type: 'Bundle', entries: [] });
   expect((await bridge.database.db.query('SELECT count(*)::int AS n FROM resource')).rows[0].n).toBe(before);
 });
 

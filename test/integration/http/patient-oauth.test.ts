@@ -127,7 +127,10 @@ test('not signed in: the portal signs the patient in, then /auth/authorize?reque
   expect(m?.[1]).toBe(bridge.url);
   const request = m?.[2] as string;
   const described = await get(`${bridge.url}/auth/request/${request}`);
-  expect(described.body).toEqual({ client: 'Health app', scopes: ['launch/patient', 'openid', 'fhirUser', 'offline_access', 'patient/*.rs'] });
+  expect(described.body).toEqual({
+    client: 'Health app',
+    scopes: ['launch/patient', 'openid', 'fhirUser', 'offline_access', 'patient/*.rs', 'patient/Consent.cud', 'patient/Subscription.cd', 'patient/Task.u'],
+  });
   // Still not signed in: sent back to the sign-in page with the same request.
   expect((await get(`${bridge.url}/auth/authorize?request=${request}`)).location).toBe(first.location);
   const done = await get(`${bridge.url}/auth/authorize?request=${request}`, cookie);
@@ -177,7 +180,7 @@ test('PKCE plain or missing, a wrong aud, a response_type other than code, no gr
     [{ code_challenge: undefined }, 'invalid_request'],
     [{ aud: 'https://other.example/fhir' }, 'invalid_request'],
     [{ response_type: 'token' }, 'unsupported_response_type'],
-    [{ scope: 'patient/*.cud user/*.rs' }, 'invalid_scope'],
+    [{ scope: 'patient/Observation.cud user/*.rs' }, 'invalid_scope'],
     [{ state: undefined }, 'invalid_request'],
   ];
   for (const [over, error] of cases) {
