@@ -1,8 +1,7 @@
 /**
  * A bridge with demo data for the portal bench and screenshots: one person (shared SSN) held by three clinics with
  * ≈ `perClinic` resources each (generated), the two other clinics consenting to the first, a few background patients.
- * `portalToken` is what the portal is handed: a patient token for the person's record at the first clinic when the
- * bridge lets patient tokens read the timeline, else (until the patient reads are served) that clinic's key.
+ * `portalToken` is what the portal is handed: a patient token for the person's record at the first clinic.
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
@@ -11,7 +10,7 @@ import { createClinic } from '../bridge/store/clinics';
 import { createPool, type Db } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
-import { patientToken } from '../test/helpers/patient-session';
+import { PATIENT_READ_SCOPES, patientToken } from '../test/helpers/patient-session';
 import { consent } from '../test/helpers/people';
 import { freshDatabase } from './database';
 import { generateBundles } from './generate';
@@ -27,7 +26,6 @@ export interface DemoBridge {
   /** Resources pushed for the person. */
   total: number;
   portalToken: string;
-  tokenKind: 'patient token' | 'clinic key (patient reads not served yet)';
   close(): Promise<void>;
 }
 
@@ -78,13 +76,8 @@ export async function startDemoBridge(opts: { encountersPerPatient?: number; bac
     await push(clinics[i % 3].apiKey, bundle);
   await db.query('ANALYZE');
 
-  let portalToken = clinics[0].apiKey;
-  let tokenKind: DemoBridge['tokenKind'] = 'clinic key (patient reads not served yet)';
-  const token = await patientToken(db, patientIds[0]).catch(() => undefined);
-  if (token && (await fetch(`${url}/patients/${patientIds[0]}/history`, { headers: { authorization: `Bearer ${token}` } })).status === 200) {
-    portalToken = token;
-    tokenKind = 'patient token';
-  }
+  // The scopes the portal asks for (web/portal/auth.ts): reads, and writes on what the patient owns.
+  const portalToken = await patientToken(db, patientIds[0], [...PATIENT_READ_SCOPES, 'patient/Consent.cud', 'patient/Task.u', 'patient/Subscription.cd']);
   return {
     url,
     db,
@@ -93,7 +86,6 @@ export async function startDemoBridge(opts: { encountersPerPatient?: number; bac
     patientIds,
     total,
     portalToken,
-    tokenKind,
     close: async () => {
       await served.close();
       await db.end();

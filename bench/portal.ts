@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       }
     ).events.length;
     console.log(
-      `${demo.label}; person: ${demo.total} resources across 3 clinics, timeline of ${events} events; portal holds a ${demo.tokenKind}; ${ROUNDS} rounds`,
+      `${demo.label}; person: ${demo.total} resources across 3 clinics, timeline of ${events} events; portal holds a patient token; ${ROUNDS} rounds`,
     );
     const firstLoad: number[] = [];
     const timeline: number[] = [];

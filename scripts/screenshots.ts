@@ -1,9 +1,8 @@
 /**
  * `npm run screenshots`: starts a bridge with demo data (bench/portal-demo.ts; DATABASE_URL or an embedded PostgreSQL),
  * drives the portal in headless chromium and writes PNGs of its main screens to docs/screenshots/. A screen whose
- * endpoint this bridge does not serve (an error panel) is reported and not written, so only real screens are kept;
- * until patient tokens can read the timeline the portal is handed a clinic key, and only sign-in, enrolment and the
- * timeline are taken.
+ * endpoint this bridge does not serve (an error panel) is reported and not written, so only real screens are kept.
+ * The portal is handed a patient token of the demo person (the sign-in itself is tested in test/browser/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,11 +42,6 @@ async function main(): Promise<void> {
     await shoot(page, 'timeline-plots', 'body[data-timeline=ready]');
     await page.getByRole('button', { name: 'List' }).click();
     await shoot(page, 'timeline-list', '[data-testid=timeline-list]');
-    if (demo.tokenKind !== 'patient token') {
-      // A clinic key would show the clinic's own resources on these screens, not the patient's: take them only with a patient token.
-      console.log('access log, consents, notifications, Health Links: not written (the bridge does not serve patient reads yet)');
-      return;
-    }
     for (const [view, name, ready] of [
       ['access', 'access-log', '[data-testid=access-log]'],
       ['consents', 'consents', '[data-testid=consents]'],
