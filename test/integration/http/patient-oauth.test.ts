@@ -148,7 +148,7 @@ test('not signed in: the portal signs the patient in, then /auth/authorize?reque
   expect(t.body).toMatchObject({
     token_type: 'Bearer',
     patient: patientId,
-    scope: 'launch/patient openid fhirUser offline_access patient/*.rs',
+    scope: 'launch/patient openid fhirUser offline_access patient/*.rs patient/Consent.cud patient/Subscription.cd patient/Task.u',
     expires_in: 3600,
   });
   expect(t.body.access_token).toMatch(/^fapt_/);
