@@ -37,6 +37,7 @@ import {
   revokeHealthLink,
 } from '../store/health-links';
 import { audit } from './audit';
+import { auditedAs } from './reader';
 import { personSummary } from './pulls';
 import { checkScope } from './scope-check';
 import type { AccessServices } from './services';
@@ -181,8 +182,7 @@ export async function createHealthLink(svc: AccessServices, session: Session, bo
       fileJwe,
     });
     await audit(tx, {
-      clinicId: null,
-      agent: { kind: 'patient', accountId: me.accountId },
+      ...auditedAs(me),
       action: 'summary',
       outcome: 'success',
       personId: me.personId,

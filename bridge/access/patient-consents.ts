@@ -22,6 +22,7 @@ import {
 } from '../store/patient-consent';
 import { personPatients } from '../store/person-links';
 import { audit } from './audit';
+import { auditedAs } from './reader';
 import { actingPatient, type PatientPrincipal, type Session } from './session';
 
 const unknownConsent = (id: string) => outcomes.notFound(`Consent/${id} is not known`);
@@ -39,8 +40,7 @@ const withheldText = (input: PatientConsentInput) => (input.denyCodes.length ? `
 
 function auditConsent(tx: Tx, p: PatientPrincipal, input: PatientConsentInput, what: string, id: string) {
   return audit(tx, {
-    clinicId: null,
-    agent: { kind: 'patient', accountId: p.accountId },
+    ...auditedAs(p),
     action: 'consent',
     outcome: 'success',
     personId: p.personId,
@@ -56,8 +56,7 @@ async function supersede(tx: Tx, p: PatientPrincipal, clinicId: string, exceptId
     const content = { ...old.content, status: 'inactive', meta: { versionId: String(old.version + 1), lastUpdated: new Date().toISOString() } };
     await updatePatientConsent(tx, { ...old, status: 'inactive', content, version: old.version + 1 });
     await audit(tx, {
-      clinicId: null,
-      agent: { kind: 'patient', accountId: p.accountId },
+      ...auditedAs(p),
       action: 'consent',
       outcome: 'success',
       personId: p.personId,
@@ -147,8 +146,7 @@ export async function revokePatientConsent(db: Db, session: Session, id: string)
     const content = { ...row.content, status: 'inactive', meta: { versionId: String(version), lastUpdated: new Date().toISOString() } };
     await updatePatientConsent(tx, { ...row, status: 'inactive', content, version });
     await audit(tx, {
-      clinicId: null,
-      agent: { kind: 'patient', accountId: p.accountId },
+      ...auditedAs(p),
       action: 'consent',
       outcome: 'success',
       personId: p.personId,

@@ -16,6 +16,7 @@ import { recordPatientDecision, requestAboutPerson, requestsAboutPerson, type Pa
 import { inTransaction, type Db } from '../store/db';
 import { enqueueNotifications } from '../store/subscriptions';
 import { audit } from './audit';
+import { auditedAs } from './reader';
 import { storePatientConsentIn } from './patient-consents';
 import { actingPatient, type PatientPrincipal, type Session } from './session';
 
@@ -63,8 +64,7 @@ export async function decidePatientTask(
     await recordPatientDecision(tx, id, status, consentId);
     await enqueueNotifications(tx, r.requesterClinicId, id, status);
     await audit(tx, {
-      clinicId: null,
-      agent: { kind: 'patient', accountId: p.accountId },
+      ...auditedAs(p),
       action: 'consent-decision',
       outcome: 'success',
       personId: p.personId,
