@@ -126,8 +126,9 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
 /** §2.1.4.2: the tree of size m with root rootM is a prefix of the tree of size n with root rootN. */
 export function verifyConsistency(m: number, n: number, rootM: Uint8Array, rootN: Uint8Array, proof: readonly Uint8Array[]): boolean {
   if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n) return false;
-  // Sizes 0 and m = n have empty proofs (every tree extends the empty one; a tree is consistent only with itself).
-  if (m === 0) return proof.length === 0;
+  // Sizes 0 and m = n have empty proofs (every tree extends the empty one, whose root is MTH({}); a tree is
+  // consistent only with itself).
+  if (m === 0) return proof.length === 0 && equal(rootM, EMPTY_ROOT) && (n > 0 || equal(rootN, EMPTY_ROOT));
   if (m === n) return proof.length === 0 && equal(rootM, rootN);
   if (proof.length === 0) return false;
   const path = isPow2(m) ? [rootM, ...proof] : [...proof];
