@@ -19,6 +19,7 @@ import {
   verifyInclusion,
   type Range,
 } from '../../../bridge/log/rfc9162';
+import { TreeEdge, partialTiles } from '../../../bridge/log/edge';
 import { TileTree, encodeIndex, parseTilePath, partialWidth, tilePath, type TileReader } from '../../../bridge/log/tiles';
 import {
   HASH,
@@ -386,6 +387,63 @@ describe('consistency proofs (§2.1.4)', () => {
     expect(verifyConsistency(0, 5, r5, r5, [])).toBe(false);
     expect(verifyConsistency(0, 0, r5, r5, [])).toBe(false);
     expect(verifyConsistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])).toBe(true);
+  });
+});
+
+describe("the sequencer's tree edge (bridge/log/edge.ts) against the reference", () => {
+  /** Every tile of the tree of `size` as tlog-tiles defines it, from the reference (key level/index → bytes). */
+  async function allTiles(size: number): Promise<Map<string, string>> {
+    const wanted: { level: number; index: number }[] = [];
+    for (let level = 0; 256 ** level <= size; level++) {
+      const count = Math.ceil(Math.floor(size / 256 ** level) / 256);
+      for (let index = 0; index < count; index++) wanted.push({ level, index });
+    }
+    const tiles = await tileSource(size).read(wanted);
+    return new Map([...tiles].map(([k, v]) => [k, hex(v)]));
+  }
+
+  it('appends in batches write exactly the tiles of each size, and its root is the reference MTH', async () => {
+    const stored = new Map<string, string>();
+    const edge = new TreeEdge(0, []);
+    const wrong: string[] = [];
+    let size = 0;
+    // Batches that end just before and on tile edges at levels 0, 1 and 2 (255, 256, 65,535, 65,536 leaves), up to the
+    // spec's example of 70,000.
+    for (const batch of [1, 1, 253, 1, 1, 254, 1, 256, 1000, 7, 30_000, 33_760, 1, 4, 4_200, 260]) {
+      for (let i = 0; i < batch; i++) edge.append(leaves[size + i]);
+      size += batch;
+      for (const t of edge.takeDirty()) {
+        const before = stored.get(`${t.level}/${t.index}`);
+        // A tile only grows: what a mirror fetched earlier stays a prefix of it.
+        if (before && !hex(t.hashes).startsWith(before)) wrong.push(`tile ${t.level}/${t.index} rewritten at ${size}`);
+        stored.set(`${t.level}/${t.index}`, hex(t.hashes));
+      }
+      const expected = await allTiles(size);
+      if (JSON.stringify([...stored].sort()) !== JSON.stringify([...expected].sort())) wrong.push(`tiles at ${size}`);
+      if (edge.size !== size || hex(await edge.root()) !== hex(ref.MTH(0, size))) wrong.push(`root at ${size}`);
+    }
+    expect(size).toBe(70_000);
+    expect(wrong).toEqual([]);
+  });
+
+  it('resumes from the partial tiles of a stored tree (a restart) and keeps growing the same tree', async () => {
+    for (const start of [0, 1, 255, 256, 257, 65_535, 65_536, 65_537, 70_000]) {
+      const tiles = await tileSource(start).read(partialTiles(start));
+      const partials: Uint8Array[][] = [];
+      for (const p of partialTiles(start)) {
+        const bytes = tiles.get(`${p.level}/${p.index}`)!;
+        partials[p.level] = Array.from({ length: p.width }, (_, i) => bytes.slice(i * 32, (i + 1) * 32));
+      }
+      for (let l = 0; l < partials.length; l++) partials[l] ??= [];
+      const edge = new TreeEdge(start, partials);
+      expect(hex(await edge.root())).toBe(hex(ref.MTH(0, start)));
+      for (let i = 0; i < 300; i++) edge.append(leaves[start + i]);
+      expect(hex(await edge.root())).toBe(hex(ref.MTH(0, start + 300)));
+      const expected = await tileSource(start + 300).read(edge.takeDirty().map(({ level, index }) => ({ level, index })));
+      const again = new TreeEdge(start, partials);
+      for (let i = 0; i < 300; i++) again.append(leaves[start + i]);
+      for (const t of again.takeDirty()) expect(hex(t.hashes)).toBe(hex(expected.get(`${t.level}/${t.index}`)!));
+    }
   });
 });
 
