@@ -20,7 +20,7 @@ const pack = (hs: readonly Uint8Array[]): Uint8Array => {
 
 export class TreeEdge {
   private levels: Uint8Array[][];
-  private dirty = new Map<string, TileWrite>();
+  private dirty = new Map<string, { level: number; index: number; tiles: Uint8Array[] }>();
 
   /** `partials[L]`: the hashes of the partial tile of level L at `size` (see {@link partialTiles}). */
   constructor(
@@ -45,11 +45,8 @@ export class TreeEdge {
       const tiles = (this.levels[level] ??= []);
       const index = this.tileIndex(level);
       tiles.push(h);
-      if (tiles.length < TILE_WIDTH) {
-        this.dirty.set(tileKey(level, index), { level, index, hashes: pack(tiles) });
-        break;
-      }
-      this.dirty.set(tileKey(level, index), { level, index, hashes: pack(tiles) });
+      this.dirty.set(tileKey(level, index), { level, index, tiles });
+      if (tiles.length < TILE_WIDTH) break;
       h = rootOf(tiles);
       this.levels[level] = [];
       // The full tile's root is the next hash of the level above (tileIndex still counts with the size before this leaf).
@@ -59,7 +56,7 @@ export class TreeEdge {
 
   /** Tiles changed since the last call (full tiles once, partial ones at their current width). */
   takeDirty(): TileWrite[] {
-    const out = [...this.dirty.values()];
+    const out = [...this.dirty.values()].map((d) => ({ level: d.level, index: d.index, hashes: pack(d.tiles) }));
     this.dirty.clear();
     return out;
   }
