@@ -82,15 +82,20 @@ function source(h: number, k: number): { level: number; index: number; first: nu
   return { level, index: Math.floor(first / TILE_WIDTH), first: first % TILE_WIDTH, count: 2 ** r };
 }
 
-/** Folds 2^r consecutive hashes pairwise into their subtree's root. */
-function fold(hashes: Uint8Array[]): Uint8Array {
-  let layer = hashes;
-  while (layer.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < layer.length; i += 2) next.push(nodeHash(layer[i], layer[i + 1]));
-    layer = next;
+/**
+ * MTH of `count` (a power of two) consecutive hashes of one tile from `first`, halving recursively; `memo` keeps
+ * every interior node computed, so proofs that share a tile (a page of neighbouring entries) hash it once.
+ */
+function fold(memo: Map<string, Uint8Array>, key: string, tile: Uint8Array, first: number, count: number): Uint8Array {
+  if (count === 1) return tile.subarray(first * HASH_SIZE, (first + 1) * HASH_SIZE);
+  const at = `${key}/${first}/${count}`;
+  let h = memo.get(at);
+  if (!h) {
+    const half = count / 2;
+    h = nodeHash(fold(memo, key, tile, first, half), fold(memo, key, tile, first + half, half));
+    memo.set(at, h);
   }
-  return layer[0];
+  return h;
 }
 
 /** Merkle Tree Hashes of subtrees of a tree of `size`, computed from tiles fetched in one read per call. */
@@ -109,13 +114,13 @@ export class TileTree {
     const wanted = new Map<string, { level: number; index: number }>();
     for (const p of plans) for (const s of p) wanted.set(tileKey(s.level, s.index), { level: s.level, index: s.index });
     const tiles = wanted.size ? await this.read([...wanted.values()]) : new Map<string, Uint8Array>();
+    const memo = new Map<string, Uint8Array>();
     return ranges.map((r, i) => {
       const subtrees = plans[i].map((s) => {
-        const tile = tiles.get(tileKey(s.level, s.index));
-        if (!tile || tile.length < (s.first + s.count) * HASH_SIZE) throw new Error(`tile ${tileKey(s.level, s.index)} is missing or too short`);
-        const hs: Uint8Array[] = [];
-        for (let j = 0; j < s.count; j++) hs.push(tile.subarray((s.first + j) * HASH_SIZE, (s.first + j + 1) * HASH_SIZE));
-        return fold(hs);
+        const key = tileKey(s.level, s.index);
+        const tile = tiles.get(key);
+        if (!tile || tile.length < (s.first + s.count) * HASH_SIZE) throw new Error(`tile ${key} is missing or too short`);
+        return fold(memo, key, tile, s.first, s.count);
       });
       return combineSubtrees(r.start, r.end, subtrees);
     });
