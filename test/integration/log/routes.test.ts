@@ -94,7 +94,7 @@ it('serves consistency proofs between published checkpoints', async () => {
   const cur = (await bridge.verifiableLog.checkpoint())!;
   const res = await get(`/log/proof/consistency?old=${old.size}&new=${cur.size}`);
   expect(res.status).toBe(200);
-  const body = await res.json();
+  const body = (await res.json()) as Record<string, unknown>;
   expect(body.version).toBe('fhir-anchor-consistency/1');
   expect(verifyConsistencyOffline(body, [parseVkey(bridge.verifiableLog.vkey)])).toMatchObject({ ok: true });
   expect((await get(`/log/proof/consistency?old=${old.size + 1}&new=${cur.size}`)).status).toBe(404);
