@@ -8,6 +8,8 @@ import { tilePath, TILE_WIDTH, partialWidth, tileKey, type TileReader } from './
 export interface RemoteLog {
   /** The latest checkpoint note (with cosignatures). */
   checkpoint(): Promise<string>;
+  /** The published checkpoint of `size`, or null when the log has none (404). */
+  checkpointAt(size: number): Promise<string | null>;
   /** A tile reader for the tree of `size`: each tile at the width that tree has (tlog-tiles §Partial tiles). */
   tiles(size: number): TileReader;
 }
@@ -27,6 +29,12 @@ export function remoteLog(baseUrl: string, timeoutMs = 10_000): RemoteLog {
   };
   return {
     checkpoint: async () => (await get('checkpoint')).text(),
+    checkpointAt: async (size) => {
+      const res = await fetch(`${base}/log/checkpoint/${size}`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`GET ${base}/log/checkpoint/${size}: HTTP ${res.status}`);
+      return res.text();
+    },
     tiles: (size) => async (ids) => {
       const out = new Map<string, Uint8Array>();
       await Promise.all(
