@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { personIdentifierSystems } from './fhir/identifier-systems';
+import { parseWitnesses, type WitnessConfig } from './log/witness-config';
 
 export { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from './fhir/identifier-systems';
 
@@ -80,6 +81,8 @@ const envSchema = z.object({
     .regex(/^[^\s+]{1,255}$/u, 'a non-empty name without spaces or "+", e.g. bridge.example.org/log')
     .optional(),
   LOG_SIGNING_KEY_FILE: z.string().optional(),
+  // Witnesses (C2SP tlog-witness) each checkpoint is submitted to: comma-separated `<url>=<vkey>` pairs.
+  LOG_WITNESSES: z.string().optional(),
 });
 
 export interface BridgeConfig {
@@ -131,7 +134,7 @@ export interface BridgeConfig {
   /** The id_token signing key (a private RSA JWK); default DATA_DIR/id-token-key.json, created at first start. */
   idTokenKeyFile: string;
   /** The verifiable log: checkpoint interval, origin line (undefined: derived from the key) and Ed25519 key file. */
-  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string };
+  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string; witnesses: WitnessConfig[] };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       checkpointIntervalMs: e.CHECKPOINT_INTERVAL_MS,
       origin: e.LOG_ORIGIN,
       keyFile: path.resolve(e.LOG_SIGNING_KEY_FILE ?? path.join(e.DATA_DIR, 'log-key.pem')),
+      witnesses: parseWitnesses(e.LOG_WITNESSES),
     },
   };
 }

@@ -149,6 +149,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     keyFile: config.log.keyFile,
     origin: config.log.origin,
     intervalMs: config.log.checkpointIntervalMs,
+    witnesses: config.log.witnesses,
     onCheckpoint: () => anchoring.batcher.wake(),
   });
   verifiableLog.start();

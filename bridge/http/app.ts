@@ -22,6 +22,7 @@ import { matchRouter } from './routes/match';
 import { patientRouter } from './routes/patients';
 import { pullRouter } from './routes/pull';
 import { identityRouter } from './routes/identity';
+import { logRouter } from './routes/log';
 import { smartRouter } from './routes/smart';
 import { subscriptionRouter } from './routes/subscriptions';
 import { taskRouter } from './routes/tasks';
@@ -115,6 +116,8 @@ export function createApp(opts: AppOptions): Express {
   const access = accessServices(opts);
   // The portal and the Health Link viewer: static pages, before every API router (no session needed to load them).
   app.use(webRouter(opts.webDir));
+  // The verifiable log (C2SP tlog-tiles): public, before every authenticated router.
+  app.use(logRouter(access));
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
   const oauth: PatientOAuthSettings = {
     idTokenKey: opts.idTokenKey ?? generateIdTokenKey(),
