@@ -19,6 +19,7 @@ import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
+import { proofAnnotator } from './proofs';
 import { readerOf } from './reader';
 import type { AccessServices } from './services';
 import type { Session } from './session';
@@ -53,9 +54,10 @@ export async function everythingOf(
   request: EverythingRequest,
   base: string,
   pageUrl: (offset: number) => string,
+  opts: { proofs?: boolean } = {},
 ): Promise<EverythingPage> {
   const a = await personAccess(svc, session, patientId, 'everything');
-  const page = await everything(svc.db, a, request, base, pageUrl);
+  const page = await everything(svc.db, a, request, base, pageUrl, opts.proofs ? proofAnnotator(svc) : undefined);
   await disclosed(svc, session, 'everything', a, page.resourceTypes);
   return page;
 }

@@ -35,6 +35,8 @@ export interface TestBridgeOptions {
   signinFailLimit?: number;
   enrolmentCodeTtlMinutes?: number;
   publicBaseUrl?: string;
+  /** Sequencer interval (default 100 ms); e.g. an hour keeps new entries pending until `verifiableLog.integrate()`. */
+  logIntervalMs?: number;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -58,6 +60,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     signinFailLimit: overrides.signinFailLimit,
     enrolmentCodeTtlMinutes: overrides.enrolmentCodeTtlMinutes,
     publicBaseUrl: overrides.publicBaseUrl,
+    logIntervalMs: overrides.logIntervalMs,
   });
   return {
     url: served.url,

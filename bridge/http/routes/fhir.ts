@@ -13,6 +13,7 @@ import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pagedUrl, pageLinks } from '../toolkit';
 import { auditEventRouter } from './audit-events';
 import { fhirBodyText, FhirRouteOptions, knownType, notFound, sendResource, setPushHeaders } from './fhir-common';
+import { proofRouter } from './proofs';
 import { writeRouter } from './writes';
 
 export type { FhirRouteOptions } from './fhir-common';
@@ -48,6 +49,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   const p = (req: Request): Record<string, string> => req.params as Record<string, string>;
   // Reads honour X-Purpose-Of-Use and X-Break-Glass: admitted once here, carried by the session.
   const reads = admitAccess(svc);
+  router.use(proofRouter(svc, reads));
 
   router.get('/:type/:id/_history/:vid', reads, async (req, res) => {
     const type = knownType(p(req).type);

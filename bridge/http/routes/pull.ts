@@ -8,6 +8,7 @@ import { EVERYTHING_DEFAULT_COUNT, EVERYTHING_MAX_COUNT, everythingOf, Everythin
 import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
 import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
+import { outcomes } from '../../fhir/outcome';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pagedUrl, readQuery } from '../toolkit';
 
@@ -18,7 +19,7 @@ export interface PullRouteOptions {
   publicBaseUrl?: string;
 }
 
-const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset'];
+const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset', '_proofs'];
 
 function everythingRequest(req: Request): EverythingRequest {
   const q = readQuery(req.query, EVERYTHING_PARAMS, '$everything');
@@ -30,6 +31,17 @@ function everythingRequest(req: Request): EverythingRequest {
     count: q.int('_count', { min: 1, max: EVERYTHING_MAX_COUNT, fallback: EVERYTHING_DEFAULT_COUNT }),
     offset: q.int('_offset', { min: 0, max: 1e9, fallback: 0 }),
   };
+}
+
+/**
+ * `_proofs=true`: each entry carries its log inclusion proof (bridge/access/proofs.ts). A query parameter, not
+ * `Prefer`: it changes the representation (and so what a cache keys on), and paging links carry it to the next page.
+ */
+export function proofsAsked(req: Request): boolean {
+  const v = req.query._proofs;
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  throw outcomes.invalid('_proofs must be true or false', '_proofs');
 }
 
 export function pullRouter(opts: PullRouteOptions): Router {
@@ -46,7 +58,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     const request = everythingRequest(req);
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     const pageUrl = pagedUrl(`${base}/Patient/${req.params.id}/$everything`, req.query as Record<string, unknown>, request.count);
-    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl);
+    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: proofsAsked(req) });
     res.type(FHIR_JSON).send(page.json);
   });
 

@@ -1,0 +1,110 @@
+/**
+ * Proofs of what a reader was served, through HTTP: `$proof` of a read or vread (200, 202 while pending, 404 like the
+ * read), `$everything?_proofs=true` with one proof per entry, and redacted pulls saying what a full-access reader verifies.
+ */
+import { parseVkey } from '../../../bridge/log/note';
+import { verifyProofOffline } from '../../../bridge/log/proof';
+import { LOG_PROOF_EXTENSION } from '../../../bridge/access/proofs';
+import { api } from '../../helpers/fixtures';
+import { patientBundle } from '../../helpers/people';
+import { startTestBridge, type TestBridge } from '../../helpers/server';
+
+let bridge: TestBridge;
+let A: { id: string; apiKey: string };
+let B: { id: string; apiKey: string };
+let patientId = '';
+let obsId = '';
+const keys = () => [parseVkey(bridge.verifiableLog.vkey)];
+const get = (key: string, path: string) => api(bridge.url, key, 'GET', path);
+const reads = async (clinicId: string): Promise<number> =>
+  (await bridge.database.db.query("SELECT count(*)::int AS n FROM audit_event WHERE clinic_id = $1 AND action = 'read'", [clinicId])).rows[0].n;
+
+beforeAll(async () => {
+  // An hour between checkpoints: entries stay pending until the test integrates them.
+  bridge = await startTestBridge({ logIntervalMs: 3_600_000 });
+  A = await bridge.clinic('Proof A');
+  B = await bridge.clinic('Proof B');
+  const bundle = patientBundle({ id: 'p1', family: 'Proof', given: 'Ada', birthDate: '1970-01-01' }) as any;
+  // A reference to a record the clinic never sent: pulls serve it as display text only (bridge/pull/references.ts).
+  bundle.entry[1].resource.performer = [{ reference: 'Practitioner/never-sent', display: 'Dr Who' }];
+  const push = await api(bridge.url, A.apiKey, 'POST', '/fhir', bundle);
+  expect(push.status).toBe(200);
+  patientId = push.body.entry[0].response.location.split('/')[1];
+  obsId = push.body.entry[1].response.location.split('/')[1];
+});
+afterAll(() => bridge?.close());
+
+describe('$proof of a read', () => {
+  it('answers 202 with Retry-After and an OperationOutcome while the version waits for its checkpoint', async () => {
+    const res = await get(A.apiKey, `/fhir/Observation/${obsId}/$proof`);
+    expect(res.status).toBe(202);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('answers the fhir-anchor-proof/1 JSON, which verifies against what the read returned and not a changed copy', async () => {
+    await bridge.verifiableLog.integrate();
+    const read = await get(A.apiKey, `/fhir/Observation/${obsId}`);
+    const before = await reads(A.id);
+    const res = await get(A.apiKey, `/fhir/Observation/${obsId}/$proof`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ version: 'fhir-anchor-proof/1', served: { form: 'as-committed' } });
+    expect(await reads(A.id)).toBe(before + 1); // audited like the read
+    expect(verifyProofOffline(res.body, read.body, keys())).toMatchObject({ ok: true, signedBy: [bridge.verifiableLog.origin] });
+    expect(verifyProofOffline(res.body, { ...read.body, status: 'amended' }, keys())).toMatchObject({ ok: false, reason: 'document-mismatch' });
+
+    const v = await get(A.apiKey, `/fhir/Observation/${obsId}/_history/1/$proof`);
+    expect(v.status).toBe(200);
+    expect(verifyProofOffline(v.body, read.body, keys())).toMatchObject({ ok: true });
+  });
+
+  it("answers exactly like the read for another clinic's record, an unknown version and a malformed one (404)", async () => {
+    const read = await get(B.apiKey, `/fhir/Observation/${obsId}`);
+    const proof = await get(B.apiKey, `/fhir/Observation/${obsId}/$proof`);
+    expect(read.status).toBe(404);
+    expect(proof.status).toBe(404);
+    expect(proof.body).toEqual(read.body);
+    const vread = await get(B.apiKey, `/fhir/Observation/${obsId}/_history/1`);
+    const vproof = await get(B.apiKey, `/fhir/Observation/${obsId}/_history/1/$proof`);
+    expect([vread.status, vproof.status]).toEqual([404, 404]);
+    expect(vproof.body).toEqual(vread.body);
+    expect((await get(A.apiKey, `/fhir/Observation/${obsId}/_history/9/$proof`)).status).toBe(404);
+    expect((await get(A.apiKey, `/fhir/Observation/${obsId}/_history/x/$proof`)).status).toBe(404);
+    expect((await get(A.apiKey, `/fhir/Nonsense/${obsId}/$proof`)).status).toBe(404);
+  });
+});
+
+describe('$everything?_proofs=true', () => {
+  it('carries a proof in each entry (entry.extension), and a redacted entry says what a full-access reader verifies', async () => {
+    await bridge.verifiableLog.integrate();
+    const page = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`);
+    expect(page.status).toBe(200);
+    expect(page.body.entry.length).toBeGreaterThanOrEqual(2);
+    for (const e of page.body.entry) {
+      const ext = e.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION);
+      const proof = JSON.parse(ext.valueString);
+      if (e.resource.id === obsId) {
+        expect(proof.served.form).toBe('redacted');
+        expect(proof.served.note).toMatch(/full access/);
+        expect(e.resource.performer[0].reference).toBeUndefined();
+        // The served copy is not what the leaf commits to; the stored one (as a full-access read returns it) is.
+        expect(verifyProofOffline(proof, e.resource, keys())).toMatchObject({ ok: false, reason: 'document-mismatch' });
+        const full = await get(A.apiKey, `/fhir/Observation/${obsId}`);
+        expect(verifyProofOffline(proof, full.body, keys())).toMatchObject({ ok: true });
+      } else {
+        expect(proof.served.form).toBe('as-committed');
+        expect(verifyProofOffline(proof, e.resource, keys())).toMatchObject({ ok: true });
+      }
+    }
+    const plain = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything`);
+    expect(plain.body.entry.every((e: any) => e.extension === undefined)).toBe(true);
+  });
+
+  it('refuses a _proofs value that is neither true nor false (400), and proves nothing to a clinic without access (404)', async () => {
+    const bad = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=yes`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.resourceType).toBe('OperationOutcome');
+    expect((await get(B.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`)).status).toBe(404);
+  });
+});
