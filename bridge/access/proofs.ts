@@ -78,3 +78,10 @@ export const proofAnnotator =
       const ext = proofExtension(a);
       return ext ? `"extension":${JSON.stringify([ext])}` : null;
     });
+
+/** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
+export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.org/StructureDefinition/source-version';
+
+export const DERIVED_NOTE =
+  'this entry is derived from the resource version named by the source-version extension (normalized codes, units and times); ' +
+  'the leaf commits to that version as stored, which a reader with full access reads (GET its _history URL) and verifies against this proof';

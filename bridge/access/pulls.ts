@@ -21,6 +21,7 @@ import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
 import { proofAnnotator } from './proofs';
 import { readerOf } from './reader';
+import { signSummary } from './signed-summary';
 import type { AccessServices } from './services';
 import type { Session } from './session';
 import type { AuditRecord, PersonAccess } from './types';
@@ -77,7 +78,7 @@ export async function summaryOf(svc: AccessServices, session: Session, patientId
     facts,
   });
   await disclosed(svc, session, 'summary', a, [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort());
-  return bundle;
+  return signSummary(svc, bundle);
 }
 
 /** The universal-schema timeline of the person, audited with the types it disclosed. */

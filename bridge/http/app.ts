@@ -17,6 +17,7 @@ import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
 import { fhirRouter } from './routes/fhir';
+import { logKeysRouter } from './routes/log-keys';
 import { healthLinkRouter } from './routes/health-links';
 import { matchRouter } from './routes/match';
 import { patientRouter } from './routes/patients';
@@ -115,6 +116,7 @@ export function createApp(opts: AppOptions): Express {
   const access = accessServices(opts);
   // The portal and the Health Link viewer: static pages, before every API router (no session needed to load them).
   app.use(webRouter(opts.webDir));
+  app.use(logKeysRouter(access));
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
   const oauth: PatientOAuthSettings = {
     idTokenKey: opts.idTokenKey ?? generateIdTokenKey(),

@@ -226,3 +226,10 @@ export async function timelineFacts(db: Db, patientIds: string[], withheld?: Wit
   );
   return res.rows.map(({ row_id: _r, ...rest }) => rest as TimelineFact);
 }
+
+/** The current version of each resource `ids` names (the version a summary entry or timeline event was made from). */
+export async function currentVersions(db: Db, ids: string[]): Promise<Map<string, { resourceType: string; version: number }>> {
+  if (!ids.length) return new Map();
+  const res = await db.query('SELECT id, resource_type AS "resourceType", version FROM resource WHERE id = ANY($1::uuid[])', [ids]);
+  return new Map(res.rows.map((r) => [r.id as string, { resourceType: r.resourceType as string, version: Number(r.version) }]));
+}

@@ -27,6 +27,17 @@ export function sendProof(res: Response, answer: ProofAnswer, what: string): voi
   res.status(200).type('application/json').json(answer);
 }
 
+/**
+ * `_proofs=true`: each entry carries its log inclusion proof (bridge/access/proofs.ts). A query parameter, not
+ * `Prefer`: it changes the representation (and so what a cache keys on), and paging links carry it to the next page.
+ */
+export function proofsAsked(req: Request): boolean {
+  const v = req.query._proofs;
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  throw outcomes.invalid('_proofs must be true or false', '_proofs');
+}
+
 export function proofRouter(svc: AccessServices, reads: RequestHandler): Router {
   const router = Router();
   const p = (req: Request): Record<string, string> => req.params as Record<string, string>;

@@ -8,8 +8,8 @@ import { EVERYTHING_DEFAULT_COUNT, EVERYTHING_MAX_COUNT, everythingOf, Everythin
 import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
 import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
-import { outcomes } from '../../fhir/outcome';
 import { FHIR_JSON } from '../errors';
+import { proofsAsked } from './proofs';
 import { fhirBaseUrl, pagedUrl, readQuery } from '../toolkit';
 
 export interface PullRouteOptions {
@@ -31,17 +31,6 @@ function everythingRequest(req: Request): EverythingRequest {
     count: q.int('_count', { min: 1, max: EVERYTHING_MAX_COUNT, fallback: EVERYTHING_DEFAULT_COUNT }),
     offset: q.int('_offset', { min: 0, max: 1e9, fallback: 0 }),
   };
-}
-
-/**
- * `_proofs=true`: each entry carries its log inclusion proof (bridge/access/proofs.ts). A query parameter, not
- * `Prefer`: it changes the representation (and so what a cache keys on), and paging links carry it to the next page.
- */
-export function proofsAsked(req: Request): boolean {
-  const v = req.query._proofs;
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw outcomes.invalid('_proofs must be true or false', '_proofs');
 }
 
 export function pullRouter(opts: PullRouteOptions): Router {

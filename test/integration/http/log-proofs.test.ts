@@ -2,9 +2,11 @@
  * Proofs of what a reader was served, through HTTP: `$proof` of a read or vread (200, 202 while pending, 404 like the
  * read), `$everything?_proofs=true` with one proof per entry, and redacted pulls saying what a full-access reader verifies.
  */
+import { canonicalize } from 'json-canonicalize';
+import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
-import { LOG_PROOF_EXTENSION } from '../../../bridge/access/proofs';
+import { LOG_PROOF_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
 import { api } from '../../helpers/fixtures';
 import { patientBundle } from '../../helpers/people';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
@@ -106,5 +108,66 @@ describe('$everything?_proofs=true', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.resourceType).toBe('OperationOutcome');
     expect((await get(B.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`)).status).toBe(404);
+  });
+});
+
+describe('search with _proofs=true', () => {
+  it('carries each match its proof, which verifies against the matched resource', async () => {
+    const res = await get(A.apiKey, `/fhir/Observation?patient=Patient/${patientId}&_proofs=true`);
+    expect(res.status).toBe(200);
+    expect(res.body.entry).toHaveLength(1);
+    const e = res.body.entry[0];
+    const proof = JSON.parse(e.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION).valueString);
+    expect(verifyProofOffline(proof, e.resource, keys())).toMatchObject({ ok: true });
+    expect(verifyProofOffline(proof, { ...e.resource, id: patientId }, keys())).toMatchObject({ ok: false, reason: 'document-mismatch' });
+    expect((await get(A.apiKey, `/fhir/Observation?patient=Patient/${patientId}`)).body.entry[0].extension).toBeUndefined();
+    expect((await get(A.apiKey, `/fhir/Observation?patient=Patient/${patientId}&_proofs=1`)).status).toBe(400);
+  });
+});
+
+describe('$summary signed', () => {
+  const b64url = (b: Uint8Array | string) => Buffer.from(b).toString('base64url');
+  const signingInput = (bundle: any) => {
+    const { signature: _s, id: _i, meta: _m, ...rest } = bundle;
+    return canonicalize(rest);
+  };
+
+  it('carries a Bundle.signature: a detached EdDSA JWS over the canonical document, verifiable with the JWKS; a changed summary fails', async () => {
+    await bridge.verifiableLog.integrate();
+    const res = await get(A.apiKey, `/fhir/Patient/${patientId}/$summary`);
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.signature).toMatchObject({
+      type: [{ system: 'urn:iso-astm:E1762-95:2013', code: '1.2.840.10065.1.12.1.5', display: 'Verification Signature' }],
+      sigFormat: 'application/jose',
+      who: { display: expect.stringContaining('fhir-anchor-bridge') },
+    });
+    expect(Date.parse(doc.signature.when)).not.toBeNaN();
+    const jwks = await fetch(`${bridge.url}/log/jwks.json`).then((r) => r.json());
+    expect(jwks.keys).toHaveLength(1);
+    const key = await importJWK(jwks.keys[0], 'EdDSA');
+    const [h, empty, s] = Buffer.from(doc.signature.data, 'base64').toString('utf8').split('.');
+    expect(empty).toBe(''); // detached (RFC 7515 Appendix F)
+    const ok = await flattenedVerify({ protected: h, payload: b64url(signingInput(doc)), signature: s }, key);
+    expect(JSON.parse(Buffer.from(h, 'base64url').toString()).alg).toBe('EdDSA');
+    expect(ok.payload.length).toBeGreaterThan(0);
+    const compact = await compactVerify(`${h}.${b64url(signingInput(doc))}.${s}`, key);
+    expect(compact.protectedHeader.kid).toBe(jwks.keys[0].kid);
+    const changed = JSON.parse(JSON.stringify(doc));
+    changed.entry.find((e: any) => e.resource.resourceType === 'Patient').resource.birthDate = '1971-01-01';
+    await expect(flattenedVerify({ protected: h, payload: b64url(signingInput(changed)), signature: s }, key)).rejects.toThrow();
+  });
+
+  it('names the resource version each entry was made from, with its proof of that stored version', async () => {
+    const doc = (await get(A.apiKey, `/fhir/Patient/${patientId}/$summary`)).body;
+    const entry = doc.entry.find((e: any) => e.resource.resourceType === 'Patient');
+    const source = entry.extension.find((x: any) => x.url === SOURCE_VERSION_EXTENSION).valueReference.reference;
+    expect(source).toBe(`Patient/${patientId}/_history/1`);
+    expect(entry.resource.meta.versionId).toBe('1');
+    const proof = JSON.parse(entry.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION).valueString);
+    expect(proof.served.form).toBe('redacted');
+    const stored = await get(A.apiKey, `/fhir/${source}`);
+    expect(verifyProofOffline(proof, stored.body, keys())).toMatchObject({ ok: true });
+    expect(doc.entry.find((e: any) => e.resource.resourceType === 'Composition').extension).toBeUndefined();
   });
 });
