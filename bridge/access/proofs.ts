@@ -85,3 +85,7 @@ export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.org/Structur
 export const DERIVED_NOTE =
   'this entry is derived from the resource version named by the source-version extension (normalized codes, units and times); ' +
   'the leaf commits to that version as stored, which a reader with full access reads (GET its _history URL) and verifies against this proof';
+
+export const DERIVED_EVENT_NOTE =
+  'this event is derived from the resource version it names (resourceType, resourceId, version); the leaf commits to that version as stored, ' +
+  'which a reader with full access reads (GET {resourceType}/{resourceId}/_history/{version}) and verifies against this proof';

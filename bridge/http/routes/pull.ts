@@ -57,7 +57,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   });
 
   router.get('/patients/:id/history', auth, async (req: Request, res: Response) => {
-    res.json(await timelineOf(svc, sessionOf(req), String(req.params.id)));
+    res.json(await timelineOf(svc, sessionOf(req), String(req.params.id), { proofs: proofsAsked(req) }));
   });
   return router;
 }

@@ -143,7 +143,7 @@ describe('$summary signed', () => {
       who: { display: expect.stringContaining('fhir-anchor-bridge') },
     });
     expect(Date.parse(doc.signature.when)).not.toBeNaN();
-    const jwks = await fetch(`${bridge.url}/log/jwks.json`).then((r) => r.json());
+    const jwks = (await fetch(`${bridge.url}/log/jwks.json`).then((r) => r.json())) as { keys: any[] };
     expect(jwks.keys).toHaveLength(1);
     const key = await importJWK(jwks.keys[0], 'EdDSA');
     const [h, empty, s] = Buffer.from(doc.signature.data, 'base64').toString('utf8').split('.');
@@ -169,5 +169,21 @@ describe('$summary signed', () => {
     const stored = await get(A.apiKey, `/fhir/${source}`);
     expect(verifyProofOffline(proof, stored.body, keys())).toMatchObject({ ok: true });
     expect(doc.entry.find((e: any) => e.resource.resourceType === 'Composition').extension).toBeUndefined();
+  });
+});
+
+describe('timeline with _proofs=true', () => {
+  it('names the source version of each event and carries its proof, which verifies against that stored version', async () => {
+    await bridge.verifiableLog.integrate();
+    const plain = await get(A.apiKey, `/patients/${patientId}/history`);
+    expect(plain.status).toBe(200);
+    expect(plain.body.events.length).toBeGreaterThan(0);
+    expect(plain.body.events.every((e: any) => e.version === 1 && e.proof === undefined)).toBe(true);
+    const res = await get(A.apiKey, `/patients/${patientId}/history?_proofs=true`);
+    const event = res.body.events.find((e: any) => e.resourceId === obsId);
+    expect(event.proof.served.form).toBe('redacted');
+    const stored = await get(A.apiKey, `/fhir/${event.resourceType}/${event.resourceId}/_history/${event.version}`);
+    expect(verifyProofOffline(event.proof, stored.body, keys())).toMatchObject({ ok: true });
+    expect((await get(A.apiKey, `/patients/${patientId}/history?_proofs=no`)).status).toBe(400);
   });
 });
