@@ -6,6 +6,7 @@
 import type { LogRef, LogService, ProofAnswer } from '../log/service';
 import type { Proof } from '../log/proof';
 import { outcomes } from '../fhir/outcome';
+import { readAuditRecord } from './audit-events';
 import { readOne, readOneVersion, type StoredResource } from './reads';
 import type { AccessServices } from './services';
 import type { Session } from './session';
@@ -89,3 +90,13 @@ export const DERIVED_NOTE =
 export const DERIVED_EVENT_NOTE =
   'this event is derived from the resource version it names (resourceType, resourceId, version); the leaf commits to that version as stored, ' +
   'which a reader with full access reads (GET {resourceType}/{resourceId}/_history/{version}) and verifies against this proof';
+
+/**
+ * The proof of audit entry `id` for a reader who may see it (the clinic that acted or whose records it is about,
+ * the patient it is about): readAuditRecord's check and audit, else its 404. What a promise holder asks for.
+ */
+export async function proofOfAudit(svc: AccessServices, session: Session, id: string): Promise<ProofAnswer> {
+  const log = logOf(svc);
+  const { audit } = await readAuditRecord(svc, session, id);
+  return log.proof({ kind: 'audit', id: audit.id });
+}

@@ -6,7 +6,9 @@ import type { AuditAnchorRow } from '../../access/audit-events';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
 import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
+import { proofOfAudit } from '../../access/proofs';
 import { sessionOf } from '../auth';
+import { sendProof } from './proofs';
 import { FHIR_JSON } from '../errors';
 import { pagedUrl, pageLinks, publicOrigin, readQuery } from '../toolkit';
 
@@ -81,6 +83,11 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
   // `fhir-bridge verify --bundle record.json --receipt receipt.json` checks it against the chain.
   router.get('/AuditEvent/:id/\\$record', async (req, res) => {
     res.type('application/json').send(await readAuditRecordDocument(svc, sessionOf(req), String(req.params.id)));
+  });
+
+  // The inclusion proof of an audit entry (e.g. for the holder of its X-Log-Promise), to whoever may read the entry.
+  router.get('/AuditEvent/:id/\\$proof', async (req, res) => {
+    sendProof(res, await proofOfAudit(svc, sessionOf(req), String(req.params.id)), `AuditEvent/${req.params.id}`);
   });
 
   router.get('/AuditEvent/:id', async (req, res) => {

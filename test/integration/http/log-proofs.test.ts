@@ -6,6 +6,7 @@ import { canonicalize } from 'json-canonicalize';
 import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
+import { promiseFromHeader, verifyPromise } from '../../../bridge/log/promise';
 import { LOG_PROOF_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
 import { api } from '../../helpers/fixtures';
 import { patientBundle } from '../../helpers/people';
@@ -185,5 +186,45 @@ describe('timeline with _proofs=true', () => {
     const stored = await get(A.apiKey, `/fhir/${event.resourceType}/${event.resourceId}/_history/${event.version}`);
     expect(verifyProofOffline(event.proof, stored.body, keys())).toMatchObject({ ok: true });
     expect((await get(A.apiKey, `/patients/${patientId}/history?_proofs=no`)).status).toBe(400);
+  });
+});
+
+describe('signed inclusion promises (X-Log-Promise)', () => {
+  it('promises each audited response its audit entry, and the entry is then provable with a leaf hash equal to the promise', async () => {
+    const read = await get(A.apiKey, `/fhir/Observation/${obsId}`);
+    const header = read.headers.get('x-log-promise');
+    expect(header).toBeTruthy();
+    const notes = header!.split(',').map((v) => promiseFromHeader(v));
+    expect(notes).toHaveLength(1);
+    const promised = verifyPromise(notes[0], keys()[0]);
+    const row = (await bridge.database.db.query('SELECT recorded, action, clinic_id FROM audit_event WHERE id = $1', [promised.auditId])).rows[0];
+    expect(row).toMatchObject({ action: 'read', clinic_id: A.id });
+    expect(promised.deadline).toBe(Math.ceil((new Date(row.recorded).getTime() + 60_000) / 1000));
+    expect(promised.origin).toBe(bridge.verifiableLog.origin);
+    // A forged promise (changed hash) does not verify.
+    expect(() => verifyPromise(notes[0].replace(/^hash .*$/m, `hash ${Buffer.alloc(32, 7).toString('base64')}`), keys()[0])).toThrow(/not signed/);
+
+    const pending = await get(A.apiKey, `/fhir/AuditEvent/${promised.auditId}/$proof`);
+    expect(pending.status).toBe(202);
+    await bridge.verifiableLog.integrate();
+    const proof = await get(A.apiKey, `/fhir/AuditEvent/${promised.auditId}/$proof`);
+    expect(proof.status).toBe(200);
+    expect(proof.body.leaf.kind).toBe('audit');
+    expect(proof.body.leaf.hash).toBe(promised.hash);
+    expect(verifyProofOffline(proof.body, undefined, keys())).toMatchObject({ ok: true });
+    const record = await fetch(`${bridge.url}/fhir/AuditEvent/${promised.auditId}/$record`, { headers: { authorization: `Bearer ${A.apiKey}` } }).then((r) =>
+      r.text(),
+    );
+    expect(verifyProofOffline(proof.body, record, keys())).toMatchObject({ ok: true });
+    // Another clinic sees neither the entry nor its proof.
+    const other = await get(B.apiKey, `/fhir/AuditEvent/${promised.auditId}/$proof`);
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual((await get(B.apiKey, `/fhir/AuditEvent/${promised.auditId}`)).body);
+  });
+
+  it('promises nothing on a response no audit record was written for', async () => {
+    const res = await fetch(`${bridge.url}/fhir/metadata`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-log-promise')).toBeNull();
   });
 });
