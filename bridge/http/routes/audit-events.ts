@@ -70,9 +70,9 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
       resourceType: 'Bundle',
       type: 'searchset',
       link,
-      entry: rows.map(({ audit, shown, anchor }) => ({
+      entry: rows.map(({ audit, shown, anchor, chain }) => ({
         fullUrl: `${base(req)}/AuditEvent/${audit.id}`,
-        resource: toAuditEvent(audit, shown, anchorOf(req, audit, anchor)),
+        resource: toAuditEvent(audit, shown, anchorOf(req, audit, anchor), chain),
         search: { mode: 'match' },
       })),
     };
@@ -91,8 +91,8 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
   });
 
   router.get('/AuditEvent/:id', async (req, res) => {
-    const { audit, shown, anchor } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
-    res.type(FHIR_JSON).json(toAuditEvent(audit, shown, anchorOf(req, audit, anchor)));
+    const { audit, shown, anchor, chain } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
+    res.type(FHIR_JSON).json(toAuditEvent(audit, shown, anchorOf(req, audit, anchor), chain));
   });
   return router;
 }

@@ -8,7 +8,11 @@ import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
 import { promiseFromHeader, verifyPromise } from '../../../bridge/log/promise';
 import { LOG_PROOF_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
+import { AUDIT_CHAIN_EXTENSION } from '../../../bridge/fhir/audit-event';
+import { hex } from '../../../bridge/log/bytes';
+import { commitment } from '../../../bridge/log/entry';
 import { api } from '../../helpers/fixtures';
+import { patientToken } from '../../helpers/patient-session';
 import { patientBundle } from '../../helpers/people';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
 
@@ -226,5 +230,30 @@ describe('signed inclusion promises (X-Log-Promise)', () => {
     const res = await fetch(`${bridge.url}/fhir/metadata`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-log-promise')).toBeNull();
+  });
+});
+
+describe("the patient's access log: each entry's place in their audit chain", () => {
+  it('shows seq, prev and logged/queued per entry, the chain unbroken; the proof of an entry links to the one before', async () => {
+    const token = await patientToken(bridge.database.db, patientId);
+    for (let i = 0; i < 2; i++) expect((await get(A.apiKey, `/fhir/Patient/${patientId}`)).status).toBe(200);
+    await bridge.verifiableLog.integrate();
+    expect((await get(A.apiKey, `/fhir/Patient/${patientId}`)).status).toBe(200); // stays queued
+    const log = await get(token, '/fhir/AuditEvent?_count=100');
+    expect(log.status).toBe(200);
+    const chains = log.body.entry.map((e: any) => {
+      const ext = e.resource.extension.find((x: any) => x.url === AUDIT_CHAIN_EXTENSION);
+      const sub = (u: string) => ext.extension.find((x: any) => x.url === u);
+      return { id: e.resource.id, status: sub('status').valueCode, seq: sub('seq')?.valueInteger, prev: sub('prev')?.valueString };
+    });
+    expect(chains[0].status).toBe('queued'); // newest first: the read after the last checkpoint
+    // Entries that name the patient's records without being about one person (a push of several) are logged but in no chain.
+    const logged = chains.filter((c: any) => c.status === 'logged' && c.seq !== undefined).reverse();
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+    expect(logged.map((c: any) => c.seq)).toEqual(logged.map((_: any, i: number) => logged[0].seq + i));
+    const [before, after] = logged.slice(-2);
+    const p0 = (await get(token, `/fhir/AuditEvent/${before.id}/$proof`)).body;
+    expect(after.prev).toBe(hex(commitment(p0.leaf)));
+    expect(p0.leaf.chain.seq).toBe(before.seq);
   });
 });
