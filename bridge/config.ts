@@ -83,6 +83,8 @@ const envSchema = z.object({
   LOG_SIGNING_KEY_FILE: z.string().optional(),
   // Witnesses (C2SP tlog-witness) each checkpoint is submitted to: comma-separated `<url>=<vkey>` pairs.
   LOG_WITNESSES: z.string().optional(),
+  // The signed inclusion promise of each audited response (X-Log-Promise): its entry is in a checkpoint by then.
+  LOG_MAX_DELAY_MS: z.coerce.number().int().min(10).max(86_400_000).default(60_000),
 });
 
 export interface BridgeConfig {
@@ -134,7 +136,7 @@ export interface BridgeConfig {
   /** The id_token signing key (a private RSA JWK); default DATA_DIR/id-token-key.json, created at first start. */
   idTokenKeyFile: string;
   /** The verifiable log: checkpoint interval, origin line (undefined: derived from the key) and Ed25519 key file. */
-  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string; witnesses: WitnessConfig[] };
+  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string; witnesses: WitnessConfig[]; maxDelayMs: number };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -168,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  // A promise to include an entry sooner than the next checkpoint could be published would be broken by design.
+  if (e.LOG_MAX_DELAY_MS < e.CHECKPOINT_INTERVAL_MS)
+    throw new Error(`invalid configuration: LOG_MAX_DELAY_MS (${e.LOG_MAX_DELAY_MS}) must be at least CHECKPOINT_INTERVAL_MS (${e.CHECKPOINT_INTERVAL_MS})`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -220,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       origin: e.LOG_ORIGIN,
       keyFile: path.resolve(e.LOG_SIGNING_KEY_FILE ?? path.join(e.DATA_DIR, 'log-key.pem')),
       witnesses: parseWitnesses(e.LOG_WITNESSES),
+      maxDelayMs: e.LOG_MAX_DELAY_MS,
     },
   };
 }

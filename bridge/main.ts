@@ -159,6 +159,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     db: database.db,
     log,
     verifiableLog,
+    logMaxDelayMs: config.log.maxDelayMs,
     adminToken: admin.token,
     maxBodyBytes: config.maxBodyBytes,
     maxEntries: config.maxBundleEntries,
