@@ -130,6 +130,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     dataDir: config.dataDir,
     maxBundles: config.batchMaxBundles,
     maxWaitMs: config.batchMaxWaitMs,
+    checkpointIntervalMs: config.checkpointAnchorIntervalMs,
   }).catch(async (err) => {
     await ingest.close();
     await database.close();
