@@ -20,7 +20,7 @@
  * log than the newest in our database) is a shrink: both are logged as errors on every attempt, kept in the row's
  * last_error and in {@link CheckpointAnchorer.lastError}, and nothing is sent for them.
  */
-import { id, ZeroHash } from 'ethers';
+import { ZeroHash } from 'ethers';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import { withSubmitterLock } from '../store/batches';
@@ -37,6 +37,7 @@ import {
 } from '../store/log-anchors';
 import type { AnchorChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
+import { checkpointLogId, CheckpointProblem } from './checkpoint-id';
 import { openRegistryView } from './chain-reader';
 import { backoffMs, errMessage, sleepFor, type Sleeper } from './loop';
 
@@ -72,27 +73,9 @@ export interface CheckpointAnchorer {
   lastError(): string | null;
 }
 
-/** A checkpoint that must not be sent: a fork, or a stored note that does not say what its row says. */
-export class CheckpointProblem extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointProblem';
-  }
-}
+export { checkpointLogId, CheckpointProblem } from './checkpoint-id';
 
 const short = (h: string): string => h.slice(0, 10);
-
-/**
- * The on-chain log id of a checkpoint: keccak256(UTF-8(origin)), the origin being the note's first line (C2SP
- * tlog-checkpoint: origin, decimal tree size, base64 root hash, then extension lines, a blank line and signatures).
- * Throws CheckpointProblem when the note's size or root is not the row's.
- */
-export function checkpointLogId(cp: { treeSize: number; root: string; note: string }): string {
-  const [origin, size, root] = cp.note.split('\n\n')[0].split('\n');
-  if (!origin || size !== String(cp.treeSize) || root !== Buffer.from(cp.root.slice(2), 'hex').toString('base64'))
-    throw new CheckpointProblem(`checkpoint ${cp.treeSize}: its stored note does not carry tree size ${cp.treeSize} and root ${short(cp.root)}`);
-  return id(origin);
-}
 
 /** True when retrying will not help until something changes (a fork, a refusal by the contract): logged as errors. */
 const isProblem = (e: unknown): boolean => e instanceof CheckpointProblem || (e instanceof ChainError && e.kind !== 'unreachable' && e.kind !== 'rpc');
