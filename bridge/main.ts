@@ -13,7 +13,9 @@ import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { backfillSensitivity } from './store/sensitivity';
+import { backfillLogEntries } from './log/backfill';
 import { VERSION } from './version';
+import { createLogService, type LogService } from './log/service';
 import { startNotifier } from './notify/delivery';
 
 export interface RunningBridge {
@@ -27,6 +29,8 @@ export interface RunningBridge {
   embedded?: EmbeddedPostgres;
   /** The batcher and the chain it anchors on. */
   anchoring: Anchoring;
+  /** The verifiable log: sequencer, checkpoints, proofs. */
+  verifiableLog: LogService;
   close(): Promise<void>;
 }
 
@@ -78,6 +82,9 @@ export async function openDatabase(
     // Rows written before migration 020 get their sensitivity labels (restricted pulls withhold them until then).
     const classified = await backfillSensitivity(db);
     if (classified) log.info({ classified }, 'resource sensitivity backfilled');
+    // Resource versions stored before the verifiable log (migration 022) join it.
+    const logged = await backfillLogEntries(db);
+    if (logged) log.info({ versions: logged }, 'earlier resource versions queued for the verifiable log');
   } catch (err) {
     await db.end();
     await stopEmbedded?.();
@@ -136,11 +143,22 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     await database.close();
     throw err;
   });
+  // Checkpoints are published by the sequencer; the anchorer (bridge/anchor) puts them on chain.
+  const verifiableLog = createLogService({
+    db: database.db,
+    log,
+    keyFile: config.log.keyFile,
+    origin: config.log.origin,
+    intervalMs: config.log.checkpointIntervalMs,
+    onCheckpoint: () => anchoring.batcher.wake(),
+  });
+  verifiableLog.start();
   const exports = watchStalledExports(database.db, log);
   const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
     db: database.db,
     log,
+    verifiableLog,
     adminToken: admin.token,
     maxBodyBytes: config.maxBodyBytes,
     maxEntries: config.maxBundleEntries,
@@ -169,6 +187,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   }).catch(async (err) => {
     exports.stop();
     await notifier.stop();
+    await verifiableLog.close();
     await anchoring.close();
     await ingest.close();
     await database.close();
@@ -186,6 +205,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     databaseUrl: database.url,
     embedded: database.embedded,
     anchoring,
+    verifiableLog,
     close: async () => {
       // Finish requests in flight (their bundles commit), then drop idle keep-alive sockets so close() resolves.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -195,6 +215,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       clearTimeout(force);
       exports.stop();
       await notifier.stop();
+      await verifiableLog.close();
       await anchoring.close();
       await ingest.close();
       await database.close();
