@@ -150,7 +150,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     keyFile: config.log.keyFile,
     origin: config.log.origin,
     intervalMs: config.log.checkpointIntervalMs,
-    onCheckpoint: () => anchoring.batcher.wake(),
+    onCheckpoint: () => anchoring.checkpoints.wake(),
   });
   verifiableLog.start();
   const exports = watchStalledExports(database.db, log);
