@@ -35,6 +35,10 @@ export interface TestBridgeOptions {
   signinFailLimit?: number;
   enrolmentCodeTtlMinutes?: number;
   publicBaseUrl?: string;
+  /** The verifiable log's key file (two bridges on one database share one, as processes of one deployment do). */
+  logKeyFile?: string;
+  /** Sequencer interval (default 100 ms); e.g. an hour keeps new entries pending until `verifiableLog.integrate()`. */
+  logIntervalMs?: number;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -58,6 +62,8 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     signinFailLimit: overrides.signinFailLimit,
     enrolmentCodeTtlMinutes: overrides.enrolmentCodeTtlMinutes,
     publicBaseUrl: overrides.publicBaseUrl,
+    logKeyFile: overrides.logKeyFile,
+    logIntervalMs: overrides.logIntervalMs,
   });
   return {
     url: served.url,
