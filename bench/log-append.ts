@@ -13,6 +13,7 @@
  * BENCH_LOG_APPEND_SQL=1 (also print the time spent in each SQL statement).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../bridge/log';
 import { randomSeed } from '../bridge/log/ed25519';
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     await sequencer.stop();
 
     console.log(
-      `${database.label}; ${fmt(ENTRIES)} entries queued in ${fmt(queuedMs / 1000, 1)} s (not timed); chunk ${fmt(CHUNK ?? 20_000)} entries a checkpoint`,
+      `${database.label}, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${fmt(ENTRIES)} entries queued in ${fmt(queuedMs / 1000, 1)} s (not timed); chunk ${fmt(CHUNK ?? 20_000)} entries a checkpoint`,
     );
     console.log(
       `log append     ${fmt((ENTRIES * 1000) / ms)} leaves/s   (${fmt(ms / 1000, 1)} s for ${fmt(size ?? 0)} leaves, ${checkpoints.length} checkpoints)`,

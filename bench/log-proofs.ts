@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const stored = performance.now() - t;
     const tileBytes = (await db.query(`SELECT pg_total_relation_size('log_tile') AS n`)).rows[0].n as number;
     console.log(
-      `${database.label}; ${fmt(LEAVES)}-leaf log: hash tiles written directly (random level-0 hashes, ${levels.length - 1} upper levels computed; ` +
+      `${database.label}, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ${fmt(LEAVES)}-leaf log: hash tiles written directly (random level-0 hashes, ${levels.length - 1} upper levels computed; ` +
         `${fmt(leafRows.length)} real leaves; ${fmt(checkpoints.length)} signed checkpoints), built in ${fmt(built / 1000, 1)} s, ` +
         `COPY + index in ${fmt(stored / 1000, 1)} s; log_tile ${fmt(tileBytes / 2 ** 20)} MiB`,
     );
