@@ -114,6 +114,7 @@ function Verifier() {
   const run = async (ev: Event) => {
     ev.preventDefault();
     setBusy(true);
+    delete document.body.dataset.verdict;
     setVerdict(undefined);
     setChecks([]);
     try {

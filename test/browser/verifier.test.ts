@@ -1,0 +1,326 @@
+import fs, { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import express from 'express';
+import request from 'supertest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { closeMerkleWorker } from '../../bridge/anchor/merkle';
+import { loadConfig } from '../../bridge/config';
+import { VERIFY_CSP, webRouter } from '../../bridge/http/routes/web';
+import { createLogger } from '../../bridge/log';
+import { startBridge, type RunningBridge } from '../../bridge/main';
+import { startBlackHole } from '../helpers/anchor/hang-proxy';
+import { waitFor } from '../helpers/anchor/bundles';
+import { describeInBrowser, ensureWebBuilt, launchChromium, watchedPage } from '../helpers/browser';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { api, fixtureBundle } from '../helpers/fixtures';
+import { freePort } from '../helpers/net';
+
+/**
+ * The verifier page (/verify/ and the saved single file) in Debian's chromium, against a real bridge with its embedded
+ * chain: what a clinic pushed is verified in the page from the document, its receipt and the chain's RPC URL alone, and
+ * each tampering is caught with its reason. No request leaves the page but those to the RPC URL typed in it.
+ */
+const ADMIN = 'verifier-browser-admin-token-0123456789';
+const STANDALONE = path.resolve(__dirname, '../../dist/web/verifier-standalone.html');
+let database: TestDatabase;
+let bridge: RunningBridge;
+let browser: Browser;
+let rpcUrl: string;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'verifier-browser-'));
+/** The pushed documents (as the clinic holds them: the exact text it sent) and their receipts. */
+const pushed: { text: string; receipt: Record<string, any> }[] = [];
+
+interface Line {
+  id: string;
+  outcome: string;
+  reason: string;
+  text: string;
+}
+
+async function fillAndVerify(
+  page: Page,
+  input: { document: string; evidence: string; rpc?: string; contract?: string; vkey?: string; timeout?: number },
+): Promise<{ verdict: string; lines: Line[]; byId: Record<string, Line> }> {
+  await page.getByLabel('Document', { exact: true }).fill(input.document);
+  await page.getByLabel('Proof or receipt', { exact: true }).fill(input.evidence);
+  await page.getByLabel('RPC URL of the chain').fill(input.rpc ?? rpcUrl);
+  await page.getByLabel('Contract address (only when the proof names none)').fill(input.contract ?? '');
+  await page.getByLabel(/verifier key/).fill(input.vkey ?? '');
+  await page.getByLabel('Seconds to wait for each RPC answer').fill(String(input.timeout ?? 10));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.waitForSelector('body[data-verdict]', { timeout: 60_000 });
+  // A string expression: this code base type-checks against Node's globals, not the DOM's.
+  const lines = (await page.evaluate(
+    "[...document.querySelectorAll('[data-testid=checks] li')].map((e) => ({ id: e.dataset.check, outcome: e.dataset.outcome, reason: e.dataset.reason, text: e.textContent }))",
+  )) as Line[];
+  return {
+    verdict: (await page.getByTestId('verdict').textContent()) ?? '',
+    lines,
+    byId: Object.fromEntries(lines.map((l) => [l.id, l])),
+  };
+}
+
+const outcomes = (lines: Line[]): Record<string, string> => Object.fromEntries(lines.map((l) => [l.id, l.reason ? `${l.outcome}:${l.reason}` : l.outcome]));
+const RECEIPT_LINES = ['format', 'document', 'merkle', 'chain', 'contract', 'anchored', 'event'];
+const allOk = Object.fromEntries(RECEIPT_LINES.map((id) => [id, 'ok']));
+
+async function verifierPage(context: BrowserContext, url = `${bridge.url}/verify/`, also = [new URL(rpcUrl).origin]) {
+  const w = await watchedPage(context, url.startsWith('file:') ? 'null' : bridge.url, also);
+  await w.page.goto(url);
+  await w.page.waitForSelector('body[data-app=ready]');
+  return w;
+}
+
+describeInBrowser('verifier page', () => {
+  beforeAll(async () => {
+    ensureWebBuilt();
+    database = await createTestDatabase();
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      CHAIN_PORT: String(await freePort()),
+      BATCH_MAX_WAIT_MS: '200',
+      BATCH_MAX_BUNDLES: '2',
+      BRIDGE_ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+    });
+    bridge = await startBridge(config, createLogger('silent'));
+    const info = (await (await fetch(`${bridge.url}/anchors/contract`)).json()) as { rpcUrl: string };
+    rpcUrl = info.rpcUrl;
+    const created = await fetch(`${bridge.url}/admin/clinics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ name: 'Verifier clinic' }),
+    });
+    const { apiKey } = (await created.json()) as { apiKey: string };
+    for (const i of [1, 2, 3]) {
+      const text = JSON.stringify(fixtureBundle('transaction-patient-encounter.json'), null, 2).replace(/A-1001/g, `V-${i}001`);
+      const res = await api(bridge.url, apiKey, 'POST', '/fhir', text);
+      expect(res.status).toBe(200);
+      const hash = res.headers.get('x-bundle-hash');
+      const body = await waitFor(
+        async () => {
+          const r = (await (await fetch(`${bridge.url}/anchors/bundles/${hash}`)).json()) as { status: string; receipt?: Record<string, any> };
+          return r.status === 'anchored' ? r : undefined;
+        },
+        30_000,
+        `receipt ${i}`,
+      );
+      pushed.push({ text, receipt: body.receipt! });
+    }
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await bridge?.close();
+    await database?.drop();
+    await closeMerkleWorker();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a pushed bundle and its receipt verify in the page: every line ok, and only the RPC URL is asked', async () => {
+    const context = await browser.newContext();
+    const w = await verifierPage(context);
+    for (const p of pushed) {
+      const r = await fillAndVerify(w.page, { document: p.text, evidence: JSON.stringify(p.receipt) });
+      expect(outcomes(r.lines)).toEqual(allOk);
+      expect(r.verdict).toBe('Verified: every check passed.');
+      expect(r.byId.event.text).toMatch(/holds ANCHORER_ROLE/);
+    }
+    // The bridge's whole answer (`{"status":"anchored","receipt":…}`) is accepted as it is.
+    const whole = await fillAndVerify(w.page, { document: pushed[0].text, evidence: JSON.stringify({ status: 'anchored', receipt: pushed[0].receipt }) });
+    expect(outcomes(whole.lines)).toEqual(allOk);
+    expect(w.violations).toEqual([]);
+    expect(w.foreign).toEqual([]);
+    // Past loading the page's own files, every request went to the RPC URL.
+    const after = w.requests.filter((u) => !u.startsWith(`${bridge.url}/verify/`) && !u.startsWith(`${bridge.url}/portal/assets/`));
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((u) => u === new URL(rpcUrl).href)).toBe(true);
+    await context.close();
+  });
+
+  test('tampering is caught with its reason: one character of the bundle, a proof element, the root, the batch, the block', async () => {
+    const context = await browser.newContext();
+    const { page } = await verifierPage(context);
+    const { text, receipt } = pushed[0];
+    const flip = (h: string): string => h.slice(0, -1) + (h.endsWith('0') ? '1' : '0');
+
+    const changed = await fillAndVerify(page, { document: text.replace('Rivera', 'Riverb'), evidence: JSON.stringify(receipt) });
+    expect(outcomes(changed.lines)).toEqual({ ...allOk, document: 'fail:document-mismatch' });
+    expect(changed.verdict).toBe('Not verified: document-mismatch.');
+    // Whitespace and member order are not the document: the canonical form is hashed.
+    const reordered = JSON.stringify(JSON.parse(text));
+    expect(outcomes((await fillAndVerify(page, { document: reordered, evidence: JSON.stringify(receipt) })).lines)).toEqual(allOk);
+
+    expect(receipt.proof.length).toBeGreaterThan(0); // two bundles a batch: a real path
+    const badProof = { ...receipt, proof: [flip(receipt.proof[0]), ...receipt.proof.slice(1)] };
+    expect(outcomes((await fillAndVerify(page, { document: text, evidence: JSON.stringify(badProof) })).lines)).toEqual({ ...allOk, merkle: 'fail:inclusion' });
+
+    const badRoot = { ...receipt, root: flip(receipt.root) };
+    expect(outcomes((await fillAndVerify(page, { document: text, evidence: JSON.stringify(badRoot) })).lines)).toEqual({
+      ...allOk,
+      merkle: 'fail:inclusion',
+      anchored: 'fail:anchor-mismatch',
+    });
+
+    const otherBatch = { ...receipt, batchId: flip(receipt.batchId) };
+    const notAnchored = await fillAndVerify(page, { document: text, evidence: JSON.stringify(otherBatch) });
+    expect(outcomes(notAnchored.lines)).toMatchObject({ document: 'ok', merkle: 'ok', anchored: 'fail:not-anchored' });
+
+    const otherChain = { ...receipt, chainId: 1 };
+    expect(outcomes((await fillAndVerify(page, { document: text, evidence: JSON.stringify(otherChain) })).lines)).toMatchObject({
+      chain: 'fail:wrong-chain',
+      anchored: 'skipped',
+    });
+
+    const broken = { ...receipt, salt: 'salt' };
+    const malformed = await fillAndVerify(page, { document: text, evidence: JSON.stringify(broken) });
+    expect(outcomes(malformed.lines)).toEqual({ format: 'fail:malformed' });
+    expect(malformed.byId.format.text).toMatch(/receipt\.salt must be 0x/);
+    await context.close();
+  });
+
+  test('a wrong contract address and an RPC that does not answer give a clear message, not a hang', async () => {
+    const hole = await startBlackHole();
+    const context = await browser.newContext();
+    const { page } = await verifierPage(context, undefined, [new URL(rpcUrl).origin, new URL(hole.url).origin, 'http://127.0.0.1:9']);
+    const { text, receipt } = pushed[1];
+    try {
+      const elsewhere = { ...receipt, contract: '0x000000000000000000000000000000000000dEaD' };
+      const wrong = await fillAndVerify(page, { document: text, evidence: JSON.stringify(elsewhere) });
+      expect(outcomes(wrong.lines)).toMatchObject({ document: 'ok', merkle: 'ok', chain: 'ok', contract: 'fail:wrong-contract', anchored: 'skipped' });
+      expect(wrong.byId.contract.text).toMatch(/no contract at 0x000000000000000000000000000000000000dEaD/);
+
+      const hung = await fillAndVerify(page, { document: text, evidence: JSON.stringify(receipt), rpc: hole.url, timeout: 2 });
+      expect(outcomes(hung.lines)).toMatchObject({ document: 'ok', merkle: 'ok', chain: 'fail:unreachable', anchored: 'skipped', event: 'skipped' });
+      expect(hung.byId.chain.text).toMatch(/did not answer within 2 s/);
+
+      const refused = await fillAndVerify(page, { document: text, evidence: JSON.stringify(receipt), rpc: 'http://127.0.0.1:9' });
+      expect(refused.byId.chain).toMatchObject({ outcome: 'fail', reason: 'unreachable' });
+      expect(refused.byId.chain.text).toMatch(/cannot be reached/);
+
+      const noRpc = await fillAndVerify(page, { document: text, evidence: JSON.stringify(receipt), rpc: '' });
+      expect(outcomes(noRpc.lines)).toMatchObject({ document: 'ok', merkle: 'ok', chain: 'skipped', anchored: 'skipped' });
+      expect(noRpc.verdict).toMatch(/^Partly verified/);
+
+      const nothing = await fillAndVerify(page, { document: text, evidence: '{"status":"pending"}' });
+      expect(nothing.byId.format).toMatchObject({ outcome: 'fail', reason: 'malformed' });
+      expect(nothing.byId.format.text).toMatch(/pending/);
+    } finally {
+      await context.close();
+      await hole.close();
+    }
+  });
+
+  test('files dropped on the page go to their boxes by content', async () => {
+    const context = await browser.newContext();
+    const { page } = await verifierPage(context);
+    const dt = await page.evaluateHandle(
+      `(() => { const dt = new DataTransfer();
+        dt.items.add(new File([${JSON.stringify(JSON.stringify(pushed[2].receipt))}], 'receipt.json', { type: 'application/json' }));
+        dt.items.add(new File([${JSON.stringify(pushed[2].text)}], 'bundle.json', { type: 'application/json' }));
+        return dt; })()`,
+    );
+    await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+    await page.getByTestId('drop-note').filter({ hasText: 'bundle.json → document' }).waitFor();
+    expect(await page.getByLabel('Document', { exact: true }).inputValue()).toBe(pushed[2].text);
+    expect(JSON.parse(await page.getByLabel('Proof or receipt', { exact: true }).inputValue())).toEqual(pushed[2].receipt);
+    await page.getByLabel('RPC URL of the chain').fill(rpcUrl);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForSelector('body[data-verdict=ok]');
+    await context.close();
+  });
+
+  test('the saved single file verifies the same receipt from file://, under its own hash-pinned CSP', async () => {
+    const html = fs.readFileSync(STANDALONE, 'utf8');
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
+    expect(csp).toMatch(/script-src 'sha256-[^']+';/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(html).not.toMatch(/<script[^>]*\bsrc=|<link[^>]*\bhref=/);
+    // What the bridge hands out to keep is this file, as an attachment (never rendered under the bridge's origin).
+    const kept = await fetch(`${bridge.url}/verify/verifier.html`);
+    expect(kept.headers.get('content-disposition')).toMatch(/^attachment; filename="?fhir-anchor-verifier\.html"?$/);
+    expect(await kept.text()).toBe(html);
+
+    const copy = path.join(dataDir, 'kept-verifier.html');
+    fs.copyFileSync(STANDALONE, copy);
+    const context = await browser.newContext();
+    const w = await verifierPage(context, pathToFileURL(copy).href);
+    const r = await fillAndVerify(w.page, { document: pushed[0].text, evidence: JSON.stringify(pushed[0].receipt) });
+    expect(outcomes(r.lines)).toEqual(allOk);
+    const tampered = await fillAndVerify(w.page, { document: pushed[0].text.replace('Rivera', 'Rivers'), evidence: JSON.stringify(pushed[0].receipt) });
+    expect(tampered.byId.document).toMatchObject({ outcome: 'fail', reason: 'document-mismatch' });
+    expect(w.violations).toEqual([]);
+    expect(w.foreign).toEqual([]);
+    expect(await w.page.getByRole('link', { name: 'Keep this verifier as one file' }).count()).toBe(0);
+    await context.close();
+  });
+
+  test('served at /verify/ with its CSP (connections open only for the RPC), no inline code, keyboard-usable', async () => {
+    const res = await fetch(`${bridge.url}/verify/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(VERIFY_CSP);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|style=/);
+    for (const [, src] of html.matchAll(/(?:src|href)="(\/portal\/assets\/[^"]+)"/g)) expect((await fetch(`${bridge.url}${src}`)).status).toBe(200);
+    const bare = await fetch(`${bridge.url}/verify`, { redirect: 'manual' });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/verify/');
+    // Without a build: 503 OperationOutcome, still with the policy.
+    const app = express().use(webRouter(fs.mkdtempSync(path.join(os.tmpdir(), 'no-web-'))));
+    for (const p of ['/verify/', '/verify/verifier.html']) {
+      const missing = await request(app).get(p);
+      expect(missing.status).toBe(503);
+      expect(missing.body.resourceType).toBe('OperationOutcome');
+      expect(missing.headers['content-security-policy']).toBe(VERIFY_CSP);
+    }
+
+    const context = await browser.newContext();
+    const w = await verifierPage(context);
+    expect(await w.page.locator('script:not([src])').count()).toBe(0);
+    expect(await w.page.locator('style').count()).toBe(0);
+    const unlabelled = await w.page.evaluate(
+      "[...document.querySelectorAll('input, textarea, select')].filter((e) => !e.labels?.length && !e.getAttribute('aria-label')).length",
+    );
+    expect(unlabelled).toBe(0);
+    // Tab order: the keep-a-copy link, then each control in reading order, ending on the button.
+    const order: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      await w.page.keyboard.press('Tab');
+      order.push(
+        (await w.page.evaluate(
+          "(() => { const e = document.activeElement; return e.tagName + ':' + (e.labels?.[0]?.textContent ?? e.textContent).trim(); })()",
+        )) as string,
+      );
+    }
+    expect(order).toEqual([
+      'A:Keep this verifier as one file',
+      'TEXTAREA:Document',
+      'INPUT:Or choose a file for “Document”',
+      'TEXTAREA:Proof or receipt',
+      'INPUT:Or choose a file for “Proof or receipt”',
+      'INPUT:RPC URL of the chain',
+      'INPUT:Contract address (only when the proof names none)',
+      'INPUT:The log’s verifier key (vkey), to check the checkpoint signature',
+      'INPUT:Seconds to wait for each RPC answer',
+      'BUTTON:Verify',
+    ]);
+    // Enter on the button verifies (no mouse): the result is announced in the live status line.
+    await w.page.getByLabel('Document', { exact: true }).fill(pushed[1].text);
+    await w.page.getByLabel('Proof or receipt', { exact: true }).fill(JSON.stringify(pushed[1].receipt));
+    await w.page.getByLabel('RPC URL of the chain').fill(rpcUrl);
+    await w.page.getByRole('button', { name: 'Verify' }).focus();
+    await w.page.keyboard.press('Enter');
+    await w.page.waitForSelector('body[data-verdict=ok]');
+    expect(await w.page.getByTestId('status').textContent()).toBe('Verified: every check passed.');
+    expect(w.violations).toEqual([]);
+    expect(w.foreign).toEqual([]);
+    await context.close();
+  });
+});
