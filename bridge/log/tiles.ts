@@ -1,0 +1,131 @@
+/**
+ * C2SP tlog-tiles (https://c2sp.org/tlog-tiles): tile paths, and Merkle Tree Hashes of any subtree computed from
+ * stored hash tiles. Pure apart from the tile reader it is given.
+ *
+ * Tile (L, N) holds MTH(D[(N*256 + i) * 256^L : (N*256 + i + 1) * 256^L]) for i < width: the hashes of tree level 8L.
+ * A complete subtree of height h = 8L + r is rebuilt from 2^r consecutive hashes of one level-L tile.
+ */
+import { combineSubtrees, completeSubtrees, EMPTY_ROOT, nodeHash, type Range } from './rfc9162';
+
+export const TILE_HEIGHT = 8;
+export const TILE_WIDTH = 256;
+export const HASH_SIZE = 32;
+
+export interface TileId {
+  /** Level, or 'entries' for an entry bundle. */
+  level: number | 'entries';
+  index: number;
+  /** 1–256; 256 is a full tile. */
+  width: number;
+}
+
+export const tileKey = (level: number, index: number): string => `${level}/${index}`;
+
+/** `<N>` of a tile path: zero-padded 3-digit elements, all but the last prefixed with `x` (1234067 → x001/x234/067). */
+export function encodeIndex(index: number): string {
+  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`bad tile index ${index}`);
+  const groups: string[] = [];
+  let n = index;
+  do {
+    groups.unshift(String(n % 1000).padStart(3, '0'));
+    n = Math.floor(n / 1000);
+  } while (n > 0);
+  return groups.map((g, i) => (i < groups.length - 1 ? 'x' + g : g)).join('/');
+}
+
+/** `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`. */
+export function tilePath(t: TileId): string {
+  if (!Number.isInteger(t.width) || t.width < 1 || t.width > TILE_WIDTH) throw new RangeError(`bad tile width ${t.width}`);
+  return `tile/${t.level}/${encodeIndex(t.index)}${t.width < TILE_WIDTH ? `.p/${t.width}` : ''}`;
+}
+
+const ELEMENT = /^x\d{3}$/;
+
+/** Parses the part of a URL after `tile/`; null for anything the spec does not allow (leading zeros, width 0 or 256, level > 63 …). */
+export function parseTilePath(path: string): TileId | null {
+  const parts = path.split('/');
+  const levelText = parts.shift() ?? '';
+  let level: number | 'entries';
+  if (levelText === 'entries') level = 'entries';
+  else if (/^(0|[1-9]\d?)$/.test(levelText) && Number(levelText) <= 63) level = Number(levelText);
+  else return null;
+  let width = TILE_WIDTH;
+  // A partial tile ends `<last element>.p/<W>`.
+  if (parts.length >= 2 && parts[parts.length - 2].endsWith('.p')) {
+    const w = parts.pop() as string;
+    if (!/^[1-9]\d{0,2}$/.test(w) || Number(w) > 255) return null;
+    width = Number(w);
+    parts[parts.length - 1] = parts[parts.length - 1].slice(0, -2);
+  }
+  if (!parts.length || parts.length > 6) return null;
+  for (let i = 0; i < parts.length - 1; i++) if (!ELEMENT.test(parts[i])) return null;
+  if (!/^\d{3}$/.test(parts[parts.length - 1])) return null;
+  // Canonical: no leading `x000` group (index 5 is `005`, never `x000/005`).
+  if (parts.length > 1 && parts[0] === 'x000') return null;
+  const index = Number(parts.map((e) => e.replace('x', '')).join(''));
+  return Number.isSafeInteger(index) ? { level, index, width } : null;
+}
+
+/** Width of the partial tile of `level` in a tree of `size` (0: no partial tile): floor(size / 256^level) mod 256. */
+export function partialWidth(level: number, size: number): number {
+  return Math.floor(size / TILE_WIDTH ** level) % TILE_WIDTH;
+}
+
+/** Reads tiles by key `level/index`; a tile may be wider than asked (a later, wider partial or the full tile). */
+export type TileReader = (tiles: { level: number; index: number }[]) => Promise<Map<string, Uint8Array>>;
+
+/** Where the hashes of a complete subtree (tree level h, index k) come from: one level-L tile and a hash span in it. */
+function source(h: number, k: number): { level: number; index: number; first: number; count: number } {
+  const level = Math.floor(h / TILE_HEIGHT);
+  const r = h - level * TILE_HEIGHT;
+  const first = k * 2 ** r; // index among the level-8L hashes
+  return { level, index: Math.floor(first / TILE_WIDTH), first: first % TILE_WIDTH, count: 2 ** r };
+}
+
+/** Folds 2^r consecutive hashes pairwise into their subtree's root. */
+function fold(hashes: Uint8Array[]): Uint8Array {
+  let layer = hashes;
+  while (layer.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < layer.length; i += 2) next.push(nodeHash(layer[i], layer[i + 1]));
+    layer = next;
+  }
+  return layer[0];
+}
+
+/** Merkle Tree Hashes of subtrees of a tree of `size`, computed from tiles fetched in one read per call. */
+export class TileTree {
+  constructor(
+    readonly size: number,
+    private readonly read: TileReader,
+  ) {}
+
+  /** MTH(D[start:end]) for each range, in order (every tile needed is read once, in a single reader call). */
+  async hashes(ranges: readonly Range[]): Promise<Uint8Array[]> {
+    const plans = ranges.map((r) => {
+      if (r.start < 0 || r.end > this.size || r.start > r.end) throw new RangeError(`range [${r.start}, ${r.end}) outside a tree of ${this.size}`);
+      return completeSubtrees(r.start, r.end).map((s) => source(s.level, s.index));
+    });
+    const wanted = new Map<string, { level: number; index: number }>();
+    for (const p of plans) for (const s of p) wanted.set(tileKey(s.level, s.index), { level: s.level, index: s.index });
+    const tiles = wanted.size ? await this.read([...wanted.values()]) : new Map<string, Uint8Array>();
+    return ranges.map((r, i) => {
+      const subtrees = plans[i].map((s) => {
+        const tile = tiles.get(tileKey(s.level, s.index));
+        if (!tile || tile.length < (s.first + s.count) * HASH_SIZE) throw new Error(`tile ${tileKey(s.level, s.index)} is missing or too short`);
+        const hs: Uint8Array[] = [];
+        for (let j = 0; j < s.count; j++) hs.push(tile.subarray((s.first + j) * HASH_SIZE, (s.first + j + 1) * HASH_SIZE));
+        return fold(hs);
+      });
+      return combineSubtrees(r.start, r.end, subtrees);
+    });
+  }
+
+  async hash(range: Range): Promise<Uint8Array> {
+    return (await this.hashes([range]))[0];
+  }
+
+  async root(): Promise<Uint8Array> {
+    return this.size === 0 ? EMPTY_ROOT : this.hash({ start: 0, end: this.size });
+  }
+}
