@@ -2,6 +2,8 @@
 import { Checks, type Check, type Verdict } from './checks';
 import { jsonObject, unwrapEvidence } from './documents';
 import { parseAddress } from './abi';
+import { verifyConsistencyProof } from './verify-consistency';
+import { verifyInclusionProof } from './verify-proof';
 import { verifyReceipt } from './verify-receipt';
 
 export interface VerifyInput {
@@ -47,6 +49,12 @@ export async function verify(input: VerifyInput, onChange?: (checks: Check[]) =>
     case 'fhir-anchor-receipt/1':
       await verifyReceipt(checks, input.document, evidence, chain);
       return checks.verdict('receipt');
+    case 'fhir-anchor-proof/1':
+      await verifyInclusionProof(checks, input.document, evidence, input.vkey, chain);
+      return checks.verdict('proof');
+    case 'fhir-anchor-consistency/1':
+      await verifyConsistencyProof(checks, input.document, evidence, input.vkey, chain);
+      return checks.verdict('consistency');
     default:
       checks.fail('format', 'Evidence', 'malformed', `${String(evidence.version)} is not supported by this build of the verifier yet`);
       return checks.verdict('none');

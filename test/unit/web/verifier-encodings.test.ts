@@ -4,6 +4,10 @@ import { REGISTRY_ABI } from '../../../bridge/anchor/chain';
 import { buildTree, closeMerkleWorker, leafHash } from '../../../bridge/anchor/merkle';
 import { makeReceipt, parseReceipt as bridgeParseReceipt } from '../../../bridge/anchor/receipt';
 import { bundleHash } from '../../../bridge/fhir/hash';
+import * as nodeEd from '../../../bridge/log/ed25519';
+import * as nodeSha from '../../../bridge/log/sha256';
+import * as browserEd from '../../../web/verifier/browser/ed25519';
+import * as browserSha from '../../../web/verifier/browser/sha256';
 import { callData, checksumAddress, parseAddress } from '../../../web/verifier/abi';
 import { bundleDocumentHash, classify, unwrapEvidence } from '../../../web/verifier/documents';
 import { parseReceipt, receiptLeaf, receiptRoot } from '../../../web/verifier/receipt';
@@ -98,4 +102,53 @@ test('document hashes equal the bridge’s bundle hash (root id and meta left ou
   expect(classify(JSON.stringify({ status: 'anchored', receipt: { version: 'fhir-anchor-receipt/1' } }))).toBe('evidence');
   expect(unwrapEvidence({ status: 'anchored', receipt: { version: 'fhir-anchor-receipt/1', a: 1 } })).toEqual({ version: 'fhir-anchor-receipt/1', a: 1 });
   expect(classify('origin\n1\nAAAA\n')).toBe('document');
+});
+
+describe('browser modules of the log core', () => {
+  // Same exports and types as the Node modules they replace in the page build (a missing or changed one fails tsc).
+  const sameShape: [typeof nodeSha, typeof nodeEd] = [browserSha, browserEd];
+
+  test('SHA-256 agrees with node:crypto on empty, short and multi-part input', () => {
+    expect(sameShape).toHaveLength(2);
+    for (const parts of [[], [new Uint8Array(0)], [randomBytes(1)], [randomBytes(55), randomBytes(9)], [randomBytes(1000), randomBytes(3), randomBytes(64)]])
+      expect(Buffer.from(browserSha.sha256(...parts)).toString('hex')).toBe(Buffer.from(nodeSha.sha256(...parts)).toString('hex'));
+  });
+
+  test('Ed25519: keys, signatures and verification agree both ways; a changed message or signature fails in both', () => {
+    for (let i = 0; i < 5; i++) {
+      const seed = new Uint8Array(randomBytes(32));
+      const msg = new Uint8Array(randomBytes(40 + i));
+      const pub = nodeEd.ed25519PublicKey(seed);
+      expect(Buffer.from(browserEd.ed25519PublicKey(seed))).toEqual(Buffer.from(pub));
+      const sig = nodeEd.ed25519Sign(seed, msg);
+      expect(Buffer.from(browserEd.ed25519Sign(seed, msg))).toEqual(Buffer.from(sig)); // RFC 8032 signatures are deterministic
+      expect(browserEd.ed25519Verify(pub, msg, sig)).toBe(true);
+      const other = Uint8Array.from(msg);
+      other[0] ^= 1;
+      const bad = Uint8Array.from(sig);
+      bad[10] ^= 1;
+      for (const ed of [nodeEd, browserEd]) {
+        expect(ed.ed25519Verify(pub, other, sig)).toBe(false);
+        expect(ed.ed25519Verify(pub, msg, bad)).toBe(false);
+        expect(ed.ed25519Verify(pub.subarray(1), msg, sig)).toBe(false);
+      }
+    }
+    // S ≥ L (non-canonical): RFC 8032 §5.1.7 rejects it, as OpenSSL does; so must the page.
+    const seed = new Uint8Array(randomBytes(32));
+    const msg = new Uint8Array([1, 2, 3]);
+    const sig = nodeEd.ed25519Sign(seed, msg);
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    let s = 0n;
+    for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(sig[32 + i]);
+    let t = s + L;
+    const malleated = Uint8Array.from(sig);
+    for (let i = 0; i < 32; i++) {
+      malleated[32 + i] = Number(t & 255n);
+      t >>= 8n;
+    }
+    const pub = nodeEd.ed25519PublicKey(seed);
+    expect(nodeEd.ed25519Verify(pub, msg, malleated)).toBe(false);
+    expect(browserEd.ed25519Verify(pub, msg, malleated)).toBe(false);
+    expect(browserEd.randomSeed()).toHaveLength(32);
+  });
 });
