@@ -16,6 +16,7 @@ import { describeInBrowser, ensureWebBuilt, launchChromium, watchedPage } from '
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { api, fixtureBundle } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
+import { otherLeaves, resourceLeaf, testLog } from '../helpers/log-fixture';
 
 /**
  * The verifier page (/verify/ and the saved single file) in Debian's chromium, against a real bridge with its embedded
@@ -30,7 +31,8 @@ let browser: Browser;
 let rpcUrl: string;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'verifier-browser-'));
 /** The pushed documents (as the clinic holds them: the exact text it sent) and their receipts. */
-const pushed: { text: string; receipt: Record<string, any> }[] = [];
+const pushed: { text: string; receipt: Record<string, any>; patient: string }[] = [];
+let clinic: { id: string; apiKey: string };
 
 interface Line {
   id: string;
@@ -95,7 +97,8 @@ describeInBrowser('verifier page', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
       body: JSON.stringify({ name: 'Verifier clinic' }),
     });
-    const { apiKey } = (await created.json()) as { apiKey: string };
+    clinic = (await created.json()) as { id: string; apiKey: string };
+    const { apiKey } = clinic;
     for (const i of [1, 2, 3]) {
       const text = JSON.stringify(fixtureBundle('transaction-patient-encounter.json'), null, 2).replace(/A-1001/g, `V-${i}001`);
       const res = await api(bridge.url, apiKey, 'POST', '/fhir', text);
@@ -109,7 +112,7 @@ describeInBrowser('verifier page', () => {
         30_000,
         `receipt ${i}`,
       );
-      pushed.push({ text, receipt: body.receipt! });
+      pushed.push({ text, receipt: body.receipt!, patient: res.body.entry[0].response.location.split('/').slice(0, 2).join('/') });
     }
     browser = await launchChromium();
   });
@@ -142,7 +145,7 @@ describeInBrowser('verifier page', () => {
     await context.close();
   });
 
-  test('tampering is caught with its reason: one character of the bundle, a proof element, the root, the batch, the block', async () => {
+  test('tampering is caught with its reason: one character of the bundle, a proof element, the root, the batch, the chain, the format', async () => {
     const context = await browser.newContext();
     const { page } = await verifierPage(context);
     const { text, receipt } = pushed[0];
@@ -231,6 +234,36 @@ describeInBrowser('verifier page', () => {
     await page.getByLabel('RPC URL of the chain').fill(rpcUrl);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForSelector('body[data-verdict=ok]');
+    await context.close();
+  });
+
+  test('a resource read from the bridge with an inclusion proof: the log core runs in the page; a changed resource is caught', async () => {
+    const read = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[0].patient}`);
+    expect(read.status).toBe(200);
+    const resource = read.body;
+    // A log made here with the core (the bridge's own $proof answers are tested below once it serves them).
+    const log = testLog([...otherLeaves(4), resourceLeaf(resource, clinic.id), ...otherLeaves(2)]);
+    const context = await browser.newContext();
+    const { page } = await verifierPage(context);
+    const evidence = JSON.stringify(log.proof(4, 7));
+    const good = await fillAndVerify(page, { document: JSON.stringify(resource, null, 1), evidence, rpc: '', vkey: log.vkey });
+    expect(outcomes(good.lines)).toEqual({ format: 'ok', document: 'ok', leaf: 'ok', inclusion: 'ok', signature: 'ok', chain: 'skipped', anchored: 'skipped' });
+    expect(good.byId.signature.text).toContain(`Ed25519 signature of ${log.origin} verifies`);
+    const unsigned = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, rpc: '' });
+    expect(unsigned.byId.signature).toMatchObject({ outcome: 'skipped' });
+    expect(unsigned.byId.signature.text).toMatch(/signature not checked/);
+    expect(unsigned.verdict).toMatch(/^Partly verified/);
+    const changed = { ...resource, gender: resource.gender === 'female' ? 'male' : 'female' };
+    const bad = await fillAndVerify(page, { document: JSON.stringify(changed), evidence, rpc: '', vkey: log.vkey });
+    expect(outcomes(bad.lines)).toMatchObject({ document: 'fail:document-mismatch', inclusion: 'ok', signature: 'ok' });
+    const otherKey = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, rpc: '', vkey: testLog([], log.origin).vkey });
+    expect(otherKey.byId.signature).toMatchObject({ outcome: 'fail', reason: 'checkpoint-signature' });
+    // a checkpoint kept earlier and a consistency proof to a later one
+    const consistency = log.consistency(3, 7) as { old: string };
+    const ok = await fillAndVerify(page, { document: consistency.old, evidence: JSON.stringify(consistency), rpc: '', vkey: log.vkey });
+    expect(outcomes(ok.lines)).toEqual({ format: 'ok', document: 'ok', signature: 'ok', consistency: 'ok', chain: 'skipped', anchored: 'skipped' });
+    const fork = await fillAndVerify(page, { document: testLog(otherLeaves(3), log.origin).checkpoint(3), evidence: JSON.stringify(consistency), rpc: '' });
+    expect(fork.byId.document).toMatchObject({ outcome: 'fail', reason: 'fork' });
     await context.close();
   });
 
