@@ -73,6 +73,13 @@ const envSchema = z.object({
     .min(1000)
     .default(15 * 60_000),
   ID_TOKEN_KEY_FILE: z.string().optional(),
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  // C2SP checkpoint origin: a schema-less URL without spaces or "+" (default derived from the log key).
+  LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,255}$/u, 'a non-empty name without spaces or "+", e.g. bridge.example.org/log')
+    .optional(),
+  LOG_SIGNING_KEY_FILE: z.string().optional(),
 });
 
 export interface BridgeConfig {
@@ -123,6 +130,8 @@ export interface BridgeConfig {
   signinFailWindowMs: number;
   /** The id_token signing key (a private RSA JWK); default DATA_DIR/id-token-key.json, created at first start. */
   idTokenKeyFile: string;
+  /** The verifiable log: checkpoint interval, origin line (undefined: derived from the key) and Ed25519 key file. */
+  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -203,5 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     signinFailLimit: e.SIGNIN_FAIL_LIMIT,
     signinFailWindowMs: e.SIGNIN_FAIL_WINDOW_MS,
     idTokenKeyFile: path.resolve(e.ID_TOKEN_KEY_FILE ?? path.join(e.DATA_DIR, 'id-token-key.json')),
+    log: {
+      checkpointIntervalMs: e.CHECKPOINT_INTERVAL_MS,
+      origin: e.LOG_ORIGIN,
+      keyFile: path.resolve(e.LOG_SIGNING_KEY_FILE ?? path.join(e.DATA_DIR, 'log-key.pem')),
+    },
   };
 }

@@ -14,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { backfillSensitivity } from './store/sensitivity';
 import { VERSION } from './version';
+import { createLogService, type LogService } from './log/service';
 import { startNotifier } from './notify/delivery';
 
 export interface RunningBridge {
@@ -27,6 +28,8 @@ export interface RunningBridge {
   embedded?: EmbeddedPostgres;
   /** The batcher and the chain it anchors on. */
   anchoring: Anchoring;
+  /** The verifiable log: sequencer, checkpoints, proofs. */
+  verifiableLog: LogService;
   close(): Promise<void>;
 }
 
@@ -135,11 +138,22 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     await database.close();
     throw err;
   });
+  // Checkpoints are published by the sequencer; the anchorer (bridge/anchor) puts them on chain.
+  const verifiableLog = createLogService({
+    db: database.db,
+    log,
+    keyFile: config.log.keyFile,
+    origin: config.log.origin,
+    intervalMs: config.log.checkpointIntervalMs,
+    onCheckpoint: () => anchoring.batcher.wake(),
+  });
+  verifiableLog.start();
   const exports = watchStalledExports(database.db, log);
   const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
     db: database.db,
     log,
+    verifiableLog,
     adminToken: admin.token,
     maxBodyBytes: config.maxBodyBytes,
     maxEntries: config.maxBundleEntries,
@@ -168,6 +182,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   }).catch(async (err) => {
     exports.stop();
     await notifier.stop();
+    await verifiableLog.close();
     await anchoring.close();
     await ingest.close();
     await database.close();
@@ -185,6 +200,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     databaseUrl: database.url,
     embedded: database.embedded,
     anchoring,
+    verifiableLog,
     close: async () => {
       // Finish requests in flight (their bundles commit), then drop idle keep-alive sockets so close() resolves.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -194,6 +210,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
       clearTimeout(force);
       exports.stop();
       await notifier.stop();
+      await verifiableLog.close();
       await anchoring.close();
       await ingest.close();
       await database.close();

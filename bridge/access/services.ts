@@ -3,6 +3,7 @@
  * (bridge/http/app.ts) and handed to the HTTP edge, which never sees the store itself.
  */
 import type { IngestPool } from '../ingest/ingest-pool';
+import type { LogService } from '../log/service';
 import type { Db } from '../store/db';
 import { DEFAULT_BREAK_GLASS_LIMIT } from './break-glass';
 import { DEFAULT_MATCH_HANDLE_TTL_SECONDS, DEFAULT_MATCH_LIMIT } from './match';
@@ -20,6 +21,8 @@ export interface AccessServices {
   readonly matchHandleTtlSeconds: number;
   /** Subscription endpoints may be on loopback/private hosts (NOTIFY_ALLOW_PRIVATE_HOSTS). */
   readonly allowPrivateHookHosts: boolean;
+  /** The verifiable log (checkpoints, tiles, proofs); absent in unit-level setups that do not serve it. */
+  readonly verifiableLog?: LogService;
 }
 
 export function accessServices(o: {
@@ -31,6 +34,7 @@ export function accessServices(o: {
   matchLimit?: number;
   matchHandleTtlSeconds?: number;
   allowPrivateHookHosts?: boolean;
+  verifiableLog?: LogService;
 }): AccessServices {
   return {
     db: o.db,
@@ -41,5 +45,6 @@ export function accessServices(o: {
     matchLimit: o.matchLimit ?? DEFAULT_MATCH_LIMIT,
     matchHandleTtlSeconds: o.matchHandleTtlSeconds ?? DEFAULT_MATCH_HANDLE_TTL_SECONDS,
     allowPrivateHookHosts: o.allowPrivateHookHosts ?? false,
+    verifiableLog: o.verifiableLog,
   };
 }

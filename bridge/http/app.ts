@@ -6,6 +6,7 @@ import { accessServices } from '../access/services';
 import { sessionClinicId } from '../access/session';
 import { outcomes } from '../fhir/outcome';
 import type { Logger } from '../log';
+import type { LogService } from '../log/service';
 import type { IngestPool } from '../ingest/ingest-pool';
 import { ping } from '../store/connection';
 import type { Db } from '../store/db';
@@ -29,6 +30,8 @@ import { webRouter } from './routes/web';
 export interface AppOptions {
   db: Db;
   log: Logger;
+  /** The verifiable log (bridge/log/service.ts): served under /log and behind every proof. */
+  verifiableLog?: LogService;
   adminToken: string | undefined;
   maxBodyBytes: number;
   maxEntries: number;

@@ -1,4 +1,5 @@
 import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import { canonicalJson, sha256Hex } from '../fhir/hash';
 import { isBridgeId, rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
 import { canonicalSystem } from '../normalize/codes';
@@ -74,6 +75,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         content,
         tokens: index.tokens,
         sensitivity: classifySensitivity(content),
+        contentHash: sha256Hex(canonicalJson(content)),
       });
       const normalized = normalizeResource(content);
       if (normalized.patient) patients.push({ id: t.id as string, demographics: normalized.patient });
@@ -96,6 +98,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         content,
         tokens: [],
         sensitivity: [],
+        contentHash: sha256Hex(canonicalJson(content)),
       });
       cleared.push(t.id as string);
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Tx } from './db';
 
 export interface BundleRow {
@@ -22,11 +23,15 @@ export async function lockBundleHash(tx: Tx, clinicId: string, hash: string): Pr
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`bundle:${clinicId}:${hash}`]);
 }
 
-/** Records a pushed bundle (the same bytes may be stored again when they are applied again: each row its own salt and leaf). */
+/**
+ * Records a pushed bundle (the same bytes may be stored again when they are applied again: each row its own salt and
+ * leaf), and queues its verifiable-log entry in the same statement (store/log.ts).
+ */
 export async function insertBundle(tx: Tx, row: BundleRow): Promise<void> {
   await tx.query(
-    `INSERT INTO bundle (id, clinic_id, hash, bundle_type, entry_count, canonical, root_id, root_meta, response, salt)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::json, $9)`,
+    `WITH b AS (INSERT INTO bundle (id, clinic_id, hash, bundle_type, entry_count, canonical, root_id, root_meta, response, salt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::json, $9) RETURNING id, hash, clinic_id)
+     INSERT INTO log_queue (kind, ref_id, doc_hash, salt, clinic_id) SELECT 'bundle', id, hash, $10, clinic_id FROM b`,
     [
       row.id,
       row.clinicId,
@@ -37,6 +42,7 @@ export async function insertBundle(tx: Tx, row: BundleRow): Promise<void> {
       row.rootId,
       row.rootMeta === undefined ? null : JSON.stringify(row.rootMeta),
       row.salt,
+      randomBytes(32),
     ],
   );
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Condition, MatchLock } from '../model/search';
 import { isBridgeId } from '../model/ids';
 import { copyRows } from './copy';
+import { queueLogEntries } from './log';
 import type { Db, Tx } from './db';
 
 /** Types stored once per identifier for all clinics, and readable and referable by every clinic. */
@@ -31,6 +32,8 @@ export interface ResourceWrite {
   tokens: { param: string; system: string | null; code: string }[];
   /** HL7 v3 sensitivity labels of this version (normalize/sensitivity.ts); migration 020. */
   sensitivity: string[];
+  /** `0x` + SHA-256 of the RFC 8785 canonical JSON of `content`: the document its verifiable-log entry commits to. */
+  contentHash: string;
 }
 
 const RESOURCE_COLUMNS = [
@@ -275,6 +278,18 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       [JSON.stringify(records)],
     );
   }
+  // Every version written is an entry of the verifiable log, committed with it (its hash: what a full-access reader gets).
+  await queueLogEntries(
+    tx,
+    rows.map((r) => ({
+      kind: 'resource',
+      refId: r.id,
+      version: r.version,
+      docHash: r.contentHash,
+      clinicId: r.clinicId,
+      resourceType: r.resourceType,
+    })),
+  );
   if (updated.length) await tx.query('DELETE FROM resource_token WHERE resource_id = ANY($1::uuid[])', [updated]);
   const tokens = rows.flatMap((r) => r.tokens.map((t) => [r.id, r.resourceType, t.param, t.system, t.code] as const));
   if (tokens.length) {

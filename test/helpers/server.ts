@@ -1,12 +1,15 @@
 import { createLogger, Logger } from '../../bridge/log';
 import { createClinic } from '../../bridge/store/clinics';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../../bridge/config';
+import type { LogService } from '../../bridge/log/service';
 import { serveApp } from './app-server';
 import { createTestDatabase, TestDatabase } from './db';
 
 export interface TestBridge {
   url: string;
   database: TestDatabase;
+  /** The verifiable log this bridge serves (sequencer every 100 ms; `integrate()` publishes a checkpoint now). */
+  verifiableLog: LogService;
   adminToken: string;
   clinic(name: string): Promise<{ id: string; apiKey: string; keyId: string }>;
   close(): Promise<void>;
@@ -58,6 +61,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
   });
   return {
     url: served.url,
+    verifiableLog: served.verifiableLog,
     database,
     adminToken: ADMIN_TOKEN,
     clinic: (name) => createClinic(database.db, name),

@@ -185,3 +185,35 @@ describe('proofs offline', () => {
     })();
   });
 });
+
+describe('the sequencer’s tree edge', () => {
+  it('computes the root of every size and writes the tiles a reader needs', async () => {
+    const { TreeEdge, partialTiles } = await import('../../../bridge/log/edge');
+    const all = leavesOf(70_000);
+    const stored = new Map<string, Uint8Array>();
+    let edge = new TreeEdge(0, []);
+    const check = [1, 2, 255, 256, 257, 1000, 65_535, 65_536, 65_537, 70_000];
+    for (let i = 0; i < all.length; i++) {
+      edge.append(all[i]);
+      if (check.includes(i + 1)) {
+        for (const t of edge.takeDirty()) stored.set(`${t.level}/${t.index}`, t.hashes);
+        expect(hex(await edge.root())).toBe(hex(rootOf(all, 0, i + 1)));
+        const t = new TileTree(i + 1, async () => stored);
+        expect(hex(await t.root())).toBe(hex(rootOf(all, 0, i + 1)));
+        // Restarting from the stored partial tiles continues the same tree.
+        const partials: Uint8Array[][] = [];
+        for (const p of partialTiles(i + 1)) {
+          const bytes = stored.get(`${p.level}/${p.index}`) as Uint8Array;
+          partials[p.level] = Array.from({ length: p.width }, (_, k) => bytes.subarray(k * 32, k * 32 + 32));
+        }
+        for (let l = 0; l < partials.length; l++) partials[l] ??= [];
+        edge = new TreeEdge(i + 1, partials);
+      }
+    }
+    expect(partialTiles(70_000)).toEqual([
+      { level: 0, index: 273, width: 112 },
+      { level: 1, index: 1, width: 17 },
+      { level: 2, index: 0, width: 1 },
+    ]);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * The verifiable log as the rest of the bridge sees it: its identity (origin, key, on-chain log id), the sequencer,
+ * and what readers are served: checkpoints, tiles, entry bundles, inclusion and consistency proofs. Who may have
+ * which proof is decided in bridge/access/, never here.
+ */
+import type { Logger } from '../log';
+import type { Db } from '../store/db';
+import {
+  checkpointAt,
+  findLeaves,
+  isQueued,
+  latestAnchoredCheckpoint,
+  latestCheckpoint,
+  readCommitments,
+  readTiles,
+  type CheckpointRow,
+  type LeafRow,
+  type LogKind,
+} from '../store/log';
+import { b64, utf8 } from './bytes';
+import { ed25519Sign } from './ed25519';
+import { LOG_FORMAT, type LeafDoc } from './entry';
+import { defaultOrigin, loadOrCreateLogKey } from './key';
+import { vkey, type SigningKey } from './note';
+import { CONSISTENCY_VERSION, formatTlogProof, logIdOf, PROOF_VERSION, type ConsistencyProof, type Proof } from './proof';
+import { consistencyRanges, inclusionRanges } from './rfc9162';
+import { createSequencer, type Sequencer } from './sequencer';
+import { TileTree, TILE_WIDTH, type TileReader } from './tiles';
+
+export interface LogRef {
+  kind: LogKind;
+  id: string;
+  version?: number | null;
+}
+
+export type ProofAnswer = Proof | { pending: true } | null;
+
+export interface LogService {
+  readonly origin: string;
+  /** C2SP verifier key of the log (`<origin>+<key id>+<key>`). */
+  readonly vkey: string;
+  readonly publicKey: Uint8Array;
+  /** keccak256(origin): the log's id in AnchorRegistry. */
+  readonly logId: string;
+  checkpoint(): Promise<CheckpointRow | null>;
+  checkpointAt(size: number): Promise<CheckpointRow | null>;
+  /** Proof of one entry: null when the bridge has no such entry, pending while it waits for the next checkpoint. */
+  proof(ref: LogRef): Promise<ProofAnswer>;
+  /** Proofs of many entries (one leaf query, one tile read per checkpoint), in the order asked. */
+  proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]>;
+  /** RFC 9162 consistency proof between two published checkpoints (null when either was never published). */
+  consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null>;
+  /** Hash tile bytes at the given width (null when the tree has no such tile yet). */
+  tile(level: number, index: number, width: number): Promise<Uint8Array | null>;
+  /** Entry bundle bytes (C2SP tlog-tiles: uint16-length-prefixed entries). */
+  entries(index: number, width: number): Promise<Uint8Array | null>;
+  /** A signed note over `text` with the log key (C2SP signed-note). */
+  signingKey: SigningKey;
+  /** Compact JWS (RFC 7515, alg EdDSA) over `payload` with the log key. */
+  signJws(payload: Uint8Array, header?: Record<string, unknown>): string;
+  /** The log key as a public JWK (RFC 8037, OKP Ed25519), kid = its C2SP key id. */
+  jwk(): Record<string, string>;
+  /** Integrates what is queued now (tests, CLI); the sequencer does it every interval anyway. */
+  integrate(): Promise<number | undefined>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+export interface LogServiceOptions {
+  db: Db;
+  log: Logger;
+  keyFile: string;
+  origin?: string;
+  intervalMs: number;
+  onCheckpoint?: (size: number) => void;
+  /** Full tiles kept in memory (they never change); default 4,096 (32 MiB). */
+  tileCacheSize?: number;
+}
+
+const b64url = (b: Uint8Array): string => b64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+function leafDoc(l: LeafRow): LeafDoc {
+  const base = { log: LOG_FORMAT, hash: l.docHash, salt: l.salt as string } as const;
+  if (l.kind === 'bundle') return { ...base, kind: 'bundle' };
+  if (l.kind === 'resource')
+    return { ...base, kind: 'resource', clinic: l.clinicId as string, type: l.resourceType as string, id: l.refId, version: l.version as number };
+  return l.chainId ? { ...base, kind: 'audit', chain: { id: l.chainId, seq: l.chainSeq as number, prev: l.chainPrev } } : { ...base, kind: 'audit' };
+}
+
+const anchorOf = (c: CheckpointRow): Proof['anchor'] =>
+  c.status === 'confirmed' && c.chainId && c.contract && c.logId && c.txHash && c.blockNumber !== null
+    ? { chainId: Number(c.chainId), contract: c.contract, logId: c.logId, treeSize: c.size, txHash: c.txHash, blockNumber: c.blockNumber }
+    : null;
+
+export function createLogService(o: LogServiceOptions): LogService {
+  const key = loadOrCreateLogKey(o.keyFile);
+  const origin = o.origin ?? defaultOrigin(key.publicKey);
+  const signingKey: SigningKey = { name: origin, seed: key.seed };
+  const verifierKey = vkey(origin, key.publicKey);
+  const kid = verifierKey.split('+')[1];
+  const cacheSize = o.tileCacheSize ?? 4096;
+  const fullTiles = new Map<string, Uint8Array>();
+
+  /** Tiles from the cache (full ones never change) and the database, one query for the misses. */
+  const readTile: TileReader = async (ids) => {
+    const out = new Map<string, Uint8Array>();
+    const missing: { level: number; index: number }[] = [];
+    for (const id of ids) {
+      const hit = fullTiles.get(`${id.level}/${id.index}`);
+      if (hit) out.set(`${id.level}/${id.index}`, hit);
+      else missing.push(id);
+    }
+    const read = await readTiles(o.db, missing);
+    for (const [k, v] of read) {
+      out.set(k, v);
+      if (v.length === TILE_WIDTH * 32) {
+        if (fullTiles.size >= cacheSize) fullTiles.delete(fullTiles.keys().next().value as string);
+        fullTiles.set(k, v);
+      }
+    }
+    return out;
+  };
+
+  const sequencer: Sequencer = createSequencer({ db: o.db, log: o.log, key: signingKey, intervalMs: o.intervalMs, onCheckpoint: o.onCheckpoint });
+
+  async function proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]> {
+    if (!refs.length) return [];
+    const [leaves, latest] = await Promise.all([findLeaves(o.db, refs), latestCheckpoint(o.db)]);
+    const anchored = latest && latest.status !== 'confirmed' ? await latestAnchoredCheckpoint(o.db) : latest;
+    const byRef = new Map(leaves.map((l) => [`${l.kind}/${l.refId}/${l.version ?? 0}`, l]));
+    // Each leaf is proven to the newest anchored checkpoint that holds it, else to the newest checkpoint.
+    const plan = refs.map((r) => {
+      const leaf = byRef.get(`${r.kind}/${r.id}/${r.version ?? 0}`);
+      if (!leaf) return { leaf: undefined, cp: undefined };
+      const cp = anchored && leaf.leafIndex < anchored.size ? anchored : latest && leaf.leafIndex < latest.size ? latest : undefined;
+      return { leaf, cp };
+    });
+    const groups = new Map<number, { cp: CheckpointRow; items: number[] }>();
+    plan.forEach((p, i) => {
+      if (!p.leaf || !p.cp) return;
+      const g = groups.get(p.cp.size) ?? { cp: p.cp, items: [] };
+      g.items.push(i);
+      groups.set(p.cp.size, g);
+    });
+    const out: ProofAnswer[] = new Array(refs.length).fill(null);
+    for (const { cp, items } of groups.values()) {
+      const tree = new TileTree(cp.size, readTile);
+      const ranges = items.map((i) => inclusionRanges((plan[i].leaf as LeafRow).leafIndex, cp.size));
+      const hashes = await tree.hashes(ranges.flat());
+      let at = 0;
+      for (const [j, i] of items.entries()) {
+        const leaf = plan[i].leaf as LeafRow;
+        const path = hashes.slice(at, at + ranges[j].length);
+        at += ranges[j].length;
+        if (!leaf.salt) continue; // erased: nothing left to prove
+        out[i] = {
+          version: PROOF_VERSION,
+          leaf: leafDoc(leaf),
+          tlogProof: formatTlogProof({ index: leaf.leafIndex, proof: path, checkpoint: cp.note }),
+          anchor: anchorOf(cp),
+        };
+      }
+    }
+    // Accepted but not yet in a checkpoint: say so rather than "unknown".
+    for (const [i, p] of plan.entries()) {
+      if (out[i]) continue;
+      if ((p.leaf && !p.cp) || (!p.leaf && (await isQueued(o.db, refs[i].kind, refs[i].id, refs[i].version)))) out[i] = { pending: true };
+    }
+    return out;
+  }
+
+  return {
+    origin,
+    vkey: verifierKey,
+    publicKey: key.publicKey,
+    logId: logIdOf(origin),
+    signingKey,
+    checkpoint: () => latestCheckpoint(o.db),
+    checkpointAt: (size) => checkpointAt(o.db, size),
+    proof: async (ref) => (await proofs([ref]))[0],
+    proofs,
+    async consistency(oldSize, newSize) {
+      const [a, b] = await Promise.all([checkpointAt(o.db, oldSize), checkpointAt(o.db, newSize)]);
+      if (!a || !b || oldSize > newSize) return null;
+      const hashes = await new TileTree(newSize, readTile).hashes(consistencyRanges(oldSize, newSize));
+      return { version: CONSISTENCY_VERSION, old: a.note, new: b.note, proof: hashes.map(b64) };
+    },
+    async tile(level, index, width) {
+      const t = (await readTile([{ level, index }])).get(`${level}/${index}`);
+      return t && t.length >= width * 32 ? t.subarray(0, width * 32) : null;
+    },
+    async entries(index, width) {
+      const c = await readCommitments(o.db, index * TILE_WIDTH, index * TILE_WIDTH + width);
+      if (c.length < width) return null;
+      const out = new Uint8Array(width * 34);
+      c.forEach((e, i) => {
+        out[i * 34] = 0;
+        out[i * 34 + 1] = e.length;
+        out.set(e, i * 34 + 2);
+      });
+      return out;
+    },
+    signJws(payload, header = {}) {
+      const h = b64url(utf8(JSON.stringify({ alg: 'EdDSA', kid, ...header })));
+      const input = `${h}.${b64url(payload)}`;
+      return `${input}.${b64url(ed25519Sign(key.seed, utf8(input)))}`;
+    },
+    jwk: () => ({ kty: 'OKP', crv: 'Ed25519', x: b64url(key.publicKey), kid, alg: 'EdDSA', use: 'sig' }),
+    integrate: () => sequencer.integrate(),
+    start: () => sequencer.start(),
+    close: () => sequencer.stop(),
+  };
+}

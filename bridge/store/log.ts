@@ -1,0 +1,299 @@
+/**
+ * SQL of the verifiable log (migration 022): the queue writers append to in their own transaction, the leaves and
+ * tiles the sequencer writes under its advisory lock, person chains and checkpoints. Formats live in bridge/log/.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Db, Tx } from './db';
+
+/** Advisory-lock key of the sequencer: one process at a time assigns leaf indexes (Tessera's integration step). */
+const SEQUENCER_LOCK_KEY = 0x66616c6f67n; // "falog"
+
+export type LogKind = 'bundle' | 'resource' | 'audit';
+
+export interface QueuedEntry {
+  kind: LogKind;
+  refId: string;
+  version?: number | null;
+  /** `0x` + 64 hex. */
+  docHash: string;
+  clinicId?: string | null;
+  resourceType?: string | null;
+  personId?: string | null;
+}
+
+const bytes = (h: string): Buffer => Buffer.from(h.replace(/^0x/, ''), 'hex');
+const hexOf = (b: Buffer | null): string | null => (b ? '0x' + b.toString('hex') : null);
+
+/** Queues log entries inside the caller's transaction (so an entry exists exactly when what it describes does). */
+export async function queueLogEntries(tx: Db | Tx, entries: readonly QueuedEntry[]): Promise<void> {
+  if (!entries.length) return;
+  const salt = randomBytes(32 * entries.length);
+  await tx.query(
+    `INSERT INTO log_queue (kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, person_id)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::bytea[], $5::bytea[], $6::uuid[], $7::text[], $8::uuid[])`,
+    [
+      entries.map((e) => e.kind),
+      entries.map((e) => e.refId),
+      entries.map((e) => e.version ?? null),
+      entries.map((e) => bytes(e.docHash)),
+      entries.map((_, i) => salt.subarray(i * 32, i * 32 + 32)),
+      entries.map((e) => e.clinicId ?? null),
+      entries.map((e) => e.resourceType ?? null),
+      entries.map((e) => e.personId ?? null),
+    ],
+  );
+}
+
+export interface QueueRow {
+  seq: number;
+  kind: LogKind;
+  refId: string;
+  version: number | null;
+  docHash: Buffer;
+  salt: Buffer;
+  clinicId: string | null;
+  resourceType: string | null;
+  personId: string | null;
+  queuedAt: string;
+}
+
+/**
+ * Runs `work` in one transaction holding the sequencer lock; undefined (work not run) when another process holds it.
+ * Everything an integration writes (leaves, tiles, chains, checkpoint) commits together or not at all.
+ */
+export async function withSequencer<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const res = await client.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [SEQUENCER_LOCK_KEY.toString()]);
+    if (!(res.rows[0] as { ok: boolean }).ok) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const out = await work(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function logSize(db: Db | Tx): Promise<number> {
+  const res = await db.query('SELECT COALESCE(max(leaf_index) + 1, 0) AS size FROM log_leaf');
+  return (res.rows[0] as { size: number }).size;
+}
+
+/** The oldest queued entries, in queue order. */
+export async function claimQueued(tx: Tx, limit: number): Promise<QueueRow[]> {
+  const res = await tx.query(
+    `SELECT seq, kind, ref_id AS "refId", version, doc_hash AS "docHash", salt, clinic_id AS "clinicId", resource_type AS "resourceType",
+       person_id AS "personId", queued_at AS "queuedAt"
+     FROM log_queue ORDER BY seq LIMIT $1`,
+    [limit],
+  );
+  return res.rows;
+}
+
+export async function queuedCount(db: Db, limit = 1): Promise<number> {
+  const res = await db.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM log_queue LIMIT $1) q', [limit]);
+  return (res.rows[0] as { n: number }).n;
+}
+
+/** Tiles by (level, index): the stored bytes (a partial tile may be wider than a caller needs). */
+export async function readTiles(db: Db | Tx, ids: readonly { level: number; index: number }[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  if (!ids.length) return out;
+  const res = await db.query(
+    `SELECT t.level, t.idx, t.hashes FROM log_tile t JOIN unnest($1::smallint[], $2::bigint[]) AS u(level, idx) ON t.level = u.level AND t.idx = u.idx`,
+    [ids.map((i) => i.level), ids.map((i) => i.index)],
+  );
+  for (const r of res.rows as { level: number; idx: number; hashes: Buffer }[]) out.set(`${r.level}/${r.idx}`, new Uint8Array(r.hashes));
+  return out;
+}
+
+export interface PersonChain {
+  personId: string;
+  chainId: Buffer;
+  seq: number;
+  head: Buffer;
+}
+
+export async function readPersonChains(tx: Tx, personIds: readonly string[]): Promise<Map<string, PersonChain>> {
+  const out = new Map<string, PersonChain>();
+  if (!personIds.length) return out;
+  const res = await tx.query(`SELECT person_id AS "personId", chain_id AS "chainId", seq, head FROM log_person_chain WHERE person_id = ANY($1::uuid[])`, [
+    personIds,
+  ]);
+  for (const r of res.rows as PersonChain[]) out.set(r.personId, r);
+  return out;
+}
+
+export interface IntegratedLeaf {
+  leafIndex: number;
+  entry: QueueRow;
+  commitment: Uint8Array;
+  chain: { id: Buffer; seq: number; prev: Buffer | null } | null;
+}
+
+export interface Integration {
+  leaves: IntegratedLeaf[];
+  tiles: { level: number; index: number; hashes: Uint8Array }[];
+  chains: PersonChain[];
+  checkpoint: { size: number; root: Uint8Array; note: string };
+}
+
+/** Writes one integration: the leaves (out of the queue), the changed tiles, the person chains and the checkpoint. */
+export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
+  const l = it.leaves;
+  await tx.query(
+    `INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::int[], $5::bytea[], $6::bytea[], $7::uuid[], $8::text[], $9::bytea[], $10::bigint[],
+       $11::bytea[], $12::bytea[], $13::timestamptz[])`,
+    [
+      l.map((x) => x.leafIndex),
+      l.map((x) => x.entry.kind),
+      l.map((x) => x.entry.refId),
+      l.map((x) => x.entry.version),
+      l.map((x) => x.entry.docHash),
+      l.map((x) => x.entry.salt),
+      l.map((x) => x.entry.clinicId),
+      l.map((x) => x.entry.resourceType),
+      l.map((x) => x.chain?.id ?? null),
+      l.map((x) => x.chain?.seq ?? null),
+      l.map((x) => x.chain?.prev ?? null),
+      l.map((x) => Buffer.from(x.commitment)),
+      l.map((x) => x.entry.queuedAt),
+    ],
+  );
+  await tx.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [l.map((x) => x.entry.seq)]);
+  if (it.tiles.length) {
+    await tx.query(
+      `INSERT INTO log_tile (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+       ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes WHERE octet_length(EXCLUDED.hashes) > octet_length(log_tile.hashes)`,
+      [it.tiles.map((t) => t.level), it.tiles.map((t) => t.index), it.tiles.map((t) => Buffer.from(t.hashes))],
+    );
+  }
+  if (it.chains.length) {
+    await tx.query(
+      `INSERT INTO log_person_chain (person_id, chain_id, seq, head) SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bigint[], $4::bytea[])
+       ON CONFLICT (person_id) DO UPDATE SET seq = EXCLUDED.seq, head = EXCLUDED.head`,
+      [it.chains.map((c) => c.personId), it.chains.map((c) => c.chainId), it.chains.map((c) => c.seq), it.chains.map((c) => c.head)],
+    );
+  }
+  await tx.query('INSERT INTO log_checkpoint (tree_size, root, note) VALUES ($1, $2, $3)', [
+    it.checkpoint.size,
+    Buffer.from(it.checkpoint.root),
+    it.checkpoint.note,
+  ]);
+}
+
+export interface CheckpointRow {
+  size: number;
+  root: string;
+  /** The signed note with its cosignature lines appended. */
+  note: string;
+  createdAt: string;
+  status: 'pending' | 'submitted' | 'confirmed';
+  chainId: number | null;
+  contract: string | null;
+  logId: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+}
+
+const CHECKPOINT = `SELECT tree_size AS size, '0x' || encode(root, 'hex') AS root, note || array_to_string(cosignatures, '') AS note, created_at AS "createdAt",
+  status, chain_id AS "chainId", contract, '0x' || encode(log_id, 'hex') AS "logId", '0x' || encode(tx_hash, 'hex') AS "txHash", block_number AS "blockNumber"
+  FROM log_checkpoint`;
+
+export async function latestCheckpoint(db: Db | Tx): Promise<CheckpointRow | null> {
+  const res = await db.query(`${CHECKPOINT} ORDER BY tree_size DESC LIMIT 1`);
+  return res.rows[0] ?? null;
+}
+
+export async function latestAnchoredCheckpoint(db: Db | Tx): Promise<CheckpointRow | null> {
+  const res = await db.query(`${CHECKPOINT} WHERE status = 'confirmed' ORDER BY tree_size DESC LIMIT 1`);
+  return res.rows[0] ?? null;
+}
+
+export async function checkpointAt(db: Db, size: number): Promise<CheckpointRow | null> {
+  const res = await db.query(`${CHECKPOINT} WHERE tree_size = $1`, [size]);
+  return res.rows[0] ?? null;
+}
+
+/** The checkpoint to prove a leaf against: the newest anchored one that contains it, else the newest that does. */
+export async function checkpointCovering(db: Db, leafIndex: number): Promise<CheckpointRow | null> {
+  const res = await db.query(
+    `SELECT * FROM ((${CHECKPOINT} WHERE tree_size > $1 AND status = 'confirmed' ORDER BY tree_size DESC LIMIT 1)
+       UNION ALL (${CHECKPOINT} WHERE tree_size > $1 ORDER BY tree_size DESC LIMIT 1)) c ORDER BY (c.status = 'confirmed') DESC LIMIT 1`,
+    [leafIndex],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Appends a witness's cosignature line to a checkpoint (once per witness key name). */
+export async function addCosignature(db: Db, size: number, keyName: string, line: string): Promise<void> {
+  await db.query(
+    `UPDATE log_checkpoint SET cosignatures = array_append(cosignatures, $3)
+     WHERE tree_size = $1 AND NOT EXISTS (SELECT 1 FROM unnest(cosignatures) c WHERE c LIKE $2)`,
+    [size, `— ${keyName.replace(/[\\%_]/g, (c) => '\\' + c)} %`, line],
+  );
+}
+
+export interface LeafRow {
+  leafIndex: number;
+  kind: LogKind;
+  refId: string;
+  version: number | null;
+  docHash: string;
+  salt: string | null;
+  clinicId: string | null;
+  resourceType: string | null;
+  chainId: string | null;
+  chainSeq: number | null;
+  chainPrev: string | null;
+}
+
+const LEAF = `SELECT leaf_index AS "leafIndex", kind, ref_id AS "refId", version, doc_hash AS "docHash", salt, clinic_id AS "clinicId",
+  resource_type AS "resourceType", chain_id AS "chainId", chain_seq AS "chainSeq", chain_prev AS "chainPrev" FROM log_leaf`;
+
+function leafRow(r: Record<string, unknown>): LeafRow {
+  return {
+    ...(r as unknown as LeafRow),
+    docHash: hexOf(r.docHash as Buffer) as string,
+    salt: hexOf(r.salt as Buffer | null),
+    chainId: hexOf(r.chainId as Buffer | null),
+    chainPrev: hexOf(r.chainPrev as Buffer | null),
+  };
+}
+
+/** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */
+export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<LeafRow[]> {
+  if (!refs.length) return [];
+  const res = await db.query(
+    `${LEAF} l JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind)
+       ON l.ref_id = u.u_id AND COALESCE(l.version, 0) = u.u_version AND l.kind = u.u_kind`,
+    [refs.map((r) => r.id), refs.map((r) => r.version ?? 0), refs.map((r) => r.kind)],
+  );
+  return res.rows.map(leafRow);
+}
+
+/** Whether an entry is still queued (accepted, not yet in the tree). */
+export async function isQueued(db: Db, kind: LogKind, id: string, version?: number | null): Promise<boolean> {
+  const res = await db.query('SELECT 1 FROM log_queue WHERE ref_id = $1 AND kind = $2 AND COALESCE(version, 0) = $3 LIMIT 1', [id, kind, version ?? 0]);
+  return res.rows.length > 0;
+}
+
+/** Commitments of leaves [start, end), in order (entry bundles). */
+export async function readCommitments(db: Db, start: number, end: number): Promise<Uint8Array[]> {
+  const res = await db.query('SELECT commitment FROM log_leaf WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index', [start, end]);
+  return (res.rows as { commitment: Buffer }[]).map((r) => new Uint8Array(r.commitment));
+}
+
+/** Every audit leaf of one person's chain, by sequence number (their access log, provably complete up to its head). */
+export async function chainLeaves(db: Db, personId: string): Promise<LeafRow[]> {
+  const res = await db.query(`${LEAF} WHERE chain_id = (SELECT chain_id FROM log_person_chain WHERE person_id = $1) ORDER BY chain_seq`, [personId]);
+  return res.rows.map(leafRow);
+}
