@@ -16,7 +16,7 @@ import { describeInBrowser, ensureWebBuilt, launchChromium, watchedPage } from '
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { api, fixtureBundle } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
-import { otherLeaves, resourceLeaf, testLog } from '../helpers/log-fixture';
+import { otherLeaves, testLog } from '../helpers/log-fixture';
 
 /**
  * The verifier page (/verify/ and the saved single file) in Debian's chromium, against a real bridge with its embedded
@@ -237,32 +237,83 @@ describeInBrowser('verifier page', () => {
     await context.close();
   });
 
-  test('a resource read from the bridge with an inclusion proof: the log core runs in the page; a changed resource is caught', async () => {
+  test('proofs from the bridge’s log verify in the page (the log core under the browser modules): a resource, a bundle, an audit record, consistency', async () => {
+    const log = bridge.verifiableLog;
     const read = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[0].patient}`);
     expect(read.status).toBe(200);
     const resource = read.body;
-    // A log made here with the core (the bridge's own $proof answers are tested below once it serves them).
-    const log = testLog([...otherLeaves(4), resourceLeaf(resource, clinic.id), ...otherLeaves(2)]);
+    await log.integrate();
+    const first = (await log.checkpoint())!;
+    const resourceProof = JSON.stringify(await log.proof({ kind: 'resource', id: resource.id, version: Number(resource.meta.versionId) }));
+    const bundleId = (await bridge.db.query('SELECT id FROM bundle WHERE hash = $1', [Buffer.from(pushed[0].receipt.bundleHash.slice(2), 'hex')])).rows[0]
+      .id as string;
+    const bundleProof = JSON.stringify(await log.proof({ kind: 'bundle', id: bundleId }));
+    const audits = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/AuditEvent?patient=${pushed[0].patient}&_count=50`);
+    const auditId = audits.body.entry[0].resource.id as string;
+    const record = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/AuditEvent/${auditId}/$record`);
+    expect(record.status).toBe(200);
+    await log.integrate();
+    const auditProof = JSON.stringify(await log.proof({ kind: 'audit', id: auditId }));
+    for (const p of [resourceProof, bundleProof, auditProof]) expect(JSON.parse(p).version).toBe('fhir-anchor-proof/1');
+
     const context = await browser.newContext();
     const { page } = await verifierPage(context);
-    const evidence = JSON.stringify(log.proof(4, 7));
-    const good = await fillAndVerify(page, { document: JSON.stringify(resource, null, 1), evidence, rpc: '', vkey: log.vkey });
-    expect(outcomes(good.lines)).toEqual({ format: 'ok', document: 'ok', leaf: 'ok', inclusion: 'ok', signature: 'ok', chain: 'skipped', anchored: 'skipped' });
-    expect(good.byId.signature.text).toContain(`Ed25519 signature of ${log.origin} verifies`);
-    const unsigned = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, rpc: '' });
+    const offline = { format: 'ok', document: 'ok', leaf: 'ok', inclusion: 'ok', signature: 'ok' };
+    const vkey = log.vkey;
+    for (const [document, evidence] of [
+      [JSON.stringify(resource, null, 1), resourceProof],
+      [pushed[0].text, bundleProof],
+      [JSON.stringify(record.body), auditProof],
+    ]) {
+      const r = await fillAndVerify(page, { document, evidence, rpc: '', vkey });
+      expect(outcomes(r.lines)).toMatchObject(offline);
+      expect(r.byId.signature.text).toContain(`Ed25519 signature of ${log.origin} verifies`);
+    }
+    // The bare public key also names the log's key (by the checkpoint's origin); no key at all: "signature not checked".
+    const bare = log.vkey.split('+')[2];
+    const withBare = await fillAndVerify(page, {
+      document: JSON.stringify(resource),
+      evidence: resourceProof,
+      rpc: '',
+      vkey: Buffer.from(bare, 'base64').subarray(1).toString('base64'),
+    });
+    expect(withBare.byId.signature.outcome).toBe('ok');
+    const unsigned = await fillAndVerify(page, { document: JSON.stringify(resource), evidence: resourceProof, rpc: '' });
     expect(unsigned.byId.signature).toMatchObject({ outcome: 'skipped' });
-    expect(unsigned.byId.signature.text).toMatch(/signature not checked/);
+    expect(unsigned.byId.signature.text).toMatch(/^– Checkpoint signature: not checked — signature not checked: no verifier key given/);
     expect(unsigned.verdict).toMatch(/^Partly verified/);
+
+    // A changed resource, a changed proof element, another key.
     const changed = { ...resource, gender: resource.gender === 'female' ? 'male' : 'female' };
-    const bad = await fillAndVerify(page, { document: JSON.stringify(changed), evidence, rpc: '', vkey: log.vkey });
-    expect(outcomes(bad.lines)).toMatchObject({ document: 'fail:document-mismatch', inclusion: 'ok', signature: 'ok' });
-    const otherKey = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, rpc: '', vkey: testLog([], log.origin).vkey });
+    expect(outcomes((await fillAndVerify(page, { document: JSON.stringify(changed), evidence: resourceProof, rpc: '', vkey })).lines)).toMatchObject({
+      ...offline,
+      document: 'fail:document-mismatch',
+    });
+    const p = JSON.parse(resourceProof) as { tlogProof: string };
+    const lines = p.tlogProof.split('\n');
+    expect(lines[2]).toMatch(/^[A-Za-z0-9+/]{43}=$/); // the first proof hash
+    lines[2] = (lines[2][0] === 'A' ? 'B' : 'A') + lines[2].slice(1);
+    const badHash = await fillAndVerify(page, {
+      document: JSON.stringify(resource),
+      evidence: JSON.stringify({ ...p, tlogProof: lines.join('\n') }),
+      rpc: '',
+      vkey,
+    });
+    expect(outcomes(badHash.lines)).toMatchObject({ ...offline, inclusion: 'fail:inclusion' });
+    const otherKey = await fillAndVerify(page, { document: JSON.stringify(resource), evidence: resourceProof, rpc: '', vkey: testLog([], log.origin).vkey });
     expect(otherKey.byId.signature).toMatchObject({ outcome: 'fail', reason: 'checkpoint-signature' });
-    // a checkpoint kept earlier and a consistency proof to a later one
-    const consistency = log.consistency(3, 7) as { old: string };
-    const ok = await fillAndVerify(page, { document: consistency.old, evidence: JSON.stringify(consistency), rpc: '', vkey: log.vkey });
-    expect(outcomes(ok.lines)).toEqual({ format: 'ok', document: 'ok', signature: 'ok', consistency: 'ok', chain: 'skipped', anchored: 'skipped' });
-    const fork = await fillAndVerify(page, { document: testLog(otherLeaves(3), log.origin).checkpoint(3), evidence: JSON.stringify(consistency), rpc: '' });
+
+    // The first checkpoint, kept, with the bridge's consistency proof to the newest; a fork of it is caught.
+    const newest = (await log.checkpoint())!;
+    expect(newest.size).toBeGreaterThan(first.size);
+    const consistency = (await log.consistency(first.size, newest.size))!;
+    const ok = await fillAndVerify(page, { document: first.note, evidence: JSON.stringify(consistency), rpc: '', vkey });
+    expect(outcomes(ok.lines)).toMatchObject({ format: 'ok', document: 'ok', signature: 'ok', consistency: 'ok' });
+    const fork = await fillAndVerify(page, {
+      document: testLog(otherLeaves(first.size), log.origin).checkpoint(first.size),
+      evidence: JSON.stringify(consistency),
+      rpc: '',
+    });
     expect(fork.byId.document).toMatchObject({ outcome: 'fail', reason: 'fork' });
     await context.close();
   });
