@@ -20,11 +20,11 @@ export async function openRegistry(checks: Checks, t: ChainTarget, skipIds: [str
   };
   if (!t.rpcUrl.trim()) {
     checks.skip('chain', 'Chain', 'no RPC URL given: the anchoring on chain is not checked');
-    return skipRest('not checked: no RPC URL');
+    return skipRest('no RPC URL given');
   }
   if (!t.contract) {
     checks.skip('chain', 'Chain', 'the evidence names no contract (not anchored yet?) and none was given: the anchoring is not checked');
-    return skipRest('not checked: no contract address');
+    return skipRest('no contract address');
   }
   let registry: Registry;
   try {
@@ -32,22 +32,22 @@ export async function openRegistry(checks: Checks, t: ChainTarget, skipIds: [str
     const id = await registry.chainId();
     if (t.chainId !== null && id !== BigInt(t.chainId)) {
       checks.fail('chain', 'Chain', 'wrong-chain', `the evidence is for chain ${t.chainId}, the RPC serves chain ${id}`);
-      return skipRest('not checked: wrong chain');
+      return skipRest('the RPC serves another chain');
     }
     checks.ok('chain', 'Chain', `the RPC answers for chain ${id}${t.chainId !== null ? ', as the evidence says' : ''}`);
   } catch (e) {
     checks.fail('chain', 'Chain', 'unreachable', e instanceof Error ? e.message : String(e));
-    return skipRest('not checked: the RPC did not answer');
+    return skipRest('the RPC did not answer');
   }
   try {
     if (!(await registry.hasCode())) {
       checks.fail('contract', 'Contract', 'wrong-contract', `no contract at ${t.contract} on this chain`);
-      return skipRest('not checked: no contract');
+      return skipRest('no contract at that address');
     }
     checks.ok('contract', 'Contract', `code found at ${short(t.contract)}`);
   } catch (e) {
     checks.fail('contract', 'Contract', 'unreachable', e instanceof Error ? e.message : String(e));
-    return skipRest('not checked: the RPC did not answer');
+    return skipRest('the RPC did not answer');
   }
   return registry;
 }

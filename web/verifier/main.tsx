@@ -18,7 +18,7 @@ const MARK = { ok: '✓', fail: '✗', skipped: '–' } as const;
 
 function CheckLine({ c }: { c: Check }) {
   return (
-    <li class={`check ${c.outcome}`} data-check={c.id} data-outcome={c.outcome} data-reason={c.reason ?? ''}>
+    <li class={`check check-${c.outcome}`} data-check={c.id} data-outcome={c.outcome} data-reason={c.reason ?? ''}>
       <span class="mark" aria-hidden="true">
         {MARK[c.outcome]}
       </span>{' '}
@@ -181,21 +181,24 @@ function Verifier() {
           <input id="v-vkey" placeholder="origin+keyid+base64key" spellcheck={false} value={vkey} onInput={(e) => setVkey(e.currentTarget.value)} />
           <label for="v-timeout">Seconds to wait for each RPC answer</label>
           <input id="v-timeout" type="number" min="1" max="120" value={timeout} onInput={(e) => setTimeoutS(e.currentTarget.value)} />
-          <button type="submit" class="primary" disabled={busy}>
-            Verify
-          </button>
+          <div>
+            <button type="submit" class="primary" disabled={busy}>
+              Verify
+            </button>
+          </div>
         </form>
-        <p class="status" role="status" aria-live="polite" data-testid="status">
+        {/* One live region, always present, so the outcome is announced when it changes. */}
+        <p
+          class={`status verdict ${verdict ? (verdict.ok ? 'ok' : verdict.partial ? 'pending' : 'bad') : ''}`}
+          role="status"
+          aria-live="polite"
+          data-testid="verdict"
+        >
           {busy ? 'Verifying…' : verdict ? verdictText(verdict) : ''}
         </p>
         {checks.length > 0 && (
           <section aria-labelledby="checks-h">
             <h2 id="checks-h">Checks</h2>
-            {verdict && (
-              <p class={`verdict ${verdict.ok ? 'ok' : verdict.partial ? 'pending' : 'bad'}`} data-testid="verdict">
-                {verdictText(verdict)}
-              </p>
-            )}
             <ol class="checks" data-testid="checks">
               {checks.map((c) => (
                 <CheckLine key={c.id} c={c} />

@@ -77,7 +77,7 @@ export async function verifyConsistencyProof(checks: Checks, documentText: strin
 
   if (!chain.contract) {
     checks.skip('chain', 'Chain', 'a consistency proof names no contract: give the AnchorRegistry address to check the later checkpoint on chain');
-    checks.skip('anchored', 'Later checkpoint on chain', 'not checked: no contract address');
+    checks.skip('anchored', 'Later checkpoint on chain', 'no contract address');
     return;
   }
   const registry = await openRegistry(checks, { ...chain, chainId: null }, [

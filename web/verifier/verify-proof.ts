@@ -72,7 +72,7 @@ export async function verifyInclusionProof(checks: Checks, documentText: string,
       'Chain',
       'this checkpoint was not anchored yet when the proof was made (anchor: null); give the contract address to ask the chain anyway',
     );
-    checks.skip('anchored', 'Checkpoint root on chain', 'not checked: no contract address');
+    checks.skip('anchored', 'Checkpoint root on chain', 'no contract address');
     return;
   }
   const registry = await openRegistry(checks, { ...chain, contract, chainId: proof.anchor?.chainId ?? null }, [['anchored', 'Checkpoint root on chain']]);
