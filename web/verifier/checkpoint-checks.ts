@@ -57,7 +57,11 @@ export async function rootOnChain(
     const root = hex(c.root);
     if (onChain === null) {
       if (absentOk) checks.ok(id, label, absentOk);
-      else checks.fail(id, label, 'not-anchored', `no root is anchored for ${c.origin} at size ${c.size} in ${registry.address}`);
+      else {
+        const latest = await registry.latestCheckpointSize(logIdOf(c.origin)).catch(() => null);
+        const newest = latest === null ? '' : latest === 0 ? '; no checkpoint of this log is anchored there' : `; the newest anchored size is ${latest}`;
+        checks.fail(id, label, 'not-anchored', `no root is anchored for ${c.origin} at size ${c.size} in ${registry.address}${newest}`);
+      }
       return 'absent';
     }
     if (onChain !== root) {

@@ -75,6 +75,12 @@ export class Registry {
     return r === ZERO32 ? null : r;
   }
 
+  /** The newest anchored tree size of a log (0 when none), or null when this registry has no latestCheckpoint(). */
+  async latestCheckpointSize(logId: string): Promise<number | null> {
+    if (!signatureOf('latestCheckpoint')) return null;
+    return Number(BigInt(await this.view('latestCheckpoint', [logId])));
+  }
+
   async hasRole(role: string, account: string): Promise<boolean> {
     return BigInt(await this.view('hasRole', [role, account])) === 1n;
   }
