@@ -40,7 +40,8 @@ export async function verifyInclusionProof(checks: Checks, documentText: string,
   if (!doc) checks.fail('document', 'Document hash', 'malformed', documentText.trim() ? 'the document is not a JSON object' : 'no document given');
   else {
     const r = verifyProofOffline(evidence, doc);
-    if (!r.ok && (r.reason === 'document-mismatch' || r.reason === 'malformed')) checks.fail('document', 'Document hash', r.reason, r.message);
+    const redacted = proof.served?.form === 'redacted' ? ` (the bridge served it redacted: the proof is for the form a reader with full access receives)` : '';
+    if (!r.ok && (r.reason === 'document-mismatch' || r.reason === 'malformed')) checks.fail('document', 'Document hash', r.reason, r.message + redacted);
     else checks.ok('document', 'Document hash', `SHA-256 of the canonical document is ${short(leaf.hash)}, as in the leaf`);
   }
 
