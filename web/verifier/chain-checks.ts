@@ -36,8 +36,9 @@ export async function openRegistry(checks: Checks, t: ChainTarget, skipIds: [str
     }
     checks.ok('chain', 'Chain', `the RPC answers for chain ${id}${t.chainId !== null ? ', as the evidence says' : ''}`);
   } catch (e) {
-    checks.fail('chain', 'Chain', 'unreachable', e instanceof Error ? e.message : String(e));
-    return skipRest('the RPC did not answer');
+    const badUrl = e instanceof RpcError && e.kind === 'bad-url';
+    checks.fail('chain', 'Chain', badUrl ? 'malformed' : 'unreachable', e instanceof Error ? e.message : String(e));
+    return skipRest(badUrl ? 'no usable RPC URL' : 'the RPC did not answer');
   }
   try {
     if (!(await registry.hasCode())) {

@@ -3,7 +3,7 @@
  * so a node that accepts the connection and never answers fails with a message instead of a spinner. Redirects are
  * refused (a request must not end up elsewhere), no cookies or referrer are sent.
  */
-export type RpcFailure = 'unreachable' | 'timeout' | 'http' | 'rpc-error' | 'bad-answer';
+export type RpcFailure = 'bad-url' | 'unreachable' | 'timeout' | 'http' | 'rpc-error' | 'bad-answer';
 
 export class RpcError extends Error {
   constructor(
@@ -24,9 +24,9 @@ export function rpcClient(url: string, timeoutMs: number): Rpc {
   try {
     parsed = new URL(url);
   } catch {
-    throw new RpcError('unreachable', `“${url}” is not a URL`);
+    throw new RpcError('bad-url', `“${url}” is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RpcError('unreachable', 'the RPC URL must start with http:// or https://');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RpcError('bad-url', 'the RPC URL must start with http:// or https://');
   let id = 0;
   const call = async (method: string, params: unknown[]): Promise<unknown> => {
     let res: Response;

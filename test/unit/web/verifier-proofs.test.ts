@@ -125,3 +125,18 @@ test('a checkpoint with a consistency proof to a later one; fork, shrink, a wron
     signature: 'fail:checkpoint-signature',
   });
 });
+
+test('an RPC URL that is not one is malformed; the chain lines are then not checked', async () => {
+  const receiptLike = { version: 'fhir-anchor-receipt/1' };
+  for (const rpcUrl of ['not a url', 'ftp://127.0.0.1/']) {
+    const v = await verify({ document: '{}', evidence: JSON.stringify(log.proof(0, 13)), rpcUrl, contract: '0x' + '11'.repeat(20), vkey: '', timeoutMs: 1000 });
+    expect(v.checks.find((c) => c.id === 'chain')).toMatchObject({ outcome: 'fail', reason: 'malformed' });
+    expect(v.checks.find((c) => c.id === 'anchored')).toMatchObject({ outcome: 'skipped' });
+  }
+  expect((await verify({ document: '{}', evidence: JSON.stringify(receiptLike), rpcUrl: '', contract: '', vkey: '', timeoutMs: 1 })).checks[0]).toMatchObject({
+    reason: 'malformed',
+  });
+  expect((await verify({ document: '{}', evidence: JSON.stringify(log.proof(0, 13)), rpcUrl: '', contract: '0x12', vkey: '', timeoutMs: 1 })).checks).toEqual([
+    expect.objectContaining({ id: 'contract-input', reason: 'malformed' }),
+  ]);
+});
