@@ -13,6 +13,7 @@ import { createPool, Db } from './store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { backfillSensitivity } from './store/sensitivity';
+import { backfillLogEntries } from './log/backfill';
 import { VERSION } from './version';
 import { createLogService, type LogService } from './log/service';
 import { startNotifier } from './notify/delivery';
@@ -81,6 +82,9 @@ export async function openDatabase(
     // Rows written before migration 020 get their sensitivity labels (restricted pulls withhold them until then).
     const classified = await backfillSensitivity(db);
     if (classified) log.info({ classified }, 'resource sensitivity backfilled');
+    // Resource versions stored before the verifiable log (migration 022) join it.
+    const logged = await backfillLogEntries(db);
+    if (logged) log.info({ versions: logged }, 'earlier resource versions queued for the verifiable log');
   } catch (err) {
     await db.end();
     await stopEmbedded?.();

@@ -74,3 +74,16 @@ CREATE TABLE log_checkpoint (
 );
 COMMENT ON TABLE log_checkpoint IS 'Signed checkpoints (C2SP tlog-checkpoint) as published; note is signed by the log key, cosignatures are witness signature lines. status: anchoring on chain, as for batch.';
 CREATE INDEX log_checkpoint_unconfirmed_idx ON log_checkpoint (tree_size) WHERE status <> 'confirmed';
+
+-- What was stored before this migration joins the log too. Bundles and audit records are queued here (their hashes
+-- are stored; 32-byte salts from two random UUIDs, PostgreSQL's strong random source); resource versions need the
+-- RFC 8785 JSON of their content, so they are listed here and queued by the bridge at start (bridge/log/backfill.ts).
+INSERT INTO log_queue (kind, ref_id, doc_hash, salt, clinic_id, queued_at)
+  SELECT 'bundle', id, hash, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), clinic_id, received_at
+  FROM bundle ORDER BY received_at, id;
+INSERT INTO log_queue (kind, ref_id, doc_hash, salt, clinic_id, person_id, queued_at)
+  SELECT 'audit', id, hash, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), clinic_id, person_id, recorded
+  FROM audit_event ORDER BY seq;
+CREATE TABLE log_backfill (resource_id uuid PRIMARY KEY);
+COMMENT ON TABLE log_backfill IS 'Resources stored before the log existed whose versions the bridge has yet to queue (emptied at start).';
+INSERT INTO log_backfill (resource_id) SELECT id FROM resource;

@@ -297,3 +297,47 @@ export async function chainLeaves(db: Db, personId: string): Promise<LeafRow[]> 
   const res = await db.query(`${LEAF} WHERE chain_id = (SELECT chain_id FROM log_person_chain WHERE person_id = $1) ORDER BY chain_seq`, [personId]);
   return res.rows.map(leafRow);
 }
+
+export interface BackfillVersion {
+  id: string;
+  resourceType: string;
+  clinicId: string;
+  version: number;
+  content: unknown;
+}
+
+/** Every version of up to `limit` resources stored before the log existed (migration 022's log_backfill). */
+export async function backfillBatch(db: Db, limit: number): Promise<{ ids: string[]; versions: BackfillVersion[] }> {
+  const ids = (await db.query('SELECT resource_id FROM log_backfill ORDER BY resource_id LIMIT $1', [limit])).rows.map((r) => r.resource_id as string);
+  if (!ids.length) return { ids, versions: [] };
+  const res = await db.query(
+    `SELECT r.id, r.resource_type AS "resourceType", r.clinic_id AS "clinicId", r.version, r.content FROM resource r WHERE r.id = ANY($1::uuid[])
+     UNION ALL
+     SELECT h.resource_id, r.resource_type, r.clinic_id, h.version, h.content FROM resource_history h JOIN resource r ON r.id = h.resource_id
+     WHERE h.resource_id = ANY($1::uuid[])
+     ORDER BY 1, 4`,
+    [ids],
+  );
+  return { ids, versions: res.rows };
+}
+
+/** Queues the entries of a backfill batch and marks its resources done, in one transaction. */
+export async function saveBackfill(db: Db, ids: readonly string[], entries: readonly QueuedEntry[]): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    // Only resources still listed: another process may have done this batch meanwhile.
+    const claimed = await client.query('DELETE FROM log_backfill WHERE resource_id = ANY($1::uuid[]) RETURNING resource_id', [ids]);
+    const mine = new Set(claimed.rows.map((r) => r.resource_id as string));
+    await queueLogEntries(
+      client,
+      entries.filter((e) => mine.has(e.refId)),
+    );
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}

@@ -23,10 +23,12 @@ export interface ServeAppOptions extends Omit<AppOptions, 'ingest' | 'version'> 
   ingestWorkers?: number;
   connectionsPerWorker?: number;
   version?: string;
+  /** Key file of the log created when `verifiableLog` is not given (default: a fresh key in a temporary folder). */
+  logKeyFile?: string;
 }
 
 export async function serveApp(opts: ServeAppOptions): Promise<AppServer> {
-  const { databaseUrl, ingestWorkers = 0, connectionsPerWorker = 2, version = 'test', ...app } = opts;
+  const { databaseUrl, ingestWorkers = 0, connectionsPerWorker = 2, version = 'test', logKeyFile, ...app } = opts;
   const ingest = await startIngestPool({ workers: ingestWorkers, db: opts.db, databaseUrl, connectionsPerWorker });
   const ownLog = !app.verifiableLog;
   const verifiableLog =
@@ -34,7 +36,7 @@ export async function serveApp(opts: ServeAppOptions): Promise<AppServer> {
     createLogService({
       db: opts.db,
       log: app.log,
-      keyFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-log-')), 'log-key.pem'),
+      keyFile: logKeyFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-log-')), 'log-key.pem'),
       intervalMs: 100,
     });
   if (ownLog) verifiableLog.start();

@@ -35,6 +35,8 @@ export interface TestBridgeOptions {
   signinFailLimit?: number;
   enrolmentCodeTtlMinutes?: number;
   publicBaseUrl?: string;
+  /** The verifiable log's key file (two bridges on one database share one, as processes of one deployment do). */
+  logKeyFile?: string;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -58,6 +60,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     signinFailLimit: overrides.signinFailLimit,
     enrolmentCodeTtlMinutes: overrides.enrolmentCodeTtlMinutes,
     publicBaseUrl: overrides.publicBaseUrl,
+    logKeyFile: overrides.logKeyFile,
   });
   return {
     url: served.url,

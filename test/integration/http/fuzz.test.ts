@@ -36,10 +36,19 @@ function seeds(): Bundle[] {
 async function rowCounts(): Promise<Record<string, number>> {
   const tables = await bridge.database.db.query(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
-       AND table_name !~ '(audit|migration)' ORDER BY table_name`,
+       AND table_name !~ '(audit|migration|^log_)' ORDER BY table_name`,
   );
   const counts: Record<string, number> = {};
   for (const { table_name: t } of tables.rows) counts[t] = Number((await bridge.database.db.query(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n);
+  // The verifiable log grows with the audit records of refusals (tiles, checkpoints, chains follow); any other entry
+  // (a bundle or resource version) would be something stored.
+  counts.log_entries_not_audit = Number(
+    (
+      await bridge.database.db.query(
+        "SELECT (SELECT count(*) FROM log_leaf WHERE kind <> 'audit') + (SELECT count(*) FROM log_queue WHERE kind <> 'audit') AS n",
+      )
+    ).rows[0].n,
+  );
   return counts;
 }
 

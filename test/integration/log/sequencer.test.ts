@@ -18,9 +18,10 @@ import { startTestBridge, type TestBridge } from '../../helpers/server';
 
 let bridge: TestBridge;
 let clinic: { id: string; apiKey: string };
+const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-log-')), 'log-key.pem');
 
 beforeAll(async () => {
-  bridge = await startTestBridge();
+  bridge = await startTestBridge({ logKeyFile: keyFile });
   clinic = await bridge.clinic('Log Clinic');
 });
 afterAll(() => bridge.close());
@@ -89,9 +90,9 @@ it('links the audit entries about one person into a hash chain, and proves consi
   expect(verifyConsistencyOffline(tampered)).toMatchObject({ ok: false, reason: 'consistency' });
 });
 
-it('two sequencers on one database never fork the log', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-log2-'));
-  const other = createLogService({ db: bridge.database.db, log: createLogger('silent'), keyFile: path.join(dir, 'k.pem'), intervalMs: 1000 });
+it('two sequencers on one database (two processes of one deployment, one key) never fork the log', async () => {
+  const other = createLogService({ db: bridge.database.db, log: createLogger('silent'), keyFile, intervalMs: 1000 });
+  expect(other.origin).toBe(bridge.verifiableLog.origin);
   const patient = (await q("SELECT id FROM resource WHERE resource_type = 'Patient' LIMIT 1")).rows[0].id as string;
   const reads = Array.from({ length: 40 }, () => api(bridge.url, clinic.apiKey, 'GET', `/fhir/Patient/${patient}`));
   const integrations: Promise<unknown>[] = [];
