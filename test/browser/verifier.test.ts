@@ -48,7 +48,7 @@ async function fillAndVerify(
   await page.getByLabel('Document', { exact: true }).fill(input.document);
   await page.getByLabel('Proof or receipt', { exact: true }).fill(input.evidence);
   await page.getByLabel('RPC URL of the chain').fill(input.rpc ?? rpcUrl);
-  await page.getByLabel('Contract address (only when the proof names none)').fill(input.contract ?? '');
+  await page.getByLabel('Contract address you trust (optional when the proof names one)').fill(input.contract ?? '');
   await page.getByLabel(/verifier key/).fill(input.vkey ?? '');
   await page.getByLabel('Seconds to wait for each RPC answer').fill(String(input.timeout ?? 10));
   await page.getByRole('button', { name: 'Verify' }).click();
@@ -196,6 +196,24 @@ describeInBrowser('verifier page', () => {
       const wrong = await fillAndVerify(page, { document: text, evidence: JSON.stringify(elsewhere) });
       expect(outcomes(wrong.lines)).toMatchObject({ document: 'ok', merkle: 'ok', chain: 'ok', contract: 'fail:wrong-contract', anchored: 'skipped' });
       expect(wrong.byId.contract.text).toMatch(/no contract at 0x000000000000000000000000000000000000dEaD/);
+
+      // The address typed is the one asked (a receipt cannot pick the contract that vouches for it).
+      const typedRight = await fillAndVerify(page, { document: text, evidence: JSON.stringify(elsewhere), contract: receipt.contract.toLowerCase() });
+      expect(outcomes(typedRight.lines)).toEqual(allOk);
+      expect(typedRight.byId.contract.text).toContain(`the address you gave; the evidence names 0x000000000000000000000000000000000000dEaD`);
+      const typedWrong = await fillAndVerify(page, {
+        document: text,
+        evidence: JSON.stringify(receipt),
+        contract: '0x000000000000000000000000000000000000dead',
+      });
+      expect(outcomes(typedWrong.lines)).toMatchObject({ contract: 'fail:wrong-contract', anchored: 'skipped' });
+      const typo = await fillAndVerify(page, {
+        document: text,
+        evidence: JSON.stringify(receipt),
+        contract: receipt.contract.replace(/[a-f]/, (c: string) => c.toUpperCase()),
+      });
+      expect(typo.byId['contract-input']).toMatchObject({ outcome: 'fail', reason: 'malformed' });
+      expect(typo.byId['contract-input'].text).toMatch(/checksum/);
 
       const hung = await fillAndVerify(page, { document: text, evidence: JSON.stringify(receipt), rpc: hole.url, timeout: 2 });
       expect(outcomes(hung.lines)).toMatchObject({ document: 'ok', merkle: 'ok', chain: 'fail:unreachable', anchored: 'skipped', event: 'skipped' });
@@ -389,7 +407,7 @@ describeInBrowser('verifier page', () => {
       'TEXTAREA:Proof or receipt',
       'INPUT:Or choose a file for “Proof or receipt”',
       'INPUT:RPC URL of the chain',
-      'INPUT:Contract address (only when the proof names none)',
+      'INPUT:Contract address you trust (optional when the proof names one)',
       'INPUT:The log’s verifier key (vkey), to check the checkpoint signature',
       'INPUT:Seconds to wait for each RPC answer',
       'BUTTON:Verify',

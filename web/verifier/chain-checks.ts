@@ -1,13 +1,15 @@
 /** The chain steps every kind of evidence shares: reach the RPC, compare its chain id, find the registry's code. */
-import { type Checks, short } from './checks';
+import type { Checks } from './checks';
 import { Registry } from './registry';
 import { RpcError, rpcClient } from './rpc';
 
 export interface ChainTarget {
   rpcUrl: string;
   timeoutMs: number;
-  /** The registry address (EIP-55), from the evidence or typed by the user. */
+  /** The registry address (EIP-55) to ask: the one the user typed, else the one the evidence names. */
   contract: string | null;
+  /** The address the evidence names, when it names one (shown when the user's address differs). */
+  named?: string | null;
   /** The chain the evidence names, when it names one. */
   chainId: number | null;
 }
@@ -45,7 +47,8 @@ export async function openRegistry(checks: Checks, t: ChainTarget, skipIds: [str
       checks.fail('contract', 'Contract', 'wrong-contract', `no contract at ${t.contract} on this chain`);
       return skipRest('no contract at that address');
     }
-    checks.ok('contract', 'Contract', `code found at ${short(t.contract)}`);
+    const yours = t.named && t.named !== t.contract ? ` (the address you gave; the evidence names ${t.named})` : '';
+    checks.ok('contract', 'Contract', `code found at ${t.contract}${yours}`);
   } catch (e) {
     checks.fail('contract', 'Contract', 'unreachable', e instanceof Error ? e.message : String(e));
     return skipRest('the RPC did not answer');

@@ -175,10 +175,30 @@ function Verifier() {
           </div>
           <label for="v-rpc">RPC URL of the chain</label>
           <input id="v-rpc" type="url" inputmode="url" placeholder="http://127.0.0.1:8545" value={rpcUrl} onInput={(e) => setRpcUrl(e.currentTarget.value)} />
-          <label for="v-contract">Contract address (only when the proof names none)</label>
-          <input id="v-contract" placeholder="0x…" spellcheck={false} value={contract} onInput={(e) => setContract(e.currentTarget.value)} />
+          <label for="v-contract">Contract address you trust (optional when the proof names one)</label>
+          <p class="muted hint" id="v-contract-hint">
+            The AnchorRegistry you trust. When given, it is asked instead of the one the proof or receipt names.
+          </p>
+          <input
+            id="v-contract"
+            placeholder="0x…"
+            spellcheck={false}
+            aria-describedby="v-contract-hint"
+            value={contract}
+            onInput={(e) => setContract(e.currentTarget.value)}
+          />
           <label for="v-vkey">The log’s verifier key (vkey), to check the checkpoint signature</label>
-          <input id="v-vkey" placeholder="origin+keyid+base64key" spellcheck={false} value={vkey} onInput={(e) => setVkey(e.currentTarget.value)} />
+          <p class="muted hint" id="v-vkey-hint">
+            From the bridge’s GET /log/key (or its base64 public key alone). Add witnesses’ vkeys after it, separated by spaces: each must have cosigned.
+          </p>
+          <input
+            id="v-vkey"
+            placeholder="origin+keyid+base64key"
+            spellcheck={false}
+            aria-describedby="v-vkey-hint"
+            value={vkey}
+            onInput={(e) => setVkey(e.currentTarget.value)}
+          />
           <label for="v-timeout">Seconds to wait for each RPC answer</label>
           <input id="v-timeout" type="number" min="1" max="120" value={timeout} onInput={(e) => setTimeoutS(e.currentTarget.value)} />
           <div>

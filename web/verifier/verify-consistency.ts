@@ -12,15 +12,24 @@ import { rootOnChain, signatureCheck } from './checkpoint-checks';
 import { Checks, short } from './checks';
 import type { ChainOptions } from './verify-receipt';
 
+const withNewline = (text: string): string => {
+  const t = text.replace(/\r\n/g, '\n');
+  return t.endsWith('\n') ? t : t + '\n';
+};
+const isSignedNote = (text: string): boolean => {
+  try {
+    parseNote(withNewline(text));
+    return true;
+  } catch {
+    return false;
+  }
+};
+const sameCheckpoint = (a: Checkpoint, b: Checkpoint): boolean => a.origin === b.origin && a.size === b.size && hex(a.root) === hex(b.root);
+
 /** A checkpoint as text: a signed note, or only its text lines (origin, size, root). */
 function heldCheckpoint(text: string): Checkpoint {
-  const t = text.replace(/\r\n/g, '\n');
-  const withNewline = t.endsWith('\n') ? t : t + '\n';
-  try {
-    return parseCheckpoint(parseNote(withNewline).text);
-  } catch {
-    return parseCheckpoint(withNewline.replace(/\n+$/, '\n'));
-  }
+  const t = withNewline(text);
+  return isSignedNote(t) ? parseCheckpoint(parseNote(t).text) : parseCheckpoint(t.replace(/\n+$/, '\n'));
 }
 
 export async function verifyConsistencyProof(checks: Checks, documentText: string, evidence: unknown, vkeys: string, chain: ChainOptions): Promise<void> {
@@ -37,17 +46,17 @@ export async function verifyConsistencyProof(checks: Checks, documentText: strin
   }
   checks.ok('format', 'Consistency proof', `fhir-anchor-consistency/1 of ${older.origin} from size ${older.size} to ${newer.size}, ${c.proof.length} hash(es)`);
 
+  let held: Checkpoint | null = null;
   if (!documentText.trim()) checks.skip('document', 'Your checkpoint', 'no checkpoint of yours given: the proof’s earlier checkpoint is taken as it is');
   else {
-    let held: Checkpoint | null = null;
     try {
       held = heldCheckpoint(documentText);
     } catch (e) {
       checks.fail('document', 'Your checkpoint', 'malformed', `not a checkpoint: ${(e as Error).message}`);
     }
     if (held) {
-      const same = held.origin === older.origin && held.size === older.size && hex(held.root) === hex(older.root);
-      if (same) checks.ok('document', 'Your checkpoint', `is the proof’s earlier checkpoint (size ${held.size}, root ${short(hex(held.root))})`);
+      if (sameCheckpoint(held, older))
+        checks.ok('document', 'Your checkpoint', `is the proof’s earlier checkpoint (size ${held.size}, root ${short(hex(held.root))})`);
       else if (held.origin === older.origin && held.size === older.size)
         checks.fail('document', 'Your checkpoint', 'fork', `your checkpoint and the proof’s, both of size ${held.size}, have different roots`);
       else
@@ -60,12 +69,14 @@ export async function verifyConsistencyProof(checks: Checks, documentText: strin
     }
   }
 
+  // The checkpoint kept may carry cosignatures the proof's copy lacks: its own signatures are the ones checked.
+  const heldNote = held && sameCheckpoint(held, older) && isSignedNote(documentText) ? withNewline(documentText) : c.old;
   signatureCheck(
     checks,
     'signature',
     'Checkpoint signatures',
     [
-      { note: c.old, checkpoint: older },
+      { note: heldNote, checkpoint: older },
       { note: c.new, checkpoint: newer },
     ],
     vkeys,

@@ -66,7 +66,7 @@ export async function verifyInclusionProof(checks: Checks, documentText: string,
   signatureCheck(checks, 'signature', 'Checkpoint signature', [{ note: tlog.checkpoint, checkpoint }], vkeys);
   if (doc) crossCheck(checks, evidence, doc, vkeys, checkpoint.origin);
 
-  const contract = proof.anchor?.contract ?? chain.contract;
+  const contract = chain.contract ?? proof.anchor?.contract ?? null;
   if (!proof.anchor && !chain.contract) {
     checks.skip(
       'chain',
@@ -76,7 +76,9 @@ export async function verifyInclusionProof(checks: Checks, documentText: string,
     checks.skip('anchored', 'Checkpoint root on chain', 'no contract address');
     return;
   }
-  const registry = await openRegistry(checks, { ...chain, contract, chainId: proof.anchor?.chainId ?? null }, [['anchored', 'Checkpoint root on chain']]);
+  const registry = await openRegistry(checks, { ...chain, contract, named: proof.anchor?.contract ?? null, chainId: proof.anchor?.chainId ?? null }, [
+    ['anchored', 'Checkpoint root on chain'],
+  ]);
   if (registry) await rootOnChain(checks, registry, 'anchored', 'Checkpoint root on chain', checkpoint);
 }
 

@@ -14,7 +14,10 @@ import { ANCHORER_ROLE } from './registry';
 export interface ChainOptions {
   rpcUrl: string;
   timeoutMs: number;
-  /** Typed by the user; used only when the evidence names no contract. */
+  /**
+   * Typed by the user: the registry they trust, asked instead of the one the evidence names (as the CLI's --contract:
+   * evidence cannot pick the contract that vouches for it); needed when the evidence names none.
+   */
   contract: string | null;
 }
 
@@ -46,14 +49,14 @@ export async function verifyReceipt(checks: Checks, documentText: string, eviden
   if (root === receipt.root) checks.ok('merkle', 'Merkle proof', `${receipt.proof.length} step(s) lead from the bundle's leaf to root ${short(root)}`);
   else checks.fail('merkle', 'Merkle proof', 'inclusion', `the proof leads to ${short(root)}, not to the receipt's root ${short(receipt.root)}`);
 
-  const registry = await openRegistry(checks, { ...chain, contract: receipt.contract, chainId: receipt.chainId }, [
+  const registry = await openRegistry(checks, { ...chain, contract: chain.contract ?? receipt.contract, named: receipt.contract, chainId: receipt.chainId }, [
     ['anchored', 'Root on chain'],
     ['event', 'Anchoring transaction'],
   ]);
   if (!registry) return;
   try {
     const onChain = await registry.rootOf(receipt.batchId);
-    if (onChain === null) checks.fail('anchored', 'Root on chain', 'not-anchored', `batch ${short(receipt.batchId)} is not anchored in ${receipt.contract}`);
+    if (onChain === null) checks.fail('anchored', 'Root on chain', 'not-anchored', `batch ${short(receipt.batchId)} is not anchored in ${registry.address}`);
     else if (onChain !== receipt.root)
       checks.fail(
         'anchored',

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { b64, fromB64 } from '../../../bridge/log/bytes';
+import { randomSeed } from '../../../bridge/log/ed25519';
+import { cosignatureLine, parseNote, publicKeyOf, vkey, SIG_COSIGNATURE_V1 } from '../../../bridge/log/note';
 import { verify, type VerifyInput } from '../../../web/verifier/verify';
 import { bundleDocumentHash } from '../../../web/verifier/documents';
 import { bundleLeaf, otherLeaves, resourceLeaf, testLog } from '../../helpers/log-fixture';
@@ -139,4 +141,27 @@ test('an RPC URL that is not one is malformed; the chain lines are then not chec
   expect((await verify({ document: '{}', evidence: JSON.stringify(log.proof(0, 13)), rpcUrl: '', contract: '0x12', vkey: '', timeoutMs: 1 })).checks).toEqual([
     expect.objectContaining({ id: 'contract-input', reason: 'malformed' }),
   ]);
+});
+
+test('witness keys: each one given must have cosigned the checkpoint (C2SP tlog-cosignature)', async () => {
+  const witness = { name: 'witness.example/w1', seed: randomSeed() };
+  const witnessKey = vkey(witness.name, publicKeyOf(witness), SIG_COSIGNATURE_V1);
+  const proof = log.proof(5, 13) as { tlogProof: string };
+  const note = proof.tlogProof.slice(proof.tlogProof.indexOf('\n\n') + 2);
+  const cosigned = { ...proof, tlogProof: proof.tlogProof + cosignatureLine(parseNote(note).text, witness, 1_700_000_000) };
+  const input = { document: JSON.stringify(resource), evidence: JSON.stringify(cosigned) };
+  const v = await verify({ ...input, rpcUrl: '', contract: '', vkey: `${log.vkey} ${witnessKey}`, timeoutMs: 1000 });
+  expect(v.checks.find((c) => c.id === 'signature')).toMatchObject({ outcome: 'ok', detail: expect.stringContaining('cosigned by witness.example/w1') });
+  expect(await run({ ...input, vkey: log.vkey })).toMatchObject({ signature: 'ok' }); // a cosignature nobody asked about is fine
+  // the witness's key given, its cosignature absent or forged
+  expect(await run({ document: input.document, evidence: JSON.stringify(proof), vkey: `${log.vkey} ${witnessKey}` })).toMatchObject({
+    signature: 'fail:checkpoint-signature',
+  });
+  const other = { name: witness.name, seed: randomSeed() };
+  const forged = { ...proof, tlogProof: proof.tlogProof + cosignatureLine(parseNote(note).text, other, 1_700_000_000) };
+  expect(await run({ document: input.document, evidence: JSON.stringify(forged), vkey: `${log.vkey} ${witnessKey}` })).toMatchObject({
+    signature: 'fail:checkpoint-signature',
+  });
+  // only a witness's key, not the log's
+  expect(await run({ ...input, vkey: witnessKey })).toMatchObject({ signature: 'fail:checkpoint-signature' });
 });
