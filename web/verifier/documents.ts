@@ -34,10 +34,24 @@ export function unwrapEvidence(v: Json): Json | null {
   return null;
 }
 
+/**
+ * A search or `$everything` entry fetched with `_proofs=true` carries its own proof (an entry extension whose
+ * valueString is the `fhir-anchor-proof/1` JSON): the entry's resource is the document, that proof the evidence.
+ */
+export function entryWithProof(v: Json | null): { document: string; evidence: string } | null {
+  const resource = v?.resource;
+  if (!v || !resource || typeof resource !== 'object' || !Array.isArray(v.extension)) return null;
+  for (const ext of v.extension as Json[]) {
+    const proof = typeof ext?.valueString === 'string' ? jsonObject(ext.valueString) : null;
+    if (proof?.version === 'fhir-anchor-proof/1') return { document: JSON.stringify(resource), evidence: ext.valueString as string };
+  }
+  return null;
+}
+
 /** Evidence or document, from a file's text (for drops of several files at once). */
 export function classify(text: string): 'evidence' | 'document' {
   const v = jsonObject(text);
-  return v && unwrapEvidence(v) ? 'evidence' : 'document';
+  return v && (unwrapEvidence(v) || entryWithProof(v)) ? 'evidence' : 'document';
 }
 
 /**

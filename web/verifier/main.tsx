@@ -168,7 +168,7 @@ function Verifier() {
             <FileBox
               id="v-evidence"
               label="Proof or receipt"
-              hint="fhir-anchor-proof/1, fhir-anchor-receipt/1 or fhir-anchor-consistency/1 (JSON), or the bridge's answer holding one."
+              hint="fhir-anchor-proof/1, fhir-anchor-receipt/1 or fhir-anchor-consistency/1 (JSON), the bridge's answer holding one, or a search or $everything entry fetched with _proofs=true (it stands for both boxes)."
               value={evidence}
               set={setEvidence}
             />

@@ -1,6 +1,6 @@
 /** Dispatch: which evidence was given decides what is verified; every path reports its checks as lines. */
 import { Checks, type Check, type Verdict } from './checks';
-import { jsonObject, unwrapEvidence } from './documents';
+import { entryWithProof, jsonObject, unwrapEvidence } from './documents';
 import { parseAddress } from './abi';
 import { verifyConsistencyProof } from './verify-consistency';
 import { verifyInclusionProof } from './verify-proof';
@@ -19,6 +19,9 @@ export interface VerifyInput {
 
 export async function verify(input: VerifyInput, onChange?: (checks: Check[]) => void): Promise<Verdict> {
   const checks = new Checks(onChange);
+  // An entry with its proof, given in either box (the other one empty or the same entry), stands for both.
+  const entry = entryWithProof(jsonObject(input.evidence)) ?? (!input.evidence.trim() ? entryWithProof(jsonObject(input.document)) : null);
+  if (entry) input = { ...input, ...entry };
   const parsed = jsonObject(input.evidence);
   const evidence = parsed && unwrapEvidence(parsed);
   if (!evidence) {

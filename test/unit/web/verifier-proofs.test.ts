@@ -165,3 +165,16 @@ test('witness keys: each one given must have cosigned the checkpoint (C2SP tlog-
   // only a witness's key, not the log's
   expect(await run({ ...input, vkey: witnessKey })).toMatchObject({ signature: 'fail:checkpoint-signature' });
 });
+
+test('a search or $everything entry with its proof extension (_proofs=true) stands for document and proof', async () => {
+  const entry = {
+    fullUrl: `Observation/${resource.id}`,
+    resource,
+    extension: [{ url: 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof', valueString: JSON.stringify(log.proof(5, 13)) }],
+  };
+  const offline = { format: 'ok', document: 'ok', leaf: 'ok', inclusion: 'ok', signature: 'ok', chain: 'skipped', anchored: 'skipped' };
+  expect(await run({ document: JSON.stringify(entry), evidence: '', vkey: log.vkey })).toEqual(offline);
+  expect(await run({ document: '', evidence: JSON.stringify(entry), vkey: log.vkey })).toEqual(offline);
+  const changed = { ...entry, resource: { ...resource, status: 'amended' } };
+  expect(await run({ document: '', evidence: JSON.stringify(changed), vkey: log.vkey })).toMatchObject({ document: 'fail:document-mismatch' });
+});
