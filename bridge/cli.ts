@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAnchorCommands } from './anchor/commands';
+import { registerLogCommands } from './log-commands';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from './config';
 import { createLogger } from './log';
@@ -228,5 +229,6 @@ program
   });
 
 registerAnchorCommands(program);
+registerLogCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

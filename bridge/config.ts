@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { personIdentifierSystems } from './fhir/identifier-systems';
+import { parseWitnesses, type WitnessConfig } from './log/witness-config';
 
 export { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from './fhir/identifier-systems';
 
@@ -51,6 +52,7 @@ const envSchema = z.object({
   CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(5000),
+  CHECKPOINT_ANCHOR_INTERVAL_MS: intFrom(0),
   AUTH_FAIL_LIMIT: intFrom(20),
   AUTH_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   TRUST_PROXY: z.string().optional(),
@@ -80,6 +82,10 @@ const envSchema = z.object({
     .regex(/^[^\s+]{1,255}$/u, 'a non-empty name without spaces or "+", e.g. bridge.example.org/log')
     .optional(),
   LOG_SIGNING_KEY_FILE: z.string().optional(),
+  // Witnesses (C2SP tlog-witness) each checkpoint is submitted to: comma-separated `<url>=<vkey>` pairs.
+  LOG_WITNESSES: z.string().optional(),
+  // The signed inclusion promise of each audited response (X-Log-Promise): its entry is in a checkpoint by then.
+  LOG_MAX_DELAY_MS: z.coerce.number().int().min(10).max(86_400_000).default(60_000),
 });
 
 export interface BridgeConfig {
@@ -114,6 +120,8 @@ export interface BridgeConfig {
   chain: ChainConfig;
   batchMaxBundles: number;
   batchMaxWaitMs: number;
+  /** Least time between two checkpoint anchoring transactions (0: anchor each checkpoint as soon as it is published). */
+  checkpointAnchorIntervalMs: number;
   /** Failed authentications per client address and window before 429 (0: no throttle). */
   authFailLimit: number;
   authFailWindowMs: number;
@@ -131,7 +139,7 @@ export interface BridgeConfig {
   /** The id_token signing key (a private RSA JWK); default DATA_DIR/id-token-key.json, created at first start. */
   idTokenKeyFile: string;
   /** The verifiable log: checkpoint interval, origin line (undefined: derived from the key) and Ed25519 key file. */
-  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string };
+  log: { checkpointIntervalMs: number; origin: string | undefined; keyFile: string; witnesses: WitnessConfig[]; maxDelayMs: number };
 }
 
 /** TRUST_PROXY as Express reads it: `true`/`false`, a number of hops, else a comma list of addresses, subnets or names. */
@@ -165,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  // A promise to include an entry sooner than the next checkpoint could be published would be broken by design.
+  if (e.LOG_MAX_DELAY_MS < e.CHECKPOINT_INTERVAL_MS)
+    throw new Error(`invalid configuration: LOG_MAX_DELAY_MS (${e.LOG_MAX_DELAY_MS}) must be at least CHECKPOINT_INTERVAL_MS (${e.CHECKPOINT_INTERVAL_MS})`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -197,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
     batchMaxBundles: e.BATCH_MAX_BUNDLES,
     batchMaxWaitMs: e.BATCH_MAX_WAIT_MS,
+    checkpointAnchorIntervalMs: e.CHECKPOINT_ANCHOR_INTERVAL_MS,
     authFailLimit: e.AUTH_FAIL_LIMIT,
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
@@ -216,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       checkpointIntervalMs: e.CHECKPOINT_INTERVAL_MS,
       origin: e.LOG_ORIGIN,
       keyFile: path.resolve(e.LOG_SIGNING_KEY_FILE ?? path.join(e.DATA_DIR, 'log-key.pem')),
+      witnesses: parseWitnesses(e.LOG_WITNESSES),
+      maxDelayMs: e.LOG_MAX_DELAY_MS,
     },
   };
 }

@@ -137,6 +137,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     dataDir: config.dataDir,
     maxBundles: config.batchMaxBundles,
     maxWaitMs: config.batchMaxWaitMs,
+    checkpointIntervalMs: config.checkpointAnchorIntervalMs,
   }).catch(async (err) => {
     await ingest.close();
     await database.close();
@@ -149,7 +150,8 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     keyFile: config.log.keyFile,
     origin: config.log.origin,
     intervalMs: config.log.checkpointIntervalMs,
-    onCheckpoint: () => anchoring.batcher.wake(),
+    witnesses: config.log.witnesses,
+    onCheckpoint: () => anchoring.checkpoints.wake(),
   });
   verifiableLog.start();
   const exports = watchStalledExports(database.db, log);
@@ -158,6 +160,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     db: database.db,
     log,
     verifiableLog,
+    logMaxDelayMs: config.log.maxDelayMs,
     adminToken: admin.token,
     maxBodyBytes: config.maxBodyBytes,
     maxEntries: config.maxBundleEntries,

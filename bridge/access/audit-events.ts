@@ -7,6 +7,8 @@
  */
 import { outcomes, type FhirError } from '../fhir/outcome';
 import { isBridgeId } from '../model/ids';
+import type { AuditChainState } from '../fhir/audit-event';
+import { auditChainStates } from '../store/audit-chain';
 import { readAudit, readAuditDocument, readAuditWithAnchor, searchAudit, searchPersonAudit, type AuditAnchorRow } from '../store/audit';
 import { listClinics } from '../store/clinics';
 import { clinicPatientsAmong, findPatientPerson } from '../store/person-links';
@@ -45,6 +47,23 @@ export interface ShownAudit {
   shown: AuditShown;
   /** The entry's anchoring state: given to the patient (their access log carries its proof), not to clinics. */
   anchor?: AuditAnchorRow;
+  /** The entry's place in the person's audit chain in the verifiable log: given to the patient, like `anchor`. */
+  chain?: AuditChainState;
+}
+
+/** Chain states of the entries a patient is shown (one query). */
+async function withChains(svc: AccessServices, rows: ShownAudit[]): Promise<ShownAudit[]> {
+  const states = await auditChainStates(
+    svc.db,
+    rows.map((r) => r.audit.id),
+  );
+  return rows.map((r) => {
+    const s = states.get(r.audit.id);
+    const chain: AuditChainState = s
+      ? { seq: s.seq, prev: s.prev, status: s.anchored ? 'anchored' : s.inCheckpoint ? 'logged' : 'queued' }
+      : { seq: null, prev: null, status: 'queued' };
+    return { ...r, chain };
+  });
 }
 
 /**
@@ -75,10 +94,13 @@ async function searchPatientAuditLog(
   const { rows, hasMore } = await searchPersonAudit(svc.db, q, count, offset);
   await audit(svc.db, { ...auditedAs(reader), action: 'search', outcome: 'success', personId: reader.personId, resourceTypes: ['AuditEvent'] });
   return {
-    rows: rows.flatMap(({ audit: a, anchor }) => {
-      const shown = auditView(viewer, a);
-      return shown ? [{ audit: a, shown, anchor }] : [];
-    }),
+    rows: await withChains(
+      svc,
+      rows.flatMap(({ audit: a, anchor }) => {
+        const shown = auditView(viewer, a);
+        return shown ? [{ audit: a, shown, anchor }] : [];
+      }),
+    ),
     hasMore,
   };
 }
@@ -135,7 +157,7 @@ export async function readAuditRecord(svc: AccessServices, session: Session, id:
       throw notKnown(`AuditEvent/${id}`);
     }
     await audit(svc.db, { ...auditedAs(reader), action: 'read', outcome: 'success', personId: reader.personId, resourceTypes: ['AuditEvent'] });
-    return { audit: found.audit, shown, anchor: found.anchor };
+    return (await withChains(svc, [{ audit: found.audit, shown, anchor: found.anchor }]))[0];
   }
   const clinicId = actingClinic(session);
   const found = isBridgeId(id) ? await readAudit(svc.db, id) : null;

@@ -6,6 +6,7 @@
 import { recordAudit, type StoredAudit } from '../store/audit';
 import type { Db, Tx } from '../store/db';
 import type { AuditRecord } from './types';
+import { noteAudit } from './audit-context';
 import { notifyBreakGlass } from './patient-notifications';
 
 export type { StoredAudit } from '../store/audit';
@@ -16,6 +17,7 @@ export type { StoredAudit } from '../store/audit';
  */
 export async function audit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
   const stored = await recordAudit(db, rec);
+  noteAudit(stored); // the response promises its inclusion (X-Log-Promise)
   if (rec.breakGlass && rec.outcome === 'success' && rec.personId) await notifyBreakGlass(db, rec, stored.id);
   return stored;
 }

@@ -14,12 +14,14 @@ import { everything, EverythingPage, EverythingRequest } from '../pull/everythin
 import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
 import { personPatients } from '../store/person-links';
-import { patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
+import { currentVersions, patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
 import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
+import { DERIVED_EVENT_NOTE, proofAnnotator, proofsOfServed } from './proofs';
 import { readerOf } from './reader';
+import { signSummary } from './signed-summary';
 import type { AccessServices } from './services';
 import type { Session } from './session';
 import type { AuditRecord, PersonAccess } from './types';
@@ -53,9 +55,10 @@ export async function everythingOf(
   request: EverythingRequest,
   base: string,
   pageUrl: (offset: number) => string,
+  opts: { proofs?: boolean } = {},
 ): Promise<EverythingPage> {
   const a = await personAccess(svc, session, patientId, 'everything');
-  const page = await everything(svc.db, a, request, base, pageUrl);
+  const page = await everything(svc.db, a, request, base, pageUrl, opts.proofs ? proofAnnotator(svc) : undefined);
   await disclosed(svc, session, 'everything', a, page.resourceTypes);
   return page;
 }
@@ -75,16 +78,38 @@ export async function summaryOf(svc: AccessServices, session: Session, patientId
     facts,
   });
   await disclosed(svc, session, 'summary', a, [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort());
-  return bundle;
+  return signSummary(svc, bundle);
 }
 
 /** The universal-schema timeline of the person, audited with the types it disclosed. */
-export async function timelineOf(svc: AccessServices, session: Session, patientId: string): Promise<Timeline> {
+export async function timelineOf(svc: AccessServices, session: Session, patientId: string, opts: { proofs?: boolean } = {}): Promise<Timeline> {
   const a = await personAccess(svc, session, patientId, 'history');
   const patientIds = a.patients.map((p) => p.patientId);
   const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds, withheldGroups(a.patients))]);
   await disclosed(svc, session, 'history', a, [...new Set(facts.map((f) => f.resourceType))].sort());
-  return timeline(a, patients, facts);
+  const t = timeline(a, patients, facts);
+  return opts.proofs || svc.verifiableLog ? withVersions(svc, t, opts.proofs ?? false) : t;
+}
+
+/**
+ * Each event names the version of its source resource (`version`), and with `proofs` carries that version's log
+ * proof (`proof`, served form `redacted`: an event is derived from the resource; one batched `proofs()` call).
+ */
+async function withVersions(svc: AccessServices, t: Timeline, proofs: boolean): Promise<Timeline> {
+  const versions = await currentVersions(svc.db, [...new Set(t.events.map((e) => e.resourceId))]);
+  for (const e of t.events) e.version = versions.get(e.resourceId)?.version ?? null;
+  if (!proofs) return t;
+  const ids = [...new Set(t.events.filter((e) => e.version !== null).map((e) => e.resourceId))];
+  const answers = await proofsOfServed(
+    svc,
+    ids.map((id) => ({ id, version: versions.get(id)!.version })),
+  );
+  const byId = new Map(ids.map((id, i) => [id, answers[i]]));
+  for (const e of t.events) {
+    const a = byId.get(e.resourceId);
+    e.proof = a && 'version' in a ? { ...a, served: { form: 'redacted', note: DERIVED_EVENT_NOTE } } : (a ?? null);
+  }
+  return t;
 }
 
 /**

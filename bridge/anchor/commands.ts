@@ -2,6 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { deployRegistry } from './chain';
+import { parseVkey } from '../log/note';
+import { CONSISTENCY_VERSION, PROOF_VERSION } from '../log/proof';
+import { verifyLogConsistency, verifyLogProof, type LogVerifyResult } from './log-verify';
 import { verifyReceipt } from './verify';
 
 /** Default RPC for `verify`: deliberately not taken from the receipt, so a forged receipt cannot pick its own chain. */
@@ -16,26 +19,101 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+interface VerifyOptions {
+  bundle?: string;
+  document?: string;
+  receipt?: string;
+  proof?: string;
+  checkpoint?: string;
+  rpc: string;
+  contract?: string;
+  key?: string;
+  keyFile?: string;
+  witness: string[];
+}
+
+function usage(message: string): number {
+  console.error(`fhir-bridge verify: ${message}`);
+  return 2;
+}
+
+function report(result: LogVerifyResult): number {
+  for (const c of result.checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}`);
+  if (result.valid) {
+    console.log(`VALID ${result.message}`);
+    return 0;
+  }
+  console.error(`INVALID (${result.reason}): ${result.message}`);
+  return 1;
+}
+
+/** The verify command: exit code 0 valid, 1 invalid, 2 usage. */
+async function runVerify(opts: VerifyOptions): Promise<number> {
+  const proofFile = opts.proof ?? opts.receipt;
+  if (!proofFile) return usage('give --receipt or --proof');
+  if (opts.proof && opts.receipt) return usage('give one of --receipt, --proof');
+  const docFile = opts.document ?? opts.bundle;
+  if (opts.document && opts.bundle) return usage('give one of --bundle, --document');
+  const proof = readJson(proofFile, 'proof');
+  const version = (proof as { version?: unknown } | null)?.version;
+  if (version !== PROOF_VERSION && version !== CONSISTENCY_VERSION) {
+    // fhir-anchor-receipt/1: exactly the checks and output of before.
+    if (!opts.bundle) return usage('a receipt needs --bundle');
+    const bundle = readJson(opts.bundle, 'bundle');
+    if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) throw new Error(`bundle ${opts.bundle} is not a JSON object`);
+    const result = await verifyReceipt({ bundle: bundle as Record<string, unknown>, receipt: proof, rpcUrl: opts.rpc });
+    if (result.valid) {
+      console.log(result.message);
+      return 0;
+    }
+    console.error(`INVALID (${result.failedStep ?? 'receipt'}): ${result.message}`);
+    return 1;
+  }
+  let logKey;
+  let witnesses;
+  try {
+    const keyText = opts.key ?? (opts.keyFile ? readFileSync(opts.keyFile, 'utf8').trim() : undefined);
+    logKey = keyText ? parseVkey(keyText) : undefined;
+    witnesses = opts.witness.map((w) => parseVkey(w));
+  } catch (e) {
+    return usage(`bad verifier key: ${(e as Error).message}`);
+  }
+  const o = { rpcUrl: opts.rpc, contract: opts.contract, logKey, witnesses };
+  if (version === PROOF_VERSION) {
+    if (!docFile) return usage('a log proof needs --document (or --bundle)');
+    return report(await verifyLogProof(readJson(docFile, 'document'), proof, o));
+  }
+  if (!opts.checkpoint) return usage('a consistency proof needs --checkpoint');
+  let note: string;
+  try {
+    note = readFileSync(opts.checkpoint, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read checkpoint ${opts.checkpoint}: ${(e as Error).message}`);
+  }
+  return report(await verifyLogConsistency(note, proof, o));
+}
+
 /** Adds `verify` and `deploy` to the `fhir-bridge` CLI. Exit codes: 0 valid/deployed, 1 invalid/failed. */
 export function registerAnchorCommands(program: Command): void {
   program
     .command('verify')
-    .description('verify a bundle against its anchoring receipt: hash → Merkle proof → chain')
-    .requiredOption('--bundle <file>', 'FHIR Bundle JSON as sent by the clinic')
-    .requiredOption('--receipt <file>', 'receipt JSON (fhir-anchor-receipt/1)')
+    .description(
+      'verify against the chain: a bundle with its receipt (fhir-anchor-receipt/1), a resource, bundle or audit record with its ' +
+        'log proof (fhir-anchor-proof/1), or a checkpoint with a consistency proof to a later one (fhir-anchor-consistency/1)',
+    )
+    .option('--bundle <file>', 'FHIR Bundle JSON as sent by the clinic (with --receipt or --proof)')
+    .option('--document <file>', 'the resource, bundle or audit record JSON a log proof is for')
+    .option('--receipt <file>', 'receipt or proof JSON (kind detected by its version field)')
+    .option('--proof <file>', 'fhir-anchor-proof/1 or fhir-anchor-consistency/1 JSON (same as --receipt)')
+    .option('--checkpoint <file>', 'a checkpoint note (with --proof: a consistency proof from it)')
     .option('--rpc <url>', 'JSON-RPC URL of the chain to check against', DEFAULT_VERIFY_RPC)
-    .action(async (opts: { bundle: string; receipt: string; rpc: string }) => {
+    .option('--contract <address>', 'AnchorRegistry address (log proofs: overrides the proof’s; consistency: required)')
+    .option('--key <vkey>', 'the log’s verifier key (C2SP note key): also check the checkpoint signature')
+    .option('--key-file <file>', 'file holding the log’s verifier key')
+    .option('--witness <vkey>', 'a witness verifier key whose cosignature is required (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (opts: VerifyOptions) => {
       try {
-        const bundle = readJson(opts.bundle, 'bundle');
-        if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) throw new Error(`bundle ${opts.bundle} is not a JSON object`);
-        const result = await verifyReceipt({ bundle: bundle as Record<string, unknown>, receipt: readJson(opts.receipt, 'receipt'), rpcUrl: opts.rpc });
-        if (result.valid) {
-          console.log(result.message);
-          process.exitCode = 0;
-        } else {
-          console.error(`INVALID (${result.failedStep ?? 'receipt'}): ${result.message}`);
-          process.exitCode = 1;
-        }
+        process.exitCode = await runVerify(opts);
       } catch (e) {
         console.error(`INVALID (input): ${(e as Error).message}`);
         process.exitCode = 1;

@@ -39,6 +39,31 @@ export const AUDIT_HASH_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDef
 /** Complex extension: the entry's anchoring state (sub-extensions status, receipt, record, batch, chainId, contract, transaction, block, blockTime). */
 export const AUDIT_ANCHOR_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-anchor';
 
+/**
+ * Complex extension: the entry's place in the hash chain of the audit entries about one person (issue 11):
+ * `seq` (1-based), `prev` (commitment of the previous entry, absent for the first; both absent for an entry about no
+ * single person, which is logged but in no chain) and `status`: `queued` (recorded,
+ * not yet a log leaf), `logged` (in a signed checkpoint) or `anchored` (in a checkpoint anchored on chain).
+ */
+export const AUDIT_CHAIN_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-chain';
+
+export interface AuditChainState {
+  seq: number | null;
+  prev: string | null;
+  status: 'queued' | 'logged' | 'anchored';
+}
+
+export function auditChainExtension(c: AuditChainState): Extension {
+  return {
+    url: AUDIT_CHAIN_EXTENSION,
+    extension: [
+      { url: 'status', valueCode: c.status },
+      ...(c.seq !== null ? [{ url: 'seq', valueInteger: c.seq }] : []),
+      ...(c.prev ? [{ url: 'prev', valueString: c.prev }] : []),
+    ],
+  };
+}
+
 /** The `audit-anchor` extension of an entry (FHIR R4 extensibility: a complex extension of simple sub-extensions). */
 export function auditAnchorExtension(state: AuditAnchorState): Extension {
   const sub: Extension[] = [
@@ -131,7 +156,7 @@ const PATIENT_ROLE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3
  * reader's own records, the person entity appears only when the person id is shown. With `anchor`, the entry also
  * carries its anchoring state (the `audit-anchor` extension beside `audit-hash`).
  */
-export function toAuditEvent(a: StoredAudit, shown: AuditEventShown, anchor?: AuditAnchorState): AuditEvent {
+export function toAuditEvent(a: StoredAudit, shown: AuditEventShown, anchor?: AuditAnchorState, chain?: AuditChainState): AuditEvent {
   const purpose = a.breakGlass ? [breakGlassPurposeOfEvent(a.purpose)] : a.purpose ? [{ text: a.purpose }] : undefined;
   const entity: AuditEventEntity[] = shown.patientIds.map((id) => ({
     what: { reference: `Patient/${id}` },
@@ -155,7 +180,11 @@ export function toAuditEvent(a: StoredAudit, shown: AuditEventShown, anchor?: Au
     resourceType: 'AuditEvent',
     id: a.id,
     meta: { lastUpdated: a.recorded, ...(a.breakGlass ? { security: [BREAK_GLASS] } : {}) },
-    extension: [{ url: AUDIT_HASH_EXTENSION, valueString: a.hash }, ...(anchor ? [auditAnchorExtension(anchor)] : [])],
+    extension: [
+      { url: AUDIT_HASH_EXTENSION, valueString: a.hash },
+      ...(anchor ? [auditAnchorExtension(anchor)] : []),
+      ...(chain ? [auditChainExtension(chain)] : []),
+    ],
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
     subtype: [
       { system: REST, code: INTERACTION[a.action] },

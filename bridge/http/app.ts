@@ -16,12 +16,15 @@ import { errorHandler, sendOutcome } from './errors';
 import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
+import { DEFAULT_LOG_MAX_DELAY_MS, logPromises } from './log-promise';
 import { fhirRouter } from './routes/fhir';
+import { logKeysRouter } from './routes/log-keys';
 import { healthLinkRouter } from './routes/health-links';
 import { matchRouter } from './routes/match';
 import { patientRouter } from './routes/patients';
 import { pullRouter } from './routes/pull';
 import { identityRouter } from './routes/identity';
+import { logRouter } from './routes/log';
 import { smartRouter } from './routes/smart';
 import { subscriptionRouter } from './routes/subscriptions';
 import { taskRouter } from './routes/tasks';
@@ -32,6 +35,8 @@ export interface AppOptions {
   log: Logger;
   /** The verifiable log (bridge/log/service.ts): served under /log and behind every proof. */
   verifiableLog?: LogService;
+  /** LOG_MAX_DELAY_MS: an audited response promises its audit entry is in a checkpoint within this delay. */
+  logMaxDelayMs?: number;
   adminToken: string | undefined;
   maxBodyBytes: number;
   maxEntries: number;
@@ -114,7 +119,11 @@ export function createApp(opts: AppOptions): Express {
   // The access layer the routers call (sessions, policy, audit): the one holder of the database for them.
   const access = accessServices(opts);
   // The portal and the Health Link viewer: static pages, before every API router (no session needed to load them).
+  if (opts.verifiableLog) app.use(logPromises(opts.verifiableLog, opts.logMaxDelayMs ?? DEFAULT_LOG_MAX_DELAY_MS));
   app.use(webRouter(opts.webDir));
+  // The verifiable log (C2SP tlog-tiles): public, before every authenticated router.
+  app.use(logRouter(access));
+  app.use(logKeysRouter(access));
   app.use('/admin', express.json({ limit: 64 * 1024 }), adminRouter(access, opts.adminToken, guard));
   const oauth: PatientOAuthSettings = {
     idTokenKey: opts.idTokenKey ?? generateIdTokenKey(),

@@ -26,6 +26,7 @@ import { CONSISTENCY_VERSION, formatTlogProof, logIdOf, PROOF_VERSION, type Cons
 import { consistencyRanges, inclusionRanges } from './rfc9162';
 import { createSequencer, type Sequencer } from './sequencer';
 import { TileTree, TILE_WIDTH, type TileReader } from './tiles';
+import { createWitnessing, type WitnessConfig, type Witnessing } from './witnessing';
 
 export interface LogRef {
   kind: LogKind;
@@ -60,6 +61,8 @@ export interface LogService {
   signJws(payload: Uint8Array, header?: Record<string, unknown>): string;
   /** The log key as a public JWK (RFC 8037, OKP Ed25519), kid = its C2SP key id. */
   jwk(): Record<string, string>;
+  /** Resolves when every witness submission in flight has ended. */
+  witnessed(): Promise<void>;
   /** Integrates what is queued now (tests, CLI); the sequencer does it every interval anyway. */
   integrate(): Promise<number | undefined>;
   start(): void;
@@ -73,6 +76,8 @@ export interface LogServiceOptions {
   origin?: string;
   intervalMs: number;
   onCheckpoint?: (size: number) => void;
+  /** Witnesses to submit each checkpoint to (LOG_WITNESSES); their cosignatures are kept with it. */
+  witnesses?: readonly WitnessConfig[];
   /** Full tiles kept in memory (they never change); default 4,096 (32 MiB). */
   tileCacheSize?: number;
 }
@@ -121,7 +126,12 @@ export function createLogService(o: LogServiceOptions): LogService {
     return out;
   };
 
-  const sequencer: Sequencer = createSequencer({ db: o.db, log: o.log, key: signingKey, intervalMs: o.intervalMs, onCheckpoint: o.onCheckpoint });
+  let witnessing: Witnessing | undefined;
+  const onCheckpoint = (size: number): void => {
+    o.onCheckpoint?.(size);
+    witnessing?.submit(size);
+  };
+  const sequencer: Sequencer = createSequencer({ db: o.db, log: o.log, key: signingKey, intervalMs: o.intervalMs, onCheckpoint });
 
   async function proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]> {
     if (!refs.length) return [];
@@ -169,6 +179,14 @@ export function createLogService(o: LogServiceOptions): LogService {
     return out;
   }
 
+  async function consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null> {
+    const [a, b] = await Promise.all([checkpointAt(o.db, oldSize), checkpointAt(o.db, newSize)]);
+    if (!a || !b || oldSize > newSize) return null;
+    const hashes = await new TileTree(newSize, readTile).hashes(consistencyRanges(oldSize, newSize));
+    return { version: CONSISTENCY_VERSION, old: a.note, new: b.note, proof: hashes.map(b64) };
+  }
+  if (o.witnesses?.length) witnessing = createWitnessing({ db: o.db, log: o.log, witnesses: o.witnesses, consistency });
+
   return {
     origin,
     vkey: verifierKey,
@@ -179,12 +197,7 @@ export function createLogService(o: LogServiceOptions): LogService {
     checkpointAt: (size) => checkpointAt(o.db, size),
     proof: async (ref) => (await proofs([ref]))[0],
     proofs,
-    async consistency(oldSize, newSize) {
-      const [a, b] = await Promise.all([checkpointAt(o.db, oldSize), checkpointAt(o.db, newSize)]);
-      if (!a || !b || oldSize > newSize) return null;
-      const hashes = await new TileTree(newSize, readTile).hashes(consistencyRanges(oldSize, newSize));
-      return { version: CONSISTENCY_VERSION, old: a.note, new: b.note, proof: hashes.map(b64) };
-    },
+    consistency,
     async tile(level, index, width) {
       const t = (await readTile([{ level, index }])).get(`${level}/${index}`);
       return t && t.length >= width * 32 ? t.subarray(0, width * 32) : null;
@@ -206,8 +219,12 @@ export function createLogService(o: LogServiceOptions): LogService {
       return `${input}.${b64url(ed25519Sign(key.seed, utf8(input)))}`;
     },
     jwk: () => ({ kty: 'OKP', crv: 'Ed25519', x: b64url(key.publicKey), kid, alg: 'EdDSA', use: 'sig' }),
+    witnessed: async () => witnessing?.idle(),
     integrate: () => sequencer.integrate(),
     start: () => sequencer.start(),
-    close: () => sequencer.stop(),
+    close: async () => {
+      await sequencer.stop();
+      await witnessing?.idle();
+    },
   };
 }

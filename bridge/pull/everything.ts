@@ -14,6 +14,16 @@ const MAX_DEPTH = 4;
 /** What `$everything` was asked for: the compartment query without the patients (access decides those). */
 export type EverythingRequest = Omit<CompartmentQuery, 'patientIds'>;
 
+/** One entry as served: the resource version, and whether its references were rewritten for this reader. */
+export interface ServedEntry {
+  id: string;
+  version: number;
+  redacted: boolean;
+}
+
+/** Extra JSON members for each entry (e.g. `"extension":[…]`), in entry order; null for none. */
+export type EntryAnnotator = (served: ServedEntry[]) => Promise<(string | null)[]>;
+
 export interface EverythingPage {
   /** The searchset Bundle as JSON text: stored resources are spliced in without a parse/serialize round trip. */
   json: string;
@@ -27,6 +37,7 @@ export async function everything(
   req: EverythingRequest,
   base: string,
   pageUrl: (offset: number) => string,
+  annotate?: EntryAnnotator,
 ): Promise<EverythingPage> {
   const patientIds = access.patients.map((p) => p.patientId);
   const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
@@ -50,9 +61,12 @@ export async function everything(
   }
   const all = [...rows, ...included];
   const keys = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
-  const entries = all.map((r) => {
-    const resource = r.refs.every((ref) => isConsistent(ref, keys, base)) ? r.json : JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base));
-    return `{"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${resource},"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`;
+  const served = all.map((r) => ({ id: r.id, version: Number(r.version), redacted: !r.refs.every((ref) => isConsistent(ref, keys, base)) }));
+  const extras = annotate ? await annotate(served) : [];
+  const entries = all.map((r, i) => {
+    const resource = served[i].redacted ? JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base)) : r.json;
+    const extra = extras[i] ? `${extras[i]},` : '';
+    return `{${extra}"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${resource},"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`;
   });
   const link = pageLinks(req, { total }, pageUrl);
   return {

@@ -1,5 +1,6 @@
 /** `/patients/{id}/history`: the universal-schema timeline as JSON (pure). */
 import type { PersonAccess } from '../access/types';
+import type { Proof } from '../log/proof';
 import type { PatientDemographics, TimelineFact } from '../store/pull';
 
 export interface TimelineEvent {
@@ -28,6 +29,10 @@ export interface TimelineEvent {
   patientId: string | null;
   /** `0x` hex SHA-256 of the bundle that wrote the current version of the source resource: look up its anchor receipt. */
   bundleHash: string | null;
+  /** Version of the source resource the event was made from (null when the bridge runs no log). */
+  version?: number | null;
+  /** With `_proofs=true`: that version's `fhir-anchor-proof/1` (or `{pending: true}`, or null). */
+  proof?: Proof | { pending: true } | null;
 }
 
 export interface Timeline {

@@ -36,11 +36,13 @@ export interface PulledResource {
   resourceType: string;
   /** The resource as stored, JSON text (served as is when its references need no change). */
   json: string;
+  /** Its version (the log entry of that version proves it). */
+  version: number;
   /** Every `reference` string in it (contained resources and nested References included). */
   refs: string[];
 }
 
-const PULLED = `r.id, r.resource_type AS "resourceType", r.content::text AS json`;
+const PULLED = `r.id, r.resource_type AS "resourceType", r.version, r.content::text AS json`;
 
 /**
  * String-valued `reference` members in jsonb's text output (`"reference": "…"`); an escaped quote inside a string
@@ -54,9 +56,10 @@ export function referencesInJson(json: string): string[] {
   return out;
 }
 
-const pulled = (r: { id: string; resourceType: string; json: string }): PulledResource => ({
+const pulled = (r: { id: string; resourceType: string; version: number; json: string }): PulledResource => ({
   id: r.id,
   resourceType: r.resourceType,
+  version: Number(r.version),
   json: r.json,
   refs: referencesInJson(r.json),
 });
@@ -222,4 +225,11 @@ export async function timelineFacts(db: Db, patientIds: string[], withheld?: Wit
     params,
   );
   return res.rows.map(({ row_id: _r, ...rest }) => rest as TimelineFact);
+}
+
+/** The current version of each resource `ids` names (the version a summary entry or timeline event was made from). */
+export async function currentVersions(db: Db, ids: string[]): Promise<Map<string, { resourceType: string; version: number }>> {
+  if (!ids.length) return new Map();
+  const res = await db.query('SELECT id, resource_type AS "resourceType", version FROM resource WHERE id = ANY($1::uuid[])', [ids]);
+  return new Map(res.rows.map((r) => [r.id as string, { resourceType: r.resourceType as string, version: Number(r.version) }]));
 }

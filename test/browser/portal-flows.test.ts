@@ -154,6 +154,8 @@ describeInBrowser('portal flows (enrol, sign in, timeline, consent, notification
     expect(log).toMatch(/Lisbon clinic/);
     expect(log).toMatch(/Break-glass/);
     expect(log).toMatch(/pending anchoring|anchored in block/);
+    // Each entry's place in the verifiable log's chain of this person's audit entries.
+    expect(log).toMatch(/#\d+ in your chain · logged|waiting for the log/);
   });
 
   test('create a Health Link with a passcode; a clinic abroad opens it in another browser; revoked, it opens no more', async () => {

@@ -25,10 +25,12 @@ export interface ServeAppOptions extends Omit<AppOptions, 'ingest' | 'version'> 
   version?: string;
   /** Key file of the log created when `verifiableLog` is not given (default: a fresh key in a temporary folder). */
   logKeyFile?: string;
+  /** Sequencer interval of the log this helper creates (default 100 ms); a long one keeps entries pending until `integrate()`. */
+  logIntervalMs?: number;
 }
 
 export async function serveApp(opts: ServeAppOptions): Promise<AppServer> {
-  const { databaseUrl, ingestWorkers = 0, connectionsPerWorker = 2, version = 'test', logKeyFile, ...app } = opts;
+  const { databaseUrl, ingestWorkers = 0, connectionsPerWorker = 2, version = 'test', logKeyFile, logIntervalMs = 100, ...app } = opts;
   const ingest = await startIngestPool({ workers: ingestWorkers, db: opts.db, databaseUrl, connectionsPerWorker });
   const ownLog = !app.verifiableLog;
   const verifiableLog =
@@ -37,7 +39,7 @@ export async function serveApp(opts: ServeAppOptions): Promise<AppServer> {
       db: opts.db,
       log: app.log,
       keyFile: logKeyFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-log-')), 'log-key.pem'),
-      intervalMs: 100,
+      intervalMs: logIntervalMs,
     });
   if (ownLog) verifiableLog.start();
   const server: Server = await new Promise((resolve) => {

@@ -37,6 +37,8 @@ export interface TestBridgeOptions {
   publicBaseUrl?: string;
   /** The verifiable log's key file (two bridges on one database share one, as processes of one deployment do). */
   logKeyFile?: string;
+  /** Sequencer interval (default 100 ms); e.g. an hour keeps new entries pending until `verifiableLog.integrate()`. */
+  logIntervalMs?: number;
 }
 
 /** The real HTTP app on a random port over a fresh database (or a shared one). */
@@ -61,6 +63,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     enrolmentCodeTtlMinutes: overrides.enrolmentCodeTtlMinutes,
     publicBaseUrl: overrides.publicBaseUrl,
     logKeyFile: overrides.logKeyFile,
+    logIntervalMs: overrides.logIntervalMs,
   });
   return {
     url: served.url,

@@ -63,4 +63,10 @@ describe('patient sign-in settings', () => {
     });
     expect(() => loadConfig({ ENROLMENT_CODE_TTL_MINUTES: '0' })).toThrow(/ENROLMENT_CODE_TTL_MINUTES/);
   });
+  it('reads LOG_MAX_DELAY_MS (default 60 s), at least CHECKPOINT_INTERVAL_MS', () => {
+    expect(loadConfig({}).log.maxDelayMs).toBe(60_000);
+    expect(loadConfig({ LOG_MAX_DELAY_MS: '5000', CHECKPOINT_INTERVAL_MS: '5000' }).log.maxDelayMs).toBe(5000);
+    expect(() => loadConfig({ LOG_MAX_DELAY_MS: '4000' })).toThrow(/LOG_MAX_DELAY_MS.*CHECKPOINT_INTERVAL_MS/);
+    expect(() => loadConfig({ LOG_MAX_DELAY_MS: 'soon' })).toThrow(/LOG_MAX_DELAY_MS/);
+  });
 });

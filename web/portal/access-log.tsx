@@ -38,6 +38,24 @@ export function anchorState(ev: Json): { status?: string; block?: number; tx?: s
   return { status: sub('status')?.valueCode, block: sub('block')?.valueInteger, tx: sub('transaction')?.valueString, receipt: sub('receipt')?.valueUrl };
 }
 
+const CHAIN_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/audit-chain';
+
+/** The entry's place in the person's audit chain in the verifiable log (`audit-chain` extension). */
+export function chainState(ev: Json): { status?: string; seq?: number } {
+  const ext = (ev.extension ?? []).find((x: Json) => x.url === CHAIN_EXTENSION);
+  const sub = (url: string): Json | undefined => (ext?.extension ?? []).find((x: Json) => x.url === url);
+  return { status: sub('status')?.valueCode, seq: sub('seq')?.valueInteger };
+}
+
+/** "#12 in your chain · logged · anchored": how far the log vouches for this entry. */
+export function chainLabel(ev: Json): string | undefined {
+  const c = chainState(ev);
+  if (!c.status) return undefined;
+  if (c.status === 'queued') return 'waiting for the log';
+  const where = c.seq !== undefined ? `#${c.seq} in your chain` : 'not in a personal chain';
+  return c.status === 'anchored' ? `${where} · logged · anchored` : `${where} · logged`;
+}
+
 function Verify({ ev }: { ev: Json }) {
   const a = anchorState(ev);
   if (a.status === 'anchored')
@@ -118,6 +136,11 @@ export function AccessLog({ token }: { token: string }) {
                   <td>{ev.outcome === '0' || ev.outcome === undefined ? 'allowed' : 'refused'}</td>
                   <td>
                     <Verify ev={ev} />
+                    {chainLabel(ev) && (
+                      <div class="muted" data-testid="chain-state">
+                        {chainLabel(ev)}
+                      </div>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -6,7 +6,9 @@ import type { AuditAnchorRow } from '../../access/audit-events';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../fhir/search-params';
 import { outcomes } from '../../fhir/outcome';
 import type { AccessServices } from '../../access/services';
+import { proofOfAudit } from '../../access/proofs';
 import { sessionOf } from '../auth';
+import { sendProof } from './proofs';
 import { FHIR_JSON } from '../errors';
 import { pagedUrl, pageLinks, publicOrigin, readQuery } from '../toolkit';
 
@@ -68,9 +70,9 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
       resourceType: 'Bundle',
       type: 'searchset',
       link,
-      entry: rows.map(({ audit, shown, anchor }) => ({
+      entry: rows.map(({ audit, shown, anchor, chain }) => ({
         fullUrl: `${base(req)}/AuditEvent/${audit.id}`,
-        resource: toAuditEvent(audit, shown, anchorOf(req, audit, anchor)),
+        resource: toAuditEvent(audit, shown, anchorOf(req, audit, anchor), chain),
         search: { mode: 'match' },
       })),
     };
@@ -83,9 +85,14 @@ export function auditEventRouter(svc: AccessServices, base: (req: Request) => st
     res.type('application/json').send(await readAuditRecordDocument(svc, sessionOf(req), String(req.params.id)));
   });
 
+  // The inclusion proof of an audit entry (e.g. for the holder of its X-Log-Promise), to whoever may read the entry.
+  router.get('/AuditEvent/:id/\\$proof', async (req, res) => {
+    sendProof(res, await proofOfAudit(svc, sessionOf(req), String(req.params.id)), `AuditEvent/${req.params.id}`);
+  });
+
   router.get('/AuditEvent/:id', async (req, res) => {
-    const { audit, shown, anchor } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
-    res.type(FHIR_JSON).json(toAuditEvent(audit, shown, anchorOf(req, audit, anchor)));
+    const { audit, shown, anchor, chain } = await readAuditRecord(svc, sessionOf(req), String(req.params.id));
+    res.type(FHIR_JSON).json(toAuditEvent(audit, shown, anchorOf(req, audit, anchor), chain));
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { NextFunction, Request, Response, Router } from 'express';
 import { readAllVersions, readOne, readOneVersion, search } from '../../access/reads';
+import { proofExtension, proofsOfServed } from '../../access/proofs';
 import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
 import { outcomes } from '../../fhir/outcome';
@@ -13,6 +14,7 @@ import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pagedUrl, pageLinks } from '../toolkit';
 import { auditEventRouter } from './audit-events';
 import { fhirBodyText, FhirRouteOptions, knownType, notFound, sendResource, setPushHeaders } from './fhir-common';
+import { proofRouter, proofsAsked } from './proofs';
 import { writeRouter } from './writes';
 
 export type { FhirRouteOptions } from './fhir-common';
@@ -48,6 +50,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   const p = (req: Request): Record<string, string> => req.params as Record<string, string>;
   // Reads honour X-Purpose-Of-Use and X-Break-Glass: admitted once here, carried by the session.
   const reads = admitAccess(svc);
+  router.use(proofRouter(svc, reads));
 
   router.get('/:type/:id/_history/:vid', reads, async (req, res) => {
     const type = knownType(p(req).type);
@@ -86,13 +89,22 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   router.get('/:type', reads, async (req, res) => {
     const type = knownType(p(req).type);
-    const { query, rows, hasMore } = await search(svc, sessionOf(req), type, req.query as Record<string, unknown>);
+    const { _proofs, ...params } = req.query as Record<string, unknown>;
+    const withProofs = proofsAsked(req);
+    const { query, rows, hasMore } = await search(svc, sessionOf(req), type, params);
+    // The rows are what this reader was just served (and audited for): their proofs in one batched call.
+    const proofs = withProofs ? (await proofsOfServed(svc, rows)).map(proofExtension) : [];
     const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, req.query as Record<string, unknown>, query.count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
       link,
-      entry: rows.map((r) => ({ fullUrl: `${base(req)}/${type}/${r.id}`, resource: r.content as unknown as Resource, search: { mode: 'match' } })),
+      entry: rows.map((r, i) => ({
+        ...(proofs[i] ? { extension: [proofs[i]!] } : {}),
+        fullUrl: `${base(req)}/${type}/${r.id}`,
+        resource: r.content as unknown as Resource,
+        search: { mode: 'match' },
+      })),
     };
     res.type(FHIR_JSON).json(bundle);
   });

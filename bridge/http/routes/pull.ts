@@ -9,6 +9,7 @@ import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
 import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
+import { proofsAsked } from './proofs';
 import { fhirBaseUrl, pagedUrl, readQuery } from '../toolkit';
 
 export interface PullRouteOptions {
@@ -18,7 +19,7 @@ export interface PullRouteOptions {
   publicBaseUrl?: string;
 }
 
-const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset'];
+const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset', '_proofs'];
 
 function everythingRequest(req: Request): EverythingRequest {
   const q = readQuery(req.query, EVERYTHING_PARAMS, '$everything');
@@ -46,7 +47,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     const request = everythingRequest(req);
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     const pageUrl = pagedUrl(`${base}/Patient/${req.params.id}/$everything`, req.query as Record<string, unknown>, request.count);
-    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl);
+    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: proofsAsked(req) });
     res.type(FHIR_JSON).send(page.json);
   });
 
@@ -56,7 +57,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   });
 
   router.get('/patients/:id/history', auth, async (req: Request, res: Response) => {
-    res.json(await timelineOf(svc, sessionOf(req), String(req.params.id)));
+    res.json(await timelineOf(svc, sessionOf(req), String(req.params.id), { proofs: proofsAsked(req) }));
   });
   return router;
 }

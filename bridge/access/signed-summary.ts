@@ -1,0 +1,41 @@
+/**
+ * `$summary` as a signed, verifiable document (issue 11): each entry made from a stored resource names that
+ * resource version (meta.versionId and a source-version extension; fullUrl stays `urn:uuid:` because the document's
+ * own references use it) and carries that version's log proof; the Bundle is signed by the bridge's log key
+ * (Bundle.signature, detached JWS over the document's canonical JSON, fhir/document-signature.ts).
+ */
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { bundleSignature, detached, documentSigningInput } from '../fhir/document-signature';
+import { BRIDGE_AUTHOR_ID } from '../pull/summary';
+import { currentVersions } from '../store/pull';
+import { DERIVED_NOTE, proofExtension, proofsOfServed, SOURCE_VERSION_EXTENSION } from './proofs';
+import type { AccessServices } from './services';
+
+/** Adds source versions, proofs (one batched call) and the signature; unchanged when the bridge runs no log. */
+export async function signSummary(svc: AccessServices, bundle: Bundle): Promise<Bundle> {
+  const log = svc.verifiableLog;
+  if (!log) return bundle;
+  const entries = bundle.entry ?? [];
+  const made = entries.filter((e) => e.resource?.id && e.resource.resourceType !== 'Composition' && e.resource.id !== BRIDGE_AUTHOR_ID);
+  const versions = await currentVersions(svc.db, [...new Set(made.map((e) => e.resource!.id!))]);
+  const sourced = made.filter((e) => versions.has(e.resource!.id!));
+  const served = sourced.map((e) => ({ id: e.resource!.id!, version: versions.get(e.resource!.id!)!.version }));
+  const proofs = await proofsOfServed(svc, served);
+  sourced.forEach((e: BundleEntry, i) => {
+    const src = versions.get(e.resource!.id!)!;
+    const answer = proofs[i] && 'version' in proofs[i]! ? { ...proofs[i]!, served: { form: 'redacted' as const, note: DERIVED_NOTE } } : proofs[i];
+    const ext = proofExtension(answer);
+    e.resource!.meta = { ...e.resource!.meta, versionId: String(src.version) };
+    e.extension = [
+      { url: SOURCE_VERSION_EXTENSION, valueReference: { reference: `${src.resourceType}/${e.resource!.id}/_history/${src.version}` } },
+      ...(ext ? [ext] : []),
+    ];
+  });
+  const signed: Bundle = { ...bundle, entry: entries };
+  const jws = detached(log.signJws(documentSigningInput(signed)));
+  signed.signature = bundleSignature(jws, bundle.timestamp ?? new Date().toISOString(), {
+    reference: `urn:uuid:${BRIDGE_AUTHOR_ID}`,
+    display: `fhir-anchor-bridge (log ${log.origin})`,
+  });
+  return signed;
+}

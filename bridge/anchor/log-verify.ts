@@ -1,0 +1,153 @@
+/**
+ * Verification of the verifiable log's proofs against the chain, trusting only the RPC URL (and the keys) given:
+ * - a resource, bundle or audit document with its `fhir-anchor-proof/1`: document hash → inclusion → checkpoint
+ *   signature and witness cosignatures (when keys are given) → `checkpointRoot(logId, size)` on chain equals the root;
+ * - a checkpoint with a `fhir-anchor-consistency/1` proof to a later one: same log, no shrink, no fork, RFC 9162
+ *   §2.1.4.2 consistency, signatures, and the later checkpoint's root anchored on chain.
+ * Failure reasons are the shared vocabulary of bridge/log/proof.ts.
+ */
+import { hex } from '../log/bytes';
+import { parseCheckpoint, parseNote, verifyNote, type VerifierKey } from '../log/note';
+import { logIdOf, parseConsistencyProof, parseProof, parseTlogProof, verifyConsistencyOffline, verifyProofOffline, type FailureReason } from '../log/proof';
+import { ChainError } from './chain-errors';
+import { openLogRegistryView, type LogRegistryView } from './log-reader';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export type LogVerifyResult = { valid: true; checks: Check[]; message: string } | { valid: false; checks: Check[]; reason: FailureReason; message: string };
+
+export interface LogVerifyOptions {
+  rpcUrl: string;
+  /** The registry to ask; default: the proof's anchor.contract (a proof cannot pick a contract when this is given). */
+  contract?: string;
+  /** The log's verifier key: the checkpoint must carry its valid signature. */
+  logKey?: VerifierKey;
+  /** Witness keys: each must have cosigned the checkpoint. */
+  witnesses?: readonly VerifierKey[];
+  /** Opens the chain view (tests may pass a view over another transport). */
+  openView?: (rpcUrl: string, contract: string) => Promise<LogRegistryView>;
+}
+
+class Run {
+  readonly checks: Check[] = [];
+  pass(name: string, message: string): void {
+    this.checks.push({ name, ok: true, message });
+  }
+  fail(name: string, reason: FailureReason, message: string): LogVerifyResult {
+    this.checks.push({ name, ok: false, message });
+    return { valid: false, checks: this.checks, reason, message };
+  }
+}
+
+const short = (h: string): string => `${h.slice(0, 10)}…`;
+
+/** Signature of the log and cosignatures of every witness over a checkpoint note; null when all verify. */
+function checkSignatures(run: Run, note: string, o: LogVerifyOptions, label = 'checkpoint'): LogVerifyResult | null {
+  if (o.logKey) {
+    const v = verifyNote(note, [o.logKey]);
+    if (!v.ok) return run.fail(`${label} signature`, 'checkpoint-signature', `${label}: ${v.reason ?? 'the log signature does not verify'}`);
+    run.pass(`${label} signature`, `signed by ${o.logKey.name}`);
+  }
+  for (const w of o.witnesses ?? []) {
+    const v = verifyNote(note, [w]);
+    if (!v.ok) return run.fail(`witness ${w.name}`, 'checkpoint-signature', `${label}: witness ${w.name}: ${v.reason ?? 'no valid cosignature'}`);
+    run.pass(`witness ${w.name}`, `cosigned by ${w.name}`);
+  }
+  return null;
+}
+
+/** checkpointRoot(logId, size) must be `root`; `required` false lets a never-anchored size pass (older checkpoints). */
+async function checkAnchor(
+  run: Run,
+  view: LogRegistryView,
+  cp: { origin: string; size: number; root: Uint8Array },
+  label: string,
+  required = true,
+): Promise<LogVerifyResult | null> {
+  const logId = logIdOf(cp.origin);
+  const onChain = await view.checkpointRoot(logId, cp.size);
+  if (!onChain) {
+    if (!required) {
+      run.pass(label, `size ${cp.size} is not anchored (not required)`);
+      return null;
+    }
+    return run.fail(label, 'not-anchored', `the chain has no root for log ${short(logId)} at size ${cp.size}`);
+  }
+  if (onChain !== hex(cp.root))
+    return run.fail(label, 'anchor-mismatch', `the chain anchors root ${short(onChain)} at size ${cp.size}, the checkpoint says ${short(hex(cp.root))}`);
+  run.pass(label, `root ${short(onChain)} anchored for log ${short(logId)} at size ${cp.size} on chain ${view.chainId}`);
+  return null;
+}
+
+async function withView<T>(run: Run, o: LogVerifyOptions, contract: string, work: (v: LogRegistryView) => Promise<T>): Promise<T | LogVerifyResult> {
+  try {
+    const view = await (o.openView ?? openLogRegistryView)(o.rpcUrl, contract);
+    return await work(view);
+  } catch (e) {
+    const message = e instanceof ChainError ? e.message : `chain query failed at ${o.rpcUrl}: ${(e as Error).message}`;
+    return run.fail('chain', 'not-anchored', message);
+  }
+}
+
+/** A document (resource, bundle or audit record) and its `fhir-anchor-proof/1`. */
+export async function verifyLogProof(document: unknown, proofValue: unknown, o: LogVerifyOptions): Promise<LogVerifyResult> {
+  const run = new Run();
+  let contract: string | undefined;
+  try {
+    contract = o.contract ?? parseProof(proofValue).anchor?.contract;
+  } catch (e) {
+    return run.fail('proof', 'malformed', `malformed proof: ${(e as Error).message}`);
+  }
+  const offline = verifyProofOffline(proofValue, document);
+  if (!offline.ok)
+    return run.fail(offline.reason === 'inclusion' ? 'inclusion' : offline.reason === 'malformed' ? 'proof' : 'document', offline.reason, offline.message);
+  run.pass('document', `hashes to the leaf (${offline.leaf.kind} ${short(offline.leaf.hash)})`);
+  run.pass('inclusion', `leaf ${offline.index} leads to the root of the checkpoint of size ${offline.checkpoint.size}`);
+  const note = parseTlogProof(parseProof(proofValue).tlogProof).checkpoint;
+  const sig = checkSignatures(run, note, o);
+  if (sig) return sig;
+  if (!contract) return run.fail('chain', 'not-anchored', 'the proof names no anchor yet and no --contract was given');
+  const cp = offline.checkpoint;
+  const r = await withView(run, o, contract, (view) => checkAnchor(run, view, cp, 'chain'));
+  if (r) return r;
+  return {
+    valid: true,
+    checks: run.checks,
+    message: `${offline.leaf.kind} leaf ${offline.index} of log ${cp.origin}, checkpoint size ${cp.size}, anchored at ${contract}`,
+  };
+}
+
+/** A checkpoint note and a `fhir-anchor-consistency/1` proof from it to a later checkpoint. */
+export async function verifyLogConsistency(checkpointNote: string, proofValue: unknown, o: LogVerifyOptions): Promise<LogVerifyResult> {
+  const run = new Run();
+  let c;
+  try {
+    c = parseConsistencyProof(proofValue);
+    if (parseNote(checkpointNote).text !== parseNote(c.old).text)
+      return run.fail('checkpoint', 'malformed', 'the consistency proof does not start at the given checkpoint');
+    parseCheckpoint(parseNote(checkpointNote).text);
+  } catch (e) {
+    return run.fail('proof', 'malformed', `malformed input: ${(e as Error).message}`);
+  }
+  // Verify against the given note (it may carry cosignatures the proof's copy lacks).
+  const res = verifyConsistencyOffline({ ...c, old: checkpointNote });
+  if (!res.ok) return run.fail('consistency', res.reason, res.message);
+  run.pass('consistency', `the tree of size ${res.new.size} extends the tree of size ${res.old.size}`);
+  const s1 = checkSignatures(run, checkpointNote, o, 'old checkpoint');
+  if (s1) return s1;
+  const s2 = checkSignatures(run, c.new, o, 'new checkpoint');
+  if (s2) return s2;
+  if (!o.contract) return run.fail('chain', 'not-anchored', 'a consistency proof names no contract: give --contract');
+  const r = await withView(
+    run,
+    o,
+    o.contract,
+    async (view) => (await checkAnchor(run, view, res.old, 'chain (old)', false)) ?? checkAnchor(run, view, res.new, 'chain (new)'),
+  );
+  if (r) return r;
+  return { valid: true, checks: run.checks, message: `log ${res.new.origin}: size ${res.old.size} → ${res.new.size} consistent, anchored at ${o.contract}` };
+}
