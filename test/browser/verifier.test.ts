@@ -85,6 +85,7 @@ describeInBrowser('verifier page', () => {
       CHAIN_PORT: String(await freePort()),
       BATCH_MAX_WAIT_MS: '200',
       BATCH_MAX_BUNDLES: '2',
+      CHECKPOINT_INTERVAL_MS: '200',
       BRIDGE_ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'silent',
       DATA_DIR: dataDir,
@@ -335,7 +336,96 @@ describeInBrowser('verifier page', () => {
     await context.close();
   });
 
-  test('the saved single file verifies the same receipt from file://, under its own hash-pinned CSP', async () => {
+  test('a resource with its $proof from the bridge, its checkpoint anchored: every line ok; changes caught with their reason', async () => {
+    const auth = { headers: { authorization: `Bearer ${clinic.apiKey}` } };
+    const proofUrl = `${bridge.url}/fhir/${pushed[1].patient}/$proof`;
+    const proof = await waitFor(
+      async () => {
+        const r = await fetch(proofUrl, auth);
+        if (r.status !== 200) return undefined;
+        const p = (await r.json()) as { anchor: Record<string, unknown> | null };
+        return p.anchor ? p : undefined;
+      },
+      60_000,
+      'a proof to an anchored checkpoint',
+    );
+    const resource = (await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[1].patient}`)).body;
+    const evidence = JSON.stringify(proof);
+    // The verifier key as anyone gets it: the bridge's public GET /log/key.
+    const vkey = (await (await fetch(`${bridge.url}/log/key`)).text()).trim();
+    expect(vkey).toBe(bridge.verifiableLog.vkey);
+    const context = await browser.newContext();
+    const { page } = await verifierPage(context);
+    const all = { format: 'ok', document: 'ok', leaf: 'ok', inclusion: 'ok', signature: 'ok', chain: 'ok', contract: 'ok', anchored: 'ok' };
+
+    const good = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, vkey });
+    expect(outcomes(good.lines)).toEqual(all);
+    expect(good.verdict).toBe('Verified: every check passed.');
+    expect(good.byId.anchored.text).toMatch(/checkpointRoot\(0x[0-9a-f]{8}…[0-9a-f]{4}, \d+\) is 0x/);
+
+    // An $everything entry fetched with _proofs=true, given alone: its resource and its proof extension.
+    const everything = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[1].patient}/$everything?_proofs=true`);
+    expect(everything.status).toBe(200);
+    const entry = everything.body.entry.find((e: any) => e.resource?.resourceType === 'Encounter' && e.extension?.some((x: any) => x.valueString));
+    expect(entry).toBeDefined();
+    const fromEntry = await fillAndVerify(page, { document: '', evidence: JSON.stringify(entry), vkey });
+    expect(outcomes(fromEntry.lines)).toEqual(all); // pushed with the patient: in the same anchored checkpoint
+
+    const changed = { ...resource, birthDate: '1980-04-13' };
+    expect(outcomes((await fillAndVerify(page, { document: JSON.stringify(changed), evidence, vkey })).lines)).toEqual({
+      ...all,
+      document: 'fail:document-mismatch',
+    });
+
+    // The checkpoint's root rewritten in the proof: inclusion, its signature and the chain all disagree.
+    const p = proof as unknown as { tlogProof: string; anchor: { contract: string; treeSize: number } };
+    const lines = p.tlogProof.split('\n');
+    const rootAt = lines.indexOf('', 2) + 3;
+    lines[rootAt] = (lines[rootAt][0] === 'A' ? 'B' : 'A') + lines[rootAt].slice(1);
+    const rewritten = await fillAndVerify(page, { document: JSON.stringify(resource), evidence: JSON.stringify({ ...p, tlogProof: lines.join('\n') }), vkey });
+    expect(outcomes(rewritten.lines)).toEqual({
+      ...all,
+      inclusion: 'fail:inclusion',
+      signature: 'fail:checkpoint-signature',
+      anchored: 'fail:anchor-mismatch',
+    });
+    // A size that was never anchored, and a registry other than the one the user trusts.
+    const bigger = { ...p, anchor: { ...p.anchor, treeSize: p.anchor.treeSize + 1 } };
+    expect(outcomes((await fillAndVerify(page, { document: JSON.stringify(resource), evidence: JSON.stringify(bigger), vkey })).lines)).toEqual({
+      format: 'fail:malformed',
+    });
+    // Another log (same kind of proof, never anchored in this registry): not-anchored, naming what the chain has.
+    const stranger = testLog(otherLeaves(3));
+    const unanchored = await fillAndVerify(page, {
+      document: JSON.stringify({ resourceType: 'Bundle', type: 'transaction' }),
+      evidence: JSON.stringify(stranger.proof(1, 3)),
+      vkey: stranger.vkey,
+      contract: p.anchor.contract,
+    });
+    expect(outcomes(unanchored.lines)).toMatchObject({ inclusion: 'ok', signature: 'ok', chain: 'ok', contract: 'ok', anchored: 'fail:not-anchored' });
+    expect(unanchored.byId.anchored.text).toMatch(/no checkpoint of this log is anchored there/);
+    const dead = await fillAndVerify(page, { document: JSON.stringify(resource), evidence, vkey, contract: '0x000000000000000000000000000000000000dead' });
+    expect(outcomes(dead.lines)).toMatchObject({ contract: 'fail:wrong-contract', anchored: 'skipped' });
+
+    // A checkpoint kept from the start of the log, and the consistency proof to the anchored one: on chain too.
+    const firstSize = Number((await bridge.db.query('SELECT min(tree_size) AS s FROM log_checkpoint')).rows[0].s);
+    const kept = (await bridge.verifiableLog.checkpointAt(firstSize))!;
+    const consistency = (await bridge.verifiableLog.consistency(firstSize, p.anchor.treeSize))!;
+    const c = await fillAndVerify(page, { document: kept.note, evidence: JSON.stringify(consistency), vkey, contract: p.anchor.contract });
+    expect(outcomes(c.lines)).toEqual({
+      format: 'ok',
+      document: 'ok',
+      signature: 'ok',
+      consistency: 'ok',
+      chain: 'ok',
+      contract: 'ok',
+      anchored: 'ok',
+      'anchored-old': 'ok',
+    });
+    await context.close();
+  });
+
+  test('the saved single file verifies the same receipt and a $proof from file://, under its own hash-pinned CSP', async () => {
     const html = fs.readFileSync(STANDALONE, 'utf8');
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
     expect(csp).toMatch(/script-src 'sha256-[^']+';/);
@@ -352,6 +442,18 @@ describeInBrowser('verifier page', () => {
     const w = await verifierPage(context, pathToFileURL(copy).href);
     const r = await fillAndVerify(w.page, { document: pushed[0].text, evidence: JSON.stringify(pushed[0].receipt) });
     expect(outcomes(r.lines)).toEqual(allOk);
+    // and a resource with its $proof (the log core, inlined in the file)
+    const proof = await waitFor(
+      async () => {
+        const r = await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[0].patient}/$proof`);
+        return r.status === 200 && r.body.anchor ? r.body : undefined;
+      },
+      60_000,
+      'an anchored proof',
+    );
+    const patient = (await api(bridge.url, clinic.apiKey, 'GET', `/fhir/${pushed[0].patient}`)).body;
+    const p = await fillAndVerify(w.page, { document: JSON.stringify(patient), evidence: JSON.stringify(proof), vkey: bridge.verifiableLog.vkey });
+    expect(Object.values(outcomes(p.lines))).toEqual(Array(8).fill('ok'));
     const tampered = await fillAndVerify(w.page, { document: pushed[0].text.replace('Rivera', 'Rivers'), evidence: JSON.stringify(pushed[0].receipt) });
     expect(tampered.byId.document).toMatchObject({ outcome: 'fail', reason: 'document-mismatch' });
     expect(w.violations).toEqual([]);
