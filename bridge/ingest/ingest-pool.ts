@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { noteCommittedAudits } from '../access/audit-context';
 import { FhirError, fromWire, outcomes, WireOutcome } from '../fhir/outcome';
 import { loadFhirDefinitions } from '../fhir/validate';
 import type { Db } from '../store/db';
@@ -171,6 +172,17 @@ class WorkerPool implements IngestPool {
 
 /** Starts the workers and waits until each has loaded the FHIR definitions and connected. */
 export async function startIngestPool(options: IngestPoolOptions): Promise<IngestPool> {
+  const pool = await startPool(options);
+  return { push: (opts, text) => pool.push(opts, text).then(noted), close: () => pool.close() };
+}
+
+/** The push's committed audit records join the calling request's (promised in its response), on either kind of pool. */
+function noted(result: PushResult): PushResult {
+  noteCommittedAudits(result.audits);
+  return result;
+}
+
+async function startPool(options: IngestPoolOptions): Promise<IngestPool> {
   if (options.workers <= 0) {
     loadFhirDefinitions();
     return { push: (opts, text) => pushBundle(options.db, opts, text), close: async () => undefined };
