@@ -170,13 +170,13 @@ class WorkerPool implements IngestPool {
   }
 }
 
-/** Starts the workers and waits until each has loaded the FHIR definitions and connected. */
 /** The push's committed audit records join the calling request's (promised in its response), on either kind of pool. */
 function noted(result: PushResult): PushResult {
   noteCommittedAudits(result.audits);
   return result;
 }
 
+/** Starts the workers and waits until each has loaded the FHIR definitions and connected. */
 export async function startIngestPool(options: IngestPoolOptions): Promise<IngestPool> {
   if (options.workers <= 0) {
     loadFhirDefinitions();
