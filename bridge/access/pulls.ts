@@ -107,7 +107,7 @@ async function withVersions(svc: AccessServices, t: Timeline, proofs: boolean): 
   const byId = new Map(ids.map((id, i) => [id, answers[i]]));
   for (const e of t.events) {
     const a = byId.get(e.resourceId);
-    e.proof = a && 'version' in a ? { ...a, served: { form: 'redacted', note: DERIVED_EVENT_NOTE } } : (a ?? null);
+    e.proof = a && 'version' in a ? { ...a, served: { form: 'derived', note: DERIVED_EVENT_NOTE } } : (a ?? null);
   }
   return t;
 }

@@ -23,7 +23,7 @@ export async function signSummary(svc: AccessServices, bundle: Bundle): Promise<
   const proofs = await proofsOfServed(svc, served);
   sourced.forEach((e: BundleEntry, i) => {
     const src = versions.get(e.resource!.id!)!;
-    const answer = proofs[i] && 'version' in proofs[i]! ? { ...proofs[i]!, served: { form: 'redacted' as const, note: DERIVED_NOTE } } : proofs[i];
+    const answer = proofs[i] && 'version' in proofs[i]! ? { ...proofs[i]!, served: { form: 'derived' as const, note: DERIVED_NOTE } } : proofs[i];
     const ext = proofExtension(answer);
     e.resource!.meta = { ...e.resource!.meta, versionId: String(src.version) };
     e.extension = [
