@@ -11,6 +11,7 @@ const ALL = [
   { name: 'normalize', file: 'normalize.ts', needs: undefined },
   { name: 'anchor', file: 'anchor.ts', needs: undefined },
   { name: 'anchoring', file: 'anchoring.ts', needs: undefined },
+  { name: 'log-gas', file: 'log-gas.ts', needs: undefined },
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
   { name: 'access-log', file: 'access-log.ts', needs: undefined },

@@ -52,6 +52,7 @@ const envSchema = z.object({
   CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATCH_MAX_BUNDLES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(5000),
+  CHECKPOINT_ANCHOR_INTERVAL_MS: intFrom(0),
   AUTH_FAIL_LIMIT: intFrom(20),
   AUTH_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   TRUST_PROXY: z.string().optional(),
@@ -119,6 +120,8 @@ export interface BridgeConfig {
   chain: ChainConfig;
   batchMaxBundles: number;
   batchMaxWaitMs: number;
+  /** Least time between two checkpoint anchoring transactions (0: anchor each checkpoint as soon as it is published). */
+  checkpointAnchorIntervalMs: number;
   /** Failed authentications per client address and window before 429 (0: no throttle). */
   authFailLimit: number;
   authFailWindowMs: number;
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       : { kind: 'embedded', host: e.CHAIN_HOST, port: e.CHAIN_PORT },
     batchMaxBundles: e.BATCH_MAX_BUNDLES,
     batchMaxWaitMs: e.BATCH_MAX_WAIT_MS,
+    checkpointAnchorIntervalMs: e.CHECKPOINT_ANCHOR_INTERVAL_MS,
     authFailLimit: e.AUTH_FAIL_LIMIT,
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

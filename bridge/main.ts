@@ -137,6 +137,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     dataDir: config.dataDir,
     maxBundles: config.batchMaxBundles,
     maxWaitMs: config.batchMaxWaitMs,
+    checkpointIntervalMs: config.checkpointAnchorIntervalMs,
   }).catch(async (err) => {
     await ingest.close();
     await database.close();
@@ -150,7 +151,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     origin: config.log.origin,
     intervalMs: config.log.checkpointIntervalMs,
     witnesses: config.log.witnesses,
-    onCheckpoint: () => anchoring.batcher.wake(),
+    onCheckpoint: () => anchoring.checkpoints.wake(),
   });
   verifiableLog.start();
   const exports = watchStalledExports(database.db, log);

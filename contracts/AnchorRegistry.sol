@@ -5,11 +5,14 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 /// @title AnchorRegistry
-/// @notice Write-once registry of Merkle roots over FHIR bundle hashes. Only roots go on chain, never personal data.
-/// @dev Leaves follow OpenZeppelin's StandardMerkleTree encoding of `(bytes32 bundleHash, bytes32 salt)`, so proofs
-///      produced by the OpenZeppelin merkle-tree library (or the bridge's compatible builder) verify here unchanged.
+/// @notice Write-once registry of Merkle roots over FHIR bundle hashes, and of the checkpoints (tree size, root hash)
+///         of the bridge's append-only log. Only roots go on chain, never personal data.
+/// @dev Batch leaves follow OpenZeppelin's StandardMerkleTree encoding of `(bytes32 bundleHash, bytes32 salt)`, so
+///      proofs produced by the OpenZeppelin merkle-tree library (or the bridge's compatible builder) verify here
+///      unchanged. Log checkpoints are RFC 9162 tree heads (C2SP tlog-checkpoint): their inclusion and consistency
+///      proofs are checked off chain against the root anchored here.
 contract AnchorRegistry is AccessControl {
-    /// @notice Role allowed to anchor batches.
+    /// @notice Role allowed to anchor batches and log checkpoints.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
     /// @notice One anchored batch, packed into two storage slots (root | leafCount + anchorer + anchoredAt).
@@ -22,8 +25,22 @@ contract AnchorRegistry is AccessControl {
 
     mapping(bytes32 batchId => Batch) private _batches;
 
+    /// @notice The newest anchored checkpoint of one log, packed into one storage slot (its root is in _checkpointRoots).
+    struct LatestCheckpoint {
+        uint64 treeSize;
+        uint64 anchoredAt;
+    }
+
+    /// @dev One slot per anchored checkpoint: the root hash by log id and tree size.
+    mapping(bytes32 logId => mapping(uint64 treeSize => bytes32 rootHash)) private _checkpointRoots;
+    /// @dev One slot per log, rewritten by each anchoring: the growth check reads it.
+    mapping(bytes32 logId => LatestCheckpoint) private _latestCheckpoints;
+
     /// @notice A batch root was anchored.
     event Anchored(bytes32 indexed batchId, bytes32 indexed root, uint32 leafCount, address indexed anchorer);
+
+    /// @notice A checkpoint of log `logId` (keccak256 of the log's origin line) was anchored.
+    event CheckpointAnchored(bytes32 indexed logId, uint64 indexed treeSize, bytes32 rootHash, address indexed anchorer);
 
     /// @notice The root must not be zero (zero means "not anchored").
     error ZeroRoot();
@@ -31,6 +48,9 @@ contract AnchorRegistry is AccessControl {
     error ZeroLeafCount();
     /// @notice Anchors are write-once: a batch id cannot be re-anchored.
     error BatchAlreadyAnchored(bytes32 batchId);
+    /// @notice An append-only log only grows: a checkpoint must be larger than the newest one anchored for its log
+    ///         (and larger than zero: an empty tree proves nothing).
+    error TreeSizeNotGrowing(bytes32 logId, uint64 latest, uint64 given);
 
     /// @param admin receives DEFAULT_ADMIN_ROLE and ANCHORER_ROLE.
     constructor(address admin) {
@@ -77,5 +97,36 @@ contract AnchorRegistry is AccessControl {
         if (root == bytes32(0)) return false;
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(bundleHash, salt))));
         return MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @notice Anchors a checkpoint (tree size, root hash) of an append-only log. Sizes of one log must strictly grow,
+    ///         so the log cannot be shown to shrink or be rewritten at an anchored size; logs are independent.
+    /// @param logId keccak256 of the UTF-8 origin line of the log's checkpoints.
+    /// @param treeSize number of entries in the tree; greater than the log's latest anchored size (and than zero).
+    /// @param rootHash RFC 9162 Merkle tree hash of those entries; not zero.
+    function anchorCheckpoint(bytes32 logId, uint64 treeSize, bytes32 rootHash) external onlyRole(ANCHORER_ROLE) {
+        if (rootHash == bytes32(0)) revert ZeroRoot();
+        uint64 latest = _latestCheckpoints[logId].treeSize;
+        if (treeSize <= latest) revert TreeSizeNotGrowing(logId, latest, treeSize);
+        _checkpointRoots[logId][treeSize] = rootHash;
+        _latestCheckpoints[logId] = LatestCheckpoint(treeSize, uint64(block.timestamp));
+        emit CheckpointAnchored(logId, treeSize, rootHash, msg.sender);
+    }
+
+    /// @notice Root hash anchored for `logId` at `treeSize`, or zero when that size was not anchored.
+    /// @param logId keccak256 of the log's origin line.
+    /// @param treeSize the checkpoint's tree size.
+    function checkpointRoot(bytes32 logId, uint64 treeSize) external view returns (bytes32) {
+        return _checkpointRoots[logId][treeSize];
+    }
+
+    /// @notice The newest anchored checkpoint of `logId` (zeros when none).
+    /// @param logId keccak256 of the log's origin line.
+    /// @return treeSize its tree size.
+    /// @return rootHash its root hash.
+    /// @return anchoredAt block timestamp of its anchoring.
+    function latestCheckpoint(bytes32 logId) external view returns (uint64 treeSize, bytes32 rootHash, uint64 anchoredAt) {
+        LatestCheckpoint storage l = _latestCheckpoints[logId];
+        return (l.treeSize, _checkpointRoots[logId][l.treeSize], l.anchoredAt);
     }
 }

@@ -19,7 +19,6 @@ import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import {
   closeBatch,
-  listConfirmedBatches,
   listUnconfirmedBatches,
   markConfirmed,
   markSent,
@@ -30,9 +29,11 @@ import {
   withSubmitterLock,
   type BatchRow,
 } from '../store/batches';
+import { listConfirmedAnchors, updateCheckpointLocation } from '../store/log-anchors';
 import type { AnchorChain, EmbeddedChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
 import { openRegistryView } from './chain-reader';
+import { backoffMs, errMessage, sleepFor, type Sleeper } from './loop';
 import { buildTree } from './merkle';
 
 export interface BatcherOptions {
@@ -67,23 +68,7 @@ export interface Batcher {
   failures(): number;
 }
 
-interface Sleeper {
-  wake?: () => void;
-}
-
-const sleepFor = (ms: number, signal: Sleeper): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.wake = undefined;
-      resolve();
-    }
-    signal.wake = done;
-  });
-
 const shortId = (h: string): string => h.slice(0, 10);
-const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Where a batch is anchored, read from the chain: the Anchored event of `batchId`, searched from the block it was
@@ -204,21 +189,27 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     await confirm(c, batch, mined, Math.round(performance.now() - started), 'batch anchored');
   }
 
-  /** Anchors every unconfirmed batch in closing order, one at a time; stops at the first failure (the rest wait behind it). */
+  /**
+   * Anchors every unconfirmed batch in closing order, one at a time; stops at the first failure (the rest wait behind
+   * it). The submitter lock is taken for one batch at a time, so checkpoint transactions (and other processes) get
+   * their turn between two batches instead of waiting for a queue that may never drain.
+   */
   async function anchorQueued(): Promise<void> {
-    await withSubmitterLock(db, async () => {
-      // Re-read after each batch: batches closed meanwhile join the queue without waiting for the next poll.
-      for (let queue = await listUnconfirmedBatches(db); queue.length && !stopping; queue = await listUnconfirmedBatches(db)) {
-        const c = await connected();
-        const batch = queue[0];
-        try {
-          await anchorOne(c, batch);
-        } catch (e) {
-          if (!stopping) await recordBatchError(db, batch.batchId, errMessage(e)).catch(() => undefined);
-          throw e;
-        }
-      }
-    });
+    for (let more = true; more && !stopping;) {
+      more =
+        (await withSubmitterLock(db, async () => {
+          // Re-read each time: batches closed meanwhile join the queue without waiting for the next poll.
+          const [batch] = await listUnconfirmedBatches(db);
+          if (!batch || stopping) return false;
+          try {
+            await anchorOne(await connected(), batch);
+          } catch (e) {
+            if (!stopping) await recordBatchError(db, batch.batchId, errMessage(e)).catch(() => undefined);
+            throw e;
+          }
+          return true;
+        })) === true;
+    }
   }
 
   async function closeLoop(): Promise<void> {
@@ -243,7 +234,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
         } catch (e) {
           if (stopping) break; // an abandoned wait at shutdown is not a chain failure
           failures++;
-          const wait = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
+          const wait = backoffMs(failures, backoff);
           retryAt = Date.now() + wait;
           log.warn(
             { err: errMessage(e), kind: e instanceof ChainError ? e.kind : undefined, failures, retryInMs: wait },
@@ -280,27 +271,38 @@ export function createBatcher(opts: BatcherOptions): Batcher {
 }
 
 /**
- * Rebuilds a fresh embedded chain from the database: re-anchors, in their on-chain order, the batches confirmed on
- * this chain id and contract, so earlier receipts verify again. With the same history the embedded chain repeats the
- * same transaction hashes and block numbers; when one differs (e.g. the old chain had a transaction the database
- * never recorded) the batch row is updated to where it is now. Block times are those of the replay; the database
- * keeps the original ones when tx and block are unchanged.
+ * Rebuilds a fresh embedded chain from the database: re-anchors the batches and log checkpoints confirmed on this
+ * chain id and contract, interleaved in their original on-chain order (block, then confirmation order), so earlier
+ * receipts and anchored checkpoints verify again. With the same history the embedded chain repeats the same
+ * transaction hashes and block numbers; when one differs (e.g. the old chain had a transaction the database never
+ * recorded) its row is updated to where it is now. Block times are those of the replay; the database keeps the
+ * original ones when tx and block are unchanged.
  */
 export async function replayEmbeddedChain(db: Db, chain: EmbeddedChain, log: Logger): Promise<{ replayed: number; moved: number }> {
-  const batches = await listConfirmedBatches(db, chain.chainId, chain.contractAddress);
+  const anchors = await listConfirmedAnchors(db, chain.chainId, chain.contractAddress);
   let replayed = 0;
   let moved = 0;
   const started = performance.now();
-  for (const b of batches) {
-    const [r] = await chain.replay([{ batchId: b.batchId, root: b.root, leafCount: b.leafCount }]);
+  for (const a of anchors) {
+    const r =
+      a.kind === 'batch'
+        ? (await chain.replay([{ batchId: a.batchId, root: a.root, leafCount: a.leafCount }]))[0]
+        : await chain.replayCheckpoint({ logId: a.logId, treeSize: a.treeSize, root: a.root });
     if (!r) continue;
     replayed++;
-    if (r.txHash !== b.txHash || r.blockNumber !== b.blockNumber) {
+    if (r.txHash !== a.txHash || r.blockNumber !== a.blockNumber) {
       moved++;
-      await updateAnchorLocation(db, b.batchId, { ...r, blockTime: await chain.blockTime(r.blockNumber) });
+      const at = { ...r, blockTime: await chain.blockTime(r.blockNumber) };
+      if (a.kind === 'batch') await updateAnchorLocation(db, a.batchId, at);
+      else await updateCheckpointLocation(db, a.treeSize, at);
     }
   }
-  if (batches.length)
-    log.info({ batches: batches.length, replayed, moved, ms: Math.round(performance.now() - started) }, 'embedded chain rebuilt from the database');
+  if (anchors.length) {
+    const checkpoints = anchors.filter((a) => a.kind === 'checkpoint').length;
+    log.info(
+      { batches: anchors.length - checkpoints, checkpoints, replayed, moved, ms: Math.round(performance.now() - started) },
+      'embedded chain rebuilt from the database',
+    );
+  }
   return { replayed, moved };
 }

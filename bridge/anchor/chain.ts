@@ -43,6 +43,17 @@ export interface AnchorChain {
   waitMined(txHash: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ txHash: string; blockNumber: number }>;
   /** Root anchored for a batch, or ZeroHash. */
   rootOf(batchId: string): Promise<string>;
+  /** Anchors a log checkpoint; resolves once mined. signCheckpoint + send + waitMined. */
+  anchorCheckpoint(logId: string, treeSize: number, root: string): Promise<{ txHash: string; blockNumber: number }>;
+  /**
+   * Simulates `anchorCheckpoint(logId, treeSize, root)` (a refusal such as TreeSizeNotGrowing surfaces as the
+   * contract's custom error, costing neither gas nor a nonce), then signs it: as {@link signAnchor}.
+   */
+  signCheckpoint(logId: string, treeSize: number, root: string): Promise<SignedAnchor>;
+  /** Root anchored for the log at that tree size, or ZeroHash. */
+  checkpointRoot(logId: string, treeSize: number): Promise<string>;
+  /** The log's newest anchored checkpoint (size 0 and ZeroHash when none). */
+  latestCheckpoint(logId: string): Promise<LatestCheckpoint>;
   /** Block timestamp in seconds. */
   blockTime(blockNumber: number): Promise<number>;
   /** The chain's latest block number. */
@@ -55,6 +66,13 @@ export interface SignedAnchor {
   txHash: string;
   /** Broadcasts it; resolves once the node accepted it (not mined). */
   send(): Promise<void>;
+}
+
+/** What `latestCheckpoint(logId)` answers: anchoredAt is the block time in seconds (0 when none). */
+export interface LatestCheckpoint {
+  treeSize: number;
+  rootHash: string;
+  anchoredAt: number;
 }
 
 export type TxState = { state: 'mined'; ok: boolean; blockNumber: number } | { state: 'pending' } | { state: 'unknown' };
@@ -72,10 +90,19 @@ export interface AnchorRecord {
   leafCount: number;
 }
 
+/** A log checkpoint as stored by the bridge, enough to re-anchor it. */
+export interface CheckpointRecord {
+  logId: string;
+  treeSize: number;
+  root: string;
+}
+
 /** The embedded chain can rebuild its state from the bridge's database. */
 export interface EmbeddedChain extends AnchorChain {
   /** Re-anchors, in order, every batch not yet on this chain (after a restart the chain starts empty). */
   replay(anchors: readonly AnchorRecord[]): Promise<{ txHash: string; blockNumber: number }[]>;
+  /** Re-anchors a checkpoint unless this chain has that size of that log already; null when it had. */
+  replayCheckpoint(cp: CheckpointRecord): Promise<{ txHash: string; blockNumber: number } | null>;
 }
 
 /** Deterministic fee fields: the embedded chain's tx hashes and blocks then repeat exactly on replay. */
@@ -143,6 +170,20 @@ function makeChain(opts: {
       throw toChainError(e, REGISTRY_ABI, what, rpcUrl);
     }
   };
+  /**
+   * Simulates `method(args)` from the anchoring account (a revert costs nothing and names the contract's error), then
+   * signs it with the account's next nonce; the hash is known before anything is broadcast.
+   */
+  const signCall = (what: string, method: 'anchor' | 'anchorCheckpoint', args: unknown[]): Promise<SignedAnchor> =>
+    step(what, async () => {
+      await registry.getFunction(method).staticCall(...args, { from: wallet.address });
+      const req = await registry.getFunction(method).populateTransaction(...args, opts.txOverrides);
+      const pop = await wallet.populateTransaction(req);
+      delete pop.from;
+      const raw = await wallet.signTransaction(pop);
+      const txHash = Transaction.from(raw).hash as string;
+      return { txHash, send: () => step(`${what}: send ${txHash}`, async () => void (await provider.broadcastTransaction(raw))) };
+    });
   // One transaction at a time per wallet: concurrent sends would read the same pending nonce.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -162,15 +203,20 @@ function makeChain(opts: {
         await signed.send();
         return chain.waitMined(signed.txHash, { timeoutMs: 600_000 });
       }),
-    signAnchor: (batchId, root, leafCount) =>
-      step(`anchor batch ${batchId}`, async () => {
-        await registry.anchor.staticCall(batchId, root, leafCount, { from: wallet.address });
-        const req = await registry.anchor.populateTransaction(batchId, root, leafCount, opts.txOverrides);
-        const pop = await wallet.populateTransaction(req);
-        delete pop.from;
-        const raw = await wallet.signTransaction(pop);
-        const txHash = Transaction.from(raw).hash as string;
-        return { txHash, send: () => step(`anchor batch ${batchId}: send ${txHash}`, async () => void (await provider.broadcastTransaction(raw))) };
+    signAnchor: (batchId, root, leafCount) => signCall(`anchor batch ${batchId}`, 'anchor', [batchId, root, leafCount]),
+    anchorCheckpoint: (logId, treeSize, root) =>
+      serialized(async () => {
+        const signed = await chain.signCheckpoint(logId, treeSize, root);
+        await signed.send();
+        return chain.waitMined(signed.txHash, { timeoutMs: 600_000 });
+      }),
+    signCheckpoint: (logId, treeSize, root) =>
+      signCall(`anchor checkpoint ${treeSize} of log ${logId.slice(0, 10)}`, 'anchorCheckpoint', [logId, BigInt(treeSize), root]),
+    checkpointRoot: (logId, treeSize) => step(`checkpointRoot ${treeSize}`, async () => (await registry.checkpointRoot(logId, BigInt(treeSize))) as string),
+    latestCheckpoint: (logId) =>
+      step(`latestCheckpoint of log ${logId.slice(0, 10)}`, async () => {
+        const [treeSize, rootHash, anchoredAt] = (await registry.latestCheckpoint(logId)) as [bigint, string, bigint];
+        return { treeSize: Number(treeSize), rootHash, anchoredAt: Number(anchoredAt) };
       }),
     txState: (txHash) =>
       step(`transaction ${txHash}`, async () => {
@@ -233,6 +279,10 @@ export async function startEmbeddedChain(opts: { port: number; host?: string }):
       const out: { txHash: string; blockNumber: number }[] = [];
       for (const a of anchors) if ((await chain.rootOf(a.batchId)) === ZeroHash) out.push(await chain.anchor(a.batchId, a.root, a.leafCount));
       return out;
+    },
+    async replayCheckpoint(cp) {
+      if ((await chain.checkpointRoot(cp.logId, cp.treeSize)) !== ZeroHash) return null;
+      return chain.anchorCheckpoint(cp.logId, cp.treeSize, cp.root);
     },
   };
 }

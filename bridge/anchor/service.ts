@@ -1,6 +1,7 @@
 /**
  * Anchoring as the bridge runs it: the chain from the configuration (embedded, rebuilt from the database at start;
- * or external), and the batcher that anchors pushed bundles.
+ * or external), the batcher that anchors pushed bundles and the anchorer of the log's checkpoints, both sending
+ * through one wallet under one submitter lock.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,13 +11,16 @@ import type { Db } from '../store/db';
 import { createBatcher, replayEmbeddedChain, type Batcher } from './batcher';
 import { connectChain, startEmbeddedChain, type AnchorChain } from './chain';
 import { ChainError } from './chain-errors';
+import { createCheckpointAnchorer, type CheckpointAnchorer } from './checkpoints';
 
 export interface Anchoring {
   batcher: Batcher;
+  /** Anchors the newest log checkpoint; call `checkpoints.wake()` after publishing one. */
+  checkpoints: CheckpointAnchorer;
   /** Chain id, contract and RPC URL once the chain is reached. */
   contract(): { chainId: number; address: string; rpcUrl: string } | undefined;
   embedded: boolean;
-  /** Stops the batcher (an in-flight anchor finishes), then the chain. */
+  /** Stops the batcher and the checkpoint anchorer (an in-flight anchor finishes), then the chain. */
   close(): Promise<void>;
 }
 
@@ -25,6 +29,8 @@ export interface AnchoringOptions {
   dataDir: string;
   maxBundles: number;
   maxWaitMs: number;
+  /** CHECKPOINT_ANCHOR_INTERVAL_MS (default 0: each checkpoint as soon as it is published). */
+  checkpointIntervalMs?: number;
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -73,25 +79,38 @@ export async function startAnchoring(db: Db, log: Logger, opts: AnchoringOptions
       }
       return chain;
     };
-    // Reach it now if it answers (to print where we anchor); else the batcher keeps trying while ingest goes on.
+    // Reach it now if it answers (to print where we anchor); else both loops keep trying while ingest goes on.
     chainSource = await connect().catch((e: unknown) => {
       if (!(e instanceof ChainError) || (e.kind !== 'unreachable' && e.kind !== 'rpc')) throw e;
       log.warn({ rpcUrl: cfg.rpcUrl, err: e.message }, 'anchoring chain unreachable at start; bundles are accepted and will be anchored when it answers');
-      return connect;
+      return sharedConnection(connect);
     });
   }
   const batcher = createBatcher({ db, log, chain: chainSource, maxBundles: opts.maxBundles, maxWaitMs: opts.maxWaitMs, backoff: opts.backoff });
+  const checkpoints = createCheckpointAnchorer({ db, log, chain: chainSource, intervalMs: opts.checkpointIntervalMs ?? 0, backoff: opts.backoff });
   batcher.start();
+  checkpoints.start();
   return {
     batcher,
+    checkpoints,
     embedded: cfg.kind === 'embedded',
     contract() {
-      const c = batcher.chain();
+      const c = batcher.chain() ?? checkpoints.chain();
       return c ? { chainId: Number(c.chainId), address: c.contractAddress, rpcUrl: c.rpcUrl } : undefined;
     },
     async close() {
-      await batcher.stop();
-      await (batcher.chain() ?? embeddedChain)?.close();
+      await Promise.all([batcher.stop(), checkpoints.stop()]);
+      await (batcher.chain() ?? checkpoints.chain() ?? embeddedChain)?.close();
     },
   };
+}
+
+/** One connection for both loops: concurrent callers share one attempt; a failed attempt is retried by the next caller. */
+function sharedConnection(connect: () => Promise<AnchorChain>): () => Promise<AnchorChain> {
+  let attempt: Promise<AnchorChain> | undefined;
+  return () =>
+    (attempt ??= connect().catch((e: unknown) => {
+      attempt = undefined;
+      throw e;
+    }));
 }

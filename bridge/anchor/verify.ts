@@ -74,3 +74,5 @@ export async function verifyReceipt(args: { bundle: Record<string, unknown>; rec
     view?.close();
   }
 }
+
+export { checkpointOnChain } from './checkpoint-view';

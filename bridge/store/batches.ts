@@ -337,12 +337,32 @@ export async function anchoringCounts(db: Db): Promise<AnchoringCounts> {
 /** Arbitrary but fixed key of the "one anchoring submitter per database" advisory lock. */
 const SUBMIT_LOCK_KEY = 0x46414232; // 'FAB2'
 
+/** Callers of one pool (one process) take the submitter lock in turn, first come first served. */
+const submitterTurns = new WeakMap<Db, Promise<void>>();
+
 /**
  * Runs `work` while holding the database-wide submitter lock (a session advisory lock on a dedicated connection):
- * one process at a time sends anchoring transactions, so batches go on chain in order and one wallet's nonces never
- * race between processes. Returns undefined without running `work` when another process holds the lock.
+ * one process at a time sends anchoring transactions (batches and log checkpoints), so batches go on chain in order
+ * and one wallet's nonces never race. Callers on the same pool wait for their turn (FIFO); returns undefined without
+ * running `work` when another process holds the lock.
  */
 export async function withSubmitterLock<T>(db: Db, work: () => Promise<T>): Promise<T | undefined> {
+  const before = submitterTurns.get(db) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  submitterTurns.set(
+    db,
+    before.then(() => mine),
+  );
+  await before;
+  try {
+    return await holdSubmitterLock(db, work);
+  } finally {
+    done();
+  }
+}
+
+async function holdSubmitterLock<T>(db: Db, work: () => Promise<T>): Promise<T | undefined> {
   const client = await db.connect();
   let locked = false;
   try {

@@ -14,6 +14,7 @@ import { sampleBundle } from '../../helpers/anchor/fixtures';
 import { storeBundles, waitFor } from '../../helpers/anchor/bundles';
 import { startDevNode } from '../../helpers/anchor/dev-node';
 import { startBlackHole, startHangProxy } from '../../helpers/anchor/hang-proxy';
+import { checkpointEvents } from '../../helpers/anchor/checkpoints';
 import { anchoredOnChain, batchStates } from '../../helpers/anchor/onchain';
 
 /**
@@ -152,6 +153,8 @@ test('hung chain: failures counted, batches keep closing, then all anchored exac
   expect(events.map((e) => e.batchId)).toEqual(done.map((b) => b.id)); // each batch exactly once, in closing order
   const sentBefore = done.find((b) => b.id === inFlight.id)!;
   expect(sentBefore).toMatchObject({ tx_hash: inFlight.tx_hash, attempts: 1, last_error: null }); // waited for, never re-sent
-  expect(await provider.getTransactionCount(DEV_ADDRESS)).toBe(1 + done.length); // the deployment, then one per batch
+  // The deployment, then one transaction per batch and one per anchored log checkpoint (the log publishes them too).
+  const checkpoints = await checkpointEvents(provider, contract);
+  expect(await provider.getTransactionCount(DEV_ADDRESS)).toBe(1 + done.length + checkpoints.length);
   expect((await status()).lastError).toBeNull();
 }, 120_000);
