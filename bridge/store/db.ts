@@ -34,13 +34,26 @@ export function dropCommitHooksAfter(tx: PoolClient, mark: number): void {
   commitHooks.get(tx)?.splice(mark);
 }
 
+/**
+ * Runs read-only `work` on one snapshot of the database: a REPEATABLE READ READ ONLY transaction, whose every query
+ * sees the data as of its first one (PostgreSQL manual §13.2.2), so what several reads return is consistent (a
+ * document's facts and the resource versions it names them from) even while writes commit in between.
+ */
+export function inSnapshot<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+}
+
 /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws; then its afterCommit hooks. */
-export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, work, 'BEGIN');
+}
+
+async function transaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>, begin: string): Promise<T> {
   const client = await pool.connect();
   const hooks: (() => void)[] = [];
   let result: T;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     commitHooks.set(client, hooks);
     result = await work(client);
     await client.query('COMMIT');
