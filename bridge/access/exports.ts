@@ -46,6 +46,11 @@ export async function cancelExport(svc: AccessServices, session: Session, id: st
 }
 
 /** One NDJSON file of the session's job; null when unknown. */
-export async function exportFile(svc: AccessServices, session: Session, id: string, seq: number | undefined): Promise<string | null> {
+export async function exportFile(
+  svc: AccessServices,
+  session: Session,
+  id: string,
+  seq: number | undefined,
+): Promise<{ content: string; proofsOf: number | null } | null> {
   return isBridgeId(id) && seq !== undefined ? readExportFile(svc.db, actingClinic(session), id, seq) : null;
 }

@@ -114,12 +114,14 @@ export async function listExportFiles(db: Db, jobId: string): Promise<ExportFile
   return res.rows;
 }
 
-export async function readExportFile(db: Db, clinicId: string, jobId: string, seq: number): Promise<string | null> {
+/** A file's content and, for a proofs file, the seq of the resource file it proves. */
+export async function readExportFile(db: Db, clinicId: string, jobId: string, seq: number): Promise<{ content: string; proofsOf: number | null } | null> {
   const res = await db.query(
-    `SELECT f.content FROM export_file f JOIN export_job j ON j.id = f.job_id WHERE f.job_id = $1 AND f.seq = $2 AND j.clinic_id = $3 AND j.status = 'completed'`,
+    `SELECT f.content, f.proofs_of AS "proofsOf" FROM export_file f JOIN export_job j ON j.id = f.job_id
+      WHERE f.job_id = $1 AND f.seq = $2 AND j.clinic_id = $3 AND j.status = 'completed'`,
     [jobId, seq, clinicId],
   );
-  return res.rows[0]?.content ?? null;
+  return res.rows[0] ?? null;
 }
 
 /** The caller's own live Patient records (each is a key into resolvePersonAccess). */

@@ -117,9 +117,13 @@ export function exportRouter(opts: ExportRouteOptions): Router {
 
   router.get('/fhir/$export-file/:job/:seq', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    const content = await exportFile(svc, sessionOf(req), id, boundedInteger(String(req.params.seq)));
-    if (content === null) throw outcomes.notFound(`export file ${id}/${req.params.seq} is not known`);
-    res.status(200).type('application/fhir+ndjson').send(content);
+    const file = await exportFile(svc, sessionOf(req), id, boundedInteger(String(req.params.seq)));
+    if (file === null) throw outcomes.notFound(`export file ${id}/${req.params.seq} is not known`);
+    // A proofs file holds proof JSON, not FHIR resources.
+    res
+      .status(200)
+      .type(file.proofsOf === null ? 'application/fhir+ndjson' : 'application/x-ndjson')
+      .send(file.content);
   });
   return router;
 }

@@ -108,9 +108,10 @@ async function exportManifest(
   });
 }
 
-const lines = async (clinic: Clinic, url: string): Promise<any[]> => {
+const lines = async (clinic: Clinic, url: string, type = 'application/fhir+ndjson'): Promise<any[]> => {
   const res = await fetch(`${bridge.url}${new URL(url).pathname}`, { headers: { authorization: `Bearer ${clinic.apiKey}` } });
   expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(new RegExp(`^${type.replace('+', '\\+')}`));
   return (await res.text())
     .split('\n')
     .filter(Boolean)
@@ -127,7 +128,7 @@ async function exportedWithProofs(clinic: Clinic): Promise<{ resource: any; proo
   for (const r of resources) {
     const p = proofFiles.find((o) => o.extension![LOG_PROOFS_OUTPUT_EXTENSION] === r.url);
     expect(p).toMatchObject({ type: r.type, count: r.count });
-    const [rs, ps] = [await lines(clinic, r.url), await lines(clinic, p!.url)];
+    const [rs, ps] = [await lines(clinic, r.url), await lines(clinic, p!.url, 'application/x-ndjson')];
     expect(ps).toHaveLength(rs.length);
     rs.forEach((resource, i) => pairs.push({ resource, proof: ps[i] }));
   }
