@@ -27,6 +27,7 @@ import { searchIndex } from '../bridge/fhir/search-index';
 import { loadFhirDefinitions, validateBundle } from '../bridge/fhir/validate';
 import { createApp } from '../bridge/http/app';
 import { IngestPool, startIngestPool } from '../bridge/ingest/ingest-pool';
+import { createLogService, type LogService } from '../bridge/log/service';
 import { createLogger } from '../bridge/log';
 import { canonicalSystem } from '../bridge/normalize/codes';
 import { normalizeResource } from '../bridge/normalize';
@@ -208,6 +209,7 @@ async function main(): Promise<void> {
   const db: Pool = createPool(database.url, Math.max(10, ...levels) + 2);
   let server: Server | undefined;
   let ingest: IngestPool | undefined;
+  let verifiableLog: LogService | undefined;
   let clients: Awaited<ReturnType<typeof startClients>> | undefined;
   try {
     await runMigrations(db);
@@ -216,8 +218,17 @@ async function main(): Promise<void> {
     const workers = process.env.INGEST_WORKERS !== undefined ? Number(process.env.INGEST_WORKERS) : defaultIngestWorkers();
     const connections = Number(process.env.INGEST_CONNECTIONS) || 4;
     ingest = await startIngestPool({ workers, db, databaseUrl: database.url, connectionsPerWorker: connections });
+    // The verifiable log runs as in production: every resource version is a leaf, integrated every CHECKPOINT_INTERVAL_MS.
+    verifiableLog = createLogService({
+      db,
+      log: createLogger('silent'),
+      keyFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-bench-log-')), 'log-key.pem'),
+      intervalMs: Number(process.env.CHECKPOINT_INTERVAL_MS) || 5000,
+    });
+    verifiableLog.start();
     const app = createApp({
       db,
+      verifiableLog,
       log: createLogger('silent'),
       adminToken: undefined,
       maxBodyBytes: 100 * 1024 * 1024,
@@ -279,6 +290,12 @@ async function main(): Promise<void> {
         'SELECT (SELECT count(*) FROM resource) AS resource, (SELECT count(*) FROM resource_history) AS history, (SELECT count(*) FROM resource_token) AS token, (SELECT count(*) FROM observation) AS observation, (SELECT count(*) FROM encounter) AS encounter',
       )
     ).rows[0];
+    const logStarted = performance.now();
+    const logSize = await verifiableLog.integrate();
+    const waiting = (await db.query('SELECT count(*)::int AS n FROM log_queue')).rows[0].n as number;
+    console.log(
+      `\nverifiable log: ${fmt(logSize ?? 0)} leaves (a leaf per bundle, resource version and audit record), ${waiting} still queued; the last integration took ${fmt(performance.now() - logStarted)} ms`,
+    );
     const copyResources = workload.bundles.flatMap((b) => (b.entry ?? []).map((e) => e.resource as Resource));
     const copy = await copyBaseline(database.url, copyResources, clinic.id);
     const copyRps = copy.rows / (copy.ms / 1000);
@@ -310,6 +327,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((r) => server?.close(() => r()));
     }
+    await verifiableLog?.close();
     await ingest?.close();
     await db.end();
     await database.close();

@@ -172,7 +172,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     allowPrivateHookHosts: config.notify.allowPrivateHosts,
     publicBaseUrl: config.publicBaseUrl,
     version: VERSION,
-    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
+    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures, checkpoints: anchoring.checkpoints },
     trustProxy: config.trustProxy,
     authFailLimit: config.authFailLimit,
     authFailWindowMs: config.authFailWindowMs,
