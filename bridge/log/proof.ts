@@ -45,8 +45,16 @@ export interface Proof {
   leaf: LeafDoc;
   tlogProof: string;
   anchor: CheckpointAnchor | null;
-  served?: { form: 'as-committed' | 'redacted'; note: string };
+  served?: { form: ServedForm; note: string };
 }
+
+/**
+ * How the document served beside a proof relates to what the leaf commits to: `as-committed` (the very resource),
+ * `redacted` (the resource with references this reader may not follow rewritten; a full-access reader verifies the
+ * stored one), `derived` (a summary entry or timeline event made from the stored version the proof is of).
+ */
+export const SERVED_FORMS = ['as-committed', 'redacted', 'derived'] as const;
+export type ServedForm = (typeof SERVED_FORMS)[number];
 
 export interface ConsistencyProof {
   version: typeof CONSISTENCY_VERSION;
@@ -127,9 +135,9 @@ export function parseProof(value: unknown): Proof {
   const out: Proof = { version: PROOF_VERSION, leaf: parseLeafDoc(v.leaf), tlogProof: v.tlogProof, anchor: parseAnchor(v.anchor ?? null) };
   if (v.served !== undefined) {
     const s = v.served as Record<string, unknown>;
-    if (typeof s !== 'object' || s === null || (s.form !== 'as-committed' && s.form !== 'redacted') || typeof s.note !== 'string')
+    if (typeof s !== 'object' || s === null || !SERVED_FORMS.includes(s.form as ServedForm) || typeof s.note !== 'string')
       throw new Error('proof.served must be { form, note }');
-    out.served = { form: s.form, note: s.note };
+    out.served = { form: s.form as ServedForm, note: s.note };
   }
   return out;
 }

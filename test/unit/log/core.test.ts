@@ -12,7 +12,7 @@ import {
   vkey,
   SIG_COSIGNATURE_V1,
 } from '../../../bridge/log/note';
-import { formatTlogProof, logIdOf, verifyConsistencyOffline, verifyProofOffline } from '../../../bridge/log/proof';
+import { formatTlogProof, logIdOf, parseProof, verifyConsistencyOffline, verifyProofOffline } from '../../../bridge/log/proof';
 import { consistencyRanges, EMPTY_ROOT, inclusionRanges, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../../bridge/log/rfc9162';
 import { encodeIndex, parseTilePath, TileTree, tilePath, type TileReader } from '../../../bridge/log/tiles';
 import { sha256 } from '../../../bridge/log/sha256';
@@ -159,6 +159,14 @@ describe('proofs offline', () => {
     expect(verifyProofOffline({ ...proof, extra: 1 }, resource)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(commitment(leaf)).toHaveLength(32);
     expect(logIdOf('example.org/log')).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+  it('accepts the served forms as-committed, redacted and derived, and no other', async () => {
+    const proof = await proofAt(1, 4);
+    for (const form of ['as-committed', 'redacted', 'derived']) {
+      expect(parseProof({ ...proof, served: { form, note: 'n' } }).served).toEqual({ form, note: 'n' });
+      expect(verifyProofOffline({ ...proof, served: { form, note: 'n' } }, resource)).toMatchObject({ ok: true });
+    }
+    expect(() => parseProof({ ...proof, served: { form: 'summarized', note: 'n' } })).toThrow(/served/);
   });
   it('checks consistency, forks and shrinking', () => {
     const all = leavesOf(20);
