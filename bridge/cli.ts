@@ -43,6 +43,7 @@ program
       process.stdout.write(
         `anchoring chain ${config.chain.kind === 'external' ? config.chain.rpcUrl : ''} not reachable yet: bundles are accepted and anchored when it answers\n`,
       );
+    process.stdout.write(`verifiable log ${bridge.verifiableLog.origin} (log id ${bridge.verifiableLog.logId}), key ${bridge.verifiableLog.vkey}\n`);
     if (bridge.generatedAdminToken) process.stdout.write(`admin token (generated, kept in ${config.dataDir}/admin-token): ${bridge.adminToken}\n`);
     else if (!config.adminToken) process.stdout.write(`admin token: in ${config.dataDir}/admin-token\n`);
     let stopping = false;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Command } from 'commander';
-import { openLogRegistryView } from './anchor/log-reader';
+import { latestCheckpointOnChain } from './anchor/checkpoint-view';
 import { ed25519PublicKey } from './log/ed25519';
 import { monitorOnce, MonitorError, type ChainLog, type MonitorState } from './log/monitor';
 import { parseVkey, vkey, SIG_COSIGNATURE_V1, type VerifierKey } from './log/note';
@@ -60,9 +60,7 @@ async function runMonitor(opts: MonitorOptions): Promise<number> {
   }
   const log = remoteLog(opts.log);
   const chain: ChainLog | undefined =
-    opts.rpc && opts.contract
-      ? { latestCheckpoint: async (logId) => (await openLogRegistryView(opts.rpc as string, opts.contract as string)).latestCheckpoint(logId) }
-      : undefined;
+    opts.rpc && opts.contract ? { latestCheckpoint: (logId) => latestCheckpointOnChain(opts.rpc as string, opts.contract as string, logId) } : undefined;
   let state = readState<MonitorState>(opts.state);
   for (;;) {
     try {

@@ -102,12 +102,12 @@ export async function openDatabase(
 }
 
 /** Resumes export jobs orphaned by a process that died: at start, then every minute (one pass at a time). */
-function watchStalledExports(db: Db, log: Logger): { stop(): void } {
+function watchStalledExports(db: Db, log: Logger, verifiableLog: LogService): { stop(): void } {
   let running = false;
   const pass = (): void => {
     if (running) return;
     running = true;
-    resumeStalledExports(db)
+    resumeStalledExports(db, undefined, verifiableLog)
       .then((n) => n && log.info({ resumed: n }, 'orphaned export jobs resumed'))
       .catch((err: Error) => log.warn({ errName: err.name }, 'resuming export jobs failed; retrying in a minute'))
       .finally(() => (running = false));
@@ -154,7 +154,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     onCheckpoint: () => anchoring.checkpoints.wake(),
   });
   verifiableLog.start();
-  const exports = watchStalledExports(database.db, log);
+  const exports = watchStalledExports(database.db, log, verifiableLog);
   const notifier = startNotifier(database.db, log, config.notify);
   const app = createApp({
     db: database.db,
@@ -172,7 +172,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     allowPrivateHookHosts: config.notify.allowPrivateHosts,
     publicBaseUrl: config.publicBaseUrl,
     version: VERSION,
-    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures },
+    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures, checkpoints: anchoring.checkpoints },
     trustProxy: config.trustProxy,
     authFailLimit: config.authFailLimit,
     authFailWindowMs: config.authFailWindowMs,

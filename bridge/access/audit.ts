@@ -17,7 +17,7 @@ export type { StoredAudit } from '../store/audit';
  */
 export async function audit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
   const stored = await recordAudit(db, rec);
-  noteAudit(stored); // the response promises its inclusion (X-Log-Promise)
+  noteAudit(db, stored); // the response promises its inclusion (X-Log-Promise) once it is committed
   if (rec.breakGlass && rec.outcome === 'success' && rec.personId) await notifyBreakGlass(db, rec, stored.id);
   return stored;
 }

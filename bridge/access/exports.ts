@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { isBridgeId } from '../fhir/references';
 import { EXPORT_KEEP_MS, runExportJob } from '../pull/export-job';
-import { createExportJob, deleteExportJob, ExportJob, listExportFiles, readExportFile, readExportJob } from '../store/export';
+import { createExportJob, deleteExportJob, ExportJob, type ExportFileItem, listExportFiles, readExportFile, readExportJob } from '../store/export';
+import { logOf } from './proofs';
 import { checkScope } from './scope-check';
 import type { AccessServices } from './services';
 import { actingClinic, Session } from './session';
@@ -19,22 +20,21 @@ export interface ExportKickoff {
   types: string[] | null;
   since: string | null;
   requestUrl: string;
+  /** `_proofs=true`: a proofs file beside each resource file (503 when the bridge runs no log). */
+  proofs?: boolean;
 }
 
 /** Starts an export job (the token's scopes must allow read on every type asked, or all); `schedule` runs it. */
 export async function startExport(svc: AccessServices, session: Session, k: ExportKickoff, schedule: (run: () => Promise<void>) => void): Promise<ExportJob> {
   for (const t of k.types ?? ['*']) await checkScope(svc, session, t, 'read');
+  const log = k.proofs ? logOf(svc) : svc.verifiableLog;
   const job = await createExportJob(svc.db, { id: randomUUID(), clinicId: actingClinic(session), ...k });
-  schedule(() => runExportJob(svc.db, job));
+  schedule(() => runExportJob(svc.db, job, log));
   return job;
 }
 
 /** The session's job `id` and, once it completed, its files; null when it has no such job. */
-export async function exportStatus(
-  svc: AccessServices,
-  session: Session,
-  id: string,
-): Promise<{ job: ExportJob; files: { seq: number; resourceType: string; count: number }[] } | null> {
+export async function exportStatus(svc: AccessServices, session: Session, id: string): Promise<{ job: ExportJob; files: ExportFileItem[] } | null> {
   const job = isBridgeId(id) ? await readExportJob(svc.db, actingClinic(session), id) : null;
   if (!job) return null;
   return { job, files: job.status === 'completed' ? await listExportFiles(svc.db, job.id) : [] };
@@ -46,6 +46,11 @@ export async function cancelExport(svc: AccessServices, session: Session, id: st
 }
 
 /** One NDJSON file of the session's job; null when unknown. */
-export async function exportFile(svc: AccessServices, session: Session, id: string, seq: number | undefined): Promise<string | null> {
+export async function exportFile(
+  svc: AccessServices,
+  session: Session,
+  id: string,
+  seq: number | undefined,
+): Promise<{ content: string; proofsOf: number | null } | null> {
   return isBridgeId(id) && seq !== undefined ? readExportFile(svc.db, actingClinic(session), id, seq) : null;
 }

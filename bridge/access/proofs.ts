@@ -60,9 +60,9 @@ export async function proofsOfServed(
 }
 
 /** Bundle.entry extension carrying an entry's proof (valueString: the `fhir-anchor-proof/1` JSON). */
-export const LOG_PROOF_EXTENSION = 'https://fhir-anchor-bridge.org/StructureDefinition/log-proof';
+export const LOG_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof';
 /** Bundle.entry extension (valueBoolean true) of an entry that is logged and waits for its checkpoint. */
-export const LOG_PROOF_PENDING_EXTENSION = 'https://fhir-anchor-bridge.org/StructureDefinition/log-proof-pending';
+export const LOG_PROOF_PENDING_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof-pending';
 
 /** The FHIR extension (R4 Element.extension) that carries one proof answer; null when the log has no entry. */
 export function proofExtension(answer: Proof | { pending: true } | null): { url: string; valueString?: string; valueBoolean?: boolean } | null {
@@ -81,7 +81,7 @@ export const proofAnnotator =
     });
 
 /** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
-export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.org/StructureDefinition/source-version';
+export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/source-version';
 
 export const DERIVED_NOTE =
   'this entry is derived from the resource version named by the source-version extension (normalized codes, units and times); ' +

@@ -14,14 +14,16 @@ import { everything, EverythingPage, EverythingRequest } from '../pull/everythin
 import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
 import { personPatients } from '../store/person-links';
-import { currentVersions, patientDemographics, summaryFacts, timelineFacts } from '../store/pull';
+import { currentVersions, patientDemographics, summaryFacts, timelineFacts, type SourceVersions } from '../store/pull';
 import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
 import { DERIVED_EVENT_NOTE, proofAnnotator, proofsOfServed } from './proofs';
 import { readerOf } from './reader';
-import { signSummary } from './signed-summary';
+import { signSummary, sourceVersions } from './signed-summary';
+import { inSnapshot } from '../store/db';
+import type { Withheld } from '../model/sensitivity';
 import type { AccessServices } from './services';
 import type { Session } from './session';
 import type { AuditRecord, PersonAccess } from './types';
@@ -63,40 +65,65 @@ export async function everythingOf(
   return page;
 }
 
+/**
+ * The signed IPS document of `patientIds` (its subject `subjectPatientId`, else the first), minus what `withheld`
+ * keeps back. Demographics, facts and the versions the entries name are read in ONE snapshot (store/db inSnapshot),
+ * so no write committed in between can make an entry name a newer version than the one it was made from.
+ */
+async function summaryDocument(svc: AccessServices, patientIds: string[], withheld: Withheld[] | undefined, subjectPatientId?: string): Promise<Bundle> {
+  const { bundle, versions } = await inSnapshot(svc.db, async (tx) => {
+    const patients = await patientDemographics(tx, patientIds);
+    const facts = await summaryFacts(tx, patientIds, withheld);
+    const subject = patients.find((p) => p.id === subjectPatientId) ?? patients[0];
+    const doc = ipsBundle({
+      documentId: randomUUID(),
+      compositionId: randomUUID(),
+      timestamp: new Date().toISOString(),
+      patient: subject,
+      otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers),
+      facts,
+    });
+    return { bundle: doc, versions: svc.verifiableLog ? await sourceVersions(tx, doc) : undefined };
+  });
+  return signSummary(svc, bundle, versions);
+}
+
+const typesOf = (bundle: Bundle): string[] => [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort();
+
 /** The IPS document of the person (its subject the record asked for), audited with the types it disclosed. */
 export async function summaryOf(svc: AccessServices, session: Session, patientId: string): Promise<Bundle> {
   const a = await personAccess(svc, session, patientId, 'summary');
-  const patientIds = a.patients.map((p) => p.patientId);
-  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds, withheldGroups(a.patients))]);
-  const subject = patients.find((p) => p.id === patientId) ?? patients[0];
-  const bundle = ipsBundle({
-    documentId: randomUUID(),
-    compositionId: randomUUID(),
-    timestamp: new Date().toISOString(),
-    patient: subject,
-    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers),
-    facts,
-  });
-  await disclosed(svc, session, 'summary', a, [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort());
-  return signSummary(svc, bundle);
+  const bundle = await summaryDocument(
+    svc,
+    a.patients.map((p) => p.patientId),
+    withheldGroups(a.patients),
+    patientId,
+  );
+  await disclosed(svc, session, 'summary', a, typesOf(bundle));
+  return bundle;
 }
 
 /** The universal-schema timeline of the person, audited with the types it disclosed. */
 export async function timelineOf(svc: AccessServices, session: Session, patientId: string, opts: { proofs?: boolean } = {}): Promise<Timeline> {
   const a = await personAccess(svc, session, patientId, 'history');
   const patientIds = a.patients.map((p) => p.patientId);
-  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), timelineFacts(svc.db, patientIds, withheldGroups(a.patients))]);
+  const named = opts.proofs || !!svc.verifiableLog;
+  // Facts and the versions events name, in one snapshot (as summaryDocument): never a version newer than the fact.
+  const { patients, facts, versions } = await inSnapshot(svc.db, async (tx) => {
+    const patients = await patientDemographics(tx, patientIds);
+    const facts = await timelineFacts(tx, patientIds, withheldGroups(a.patients));
+    return { patients, facts, versions: named ? await currentVersions(tx, [...new Set(facts.map((f) => f.resourceId))]) : undefined };
+  });
   await disclosed(svc, session, 'history', a, [...new Set(facts.map((f) => f.resourceType))].sort());
   const t = timeline(a, patients, facts);
-  return opts.proofs || svc.verifiableLog ? withVersions(svc, t, opts.proofs ?? false) : t;
+  return versions ? withVersions(svc, t, versions, opts.proofs ?? false) : t;
 }
 
 /**
  * Each event names the version of its source resource (`version`), and with `proofs` carries that version's log
- * proof (`proof`, served form `redacted`: an event is derived from the resource; one batched `proofs()` call).
+ * proof (`proof`, served form `derived`: an event is derived from the resource; one batched `proofs()` call).
  */
-async function withVersions(svc: AccessServices, t: Timeline, proofs: boolean): Promise<Timeline> {
-  const versions = await currentVersions(svc.db, [...new Set(t.events.map((e) => e.resourceId))]);
+async function withVersions(svc: AccessServices, t: Timeline, versions: SourceVersions, proofs: boolean): Promise<Timeline> {
   for (const e of t.events) e.version = versions.get(e.resourceId)?.version ?? null;
   if (!proofs) return t;
   const ids = [...new Set(t.events.filter((e) => e.version !== null).map((e) => e.resourceId))];
@@ -107,7 +134,7 @@ async function withVersions(svc: AccessServices, t: Timeline, proofs: boolean): 
   const byId = new Map(ids.map((id, i) => [id, answers[i]]));
   for (const e of t.events) {
     const a = byId.get(e.resourceId);
-    e.proof = a && 'version' in a ? { ...a, served: { form: 'redacted', note: DERIVED_EVENT_NOTE } } : (a ?? null);
+    e.proof = a && 'version' in a ? { ...a, served: { form: 'derived', note: DERIVED_EVENT_NOTE } } : (a ?? null);
   }
   return t;
 }
@@ -126,16 +153,12 @@ export async function personSummary(
   const records = await personPatients(svc.db, personId);
   if (!records.length) return null;
   const access: PersonAccess = { personId, patients: records.map((p) => ({ patientId: p.patientId, clinicId: p.clinicId, basis: 'own' })) };
-  const patientIds = records.map((p) => p.patientId);
-  const [patients, facts] = await Promise.all([patientDemographics(svc.db, patientIds), summaryFacts(svc.db, patientIds)]);
-  const subject = patients.find((p) => p.id === subjectPatientId) ?? patients[0];
-  const bundle = ipsBundle({
-    documentId: randomUUID(),
-    compositionId: randomUUID(),
-    timestamp: new Date().toISOString(),
-    patient: subject,
-    otherIdentifiers: patients.filter((p) => p !== subject).flatMap((p) => p.identifiers),
-    facts,
-  });
-  return { bundle, access, resourceTypes: [...new Set((bundle.entry ?? []).map((e) => e.resource!.resourceType))].sort() };
+  // Signed like $summary: the recipient of a Health Link verifies it against /log/jwks.json.
+  const bundle = await summaryDocument(
+    svc,
+    records.map((p) => p.patientId),
+    undefined,
+    subjectPatientId,
+  );
+  return { bundle, access, resourceTypes: typesOf(bundle) };
 }

@@ -107,6 +107,19 @@ export async function serveJsonRpc(chain: EdrChain, host: string, port: number):
     }
   };
   const server = http.createServer((req, res) => {
+    // CORS preflight of a browser's JSON POST (the verifier page, wallets): anyone may read this read-only chain.
+    // Access-Control-Allow-Private-Network: Chromium's Private Network Access asks it of pages outside the loopback.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'content-type',
+        'access-control-allow-private-network': 'true',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

@@ -10,7 +10,7 @@ import { hex } from '../log/bytes';
 import { parseCheckpoint, parseNote, verifyNote, type VerifierKey } from '../log/note';
 import { logIdOf, parseConsistencyProof, parseProof, parseTlogProof, verifyConsistencyOffline, verifyProofOffline, type FailureReason } from '../log/proof';
 import { ChainError } from './chain-errors';
-import { openLogRegistryView, type LogRegistryView } from './log-reader';
+import { checkpointOnChain } from './checkpoint-view';
 
 export interface Check {
   name: string;
@@ -28,8 +28,8 @@ export interface LogVerifyOptions {
   logKey?: VerifierKey;
   /** Witness keys: each must have cosigned the checkpoint. */
   witnesses?: readonly VerifierKey[];
-  /** Opens the chain view (tests may pass a view over another transport). */
-  openView?: (rpcUrl: string, contract: string) => Promise<LogRegistryView>;
+  /** Deadline of each chain request (default CHECKPOINT_RPC_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 class Run {
@@ -60,16 +60,32 @@ function checkSignatures(run: Run, note: string, o: LogVerifyOptions, label = 'c
   return null;
 }
 
-/** checkpointRoot(logId, size) must be `root`; `required` false lets a never-anchored size pass (older checkpoints). */
+/** Where the chain is asked: the registry, and the chain id the proof's anchor names (a node of another chain is refused). */
+interface ChainTarget {
+  contract: string;
+  chainId?: number;
+}
+
+/**
+ * checkpointRoot(logId, size) on chain must be `root`; `required` false lets a never-anchored size pass (the older
+ * checkpoint of a consistency proof). A chain that cannot be asked fails as not-anchored: nothing shows the anchor.
+ */
 async function checkAnchor(
   run: Run,
-  view: LogRegistryView,
+  o: LogVerifyOptions,
+  at: ChainTarget,
   cp: { origin: string; size: number; root: Uint8Array },
   label: string,
   required = true,
 ): Promise<LogVerifyResult | null> {
   const logId = logIdOf(cp.origin);
-  const onChain = await view.checkpointRoot(logId, cp.size);
+  let onChain: string | null;
+  try {
+    onChain = (await checkpointOnChain(o.rpcUrl, at.contract, logId, cp.size, { timeoutMs: o.timeoutMs, chainId: at.chainId })).root;
+  } catch (e) {
+    const message = e instanceof ChainError ? e.message : `chain query failed at ${o.rpcUrl}: ${(e as Error).message}`;
+    return run.fail(label, 'not-anchored', message);
+  }
   if (!onChain) {
     if (!required) {
       run.pass(label, `size ${cp.size} is not anchored (not required)`);
@@ -79,26 +95,16 @@ async function checkAnchor(
   }
   if (onChain !== hex(cp.root))
     return run.fail(label, 'anchor-mismatch', `the chain anchors root ${short(onChain)} at size ${cp.size}, the checkpoint says ${short(hex(cp.root))}`);
-  run.pass(label, `root ${short(onChain)} anchored for log ${short(logId)} at size ${cp.size} on chain ${view.chainId}`);
+  run.pass(label, `root ${short(onChain)} anchored for log ${short(logId)} at size ${cp.size} by ${at.contract}`);
   return null;
-}
-
-async function withView<T>(run: Run, o: LogVerifyOptions, contract: string, work: (v: LogRegistryView) => Promise<T>): Promise<T | LogVerifyResult> {
-  try {
-    const view = await (o.openView ?? openLogRegistryView)(o.rpcUrl, contract);
-    return await work(view);
-  } catch (e) {
-    const message = e instanceof ChainError ? e.message : `chain query failed at ${o.rpcUrl}: ${(e as Error).message}`;
-    return run.fail('chain', 'not-anchored', message);
-  }
 }
 
 /** A document (resource, bundle or audit record) and its `fhir-anchor-proof/1`. */
 export async function verifyLogProof(document: unknown, proofValue: unknown, o: LogVerifyOptions): Promise<LogVerifyResult> {
   const run = new Run();
-  let contract: string | undefined;
+  let anchor;
   try {
-    contract = o.contract ?? parseProof(proofValue).anchor?.contract;
+    anchor = parseProof(proofValue).anchor;
   } catch (e) {
     return run.fail('proof', 'malformed', `malformed proof: ${(e as Error).message}`);
   }
@@ -110,9 +116,11 @@ export async function verifyLogProof(document: unknown, proofValue: unknown, o: 
   const note = parseTlogProof(parseProof(proofValue).tlogProof).checkpoint;
   const sig = checkSignatures(run, note, o);
   if (sig) return sig;
+  const contract = o.contract ?? anchor?.contract;
   if (!contract) return run.fail('chain', 'not-anchored', 'the proof names no anchor yet and no --contract was given');
   const cp = offline.checkpoint;
-  const r = await withView(run, o, contract, (view) => checkAnchor(run, view, cp, 'chain'));
+  // The proof's own anchor names its chain; a contract given by the caller is asked on whatever chain the RPC serves.
+  const r = await checkAnchor(run, o, { contract, chainId: o.contract ? undefined : anchor?.chainId }, cp, 'chain');
   if (r) return r;
   return {
     valid: true,
@@ -142,12 +150,8 @@ export async function verifyLogConsistency(checkpointNote: string, proofValue: u
   const s2 = checkSignatures(run, c.new, o, 'new checkpoint');
   if (s2) return s2;
   if (!o.contract) return run.fail('chain', 'not-anchored', 'a consistency proof names no contract: give --contract');
-  const r = await withView(
-    run,
-    o,
-    o.contract,
-    async (view) => (await checkAnchor(run, view, res.old, 'chain (old)', false)) ?? checkAnchor(run, view, res.new, 'chain (new)'),
-  );
+  const at = { contract: o.contract };
+  const r = (await checkAnchor(run, o, at, res.old, 'chain (old)', false)) ?? (await checkAnchor(run, o, at, res.new, 'chain (new)'));
   if (r) return r;
   return { valid: true, checks: run.checks, message: `log ${res.new.origin}: size ${res.old.size} → ${res.new.size} consistent, anchored at ${o.contract}` };
 }

@@ -5,8 +5,7 @@
  * the audits recorded before the answer — every access-layer path audits before it answers — are all promised.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { collectAudits } from '../access/audit-context';
-import type { StoredAudit } from '../access/audit';
+import { collectAudits, type PromisedAudit } from '../access/audit-context';
 import { promiseHeader, signPromise } from '../log/promise';
 import type { LogService } from '../log/service';
 
@@ -15,7 +14,7 @@ export const DEFAULT_LOG_MAX_DELAY_MS = 60_000;
 
 export function logPromises(log: LogService, maxDelayMs: number) {
   return (_req: Request, res: Response, next: NextFunction): void => {
-    const records: StoredAudit[] = [];
+    const records: PromisedAudit[] = [];
     const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
     res.writeHead = ((...args: unknown[]) => {
       if (records.length && !res.headersSent) {

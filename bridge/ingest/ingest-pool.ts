@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { noteCommittedAudits } from '../access/audit-context';
 import { FhirError, fromWire, outcomes, WireOutcome } from '../fhir/outcome';
 import { loadFhirDefinitions } from '../fhir/validate';
 import type { Db } from '../store/db';
@@ -95,10 +96,10 @@ class WorkerPool implements IngestPool {
         outcomes.unavailable(`the bridge is busy (${this.queue.length} pushes waiting); nothing was stored, retry later`, { retryAfterSeconds: 1 }),
       );
     }
-    return new Promise((resolve, reject) => {
+    return new Promise<PushResult>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, opts, text, resolve, reject });
       this.dispatch();
-    });
+    }).then(noted); // in the caller's async context: its request's collector
   }
 
   /** Each job goes to the least busy worker with a free connection; the rest wait here as text. */
@@ -169,11 +170,17 @@ class WorkerPool implements IngestPool {
   }
 }
 
+/** The push's committed audit records join the calling request's (promised in its response), on either kind of pool. */
+function noted(result: PushResult): PushResult {
+  noteCommittedAudits(result.audits);
+  return result;
+}
+
 /** Starts the workers and waits until each has loaded the FHIR definitions and connected. */
 export async function startIngestPool(options: IngestPoolOptions): Promise<IngestPool> {
   if (options.workers <= 0) {
     loadFhirDefinitions();
-    return { push: (opts, text) => pushBundle(options.db, opts, text), close: async () => undefined };
+    return { push: (opts, text) => pushBundle(options.db, opts, text).then(noted), close: async () => undefined };
   }
   const perWorker = Math.max(1, options.connectionsPerWorker);
   const workers: Worker[] = [];

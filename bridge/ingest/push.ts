@@ -5,6 +5,7 @@ import { FhirError, operationOutcome, outcomeWithIssues } from '../fhir/outcome'
 import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
 import { audit } from '../access/audit';
+import { collectAudits, type PromisedAudit } from '../access/audit-context';
 import { findBundleResponses, insertBundle, lockBundleHash, setBundleResponse } from '../store/bundles';
 import { withSavepoint } from '../store/connection';
 import { Db, inTransaction, Tx } from '../store/db';
@@ -28,6 +29,11 @@ export interface PushResult {
   response: Bundle;
   /** The same bundle was pushed before by this clinic and nothing it wrote changed since: nothing stored, that response returned. */
   replayed: boolean;
+  /**
+   * The audit records this push committed (ingest-pool notes them in the caller's request, which promises them,
+   * X-Log-Promise): collected here because on a worker thread the request's collector is out of reach.
+   */
+  audits: PromisedAudit[];
 }
 
 /** Unique violations and deadlocks from concurrent pushes of the same things: rerun, and the rerun sees the winner. */
@@ -86,47 +92,52 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
     plan.entries = plan.entries.filter((e) => e.index !== index);
   }
   for (let attempt = 1; ; attempt++) {
+    // Per attempt, filled only when the attempt's transaction commits: a rolled-back attempt promises nothing.
+    const audits: PromisedAudit[] = [];
     try {
-      return await inTransaction(db, async (tx) => {
-        await lockBundleHash(tx, opts.clinicId, hash);
-        const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
-        if (earlier) {
-          await audit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
-          if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(earlier));
-          return { hash, replayed: true, response: earlier };
-        }
-        const bundleId = randomUUID();
-        await insertBundle(tx, {
-          id: bundleId,
-          clinicId: opts.clinicId,
-          hash,
-          bundleType: plan.type,
-          entryCount: plan.entryCount,
-          canonical,
-          rootId: bundle.id ?? null,
-          rootMeta: bundle.meta ?? null,
-          salt: randomBytes(32),
-        });
-        const touched = { patientIds: new Set<string>(), resourceTypes: new Set<string>() };
-        const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems, touched };
-        const results = plan.type === 'batch' ? await executeBatch(tx, ctx, plan) : await executeEntries(tx, ctx, plan.entries);
-        const response = responseBundle(plan, results);
-        await setBundleResponse(tx, bundleId, response);
-        // The audit record commits with the bundle: an acknowledged push is never missing from the trail.
-        const patientIds = [...touched.patientIds];
-        const personIds = await personsOf(tx, patientIds);
-        await audit(tx, {
-          clinicId: opts.clinicId,
-          action: 'push',
-          outcome: 'success',
-          personId: personIds.length === 1 ? personIds[0] : null,
-          patientIds: patientIds.slice(0, 1000),
-          resourceTypes: [...touched.resourceTypes],
-          detail: `bundle ${hash}`,
-        });
-        if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(response));
-        return { hash, replayed: false, response };
-      });
+      const result = await collectAudits(audits, () =>
+        inTransaction(db, async (tx): Promise<Omit<PushResult, 'audits'>> => {
+          await lockBundleHash(tx, opts.clinicId, hash);
+          const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
+          if (earlier) {
+            await audit(tx, { clinicId: opts.clinicId, action: 'push', outcome: 'success', detail: `bundle ${hash} (replayed)` });
+            if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(earlier));
+            return { hash, replayed: true, response: earlier };
+          }
+          const bundleId = randomUUID();
+          await insertBundle(tx, {
+            id: bundleId,
+            clinicId: opts.clinicId,
+            hash,
+            bundleType: plan.type,
+            entryCount: plan.entryCount,
+            canonical,
+            rootId: bundle.id ?? null,
+            rootMeta: bundle.meta ?? null,
+            salt: randomBytes(32),
+          });
+          const touched = { patientIds: new Set<string>(), resourceTypes: new Set<string>() };
+          const ctx: WriteContext = { clinicId: opts.clinicId, bundleId, now: new Date().toISOString(), personSystems: opts.personSystems, touched };
+          const results = plan.type === 'batch' ? await executeBatch(tx, ctx, plan) : await executeEntries(tx, ctx, plan.entries);
+          const response = responseBundle(plan, results);
+          await setBundleResponse(tx, bundleId, response);
+          // The audit record commits with the bundle: an acknowledged push is never missing from the trail.
+          const patientIds = [...touched.patientIds];
+          const personIds = await personsOf(tx, patientIds);
+          await audit(tx, {
+            clinicId: opts.clinicId,
+            action: 'push',
+            outcome: 'success',
+            personId: personIds.length === 1 ? personIds[0] : null,
+            patientIds: patientIds.slice(0, 1000),
+            resourceTypes: [...touched.resourceTypes],
+            detail: `bundle ${hash}`,
+          });
+          if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(response));
+          return { hash, replayed: false, response };
+        }),
+      );
+      return { ...result, audits };
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (attempt < MAX_ATTEMPTS && code && RETRYABLE.has(code)) continue;

@@ -20,7 +20,7 @@ export interface MonitorState {
   chainSize?: number;
 }
 
-/** The chain's view of a log: its newest anchored checkpoint (bridge/anchor/log-reader.ts). */
+/** The chain's view of a log: its newest anchored checkpoint (bridge/anchor/checkpoint-view.ts). */
 export interface ChainLog {
   latestCheckpoint(logId: string): Promise<{ treeSize: number; root: string } | null>;
 }

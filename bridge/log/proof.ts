@@ -45,8 +45,16 @@ export interface Proof {
   leaf: LeafDoc;
   tlogProof: string;
   anchor: CheckpointAnchor | null;
-  served?: { form: 'as-committed' | 'redacted'; note: string };
+  served?: { form: ServedForm; note: string };
 }
+
+/**
+ * How the document served beside a proof relates to what the leaf commits to: `as-committed` (the very resource),
+ * `redacted` (the resource with references this reader may not follow rewritten; a full-access reader verifies the
+ * stored one), `derived` (a summary entry or timeline event made from the stored version the proof is of).
+ */
+export const SERVED_FORMS = ['as-committed', 'redacted', 'derived'] as const;
+export type ServedForm = (typeof SERVED_FORMS)[number];
 
 export interface ConsistencyProof {
   version: typeof CONSISTENCY_VERSION;
@@ -127,9 +135,9 @@ export function parseProof(value: unknown): Proof {
   const out: Proof = { version: PROOF_VERSION, leaf: parseLeafDoc(v.leaf), tlogProof: v.tlogProof, anchor: parseAnchor(v.anchor ?? null) };
   if (v.served !== undefined) {
     const s = v.served as Record<string, unknown>;
-    if (typeof s !== 'object' || s === null || (s.form !== 'as-committed' && s.form !== 'redacted') || typeof s.note !== 'string')
+    if (typeof s !== 'object' || s === null || !SERVED_FORMS.includes(s.form as ServedForm) || typeof s.note !== 'string')
       throw new Error('proof.served must be { form, note }');
-    out.served = { form: s.form, note: s.note };
+    out.served = { form: s.form as ServedForm, note: s.note };
   }
   return out;
 }
@@ -139,7 +147,7 @@ export function parseProof(value: unknown): Proof {
  * and `meta` (the bundle hash of bridge receipts, FHIR's canonicalization/json#document).
  */
 export function documentHash(kind: LeafDoc['kind'], document: unknown): string {
-  if (typeof document === 'string') return hex(sha256(utf8(canonicalize(JSON.parse(document)))));
+  if (typeof document === 'string') return documentHash(kind, JSON.parse(document));
   if (kind === 'bundle' && document && typeof document === 'object' && !Array.isArray(document)) {
     const { id: _id, meta: _meta, ...rest } = document as Record<string, unknown>;
     return hex(sha256(utf8(canonicalize(rest))));
@@ -199,6 +207,9 @@ export function verifyProofOffline(value: unknown, document?: unknown, keys: rea
   if (keys.length) {
     const v = verifyNote(tlog.checkpoint, keys);
     if (!v.ok) return failed('checkpoint-signature', v.reason ?? 'checkpoint signature does not verify');
+    // Witness keys alone never vouch for a checkpoint: the log itself must have signed it (key name = origin).
+    if (!v.verified.includes(checkpoint.origin))
+      return failed('checkpoint-signature', `the checkpoint is not signed by a given key of the log ${checkpoint.origin}`);
     signedBy = v.verified;
   }
   if (proof.anchor) {
@@ -241,6 +252,8 @@ export function verifyConsistencyOffline(value: unknown, keys: readonly Verifier
   for (const note of keys.length ? [c.old, c.new] : []) {
     const v = verifyNote(note, keys);
     if (!v.ok) return { ok: false, reason: 'checkpoint-signature', message: v.reason ?? 'checkpoint signature does not verify' };
+    if (!v.verified.includes(a.origin))
+      return { ok: false, reason: 'checkpoint-signature', message: `a checkpoint is not signed by a given key of the log ${a.origin}` };
   }
   if (b.size < a.size) return { ok: false, reason: 'shrink', message: `the later checkpoint has ${b.size} leaves, the earlier ${a.size}` };
   if (b.size === a.size && hex(a.root) !== hex(b.root)) return { ok: false, reason: 'fork', message: `two checkpoints of size ${a.size} with different roots` };

@@ -26,7 +26,7 @@ import { CONSISTENCY_VERSION, formatTlogProof, logIdOf, PROOF_VERSION, type Cons
 import { consistencyRanges, inclusionRanges } from './rfc9162';
 import { createSequencer, type Sequencer } from './sequencer';
 import { TileTree, TILE_WIDTH, type TileReader } from './tiles';
-import { createWitnessing, type WitnessConfig, type Witnessing } from './witnessing';
+import { createWitnessing, type WitnessConfig, type Witnessing, type WitnessStatus } from './witnessing';
 
 export interface LogRef {
   kind: LogKind;
@@ -63,6 +63,8 @@ export interface LogService {
   jwk(): Record<string, string>;
   /** Resolves when every witness submission in flight has ended. */
   witnessed(): Promise<void>;
+  /** Per witness (LOG_WITNESSES), the largest size it cosigned since this process started. */
+  witnesses(): WitnessStatus[];
   /** Integrates what is queued now (tests, CLI); the sequencer does it every interval anyway. */
   integrate(): Promise<number | undefined>;
   start(): void;
@@ -220,6 +222,7 @@ export function createLogService(o: LogServiceOptions): LogService {
     },
     jwk: () => ({ kty: 'OKP', crv: 'Ed25519', x: b64url(key.publicKey), kid, alg: 'EdDSA', use: 'sig' }),
     witnessed: async () => witnessing?.idle(),
+    witnesses: () => witnessing?.status() ?? [],
     integrate: () => sequencer.integrate(),
     start: () => sequencer.start(),
     close: async () => {

@@ -18,6 +18,13 @@ export interface Witnessing {
   submit(size: number): void;
   /** Resolves when every submission in flight has ended (tests, shutdown). */
   idle(): Promise<void>;
+  /** Per witness, the largest size it cosigned since this process started (null before its first cosignature). */
+  status(): WitnessStatus[];
+}
+
+export interface WitnessStatus {
+  url: string;
+  lastCosignedSize: number | null;
 }
 
 export function createWitnessing(o: {
@@ -28,7 +35,14 @@ export function createWitnessing(o: {
   timeoutMs?: number;
 }): Witnessing {
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const states = o.witnesses.map((w) => ({ w, key: parseVkey(w.vkey) as VerifierKey, known: 0, busy: Promise.resolve(), wanted: 0 }));
+  const states = o.witnesses.map((w) => ({
+    w,
+    key: parseVkey(w.vkey) as VerifierKey,
+    known: 0,
+    cosigned: null as number | null,
+    busy: Promise.resolve(),
+    wanted: 0,
+  }));
 
   async function post(url: string, body: string): Promise<{ status: number; text: string }> {
     const res = await fetch(`${url}/add-checkpoint`, {
@@ -62,7 +76,9 @@ export function createWitnessing(o: {
       for (const line of lines) {
         const note = bare + line + '\n';
         const v = verifyNote(note, [s.key]);
-        if (v.ok) await addCosignature(o.db, size, s.key.name, line + '\n');
+        if (!v.ok) continue;
+        await addCosignature(o.db, size, s.key.name, line + '\n');
+        s.cosigned = Math.max(s.cosigned ?? 0, size);
       }
       s.known = size;
       return;
@@ -85,5 +101,19 @@ export function createWitnessing(o: {
     idle: async () => {
       await Promise.all(states.map((s) => s.busy));
     },
+    status: () => states.map((s) => ({ url: publicUrl(s.w.url), lastCosignedSize: s.cosigned })),
   };
+}
+
+/** A witness URL fit for a public status page: no credentials or query a configuration might carry. */
+function publicUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid url)';
+  }
 }

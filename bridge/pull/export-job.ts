@@ -10,6 +10,7 @@ import {
   deleteExpiredExportJobs,
   ExportJob,
   exportPage,
+  type ExportRow,
   ExportScope,
   insertExportFile,
   ownPatientIds,
@@ -18,6 +19,8 @@ import {
 } from '../store/export';
 import { SHARED_TYPES } from '../store/resources';
 import { audit } from '../access/audit';
+import { AS_COMMITTED } from '../access/proofs';
+import type { LogService } from '../log/service';
 import { consentingPatients, patientGrants } from '../access/consent-rules';
 import { withheldGroups, type Withheld } from '../model/sensitivity';
 import { foreignRecordsOfClinicPersons } from '../store/person-links';
@@ -48,7 +51,18 @@ async function permittedPatients(db: Db, clinicId: string): Promise<{ own: strin
   return { own, foreign: foreign.map((f) => f.patientId), withheld: withheldGroups(foreign) };
 }
 
-export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
+/**
+ * The lines of the proofs file of one resource file (`_proofs=true`): for each resource line, in the same order, its
+ * `fhir-anchor-proof/1` JSON (served `as-committed`: export lines are the resources as stored), `{"pending":true}`
+ * while its version waits for a checkpoint, or `null` when the log holds no entry for it. One batched proofs() call.
+ */
+async function proofLines(log: LogService, lines: readonly { id: string; version: number }[]): Promise<string> {
+  const answers = await log.proofs(lines.map((l) => ({ kind: 'resource' as const, id: l.id, version: l.version })));
+  return answers.map((a) => JSON.stringify(a && 'version' in a ? { ...a, served: AS_COMMITTED } : a)).join('\n') + '\n';
+}
+
+/** Runs the job; `log` gives the proofs of a job asked with `_proofs=true` (without one such a job writes none). */
+export async function runExportJob(db: Db, job: ExportJob, log?: LogService): Promise<void> {
   try {
     if (!(await updateExportJob(db, job.id, { status: 'in-progress', progress: 'resolving access' }))) return;
     const { own, foreign, withheld } = await permittedPatients(db, job.clinicId);
@@ -65,20 +79,27 @@ export async function runExportJob(db: Db, job: ExportJob): Promise<void> {
     const sharedDone = new Set<string>();
     const sharedWanted = new Set<string>();
     let buffer: string[] = [];
+    let bufferRefs: { id: string; version: number }[] = [];
     let bufferType: string | null = null;
+    const proofs = job.proofs && log ? log : null;
     const flush = async (): Promise<boolean> => {
       if (!buffer.length || !bufferType) return true;
-      const ok = await insertExportFile(db, job.id, ++seq, bufferType, buffer.length, buffer.join('\n') + '\n');
+      const fileSeq = ++seq;
+      let ok = await insertExportFile(db, job.id, fileSeq, bufferType, buffer.length, buffer.join('\n') + '\n');
+      // Its proofs file right after it, line for line (the manifest lists it with a log-proofs extension).
+      if (ok && proofs) ok = await insertExportFile(db, job.id, ++seq, bufferType, bufferRefs.length, await proofLines(proofs, bufferRefs), fileSeq);
       exported += buffer.length;
       buffer = [];
+      bufferRefs = [];
       return ok && updateExportJob(db, job.id, { progress: `${exported} resources exported (${bufferType})` });
     };
-    const add = async (r: { id: string; resourceType: string; content: Record<string, unknown> }): Promise<boolean> => {
+    const add = async (r: ExportRow): Promise<boolean> => {
       if (bufferType !== r.resourceType || buffer.length >= EXPORT_FILE_MAX) {
         if (!(await flush())) return false;
         bufferType = r.resourceType;
       }
       buffer.push(JSON.stringify(r.content));
+      bufferRefs.push({ id: r.id, version: r.version });
       counts.set(r.resourceType, (counts.get(r.resourceType) ?? 0) + 1);
       if (SHARED_TYPES.includes(r.resourceType)) sharedDone.add(r.id);
       for (const ref of collectReferences(r.content)) {
@@ -126,11 +147,11 @@ export const EXPORT_KEEP_MS = 24 * 3600_000;
  * Housekeeping of exports: drops finished jobs past EXPORT_KEEP_MS, then reruns every job left unfinished by a
  * process that died; returns how many were resumed.
  */
-export async function resumeStalledExports(db: Db, stalledMs = EXPORT_STALLED_MS): Promise<number> {
+export async function resumeStalledExports(db: Db, stalledMs = EXPORT_STALLED_MS, log?: LogService): Promise<number> {
   await deleteExpiredExportJobs(db, EXPORT_KEEP_MS);
   let resumed = 0;
   for (let job = await claimStalledExportJob(db, stalledMs); job; job = await claimStalledExportJob(db, stalledMs)) {
-    await runExportJob(db, job);
+    await runExportJob(db, job, log);
     resumed++;
   }
   return resumed;

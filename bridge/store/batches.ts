@@ -39,6 +39,8 @@ export interface ClaimedBundle {
 
 /** What a receipt needs from the database for one bundle hash. */
 export interface ReceiptData {
+  /** The id of the bundle (or audit record) row: its ref in the verifiable log. */
+  refId: string;
   bundleHash: string;
   salt: string;
   proof: string[];
@@ -260,16 +262,17 @@ export async function findReceiptData(
 ): Promise<(Omit<ReceiptData, 'batch'> & { batch: BatchRow | null }) | null> {
   const arrival = source === 'bundle' ? 'b.received_at' : 'b.seq';
   const res = await db.query(
-    `SELECT b.hash AS bundle_hash, b.salt, b.proof, b.leaf_index, ${BATCH_COLUMNS}
+    `SELECT b.id AS ref_id, b.hash AS bundle_hash, b.salt, b.proof, b.leaf_index, ${BATCH_COLUMNS}
        FROM ${source} b LEFT JOIN batch t ON t.id = b.batch_id
       WHERE b.hash = $1
       ORDER BY (t.status = 'confirmed') DESC NULLS LAST, t.seq NULLS LAST, b.leaf_index, ${arrival}
       LIMIT 1`,
     [toBuf(hash)],
   );
-  const r = res.rows[0] as (RawBatch & { bundle_hash: Buffer; salt: Buffer; proof: string[] | null; leaf_index: number | null }) | undefined;
+  const r = res.rows[0] as (RawBatch & { ref_id: string; bundle_hash: Buffer; salt: Buffer; proof: string[] | null; leaf_index: number | null }) | undefined;
   if (!r) return null;
   return {
+    refId: r.ref_id,
     bundleHash: toHex(r.bundle_hash) as string,
     salt: toHex(r.salt) as string,
     proof: r.proof ?? [],

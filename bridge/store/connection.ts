@@ -1,4 +1,4 @@
-import type { Db, Tx } from './db';
+import { commitHookMark, dropCommitHooksAfter, type Db, type Tx } from './db';
 
 /** Resolves when the database answers a trivial query (readiness probes, a worker's first connection). */
 export async function ping(db: Db): Promise<void> {
@@ -11,12 +11,14 @@ export async function ping(db: Db): Promise<void> {
  */
 export async function withSavepoint<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
   await tx.query('SAVEPOINT entry');
+  const mark = commitHookMark(tx);
   try {
     const result = await work();
     await tx.query('RELEASE SAVEPOINT entry');
     return result;
   } catch (err) {
     await tx.query('ROLLBACK TO SAVEPOINT entry');
+    dropCommitHooksAfter(tx, mark); // what the entry wrote is gone: announce none of it
     throw err;
   }
 }

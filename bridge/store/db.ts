@@ -15,18 +15,55 @@ export function createPool(url: string, max: number): Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+/** What to run once each open transaction (of inTransaction) commits; absent: the client is in no transaction. */
+const commitHooks = new WeakMap<PoolClient, (() => void)[]>();
+
+/**
+ * Runs `fn` once what `db` wrote is committed: when `db` is a transaction of inTransaction, after its COMMIT (never
+ * when it rolls back, so a retried or failed attempt's rows are never announced); otherwise (a pool: autocommit) now.
+ */
+export function afterCommit(db: Pool | PoolClient, fn: () => void): void {
+  const hooks = commitHooks.get(db as PoolClient);
+  if (hooks) hooks.push(fn);
+  else fn();
+}
+
+/** The commit hooks registered so far in `tx`, and dropping those after a mark (a savepoint rolled back). */
+export const commitHookMark = (tx: PoolClient): number => commitHooks.get(tx)?.length ?? 0;
+export function dropCommitHooksAfter(tx: PoolClient, mark: number): void {
+  commitHooks.get(tx)?.splice(mark);
+}
+
+/**
+ * Runs read-only `work` on one snapshot of the database: a REPEATABLE READ READ ONLY transaction, whose every query
+ * sees the data as of its first one (PostgreSQL manual §13.2.2), so what several reads return is consistent (a
+ * document's facts and the resource versions it names them from) even while writes commit in between.
+ */
+export function inSnapshot<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+}
+
+/** Runs `work` in one transaction: committed when it resolves, rolled back when it throws; then its afterCommit hooks. */
+export function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, work, 'BEGIN');
+}
+
+async function transaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>, begin: string): Promise<T> {
   const client = await pool.connect();
+  const hooks: (() => void)[] = [];
+  let result: T;
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
+    await client.query(begin);
+    commitHooks.set(client, hooks);
+    result = await work(client);
     await client.query('COMMIT');
-    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    commitHooks.delete(client);
     client.release();
   }
+  for (const fn of hooks) fn();
+  return result;
 }

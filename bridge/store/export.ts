@@ -15,15 +15,20 @@ export interface ExportJob {
   progress: string | null;
   error: string | null;
   transactionTime: string;
+  /** Asked with _proofs=true: a proofs file beside each resource file (migrations/024_export_proofs.sql). */
+  proofs: boolean;
 }
 
-const JOB_COLUMNS = `id, clinic_id AS "clinicId", level, request_url AS "requestUrl", types, since, status, progress, error, transaction_time AS "transactionTime"`;
+const JOB_COLUMNS = `id, clinic_id AS "clinicId", level, request_url AS "requestUrl", types, since, status, progress, error, transaction_time AS "transactionTime", proofs`;
 
-export async function createExportJob(db: Db, job: Pick<ExportJob, 'id' | 'clinicId' | 'level' | 'requestUrl' | 'types' | 'since'>): Promise<ExportJob> {
+export async function createExportJob(
+  db: Db,
+  job: Pick<ExportJob, 'id' | 'clinicId' | 'level' | 'requestUrl' | 'types' | 'since'> & { proofs?: boolean },
+): Promise<ExportJob> {
   const res = await db.query(
-    `INSERT INTO export_job (id, clinic_id, level, request_url, types, since, transaction_time) VALUES ($1, $2, $3, $4, $5, $6, now())
+    `INSERT INTO export_job (id, clinic_id, level, request_url, types, since, transaction_time, proofs) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)
      RETURNING ${JOB_COLUMNS}`,
-    [job.id, job.clinicId, job.level, job.requestUrl, job.types, job.since],
+    [job.id, job.clinicId, job.level, job.requestUrl, job.types, job.since, job.proofs ?? false],
   );
   return res.rows[0];
 }
@@ -75,26 +80,48 @@ export async function deleteExportJob(db: Db, clinicId: string, id: string): Pro
   return (res.rowCount ?? 0) > 0;
 }
 
-/** Adds one file; false when the job was cancelled meanwhile. */
-export async function insertExportFile(db: Db, jobId: string, seq: number, resourceType: string, count: number, content: string): Promise<boolean> {
+/** Adds one file (`proofsOf`: the seq of the resource file a proofs file proves); false when the job was cancelled meanwhile. */
+export async function insertExportFile(
+  db: Db,
+  jobId: string,
+  seq: number,
+  resourceType: string,
+  count: number,
+  content: string,
+  proofsOf: number | null = null,
+): Promise<boolean> {
   const res = await db.query(
-    `INSERT INTO export_file (job_id, seq, resource_type, resource_count, content) SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM export_job WHERE id = $1)`,
-    [jobId, seq, resourceType, count, content],
+    `INSERT INTO export_file (job_id, seq, resource_type, resource_count, content, proofs_of)
+     SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM export_job WHERE id = $1)`,
+    [jobId, seq, resourceType, count, content, proofsOf],
   );
   return (res.rowCount ?? 0) > 0;
 }
 
-export async function listExportFiles(db: Db, jobId: string): Promise<{ seq: number; resourceType: string; count: number }[]> {
-  const res = await db.query('SELECT seq, resource_type AS "resourceType", resource_count AS count FROM export_file WHERE job_id = $1 ORDER BY seq', [jobId]);
+export interface ExportFileItem {
+  seq: number;
+  resourceType: string;
+  count: number;
+  /** A proofs file: the seq of the resource file it proves; null for a resource file. */
+  proofsOf: number | null;
+}
+
+export async function listExportFiles(db: Db, jobId: string): Promise<ExportFileItem[]> {
+  const res = await db.query(
+    'SELECT seq, resource_type AS "resourceType", resource_count AS count, proofs_of AS "proofsOf" FROM export_file WHERE job_id = $1 ORDER BY seq',
+    [jobId],
+  );
   return res.rows;
 }
 
-export async function readExportFile(db: Db, clinicId: string, jobId: string, seq: number): Promise<string | null> {
+/** A file's content and, for a proofs file, the seq of the resource file it proves. */
+export async function readExportFile(db: Db, clinicId: string, jobId: string, seq: number): Promise<{ content: string; proofsOf: number | null } | null> {
   const res = await db.query(
-    `SELECT f.content FROM export_file f JOIN export_job j ON j.id = f.job_id WHERE f.job_id = $1 AND f.seq = $2 AND j.clinic_id = $3 AND j.status = 'completed'`,
+    `SELECT f.content, f.proofs_of AS "proofsOf" FROM export_file f JOIN export_job j ON j.id = f.job_id
+      WHERE f.job_id = $1 AND f.seq = $2 AND j.clinic_id = $3 AND j.status = 'completed'`,
     [jobId, seq, clinicId],
   );
-  return res.rows[0]?.content ?? null;
+  return res.rows[0] ?? null;
 }
 
 /** The caller's own live Patient records (each is a key into resolvePersonAccess). */
@@ -115,13 +142,16 @@ export interface ExportScope {
   withheld?: Withheld[];
 }
 
+/** One exported resource: its current version (what a proof of the line is of) and content as stored. */
+export interface ExportRow {
+  id: string;
+  resourceType: string;
+  version: number;
+  content: Record<string, unknown>;
+}
+
 /** One keyset page (by type, then id) of the resources in scope. */
-export async function exportPage(
-  db: Db,
-  scope: ExportScope,
-  after: { type: string; id: string } | null,
-  limit: number,
-): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+export async function exportPage(db: Db, scope: ExportScope, after: { type: string; id: string } | null, limit: number): Promise<ExportRow[]> {
   const params: unknown[] = [scope.patientIds, scope.until];
   const p = (v: unknown): string => {
     params.push(v);
@@ -135,21 +165,17 @@ export async function exportPage(
   const restricted = withheldSql(scope.withheld, p);
   if (restricted) where.push(restricted);
   const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.resource_type, r.id LIMIT ${p(limit)}`,
+    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.content FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.resource_type, r.id LIMIT ${p(limit)}`,
     params,
   );
   return res.rows;
 }
 
 /** Shared entities (Organization, Practitioner, Location, Medication) by id, in scope of the export's filters. */
-export async function sharedEntities(
-  db: Db,
-  ids: string[],
-  scope: ExportScope,
-): Promise<{ id: string; resourceType: string; content: Record<string, unknown> }[]> {
+export async function sharedEntities(db: Db, ids: string[], scope: ExportScope): Promise<ExportRow[]> {
   if (!ids.length) return [];
   const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.content FROM resource r
+    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.content FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND r.resource_type = ANY($2::text[]) AND NOT r.deleted AND r.last_updated <= $3::timestamptz
        AND ($4::text[] IS NULL OR r.resource_type = ANY($4::text[])) AND ($5::timestamptz IS NULL OR r.last_updated > $5::timestamptz)
      ORDER BY r.resource_type, r.id`,

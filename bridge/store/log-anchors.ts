@@ -212,24 +212,43 @@ export async function listConfirmedAnchors(db: Db, chainId: bigint, contract: st
 
 /** Where checkpoint anchoring stands, for status pages, logs and tests. */
 export interface CheckpointAnchoringState {
-  /** Tree size of the newest published checkpoint (null before the first). */
+  /** Tree size of the newest published checkpoint (null before the first), and when it was published. */
   newestSize: number | null;
+  newestAt: string | null;
   /** Tree size of the newest anchored (confirmed) checkpoint, and when it was confirmed. */
   anchoredSize: number | null;
   anchoredAt: string | null;
+  /** Seconds since that confirmation, by the database's clock (null before the first): grows while the chain is down. */
+  secondsSinceAnchor: number | null;
   /** The newest failure recorded on a checkpoint newer than the anchored one (null once a newer one is anchored). */
   lastError: string | null;
 }
 
 export async function checkpointAnchoringState(db: Db): Promise<CheckpointAnchoringState> {
   const res = await db.query(
-    `WITH a AS (SELECT tree_size, confirmed_at FROM log_checkpoint WHERE status = 'confirmed' ORDER BY tree_size DESC LIMIT 1)
-     SELECT (SELECT tree_size FROM log_checkpoint ORDER BY tree_size DESC LIMIT 1) AS newest,
+    `WITH a AS (SELECT tree_size, confirmed_at FROM log_checkpoint WHERE status = 'confirmed' ORDER BY tree_size DESC LIMIT 1),
+          n AS (SELECT tree_size, created_at FROM log_checkpoint ORDER BY tree_size DESC LIMIT 1)
+     SELECT (SELECT tree_size FROM n) AS newest, (SELECT created_at FROM n) AS newest_at,
             (SELECT tree_size FROM a) AS anchored, (SELECT confirmed_at FROM a) AS confirmed_at,
+            (SELECT floor(extract(epoch FROM now() - confirmed_at))::int FROM a) AS since,
             (SELECT last_error FROM log_checkpoint
               WHERE status <> 'confirmed' AND last_error IS NOT NULL AND tree_size > coalesce((SELECT tree_size FROM a), -1)
               ORDER BY tree_size DESC LIMIT 1) AS last_error`,
   );
-  const r = res.rows[0] as { newest: number | null; anchored: number | null; confirmed_at: string | null; last_error: string | null };
-  return { newestSize: r.newest, anchoredSize: r.anchored, anchoredAt: r.confirmed_at, lastError: r.last_error };
+  const r = res.rows[0] as {
+    newest: number | null;
+    newest_at: string | null;
+    anchored: number | null;
+    confirmed_at: string | null;
+    since: number | null;
+    last_error: string | null;
+  };
+  return {
+    newestSize: r.newest,
+    newestAt: r.newest_at,
+    anchoredSize: r.anchored,
+    anchoredAt: r.confirmed_at,
+    secondsSinceAnchor: r.since,
+    lastError: r.last_error,
+  };
 }

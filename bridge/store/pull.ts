@@ -1,5 +1,5 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
-import type { Db } from './db';
+import type { Db, Tx } from './db';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
@@ -118,7 +118,7 @@ export async function referencedResources(db: Db, ids: string[], patientIds: str
 /** A patient record's demographics, as stored by savePatient. */
 export type PatientDemographics = PatientRecord;
 
-export async function patientDemographics(db: Db, patientIds: string[]): Promise<PatientDemographics[]> {
+export async function patientDemographics(db: Db | Tx, patientIds: string[]): Promise<PatientDemographics[]> {
   const res = await db.query(
     `SELECT id, clinic_id AS "clinicId", family, given, birth_date AS "birthDate", gender, identifiers FROM patient WHERE id = ANY($1::uuid[]) ORDER BY id`,
     [patientIds],
@@ -173,11 +173,13 @@ const SUMMARY_EXTRA: Record<string, string[]> = {
 };
 
 /** The rows the IPS needs: every medication, allergy, condition, immunization and procedure; the latest laboratory result per code. */
-export async function summaryFacts(db: Db, patientIds: string[], withheld?: Withheld[]): Promise<ClinicalFact[]> {
+export async function summaryFacts(db: Db | Tx, patientIds: string[], withheld?: Withheld[]): Promise<ClinicalFact[]> {
   const params: unknown[] = [patientIds];
   const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
   const restrict = w ? ` AND EXISTS (SELECT 1 FROM resource r WHERE r.id = t.resource_id AND ${w})` : '';
-  const queries = Object.entries(SUMMARY_EXTRA).map(([table, extra]) => {
+  // One after another: on a transaction's single connection (a summary's snapshot) queries cannot overlap.
+  const rows: ClinicalFact[] = [];
+  for (const [table, extra] of Object.entries(SUMMARY_EXTRA)) {
     const extraSql = extra.length ? `jsonb_build_object(${extra.map((c) => `'${c}', t.${c}`).join(', ')})` : `'{}'::jsonb`;
     const sql =
       table === 'observation'
@@ -186,9 +188,9 @@ export async function summaryFacts(db: Db, patientIds: string[], withheld?: With
          ORDER BY t.code_system, t.code, t.start_time DESC NULLS LAST, t.id DESC`
         : `SELECT '${table}' AS domain, ${COMMON}, ${extraSql} AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])${restrict}
          ORDER BY t.start_time DESC NULLS LAST, t.id`;
-    return db.query(sql, params);
-  });
-  return (await Promise.all(queries)).flatMap((r) => r.rows);
+    rows.push(...(await db.query(sql, params)).rows);
+  }
+  return rows;
 }
 
 export const TIMELINE_DOMAINS = [
@@ -210,7 +212,7 @@ export interface TimelineFact extends ClinicalFact {
 }
 
 /** Every clinical row of the patients, in time order (undated last), with the hash of the bundle that wrote its resource. */
-export async function timelineFacts(db: Db, patientIds: string[], withheld?: Withheld[]): Promise<TimelineFact[]> {
+export async function timelineFacts(db: Db | Tx, patientIds: string[], withheld?: Withheld[]): Promise<TimelineFact[]> {
   const params: unknown[] = [patientIds];
   const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
   const union = TIMELINE_DOMAINS.map(
@@ -227,8 +229,11 @@ export async function timelineFacts(db: Db, patientIds: string[], withheld?: Wit
   return res.rows.map(({ row_id: _r, ...rest }) => rest as TimelineFact);
 }
 
+/** The current version of each resource, by bridge id. */
+export type SourceVersions = Map<string, { resourceType: string; version: number }>;
+
 /** The current version of each resource `ids` names (the version a summary entry or timeline event was made from). */
-export async function currentVersions(db: Db, ids: string[]): Promise<Map<string, { resourceType: string; version: number }>> {
+export async function currentVersions(db: Db | Tx, ids: string[]): Promise<SourceVersions> {
   if (!ids.length) return new Map();
   const res = await db.query('SELECT id, resource_type AS "resourceType", version FROM resource WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(res.rows.map((r) => [r.id as string, { resourceType: r.resourceType as string, version: Number(r.version) }]));

@@ -16,16 +16,23 @@ export interface WatchedPage {
   page: Page;
   /** CSP violations reported by the page (securitypolicyviolation events) and console errors naming the CSP. */
   violations: string[];
-  /** Requests to any other origin than the bridge's. */
+  /** Requests to any other origin than the bridge's (and the `also` origins), aborted. */
   foreign: string[];
+  /** Every request the page made that was let through (the bridge's and the `also` origins'). */
+  requests: string[];
   /** Console messages (checked for personal data). */
   consoleLines: string[];
 }
 
-/** A page that records CSP violations, console output and every request leaving the bridge's origin (aborted). */
-export async function watchedPage(context: BrowserContext, origin: string): Promise<WatchedPage> {
+/**
+ * A page that records CSP violations, console output and every request leaving the bridge's origin (aborted), except
+ * to the `also` origins (the verifier's RPC node). `origin` 'null' lets file:// pages load themselves.
+ */
+export async function watchedPage(context: BrowserContext, origin: string, also: string[] = []): Promise<WatchedPage> {
   const violations: string[] = [];
   const foreign: string[] = [];
+  const requests: string[] = [];
+  const allowed = new Set([origin, ...also]);
   const consoleLines: string[] = [];
   await context.exposeBinding('__cspViolation', (_src, v: string) => void violations.push(v));
   await context.addInitScript({
@@ -33,7 +40,10 @@ export async function watchedPage(context: BrowserContext, origin: string): Prom
   });
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (new URL(url).origin === origin || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    if (allowed.has(new URL(url).origin) || url.startsWith('data:') || url.startsWith('blob:')) {
+      requests.push(url);
+      return route.continue();
+    }
     foreign.push(url);
     return route.abort();
   });
@@ -42,7 +52,7 @@ export async function watchedPage(context: BrowserContext, origin: string): Prom
     consoleLines.push(m.text());
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
-  return { page, violations, foreign, consoleLines };
+  return { page, violations, foreign, requests, consoleLines };
 }
 
 /** Chromium's virtual authenticator (CDP WebAuthn domain): a platform passkey authenticator with user verification. */

@@ -35,15 +35,16 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 const ROOT = path.resolve(__dirname, '../..');
-/** Builds the pages (dist/web) when they are missing or older than web/ (npm ci / npm run build normally did it). */
+/**
+ * Builds the pages (dist/web) when they are missing or older than their sources (npm ci / npm run build normally did
+ * it): web/, and what the verifier bundles from the bridge (the log core, the registry's ABI).
+ */
 export function ensureWebBuilt(): void {
-  const index = path.join(ROOT, 'dist/web/portal/index.html');
-  const newest = (dir: string): number =>
-    fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = path.join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-    }, 0);
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(path.join(ROOT, 'web'))) return;
+  const outputs = ['dist/web/portal/index.html', 'dist/web/verifier/index.html', 'dist/web/verifier-standalone.html'].map((f) => path.join(ROOT, f));
+  const newest = (p: string): number =>
+    fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((m, name) => Math.max(m, newest(path.join(p, name))), 0) : fs.statSync(p).mtimeMs;
+  const sources = Math.max(...['web', 'bridge/log', 'bridge/anchor/AnchorRegistry.artifact.json'].map((s) => newest(path.join(ROOT, s))));
+  if (outputs.every((o) => fs.existsSync(o) && fs.statSync(o).mtimeMs >= sources)) return;
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.mts'], { cwd: ROOT, stdio: 'pipe' });
 }
 

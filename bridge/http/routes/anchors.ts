@@ -1,6 +1,6 @@
 import { Request, Response, Router } from 'express';
 import { makeReceipt } from '../../anchor/receipt';
-import { anchoringStatus, batch as findBatch, receiptData, type BatchRow, type LeafSource } from '../../access/anchors';
+import { anchoringStatus, batch as findBatch, bundleLogProof, logAnchoringStatus, receiptData, type BatchRow, type LeafSource } from '../../access/anchors';
 import type { AccessServices } from '../../access/services';
 import { outcomes } from '../../fhir/outcome';
 
@@ -9,6 +9,8 @@ export interface AnchorsInfo {
   contract(): { chainId: number; address: string; rpcUrl: string } | undefined;
   /** Anchoring failures in a row (0 when healthy). */
   failures(): number;
+  /** The anchorer of the log's checkpoints: its failures in a row and the last one's message while failing. */
+  checkpoints?: { failures(): number; lastError(): string | null };
 }
 
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
@@ -41,7 +43,10 @@ function batchView(b: BatchRow): Record<string, unknown> {
  */
 export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
   const router = Router();
-  /** `{status: pending}` or `{status: anchored, receipt}` for the leaf with this hash; the same receipt format for both sources. */
+  /**
+   * `{status: pending}` or `{status: anchored, receipt}` for the leaf with this hash; the same receipt format for both
+   * sources. A bundle's answer also has `logProof`: its fhir-anchor-proof/1 in the verifiable log (null while pending).
+   */
   const receiptRoute =
     (source: LeafSource, what: string) =>
     async (req: Request, res: Response): Promise<void> => {
@@ -49,8 +54,9 @@ export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
       const found = await receiptData(svc, hash, source);
       if (!found) throw outcomes.notFound(`no ${what} with hash ${hash}`);
       const b = found.batch;
+      const log = source === 'bundle' ? await bundleLogProof(svc, found.refId) : {};
       if (!b || b.status !== 'confirmed') {
-        res.json({ status: 'pending' });
+        res.json({ status: 'pending', ...log });
         return;
       }
       const receipt = makeReceipt({
@@ -65,7 +71,7 @@ export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
         txHash: b.txHash as string,
         blockNumber: b.blockNumber as number,
       });
-      res.json({ status: 'anchored', receipt });
+      res.json({ status: 'anchored', receipt, ...log });
     };
   router.get('/bundles/:hash', receiptRoute('bundle', 'bundle'));
   router.get('/audit/:hash', receiptRoute('audit_event', 'audit record'));
@@ -80,7 +86,14 @@ export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
     res.json(c);
   });
   router.get('/status', async (_req, res) => {
-    res.json({ ...(await anchoringStatus(svc)), chainFailures: info.failures() });
+    const [batches, log] = await Promise.all([anchoringStatus(svc), logAnchoringStatus(svc)]);
+    const cp = info.checkpoints;
+    res.json({
+      ...batches,
+      chainFailures: info.failures(),
+      // The log's checkpoints: the anchorer's live failure (it may not be recorded on a row yet) before the stored one.
+      ...(log && { log: { ...log, chainFailures: cp?.failures() ?? 0, lastError: cp?.lastError() ?? log.lastError } }),
+    });
   });
   return router;
 }

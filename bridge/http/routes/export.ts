@@ -11,6 +11,7 @@ import { informational, outcomes } from '../../fhir/outcome';
 import { AuthGuard, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, readQuery } from '../toolkit';
+import { proofsAsked } from './proofs';
 
 export interface ExportRouteOptions {
   access: AccessServices;
@@ -22,7 +23,14 @@ export interface ExportRouteOptions {
 }
 
 const NDJSON_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'] as const;
-const KICKOFF_PARAMS = ['_type', '_since', '_outputFormat'];
+const KICKOFF_PARAMS = ['_type', '_since', '_outputFormat', '_proofs'];
+
+/**
+ * The manifest `output` item of a proofs file (`_proofs=true`) carries this key in its `extension` object (Bulk Data
+ * IG: `extension` is reserved for servers, a JSON object), valued with the url of the resource file it proves; its
+ * `type` is that file's resource type. A client that did not ask for proofs never sees such an item.
+ */
+export const LOG_PROOFS_OUTPUT_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proofs';
 const noJob = (id: string) => outcomes.notFound(`export job ${id} is not known (finished and deleted, cancelled, or never started)`);
 
 export function exportRouter(opts: ExportRouteOptions): Router {
@@ -46,6 +54,7 @@ export function exportRouter(opts: ExportRouteOptions): Router {
           types: q.types('_type') ?? null,
           since: q.instant('_since') ?? null,
           requestUrl: `${base}${req.originalUrl.slice(req.originalUrl.indexOf('/fhir') + 5)}`,
+          proofs: proofsAsked(req),
         },
         schedule,
       );
@@ -82,6 +91,7 @@ export function exportRouter(opts: ExportRouteOptions): Router {
       return;
     }
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
+    const fileUrl = (seq: number): string => `${base}/$export-file/${job.id}/${seq}`;
     res
       .status(200)
       .set('Expires', new Date(Date.now() + EXPORT_KEEP_MS).toUTCString())
@@ -89,7 +99,12 @@ export function exportRouter(opts: ExportRouteOptions): Router {
         transactionTime: job.transactionTime,
         request: job.requestUrl,
         requiresAccessToken: true,
-        output: files.map((f) => ({ type: f.resourceType, url: `${base}/$export-file/${job.id}/${f.seq}`, count: f.count })),
+        output: files.map((f) => ({
+          type: f.resourceType,
+          url: fileUrl(f.seq),
+          count: f.count,
+          ...(f.proofsOf !== null ? { extension: { [LOG_PROOFS_OUTPUT_EXTENSION]: fileUrl(f.proofsOf) } } : {}),
+        })),
         error: [],
       });
   });
@@ -102,9 +117,13 @@ export function exportRouter(opts: ExportRouteOptions): Router {
 
   router.get('/fhir/$export-file/:job/:seq', auth, async (req: Request, res: Response) => {
     const id = String(req.params.job);
-    const content = await exportFile(svc, sessionOf(req), id, boundedInteger(String(req.params.seq)));
-    if (content === null) throw outcomes.notFound(`export file ${id}/${req.params.seq} is not known`);
-    res.status(200).type('application/fhir+ndjson').send(content);
+    const file = await exportFile(svc, sessionOf(req), id, boundedInteger(String(req.params.seq)));
+    if (file === null) throw outcomes.notFound(`export file ${id}/${req.params.seq} is not known`);
+    // A proofs file holds proof JSON, not FHIR resources.
+    res
+      .status(200)
+      .type(file.proofsOf === null ? 'application/fhir+ndjson' : 'application/x-ndjson')
+      .send(file.content);
   });
   return router;
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import http from 'node:http';
-import { LOG_REGISTRY_ABI } from '../../../bridge/anchor/log-reader';
+import { CHECKPOINT_VIEWS } from '../../../bridge/anchor/checkpoint-view';
 import { b64, hex } from '../../../bridge/log/bytes';
 import { randomSeed, ed25519PublicKey } from '../../../bridge/log/ed25519';
 import { documentHash } from '../../../bridge/log/proof';
@@ -69,7 +69,7 @@ export class MemoryLog {
 
 /**
  * A JSON-RPC endpoint answering eth_chainId and eth_call of AnchorRegistry's checkpointRoot / latestCheckpoint from a
- * table (unit tests only: the contract functions are not in this tree's artifact yet).
+ * table: unit tests of the CLI's checks without a chain (the real-chain cases are in test/integration/log/).
  */
 export async function startRegistryStub(): Promise<{
   url: string;
@@ -88,12 +88,12 @@ export async function startRegistryStub(): Promise<{
       let result: string;
       if (msg.method === 'eth_chainId') result = '0x7a69';
       else {
-        const call = LOG_REGISTRY_ABI.parseTransaction({ data: msg.params[0].data })!;
+        const call = CHECKPOINT_VIEWS.parseTransaction({ data: msg.params[0].data })!;
         const logId = (call.args[0] as string).toLowerCase();
-        if (call.name === 'checkpointRoot') result = LOG_REGISTRY_ABI.encodeFunctionResult('checkpointRoot', [roots.get(`${logId}/${call.args[1]}`) ?? zero]);
+        if (call.name === 'checkpointRoot') result = CHECKPOINT_VIEWS.encodeFunctionResult('checkpointRoot', [roots.get(`${logId}/${call.args[1]}`) ?? zero]);
         else {
           const l = latest.get(logId);
-          result = LOG_REGISTRY_ABI.encodeFunctionResult('latestCheckpoint', [l?.treeSize ?? 0, l?.root ?? zero, l ? 1 : 0]);
+          result = CHECKPOINT_VIEWS.encodeFunctionResult('latestCheckpoint', [l?.treeSize ?? 0, l?.root ?? zero, l ? 1 : 0]);
         }
       }
       res.setHeader('content-type', 'application/json');

@@ -7,7 +7,7 @@ import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
 import { promiseFromHeader, verifyPromise } from '../../../bridge/log/promise';
-import { LOG_PROOF_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
+import { LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
 import { AUDIT_CHAIN_EXTENSION } from '../../../bridge/fhir/audit-event';
 import { hex } from '../../../bridge/log/bytes';
 import { commitment } from '../../../bridge/log/entry';
@@ -40,6 +40,15 @@ beforeAll(async () => {
   obsId = push.body.entry[1].response.location.split('/')[1];
 });
 afterAll(() => bridge?.close());
+
+describe('extension URLs', () => {
+  it('live under the project base https://fhir-anchor-bridge.dev/StructureDefinition/, as the audit extensions do', () => {
+    const base = 'https://fhir-anchor-bridge.dev/StructureDefinition/';
+    expect([LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION, SOURCE_VERSION_EXTENSION, AUDIT_CHAIN_EXTENSION]).toEqual(
+      ['log-proof', 'log-proof-pending', 'source-version', 'audit-chain'].map((n) => base + n),
+    );
+  });
+});
 
 describe('$proof of a read', () => {
   it('answers 202 with Retry-After and an OperationOutcome while the version waits for its checkpoint', async () => {
@@ -170,7 +179,7 @@ describe('$summary signed', () => {
     expect(source).toBe(`Patient/${patientId}/_history/1`);
     expect(entry.resource.meta.versionId).toBe('1');
     const proof = JSON.parse(entry.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION).valueString);
-    expect(proof.served.form).toBe('redacted');
+    expect(proof.served.form).toBe('derived');
     const stored = await get(A.apiKey, `/fhir/${source}`);
     expect(verifyProofOffline(proof, stored.body, keys())).toMatchObject({ ok: true });
     expect(doc.entry.find((e: any) => e.resource.resourceType === 'Composition').extension).toBeUndefined();
@@ -186,7 +195,7 @@ describe('timeline with _proofs=true', () => {
     expect(plain.body.events.every((e: any) => e.version === 1 && e.proof === undefined)).toBe(true);
     const res = await get(A.apiKey, `/patients/${patientId}/history?_proofs=true`);
     const event = res.body.events.find((e: any) => e.resourceId === obsId);
-    expect(event.proof.served.form).toBe('redacted');
+    expect(event.proof.served.form).toBe('derived');
     const stored = await get(A.apiKey, `/fhir/${event.resourceType}/${event.resourceId}/_history/${event.version}`);
     expect(verifyProofOffline(event.proof, stored.body, keys())).toMatchObject({ ok: true });
     expect((await get(A.apiKey, `/patients/${patientId}/history?_proofs=no`)).status).toBe(400);

@@ -112,6 +112,7 @@ describe('witness', () => {
       maxBodyBytes: 1 << 20,
       maxEntries: 100,
       personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+      anchors: { contract: () => undefined, failures: () => 0 },
     });
   });
   afterAll(async () => {
@@ -132,6 +133,10 @@ describe('witness', () => {
       expect(verifyNote(note, [parseVkey(svc.vkey)]).ok).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'witness-state.json'), 'utf8')).size).toBe(25);
+    // /anchors/status names each witness and the size it last cosigned; nothing is anchored (no anchorer here).
+    const status = (await (await fetch(`${app.url}/anchors/status`)).json()) as { log: Record<string, unknown> };
+    expect(status.log).toMatchObject({ treeSize: 25, anchoredSize: null, secondsSinceLastAnchor: null, chainFailures: 0 });
+    expect(status.log.witnesses).toEqual([{ url: witness.url, lastCosignedSize: 25 }]);
   });
 
   it('refuses a stale old size (409 with its size), an inconsistent checkpoint (422), an unsigned one (403)', async () => {

@@ -1,8 +1,8 @@
 /**
  * Tamper cases against a real bridge and PostgreSQL, each caught with its reason from the shared vocabulary: a changed
  * resource, a changed proof element, a dropped audit entry, a rewritten entry, a forked log, a shrinking tree.
- * These use the offline checks (bridge/log/proof.ts, chain.ts); the on-chain checks (not-anchored, anchor-mismatch)
- * are covered in test/unit/anchor/log-verify-cli.test.ts until AnchorRegistry's checkpointRoot is in this tree.
+ * These use the offline checks (bridge/log/proof.ts, chain.ts); the on-chain ones (not-anchored, anchor-mismatch, a
+ * chain whose anchored size shrinks) run against a bridge on its real chain in chain-verify.test.ts beside this file.
  */
 import { b64, fromB64 } from '../../../bridge/log/bytes';
 import { verifyChain } from '../../../bridge/log/chain';

@@ -1,7 +1,8 @@
 /**
  * `fhir-bridge verify` for the log's proofs: a resource with its fhir-anchor-proof/1, a checkpoint with a
  * fhir-anchor-consistency/1 proof; every failure names its reason. The chain is a JSON-RPC stub answering
- * checkpointRoot/latestCheckpoint (this tree's AnchorRegistry artifact does not have them yet).
+ * checkpointRoot/latestCheckpoint from a table, so each case is exact; test/integration/log/chain-verify.test.ts runs
+ * them against a bridge on its real chain.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -12,7 +12,7 @@ import {
   vkey,
   SIG_COSIGNATURE_V1,
 } from '../../../bridge/log/note';
-import { formatTlogProof, logIdOf, verifyConsistencyOffline, verifyProofOffline } from '../../../bridge/log/proof';
+import { documentHash, formatTlogProof, logIdOf, parseProof, verifyConsistencyOffline, verifyProofOffline } from '../../../bridge/log/proof';
 import { consistencyRanges, EMPTY_ROOT, inclusionRanges, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../../bridge/log/rfc9162';
 import { encodeIndex, parseTilePath, TileTree, tilePath, type TileReader } from '../../../bridge/log/tiles';
 import { sha256 } from '../../../bridge/log/sha256';
@@ -157,8 +157,28 @@ describe('proofs offline', () => {
     const other = [parseVkey(vkey(key.name, publicKeyOf({ name: key.name, seed: randomSeed() })))];
     expect(verifyProofOffline(proof, resource, other)).toMatchObject({ ok: false, reason: 'checkpoint-signature' });
     expect(verifyProofOffline({ ...proof, extra: 1 }, resource)).toMatchObject({ ok: false, reason: 'malformed' });
+    // A witness's key alone never vouches for a checkpoint the log did not sign.
+    const witness = { name: 'witness.example', seed: randomSeed() };
+    const wkey = parseVkey(vkey(witness.name, publicKeyOf(witness), SIG_COSIGNATURE_V1));
+    const cp = proof.tlogProof.slice(proof.tlogProof.indexOf('\n\n') + 2);
+    const text = cp.slice(0, cp.indexOf('\n\n') + 1);
+    const onlyWitness = { ...proof, tlogProof: proof.tlogProof.replace(cp, `${text}\n${cosignatureLine(text, witness, 1_700_000_000)}`) };
+    expect(verifyProofOffline(onlyWitness, resource, [wkey])).toMatchObject({ ok: false, reason: 'checkpoint-signature' });
+    expect(verifyProofOffline(onlyWitness, resource, [...vk, wkey])).toMatchObject({ ok: false, reason: 'checkpoint-signature' });
+    // A bundle given as text hashes like the object: without its root id and meta.
+    expect(documentHash('bundle', JSON.stringify({ resourceType: 'Bundle', id: 'x', meta: { versionId: '1' }, type: 'transaction' }))).toBe(
+      documentHash('bundle', { resourceType: 'Bundle', type: 'transaction' }),
+    );
     expect(commitment(leaf)).toHaveLength(32);
     expect(logIdOf('example.org/log')).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+  it('accepts the served forms as-committed, redacted and derived, and no other', async () => {
+    const proof = await proofAt(1, 4);
+    for (const form of ['as-committed', 'redacted', 'derived']) {
+      expect(parseProof({ ...proof, served: { form, note: 'n' } }).served).toEqual({ form, note: 'n' });
+      expect(verifyProofOffline({ ...proof, served: { form, note: 'n' } }, resource)).toMatchObject({ ok: true });
+    }
+    expect(() => parseProof({ ...proof, served: { form: 'summarized', note: 'n' } })).toThrow(/served/);
   });
   it('checks consistency, forks and shrinking', () => {
     const all = leavesOf(20);
