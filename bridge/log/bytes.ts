@@ -2,9 +2,11 @@
 
 const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function hex(b: Uint8Array): string {
   let s = '0x';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
+  for (let i = 0; i < b.length; i++) s += BYTE_HEX[b[i]];
   return s;
 }
 

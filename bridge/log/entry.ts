@@ -53,9 +53,27 @@ export function resourceHash(content: object): string {
   return hex(sha256(utf8(canonicalize(content))));
 }
 
+/**
+ * RFC 8785 text of a leaf document. Leaf documents have a fixed shape whose values are hex, uuids, type names and
+ * safe integers, so members are written in JCS order (UTF-16 order of the names) with JSON.stringify's string
+ * escaping, which is JCS's; anything else falls back to json-canonicalize. The tests compare both on every shape.
+ */
+export function canonicalLeaf(doc: LeafDoc): string {
+  const q = JSON.stringify;
+  const base = `"hash":${q(doc.hash)},"kind":${q(doc.kind)},"log":${q(doc.log)},"salt":${q(doc.salt)}`;
+  const keys = Object.keys(doc).length;
+  if (doc.kind === 'bundle' && keys === 4) return `{${base}}`;
+  if (doc.kind === 'resource' && keys === 8 && Number.isSafeInteger(doc.version))
+    return `{"clinic":${q(doc.clinic)},${base.replace(',"kind"', `,"id":${q(doc.id)},"kind"`)},"type":${q(doc.type)},"version":${doc.version}}`;
+  if (doc.kind === 'audit' && !doc.chain && keys === 4) return `{${base}}`;
+  if (doc.kind === 'audit' && doc.chain && keys === 5 && Object.keys(doc.chain).length === 3 && Number.isSafeInteger(doc.chain.seq))
+    return `{"chain":{"id":${q(doc.chain.id)},"prev":${q(doc.chain.prev)},"seq":${doc.chain.seq}},${base}}`;
+  return canonicalize(doc);
+}
+
 /** The entry: SHA-256(UTF-8(JCS(leaf document))). */
 export function commitment(doc: LeafDoc): Uint8Array {
-  return sha256(utf8(canonicalize(doc)));
+  return sha256(utf8(canonicalLeaf(doc)));
 }
 
 /** RFC 9162 leaf hash of the entry of a leaf document. */
