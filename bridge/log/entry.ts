@@ -6,7 +6,7 @@
 import { canonicalize } from 'json-canonicalize';
 import { hex, utf8 } from './bytes';
 import { leafHash } from './rfc9162';
-import { sha256 } from './sha256';
+import { sha256, sha256Utf8 } from './sha256';
 
 export const LOG_FORMAT = 'fhir-anchor-log/1';
 
@@ -73,7 +73,7 @@ export function canonicalLeaf(doc: LeafDoc): string {
 
 /** The entry: SHA-256(UTF-8(JCS(leaf document))). */
 export function commitment(doc: LeafDoc): Uint8Array {
-  return sha256(utf8(canonicalLeaf(doc)));
+  return sha256Utf8(canonicalLeaf(doc));
 }
 
 /** RFC 9162 leaf hash of the entry of a leaf document. */

@@ -10,3 +10,6 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   for (const p of parts) h.update(p);
   return h.digest();
 }
+
+/** SHA-256 of the UTF-8 bytes of `text`. */
+export const sha256Utf8 = (text: string): Uint8Array => sha256(new TextEncoder().encode(text));
