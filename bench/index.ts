@@ -15,6 +15,7 @@ const ALL = [
   { name: 'clinical-store', file: 'clinical-store.ts', needs: 'DATABASE_URL' },
   { name: 'pull', file: 'pull.ts', needs: undefined },
   { name: 'access-log', file: 'access-log.ts', needs: undefined },
+  { name: 'log-everything', file: 'log-everything.ts', needs: undefined },
   { name: 'match', file: 'match.ts', needs: undefined },
   { name: 'auth', file: 'auth.ts', needs: undefined },
   { name: 'consent', file: 'consent.ts', needs: undefined },

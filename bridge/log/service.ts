@@ -156,7 +156,13 @@ export function createLogService(o: LogServiceOptions): LogService {
     for (const { cp, items } of groups.values()) {
       const tree = new TileTree(cp.size, readTile);
       const ranges = items.map((i) => inclusionRanges((plan[i].leaf as LeafRow).leafIndex, cp.size));
-      const hashes = await tree.hashes(ranges.flat());
+      // Siblings shared by many leaves come back as the same array: encode each once.
+      const encoded = new Map<Uint8Array, string>();
+      const hashes = (await tree.hashes(ranges.flat())).map((h) => {
+        let text = encoded.get(h);
+        if (text === undefined) encoded.set(h, (text = b64(h)));
+        return text;
+      });
       let at = 0;
       for (const [j, i] of items.entries()) {
         const leaf = plan[i].leaf as LeafRow;
