@@ -17,6 +17,7 @@ const ALL = [
   { name: 'access-log', file: 'access-log.ts', needs: undefined },
   { name: 'log-append', file: 'log-append.ts', needs: undefined },
   { name: 'log-proofs', file: 'log-proofs.ts', needs: undefined },
+  { name: 'log-everything', file: 'log-everything.ts', needs: undefined },
   { name: 'match', file: 'match.ts', needs: undefined },
   { name: 'auth', file: 'auth.ts', needs: undefined },
   { name: 'consent', file: 'consent.ts', needs: undefined },

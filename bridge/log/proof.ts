@@ -66,8 +66,9 @@ export interface ConsistencyProof {
 /** The on-chain id of a log: keccak256 of its origin line. */
 export const logIdOf = (origin: string): string => hex(keccak_256(utf8(origin)));
 
-export function formatTlogProof(p: { index: number; proof: readonly Uint8Array[]; checkpoint: string }): string {
-  return `${TLOG_PROOF_HEADER}\nindex ${p.index}\n${p.proof.map((h) => b64(h) + '\n').join('')}\n${p.checkpoint}`;
+/** `proof`: the hashes, or their base64 already (a page of proofs encodes each shared sibling once). */
+export function formatTlogProof(p: { index: number; proof: readonly (Uint8Array | string)[]; checkpoint: string }): string {
+  return `${TLOG_PROOF_HEADER}\nindex ${p.index}\n${p.proof.map((h) => (typeof h === 'string' ? h : b64(h)) + '\n').join('')}\n${p.checkpoint}`;
 }
 
 export interface TlogProof {

@@ -86,12 +86,24 @@ export interface LogServiceOptions {
 
 const b64url = (b: Uint8Array): string => b64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
+/** Object literals in LeafDoc key order, no spreads: a page builds a thousand of them. */
 function leafDoc(l: LeafRow): LeafDoc {
-  const base = { log: LOG_FORMAT, hash: l.docHash, salt: l.salt as string } as const;
-  if (l.kind === 'bundle') return { ...base, kind: 'bundle' };
+  const [hash, salt] = [l.docHash, l.salt as string];
+  if (l.kind === 'bundle') return { log: LOG_FORMAT, hash, salt, kind: 'bundle' };
   if (l.kind === 'resource')
-    return { ...base, kind: 'resource', clinic: l.clinicId as string, type: l.resourceType as string, id: l.refId, version: l.version as number };
-  return l.chainId ? { ...base, kind: 'audit', chain: { id: l.chainId, seq: l.chainSeq as number, prev: l.chainPrev } } : { ...base, kind: 'audit' };
+    return {
+      log: LOG_FORMAT,
+      hash,
+      salt,
+      kind: 'resource',
+      clinic: l.clinicId as string,
+      type: l.resourceType as string,
+      id: l.refId,
+      version: l.version as number,
+    };
+  return l.chainId
+    ? { log: LOG_FORMAT, hash, salt, kind: 'audit', chain: { id: l.chainId, seq: l.chainSeq as number, prev: l.chainPrev } }
+    : { log: LOG_FORMAT, hash, salt, kind: 'audit' };
 }
 
 const anchorOf = (c: CheckpointRow): Proof['anchor'] =>
@@ -158,7 +170,13 @@ export function createLogService(o: LogServiceOptions): LogService {
     for (const { cp, items } of groups.values()) {
       const tree = new TileTree(cp.size, readTile);
       const ranges = items.map((i) => inclusionRanges((plan[i].leaf as LeafRow).leafIndex, cp.size));
-      const hashes = await tree.hashes(ranges.flat());
+      // Siblings shared by many leaves come back as the same array: encode each once.
+      const encoded = new Map<Uint8Array, string>();
+      const hashes = (await tree.hashes(ranges.flat())).map((h) => {
+        let text = encoded.get(h);
+        if (text === undefined) encoded.set(h, (text = b64(h)));
+        return text;
+      });
       let at = 0;
       for (const [j, i] of items.entries()) {
         const leaf = plan[i].leaf as LeafRow;

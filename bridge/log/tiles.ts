@@ -83,19 +83,35 @@ function source(h: number, k: number): { level: number; index: number; first: nu
 }
 
 /**
- * MTH of `count` (a power of two) consecutive hashes of one tile from `first`, halving recursively; `memo` keeps
- * every interior node computed, so proofs that share a tile (a page of neighbouring entries) hash it once.
+ * Node hashes inside tiles, memoized per tile object: `nodes[r][i]` = MTH of the tile's hashes [i·2^r, (i+1)·2^r).
+ * Complete subtrees never change in an append-only log, so a tile the caller keeps (the log service's cache of
+ * full tiles) keeps its nodes, and a page of proofs folds each shared sibling once instead of once per proof.
  */
-function fold(memo: Map<string, Uint8Array>, key: string, tile: Uint8Array, first: number, count: number): Uint8Array {
-  if (count === 1) return tile.subarray(first * HASH_SIZE, (first + 1) * HASH_SIZE);
-  const at = `${key}/${first}/${count}`;
-  let h = memo.get(at);
-  if (!h) {
-    const half = count / 2;
-    h = nodeHash(fold(memo, key, tile, first, half), fold(memo, key, tile, first + half, half));
-    memo.set(at, h);
-  }
-  return h;
+const tileNodes = new WeakMap<Uint8Array, Uint8Array[][]>();
+
+/** MTH of the `count` (a power of two) consecutive hashes of `tile` starting at `first` (a multiple of `count`). */
+function subtreeOf(tile: Uint8Array, first: number, count: number): Uint8Array {
+  let nodes = tileNodes.get(tile);
+  if (!nodes) tileNodes.set(tile, (nodes = []));
+  const memo = nodes;
+  const node = (r: number, i: number): Uint8Array => {
+    if (r === 0) return tile.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    const level = (memo[r] ??= []);
+    return (level[i] ??= nodeHash(node(r - 1, 2 * i), node(r - 1, 2 * i + 1)));
+  };
+  const r = Math.log2(count);
+  return node(r, first / count);
+}
+
+/**
+ * A cheap key per range: a complete subtree (height h, index k) is k·64 + h; a range ending at the tree size (the
+ * right spine, where proofs' other ranges lie) is −1 − start; anything else its text.
+ */
+function rangeKey(r: Range, size: number): number | string {
+  const n = r.end - r.start;
+  const h = Math.log2(n);
+  if (Number.isInteger(h) && 2 ** h === n && r.start % n === 0) return (r.start / n) * 64 + h;
+  return r.end === size ? -1 - r.start : `${r.start}-${r.end}`;
 }
 
 /** Merkle Tree Hashes of subtrees of a tree of `size`, computed from tiles fetched in one read per call. */
@@ -105,25 +121,32 @@ export class TileTree {
     private readonly read: TileReader,
   ) {}
 
-  /** MTH(D[start:end]) for each range, in order (every tile needed is read once, in a single reader call). */
+  /**
+   * MTH(D[start:end]) for each range, in order (every tile needed is read once, in a single reader call; a range
+   * asked for twice, as the upper siblings of a page of inclusion proofs are, is computed once and answered with the
+   * same array).
+   */
   async hashes(ranges: readonly Range[]): Promise<Uint8Array[]> {
-    const plans = ranges.map((r) => {
+    const keys: (number | string)[] = new Array(ranges.length);
+    const unique = new Map<number | string, { range: Range; plan: ReturnType<typeof source>[]; hash?: Uint8Array }>();
+    for (const [i, r] of ranges.entries()) {
       if (r.start < 0 || r.end > this.size || r.start > r.end) throw new RangeError(`range [${r.start}, ${r.end}) outside a tree of ${this.size}`);
-      return completeSubtrees(r.start, r.end).map((s) => source(s.level, s.index));
-    });
+      const key = rangeKey(r, this.size);
+      keys[i] = key;
+      if (!unique.has(key)) unique.set(key, { range: r, plan: completeSubtrees(r.start, r.end).map((t) => source(t.level, t.index)) });
+    }
     const wanted = new Map<string, { level: number; index: number }>();
-    for (const p of plans) for (const s of p) wanted.set(tileKey(s.level, s.index), { level: s.level, index: s.index });
+    for (const u of unique.values()) for (const t of u.plan) wanted.set(tileKey(t.level, t.index), { level: t.level, index: t.index });
     const tiles = wanted.size ? await this.read([...wanted.values()]) : new Map<string, Uint8Array>();
-    const memo = new Map<string, Uint8Array>();
-    return ranges.map((r, i) => {
-      const subtrees = plans[i].map((s) => {
-        const key = tileKey(s.level, s.index);
-        const tile = tiles.get(key);
-        if (!tile || tile.length < (s.first + s.count) * HASH_SIZE) throw new Error(`tile ${key} is missing or too short`);
-        return fold(memo, key, tile, s.first, s.count);
+    for (const u of unique.values()) {
+      const subtrees = u.plan.map((t) => {
+        const tile = tiles.get(tileKey(t.level, t.index));
+        if (!tile || tile.length < (t.first + t.count) * HASH_SIZE) throw new Error(`tile ${tileKey(t.level, t.index)} is missing or too short`);
+        return subtreeOf(tile, t.first, t.count);
       });
-      return combineSubtrees(r.start, r.end, subtrees);
-    });
+      u.hash = combineSubtrees(u.range.start, u.range.end, subtrees);
+    }
+    return keys.map((k) => unique.get(k)?.hash as Uint8Array);
   }
 
   async hash(range: Range): Promise<Uint8Array> {

@@ -22,7 +22,6 @@ export interface QueuedEntry {
 }
 
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/^0x/, ''), 'hex');
-const hexOf = (b: Buffer | null): string | null => (b ? '0x' + b.toString('hex') : null);
 
 /** Queues log entries inside the caller's transaction (so an entry exists exactly when what it describes does). */
 export async function queueLogEntries(tx: Db | Tx, entries: readonly QueuedEntry[]): Promise<void> {
@@ -256,18 +255,12 @@ export interface LeafRow {
   chainPrev: string | null;
 }
 
-const LEAF = `SELECT leaf_index AS "leafIndex", kind, ref_id AS "refId", version, doc_hash AS "docHash", salt, clinic_id AS "clinicId",
-  resource_type AS "resourceType", chain_id AS "chainId", chain_seq AS "chainSeq", chain_prev AS "chainPrev" FROM log_leaf`;
+// Hashes leave the database as 0x hex text (what LeafRow holds): no bytea parse and re-encode per leaf of a page.
+const LEAF = `SELECT leaf_index AS "leafIndex", kind, ref_id AS "refId", version, '0x' || encode(doc_hash, 'hex') AS "docHash",
+  '0x' || encode(salt, 'hex') AS salt, clinic_id AS "clinicId", resource_type AS "resourceType", '0x' || encode(chain_id, 'hex') AS "chainId",
+  chain_seq AS "chainSeq", '0x' || encode(chain_prev, 'hex') AS "chainPrev" FROM log_leaf`;
 
-function leafRow(r: Record<string, unknown>): LeafRow {
-  return {
-    ...(r as unknown as LeafRow),
-    docHash: hexOf(r.docHash as Buffer) as string,
-    salt: hexOf(r.salt as Buffer | null),
-    chainId: hexOf(r.chainId as Buffer | null),
-    chainPrev: hexOf(r.chainPrev as Buffer | null),
-  };
-}
+const leafRow = (r: Record<string, unknown>): LeafRow => r as unknown as LeafRow;
 
 /** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */
 export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<LeafRow[]> {

@@ -1,0 +1,197 @@
+/**
+ * Cost of proofs on a `$everything` page (issue 11: "proofs for a 1,000-entry `$everything` page add under 20 ms p99"):
+ * one person with ≈ 1,300 resources across 3 clinics (bench/generate.ts, consents from the two home clinics), inside a
+ * log of ≥ BENCH_LOG_EVERYTHING_LEAVES (1,000,000) leaves; times `GET /fhir/Patient/{id}/$everything?_count=1000`
+ * without and with `_proofs=true` over the real HTTP app with a clinic key, warm, interleaved (so both see the same
+ * machine load). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
+ *
+ *   npm run bench -- log-everything
+ *
+ * Padding: the log's other leaves are synthetic bundle entries (random hash and salt) queued straight into log_queue
+ * by one INSERT … generate_series, half before and half after the person's real entries, and then integrated by the
+ * bridge's own sequencer like any entry (real leaf rows, tiles and checkpoints; nothing is written around it).
+ *
+ * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_LOG_EVERYTHING_ROUNDS=200,
+ * BENCH_LOG_EVERYTHING_LEAVES=1000000 (padding leaves), BENCH_LOG_EVERYTHING_BACKGROUND=30 (other patients' bundles).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
+import { createLogger } from '../bridge/log';
+import { createClinic } from '../bridge/store/clinics';
+import { createPool } from '../bridge/store/db';
+import { runMigrations } from '../bridge/store/migrate';
+import { serveApp } from '../test/helpers/app-server';
+import { freshDatabase } from './database';
+import { generateBundles } from './generate';
+
+const ROUNDS = Number(process.env.BENCH_LOG_EVERYTHING_ROUNDS ?? 200);
+const PADDING = Number(process.env.BENCH_LOG_EVERYTHING_LEAVES ?? 1_000_000);
+const BACKGROUND = Number(process.env.BENCH_LOG_EVERYTHING_BACKGROUND ?? 30);
+const WARMUP = 20;
+const SSN = 'http://hl7.org/fhir/sid/us-ssn';
+
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const fmt = (xs: number[]): string => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `p50 ${pct(s, 50).toFixed(1).padStart(6)} ms   p99 ${pct(s, 99).toFixed(1).padStart(6)} ms`;
+};
+
+async function main(): Promise<void> {
+  const database = await freshDatabase();
+  const db = createPool(database.url, 10);
+  await runMigrations(db);
+  const served = await serveApp({
+    db,
+    databaseUrl: database.url,
+    connectionsPerWorker: 1,
+    log: createLogger('silent'),
+    adminToken: undefined,
+    maxBodyBytes: 100 * 1024 * 1024,
+    maxEntries: 100_000,
+    personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
+    version: 'bench',
+    logIntervalMs: 3_600_000, // integrated below, on purpose
+  });
+  const url = served.url;
+  const pushAs = async (key: string, bundle: Bundle): Promise<Bundle> => {
+    const res = await fetch(`${url}/fhir`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(bundle),
+    });
+    if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    return (await res.json()) as Bundle;
+  };
+  const pad = async (n: number): Promise<void> => {
+    if (n <= 0) return;
+    await db.query(
+      `INSERT INTO log_queue (kind, ref_id, version, doc_hash, salt)
+       SELECT 'bundle', gen_random_uuid(), NULL, sha256(g::text::bytea || gen_random_uuid()::text::bytea), sha256(gen_random_uuid()::text::bytea)
+       FROM generate_series(1, $1) g`,
+      [n],
+    );
+  };
+  try {
+    const t0 = performance.now();
+    await pad(Math.floor(PADDING / 2));
+    const clinics = [await createClinic(db, 'A'), await createClinic(db, 'B'), await createClinic(db, 'C')];
+    // the person: three bundles of ≈ 430 resources, one per clinic, sharing one SSN
+    const person = generateBundles({ bundles: 3, encountersPerPatient: 40, organizations: 10, seed: 7 });
+    const patientIds: string[] = [];
+    let total = 0;
+    for (const [i, bundle] of person.entries()) {
+      const p = bundle.entry![0].resource as Patient;
+      p.identifier = p.identifier!.map((id) => (id.system === SSN ? { ...id, value: '999-00-0001' } : id));
+      total += bundle.entry!.length;
+      const response = await pushAs(clinics[i].apiKey, bundle);
+      patientIds.push(response.entry![0].response!.location!.split('/')[1]);
+    }
+    for (const i of [1, 2]) {
+      await pushAs(clinics[i].apiKey, {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            request: { method: 'POST', url: 'Consent' },
+            resource: {
+              resourceType: 'Consent',
+              status: 'active',
+              scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+              category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+              patient: { reference: `Patient/${patientIds[i]}` },
+              policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+              provision: {
+                type: 'permit',
+                actor: [
+                  {
+                    role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+                    reference: { reference: `Organization/${clinics[0].id}` },
+                  },
+                ],
+              },
+            },
+          } as never,
+        ],
+      });
+    }
+    const background = generateBundles({ bundles: BACKGROUND, encountersPerPatient: 20, organizations: 10, seed: 99 });
+    for (const [i, bundle] of background.entries()) await pushAs(clinics[i % 3].apiKey, bundle);
+    await pad(PADDING - Math.floor(PADDING / 2));
+    const queued = Number((await db.query('SELECT count(*) AS n FROM log_queue')).rows[0].n);
+    const seeded = performance.now();
+    const size = await served.verifiableLog.integrate();
+    const integrated = performance.now();
+    await db.query('VACUUM ANALYZE log_leaf');
+    await db.query('ANALYZE');
+    const real = queued - PADDING;
+    console.log(
+      `${database.label}; person: ${total} pushed entries across 3 clinics (+ ${BACKGROUND} background patients); ` +
+        `${ROUNDS} rounds of each request, interleaved, after ${WARMUP} warm-up rounds`,
+    );
+    console.log(
+      `log: ${size?.toLocaleString('en-US')} leaves = ${real.toLocaleString('en-US')} real entries (bundles, resource versions, audit records) ` +
+        `+ ${PADDING.toLocaleString('en-US')} synthetic bundle entries queued by SQL (seeded in ${((seeded - t0) / 1000).toFixed(1)} s); ` +
+        `all integrated by the bridge's sequencer in ${((integrated - seeded) / 1000).toFixed(1)} s ` +
+        `(${Math.round(queued / ((integrated - seeded) / 1000)).toLocaleString('en-US')} leaves/s); no chain: proofs carry anchor null`,
+    );
+
+    const key = clinics[0].apiKey;
+    const plain = `/fhir/Patient/${patientIds[0]}/$everything?_count=1000`;
+    const withProofs = `${plain}&_proofs=true`;
+    const get = async (pathname: string): Promise<{ ms: number; text: string }> => {
+      const start = performance.now();
+      const res = await fetch(`${url}${pathname}`, { headers: { authorization: `Bearer ${key}` } });
+      const text = await res.text();
+      const ms = performance.now() - start;
+      if (res.status !== 200) throw new Error(`${pathname}: ${res.status} ${text.slice(0, 300)}`);
+      return { ms, text };
+    };
+    const without: number[] = [];
+    const proofs: number[] = [];
+    const diff: number[] = [];
+    let sizes = { plain: 0, proofs: 0, entries: 0, proven: 0 };
+    for (let r = 0; r < ROUNDS + WARMUP; r++) {
+      // alternate which goes first so neither always follows the other
+      let a, b;
+      if (r % 2) {
+        a = await get(plain);
+        b = await get(withProofs);
+      } else {
+        b = await get(withProofs);
+        a = await get(plain);
+      }
+      if (r < WARMUP) continue;
+      without.push(a.ms);
+      proofs.push(b.ms);
+      diff.push(b.ms - a.ms);
+      if (r === WARMUP) {
+        const page = JSON.parse(b.text) as { entry?: { extension?: { url: string }[] }[] };
+        sizes = {
+          plain: a.text.length,
+          proofs: b.text.length,
+          entries: page.entry?.length ?? 0,
+          proven: (page.entry ?? []).filter((e) => e.extension?.some((x) => x.url.endsWith('/log-proof'))).length,
+        };
+      }
+    }
+    console.log(`$everything _count=1000            ${fmt(without)}   (${sizes.entries} entries, ${(sizes.plain / 1024).toFixed(0)} KiB)`);
+    console.log(`$everything _count=1000 _proofs    ${fmt(proofs)}   (${sizes.proven} entries with a proof, ${(sizes.proofs / 1024).toFixed(0)} KiB)`);
+    console.log(`proofs add (per-round difference)  ${fmt(diff)}`);
+    const p99 = (xs: number[]): number =>
+      pct(
+        [...xs].sort((x, y) => x - y),
+        99,
+      );
+    console.log(`proofs add (p99 with − p99 without) ${(p99(proofs) - p99(without)).toFixed(1).padStart(6)} ms`);
+  } finally {
+    await served.close();
+    await db.end();
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
