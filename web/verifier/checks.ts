@@ -4,20 +4,9 @@
  * plus three for the chain connection that the offline core has no use for: `unreachable` (the RPC did not answer),
  * `wrong-chain` (it serves another chain than the evidence names) and `wrong-contract` (no AnchorRegistry there).
  */
-export type Reason =
-  | 'malformed'
-  | 'document-mismatch'
-  | 'inclusion'
-  | 'checkpoint-signature'
-  | 'not-anchored'
-  | 'anchor-mismatch'
-  | 'consistency'
-  | 'fork'
-  | 'shrink'
-  | 'chain-gap'
-  | 'unreachable'
-  | 'wrong-chain'
-  | 'wrong-contract';
+import type { FailureReason } from '../../bridge/log/proof';
+
+export type Reason = FailureReason | 'unreachable' | 'wrong-chain' | 'wrong-contract';
 
 /** `skipped`: not checked (no key given, an earlier step it needs failed); never counted as passed. */
 export type Outcome = 'ok' | 'fail' | 'skipped';
