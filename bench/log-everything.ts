@@ -3,7 +3,7 @@
  * one person with ≈ 1,300 resources across 3 clinics (bench/generate.ts, consents from the two home clinics), inside a
  * log of ≥ BENCH_LOG_EVERYTHING_LEAVES (1,000,000) leaves; times `GET /fhir/Patient/{id}/$everything?_count=1000`
  * without and with `_proofs=true` over the real HTTP app with a clinic key, warm, interleaved (so both see the same
- * machine load). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
+ * machine load), from a client in its own process (bench/log-everything-client.ts). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
  *
  *   npm run bench -- log-everything
  *
@@ -17,6 +17,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
+import { fork } from 'node:child_process';
+import path from 'node:path';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
@@ -24,6 +26,7 @@ import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { generateBundles } from './generate';
+import type { EverythingRounds, EverythingTimes } from './log-everything-client';
 
 const ROUNDS = Number(process.env.BENCH_LOG_EVERYTHING_ROUNDS ?? 200);
 const PADDING = Number(process.env.BENCH_LOG_EVERYTHING_LEAVES ?? 1_000_000);
@@ -36,6 +39,23 @@ const fmt = (xs: number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   return `p50 ${pct(s, 50).toFixed(1).padStart(6)} ms   p99 ${pct(s, 99).toFixed(1).padStart(6)} ms`;
 };
+
+/** Runs the timed rounds in the client's own process (bench/log-everything-client.ts), as a real reader would. */
+async function clientRounds(rounds: EverythingRounds): Promise<EverythingTimes> {
+  const child = fork(path.join(__dirname, 'log-everything-client.ts'), [], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: 'inherit' });
+  try {
+    return await new Promise<EverythingTimes>((resolve, reject) => {
+      child.on('message', (m: { ready?: true; times?: EverythingTimes; error?: string }) => {
+        if (m.ready) child.send(rounds);
+        else if (m.times) resolve(m.times);
+        else reject(new Error(m.error));
+      });
+      child.on('exit', (code) => reject(new Error(`the client process exited (${code})`)));
+    });
+  } finally {
+    child.kill();
+  }
+}
 
 async function main(): Promise<void> {
   const database = await freshDatabase();
@@ -139,42 +159,15 @@ async function main(): Promise<void> {
     const key = clinics[0].apiKey;
     const plain = `/fhir/Patient/${patientIds[0]}/$everything?_count=1000`;
     const withProofs = `${plain}&_proofs=true`;
-    const get = async (pathname: string): Promise<{ ms: number; text: string }> => {
-      const start = performance.now();
-      const res = await fetch(`${url}${pathname}`, { headers: { authorization: `Bearer ${key}` } });
-      const text = await res.text();
-      const ms = performance.now() - start;
-      if (res.status !== 200) throw new Error(`${pathname}: ${res.status} ${text.slice(0, 300)}`);
-      return { ms, text };
+    const { without, proofs, sample } = await clientRounds({ url, key, plain, withProofs, rounds: ROUNDS, warmup: WARMUP });
+    const diff = proofs.map((ms, i) => ms - without[i]);
+    const page = JSON.parse(sample.proofs) as { entry?: { extension?: { url: string }[] }[] };
+    const sizes = {
+      plain: sample.plain.length,
+      proofs: sample.proofs.length,
+      entries: page.entry?.length ?? 0,
+      proven: (page.entry ?? []).filter((e) => e.extension?.some((x) => x.url.endsWith('/log-proof'))).length,
     };
-    const without: number[] = [];
-    const proofs: number[] = [];
-    const diff: number[] = [];
-    let sizes = { plain: 0, proofs: 0, entries: 0, proven: 0 };
-    for (let r = 0; r < ROUNDS + WARMUP; r++) {
-      // alternate which goes first so neither always follows the other
-      let a, b;
-      if (r % 2) {
-        a = await get(plain);
-        b = await get(withProofs);
-      } else {
-        b = await get(withProofs);
-        a = await get(plain);
-      }
-      if (r < WARMUP) continue;
-      without.push(a.ms);
-      proofs.push(b.ms);
-      diff.push(b.ms - a.ms);
-      if (r === WARMUP) {
-        const page = JSON.parse(b.text) as { entry?: { extension?: { url: string }[] }[] };
-        sizes = {
-          plain: a.text.length,
-          proofs: b.text.length,
-          entries: page.entry?.length ?? 0,
-          proven: (page.entry ?? []).filter((e) => e.extension?.some((x) => x.url.endsWith('/log-proof'))).length,
-        };
-      }
-    }
     console.log(`$everything _count=1000            ${fmt(without)}   (${sizes.entries} entries, ${(sizes.plain / 1024).toFixed(0)} KiB)`);
     console.log(`$everything _count=1000 _proofs    ${fmt(proofs)}   (${sizes.proven} entries with a proof, ${(sizes.proofs / 1024).toFixed(0)} KiB)`);
     console.log(`proofs add (per-round difference)  ${fmt(diff)}`);

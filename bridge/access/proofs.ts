@@ -3,8 +3,8 @@
  * resource version or audit entry, through exactly the checks (and the audit) of that read, so a proof of another
  * clinic's or a withheld record answers like the read: 404. The log service itself decides nothing about access.
  */
-import type { LogRef, LogService, ProofAnswer } from '../log/service';
-import type { Proof } from '../log/proof';
+import { checkpointAnchor, type LogRef, type LogService, type ProofAnswer } from '../log/service';
+import { PROOF_VERSION, TLOG_PROOF_HEADER, type Proof } from '../log/proof';
 import { outcomes } from '../fhir/outcome';
 import { readAuditRecord } from './audit-events';
 import { readOne, readOneVersion, type StoredResource } from './reads';
@@ -49,6 +49,8 @@ export async function proofOfRead(
   return { stored, answer: answer && 'version' in answer ? { ...answer, served: AS_COMMITTED } : answer };
 }
 
+const REDACTED = { form: 'redacted', note: REDACTED_NOTE } as const;
+
 /** Proofs for resources already disclosed by an audited pull or search (one batched `proofs()` call). */
 export async function proofsOfServed(
   svc: AccessServices,
@@ -56,7 +58,7 @@ export async function proofsOfServed(
 ): Promise<(Proof | { pending: true } | null)[]> {
   const refs: LogRef[] = served.map((s) => ({ kind: 'resource', id: s.id, version: s.version }));
   const answers = await logOf(svc).proofs(refs);
-  return answers.map((a, i) => (a && 'version' in a ? { ...a, served: served[i].redacted ? { form: 'redacted', note: REDACTED_NOTE } : AS_COMMITTED } : a));
+  return answers.map((a, i) => (a && 'version' in a ? { ...a, served: served[i].redacted ? REDACTED : AS_COMMITTED } : a));
 }
 
 /** Bundle.entry extension carrying an entry's proof (valueString: the `fhir-anchor-proof/1` JSON). */
@@ -71,14 +73,42 @@ export function proofExtension(answer: Proof | { pending: true } | null): { url:
   return { url: LOG_PROOF_EXTENSION, valueString: JSON.stringify(answer) };
 }
 
-/** An everything-page annotator: each entry's proof as `"extension":[…]`, from ONE batched `proofs()` call. */
+/** The content of a JSON string literal of `text` (escaped, without its quotes). */
+const jsonInner = (text: string): string => JSON.stringify(text).slice(1, -1);
+/** `text` as it appears inside a JSON string that is itself inside a JSON string (valueString of the proof JSON). */
+const escapedTwice = (text: string): string => jsonInner(jsonInner(text));
+const NEWLINE_TWICE = escapedTwice('\n');
+const EXTENSION_HEAD = `"extension":[{"url":"${LOG_PROOF_EXTENSION}","valueString":"${jsonInner(`{"version":"${PROOF_VERSION}","leaf":`)}`;
+const TLOG_HEAD = jsonInner(',"tlogProof":"') + escapedTwice(`${TLOG_PROOF_HEADER}\nindex `);
+const PENDING_EXTENSION = `"extension":${JSON.stringify([{ url: LOG_PROOF_PENDING_EXTENSION, valueBoolean: true }])}`;
+
+/**
+ * An everything-page annotator: each entry's proof as `"extension":[…]`, from ONE batched proofs call. The text is
+ * what `JSON.stringify([proofExtension(proof)])` writes (a test holds it to that), assembled from pieces escaped once
+ * per page (the checkpoint note, the anchor, the served form) and hash lines shared between proofs, instead of
+ * serializing a thousand proofs twice over.
+ */
 export const proofAnnotator =
   (svc: AccessServices) =>
-  async (served: readonly { id: string; version: number; redacted?: boolean }[]): Promise<(string | null)[]> =>
-    (await proofsOfServed(svc, served)).map((a) => {
-      const ext = proofExtension(a);
-      return ext ? `"extension":${JSON.stringify([ext])}` : null;
+  async (served: readonly { id: string; version: number; redacted?: boolean }[]): Promise<(string | null)[]> => {
+    const parts = await logOf(svc).proofParts(
+      served.map((s) => ({ kind: 'resource', id: s.id, version: s.version })),
+      NEWLINE_TWICE,
+    );
+    const tails = new Map<string, string>(); // checkpoint size + served form → the escaped end of the proof JSON
+    return parts.map((p, i) => {
+      if (!p) return null;
+      if (!('leaf' in p)) return PENDING_EXTENSION;
+      const form = served[i].redacted ? REDACTED : AS_COMMITTED;
+      const key = `${p.checkpoint.size}/${form.form}`;
+      let tail = tails.get(key);
+      if (tail === undefined) {
+        const end = jsonInner(`","anchor":${JSON.stringify(checkpointAnchor(p.checkpoint))},"served":${JSON.stringify(form)}}`);
+        tails.set(key, (tail = `${NEWLINE_TWICE}${escapedTwice(p.checkpoint.note)}${end}"}]`));
+      }
+      return `${EXTENSION_HEAD}${jsonInner(JSON.stringify(p.leaf))}${TLOG_HEAD}${p.index}${NEWLINE_TWICE}${p.path}${tail}`;
     });
+  };
 
 /** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
 export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/source-version';

@@ -83,6 +83,9 @@ const REFUSALS = new Set([401, 403, 429]);
 export function createApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No body-hash ETags: FHIR reads and writes set their version ETag (W/"vid") themselves; hashing every search
+  // and $everything page (megabytes with proofs) to offer a 304 nobody asks for costs more than it saves.
+  app.set('etag', false);
   app.set('trust proxy', opts.trustProxy ?? false);
   const guard: AuthGuard = { log: opts.log, throttle: new AuthThrottle({ limit: opts.authFailLimit ?? 20, windowMs: opts.authFailWindowMs ?? 60_000 }) };
   app.set('query parser', 'extended');

@@ -188,3 +188,31 @@ export function combineSubtrees(start: number, end: number, hashes: readonly Uin
   };
   return end > start ? walk(start, end) : EMPTY_ROOT;
 }
+
+/**
+ * PATH(m, D[n]) of §2.1.3.1 for many leaves at once, as text: one descent from the root into only the subtrees that
+ * hold a wanted leaf, so a sibling shared by many leaves (every upper one, for a page of neighbours) is visited once
+ * and its line is shared, not repeated, by the strings built (`line(range)` + the path above: a rope, not a copy).
+ * `indices` must be sorted ascending and unique; `line` is called once per distinct sibling, in a fixed order (the
+ * same for the same arguments), so a first pass may collect the ranges and a second emit their text.
+ */
+export function inclusionPaths(indices: readonly number[], size: number, line: (sibling: Range) => string): string[] {
+  const out: string[] = new Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    checkSize(indices[i], size);
+    if (i && indices[i] <= indices[i - 1]) throw new RangeError('inclusionPaths: indices must be sorted and unique');
+  }
+  const walk = (start: number, end: number, lo: number, hi: number, above: string): void => {
+    if (end - start <= 1) {
+      for (let j = lo; j < hi; j++) out[j] = above;
+      return;
+    }
+    const mid = start + splitPoint(end - start);
+    let p = lo;
+    while (p < hi && indices[p] < mid) p++;
+    if (p > lo) walk(start, mid, lo, p, line({ start: mid, end }) + above);
+    if (p < hi) walk(mid, end, p, hi, line({ start, end: mid }) + above);
+  };
+  if (indices.length) walk(0, size, 0, indices.length, '');
+  return out;
+}

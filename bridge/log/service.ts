@@ -9,8 +9,8 @@ import {
   checkpointAt,
   findLeaves,
   isQueued,
-  latestAnchoredCheckpoint,
   latestCheckpoint,
+  latestCheckpoints,
   readCommitments,
   readTiles,
   type CheckpointRow,
@@ -22,10 +22,10 @@ import { ed25519Sign } from './ed25519';
 import { LOG_FORMAT, type LeafDoc } from './entry';
 import { defaultOrigin, loadOrCreateLogKey } from './key';
 import { vkey, type SigningKey } from './note';
-import { CONSISTENCY_VERSION, formatTlogProof, logIdOf, PROOF_VERSION, type ConsistencyProof, type Proof } from './proof';
-import { consistencyRanges, inclusionRanges } from './rfc9162';
+import { CONSISTENCY_VERSION, logIdOf, PROOF_VERSION, TLOG_PROOF_HEADER, type ConsistencyProof, type Proof } from './proof';
+import { consistencyRanges, inclusionPaths, type Range } from './rfc9162';
 import { createSequencer, type Sequencer } from './sequencer';
-import { TileTree, TILE_WIDTH, type TileReader } from './tiles';
+import { HASH_SIZE, TILE_WIDTH, TileTree, type TileReader } from './tiles';
 import { createWitnessing, type WitnessConfig, type Witnessing, type WitnessStatus } from './witnessing';
 
 export interface LogRef {
@@ -35,6 +35,19 @@ export interface LogRef {
 }
 
 export type ProofAnswer = Proof | { pending: true } | null;
+
+/**
+ * A proof before it is formatted, for pages that serialize many: `path` is the tlog-proof's hash lines, each base64
+ * hash followed by the line end asked for (a string shared with the other proofs of the page where their paths meet).
+ */
+export interface ProofParts {
+  leaf: LeafDoc;
+  index: number;
+  path: string;
+  checkpoint: CheckpointRow;
+}
+
+export type PartsAnswer = ProofParts | { pending: true } | null;
 
 export interface LogService {
   readonly origin: string;
@@ -49,6 +62,8 @@ export interface LogService {
   proof(ref: LogRef): Promise<ProofAnswer>;
   /** Proofs of many entries (one leaf query, one tile read per checkpoint), in the order asked. */
   proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]>;
+  /** proofs() unformatted, hash lines ending with `lineEnd` (default a newline; `\\n` for text that goes inside a JSON string). */
+  proofParts(refs: readonly LogRef[], lineEnd?: string): Promise<PartsAnswer[]>;
   /** RFC 9162 consistency proof between two published checkpoints (null when either was never published). */
   consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null>;
   /** Hash tile bytes at the given width (null when the tree has no such tile yet). */
@@ -106,7 +121,8 @@ function leafDoc(l: LeafRow): LeafDoc {
     : { log: LOG_FORMAT, hash, salt, kind: 'audit' };
 }
 
-const anchorOf = (c: CheckpointRow): Proof['anchor'] =>
+/** The on-chain anchor of a checkpoint, null until its anchoring is confirmed. */
+export const checkpointAnchor = (c: CheckpointRow): Proof['anchor'] =>
   c.status === 'confirmed' && c.chainId && c.contract && c.logId && c.txHash && c.blockNumber !== null
     ? { chainId: Number(c.chainId), contract: c.contract, logId: c.logId, treeSize: c.size, txHash: c.txHash, blockNumber: c.blockNumber }
     : null;
@@ -118,24 +134,30 @@ export function createLogService(o: LogServiceOptions): LogService {
   const verifierKey = vkey(origin, key.publicKey);
   const kid = verifierKey.split('+')[1];
   const cacheSize = o.tileCacheSize ?? 4096;
-  const fullTiles = new Map<string, Uint8Array>();
+  // Tiles as read, partial ones too: the first W hashes of a tile never change (append-only), so a cached tile
+  // answers any request for at most its width; the right-edge tiles every proof needs stay in memory with the node
+  // hashes tiles.ts memoizes on them. Map order is recency: a hit moves to the end, the oldest goes first.
+  const tileCache = new Map<string, Uint8Array>();
 
-  /** Tiles from the cache (full ones never change) and the database, one query for the misses. */
+  /** Tiles from the cache and the database, one query for the misses. */
   const readTile: TileReader = async (ids) => {
     const out = new Map<string, Uint8Array>();
-    const missing: { level: number; index: number }[] = [];
+    const missing: typeof ids = [];
     for (const id of ids) {
-      const hit = fullTiles.get(`${id.level}/${id.index}`);
-      if (hit) out.set(`${id.level}/${id.index}`, hit);
-      else missing.push(id);
+      const key = `${id.level}/${id.index}`;
+      const hit = tileCache.get(key);
+      if (hit && hit.length >= (id.width ?? TILE_WIDTH) * HASH_SIZE) {
+        out.set(key, hit);
+        tileCache.delete(key);
+        tileCache.set(key, hit);
+      } else missing.push(id);
     }
     const read = await readTiles(o.db, missing);
     for (const [k, v] of read) {
       out.set(k, v);
-      if (v.length === TILE_WIDTH * 32) {
-        if (fullTiles.size >= cacheSize) fullTiles.delete(fullTiles.keys().next().value as string);
-        fullTiles.set(k, v);
-      }
+      tileCache.delete(k);
+      if (tileCache.size >= cacheSize) tileCache.delete(tileCache.keys().next().value as string);
+      tileCache.set(k, v);
     }
     return out;
   };
@@ -147,56 +169,53 @@ export function createLogService(o: LogServiceOptions): LogService {
   };
   const sequencer: Sequencer = createSequencer({ db: o.db, log: o.log, key: signingKey, intervalMs: o.intervalMs, onCheckpoint });
 
-  async function proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]> {
+  async function proofParts(refs: readonly LogRef[], lineEnd = '\n'): Promise<PartsAnswer[]> {
     if (!refs.length) return [];
-    const [leaves, latest] = await Promise.all([findLeaves(o.db, refs), latestCheckpoint(o.db)]);
-    const anchored = latest && latest.status !== 'confirmed' ? await latestAnchoredCheckpoint(o.db) : latest;
+    const [leaves, { latest, anchored }] = await Promise.all([findLeaves(o.db, refs), latestCheckpoints(o.db)]);
     const byRef = new Map(leaves.map((l) => [`${l.kind}/${l.refId}/${l.version ?? 0}`, l]));
     // Each leaf is proven to the newest anchored checkpoint that holds it, else to the newest checkpoint.
+    const groups = new Map<number, { cp: CheckpointRow; leaves: Map<number, LeafRow> }>();
     const plan = refs.map((r) => {
       const leaf = byRef.get(`${r.kind}/${r.id}/${r.version ?? 0}`);
-      if (!leaf) return { leaf: undefined, cp: undefined };
-      const cp = anchored && leaf.leafIndex < anchored.size ? anchored : latest && leaf.leafIndex < latest.size ? latest : undefined;
+      const cp = !leaf ? undefined : anchored && leaf.leafIndex < anchored.size ? anchored : latest && leaf.leafIndex < latest.size ? latest : undefined;
+      if (leaf && cp) {
+        const g = groups.get(cp.size) ?? { cp, leaves: new Map() };
+        g.leaves.set(leaf.leafIndex, leaf);
+        groups.set(cp.size, g);
+      }
       return { leaf, cp };
     });
-    const groups = new Map<number, { cp: CheckpointRow; items: number[] }>();
-    plan.forEach((p, i) => {
-      if (!p.leaf || !p.cp) return;
-      const g = groups.get(p.cp.size) ?? { cp: p.cp, items: [] };
-      g.items.push(i);
-      groups.set(p.cp.size, g);
-    });
-    const out: ProofAnswer[] = new Array(refs.length).fill(null);
-    for (const { cp, items } of groups.values()) {
-      const tree = new TileTree(cp.size, readTile);
-      const ranges = items.map((i) => inclusionRanges((plan[i].leaf as LeafRow).leafIndex, cp.size));
-      // Siblings shared by many leaves come back as the same array: encode each once.
-      const encoded = new Map<Uint8Array, string>();
-      const hashes = (await tree.hashes(ranges.flat())).map((h) => {
-        let text = encoded.get(h);
-        if (text === undefined) encoded.set(h, (text = b64(h)));
-        return text;
-      });
-      let at = 0;
-      for (const [j, i] of items.entries()) {
-        const leaf = plan[i].leaf as LeafRow;
-        const path = hashes.slice(at, at + ranges[j].length);
-        at += ranges[j].length;
-        if (!leaf.salt) continue; // erased: nothing left to prove
-        out[i] = {
-          version: PROOF_VERSION,
-          leaf: leafDoc(leaf),
-          tlogProof: formatTlogProof({ index: leaf.leafIndex, proof: path, checkpoint: cp.note }),
-          anchor: anchorOf(cp),
-        };
-      }
+    const paths = new Map<string, string>(); // `${size}/${index}` → the proof's hash lines
+    for (const { cp, leaves: byIndex } of groups.values()) {
+      const indices = [...byIndex.keys()].sort((x, y) => x - y);
+      // Two passes over the same descent: the distinct siblings first (one tile read), then the shared text.
+      const siblings: Range[] = [];
+      inclusionPaths(indices, cp.size, (r) => (siblings.push(r), ''));
+      const lines = (await new TileTree(cp.size, readTile).hashes(siblings)).map((h) => b64(h) + lineEnd);
+      let next = 0;
+      inclusionPaths(indices, cp.size, () => lines[next++]).forEach((text, i) => paths.set(`${cp.size}/${indices[i]}`, text));
     }
-    // Accepted but not yet in a checkpoint: say so rather than "unknown".
-    for (const [i, p] of plan.entries()) {
-      if (out[i]) continue;
-      if ((p.leaf && !p.cp) || (!p.leaf && (await isQueued(o.db, refs[i].kind, refs[i].id, refs[i].version)))) out[i] = { pending: true };
+    const out: PartsAnswer[] = new Array(refs.length).fill(null);
+    for (const [i, { leaf, cp }] of plan.entries()) {
+      if (leaf && cp) {
+        // Erased salt: nothing left to prove.
+        if (leaf.salt) out[i] = { leaf: leafDoc(leaf), index: leaf.leafIndex, path: paths.get(`${cp.size}/${leaf.leafIndex}`) as string, checkpoint: cp };
+      } else if (leaf || (await isQueued(o.db, refs[i].kind, refs[i].id, refs[i].version))) out[i] = { pending: true }; // accepted, not yet in a checkpoint
     }
     return out;
+  }
+
+  async function proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]> {
+    return (await proofParts(refs)).map((p) =>
+      p && 'leaf' in p
+        ? {
+            version: PROOF_VERSION,
+            leaf: p.leaf,
+            tlogProof: `${TLOG_PROOF_HEADER}\nindex ${p.index}\n${p.path}\n${p.checkpoint.note}`,
+            anchor: checkpointAnchor(p.checkpoint),
+          }
+        : p,
+    );
   }
 
   async function consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null> {
@@ -217,9 +236,10 @@ export function createLogService(o: LogServiceOptions): LogService {
     checkpointAt: (size) => checkpointAt(o.db, size),
     proof: async (ref) => (await proofs([ref]))[0],
     proofs,
+    proofParts,
     consistency,
     async tile(level, index, width) {
-      const t = (await readTile([{ level, index }])).get(`${level}/${index}`);
+      const t = (await readTile([{ level, index, width }])).get(`${level}/${index}`);
       return t && t.length >= width * 32 ? t.subarray(0, width * 32) : null;
     },
     async entries(index, width) {

@@ -71,8 +71,12 @@ export function partialWidth(level: number, size: number): number {
   return Math.floor(size / TILE_WIDTH ** level) % TILE_WIDTH;
 }
 
-/** Reads tiles by key `level/index`; a tile may be wider than asked (a later, wider partial or the full tile). */
-export type TileReader = (tiles: { level: number; index: number }[]) => Promise<Map<string, Uint8Array>>;
+/**
+ * Reads tiles by key `level/index`; a tile may be wider than asked (a later, wider partial or the full tile).
+ * `width` is how many hashes the caller needs (a cache may answer with any tile at least that wide: the first W hashes
+ * of a tile never change once written, the log being append-only).
+ */
+export type TileReader = (tiles: { level: number; index: number; width?: number }[]) => Promise<Map<string, Uint8Array>>;
 
 /** Where the hashes of a complete subtree (tree level h, index k) come from: one level-L tile and a hash span in it. */
 function source(h: number, k: number): { level: number; index: number; first: number; count: number } {
@@ -135,8 +139,14 @@ export class TileTree {
       keys[i] = key;
       if (!unique.has(key)) unique.set(key, { range: r, plan: completeSubtrees(r.start, r.end).map((t) => source(t.level, t.index)) });
     }
-    const wanted = new Map<string, { level: number; index: number }>();
-    for (const u of unique.values()) for (const t of u.plan) wanted.set(tileKey(t.level, t.index), { level: t.level, index: t.index });
+    const wanted = new Map<string, { level: number; index: number; width: number }>();
+    for (const u of unique.values())
+      for (const t of u.plan) {
+        const key = tileKey(t.level, t.index);
+        const w = wanted.get(key);
+        if (!w) wanted.set(key, { level: t.level, index: t.index, width: t.first + t.count });
+        else if (w.width < t.first + t.count) w.width = t.first + t.count;
+      }
     const tiles = wanted.size ? await this.read([...wanted.values()]) : new Map<string, Uint8Array>();
     for (const u of unique.values()) {
       const subtrees = u.plan.map((t) => {

@@ -217,6 +217,15 @@ export async function latestAnchoredCheckpoint(db: Db | Tx): Promise<CheckpointR
   return res.rows[0] ?? null;
 }
 
+/** The newest checkpoint and the newest anchored one, in one round trip (what every proof is built against). */
+export async function latestCheckpoints(db: Db | Tx): Promise<{ latest: CheckpointRow | null; anchored: CheckpointRow | null }> {
+  const res = await db.query(
+    `SELECT * FROM ((${CHECKPOINT} ORDER BY tree_size DESC LIMIT 1) UNION ALL (${CHECKPOINT} WHERE status = 'confirmed' ORDER BY tree_size DESC LIMIT 1)) c`,
+  );
+  const rows = (res.rows as CheckpointRow[]).sort((a, b) => Number(b.size) - Number(a.size));
+  return { latest: rows[0] ?? null, anchored: rows.find((r) => r.status === 'confirmed') ?? null };
+}
+
 export async function checkpointAt(db: Db, size: number): Promise<CheckpointRow | null> {
   const res = await db.query(`${CHECKPOINT} WHERE tree_size = $1`, [size]);
   return res.rows[0] ?? null;

@@ -100,6 +100,9 @@ describe('$everything?_proofs=true', () => {
     for (const e of page.body.entry) {
       const ext = e.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION);
       const proof = JSON.parse(ext.valueString);
+      // The page assembles its proof text from shared pieces: it is exactly the JSON of the proof `$proof` gives.
+      const single = await get(A.apiKey, `/fhir/${e.resource.resourceType}/${e.resource.id}/_history/${e.resource.meta.versionId}/$proof`);
+      expect(ext.valueString).toBe(JSON.stringify({ ...single.body, served: proof.served }));
       if (e.resource.id === obsId) {
         expect(proof.served.form).toBe('redacted');
         expect(proof.served.note).toMatch(/full access/);

@@ -4,13 +4,18 @@
  * These use the offline checks (bridge/log/proof.ts, chain.ts); the on-chain ones (not-anchored, anchor-mismatch, a
  * chain whose anchored size shrinks) run against a bridge on its real chain in chain-verify.test.ts beside this file.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../../bridge/log';
 import { b64, fromB64 } from '../../../bridge/log/bytes';
 import { verifyChain } from '../../../bridge/log/chain';
 import { formatCheckpoint, parseCheckpoint, parseNote, parseVkey, signNote } from '../../../bridge/log/note';
 import { verifyConsistencyOffline, verifyProofOffline, type Proof } from '../../../bridge/log/proof';
-import { remoteLog } from '../../../bridge/log/remote';
 import { consistencyRanges } from '../../../bridge/log/rfc9162';
-import { TileTree } from '../../../bridge/log/tiles';
+import { createLogService } from '../../../bridge/log/service';
+import { TileTree, type TileReader } from '../../../bridge/log/tiles';
+import { readTiles } from '../../../bridge/store/log';
 import { api, fixtureBundle } from '../../helpers/fixtures';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
 
@@ -18,11 +23,12 @@ let bridge: TestBridge;
 let clinic: { id: string; apiKey: string };
 let patient: string;
 let read: Record<string, unknown>;
+const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fab-tamper-')), 'log-key.pem');
 
 const q = (sql: string, params: unknown[] = []) => bridge.database.db.query(sql, params);
 
 beforeAll(async () => {
-  bridge = await startTestBridge();
+  bridge = await startTestBridge({ logKeyFile: keyFile });
   clinic = await bridge.clinic('Tamper Clinic');
   expect((await api(bridge.url, clinic.apiKey, 'POST', '/fhir', fixtureBundle('transaction-patient-encounter.json'))).status).toBe(200);
   patient = (await q("SELECT id FROM resource WHERE resource_type = 'Patient' LIMIT 1")).rows[0].id as string;
@@ -73,16 +79,19 @@ it('a rewritten entry → the tiles no longer make the earlier root, and a check
   await q("UPDATE log_leaf SET commitment = decode(repeat('ab', 32), 'hex') WHERE leaf_index = 1");
   await q("UPDATE log_tile SET hashes = overlay(hashes placing decode(repeat('cd', 32), 'hex') from 33 for 32) WHERE level = 0 AND idx = 0");
   const old = parseCheckpoint(parseNote(before.note).text);
-  const tiles = remoteLog(bridge.url).tiles(after.size);
-  expect(b64(await new TileTree(old.size, remoteLog(bridge.url).tiles(old.size)).root())).not.toBe(b64(old.root));
+  // The rewritten tiles as the database holds them, which a restarted bridge serves (the running one keeps tiles it
+  // read in memory, the log being append-only): its log service starts with an empty cache.
+  const restarted = createLogService({ db: bridge.database.db, log: createLogger('silent'), keyFile, intervalMs: 3_600_000 });
+  const stored: TileReader = (ids) => readTiles(bridge.database.db, ids);
+  expect(b64(await new TileTree(old.size, stored).root())).not.toBe(b64(old.root));
   // A checkpoint signed over the rewritten tree, and the consistency proof the rewritten tiles give.
-  const tree = new TileTree(after.size, tiles);
+  const tree = new TileTree(after.size, stored);
   const rewritten = signNote(formatCheckpoint({ origin: old.origin, size: after.size, root: await tree.root() }), bridge.verifiableLog.signingKey);
   const proof = (await tree.hashes(consistencyRanges(old.size, after.size))).map(b64);
   const c = { version: 'fhir-anchor-consistency/1', old: before.note, new: rewritten, proof };
   expect(verifyConsistencyOffline(c, keys())).toMatchObject({ ok: false, reason: 'consistency' });
   // The bridge serves that same proof from its rewritten tiles.
-  const served = (await bridge.verifiableLog.consistency(before.size, after.size))!;
+  const served = (await restarted.consistency(before.size, after.size))!;
   expect(served.proof).toEqual(proof);
 });
 

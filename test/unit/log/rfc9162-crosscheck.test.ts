@@ -10,6 +10,7 @@ import {
   completeSubtrees,
   combineSubtrees,
   consistencyRanges,
+  inclusionPaths,
   inclusionRanges,
   leafHash,
   nodeHash,
@@ -307,6 +308,41 @@ describe('inclusion proofs (§2.1.3)', () => {
       if (source.calls.length !== 1) bad.push({ what: `PATH(${m}, ${n}) took ${source.calls.length} tile reads`, bridge: false, reference: true });
     }
     expect(bad).toEqual([]);
+  });
+
+  it('inclusionPaths (a page of proofs in one descent) gives each leaf the reference PATH, for clustered, scattered and edge sets', async () => {
+    const bad: string[] = [];
+    const sets: [number[], number][] = [];
+    for (let i = 0; i < 60; i++) {
+      const n = pick(1, i < 30 ? 600 : LARGE, 'paths-n', i);
+      const wanted = new Set<number>();
+      const count = pick(1, 40, 'paths-count', i);
+      // Half the sets are neighbours (an $everything page of one person), half scattered over the tree.
+      const base = pick(0, n - 1, 'paths-base', i);
+      for (let j = 0; j < count; j++) wanted.add(i % 2 ? pick(0, n - 1, 'paths-m', i, j) : Math.min(n - 1, base + pick(0, 60, 'paths-d', i, j)));
+      sets.push([[...wanted].sort((a, b) => a - b), n]);
+    }
+    sets.push([[0], 1], [[0, 255, 256, 65_535, 65_536, LARGE - 1], LARGE], [Array.from({ length: 300 }, (_, j) => j), 300]);
+    for (const [indices, n] of sets) {
+      const tree = new TileTree(n, tileSource(n).read);
+      const siblings: Range[] = [];
+      inclusionPaths(indices, n, (r) => (siblings.push(r), ''));
+      const lines = (await tree.hashes(siblings)).map((h) => hex(h) + ';');
+      let next = 0;
+      const texts = inclusionPaths(indices, n, () => lines[next++]);
+      indices.forEach((m, j) => {
+        const expected = hashesOf(ref.PATH(m, 0, n))
+          .map((h) => hex(h) + ';')
+          .join('');
+        if (texts[j] !== expected) bad.push(`PATH(${m}, ${n})`);
+      });
+      // Each distinct sibling once: never more lines than the separate proofs would hold.
+      if (siblings.length > indices.reduce((t, m) => t + inclusionRanges(m, n).length, 0)) bad.push(`siblings of ${n}`);
+      if (new Set(siblings.map((r) => `${r.start}-${r.end}`)).size !== siblings.length) bad.push(`a sibling repeated in ${n}`);
+    }
+    expect(bad).toEqual([]);
+    expect(() => inclusionPaths([3, 2], 10, () => '')).toThrow(RangeError);
+    expect(() => inclusionPaths([10], 10, () => '')).toThrow(RangeError);
   });
 
   it('inclusionRanges refuses an index outside the tree; both verifiers refuse such indices', () => {
