@@ -7,6 +7,25 @@ export const BUNDLE_CANONICALIZATION = 'http://hl7.org/fhir/canonicalization/jso
 /** Keys V8 does not keep in insertion order (array indexes come first) or cannot assign plainly (`__proto__`). */
 const ODD_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
 
+/**
+ * The keys of `obj` in UTF-16 code unit order (RFC 8785 §3.2.3), or undefined when one defeats that order (ODD_KEY).
+ * An insertion sort: FHIR objects have a handful of keys, where it is several times faster than Array#sort.
+ */
+function sortedKeys(obj: object): string[] | undefined {
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > k; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = k;
+  }
+  for (const k of keys) {
+    const c = k.charCodeAt(0);
+    if ((c <= 57 || c === 95) && ODD_KEY.test(k)) return undefined; // only digits and `_` can start an odd key
+  }
+  return keys;
+}
+
 /** A deep copy with every object's keys inserted in UTF-16 order, or undefined when a key defeats that (see ODD_KEY). */
 function sortedCopy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
@@ -19,13 +38,60 @@ function sortedCopy(value: unknown): unknown {
     }
     return out;
   }
+  const keys = sortedKeys(value);
+  if (!keys) return undefined;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    if (ODD_KEY.test(key)) return undefined;
+  for (const key of keys) {
     const v = (value as Record<string, unknown>)[key];
     const copy = sortedCopy(v);
     if (copy === undefined && v !== undefined) return undefined;
     out[key] = copy;
+  }
+  return out;
+}
+
+/** A shallow copy of `obj` with its keys inserted in UTF-16 order (its values as they are), or undefined (see ODD_KEY). */
+export function shallowSorted(obj: Record<string, unknown>): Record<string, unknown> | undefined {
+  const keys = sortedKeys(obj);
+  if (!keys) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (obj[key] !== undefined) out[key] = obj[key];
+  }
+  return out;
+}
+
+/**
+ * A deep copy of `value` whose every object has its keys in UTF-16 order (so JSON.stringify of it is its RFC 8785
+ * text) and whose `Reference.reference` strings are replaced by `resolve(reference)` when that gives one (as
+ * fhir/references.ts rewriteReferences does); undefined when a key defeats the order (ODD_KEY). One copy where
+ * rewriting and then canonicalizing would make two.
+ */
+export function sortedRewrite(value: unknown, resolve: (reference: string) => string | undefined): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedRewrite(value[i], resolve);
+      if (item === undefined && value[i] !== undefined) return undefined;
+      out[i] = item;
+    }
+    return out;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = sortedKeys(obj);
+  if (!keys) return undefined;
+  const out: Record<string, unknown> = {};
+  const isReference = typeof obj.reference === 'string';
+  for (const key of keys) {
+    const v = obj[key];
+    if (key === 'reference' && isReference) {
+      out[key] = resolve(v as string) ?? v;
+      continue;
+    }
+    const copy = sortedRewrite(v, resolve);
+    if (copy === undefined && v !== undefined) return undefined;
+    if (copy !== undefined) out[key] = copy;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
-import { canonicalJson, sha256Hex } from '../fhir/hash';
+import { canonicalJson, sha256Hex, shallowSorted, sortedRewrite } from '../fhir/hash';
 import { isBridgeId, rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
 import { canonicalSystem } from '../normalize/codes';
@@ -29,11 +29,22 @@ export interface EntryResult {
   resource?: Resource;
 }
 
-/** The resource as the bridge serves it: bridge id, version, references to bridge ids. */
-function servedContent(t: Target, refs: ReferenceMap, now: string): Resource {
+/**
+ * The resource as the bridge serves it (bridge id, version, references to bridge ids) and its RFC 8785 text, which is
+ * both what the log commits to and what is stored: built with sorted keys in one copy, so the text is one
+ * JSON.stringify, not a second canonicalization.
+ */
+function servedContent(t: Target, refs: ReferenceMap, now: string): { content: Resource; json: string } {
   const sent = (t.entry.action as { resource: Resource }).resource;
-  const rewritten = rewriteReferences(sent, (ref) => refs.get(ref));
-  return { ...rewritten, id: t.id, meta: { ...sent.meta, versionId: String(t.version), lastUpdated: now } } as Resource;
+  const resolve = (ref: string): string | undefined => refs.get(ref);
+  const version = { versionId: String(t.version), lastUpdated: now };
+  const body = sortedRewrite(sent, resolve) as Record<string, unknown> | undefined;
+  const meta = body && shallowSorted({ ...(body.meta as Record<string, unknown> | undefined), ...version });
+  const sorted = meta && shallowSorted({ ...body, id: t.id, meta });
+  if (sorted) return { content: sorted as unknown as Resource, json: JSON.stringify(sorted) };
+  // A key JavaScript would reorder (an array index, __proto__): the reference canonicalization instead.
+  const content = { ...rewriteReferences(sent, resolve), id: t.id, meta: { ...sent.meta, ...version } } as Resource;
+  return { content, json: canonicalJson(content) };
 }
 
 /**
@@ -50,7 +61,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
 
   for (const t of targets) {
     if (t.op === 'create' || t.op === 'update') {
-      const content = servedContent(t, refs, ctx.now);
+      const { content, json } = servedContent(t, refs, ctx.now);
       served.set(t, content);
       const index = searchIndex(content, (s) => canonicalSystem(s) ?? s);
       // A Patient is in its own compartment, however it was sent (alone, without fullUrl or id): $everything finds it.
@@ -73,16 +84,18 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         dateEnd: index.dateEnd,
         deleted: false,
         content,
+        contentJson: json,
         tokens: index.tokens,
         sensitivity: classifySensitivity(content),
-        contentHash: sha256Hex(canonicalJson(content)),
+        contentHash: sha256Hex(json),
       });
       const normalized = normalizeResource(content);
       if (normalized.patient) patients.push({ id: t.id as string, demographics: normalized.patient });
       for (const row of normalized.clinical) clinical.push({ resourceId: t.id as string, clinicId: ctx.clinicId, patientId, row });
       if (t.op === 'update') cleared.push(t.id as string);
     } else if (t.op === 'delete') {
-      const content = { resourceType: t.resourceType, id: t.id, meta: { versionId: String(t.version), lastUpdated: ctx.now } };
+      const content = { id: t.id, meta: { lastUpdated: ctx.now, versionId: String(t.version) }, resourceType: t.resourceType };
+      const json = canonicalJson(content);
       writes.push({
         id: t.id as string,
         resourceType: t.resourceType,
@@ -96,9 +109,10 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         dateEnd: null,
         deleted: true,
         content,
+        contentJson: json,
         tokens: [],
         sensitivity: [],
-        contentHash: sha256Hex(canonicalJson(content)),
+        contentHash: sha256Hex(json),
       });
       cleared.push(t.id as string);
     }

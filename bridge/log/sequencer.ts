@@ -46,7 +46,7 @@ export interface Sequencer {
 
 /** The leaf document of a queued entry (audit entries get their chain link from `chains`, which this advances). */
 export function leafDocOf(q: QueueRow, chains: Map<string, PersonChain>): { doc: LeafDoc; chain: IntegratedLeaf['chain'] } {
-  const base = { log: LOG_FORMAT, hash: hex(q.docHash), salt: hex(q.salt) } as const;
+  const base = { log: LOG_FORMAT, hash: q.docHash, salt: q.salt } as const;
   if (q.kind === 'bundle') return { doc: { ...base, kind: 'bundle' }, chain: null };
   if (q.kind === 'resource')
     return {

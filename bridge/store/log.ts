@@ -22,6 +22,7 @@ export interface QueuedEntry {
 }
 
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/^0x/, ''), 'hex');
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Queues log entries inside the caller's transaction (so an entry exists exactly when what it describes does). */
 export async function queueLogEntries(tx: Db | Tx, entries: readonly QueuedEntry[]): Promise<void> {
@@ -48,12 +49,12 @@ export interface QueueRow {
   kind: LogKind;
   refId: string;
   version: number | null;
-  docHash: Buffer;
-  salt: Buffer;
+  /** `0x` + 64 hex (what the leaf document holds: no bytea parse and re-encode per entry). */
+  docHash: string;
+  salt: string;
   clinicId: string | null;
   resourceType: string | null;
   personId: string | null;
-  queuedAt: string;
 }
 
 /**
@@ -85,11 +86,11 @@ export async function logSize(db: Db | Tx): Promise<number> {
   return (res.rows[0] as { size: number }).size;
 }
 
-/** The oldest queued entries, in queue order. */
+/** The oldest queued entries, in queue order (only what their leaf documents need; the rest moves in SQL). */
 export async function claimQueued(tx: Tx, limit: number): Promise<QueueRow[]> {
   const res = await tx.query(
-    `SELECT seq, kind, ref_id AS "refId", version, doc_hash AS "docHash", salt, clinic_id AS "clinicId", resource_type AS "resourceType",
-       person_id AS "personId", queued_at AS "queuedAt"
+    `SELECT seq, kind, ref_id AS "refId", version, '0x' || encode(doc_hash, 'hex') AS "docHash", '0x' || encode(salt, 'hex') AS salt,
+       clinic_id AS "clinicId", resource_type AS "resourceType", person_id AS "personId"
      FROM log_queue ORDER BY seq LIMIT $1`,
     [limit],
   );
@@ -144,30 +145,31 @@ export interface Integration {
   checkpoint: { size: number; root: Uint8Array; note: string };
 }
 
-/** Writes one integration: the leaves (out of the queue), the changed tiles, the person chains and the checkpoint. */
+/**
+ * Writes one integration: the leaves (moved out of the queue by SQL: only their indexes, commitments and chain links
+ * are sent), the changed tiles, the person chains and the checkpoint.
+ */
 export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
   const l = it.leaves;
-  await tx.query(
-    `INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::int[], $5::bytea[], $6::bytea[], $7::uuid[], $8::text[], $9::bytea[], $10::bigint[],
-       $11::bytea[], $12::bytea[], $13::timestamptz[])`,
+  const chainHex = (b: Uint8Array | null | undefined): string | null => (b ? hexOf(b) : null);
+  const moved = await tx.query(
+    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(seq, leaf_index, commitment, chain_id, chain_seq, chain_prev)),
+     moved AS (DELETE FROM log_queue q USING u WHERE q.seq = u.seq RETURNING q.*)
+     INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
+     SELECT u.leaf_index, m.kind, m.ref_id, m.version, m.doc_hash, m.salt, m.clinic_id, m.resource_type, decode(u.chain_id, 'hex'), u.chain_seq,
+       decode(u.chain_prev, 'hex'), decode(u.commitment, 'hex'), m.queued_at
+     FROM moved m JOIN u ON u.seq = m.seq`,
     [
+      l.map((x) => x.entry.seq),
       l.map((x) => x.leafIndex),
-      l.map((x) => x.entry.kind),
-      l.map((x) => x.entry.refId),
-      l.map((x) => x.entry.version),
-      l.map((x) => x.entry.docHash),
-      l.map((x) => x.entry.salt),
-      l.map((x) => x.entry.clinicId),
-      l.map((x) => x.entry.resourceType),
-      l.map((x) => x.chain?.id ?? null),
+      l.map((x) => hexOf(x.commitment)),
+      l.map((x) => chainHex(x.chain?.id)),
       l.map((x) => x.chain?.seq ?? null),
-      l.map((x) => x.chain?.prev ?? null),
-      l.map((x) => Buffer.from(x.commitment)),
-      l.map((x) => x.entry.queuedAt),
+      l.map((x) => chainHex(x.chain?.prev)),
     ],
   );
-  await tx.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [l.map((x) => x.entry.seq)]);
+  // Under the sequencer lock nothing else takes queued entries; a shortfall would leave a gap in the leaf indexes.
+  if (moved.rowCount !== l.length) throw new Error(`log integration moved ${moved.rowCount} of ${l.length} queued entries`);
   if (it.tiles.length) {
     await tx.query(
       `INSERT INTO log_tile (level, idx, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])

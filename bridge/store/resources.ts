@@ -34,6 +34,8 @@ export interface ResourceWrite {
   sensitivity: string[];
   /** `0x` + SHA-256 of the RFC 8785 canonical JSON of `content`: the document its verifiable-log entry commits to. */
   contentHash: string;
+  /** `content` as JSON text (its RFC 8785 form, whose SHA-256 is contentHash), written as is. */
+  contentJson?: string;
 }
 
 const RESOURCE_COLUMNS = [
@@ -242,7 +244,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       r.dateStart,
       r.dateEnd,
       r.deleted,
-      JSON.stringify(r.content),
+      r.contentJson ?? JSON.stringify(r.content),
       `{${r.sensitivity.join(',')}}`,
     ]),
   );
