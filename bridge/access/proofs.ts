@@ -3,7 +3,8 @@
  * resource version or audit entry, through exactly the checks (and the audit) of that read, so a proof of another
  * clinic's or a withheld record answers like the read: 404. The log service itself decides nothing about access.
  */
-import { checkpointAnchor, type LogRef, type LogService, type ProofAnswer } from '../log/service';
+import { checkpointAnchor, type LogRef, type LogService, type PartsAnswer, type ProofAnswer } from '../log/service';
+import type { EntryAnnotator } from '../pull/everything';
 import { PROOF_VERSION, TLOG_PROOF_HEADER, type Proof } from '../log/proof';
 import { outcomes } from '../fhir/outcome';
 import { readAuditRecord } from './audit-events';
@@ -83,18 +84,18 @@ const TLOG_HEAD = jsonInner(',"tlogProof":"') + escapedTwice(`${TLOG_PROOF_HEADE
 const PENDING_EXTENSION = `"extension":${JSON.stringify([{ url: LOG_PROOF_PENDING_EXTENSION, valueBoolean: true }])}`;
 
 /**
- * An everything-page annotator: each entry's proof as `"extension":[…]`, from ONE batched proofs call. The text is
+ * An everything-page annotator: each entry's proof as `"extension":[…]`, from batched proofParts calls. The text is
  * what `JSON.stringify([proofExtension(proof)])` writes (a test holds it to that), assembled from pieces escaped once
  * per page (the checkpoint note, the anchor, the served form) and hash lines shared between proofs, instead of
  * serializing a thousand proofs twice over.
  */
-export const proofAnnotator =
-  (svc: AccessServices) =>
-  async (served: readonly { id: string; version: number; redacted?: boolean }[]): Promise<(string | null)[]> => {
-    const parts = await logOf(svc).proofParts(
-      served.map((s) => ({ kind: 'resource', id: s.id, version: s.version })),
+export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer> => ({
+  lookup: (entries) =>
+    logOf(svc).proofParts(
+      entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version })),
       NEWLINE_TWICE,
-    );
+    ),
+  render(parts, served) {
     const tails = new Map<string, string>(); // checkpoint size + served form → the escaped end of the proof JSON
     return parts.map((p, i) => {
       if (!p) return null;
@@ -108,7 +109,8 @@ export const proofAnnotator =
       }
       return `${EXTENSION_HEAD}${jsonInner(JSON.stringify(p.leaf))}${TLOG_HEAD}${p.index}${NEWLINE_TWICE}${p.path}${tail}`;
     });
-  };
+  },
+});
 
 /** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
 export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/source-version';

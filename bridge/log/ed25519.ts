@@ -9,13 +9,14 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 // One key signs nearly everything (the log's): keep its KeyObject rather than parsing DER per signature.
-let cached: { seed: Uint8Array; key: KeyObject } | undefined;
-function privateKey(seed: Uint8Array): KeyObject {
-  if (cached && Buffer.compare(cached.seed, seed) === 0) return cached.key;
+// Its public key too: every signed note and promise names its key id, derived from the public key.
+let cached: { seed: Uint8Array; key: KeyObject; pub?: Uint8Array } | undefined;
+function keyOf(seed: Uint8Array): NonNullable<typeof cached> {
+  if (cached && Buffer.compare(cached.seed, seed) === 0) return cached;
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  cached = { seed: Uint8Array.from(seed), key };
-  return key;
+  return (cached = { seed: Uint8Array.from(seed), key });
 }
+const privateKey = (seed: Uint8Array): KeyObject => keyOf(seed).key;
 const publicKey = (pub: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' });
 
 export function ed25519Sign(seed: Uint8Array, msg: Uint8Array): Uint8Array {
@@ -32,8 +33,9 @@ export function ed25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array)
 }
 
 export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
-  const der = createPublicKey(privateKey(seed)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(SPKI_PREFIX.length));
+  const k = keyOf(seed);
+  k.pub ??= new Uint8Array(createPublicKey(k.key).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length));
+  return Uint8Array.from(k.pub);
 }
 
 export const randomSeed = (): Uint8Array => new Uint8Array(randomBytes(32));

@@ -21,12 +21,22 @@ export interface ServedEntry {
   redacted: boolean;
 }
 
-/** Extra JSON members for each entry (e.g. `"extension":[…]`), in entry order; null for none. */
-export type EntryAnnotator = (served: ServedEntry[]) => Promise<(string | null)[]>;
+/**
+ * Extra JSON members for each entry (e.g. `"extension":[…]`). `lookup` starts on entries as soon as they are known
+ * (the matches while their references are still being followed); `render` gives, in entry order, each entry's
+ * members (null for none) from what the lookups found, once the page knows how each entry is served.
+ */
+export interface EntryAnnotator<T = unknown> {
+  lookup(entries: readonly { id: string; version: number }[]): Promise<T[]>;
+  render(found: readonly T[], served: readonly ServedEntry[]): (string | null)[];
+}
 
 export interface EverythingPage {
-  /** The searchset Bundle as JSON text: stored resources are spliced in without a parse/serialize round trip. */
-  json: string;
+  /**
+   * The searchset Bundle as JSON text in pieces, to be written in order: stored resources are spliced in without a
+   * parse/serialize round trip, and a megabyte page is never joined into one string (each piece is encoded as it is).
+   */
+  parts: string[];
   /** Types of the resources disclosed (for the audit trail). */
   resourceTypes: string[];
 }
@@ -44,6 +54,11 @@ export async function everything(
   const withheld = withheldGroups(access.patients);
   const q: CompartmentQuery = { patientIds, ...req, withheld };
   const { rows, total } = await compartmentPage(db, q);
+  const version = (r: PulledResource): { id: string; version: number } => ({ id: r.id, version: Number(r.version) });
+  // The matches' lookups (their proofs' leaves and tiles) run while their references are followed.
+  const matchedFound = annotate?.lookup(rows.map(version));
+  // Never left unobserved: an early failure is rethrown below (or dropped with the request that failed first).
+  matchedFound?.catch(() => undefined);
   const matched = new Set(rows.map((r) => r.id));
   const included: PulledResource[] = [];
   const known = new Set(matched);
@@ -62,15 +77,20 @@ export async function everything(
   const all = [...rows, ...included];
   const keys = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
   const served = all.map((r) => ({ id: r.id, version: Number(r.version), redacted: !r.refs.every((ref) => isConsistent(ref, keys, base)) }));
-  const extras = annotate ? await annotate(served) : [];
-  const entries = all.map((r, i) => {
-    const resource = served[i].redacted ? JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base)) : r.json;
-    const extra = extras[i] ? `${extras[i]},` : '';
-    return `{${extra}"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":${resource},"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`;
-  });
+  const extras = annotate ? annotate.render([...(await matchedFound!), ...(await annotate.lookup(included.map(version)))], served) : [];
   const link = pageLinks(req, { total }, pageUrl);
+  const parts = [`{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[`];
+  all.forEach((r, i) => {
+    const resource = served[i].redacted ? JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base)) : r.json;
+    parts.push(
+      `${i ? ',' : ''}{${extras[i] ? `${extras[i]},` : ''}"fullUrl":${JSON.stringify(`${base}/${r.resourceType}/${r.id}`)},"resource":`,
+      resource,
+      `,"search":{"mode":"${matched.has(r.id) ? 'match' : 'include'}"}}`,
+    );
+  });
+  parts.push(']}');
   return {
-    json: `{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${entries.join(',')}]}`,
+    parts,
     resourceTypes: [...new Set(all.map((r) => r.resourceType))].sort(),
   };
 }

@@ -275,13 +275,29 @@ const leafRow = (r: Record<string, unknown>): LeafRow => r as unknown as LeafRow
 
 /** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */
 export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<LeafRow[]> {
-  if (!refs.length) return [];
-  const res = await db.query(
-    `${LEAF} l JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind)
-       ON l.ref_id = u.u_id AND COALESCE(l.version, 0) = u.u_version AND l.kind = u.u_kind`,
-    [refs.map((r) => r.id), refs.map((r) => r.version ?? 0), refs.map((r) => r.kind)],
-  );
-  return res.rows.map(leafRow);
+  const resources = refs.filter((r) => r.kind === 'resource');
+  const others = refs.filter((r) => r.kind !== 'resource');
+  const [a, b] = await Promise.all([
+    // A page of proofs asks for a thousand resource versions: the exact (ref_id, version) index, only the columns a
+    // resource leaf has, hashes as hex text.
+    resources.length
+      ? db.query(
+          `SELECT leaf_index AS "leafIndex", 'resource' AS kind, ref_id AS "refId", l.version, '0x' || encode(doc_hash, 'hex') AS "docHash",
+             '0x' || encode(salt, 'hex') AS salt, clinic_id AS "clinicId", resource_type AS "resourceType"
+           FROM log_leaf l JOIN unnest($1::uuid[], $2::int[]) AS u(u_id, u_version) ON l.ref_id = u.u_id AND l.version = u.u_version
+           WHERE l.kind = 'resource'`,
+          [resources.map((r) => r.id), resources.map((r) => r.version ?? 0)],
+        )
+      : undefined,
+    others.length
+      ? db.query(
+          `${LEAF} l JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind)
+             ON l.ref_id = u.u_id AND COALESCE(l.version, 0) = u.u_version AND l.kind = u.u_kind`,
+          [others.map((r) => r.id), others.map((r) => r.version ?? 0), others.map((r) => r.kind)],
+        )
+      : undefined,
+  ]);
+  return [...(a?.rows ?? []), ...(b?.rows ?? [])].map(leafRow);
 }
 
 /** Whether an entry is still queued (accepted, not yet in the tree). */

@@ -10,7 +10,7 @@ import type { AccessServices } from '../../access/services';
 import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
 import { proofsAsked } from './proofs';
-import { fhirBaseUrl, pagedUrl, readQuery, sendJsonText } from '../toolkit';
+import { fhirBaseUrl, pagedUrl, readQuery, sendJsonParts } from '../toolkit';
 
 export interface PullRouteOptions {
   access: AccessServices;
@@ -48,7 +48,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     const pageUrl = pagedUrl(`${base}/Patient/${req.params.id}/$everything`, req.query as Record<string, unknown>, request.count);
     const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: proofsAsked(req) });
-    sendJsonText(res, FHIR_JSON, page.json);
+    sendJsonParts(res, FHIR_JSON, page.parts);
   });
 
   router.get('/fhir/Patient/:id/$summary', auth, async (req: Request, res: Response) => {
