@@ -87,24 +87,32 @@ function source(h: number, k: number): { level: number; index: number; first: nu
 }
 
 /**
- * Node hashes inside tiles, memoized per tile object: `nodes[r][i]` = MTH of the tile's hashes [i·2^r, (i+1)·2^r).
- * Complete subtrees never change in an append-only log, so a tile the caller keeps (the log service's cache of
- * full tiles) keeps its nodes, and a page of proofs folds each shared sibling once instead of once per proof.
+ * Node hashes inside tiles, memoized on the tile object itself: node (r, i) = MTH of the tile's hashes
+ * [i·2^r, (i+1)·2^r), r = 1..7, kept in one flat array per tile (254 nodes) with a byte per node saying whether it is
+ * computed. Complete subtrees never change in an append-only log, so a tile the caller keeps (the log service's tile
+ * cache) keeps its nodes, and a page of proofs folds each shared sibling once instead of once per proof. One buffer
+ * per tile, not a WeakMap of hundreds of small arrays: the collector sees two objects where it would trace many.
  */
-const tileNodes = new WeakMap<Uint8Array, Uint8Array[][]>();
+const NODES = Symbol('tile nodes');
+type MemoTile = Uint8Array & { [NODES]?: { hashes: Uint8Array; done: Uint8Array } };
+const MEMO_NODES = TILE_WIDTH - 2; // 128 + 64 + … + 2 nodes for r = 1..7
+/** Index of node (r, i) in the flat memo: the nodes of r = 1 first, then r = 2 … */
+const memoIndex = (r: number, i: number): number => TILE_WIDTH - (TILE_WIDTH >> (r - 1)) + i;
 
 /** MTH of the `count` (a power of two) consecutive hashes of `tile` starting at `first` (a multiple of `count`). */
-function subtreeOf(tile: Uint8Array, first: number, count: number): Uint8Array {
-  let nodes = tileNodes.get(tile);
-  if (!nodes) tileNodes.set(tile, (nodes = []));
-  const memo = nodes;
+function subtreeOf(tile: MemoTile, first: number, count: number): Uint8Array {
+  const memo = (tile[NODES] ??= { hashes: new Uint8Array(MEMO_NODES * HASH_SIZE), done: new Uint8Array(MEMO_NODES) });
   const node = (r: number, i: number): Uint8Array => {
     if (r === 0) return tile.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    const level = (memo[r] ??= []);
-    return (level[i] ??= nodeHash(node(r - 1, 2 * i), node(r - 1, 2 * i + 1)));
+    const at = memoIndex(r, i);
+    const slot = memo.hashes.subarray(at * HASH_SIZE, (at + 1) * HASH_SIZE);
+    if (!memo.done[at]) {
+      slot.set(nodeHash(node(r - 1, 2 * i), node(r - 1, 2 * i + 1)));
+      memo.done[at] = 1;
+    }
+    return slot;
   };
-  const r = Math.log2(count);
-  return node(r, first / count);
+  return node(Math.log2(count), first / count);
 }
 
 /**
