@@ -7,17 +7,17 @@
 export interface EverythingRounds {
   url: string;
   key: string;
-  plain: string;
-  withProofs: string;
+  /** The variants timed, each once a round, in an order that rotates from round to round. */
+  paths: string[];
   rounds: number;
   warmup: number;
 }
 
 export interface EverythingTimes {
-  without: number[];
-  proofs: number[];
-  /** Both page texts of the first timed round (sizes, entry counts). */
-  sample: { plain: string; proofs: string };
+  /** Per path, its time in each timed round. */
+  times: number[][];
+  /** Per path, the page text of the first timed round (sizes, entry counts). */
+  samples: string[];
 }
 
 async function run(r: EverythingRounds): Promise<EverythingTimes> {
@@ -29,21 +29,16 @@ async function run(r: EverythingRounds): Promise<EverythingTimes> {
     if (res.status !== 200) throw new Error(`${pathname}: ${res.status} ${text.slice(0, 300)}`);
     return { ms, text };
   };
-  const out: EverythingTimes = { without: [], proofs: [], sample: { plain: '', proofs: '' } };
+  const out: EverythingTimes = { times: r.paths.map(() => []), samples: r.paths.map(() => '') };
   for (let i = 0; i < r.rounds + r.warmup; i++) {
-    // Alternate which goes first so neither always follows the other.
-    let a, b;
-    if (i % 2) {
-      a = await get(r.plain);
-      b = await get(r.withProofs);
-    } else {
-      b = await get(r.withProofs);
-      a = await get(r.plain);
+    // Rotate which goes first so none always follows another.
+    for (let k = 0; k < r.paths.length; k++) {
+      const j = (i + k) % r.paths.length;
+      const { ms, text } = await get(r.paths[j]);
+      if (i < r.warmup) continue;
+      out.times[j].push(ms);
+      if (i === r.warmup) out.samples[j] = text;
     }
-    if (i < r.warmup) continue;
-    out.without.push(a.ms);
-    out.proofs.push(b.ms);
-    if (i === r.warmup) out.sample = { plain: a.text, proofs: b.text };
   }
   return out;
 }

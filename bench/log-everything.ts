@@ -2,8 +2,9 @@
  * Cost of proofs on a `$everything` page (issue 11: "proofs for a 1,000-entry `$everything` page add under 20 ms p99"):
  * one person with ≈ 1,300 resources across 3 clinics (bench/generate.ts, consents from the two home clinics), inside a
  * log of ≥ BENCH_LOG_EVERYTHING_LEAVES (1,000,000) leaves; times `GET /fhir/Patient/{id}/$everything?_count=1000`
- * without and with `_proofs=true` over the real HTTP app with a clinic key, warm, interleaved (so both see the same
- * machine load), from a client in its own process (bench/log-everything-client.ts). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
+ * without proofs, with `_proofs=true` (a proof in each entry) and with `_proofs=page` (page proofs, each sibling once)
+ * over the real HTTP app with a clinic key, warm, interleaved (so all see the same machine load), from a client in its
+ * own process (bench/log-everything-client.ts). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
  *
  *   npm run bench -- log-everything
  *
@@ -158,25 +159,29 @@ async function main(): Promise<void> {
 
     const key = clinics[0].apiKey;
     const plain = `/fhir/Patient/${patientIds[0]}/$everything?_count=1000`;
-    const withProofs = `${plain}&_proofs=true`;
-    const { without, proofs, sample } = await clientRounds({ url, key, plain, withProofs, rounds: ROUNDS, warmup: WARMUP });
-    const diff = proofs.map((ms, i) => ms - without[i]);
-    const page = JSON.parse(sample.proofs) as { entry?: { extension?: { url: string }[] }[] };
-    const sizes = {
-      plain: sample.plain.length,
-      proofs: sample.proofs.length,
-      entries: page.entry?.length ?? 0,
-      proven: (page.entry ?? []).filter((e) => e.extension?.some((x) => x.url.endsWith('/log-proof'))).length,
-    };
-    console.log(`$everything _count=1000            ${fmt(without)}   (${sizes.entries} entries, ${(sizes.plain / 1024).toFixed(0)} KiB)`);
-    console.log(`$everything _count=1000 _proofs    ${fmt(proofs)}   (${sizes.proven} entries with a proof, ${(sizes.proofs / 1024).toFixed(0)} KiB)`);
-    console.log(`proofs add (per-round difference)  ${fmt(diff)}`);
+    const variants = [
+      { name: '$everything _count=1000', path: plain },
+      { name: '$everything _count=1000 _proofs=true', path: `${plain}&_proofs=true` },
+      { name: '$everything _count=1000 _proofs=page', path: `${plain}&_proofs=page` },
+    ];
+    const { times, samples } = await clientRounds({ url, key, paths: variants.map((v) => v.path), rounds: ROUNDS, warmup: WARMUP });
     const p99 = (xs: number[]): number =>
       pct(
         [...xs].sort((x, y) => x - y),
         99,
       );
-    console.log(`proofs add (p99 with − p99 without) ${(p99(proofs) - p99(without)).toFixed(1).padStart(6)} ms`);
+    variants.forEach((v, i) => {
+      const page = JSON.parse(samples[i]) as { entry?: { extension?: { url: string }[] }[] };
+      const proven = (page.entry ?? []).filter((e) => e.extension?.some((x) => /\/log-(page-entry|proof)$/.test(x.url))).length;
+      console.log(
+        `${v.name.padEnd(38)} ${fmt(times[i])}   (${page.entry?.length ?? 0} entries, ${proven} with a proof, ${(samples[i].length / 1024).toFixed(0)} KiB)`,
+      );
+    });
+    for (const i of [1, 2]) {
+      const what = variants[i].name.slice(24);
+      console.log(`${what} adds (per-round difference)   ${fmt(times[i].map((ms, r) => ms - times[0][r]))}`);
+      console.log(`${what} adds (p99 with − p99 without)  ${(p99(times[i]) - p99(times[0])).toFixed(1).padStart(6)} ms`);
+    }
   } finally {
     await served.close();
     await db.end();

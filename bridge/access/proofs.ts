@@ -3,9 +3,9 @@
  * resource version or audit entry, through exactly the checks (and the audit) of that read, so a proof of another
  * clinic's or a withheld record answers like the read: 404. The log service itself decides nothing about access.
  */
-import { checkpointAnchor, type LogRef, type LogService, type PartsAnswer, type ProofAnswer } from '../log/service';
+import { checkpointAnchor, type LogRef, type LogService, type PageProofs, type PartsAnswer, type ProofAnswer } from '../log/service';
 import type { EntryAnnotator } from '../pull/everything';
-import { PROOF_VERSION, TLOG_PROOF_HEADER, type Proof } from '../log/proof';
+import { PROOF_VERSION, SERVED_NOTES, TLOG_PROOF_HEADER, type Proof } from '../log/proof';
 import { outcomes } from '../fhir/outcome';
 import { readAuditRecord } from './audit-events';
 import { readOne, readOneVersion, type StoredResource } from './reads';
@@ -21,15 +21,9 @@ export function logOf(svc: AccessServices): LogService {
 /** Seconds a reader should wait for the next checkpoint (the sequencer publishes at most one interval after an append). */
 export const PENDING_RETRY_SECONDS = 5;
 
-export const AS_COMMITTED = { form: 'as-committed', note: 'the resource exactly as committed to the log' } as const;
+export const AS_COMMITTED = { form: 'as-committed', note: SERVED_NOTES['as-committed'] } as const;
 
-/**
- * What a full-access reader would verify when a pull rewrote references this reader may not follow (bridge/pull/references.ts):
- * the proof's leaf commits to the resource as stored, not to the redacted copy served here.
- */
-export const REDACTED_NOTE =
-  'served with references you may not follow removed (kept as display text); the leaf commits to the resource as stored, ' +
-  'with those references, which is what a reader with full access verifies against this proof';
+export const REDACTED_NOTE = SERVED_NOTES.redacted;
 
 /**
  * The proof of the version of `type/id` the session may read (`vid` undefined: the current one), audited as that read.
@@ -89,18 +83,18 @@ const PENDING_EXTENSION = `"extension":${JSON.stringify([{ url: LOG_PROOF_PENDIN
  * per page (the checkpoint note, the anchor, the served form) and hash lines shared between proofs, instead of
  * serializing a thousand proofs twice over.
  */
-export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer> => ({
+export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer[]> => ({
   lookup: (entries) =>
     logOf(svc).proofParts(
       entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version })),
       NEWLINE_TWICE,
     ),
-  render(parts, served) {
+  render(batches, served) {
     const tails = new Map<string, string>(); // checkpoint size + served form → the escaped end of the proof JSON
-    return parts.map((p, i) => {
+    const entries = batches.flat().map((p, i) => {
       if (!p) return null;
       if (!('leaf' in p)) return PENDING_EXTENSION;
-      const form = served[i].redacted ? REDACTED : AS_COMMITTED;
+      const form = servedForm(served[i]);
       const key = `${p.checkpoint.size}/${form.form}`;
       let tail = tails.get(key);
       if (tail === undefined) {
@@ -109,6 +103,42 @@ export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer>
       }
       return `${EXTENSION_HEAD}${jsonInner(JSON.stringify(p.leaf))}${TLOG_HEAD}${p.index}${NEWLINE_TWICE}${p.path}${tail}`;
     });
+    return { entries };
+  },
+});
+
+/** Bundle.meta extension (valueString: a `fhir-anchor-page-proof/1` JSON) of a page asked with `_proofs=page`. */
+export const LOG_PAGE_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-proof';
+/** Bundle.entry extension (valueString: a `fhir-anchor-page-entry/1` JSON): the entry's leaf and its page proof. */
+export const LOG_PAGE_ENTRY_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-entry';
+
+const servedForm = (s: { redacted?: boolean }) => (s.redacted ? REDACTED : AS_COMMITTED);
+
+/**
+ * `_proofs=page`: the page's proofs with each distinct sibling hash once (bridge/log/page-proof.ts). Bundle.meta
+ * carries one page proof per checkpoint and lookup; each entry its leaf, its index and the position of its page proof.
+ * A verifier expands them into exactly the proofs `_proofs=true` gives (entryProofs), from a third of the bytes.
+ */
+export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProofs> => ({
+  lookup: (entries) => logOf(svc).pageProofs(entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version }))),
+  render(batches, served) {
+    const pages = batches.flatMap((b) => b.pages);
+    let offset = 0;
+    const entries = batches.flatMap((b) => {
+      const shifted = b.entries.map((e) => (e && 'leaf' in e ? { ...e, page: e.page + offset } : e));
+      offset += b.pages.length;
+      return shifted;
+    });
+    return {
+      entries: entries.map((e, i) => {
+        if (!e) return null;
+        if (!('leaf' in e)) return PENDING_EXTENSION;
+        return `"extension":${JSON.stringify([{ url: LOG_PAGE_ENTRY_EXTENSION, valueString: JSON.stringify({ ...e, served: servedForm(served[i]).form }) }])}`;
+      }),
+      bundle: pages.length
+        ? `"meta":${JSON.stringify({ extension: pages.map((p) => ({ url: LOG_PAGE_PROOF_EXTENSION, valueString: JSON.stringify(p) })) })}`
+        : null,
+    };
   },
 });
 

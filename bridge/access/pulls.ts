@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
-import { everything, EverythingPage, EverythingRequest } from '../pull/everything';
+import { everything, EverythingPage, EverythingRequest, type EntryAnnotator } from '../pull/everything';
 import { ipsBundle } from '../pull/summary';
 import { timeline, Timeline } from '../pull/timeline';
 import { personPatients } from '../store/person-links';
@@ -19,7 +19,7 @@ import { withheldGroups } from '../model/sensitivity';
 import { accessOptions } from './admission';
 import { isMatchHandle } from './handle-access';
 import { accessRefused, auditAccess, auditRefusal, patientPersonAccess, resolvePersonAccess } from './person-access';
-import { DERIVED_EVENT_NOTE, proofAnnotator, proofsOfServed } from './proofs';
+import { DERIVED_EVENT_NOTE, pageProofAnnotator, proofAnnotator, proofsOfServed } from './proofs';
 import { readerOf } from './reader';
 import { signSummary, sourceVersions } from './signed-summary';
 import { inSnapshot } from '../store/db';
@@ -57,10 +57,11 @@ export async function everythingOf(
   request: EverythingRequest,
   base: string,
   pageUrl: (offset: number) => string,
-  opts: { proofs?: boolean } = {},
+  opts: { proofs?: false | 'entries' | 'page' } = {},
 ): Promise<EverythingPage> {
   const a = await personAccess(svc, session, patientId, 'everything');
-  const page = await everything(svc.db, a, request, base, pageUrl, opts.proofs ? proofAnnotator(svc) : undefined);
+  const annotate = opts.proofs === 'page' ? pageProofAnnotator(svc) : opts.proofs === 'entries' ? proofAnnotator(svc) : undefined;
+  const page = await everything(svc.db, a, request, base, pageUrl, annotate as EntryAnnotator | undefined);
   await disclosed(svc, session, 'everything', a, page.resourceTypes);
   return page;
 }

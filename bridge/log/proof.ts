@@ -56,6 +56,18 @@ export interface Proof {
 export const SERVED_FORMS = ['as-committed', 'redacted', 'derived'] as const;
 export type ServedForm = (typeof SERVED_FORMS)[number];
 
+/** What the two forms a page of entries serves mean, said in every proof of that form (`served.note`). */
+export const SERVED_NOTES = {
+  'as-committed': 'the resource exactly as committed to the log',
+  /**
+   * What a full-access reader would verify when a pull rewrote references this reader may not follow
+   * (bridge/pull/references.ts): the proof's leaf commits to the resource as stored, not to the redacted copy served.
+   */
+  redacted:
+    'served with references you may not follow removed (kept as display text); the leaf commits to the resource as stored, ' +
+    'with those references, which is what a reader with full access verifies against this proof',
+} as const;
+
 export interface ConsistencyProof {
   version: typeof CONSISTENCY_VERSION;
   old: string;

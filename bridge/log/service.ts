@@ -8,7 +8,7 @@ import type { Db } from '../store/db';
 import {
   checkpointAt,
   findLeaves,
-  isQueued,
+  queuedRefs,
   latestCheckpoint,
   latestCheckpoints,
   readCommitments,
@@ -22,6 +22,7 @@ import { ed25519Sign } from './ed25519';
 import { LOG_FORMAT, type LeafDoc } from './entry';
 import { defaultOrigin, loadOrCreateLogKey } from './key';
 import { vkey, type SigningKey } from './note';
+import { PAGE_ENTRY_VERSION, PAGE_PROOF_VERSION, type PageEntry, type PageProof } from './page-proof';
 import { CONSISTENCY_VERSION, logIdOf, PROOF_VERSION, TLOG_PROOF_HEADER, type ConsistencyProof, type Proof } from './proof';
 import { consistencyRanges, inclusionPaths, type Range } from './rfc9162';
 import { createSequencer, type Sequencer } from './sequencer';
@@ -49,6 +50,12 @@ export interface ProofParts {
 
 export type PartsAnswer = ProofParts | { pending: true } | null;
 
+/** Proofs of a page with shared siblings (page-proof.ts): one page proof per checkpoint, and each entry's part. */
+export interface PageProofs {
+  pages: PageProof[];
+  entries: (PageEntry | { pending: true } | null)[];
+}
+
 export interface LogService {
   readonly origin: string;
   /** C2SP verifier key of the log (`<origin>+<key id>+<key>`). */
@@ -64,6 +71,8 @@ export interface LogService {
   proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]>;
   /** proofs() unformatted, hash lines ending with `lineEnd` (default a newline; `\\n` for text that goes inside a JSON string). */
   proofParts(refs: readonly LogRef[], lineEnd?: string): Promise<PartsAnswer[]>;
+  /** proofs() of a page with each distinct sibling once (`fhir-anchor-page-proof/1`). */
+  pageProofs(refs: readonly LogRef[]): Promise<PageProofs>;
   /** RFC 9162 consistency proof between two published checkpoints (null when either was never published). */
   consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null>;
   /** Hash tile bytes at the given width (null when the tree has no such tile yet). */
@@ -169,40 +178,79 @@ export function createLogService(o: LogServiceOptions): LogService {
   };
   const sequencer: Sequencer = createSequencer({ db: o.db, log: o.log, key: signingKey, intervalMs: o.intervalMs, onCheckpoint });
 
-  async function proofParts(refs: readonly LogRef[], lineEnd = '\n'): Promise<PartsAnswer[]> {
-    if (!refs.length) return [];
+  /**
+   * The leaves of `refs`, each with the checkpoint it is proven to (the newest anchored one that holds it, else the
+   * newest), grouped by checkpoint with each group's distinct sibling hashes (one descent, one tile read); `pending`
+   * for what is accepted but in no checkpoint yet.
+   */
+  async function prove(refs: readonly LogRef[]) {
     const [leaves, { latest, anchored }] = await Promise.all([findLeaves(o.db, refs), latestCheckpoints(o.db)]);
     const byRef = new Map(leaves.map((l) => [`${l.kind}/${l.refId}/${l.version ?? 0}`, l]));
-    // Each leaf is proven to the newest anchored checkpoint that holds it, else to the newest checkpoint.
-    const groups = new Map<number, { cp: CheckpointRow; leaves: Map<number, LeafRow> }>();
+    const groups = new Map<number, { cp: CheckpointRow; leaves: Map<number, LeafRow>; indices: number[]; siblings: Uint8Array[] }>();
     const plan = refs.map((r) => {
       const leaf = byRef.get(`${r.kind}/${r.id}/${r.version ?? 0}`);
       const cp = !leaf ? undefined : anchored && leaf.leafIndex < anchored.size ? anchored : latest && leaf.leafIndex < latest.size ? latest : undefined;
-      if (leaf && cp) {
-        const g = groups.get(cp.size) ?? { cp, leaves: new Map() };
+      // Erased salt: nothing left to prove.
+      if (leaf?.salt && cp) {
+        const g = groups.get(cp.size) ?? { cp, leaves: new Map(), indices: [], siblings: [] };
         g.leaves.set(leaf.leafIndex, leaf);
         groups.set(cp.size, g);
       }
-      return { leaf, cp };
+      return { leaf: leaf?.salt ? leaf : undefined, cp, erased: !!leaf && !leaf.salt };
     });
+    for (const g of groups.values()) {
+      g.indices = [...g.leaves.keys()].sort((x, y) => x - y);
+      const ranges: Range[] = [];
+      inclusionPaths(g.indices, g.cp.size, (r) => (ranges.push(r), ''));
+      g.siblings = await new TileTree(g.cp.size, readTile).hashes(ranges);
+    }
+    const unlogged = refs.filter((_, i) => !plan[i].leaf && !plan[i].erased);
+    const queued = await queuedRefs(o.db, unlogged);
+    const pending = plan.map(
+      (p, i) => !p.erased && !(p.leaf && p.cp) && (!!p.leaf || queued.has(`${refs[i].kind}/${refs[i].id.toLowerCase()}/${refs[i].version ?? 0}`)),
+    );
+    return { plan, groups, pending };
+  }
+
+  async function proofParts(refs: readonly LogRef[], lineEnd = '\n'): Promise<PartsAnswer[]> {
+    if (!refs.length) return [];
+    const { plan, groups, pending } = await prove(refs);
     const paths = new Map<string, string>(); // `${size}/${index}` → the proof's hash lines
-    for (const { cp, leaves: byIndex } of groups.values()) {
-      const indices = [...byIndex.keys()].sort((x, y) => x - y);
-      // Two passes over the same descent: the distinct siblings first (one tile read), then the shared text.
-      const siblings: Range[] = [];
-      inclusionPaths(indices, cp.size, (r) => (siblings.push(r), ''));
-      const lines = (await new TileTree(cp.size, readTile).hashes(siblings)).map((h) => b64(h) + lineEnd);
+    for (const g of groups.values()) {
+      // The descent again, now emitting each sibling's line: paths that meet share the text above.
+      const lines = g.siblings.map((h) => b64(h) + lineEnd);
       let next = 0;
-      inclusionPaths(indices, cp.size, () => lines[next++]).forEach((text, i) => paths.set(`${cp.size}/${indices[i]}`, text));
+      inclusionPaths(g.indices, g.cp.size, () => lines[next++]).forEach((text, i) => paths.set(`${g.cp.size}/${g.indices[i]}`, text));
     }
-    const out: PartsAnswer[] = new Array(refs.length).fill(null);
-    for (const [i, { leaf, cp }] of plan.entries()) {
-      if (leaf && cp) {
-        // Erased salt: nothing left to prove.
-        if (leaf.salt) out[i] = { leaf: leafDoc(leaf), index: leaf.leafIndex, path: paths.get(`${cp.size}/${leaf.leafIndex}`) as string, checkpoint: cp };
-      } else if (leaf || (await isQueued(o.db, refs[i].kind, refs[i].id, refs[i].version))) out[i] = { pending: true }; // accepted, not yet in a checkpoint
-    }
-    return out;
+    return plan.map(({ leaf, cp }, i) =>
+      leaf && cp
+        ? { leaf: leafDoc(leaf), index: leaf.leafIndex, path: paths.get(`${cp.size}/${leaf.leafIndex}`) as string, checkpoint: cp }
+        : pending[i]
+          ? { pending: true }
+          : null,
+    );
+  }
+
+  async function pageProofs(refs: readonly LogRef[]): Promise<PageProofs> {
+    if (!refs.length) return { pages: [], entries: [] };
+    const { plan, groups, pending } = await prove(refs);
+    const order = [...groups.keys()];
+    return {
+      pages: [...groups.values()].map((g) => ({
+        version: PAGE_PROOF_VERSION,
+        checkpoint: g.cp.note,
+        anchor: checkpointAnchor(g.cp),
+        indices: g.indices,
+        hashes: g.siblings.map(b64),
+      })),
+      entries: plan.map(({ leaf, cp }, i) =>
+        leaf && cp
+          ? { version: PAGE_ENTRY_VERSION, leaf: leafDoc(leaf), index: leaf.leafIndex, page: order.indexOf(cp.size) }
+          : pending[i]
+            ? { pending: true }
+            : null,
+      ),
+    };
   }
 
   async function proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]> {
@@ -237,6 +285,7 @@ export function createLogService(o: LogServiceOptions): LogService {
     proof: async (ref) => (await proofs([ref]))[0],
     proofs,
     proofParts,
+    pageProofs,
     consistency,
     async tile(level, index, width) {
       const t = (await readTile([{ level, index, width }])).get(`${level}/${index}`);

@@ -22,13 +22,14 @@ export interface ServedEntry {
 }
 
 /**
- * Extra JSON members for each entry (e.g. `"extension":[…]`). `lookup` starts on entries as soon as they are known
- * (the matches while their references are still being followed); `render` gives, in entry order, each entry's
- * members (null for none) from what the lookups found, once the page knows how each entry is served.
+ * Extra JSON members for the entries (e.g. `"extension":[…]`) and for the Bundle (e.g. `"meta":{…}`). `lookup`
+ * starts on a batch of entries as soon as they are known (the matches while their references are still being
+ * followed, then the rest); `render` gives, from the batches' results in order, each entry's members in entry order
+ * (null for none) and the Bundle's, once the page knows how each entry is served.
  */
 export interface EntryAnnotator<T = unknown> {
-  lookup(entries: readonly { id: string; version: number }[]): Promise<T[]>;
-  render(found: readonly T[], served: readonly ServedEntry[]): (string | null)[];
+  lookup(entries: readonly { id: string; version: number }[]): Promise<T>;
+  render(found: readonly T[], served: readonly ServedEntry[]): { entries: (string | null)[]; bundle?: string | null };
 }
 
 export interface EverythingPage {
@@ -77,9 +78,11 @@ export async function everything(
   const all = [...rows, ...included];
   const keys = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
   const served = all.map((r) => ({ id: r.id, version: Number(r.version), redacted: !r.refs.every((ref) => isConsistent(ref, keys, base)) }));
-  const extras = annotate ? annotate.render([...(await matchedFound!), ...(await annotate.lookup(included.map(version)))], served) : [];
+  const rendered = annotate && matchedFound ? annotate.render([await matchedFound, await annotate.lookup(included.map(version))], served) : undefined;
+  const extras = rendered?.entries ?? [];
   const link = pageLinks(req, { total }, pageUrl);
-  const parts = [`{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[`];
+  const meta = rendered?.bundle ? `${rendered.bundle},` : '';
+  const parts = [`{"resourceType":"Bundle",${meta}"type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[`];
   all.forEach((r, i) => {
     const resource = served[i].redacted ? JSON.stringify(consistentReferences(JSON.parse(r.json), keys, base)) : r.json;
     parts.push(

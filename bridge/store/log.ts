@@ -300,10 +300,15 @@ export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: str
   return [...(a?.rows ?? []), ...(b?.rows ?? [])].map(leafRow);
 }
 
-/** Whether an entry is still queued (accepted, not yet in the tree). */
-export async function isQueued(db: Db, kind: LogKind, id: string, version?: number | null): Promise<boolean> {
-  const res = await db.query('SELECT 1 FROM log_queue WHERE ref_id = $1 AND kind = $2 AND COALESCE(version, 0) = $3 LIMIT 1', [id, kind, version ?? 0]);
-  return res.rows.length > 0;
+/** Which of the entries are still queued (accepted, not yet in the tree), as `kind/id/version` keys (version 0 for none). */
+export async function queuedRefs(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<Set<string>> {
+  if (!refs.length) return new Set();
+  const res = await db.query(
+    `SELECT DISTINCT q.kind || '/' || q.ref_id || '/' || COALESCE(q.version, 0) AS key FROM log_queue q
+     JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind) ON q.ref_id = u.u_id AND COALESCE(q.version, 0) = u.u_version AND q.kind = u.u_kind`,
+    [refs.map((r) => r.id), refs.map((r) => r.version ?? 0), refs.map((r) => r.kind)],
+  );
+  return new Set(res.rows.map((r) => r.key as string));
 }
 
 /** Commitments of leaves [start, end), in order (entry bundles). */

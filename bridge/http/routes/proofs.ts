@@ -31,6 +31,17 @@ export function sendProof(res: Response, answer: ProofAnswer, what: string): voi
  * `_proofs=true`: each entry carries its log inclusion proof (bridge/access/proofs.ts). A query parameter, not
  * `Prefer`: it changes the representation (and so what a cache keys on), and paging links carry it to the next page.
  */
+/**
+ * `$everything` also takes `_proofs=page`: the page's proofs with each distinct sibling once (Bundle.meta carries the
+ * page proofs, each entry its leaf: bridge/log/page-proof.ts), a tenth of the bytes for a thousand entries.
+ */
+export function everythingProofs(req: Request): false | 'entries' | 'page' {
+  if (req.query._proofs === 'page') return 'page';
+  if (req.query._proofs === undefined || req.query._proofs === 'false') return false;
+  if (req.query._proofs === 'true') return 'entries';
+  throw outcomes.invalid('_proofs must be true, false or page', '_proofs');
+}
+
 export function proofsAsked(req: Request): boolean {
   const v = req.query._proofs;
   if (v === undefined || v === 'false') return false;

@@ -9,7 +9,7 @@ import { checkScope } from '../../access/scope-check';
 import type { AccessServices } from '../../access/services';
 import { AuthGuard, admitAccess, requireSession, sessionOf } from '../auth';
 import { FHIR_JSON } from '../errors';
-import { proofsAsked } from './proofs';
+import { everythingProofs, proofsAsked } from './proofs';
 import { fhirBaseUrl, pagedUrl, readQuery, sendJsonParts } from '../toolkit';
 
 export interface PullRouteOptions {
@@ -47,7 +47,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
     const request = everythingRequest(req);
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     const pageUrl = pagedUrl(`${base}/Patient/${req.params.id}/$everything`, req.query as Record<string, unknown>, request.count);
-    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: proofsAsked(req) });
+    const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: everythingProofs(req) });
     sendJsonParts(res, FHIR_JSON, page.parts);
   });
 

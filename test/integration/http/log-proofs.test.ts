@@ -7,9 +7,16 @@ import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
 import { promiseFromHeader, verifyPromise } from '../../../bridge/log/promise';
-import { LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION, SOURCE_VERSION_EXTENSION } from '../../../bridge/access/proofs';
+import {
+  LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_PROOF_EXTENSION,
+  LOG_PROOF_EXTENSION,
+  LOG_PROOF_PENDING_EXTENSION,
+  SOURCE_VERSION_EXTENSION,
+} from '../../../bridge/access/proofs';
+import { entryProofs, expandPageProof } from '../../../bridge/log/page-proof';
 import { AUDIT_CHAIN_EXTENSION } from '../../../bridge/fhir/audit-event';
-import { hex } from '../../../bridge/log/bytes';
+import { b64, fromB64, hex } from '../../../bridge/log/bytes';
 import { commitment } from '../../../bridge/log/entry';
 import { api } from '../../helpers/fixtures';
 import { patientToken } from '../../helpers/patient-session';
@@ -22,6 +29,7 @@ let B: { id: string; apiKey: string };
 let patientId = '';
 let obsId = '';
 const keys = () => [parseVkey(bridge.verifiableLog.vkey)];
+const flip = (h: string): string => b64(fromB64(h).map((x, j) => (j === 0 ? x ^ 1 : x)));
 const get = (key: string, path: string) => api(bridge.url, key, 'GET', path);
 const reads = async (clinicId: string): Promise<number> =>
   (await bridge.database.db.query("SELECT count(*)::int AS n FROM audit_event WHERE clinic_id = $1 AND action = 'read'", [clinicId])).rows[0].n;
@@ -125,6 +133,54 @@ describe('$everything?_proofs=true', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.resourceType).toBe('OperationOutcome');
     expect((await get(B.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`)).status).toBe(404);
+  });
+});
+
+describe('$everything?_proofs=page', () => {
+  it('carries each distinct sibling once: expanded, every entry has exactly the proof _proofs=true gives, and it verifies', async () => {
+    await bridge.verifiableLog.integrate();
+    // One after the other: each is an audited read of the person, and their audit chain's order is the commit order.
+    const page = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=page`);
+    const full = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`);
+    expect(page.status).toBe(200);
+    const pages = page.body.meta.extension.filter((x: any) => x.url === LOG_PAGE_PROOF_EXTENSION).map((x: any) => JSON.parse(x.valueString));
+    expect(pages.length).toBeGreaterThanOrEqual(1);
+    const entries = page.body.entry.map((e: any) => JSON.parse(e.extension.find((x: any) => x.url === LOG_PAGE_ENTRY_EXTENSION).valueString));
+    const expanded = entryProofs(pages, entries);
+    const byId = new Map(full.body.entry.map((e: any) => [e.resource.id, JSON.parse(e.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION).valueString)]));
+    page.body.entry.forEach((e: any, i: number) => {
+      expect(expanded[i]).toEqual(byId.get(e.resource.id));
+      if (entries[i].served === 'as-committed') expect(verifyProofOffline(expanded[i], e.resource, keys())).toMatchObject({ ok: true });
+    });
+    // Each sibling once: fewer hashes than the separate proofs hold, and a smaller page.
+    const separate = [...byId.values()].reduce((n: number, p: any) => n + p.tlogProof.split('\n').length, 0);
+    expect(pages.reduce((n: number, p: any) => n + p.hashes.length, 0)).toBeLessThan(separate);
+    expect(JSON.stringify(page.body).length).toBeLessThan(JSON.stringify(full.body).length);
+  });
+
+  it('a changed sibling fails the entries whose paths use it (inclusion); a missing or extra one proves nothing (null)', async () => {
+    const page = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=page`);
+    const pages = page.body.meta.extension.map((x: any) => JSON.parse(x.valueString));
+    const entries = page.body.entry.map((e: any) => JSON.parse(e.extension[0].valueString));
+    const resources = page.body.entry.map((e: any) => e.resource);
+    const check = (ps: any[]) => entryProofs(ps, entries).map((p, i) => (p ? verifyProofOffline(p, resources[i], keys()) : null));
+    const first = pages[0];
+    const flipped = [{ ...first, hashes: [flip(first.hashes[0]), ...first.hashes.slice(1)] }, ...pages.slice(1)];
+    const results = check(flipped);
+    expect(results.some((r) => r && !r.ok && r.reason === 'inclusion')).toBe(true);
+    expect(check([{ ...first, hashes: first.hashes.slice(1) }, ...pages.slice(1)]).filter((_, i) => entries[i].page === 0)).toEqual(
+      entries.filter((e: any) => e.page === 0).map(() => null),
+    );
+    expect(() => expandPageProof({ ...first, hashes: [...first.hashes, first.hashes[0]] })).toThrow(/more hashes/);
+    expect(() => expandPageProof({ ...first, indices: [...first.indices].reverse() })).toThrow(first.indices.length > 1 ? RangeError : /./);
+  });
+
+  it('is for $everything only: search answers 400 to _proofs=page, as to any value but true or false', async () => {
+    const res = await get(A.apiKey, `/fhir/Observation?patient=Patient/${patientId}&_proofs=page`);
+    expect(res.status).toBe(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    const bad = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=pages`);
+    expect(bad.status).toBe(400);
   });
 });
 
