@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { deployRegistry } from './chain';
-import { parseVkey } from '../log/note';
+import { parseVkey, type VerifierKey } from '../log/note';
 import { CONSISTENCY_VERSION, PROOF_VERSION } from '../log/proof';
-import { verifyLogConsistency, verifyLogProof, type LogVerifyResult } from './log-verify';
+import { verifyLogConsistency, verifyLogPage, verifyLogProof, type LogVerifyResult } from './log-verify';
 import { verifyReceipt } from './verify';
 
 /** Default RPC for `verify`: deliberately not taken from the receipt, so a forged receipt cannot pick its own chain. */
@@ -25,6 +25,7 @@ interface VerifyOptions {
   receipt?: string;
   proof?: string;
   checkpoint?: string;
+  page?: string;
   rpc: string;
   contract?: string;
   key?: string;
@@ -47,10 +48,26 @@ function report(result: LogVerifyResult): number {
   return 1;
 }
 
+/** The log's key and the witnesses' keys given, or the usage exit code when one does not parse. */
+function verifierKeys(opts: VerifyOptions): { logKey?: VerifierKey; witnesses: VerifierKey[] } | number {
+  try {
+    const keyText = opts.key ?? (opts.keyFile ? readFileSync(opts.keyFile, 'utf8').trim() : undefined);
+    return { logKey: keyText ? parseVkey(keyText) : undefined, witnesses: opts.witness.map((w) => parseVkey(w)) };
+  } catch (e) {
+    return usage(`bad verifier key: ${(e as Error).message}`);
+  }
+}
+
 /** The verify command: exit code 0 valid, 1 invalid, 2 usage. */
 async function runVerify(opts: VerifyOptions): Promise<number> {
+  if (opts.page) {
+    if (opts.proof || opts.receipt || opts.document || opts.bundle) return usage('a page carries its own proofs: give --page alone');
+    const keys = verifierKeys(opts);
+    if (typeof keys === 'number') return keys;
+    return report(await verifyLogPage(readJson(opts.page, 'page'), { rpcUrl: opts.rpc, contract: opts.contract, ...keys }));
+  }
   const proofFile = opts.proof ?? opts.receipt;
-  if (!proofFile) return usage('give --receipt or --proof');
+  if (!proofFile) return usage('give --receipt, --proof or --page');
   if (opts.proof && opts.receipt) return usage('give one of --receipt, --proof');
   const docFile = opts.document ?? opts.bundle;
   if (opts.document && opts.bundle) return usage('give one of --bundle, --document');
@@ -69,16 +86,9 @@ async function runVerify(opts: VerifyOptions): Promise<number> {
     console.error(`INVALID (${result.failedStep ?? 'receipt'}): ${result.message}`);
     return 1;
   }
-  let logKey;
-  let witnesses;
-  try {
-    const keyText = opts.key ?? (opts.keyFile ? readFileSync(opts.keyFile, 'utf8').trim() : undefined);
-    logKey = keyText ? parseVkey(keyText) : undefined;
-    witnesses = opts.witness.map((w) => parseVkey(w));
-  } catch (e) {
-    return usage(`bad verifier key: ${(e as Error).message}`);
-  }
-  const o = { rpcUrl: opts.rpc, contract: opts.contract, logKey, witnesses };
+  const keys = verifierKeys(opts);
+  if (typeof keys === 'number') return keys;
+  const o = { rpcUrl: opts.rpc, contract: opts.contract, ...keys };
   if (version === PROOF_VERSION) {
     if (!docFile) return usage('a log proof needs --document (or --bundle)');
     return report(await verifyLogProof(readJson(docFile, 'document'), proof, o));
@@ -99,13 +109,15 @@ export function registerAnchorCommands(program: Command): void {
     .command('verify')
     .description(
       'verify against the chain: a bundle with its receipt (fhir-anchor-receipt/1), a resource, bundle or audit record with its ' +
-        'log proof (fhir-anchor-proof/1), or a checkpoint with a consistency proof to a later one (fhir-anchor-consistency/1)',
+        'log proof (fhir-anchor-proof/1), a checkpoint with a consistency proof to a later one (fhir-anchor-consistency/1), ' +
+        'or a saved $everything page with its proofs',
     )
     .option('--bundle <file>', 'FHIR Bundle JSON as sent by the clinic (with --receipt or --proof)')
     .option('--document <file>', 'the resource, bundle or audit record JSON a log proof is for')
     .option('--receipt <file>', 'receipt or proof JSON (kind detected by its version field)')
     .option('--proof <file>', 'fhir-anchor-proof/1 or fhir-anchor-consistency/1 JSON (same as --receipt)')
     .option('--checkpoint <file>', 'a checkpoint note (with --proof: a consistency proof from it)')
+    .option('--page <file>', 'a saved $everything page asked with _proofs=true or _proofs=page: every entry and its checkpoint')
     .option('--rpc <url>', 'JSON-RPC URL of the chain to check against', DEFAULT_VERIFY_RPC)
     .option('--contract <address>', 'AnchorRegistry address (log proofs: overrides the proof’s; consistency: required)')
     .option('--key <vkey>', 'the log’s verifier key (C2SP note key): also check the checkpoint signature')

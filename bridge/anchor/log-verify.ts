@@ -4,11 +4,22 @@
  *   signature and witness cosignatures (when keys are given) → `checkpointRoot(logId, size)` on chain equals the root;
  * - a checkpoint with a `fhir-anchor-consistency/1` proof to a later one: same log, no shrink, no fork, RFC 9162
  *   §2.1.4.2 consistency, signatures, and the later checkpoint's root anchored on chain.
+ * - a saved `$everything` page with its proofs (`_proofs=true` or `_proofs=page`): every entry, each checkpoint once.
  * Failure reasons are the shared vocabulary of bridge/log/proof.ts.
  */
 import { hex } from '../log/bytes';
 import { parseCheckpoint, parseNote, verifyNote, type VerifierKey } from '../log/note';
-import { logIdOf, parseConsistencyProof, parseProof, parseTlogProof, verifyConsistencyOffline, verifyProofOffline, type FailureReason } from '../log/proof';
+import { entryProofs } from '../log/page-proof';
+import {
+  logIdOf,
+  parseConsistencyProof,
+  parseProof,
+  parseTlogProof,
+  verifyConsistencyOffline,
+  verifyProofOffline,
+  type FailureReason,
+  type Proof,
+} from '../log/proof';
 import { ChainError } from './chain-errors';
 import { checkpointOnChain } from './checkpoint-view';
 
@@ -111,7 +122,7 @@ export async function verifyLogProof(document: unknown, proofValue: unknown, o: 
   const offline = verifyProofOffline(proofValue, document);
   if (!offline.ok)
     return run.fail(offline.reason === 'inclusion' ? 'inclusion' : offline.reason === 'malformed' ? 'proof' : 'document', offline.reason, offline.message);
-  run.pass('document', `hashes to the leaf (${offline.leaf.kind} ${short(offline.leaf.hash)})`);
+  if (document !== undefined) run.pass('document', `hashes to the leaf (${offline.leaf.kind} ${short(offline.leaf.hash)})`);
   run.pass('inclusion', `leaf ${offline.index} leads to the root of the checkpoint of size ${offline.checkpoint.size}`);
   const note = parseTlogProof(parseProof(proofValue).tlogProof).checkpoint;
   const sig = checkSignatures(run, note, o);
@@ -154,4 +165,60 @@ export async function verifyLogConsistency(checkpointNote: string, proofValue: u
   const r = (await checkAnchor(run, o, at, res.old, 'chain (old)', false)) ?? (await checkAnchor(run, o, at, res.new, 'chain (new)'));
   if (r) return r;
   return { valid: true, checks: run.checks, message: `log ${res.new.origin}: size ${res.old.size} → ${res.new.size} consistent, anchored at ${o.contract}` };
+}
+
+/** Bundle.entry / Bundle.meta extensions a page's proofs come in (bridge/access/proofs.ts names them). */
+const EXT = 'https://fhir-anchor-bridge.dev/StructureDefinition/';
+
+type PageEntryOf = { resource?: unknown; extension?: { url?: string; valueString?: string }[] };
+
+/**
+ * A saved `$everything` page (searchset Bundle) asked with `_proofs=true` or `_proofs=page`: every entry's proof,
+ * each against its resource (an entry served `redacted` against its leaf only: the resource as stored is what a
+ * full-access reader checks), and each distinct checkpoint on chain once. Valid when every entry is.
+ */
+export async function verifyLogPage(page: unknown, o: LogVerifyOptions): Promise<LogVerifyResult> {
+  const run = new Run();
+  const b = page as { resourceType?: unknown; entry?: PageEntryOf[]; meta?: { extension?: { url?: string; valueString?: string }[] } };
+  if (b?.resourceType !== 'Bundle' || !Array.isArray(b.entry)) return run.fail('page', 'malformed', 'a page must be a Bundle with entries');
+  const ext = (e: { extension?: { url?: string; valueString?: string }[] } | undefined, name: string) =>
+    e?.extension?.find((x) => x.url === `${EXT}${name}`)?.valueString;
+  let proofs: (unknown | null)[];
+  try {
+    const pages = (b.meta?.extension ?? []).filter((x) => x.url === `${EXT}log-page-proof`).map((x) => JSON.parse(x.valueString ?? ''));
+    const pageEntries = b.entry.map((e) => ext(e, 'log-page-entry'));
+    proofs = pageEntries.some(Boolean)
+      ? entryProofs(
+          pages,
+          pageEntries.map((t) => (t ? JSON.parse(t) : { page: -1 })),
+        )
+      : b.entry.map((e) => (ext(e, 'log-proof') ? JSON.parse(ext(e, 'log-proof') as string) : null));
+  } catch (e) {
+    return run.fail('page', 'malformed', `the page's proofs are not JSON: ${(e as Error).message}`);
+  }
+  const anchored = new Map<string, LogVerifyResult>();
+  let redacted = 0;
+  for (const [i, proof] of proofs.entries()) {
+    const resource = b.entry[i].resource as { resourceType?: string; id?: string } | undefined;
+    const what = `entry ${i + 1} (${resource?.resourceType}/${resource?.id})`;
+    if (!proof) return run.fail(what, 'malformed', `${what} carries no proof`);
+    const served = (proof as Proof).served?.form;
+    const offline = verifyProofOffline(proof, served === 'redacted' ? undefined : resource);
+    if (!offline.ok) return run.fail(what, offline.reason, `${what}: ${offline.message}`);
+    if (served === 'redacted') redacted++;
+    // Signatures and the chain: once per checkpoint the page proves to.
+    const key = parseTlogProof((proof as Proof).tlogProof).checkpoint;
+    let chain = anchored.get(key);
+    if (!chain) {
+      chain = await verifyLogProof(undefined, proof, o);
+      anchored.set(key, chain);
+      for (const c of chain.checks.filter((c) => c.name !== 'document' && c.name !== 'inclusion')) run.checks.push(c);
+    }
+    if (!chain.valid) return run.fail(what, chain.reason, `${what}: ${chain.message}`);
+  }
+  run.pass(
+    'entries',
+    `${proofs.length} entries proven${redacted ? `, ${redacted} served redacted (leaf checked; the stored version is what a full-access reader verifies)` : ''}`,
+  );
+  return { valid: true, checks: run.checks, message: `page of ${proofs.length} entries, ${anchored.size} checkpoint(s), every one anchored` };
 }

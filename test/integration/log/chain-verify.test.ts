@@ -93,6 +93,34 @@ describe('fhir-bridge verify on the real chain', () => {
     expect(r.out).toMatch(/^VALID /m);
   });
 
+  it('a saved $everything page with _proofs=page or _proofs=true → VALID; a changed resource or sibling → INVALID with its reason', async () => {
+    await cb.settled();
+    const id = (await cb.bridge.db.query("SELECT id FROM resource WHERE resource_type = 'Patient' LIMIT 1")).rows[0].id as string;
+    for (const mode of ['page', 'true']) {
+      const res = await api(cb.bridge.url, apiKey, 'GET', `/fhir/Patient/${id}/$everything?_proofs=${mode}`);
+      expect(res.status).toBe(200);
+      const ok = await verify('--page', file('page', res.body), '--key', vkey());
+      expect(ok.out).toMatch(/^VALID page of \d+ entries/m);
+      expect(ok.code).toBe(0);
+      const changed = JSON.parse(JSON.stringify(res.body));
+      const patient = changed.entry.find((e: any) => e.resource.resourceType === 'Patient');
+      patient.resource.gender = patient.resource.gender === 'male' ? 'female' : 'male';
+      const bad = await verify('--page', file('page', changed), '--key', vkey());
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/INVALID \(document-mismatch\)/);
+    }
+    const res = await api(cb.bridge.url, apiKey, 'GET', `/fhir/Patient/${id}/$everything?_proofs=page`);
+    const forged = JSON.parse(JSON.stringify(res.body));
+    const pageProof = JSON.parse(forged.meta.extension[0].valueString);
+    pageProof.hashes[0] = Buffer.from(Buffer.from(pageProof.hashes[0], 'base64').map((x, j) => (j ? x : x ^ 1))).toString('base64');
+    forged.meta.extension[0].valueString = JSON.stringify(pageProof);
+    const r = await verify('--page', file('page', forged), '--key', vkey());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/INVALID \(inclusion\)/);
+    expect((await verify('--page', file('page', { resourceType: 'Patient' }))).code).toBe(1);
+    expect((await verify('--page', file('page', res.body), '--proof', file('p', {}))).code).toBe(2);
+  });
+
   it('a proof to a checkpoint size never anchored → not-anchored (the checkpoint itself genuine)', async () => {
     await cb.settled();
     const { read, proof } = await patientWithProof();
