@@ -87,11 +87,11 @@ async function main(): Promise<void> {
     await runMigrations(db);
     const t0 = performance.now();
     await db.query(
-      `INSERT INTO log_queue (kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, person_id)
+      `INSERT INTO log_queue (kind, ref_id, version, doc_hash, clinic_id, resource_type, person_id)
        SELECT CASE WHEN g % 10 = 0 THEN 'bundle' WHEN g % 10 <= 6 THEN 'resource' ELSE 'audit' END,
               gen_random_uuid(),
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN 1 + g % 3 END,
-              sha256(int8send(g)), sha256(int8send(-g)),
+              sha256(int8send(g)),
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN '6f1c1f4e-34a5-4d36-9d9c-0b8f3f6a2b10'::uuid END,
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN (ARRAY['Observation', 'Condition', 'Encounter'])[1 + g % 3] END,
               CASE WHEN g % 10 >= 8 THEN md5('person/' || (g % $2))::uuid END

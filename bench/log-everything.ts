@@ -8,7 +8,7 @@
  *
  *   npm run bench -- log-everything
  *
- * Padding: the log's other leaves are synthetic bundle entries (random hash and salt) queued straight into log_queue
+ * Padding: the log's other leaves are synthetic bundle entries (random hash; the sequencer draws their salts) queued straight into log_queue
  * by one INSERT … generate_series, half before and half after the person's real entries, and then integrated by the
  * bridge's own sequencer like any entry (real leaf rows, tiles and checkpoints; nothing is written around it).
  *
@@ -87,8 +87,8 @@ async function main(): Promise<void> {
   const pad = async (n: number): Promise<void> => {
     if (n <= 0) return;
     await db.query(
-      `INSERT INTO log_queue (kind, ref_id, version, doc_hash, salt)
-       SELECT 'bundle', gen_random_uuid(), NULL, sha256(g::text::bytea || gen_random_uuid()::text::bytea), sha256(gen_random_uuid()::text::bytea)
+      `INSERT INTO log_queue (kind, ref_id, version, doc_hash)
+       SELECT 'bundle', gen_random_uuid(), NULL, sha256(g::text::bytea || gen_random_uuid()::text::bytea)
        FROM generate_series(1, $1) g`,
       [n],
     );

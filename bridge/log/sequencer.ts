@@ -46,7 +46,7 @@ export interface Sequencer {
 
 /** The leaf document of a queued entry (audit entries get their chain link from `chains`, which this advances). */
 export function leafDocOf(q: QueueRow, chains: Map<string, PersonChain>): { doc: LeafDoc; chain: IntegratedLeaf['chain'] } {
-  const base = { log: LOG_FORMAT, hash: q.docHash, salt: q.salt } as const;
+  const base = { log: LOG_FORMAT, hash: q.docHash, salt: q.salt as string } as const;
   if (q.kind === 'bundle') return { doc: { ...base, kind: 'bundle' }, chain: null };
   if (q.kind === 'resource')
     return {
@@ -99,7 +99,11 @@ export function createSequencer(o: SequencerOptions): Sequencer {
       const leaves: IntegratedLeaf[] = [];
       const working = edge;
       try {
-        for (const q of queued) {
+        // One draw for the salts of every entry queued without one (all but those from before migration 025).
+        const salts = randomBytes(32 * queued.length).toString('hex');
+        for (const [i, queuedRow] of queued.entries()) {
+          const drawn = queuedRow.salt ? undefined : salts.slice(i * 64, i * 64 + 64);
+          const q = drawn ? { ...queuedRow, salt: `0x${drawn}` } : queuedRow;
           const { doc, chain } = leafDocOf(q.kind === 'audit' ? q : { ...q, personId: null }, chains);
           const entry = commitment(doc);
           if (chain && q.personId) {
@@ -109,7 +113,7 @@ export function createSequencer(o: SequencerOptions): Sequencer {
             touched.add(q.personId);
           }
           working.append(leafHash(entry));
-          leaves.push({ leafIndex: size + leaves.length, entry: q, commitment: entry, chain });
+          leaves.push({ leafIndex: size + leaves.length, entry: q, commitment: entry, chain, salt: drawn });
         }
         const root = await working.root();
         const note = signNote(formatCheckpoint({ origin: o.key.name, size: working.size, root }), o.key);

@@ -60,7 +60,7 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
   await db.query(
     `WITH a AS (INSERT INTO audit_event (id, recorded, clinic_id, action, outcome, person_id, patient_ids, resource_types, purpose, break_glass, detail, canonical, hash, salt, agent)
        VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8::text[], $9, $10, $11, $12, $13, $14, $15) RETURNING id, hash, person_id, clinic_id)
-     INSERT INTO log_queue (kind, ref_id, doc_hash, salt, clinic_id, person_id) SELECT 'audit', id, hash, $16, clinic_id, person_id FROM a`,
+     INSERT INTO log_queue (kind, ref_id, doc_hash, clinic_id, person_id) SELECT 'audit', id, hash, clinic_id, person_id FROM a`,
     [
       row.id,
       row.recorded,
@@ -77,7 +77,6 @@ export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<Stored
       Buffer.from(hash.slice(2), 'hex'),
       randomBytes(32),
       row.agent ? JSON.stringify(row.agent) : null,
-      randomBytes(32),
     ],
   );
   return { ...row, hash };

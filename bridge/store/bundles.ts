@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Tx } from './db';
 
 export interface BundleRow {
@@ -31,7 +30,7 @@ export async function insertBundle(tx: Tx, row: BundleRow): Promise<void> {
   await tx.query(
     `WITH b AS (INSERT INTO bundle (id, clinic_id, hash, bundle_type, entry_count, canonical, root_id, root_meta, response, salt)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::json, $9) RETURNING id, hash, clinic_id)
-     INSERT INTO log_queue (kind, ref_id, doc_hash, salt, clinic_id) SELECT 'bundle', id, hash, $10, clinic_id FROM b`,
+     INSERT INTO log_queue (kind, ref_id, doc_hash, clinic_id) SELECT 'bundle', id, hash, clinic_id FROM b`,
     [
       row.id,
       row.clinicId,
@@ -42,7 +41,6 @@ export async function insertBundle(tx: Tx, row: BundleRow): Promise<void> {
       row.rootId,
       row.rootMeta === undefined ? null : JSON.stringify(row.rootMeta),
       row.salt,
-      randomBytes(32),
     ],
   );
 }

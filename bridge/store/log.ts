@@ -2,7 +2,6 @@
  * SQL of the verifiable log (migration 022): the queue writers append to in their own transaction, the leaves and
  * tiles the sequencer writes under its advisory lock, person chains and checkpoints. Formats live in bridge/log/.
  */
-import { randomBytes } from 'node:crypto';
 import type { Db, Tx } from './db';
 
 /** Advisory-lock key of the sequencer: one process at a time assigns leaf indexes (Tessera's integration step). */
@@ -21,22 +20,22 @@ export interface QueuedEntry {
   personId?: string | null;
 }
 
-const bytes = (h: string): Buffer => Buffer.from(h.replace(/^0x/, ''), 'hex');
 const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/** Queues log entries inside the caller's transaction (so an entry exists exactly when what it describes does). */
+/**
+ * Queues log entries inside the caller's transaction (so an entry exists exactly when what it describes does). Their
+ * salts are drawn when they are integrated (migration 025); hashes go as hex text, decoded by PostgreSQL.
+ */
 export async function queueLogEntries(tx: Db | Tx, entries: readonly QueuedEntry[]): Promise<void> {
   if (!entries.length) return;
-  const salt = randomBytes(32 * entries.length);
   await tx.query(
-    `INSERT INTO log_queue (kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, person_id)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::bytea[], $5::bytea[], $6::uuid[], $7::text[], $8::uuid[])`,
+    `INSERT INTO log_queue (kind, ref_id, version, doc_hash, clinic_id, resource_type, person_id)
+     SELECT k, r, v, decode(h, 'hex'), c, t, p FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::uuid[], $6::text[], $7::uuid[]) AS u(k, r, v, h, c, t, p)`,
     [
       entries.map((e) => e.kind),
       entries.map((e) => e.refId),
       entries.map((e) => e.version ?? null),
-      entries.map((e) => bytes(e.docHash)),
-      entries.map((_, i) => salt.subarray(i * 32, i * 32 + 32)),
+      entries.map((e) => e.docHash.replace(/^0x/, '')),
       entries.map((e) => e.clinicId ?? null),
       entries.map((e) => e.resourceType ?? null),
       entries.map((e) => e.personId ?? null),
@@ -51,7 +50,8 @@ export interface QueueRow {
   version: number | null;
   /** `0x` + 64 hex (what the leaf document holds: no bytea parse and re-encode per entry). */
   docHash: string;
-  salt: string;
+  /** Set only for entries queued before migration 025; the sequencer draws the others'. */
+  salt: string | null;
   clinicId: string | null;
   resourceType: string | null;
   personId: string | null;
@@ -134,6 +134,8 @@ export async function readPersonChains(tx: Tx, personIds: readonly string[]): Pr
 export interface IntegratedLeaf {
   leafIndex: number;
   entry: QueueRow;
+  /** The salt drawn at integration (hex, no 0x) for an entry queued without one. */
+  salt?: string;
   commitment: Uint8Array;
   chain: { id: Buffer; seq: number; prev: Buffer | null } | null;
 }
@@ -153,11 +155,12 @@ export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
   const l = it.leaves;
   const chainHex = (b: Uint8Array | null | undefined): string | null => (b ? hexOf(b) : null);
   const moved = await tx.query(
-    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(seq, leaf_index, commitment, chain_id, chain_seq, chain_prev)),
+    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
+       AS u(seq, leaf_index, commitment, chain_id, chain_seq, chain_prev, salt)),
      moved AS (DELETE FROM log_queue q USING u WHERE q.seq = u.seq RETURNING q.*)
      INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
-     SELECT u.leaf_index, m.kind, m.ref_id, m.version, m.doc_hash, m.salt, m.clinic_id, m.resource_type, decode(u.chain_id, 'hex'), u.chain_seq,
-       decode(u.chain_prev, 'hex'), decode(u.commitment, 'hex'), m.queued_at
+     SELECT u.leaf_index, m.kind, m.ref_id, m.version, m.doc_hash, COALESCE(m.salt, decode(u.salt, 'hex')), m.clinic_id, m.resource_type,
+       decode(u.chain_id, 'hex'), u.chain_seq, decode(u.chain_prev, 'hex'), decode(u.commitment, 'hex'), m.queued_at
      FROM moved m JOIN u ON u.seq = m.seq`,
     [
       l.map((x) => x.entry.seq),
@@ -166,6 +169,7 @@ export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
       l.map((x) => chainHex(x.chain?.id)),
       l.map((x) => x.chain?.seq ?? null),
       l.map((x) => chainHex(x.chain?.prev)),
+      l.map((x) => x.salt ?? null),
     ],
   );
   // Under the sequencer lock nothing else takes queued entries; a shortfall would leave a gap in the leaf indexes.

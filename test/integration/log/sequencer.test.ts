@@ -109,3 +109,39 @@ it('two sequencers on one database (two processes of one deployment, one key) ne
   for (const r of all) expect(r.root).toBe(hex(rootOf(rows.slice(0, r.tree_size).map((x) => leafHash(new Uint8Array(x.commitment))))));
   await other.close();
 });
+
+it('draws each salt at integration (32 random bytes, none alike, none queued); an entry queued with one keeps it', async () => {
+  const before = Number((await q('SELECT count(*) AS n FROM log_leaf')).rows[0].n);
+  const fresh = JSON.parse(JSON.stringify(fixtureBundle('transaction-patient-encounter.json')).replace(/A-1001/g, 'SALT-1'));
+  expect((await api(bridge.url, clinic.apiKey, 'POST', '/fhir', fresh)).status).toBe(200);
+  // Writers no longer send salts: every entry this push queued waits without one.
+  expect(Number((await q('SELECT count(*) AS n FROM log_queue WHERE salt IS NOT NULL')).rows[0].n)).toBe(0);
+  const kept = 'ab'.repeat(32);
+  await q(`INSERT INTO log_queue (kind, ref_id, doc_hash, salt) VALUES ('bundle', gen_random_uuid(), sha256('x'), decode($1, 'hex'))`, [kept]);
+  await bridge.verifiableLog.integrate();
+  const rows = (
+    await q(
+      `SELECT leaf_index, kind, ref_id, version, encode(doc_hash, 'hex') AS hash, encode(salt, 'hex') AS salt, clinic_id, resource_type, encode(commitment, 'hex') AS c
+       FROM log_leaf WHERE leaf_index >= $1 ORDER BY leaf_index`,
+      [before],
+    )
+  ).rows;
+  expect(rows.length).toBeGreaterThan(3);
+  expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.salt))).toBe(true);
+  expect(new Set(rows.map((r) => r.salt)).size).toBe(rows.length);
+  expect(rows[rows.length - 1].salt).toBe(kept);
+  // Each leaf commits to its document with the salt stored beside it.
+  for (const r of rows.filter((x) => x.kind === 'resource')) {
+    const doc = {
+      log: 'fhir-anchor-log/1',
+      hash: `0x${r.hash}`,
+      salt: `0x${r.salt}`,
+      kind: 'resource',
+      clinic: r.clinic_id,
+      type: r.resource_type,
+      id: r.ref_id,
+      version: r.version,
+    } as const;
+    expect(hex(commitment(doc)).slice(2)).toBe(r.c);
+  }
+});
