@@ -60,14 +60,17 @@ export function resourceHash(content: object): string {
  */
 export function canonicalLeaf(doc: LeafDoc): string {
   const q = JSON.stringify;
-  const base = `"hash":${q(doc.hash)},"kind":${q(doc.kind)},"log":${q(doc.log)},"salt":${q(doc.salt)}`;
   const keys = Object.keys(doc).length;
-  if (doc.kind === 'bundle' && keys === 4) return `{${base}}`;
+  const base = (): string => `"hash":${q(doc.hash)},"kind":${q(doc.kind)},"log":${q(doc.log)},"salt":${q(doc.salt)}`;
+  if (doc.kind === 'bundle' && keys === 4) return `{${base()}}`;
   if (doc.kind === 'resource' && keys === 8 && Number.isSafeInteger(doc.version))
-    return `{"clinic":${q(doc.clinic)},${base.replace(',"kind"', `,"id":${q(doc.id)},"kind"`)},"type":${q(doc.type)},"version":${doc.version}}`;
-  if (doc.kind === 'audit' && !doc.chain && keys === 4) return `{${base}}`;
+    return (
+      `{"clinic":${q(doc.clinic)},"hash":${q(doc.hash)},"id":${q(doc.id)},"kind":"resource","log":${q(doc.log)},"salt":${q(doc.salt)},` +
+      `"type":${q(doc.type)},"version":${doc.version}}`
+    );
+  if (doc.kind === 'audit' && !doc.chain && keys === 4) return `{${base()}}`;
   if (doc.kind === 'audit' && doc.chain && keys === 5 && Object.keys(doc.chain).length === 3 && Number.isSafeInteger(doc.chain.seq))
-    return `{"chain":{"id":${q(doc.chain.id)},"prev":${q(doc.chain.prev)},"seq":${doc.chain.seq}},${base}}`;
+    return `{"chain":{"id":${q(doc.chain.id)},"prev":${q(doc.chain.prev)},"seq":${doc.chain.seq}},${base()}}`;
   return canonicalize(doc);
 }
 
