@@ -12,7 +12,7 @@
  */
 import type { LeafDoc } from './entry';
 import { parseCheckpoint, parseNote } from './note';
-import { PROOF_VERSION, SERVED_NOTES, TLOG_PROOF_HEADER, type CheckpointAnchor, type Proof } from './proof';
+import { PROOF_VERSION, SERVED_NOTES, tlogProofText, type CheckpointAnchor, type Proof } from './proof';
 import { inclusionPaths } from './rfc9162';
 
 export const PAGE_PROOF_VERSION = 'fhir-anchor-page-proof/1';
@@ -63,7 +63,7 @@ export function expandPageProof(value: unknown): Map<number, string> {
     return `${hashes[next++]}\n`;
   });
   if (next !== hashes.length) throw new Error('page proof has more hashes than its leaves need');
-  return new Map(indices.map((index, i) => [index, `${TLOG_PROOF_HEADER}\nindex ${index}\n${paths[i]}\n${p.checkpoint}`]));
+  return new Map(indices.map((index, i) => [index, tlogProofText(index, paths[i], p.checkpoint as string)]));
 }
 
 /**

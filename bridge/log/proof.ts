@@ -78,9 +78,12 @@ export interface ConsistencyProof {
 /** The on-chain id of a log: keccak256 of its origin line. */
 export const logIdOf = (origin: string): string => hex(keccak_256(utf8(origin)));
 
-/** `proof`: the hashes, or their base64 already (a page of proofs encodes each shared sibling once). */
+/** A C2SP tlog-proof from its hash lines already written (`path`: each base64 hash followed by a newline). */
+export const tlogProofText = (index: number, path: string, checkpoint: string): string => `${TLOG_PROOF_HEADER}\nindex ${index}\n${path}\n${checkpoint}`;
+
+/** `proof`: the hashes, or their base64 already. */
 export function formatTlogProof(p: { index: number; proof: readonly (Uint8Array | string)[]; checkpoint: string }): string {
-  return `${TLOG_PROOF_HEADER}\nindex ${p.index}\n${p.proof.map((h) => (typeof h === 'string' ? h : b64(h)) + '\n').join('')}\n${p.checkpoint}`;
+  return tlogProofText(p.index, p.proof.map((h) => (typeof h === 'string' ? h : b64(h)) + '\n').join(''), p.checkpoint);
 }
 
 export interface TlogProof {

@@ -21,7 +21,7 @@ import {
 import type { Db, Tx } from '../store/db';
 import { hex } from './bytes';
 import { partialTiles, TreeEdge } from './edge';
-import { commitment, LOG_FORMAT, type LeafDoc } from './entry';
+import { commitment, leafDocOf, type LeafDoc } from './entry';
 import { formatCheckpoint, signNote, type SigningKey } from './note';
 import { leafHash } from './rfc9162';
 import { HASH_SIZE } from './tiles';
@@ -45,37 +45,18 @@ export interface Sequencer {
 }
 
 /**
- * The leaf document of a queued entry with its salt (audit entries get their chain link from `chains`, which this
- * advances). Object literals in LeafDoc key order, no spreads: an integration builds twenty thousand of them.
+ * The leaf document of a queued entry with its salt; an audit entry about a person gets the next link of that
+ * person's chain in `chains`, which this advances.
  */
-export function leafDocOf(q: QueueRow, salt: string, chains: Map<string, PersonChain>): { doc: LeafDoc; chain: IntegratedLeaf['chain'] } {
-  const hash = q.docHash;
-  if (q.kind === 'bundle') return { doc: { log: LOG_FORMAT, hash, salt, kind: 'bundle' }, chain: null };
-  if (q.kind === 'resource')
-    return {
-      doc: {
-        log: LOG_FORMAT,
-        hash,
-        salt,
-        kind: 'resource',
-        clinic: q.clinicId as string,
-        type: q.resourceType as string,
-        id: q.refId,
-        version: q.version as number,
-      },
-      chain: null,
-    };
-  if (!q.personId) return { doc: { log: LOG_FORMAT, hash, salt, kind: 'audit' }, chain: null };
+export function queuedLeafDoc(q: QueueRow, salt: string, chains: Map<string, PersonChain>): { doc: LeafDoc; chain: IntegratedLeaf['chain'] } {
+  if (q.kind !== 'audit' || !q.personId) return { doc: leafDocOf(q, salt), chain: null };
   let c = chains.get(q.personId);
   if (!c) {
     c = { personId: q.personId, chainId: randomBytes(32), seq: 0, head: Buffer.alloc(0) };
     chains.set(q.personId, c);
   }
   const link = { id: c.chainId, seq: c.seq + 1, prev: c.seq ? c.head : null };
-  return {
-    doc: { log: LOG_FORMAT, hash, salt, kind: 'audit', chain: { id: hex(link.id), seq: link.seq, prev: link.prev ? hex(link.prev) : null } },
-    chain: link,
-  };
+  return { doc: leafDocOf(q, salt, { id: hex(link.id), seq: link.seq, prev: link.prev ? hex(link.prev) : null }), chain: link };
 }
 
 async function loadEdge(tx: Tx, size: number): Promise<TreeEdge> {
@@ -116,7 +97,7 @@ export function createSequencer(o: SequencerOptions): Sequencer {
         for (let i = 0; i < queued.length; i++) {
           const q = queued[i];
           const drawn = q.salt ? undefined : salts.slice(i * 64, i * 64 + 64);
-          const { doc, chain } = leafDocOf(q, q.salt ?? `0x${drawn}`, chains);
+          const { doc, chain } = queuedLeafDoc(q, q.salt ?? `0x${drawn}`, chains);
           const entry = commitment(doc);
           if (chain && q.personId) {
             const c = chains.get(q.personId) as PersonChain;

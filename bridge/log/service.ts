@@ -19,11 +19,11 @@ import {
 } from '../store/log';
 import { b64, utf8 } from './bytes';
 import { ed25519Sign } from './ed25519';
-import { LOG_FORMAT, type LeafDoc } from './entry';
+import { leafDocOf, type LeafDoc } from './entry';
 import { defaultOrigin, loadOrCreateLogKey } from './key';
 import { vkey, type SigningKey } from './note';
 import { PAGE_ENTRY_VERSION, PAGE_PROOF_VERSION, type PageEntry, type PageProof } from './page-proof';
-import { CONSISTENCY_VERSION, logIdOf, PROOF_VERSION, TLOG_PROOF_HEADER, type ConsistencyProof, type Proof } from './proof';
+import { CONSISTENCY_VERSION, logIdOf, PROOF_VERSION, tlogProofText, type ConsistencyProof, type Proof } from './proof';
 import { consistencyRanges, inclusionPaths, type Range } from './rfc9162';
 import { createSequencer, type Sequencer } from './sequencer';
 import { HASH_SIZE, TILE_WIDTH, TileTree, type TileReader } from './tiles';
@@ -104,31 +104,13 @@ export interface LogServiceOptions {
   onCheckpoint?: (size: number) => void;
   /** Witnesses to submit each checkpoint to (LOG_WITNESSES); their cosignatures are kept with it. */
   witnesses?: readonly WitnessConfig[];
-  /** Full tiles kept in memory (they never change); default 4,096 (32 MiB). */
+  /** Tiles kept in memory, partial ones too (the hashes a tile holds never change); default 4,096 (up to 32 MiB). */
   tileCacheSize?: number;
 }
 
 const b64url = (b: Uint8Array): string => b64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
-/** Object literals in LeafDoc key order, no spreads: a page builds a thousand of them. */
-function leafDoc(l: LeafRow): LeafDoc {
-  const [hash, salt] = [l.docHash, l.salt as string];
-  if (l.kind === 'bundle') return { log: LOG_FORMAT, hash, salt, kind: 'bundle' };
-  if (l.kind === 'resource')
-    return {
-      log: LOG_FORMAT,
-      hash,
-      salt,
-      kind: 'resource',
-      clinic: l.clinicId as string,
-      type: l.resourceType as string,
-      id: l.refId,
-      version: l.version as number,
-    };
-  return l.chainId
-    ? { log: LOG_FORMAT, hash, salt, kind: 'audit', chain: { id: l.chainId, seq: l.chainSeq as number, prev: l.chainPrev } }
-    : { log: LOG_FORMAT, hash, salt, kind: 'audit' };
-}
+const leafDoc = (l: LeafRow): LeafDoc => leafDocOf(l, l.salt as string, l.chainId ? { id: l.chainId, seq: l.chainSeq as number, prev: l.chainPrev } : null);
 
 /** The on-chain anchor of a checkpoint, null until its anchoring is confirmed. */
 export const checkpointAnchor = (c: CheckpointRow): Proof['anchor'] =>
@@ -259,7 +241,7 @@ export function createLogService(o: LogServiceOptions): LogService {
         ? {
             version: PROOF_VERSION,
             leaf: p.leaf,
-            tlogProof: `${TLOG_PROOF_HEADER}\nindex ${p.index}\n${p.path}\n${p.checkpoint.note}`,
+            tlogProof: tlogProofText(p.index, p.path, p.checkpoint.note),
             anchor: checkpointAnchor(p.checkpoint),
           }
         : p,

@@ -218,11 +218,6 @@ export async function latestCheckpoint(db: Db | Tx): Promise<CheckpointRow | nul
   return res.rows[0] ?? null;
 }
 
-export async function latestAnchoredCheckpoint(db: Db | Tx): Promise<CheckpointRow | null> {
-  const res = await db.query(`${CHECKPOINT} WHERE status = 'confirmed' ORDER BY tree_size DESC LIMIT 1`);
-  return res.rows[0] ?? null;
-}
-
 /** The newest checkpoint and the newest anchored one, in one round trip (what every proof is built against). */
 export async function latestCheckpoints(db: Db | Tx): Promise<{ latest: CheckpointRow | null; anchored: CheckpointRow | null }> {
   const res = await db.query(
