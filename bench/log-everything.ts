@@ -16,7 +16,6 @@
  * BENCH_LOG_EVERYTHING_LEAVES=1000000 (padding leaves), BENCH_LOG_EVERYTHING_BACKGROUND=30 (other patients' bundles).
  */
 import { performance } from 'node:perf_hooks';
-import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
 import { fork } from 'node:child_process';
 import path from 'node:path';
@@ -26,14 +25,13 @@ import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
-import { generateBundles } from './generate';
+import { seedSharedPerson } from './shared-person';
 import type { EverythingRounds, EverythingTimes } from './log-everything-client';
 
 const ROUNDS = Number(process.env.BENCH_LOG_EVERYTHING_ROUNDS ?? 200);
 const PADDING = Number(process.env.BENCH_LOG_EVERYTHING_LEAVES ?? 1_000_000);
 const BACKGROUND = Number(process.env.BENCH_LOG_EVERYTHING_BACKGROUND ?? 30);
 const WARMUP = 20;
-const SSN = 'http://hl7.org/fhir/sid/us-ssn';
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const fmt = (xs: number[]): string => {
@@ -75,15 +73,7 @@ async function main(): Promise<void> {
     logIntervalMs: 3_600_000, // integrated below, on purpose
   });
   const url = served.url;
-  const pushAs = async (key: string, bundle: Bundle): Promise<Bundle> => {
-    const res = await fetch(`${url}/fhir`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
-      body: JSON.stringify(bundle),
-    });
-    if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    return (await res.json()) as Bundle;
-  };
+
   const pad = async (n: number): Promise<void> => {
     if (n <= 0) return;
     await db.query(
@@ -98,46 +88,7 @@ async function main(): Promise<void> {
     await pad(Math.floor(PADDING / 2));
     const clinics = [await createClinic(db, 'A'), await createClinic(db, 'B'), await createClinic(db, 'C')];
     // the person: three bundles of ≈ 430 resources, one per clinic, sharing one SSN
-    const person = generateBundles({ bundles: 3, encountersPerPatient: 40, organizations: 10, seed: 7 });
-    const patientIds: string[] = [];
-    let total = 0;
-    for (const [i, bundle] of person.entries()) {
-      const p = bundle.entry![0].resource as Patient;
-      p.identifier = p.identifier!.map((id) => (id.system === SSN ? { ...id, value: '999-00-0001' } : id));
-      total += bundle.entry!.length;
-      const response = await pushAs(clinics[i].apiKey, bundle);
-      patientIds.push(response.entry![0].response!.location!.split('/')[1]);
-    }
-    for (const i of [1, 2]) {
-      await pushAs(clinics[i].apiKey, {
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          {
-            request: { method: 'POST', url: 'Consent' },
-            resource: {
-              resourceType: 'Consent',
-              status: 'active',
-              scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-              category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-              patient: { reference: `Patient/${patientIds[i]}` },
-              policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-              provision: {
-                type: 'permit',
-                actor: [
-                  {
-                    role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
-                    reference: { reference: `Organization/${clinics[0].id}` },
-                  },
-                ],
-              },
-            },
-          } as never,
-        ],
-      });
-    }
-    const background = generateBundles({ bundles: BACKGROUND, encountersPerPatient: 20, organizations: 10, seed: 99 });
-    for (const [i, bundle] of background.entries()) await pushAs(clinics[i % 3].apiKey, bundle);
+    const { patientIds, total } = await seedSharedPerson(url, clinics, { encountersPerPatient: 40, background: BACKGROUND, backgroundEncounters: 20 });
     await pad(PADDING - Math.floor(PADDING / 2));
     const queued = Number((await db.query('SELECT count(*) AS n FROM log_queue')).rows[0].n);
     const seeded = performance.now();

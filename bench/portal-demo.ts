@@ -3,7 +3,6 @@
  * ≈ `perClinic` resources each (generated), the two other clinics consenting to the first, a few background patients.
  * `portalToken` is what the portal is handed: a patient token for the person's record at the first clinic.
  */
-import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
 import { createLogger } from '../bridge/log';
 import { createClinic } from '../bridge/store/clinics';
@@ -11,11 +10,8 @@ import { createPool, type Db } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { PATIENT_READ_SCOPES, patientToken } from '../test/helpers/patient-session';
-import { consent } from '../test/helpers/people';
 import { freshDatabase } from './database';
-import { generateBundles } from './generate';
-
-const SSN = 'http://hl7.org/fhir/sid/us-ssn';
+import { seedSharedPerson } from './shared-person';
 
 export interface DemoBridge {
   url: string;
@@ -45,35 +41,15 @@ export async function startDemoBridge(opts: { encountersPerPatient?: number; bac
     version: 'demo',
   });
   const url = served.url;
-  const push = async (key: string, bundle: unknown): Promise<Bundle> => {
-    const res = await fetch(`${url}/fhir`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/fhir+json' },
-      body: JSON.stringify(bundle),
-    });
-    if (res.status !== 200) throw new Error(`push ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    return (await res.json()) as Bundle;
-  };
+
   const names = ['Charité Berlin', 'Klinikum München', 'Hospital de Santa Maria, Lisboa'];
   const clinics = [];
   for (const name of names) clinics.push({ ...(await createClinic(db, name)), name });
-  const person = generateBundles({ bundles: 3, encountersPerPatient: opts.encountersPerPatient ?? 32, organizations: 10, seed: 7 });
-  const patientIds: string[] = [];
-  let total = 0;
-  for (const [i, bundle] of person.entries()) {
-    const p = bundle.entry![0].resource as Patient;
-    p.identifier = p.identifier!.map((id) => (id.system === SSN ? { ...id, value: '999-00-0001' } : id));
-    total += bundle.entry!.length;
-    patientIds.push((await push(clinics[i].apiKey, bundle)).entry![0].response!.location!.split('/')[1]);
-  }
-  for (const i of [1, 2])
-    await push(clinics[i].apiKey, {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [{ request: { method: 'POST', url: 'Consent' }, resource: consent('demo', `Patient/${patientIds[i]}`, clinics[0].id) }],
-    });
-  for (const [i, bundle] of generateBundles({ bundles: opts.background ?? 10, encountersPerPatient: 10, organizations: 10, seed: 99 }).entries())
-    await push(clinics[i % 3].apiKey, bundle);
+  const { patientIds, total } = await seedSharedPerson(url, clinics, {
+    encountersPerPatient: opts.encountersPerPatient ?? 32,
+    background: opts.background ?? 10,
+    backgroundEncounters: 10,
+  });
   await db.query('ANALYZE');
 
   // The scopes the portal asks for (web/portal/auth.ts): reads, and writes on what the patient owns.
