@@ -20,13 +20,12 @@ import { serveApp } from '../test/helpers/app-server';
 import { patientToken } from '../test/helpers/patient-session';
 import { patientBundle } from '../test/helpers/people';
 import { freshDatabase } from './database';
+import { pct } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ACCESS_LOG_ROUNDS ?? 200);
 const ENTRIES = Number(process.env.BENCH_ACCESS_LOG_ENTRIES ?? 10_000);
 const BACKGROUND = Number(process.env.BENCH_ACCESS_LOG_BACKGROUND ?? 200_000);
 const COUNT = 50;
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
   const database = await freshDatabase();

@@ -11,11 +11,11 @@ import { bundleHash } from '../bridge/fhir/hash';
 import { buildTree, closeMerkleWorker, type MerkleLeaf } from '../bridge/anchor/merkle';
 import { makeReceipt } from '../bridge/anchor/receipt';
 import { verifyReceipt } from '../bridge/anchor/verify';
+import { pct } from './stats';
 
 const hex32 = (): string => '0x' + randomBytes(32).toString('hex');
 const leavesOf = (n: number): MerkleLeaf[] => Array.from({ length: n }, () => ({ bundleHash: hex32(), salt: hex32() }));
 const ms = (t0: number): number => performance.now() - t0;
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function treeFigures(): Promise<void> {

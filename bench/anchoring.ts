@@ -15,8 +15,7 @@ import { createLogger } from '../bridge/log';
 import { startBridge } from '../bridge/main';
 import { freshDatabase } from './database';
 import { generateBundles } from './generate';
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+import { pct } from './stats';
 
 async function main(): Promise<void> {
   const database = await freshDatabase();

@@ -22,14 +22,13 @@ import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { consentRequestTask } from '../test/helpers/consent-requests';
+import { pct } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_CONSENT_ROUNDS ?? 100);
 const RESOURCES = Number(process.env.BENCH_CONSENT_RESOURCES ?? 200);
 const WORKERS = Number(process.env.INGEST_WORKERS ?? 1);
 const POLL_MS = Number(process.env.NOTIFY_POLL_MS ?? 1000);
 const WARMUP = 5;
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 function travellerBundle(): unknown {
   const entry: unknown[] = [

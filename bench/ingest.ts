@@ -38,6 +38,7 @@ import { coresBusy, cpuSnapshot } from './cpu';
 import { freshDatabase } from './database';
 import type { RoundRequest } from './ingest-client';
 import { bodies, loadWorkload, RoundResult } from './ingest-workload';
+import { pct } from './stats';
 
 /** Timed rounds per concurrency level; the median is reported (the machine's speed varies from round to round). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
@@ -45,7 +46,6 @@ const PEER = '117-131 resources/s sequential, 157-187 resources/s with 4 clients
 
 const entries = (b: Bundle): number => b.entry?.length ?? 0;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 /** The clients' process (bench/ingest-client.ts), which builds the bodies and pushes them; one round at a time. */

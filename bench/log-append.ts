@@ -26,13 +26,13 @@ import { createPool } from '../bridge/store/db';
 import { latestCheckpoint, readTiles } from '../bridge/store/log';
 import { runMigrations } from '../bridge/store/migrate';
 import { freshDatabase } from './database';
+import { pct } from './stats';
 
 const ENTRIES = Number(process.env.BENCH_LOG_APPEND_ENTRIES ?? 1_000_000);
 const CHUNK = process.env.BENCH_LOG_APPEND_CHUNK ? Number(process.env.BENCH_LOG_APPEND_CHUNK) : undefined;
 const PEOPLE = 20_000;
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** CPU seconds (user + system) of a local process from /proc, or undefined when it is not readable (remote server). */
 function procCpuSeconds(pid: number): number | undefined {

@@ -27,13 +27,13 @@ import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { seedSharedPerson } from './shared-person';
 import type { EverythingRounds, EverythingTimes } from './log-everything-client';
+import { pct } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_LOG_EVERYTHING_ROUNDS ?? 200);
 const PADDING = Number(process.env.BENCH_LOG_EVERYTHING_LEAVES ?? 1_000_000);
 const BACKGROUND = Number(process.env.BENCH_LOG_EVERYTHING_BACKGROUND ?? 30);
 const WARMUP = 20;
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const fmt = (xs: number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   return `p50 ${pct(s, 50).toFixed(1).padStart(6)} ms   p99 ${pct(s, 99).toFixed(1).padStart(6)} ms`;

@@ -34,6 +34,7 @@ import { createPool } from '../bridge/store/db';
 import { readTiles } from '../bridge/store/log';
 import { runMigrations } from '../bridge/store/migrate';
 import { freshDatabase } from './database';
+import { pct } from './stats';
 
 const LEAVES = Number(process.env.BENCH_LOG_PROOFS_LEAVES ?? 10_000_000);
 const ROUNDS = Number(process.env.BENCH_LOG_PROOFS_ROUNDS ?? 1_000);
@@ -42,7 +43,6 @@ const PAGE = 1_000;
 const W = 256;
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const randomInt = (n: number): number => randomBytes(6).readUIntBE(0, 6) % n;
 
 /** The hashes of one tree level as one buffer (32 bytes each). */

@@ -24,6 +24,7 @@ import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { insertBatch, patientResource, person, pick, rand, type Person, type Row } from './match-people';
+import { pct } from './stats';
 
 const PATIENTS = Number(process.env.BENCH_MATCH_PATIENTS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_MATCH_ROUNDS ?? 500);
@@ -33,7 +34,6 @@ const LEVELS = (process.env.BENCH_MATCH_CONCURRENCY ?? '1,4')
   .filter((n) => n > 0);
 const BATCH = 5000;
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 
 /** The misspelling of a family name a clerk makes: two neighbouring letters swapped. */

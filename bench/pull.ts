@@ -17,11 +17,10 @@ import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
 import { seedSharedPerson } from './shared-person';
+import { pct } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 200);
 const BACKGROUND = Number(process.env.BENCH_PULL_BACKGROUND ?? 30);
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
   const database = await freshDatabase();
