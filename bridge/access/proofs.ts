@@ -5,7 +5,19 @@
  */
 import { checkpointAnchor, type LogRef, type LogService, type PageProofs, type PartsAnswer, type ProofAnswer } from '../log/service';
 import type { EntryAnnotator } from '../pull/everything';
-import { PROOF_VERSION, SERVED_NOTES, TLOG_PROOF_HEADER, type Proof } from '../log/proof';
+import {
+  LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_PROOF_EXTENSION,
+  LOG_PROOF_EXTENSION,
+  LOG_PROOF_PENDING_EXTENSION,
+  PROOF_VERSION,
+  SERVED_NOTES,
+  TLOG_PROOF_HEADER,
+  type Proof,
+} from '../log/proof';
+
+// The extensions proofs travel in are the format's (bridge/log/proof.ts); access users import them from here too.
+export { LOG_PAGE_ENTRY_EXTENSION, LOG_PAGE_PROOF_EXTENSION, LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION };
 import { outcomes } from '../fhir/outcome';
 import { readAuditRecord } from './audit-events';
 import { readOne, readOneVersion, type StoredResource } from './reads';
@@ -56,11 +68,6 @@ export async function proofsOfServed(
   return answers.map((a, i) => (a && 'version' in a ? { ...a, served: served[i].redacted ? REDACTED : AS_COMMITTED } : a));
 }
 
-/** Bundle.entry extension carrying an entry's proof (valueString: the `fhir-anchor-proof/1` JSON). */
-export const LOG_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof';
-/** Bundle.entry extension (valueBoolean true) of an entry that is logged and waits for its checkpoint. */
-export const LOG_PROOF_PENDING_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof-pending';
-
 /** The FHIR extension (R4 Element.extension) that carries one proof answer; null when the log has no entry. */
 export function proofExtension(answer: Proof | { pending: true } | null): { url: string; valueString?: string; valueBoolean?: boolean } | null {
   if (!answer) return null;
@@ -106,11 +113,6 @@ export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer[
     return { entries };
   },
 });
-
-/** Bundle.meta extension (valueString: a `fhir-anchor-page-proof/1` JSON) of a page asked with `_proofs=page`. */
-export const LOG_PAGE_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-proof';
-/** Bundle.entry extension (valueString: a `fhir-anchor-page-entry/1` JSON): the entry's leaf and its page proof. */
-export const LOG_PAGE_ENTRY_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-entry';
 
 const servedForm = (s: { redacted?: boolean }) => (s.redacted ? REDACTED : AS_COMMITTED);
 

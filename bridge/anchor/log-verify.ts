@@ -11,6 +11,9 @@ import { hex } from '../log/bytes';
 import { parseCheckpoint, parseNote, verifyNote, type VerifierKey } from '../log/note';
 import { entryProofs } from '../log/page-proof';
 import {
+  LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_PROOF_EXTENSION,
+  LOG_PROOF_EXTENSION,
   logIdOf,
   parseConsistencyProof,
   parseProof,
@@ -167,9 +170,6 @@ export async function verifyLogConsistency(checkpointNote: string, proofValue: u
   return { valid: true, checks: run.checks, message: `log ${res.new.origin}: size ${res.old.size} → ${res.new.size} consistent, anchored at ${o.contract}` };
 }
 
-/** Bundle.entry / Bundle.meta extensions a page's proofs come in (bridge/access/proofs.ts names them). */
-const EXT = 'https://fhir-anchor-bridge.dev/StructureDefinition/';
-
 type PageEntryOf = { resource?: unknown; extension?: { url?: string; valueString?: string }[] };
 
 /**
@@ -181,18 +181,20 @@ export async function verifyLogPage(page: unknown, o: LogVerifyOptions): Promise
   const run = new Run();
   const b = page as { resourceType?: unknown; entry?: PageEntryOf[]; meta?: { extension?: { url?: string; valueString?: string }[] } };
   if (b?.resourceType !== 'Bundle' || !Array.isArray(b.entry)) return run.fail('page', 'malformed', 'a page must be a Bundle with entries');
-  const ext = (e: { extension?: { url?: string; valueString?: string }[] } | undefined, name: string) =>
-    e?.extension?.find((x) => x.url === `${EXT}${name}`)?.valueString;
+  const ext = (e: { extension?: { url?: string; valueString?: string }[] } | undefined, url: string) => e?.extension?.find((x) => x.url === url)?.valueString;
   let proofs: (unknown | null)[];
   try {
-    const pages = (b.meta?.extension ?? []).filter((x) => x.url === `${EXT}log-page-proof`).map((x) => JSON.parse(x.valueString ?? ''));
-    const pageEntries = b.entry.map((e) => ext(e, 'log-page-entry'));
+    const pages = (b.meta?.extension ?? []).filter((x) => x.url === LOG_PAGE_PROOF_EXTENSION).map((x) => JSON.parse(x.valueString ?? ''));
+    const pageEntries = b.entry.map((e) => ext(e, LOG_PAGE_ENTRY_EXTENSION));
     proofs = pageEntries.some(Boolean)
       ? entryProofs(
           pages,
           pageEntries.map((t) => (t ? JSON.parse(t) : { page: -1 })),
         )
-      : b.entry.map((e) => (ext(e, 'log-proof') ? JSON.parse(ext(e, 'log-proof') as string) : null));
+      : b.entry.map((e) => {
+          const text = ext(e, LOG_PROOF_EXTENSION);
+          return text ? JSON.parse(text) : null;
+        });
   } catch (e) {
     return run.fail('page', 'malformed', `the page's proofs are not JSON: ${(e as Error).message}`);
   }

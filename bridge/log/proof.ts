@@ -17,6 +17,15 @@ export const PROOF_VERSION = 'fhir-anchor-proof/1';
 export const CONSISTENCY_VERSION = 'fhir-anchor-consistency/1';
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
 
+/** Bundle.entry extension carrying an entry's proof (valueString: the `fhir-anchor-proof/1` JSON). */
+export const LOG_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof';
+/** Bundle.entry extension (valueBoolean true) of an entry that is logged and waits for its checkpoint. */
+export const LOG_PROOF_PENDING_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof-pending';
+/** Bundle.meta extension (valueString: a `fhir-anchor-page-proof/1` JSON) of a page asked with `_proofs=page`. */
+export const LOG_PAGE_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-proof';
+/** Bundle.entry extension (valueString: a `fhir-anchor-page-entry/1` JSON): the entry's leaf and its page proof. */
+export const LOG_PAGE_ENTRY_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-entry';
+
 /** One vocabulary for every verifier (CLI, web page, tests). */
 export type FailureReason =
   | 'malformed'
