@@ -33,7 +33,7 @@ export function sendProof(res: Response, answer: ProofAnswer, what: string): voi
  */
 /**
  * `$everything` also takes `_proofs=page`: the page's proofs with each distinct sibling once (Bundle.meta carries the
- * page proofs, each entry its leaf: bridge/log/page-proof.ts), a tenth of the bytes for a thousand entries.
+ * page proofs, each entry its leaf: bridge/log/page-proof.ts): a third of the bytes the proofs of a thousand entries take.
  */
 export function everythingProofs(req: Request): false | 'entries' | 'page' {
   if (req.query._proofs === 'page') return 'page';

@@ -2,4 +2,4 @@
 export { fhirBaseUrl, publicOrigin } from './base-url';
 export { pagedUrl, pageLinks, type PageRequest } from '../../fhir/paging';
 export { QueryReader, readQuery } from './query';
-export { sendJsonParts } from './send-text';
+export { sendJsonParts } from './send-json';
