@@ -175,12 +175,16 @@ describe('$everything?_proofs=page', () => {
     expect(() => expandPageProof({ ...first, indices: [...first.indices].reverse() })).toThrow(first.indices.length > 1 ? RangeError : /./);
   });
 
-  it('is for $everything only: search answers 400 to _proofs=page, as to any value but true or false', async () => {
+  it('is for $everything only (search answers 400 to it, as to any value but true or false), and proves nothing to a clinic without access (404)', async () => {
     const res = await get(A.apiKey, `/fhir/Observation?patient=Patient/${patientId}&_proofs=page`);
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
     const bad = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=pages`);
     expect(bad.status).toBe(400);
+    // A clinic without access gets the read's own 404, page proofs or not.
+    const other = await get(B.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=page`);
+    expect(other.status).toBe(404);
+    expect(other.body.resourceType).toBe('OperationOutcome');
   });
 });
 
