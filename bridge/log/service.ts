@@ -6,9 +6,9 @@
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import {
+  acceptedRefs,
   checkpointAt,
   findLeaves,
-  queuedRefs,
   latestCheckpoint,
   latestCheckpoints,
   readCommitments,
@@ -187,7 +187,7 @@ export function createLogService(o: LogServiceOptions): LogService {
       g.siblings = await new TileTree(g.cp.size, readTile).hashes(ranges);
     }
     const unlogged = refs.filter((_, i) => !plan[i].leaf && !plan[i].erased);
-    const queued = await queuedRefs(o.db, unlogged);
+    const queued = await acceptedRefs(o.db, unlogged);
     const pending = plan.map(
       (p, i) => !p.erased && !(p.leaf && p.cp) && (!!p.leaf || queued.has(`${refs[i].kind}/${refs[i].id.toLowerCase()}/${refs[i].version ?? 0}`)),
     );

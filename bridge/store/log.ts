@@ -299,12 +299,21 @@ export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: str
   return [...(a?.rows ?? []), ...(b?.rows ?? [])].map(leafRow);
 }
 
-/** Which of the entries are still queued (accepted, not yet in the tree), as `kind/id/version` keys (version 0 for none). */
-export async function queuedRefs(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<Set<string>> {
+/**
+ * Which of the entries are accepted but were not found as leaves, as `kind/id/version` keys (version 0 for none):
+ * queued, or integrated since their leaf was looked for. One statement reads the queue and the leaves in one
+ * snapshot, and the sequencer moves an entry from one to the other in one transaction, so an entry integrated
+ * between the two reads is never missed (it would be reported unknown).
+ */
+export async function acceptedRefs(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<Set<string>> {
   if (!refs.length) return new Set();
   const res = await db.query(
-    `SELECT DISTINCT q.kind || '/' || q.ref_id || '/' || COALESCE(q.version, 0) AS key FROM log_queue q
-     JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind) ON q.ref_id = u.u_id AND COALESCE(q.version, 0) = u.u_version AND q.kind = u.u_kind`,
+    `WITH u AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS u(u_id, u_version, u_kind))
+     SELECT q.kind || '/' || q.ref_id || '/' || COALESCE(q.version, 0) AS key FROM log_queue q
+       JOIN u ON q.ref_id = u.u_id AND COALESCE(q.version, 0) = u.u_version AND q.kind = u.u_kind
+     UNION
+     SELECT l.kind || '/' || l.ref_id || '/' || COALESCE(l.version, 0) FROM log_leaf l
+       JOIN u ON l.ref_id = u.u_id AND COALESCE(l.version, 0) = u.u_version AND l.kind = u.u_kind`,
     [refs.map((r) => r.id), refs.map((r) => r.version ?? 0), refs.map((r) => r.kind)],
   );
   return new Set(res.rows.map((r) => r.key as string));

@@ -13,6 +13,7 @@ import { verifyConsistencyOffline, verifyProofOffline, type Proof } from '../../
 import { leafHash, rootOf } from '../../../bridge/log/rfc9162';
 import { createLogService } from '../../../bridge/log/service';
 import { createLogger } from '../../../bridge/log';
+import { acceptedRefs, withSequencer } from '../../../bridge/store/log';
 import { api, fixtureBundle } from '../../helpers/fixtures';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
 
@@ -144,4 +145,34 @@ it('draws each salt at integration (32 random bytes, none alike, none queued); a
     } as const;
     expect(hex(commitment(doc)).slice(2)).toBe(r.c);
   }
+});
+
+it('finds an accepted entry in the queue or in the leaves in one read, so one integrated meanwhile is never reported unknown', async () => {
+  // Hold the sequencer lock so the push stays queued until released.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let holder: { run: Promise<unknown> } | undefined;
+  while (!holder) {
+    // undefined when a sequencer tick held the lock at that moment: try again
+    holder = await new Promise<{ run: Promise<unknown> } | undefined>((resolve) => {
+      const run = withSequencer(bridge.database.db, async () => (resolve({ run }), held));
+      void run.then((r) => r === undefined && resolve(undefined));
+    });
+  }
+  let ref: { kind: 'resource'; id: string; version: number };
+  try {
+    const created = await api(bridge.url, clinic.apiKey, 'POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Queued', given: ['Ada'] }] });
+    expect(created.status).toBe(201);
+    ref = { kind: 'resource', id: created.body.id as string, version: 1 };
+    expect(await bridge.verifiableLog.proofs([ref, { ...ref, version: 2 }])).toEqual([{ pending: true }, null]);
+    expect(await acceptedRefs(bridge.database.db, [ref, { ...ref, version: 2 }])).toEqual(new Set([`resource/${ref.id}/1`]));
+  } finally {
+    release();
+    await holder.run;
+  }
+  await bridge.verifiableLog.integrate();
+  expect((await q('SELECT count(*)::int AS n FROM log_queue WHERE ref_id = $1', [ref.id])).rows[0].n).toBe(0);
+  // A proof whose leaf lookup ran before this integration asks next whether the entry is accepted: still yes.
+  expect(await acceptedRefs(bridge.database.db, [ref, { ...ref, version: 2 }])).toEqual(new Set([`resource/${ref.id}/1`]));
+  expect(await bridge.verifiableLog.proofs([ref, { ...ref, version: 2 }])).toEqual([expect.objectContaining({ version: 'fhir-anchor-proof/1' }), null]);
 });
