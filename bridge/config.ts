@@ -56,6 +56,7 @@ const envSchema = z.object({
   AUTH_FAIL_LIMIT: intFrom(20),
   AUTH_FAIL_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   TRUST_PROXY: z.string().optional(),
+  CORS_ORIGINS: z.string().optional(),
   CONSENT_REQUEST_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   NOTIFY_POLL_MS: z.coerce.number().int().min(10).default(1000),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
@@ -127,6 +128,8 @@ export interface BridgeConfig {
   authFailWindowMs: number;
   /** Express `trust proxy`: false (the socket address is the client), true, a hop count, or addresses/subnets. */
   trustProxy: boolean | number | string;
+  /** CORS_ORIGINS: browser origins allowed to call the FHIR API (`*`: any); none by default. */
+  corsOrigins: string[] | '*';
   /** Longest period a consent request may ask for, in days. */
   consentRequestMaxDays: number;
   /** Subscription delivery: poll interval, deadline per delivery, attempts, first retry delay (doubled per attempt). */
@@ -166,6 +169,35 @@ export function defaultIngestWorkers(): number {
 }
 
 /** Reads the environment into a typed config; throws a readable error naming each bad variable. */
+/** CORS_ORIGINS: `*`, or comma-separated origins (`https://app.example.org`); throws on anything that is not an origin. */
+export function parseCorsOrigins(value: string | undefined): string[] | '*' {
+  const v = value?.trim() ?? '';
+  if (v === '*') return '*';
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      let url: URL;
+      try {
+        url = new URL(s);
+      } catch {
+        throw new Error(`CORS_ORIGINS: "${s}" is not an origin (scheme://host[:port])`);
+      }
+      if (url.origin !== s.replace(/\/$/, '') || !/^https?:$/.test(url.protocol))
+        throw new Error(`CORS_ORIGINS: "${s}" is not an origin (scheme://host[:port])`);
+      return url.origin;
+    });
+}
+
+function corsOriginsOf(value: string | undefined): string[] | '*' {
+  try {
+    return parseCorsOrigins(value);
+  } catch (e) {
+    throw new Error(`invalid configuration: ${(e as Error).message}`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -212,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     authFailLimit: e.AUTH_FAIL_LIMIT,
     authFailWindowMs: e.AUTH_FAIL_WINDOW_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    corsOrigins: corsOriginsOf(e.CORS_ORIGINS),
     consentRequestMaxDays: e.CONSENT_REQUEST_MAX_DAYS,
     notify: {
       pollMs: e.NOTIFY_POLL_MS,

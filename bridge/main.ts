@@ -174,6 +174,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     version: VERSION,
     anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures, checkpoints: anchoring.checkpoints },
     trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins,
     authFailLimit: config.authFailLimit,
     authFailWindowMs: config.authFailWindowMs,
     consentRequestMaxDays: config.consentRequestMaxDays,

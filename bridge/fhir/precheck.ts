@@ -35,6 +35,8 @@ const MAX_STRING_LENGTH = 1024 * 1024;
 interface PrimitiveRule {
   jsType: 'string' | 'number' | 'boolean';
   regex?: RegExp;
+  /** R4 datatypes.html: a string SHALL NOT exceed 1 MB; base64Binary has no such limit (the body limit bounds it). */
+  lengthLimited: boolean;
   integer: boolean;
   positive: boolean;
   unsigned: boolean;
@@ -69,6 +71,7 @@ function primitiveRule(type: string): PrimitiveRule | undefined {
   return {
     jsType,
     regex: validationRegexes[type],
+    lengthLimited: type !== 'base64Binary',
     integer: type === 'integer' || type === 'positiveInt' || type === 'unsignedInt',
     positive: type === 'positiveInt',
     unsigned: type === 'unsignedInt',
@@ -143,7 +146,7 @@ function primitiveValid(value: unknown, rule: PrimitiveRule): boolean {
   if (typeof value !== rule.jsType) return false;
   if (rule.jsType === 'string') {
     const s = value as string;
-    if (!s.trim() || s.length > MAX_STRING_LENGTH) return false;
+    if (!s.trim() || (rule.lengthLimited && s.length > MAX_STRING_LENGTH)) return false;
     return !rule.regex || rule.regex.test(s);
   }
   if (rule.jsType === 'number') {

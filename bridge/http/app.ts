@@ -12,7 +12,9 @@ import { ping } from '../store/connection';
 import type { Db } from '../store/db';
 import type { AuthGuard } from './auth';
 import { AuthThrottle } from './auth-throttle';
+import { CORS_PATHS, corsFor } from './cors';
 import { errorHandler, sendOutcome } from './errors';
+import { fhirFormatGuard } from './format-guard';
 import { adminRouter } from './routes/admin';
 import { anchorsRouter, type AnchorsInfo } from './routes/anchors';
 import { exportRouter } from './routes/export';
@@ -56,6 +58,8 @@ export interface AppOptions {
   isReady?: () => Promise<boolean>;
   /** Anchoring status and receipts at /anchors (absent: not mounted). */
   anchors?: AnchorsInfo;
+  /** Browser origins allowed to call the FHIR API and the token endpoint (CORS_ORIGINS; `*`: any). Default none. */
+  corsOrigins?: string[] | '*';
   /** Express `trust proxy` (TRUST_PROXY): whose X-Forwarded-For names the client. Default false: the socket's address. */
   trustProxy?: boolean | number | string;
   /** Failed authentications per address and window before 429 (AUTH_FAIL_LIMIT, 0: off; AUTH_FAIL_WINDOW_MS). */
@@ -121,6 +125,11 @@ export function createApp(opts: AppOptions): Express {
   });
   // The access layer the routers call (sessions, policy, audit): the one holder of the database for them.
   const access = accessServices(opts);
+  // CORS first: a preflight carries no key and must be answered before any router asks for one.
+  const corsMiddleware = corsFor(opts.corsOrigins ?? []);
+  if (corsMiddleware) app.use(CORS_PATHS, corsMiddleware);
+  // Before every router under /fhir (pull, export, match, tasks… are mounted at the app): JSON or 406.
+  app.use('/fhir', fhirFormatGuard);
   // The portal and the Health Link viewer: static pages, before every API router (no session needed to load them).
   if (opts.verifiableLog) app.use(logPromises(opts.verifiableLog, opts.logMaxDelayMs ?? DEFAULT_LOG_MAX_DELAY_MS));
   app.use(webRouter(opts.webDir));

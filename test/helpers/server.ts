@@ -27,6 +27,8 @@ export interface TestBridgeOptions {
   authFailLimit?: number;
   authFailWindowMs?: number;
   trustProxy?: boolean | number | string;
+  /** CORS_ORIGINS (default none). */
+  corsOrigins?: string[] | '*';
   breakGlassLimit?: number;
   matchLimit?: number;
   /** Subscription endpoints on loopback/private hosts accepted (NOTIFY_ALLOW_PRIVATE_HOSTS): local hook servers. */
@@ -56,6 +58,7 @@ export async function startTestBridge(overrides: TestBridgeOptions = {}): Promis
     authFailLimit: overrides.authFailLimit,
     authFailWindowMs: overrides.authFailWindowMs,
     trustProxy: overrides.trustProxy,
+    corsOrigins: overrides.corsOrigins,
     breakGlassLimit: overrides.breakGlassLimit,
     matchLimit: overrides.matchLimit,
     allowPrivateHookHosts: overrides.allowPrivateHookHosts,

@@ -3,11 +3,12 @@
  * (`PUT /fhir/{type}/{id}`, conditional `PUT /fhir/{type}?criteria`) and delete (`DELETE` likewise). Each is pushed
  * by the access layer as the one-entry transaction of bridge/fhir/single-write, so it is validated, stored, hashed and
  * anchored like any push; the answer is the FHIR one (201/200 with the resource, Location, ETag; 204 for a delete)
- * plus X-Bundle-Hash.
+ * plus X-Bundle-Hash. `Prefer: return=minimal | OperationOutcome` trades the resource for nothing or an outcome.
  */
 import { Request, Response, Router } from 'express';
 import { writeOne } from '../../access/writes';
-import { outcomes } from '../../fhir/outcome';
+import { returnPreference } from '../../fhir/negotiation';
+import { informational, outcomes } from '../../fhir/outcome';
 import type { SingleWrite } from '../../fhir/single-write';
 import { parseJsonBody } from '../../fhir/prepare';
 import { sessionOf } from '../auth';
@@ -44,6 +45,20 @@ export function writeRouter(opts: FhirRouteOptions): Router {
     }
     if (!stored) throw outcomes.internal('the write was applied but its result could not be read back');
     res.set('Location', `${fhirBaseUrl(req, opts.publicBaseUrl)}/${answer?.location}`);
+    // R4 http.html#ops: Prefer return=minimal (no body), return=OperationOutcome, else the resource.
+    const preferred = returnPreference(req.get('Prefer'));
+    if (preferred === 'minimal') {
+      res.status(status).end();
+      return;
+    }
+    if (preferred === 'OperationOutcome') {
+      const verb = status === 201 ? 'created' : 'updated';
+      res
+        .status(status)
+        .type(FHIR_JSON)
+        .json(informational(`${w.type}/${stored.id} ${verb}: version ${stored.version}`));
+      return;
+    }
     sendResource(res, stored, status);
   }
 

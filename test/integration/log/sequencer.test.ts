@@ -155,7 +155,10 @@ it('finds an accepted entry in the queue or in the leaves in one read, so one in
   while (!holder) {
     // undefined when a sequencer tick held the lock at that moment: try again
     holder = await new Promise<{ run: Promise<unknown> } | undefined>((resolve) => {
-      const run = withSequencer(bridge.database.db, async () => (resolve({ run }), held));
+      const run: Promise<void | undefined> = withSequencer(bridge.database.db, async (): Promise<void> => {
+        resolve({ run });
+        await held;
+      });
       void run.then((r) => r === undefined && resolve(undefined));
     });
   }
