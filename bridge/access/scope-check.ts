@@ -30,12 +30,16 @@ const WRITES: Record<string, Interaction> = { POST: 'create', PUT: 'update', PAT
 
 /**
  * The interaction a request on `/fhir/{type}…` asks for, by method and path (relative to /fhir): GET read / vread /
- * history (r) or search (s); POST / PUT / PATCH / DELETE create / update / delete. Null for the root (a pushed Bundle
+ * history (r) or search (s), and POST {type}/_search; POST / PUT / PATCH / DELETE create / update / delete. Null for the root (a pushed Bundle
  * is checked entry by entry, {@link checkBundleScopes}), `metadata`, and methods that ask for nothing. Pure.
  */
 export function fhirInteraction(method: string, path: string): { type: string; interaction: Interaction } | null {
-  const [type, id] = path.split('/').filter(Boolean);
+  const segments = path.split('/').filter(Boolean);
+  const [type, id] = segments;
   if (!type || type === 'metadata') return null;
+  // POST {type}/_search is a search (R4 http.html#search); $validate reads and writes nothing (operation-resource-validate).
+  if (method === 'POST' && id === '_search' && segments.length === 2) return { type, interaction: 'search' };
+  if (method === 'POST' && segments.at(-1) === '$validate') return null;
   if (method === 'GET' || method === 'HEAD') return { type, interaction: id === undefined ? 'search' : 'read' };
   return WRITES[method] ? { type, interaction: WRITES[method] } : null;
 }

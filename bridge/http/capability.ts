@@ -11,6 +11,12 @@ const SEARCH = [
   { name: '_lastUpdated', type: 'date' },
 ] as const;
 
+/** Operations on every resource type (bridge/http/routes/fhir.ts): $validate (type and instance), $meta (instance). */
+const RESOURCE_OPERATIONS = [
+  { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+  { name: 'meta', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta' },
+];
+
 const PATIENT_OPERATIONS = [
   { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
   { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
@@ -34,7 +40,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
       {
         mode: 'server',
         documentation:
-          "Bundles (transaction, batch, collection, document) are pushed to the base URL; create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
+          "Bundles (transaction, batch, collection, document) are pushed to the base URL; searches are GET [type]?… or POST [type]/_search with a form body; `Prefer: return=minimal|representation|OperationOutcome` is honoured on create and update; JSON only (_format or Accept asking for XML is 406); create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
         // SMART App Launch 2.x conformance: the SMART-on-FHIR service code and the oauth-uris extension.
         security: {
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
@@ -74,7 +80,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
               conditionalUpdate: true,
               conditionalDelete: 'single',
               searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
-              ...(type === 'Patient' ? { operation: PATIENT_OPERATIONS } : {}),
+              operation: type === 'Patient' ? [...RESOURCE_OPERATIONS, ...PATIENT_OPERATIONS] : RESOURCE_OPERATIONS,
             },
         ),
         operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],

@@ -1,10 +1,12 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { NextFunction, Request, Response, Router } from 'express';
+import type { Bundle, Meta, Resource } from '@medplum/fhirtypes';
+import express, { NextFunction, Request, Response, Router } from 'express';
 import { readAllVersions, readOne, readOneVersion, search } from '../../access/reads';
 import { proofExtension, proofsOfServed } from '../../access/proofs';
 import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
 import { outcomes } from '../../fhir/outcome';
+import { parseJsonBody } from '../../fhir/prepare';
+import { validateRequestOf, validationOutcome } from '../../fhir/validate-operation';
 import { resourceTypes } from '../../fhir/resource-types';
 import { admitAccess, requireSession, sessionOf } from '../auth';
 import { capabilityStatement } from '../capability';
@@ -18,6 +20,15 @@ import { proofRouter, proofsAsked } from './proofs';
 import { writeRouter } from './writes';
 
 export type { FhirRouteOptions } from './fhir-common';
+
+const formBody = express.urlencoded({ extended: false, limit: 64 * 1024 });
+
+/** URL and body parameters of a POST _search, a name in both given twice (each value ANDed, as in a GET). */
+function mergedParams(query: Record<string, unknown>, body: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...query };
+  for (const [k, v] of Object.entries(body ?? {})) out[k] = k in out ? [out[k], v].flat() : v;
+  return out;
+}
 
 /** Methods each FHIR path serves (R4 http.html); any other method on a known path is 405 with Allow. */
 const ALLOWED = { type: 'GET, HEAD, POST, PUT, DELETE', instance: 'GET, HEAD, PUT, DELETE', history: 'GET, HEAD' } as const;
@@ -87,14 +98,14 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     sendResource(res, stored);
   });
 
-  router.get('/:type', reads, async (req, res) => {
-    const type = knownType(p(req).type);
-    const { _proofs, ...params } = req.query as Record<string, unknown>;
-    const withProofs = proofsAsked(req);
+  /** A searchset of `params` on `type`: the rows this reader was just served (and audited for), proofs when asked. */
+  async function searchset(req: Request, res: Response, type: string, all: Record<string, unknown>): Promise<void> {
+    const { _proofs, ...params } = all;
+    const withProofs = proofsAsked(req, _proofs);
     const { query, rows, hasMore } = await search(svc, sessionOf(req), type, params);
-    // The rows are what this reader was just served (and audited for): their proofs in one batched call.
     const proofs = withProofs ? (await proofsOfServed(svc, rows)).map(proofExtension) : [];
-    const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, req.query as Record<string, unknown>, query.count));
+    // Links are GET URLs, also for a POST _search (R4 http.html#search: the server may page either way).
+    const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, all, query.count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
@@ -107,7 +118,36 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
       })),
     };
     res.type(FHIR_JSON).json(bundle);
+  }
+
+  router.get('/:type', reads, async (req, res) => {
+    await searchset(req, res, knownType(p(req).type), req.query as Record<string, unknown>);
   });
+
+  // POST [base]/[type]/_search (R4 http.html#search): parameters in a form body, and in the URL too.
+  router.post('/:type/_search', reads, formBody, async (req, res) => {
+    const type = knownType(p(req).type);
+    if (!req.is('application/x-www-form-urlencoded')) throw outcomes.unsupportedMediaType('send the search parameters as application/x-www-form-urlencoded');
+    await searchset(req, res, type, mergedParams(req.query as Record<string, unknown>, req.body as Record<string, unknown>));
+  });
+
+  router.get('/:type/:id/$meta', reads, async (req, res) => {
+    const type = knownType(p(req).type);
+    const stored = await readOne(svc, sessionOf(req), type, p(req).id);
+    if (!stored) throw notFound(type, p(req).id);
+    if (stored.deleted) throw outcomes.gone(`${type}/${p(req).id} was deleted`);
+    // R4 resource-operation-meta.html: a Parameters whose `return` is the resource's Meta.
+    const meta = (stored.content as { meta?: Meta }).meta ?? {};
+    res.type(FHIR_JSON).json({ resourceType: 'Parameters', parameter: [{ name: 'return', valueMeta: meta }] });
+  });
+
+  const validate = async (req: Request, res: Response): Promise<void> => {
+    const type = knownType(p(req).type);
+    const body = parseJsonBody(fhirBodyText(req, `${type} resource or Parameters`));
+    res.type(FHIR_JSON).json(validationOutcome(validateRequestOf(body, type, p(req).id, req.query.mode)));
+  };
+  router.post('/:type/$validate', fhirBody(opts.maxBodyBytes), validate);
+  router.post('/:type/:id/$validate', fhirBody(opts.maxBodyBytes), validate);
 
   // A known path with a method it does not serve: 405 (an unknown type stays 404). Operations (`$…`) pass on.
   const notAllowed =

@@ -42,8 +42,7 @@ export function everythingProofs(req: Request): false | 'entries' | 'page' {
   throw outcomes.invalid('_proofs must be true, false or page', '_proofs');
 }
 
-export function proofsAsked(req: Request): boolean {
-  const v = req.query._proofs;
+export function proofsAsked(req: Request, v: unknown = req.query._proofs): boolean {
   if (v === undefined || v === 'false') return false;
   if (v === 'true') return true;
   throw outcomes.invalid('_proofs must be true or false', '_proofs');

@@ -26,6 +26,12 @@ test('method and path name the interaction; the root, metadata and other methods
   expect(fhirInteraction('POST', '/')).toBeNull();
   expect(fhirInteraction('GET', '/metadata')).toBeNull();
   expect(fhirInteraction('OPTIONS', '/Patient')).toBeNull();
+  // POST _search is a search (a read-only token may), $validate reads and writes nothing.
+  expect(fhirInteraction('POST', '/Patient/_search')).toEqual({ type: 'Patient', interaction: 'search' });
+  expect(fhirInteraction('PUT', '/Patient/_search')).toEqual({ type: 'Patient', interaction: 'update' });
+  expect(fhirInteraction('POST', '/Patient/$validate')).toBeNull();
+  expect(fhirInteraction('POST', '/Patient/1/$validate')).toBeNull();
+  expect(fhirInteraction('GET', '/Patient/1/$meta')).toEqual({ type: 'Patient', interaction: 'read' });
 });
 
 test('an API key session passes every check without a query; an allowed token scope too', async () => {
