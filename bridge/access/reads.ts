@@ -94,7 +94,7 @@ export async function search(
   session: Session,
   type: string,
   params: Record<string, unknown>,
-): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean; total?: number }> {
   const reader = readerOf(session);
   if (reader.kind === 'patient') return patientSearch(svc, session, reader, type, params);
   const clinicId = actingClinic(session);
@@ -103,7 +103,7 @@ export async function search(
   const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
   const { granted } = await authorizeSearchPatients(svc.db, clinicId, named, opts);
   const foreign = granted.filter((g) => g.basis !== 'own');
-  const { rows, hasMore } = await searchResources(
+  const { rows, hasMore, total } = await searchResources(
     svc.db,
     clinicId,
     query,
@@ -121,9 +121,9 @@ export async function search(
     resourceTypes: [type],
     breakGlass: glass,
     purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
-    detail: `${rows.length} match(es)`,
+    detail: query.countOnly ? `count: ${total} match(es)` : `${rows.length} match(es)`,
   });
-  return { query, rows, hasMore };
+  return { query, rows, hasMore, total };
 }
 
 /**
@@ -137,9 +137,9 @@ async function patientSearch(
   reader: PatientReader,
   type: string,
   params: Record<string, unknown>,
-): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean }> {
+): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean; total?: number }> {
   const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
-  const { rows, hasMore, patientIds } = await searchPersonResources(svc.db, await ownPatientIds(svc.db, reader), query);
+  const { rows, hasMore, total, patientIds } = await searchPersonResources(svc.db, await ownPatientIds(svc.db, reader), query);
   await audit(svc.db, {
     ...auditedAs(reader),
     action: 'search',
@@ -148,7 +148,7 @@ async function patientSearch(
     patientIds,
     resourceTypes: [type],
     purpose: accessOptions(session).purpose ?? null,
-    detail: `${rows.length} match(es)`,
+    detail: query.countOnly ? `count: ${total} match(es)` : `${rows.length} match(es)`,
   });
-  return { query, rows, hasMore };
+  return { query, rows, hasMore, total };
 }

@@ -6,7 +6,7 @@ import { outcomes } from './outcome';
 import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
-export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format'];
+export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary'];
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 
@@ -59,6 +59,16 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
           q.count = Math.min(n, MAX_COUNT); // a larger count is served as MAX_COUNT: FHIR lets the server choose its page size
           break;
         }
+        case '_total':
+          // R4 search.html#total
+          if (v !== 'none' && v !== 'estimate' && v !== 'accurate') throw outcomes.invalid('_total must be none, estimate or accurate', name);
+          q.total = v;
+          break;
+        case '_summary':
+          // R4 search.html#summary: count is served; true, text and data are not yet (refused, never ignored).
+          if (v === 'count') q.countOnly = true;
+          else if (v !== 'false') throw outcomes.notSupported(`_summary=${v} is not supported; supported: count, false`, name);
+          break;
         case '_offset': {
           const n = boundedInteger(v);
           if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);

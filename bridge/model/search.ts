@@ -11,6 +11,10 @@ export interface SearchQuery {
   lastUpdated: DateFilter[];
   count: number;
   offset: number;
+  /** `_total=accurate` or `estimate` (served exactly): count every match; `none` or absent: only when known for free. */
+  total?: 'none' | 'estimate' | 'accurate';
+  /** `_summary=count`: the number of matches, no entries. */
+  countOnly?: boolean;
 }
 
 export interface TokenFilter {

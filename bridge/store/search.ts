@@ -56,7 +56,7 @@ export async function searchResources(
   q: SearchQuery,
   grantedPatientIds: string[] = [],
   withheld: Withheld[] = [],
-): Promise<{ rows: StoredResource[]; hasMore: boolean }> {
+): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
@@ -83,13 +83,34 @@ export async function searchResources(
   where.push(...dateFilters(q, p));
   const restricted = withheldSql(withheld, p);
   if (restricted) where.push(restricted);
+  return pageAndTotal<StoredResource>(db, q, where, params, 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content');
+}
+
+/**
+ * The page of matches of `where` (newest first) and, when the query asks for it (`_total`, `_summary=count`), their
+ * number, counted with the same predicate (so a count never includes what the page could not show); else the total
+ * only when the page itself tells it (the last page, reached from its first row).
+ */
+async function pageAndTotal<R extends object>(
+  db: Db,
+  q: SearchQuery,
+  where: string[],
+  params: unknown[],
+  columns: string,
+): Promise<{ rows: R[]; hasMore: boolean; total?: number }> {
+  const counted = q.countOnly || q.total === 'accurate' || q.total === 'estimate';
+  const count = counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined;
+  if (q.countOnly) return { rows: [], hasMore: false, total: (await count!).rows[0].n as number };
+  const limit = params.length + 1;
   const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content
-     FROM resource r WHERE ${where.join(' AND ')}
-     ORDER BY r.last_updated DESC, r.id LIMIT ${p(q.count + 1)} OFFSET ${p(q.offset)}`,
-    params,
+    `SELECT ${columns} FROM resource r WHERE ${where.join(' AND ')}
+     ORDER BY r.last_updated DESC, r.id LIMIT $${limit} OFFSET $${limit + 1}`,
+    [...params, q.count + 1, q.offset],
   );
-  return { rows: res.rows.slice(0, q.count), hasMore: res.rows.length > q.count };
+  const hasMore = res.rows.length > q.count;
+  const rows = res.rows.slice(0, q.count) as R[];
+  const total = count ? ((await count).rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
+  return { rows, hasMore, total };
 }
 
 /**
@@ -101,7 +122,7 @@ export async function searchPersonResources(
   db: Db,
   personPatientIds: string[],
   q: SearchQuery,
-): Promise<{ rows: StoredResource[]; hasMore: boolean; patientIds: string[] }> {
+): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number; patientIds: string[] }> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
@@ -120,17 +141,17 @@ export async function searchPersonResources(
     where.push(`(r.patient_id = ANY(${named}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${named}::uuid[])))`);
   }
   where.push(...dateFilters(q, p));
-  const res = await db.query(
-    `SELECT r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content,
-            coalesce(r.patient_id, r.id) AS "patientId"
-     FROM resource r WHERE ${where.join(' AND ')}
-     ORDER BY r.last_updated DESC, r.id LIMIT ${p(q.count + 1)} OFFSET ${p(q.offset)}`,
+  const { rows: page, hasMore, total } = await pageAndTotal<StoredResource & { patientId: string }>(
+    db,
+    q,
+    where,
     params,
+    'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content, coalesce(r.patient_id, r.id) AS "patientId"',
   );
-  const page = res.rows.slice(0, q.count);
   return {
     rows: page.map(({ patientId: _p, ...r }) => r as StoredResource),
-    hasMore: res.rows.length > q.count,
+    hasMore,
+    total,
     patientIds: [...new Set(page.map((r) => r.patientId as string))],
   };
 }

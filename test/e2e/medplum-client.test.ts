@@ -57,6 +57,8 @@ test('metadata tells what is supported', async () => {
     expect.arrayContaining(['identifier', 'code', 'patient', 'date', '_lastUpdated']),
   );
   expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation.map((o: { name: string }) => o.name)).toEqual([
+    'validate',
+    'meta',
     'everything',
     'summary',
     'export',

@@ -62,7 +62,7 @@ test("a clinic's own ids are its own: another clinic cannot read by them", async
   const theirs = await client.updateResource<Patient>({ resourceType: 'Patient', id: 'C-1', name: [{ family: 'Mine' }] });
   const other = (await bridge.clinic('Other')).apiKey;
   expect((await api(bridge.url, other, 'GET', '/fhir/Patient/C-1')).status).toBe(404);
-  expect((await api(bridge.url, other, 'GET', '/fhir/Patient?_id=C-1')).body.entry).toEqual([]);
+  expect((await api(bridge.url, other, 'GET', '/fhir/Patient?_id=C-1')).body.entry ?? []).toEqual([]);
   // Its own C-1 is a different record.
   const mine = await api(bridge.url, other, 'PUT', '/fhir/Patient/C-1', { resourceType: 'Patient', id: 'C-1', name: [{ family: 'Theirs' }] });
   expect(mine.status).toBe(201);

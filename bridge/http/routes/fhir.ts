@@ -102,13 +102,15 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   async function searchset(req: Request, res: Response, type: string, all: Record<string, unknown>): Promise<void> {
     const { _proofs, ...params } = all;
     const withProofs = proofsAsked(req, _proofs);
-    const { query, rows, hasMore } = await search(svc, sessionOf(req), type, params);
+    const { query, rows, hasMore, total } = await search(svc, sessionOf(req), type, params);
     const proofs = withProofs ? (await proofsOfServed(svc, rows)).map(proofExtension) : [];
     // Links are GET URLs, also for a POST _search (R4 http.html#search: the server may page either way).
     const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, all, query.count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
+      // R4 search.html#total: given when asked for (_total, _summary=count) or known from this page.
+      ...(total !== undefined ? { total } : {}),
       link,
       entry: rows.map((r, i) => ({
         ...(proofs[i] ? { extension: [proofs[i]!] } : {}),
@@ -117,6 +119,8 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
         search: { mode: 'match' },
       })),
     };
+    // FHIR JSON has no empty arrays (R4 json.html): no matches, or _summary=count, is a Bundle without entry.
+    if (!bundle.entry?.length) delete bundle.entry;
     res.type(FHIR_JSON).json(bundle);
   }
 

@@ -33,9 +33,9 @@ maybe('Synthea patient across clinics', () => {
     const search = (key: string, patient: string) => api(bridge.url, key, 'GET', `/fhir/Observation?patient=Patient/${patient}&_count=1000`);
     const own = (await search(A.apiKey, pa)).body.entry.length;
     expect(own).toBeGreaterThan(0);
-    expect((await search(C.apiKey, pa)).body.entry).toHaveLength(0);
+    expect((await search(C.apiKey, pa)).body.entry ?? []).toHaveLength(0);
     expect((await api(bridge.url, A.apiKey, 'POST', '/fhir', putBundle(consent('share-c', `Patient/${pa}`, C.id)))).status).toBe(200);
     expect((await search(C.apiKey, pa)).body.entry).toHaveLength(own);
-    expect((await search(C.apiKey, pb)).body.entry).toHaveLength(0);
+    expect((await search(C.apiKey, pb)).body.entry ?? []).toHaveLength(0);
   });
 });

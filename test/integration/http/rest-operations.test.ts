@@ -138,3 +138,46 @@ describe('$meta', () => {
     expect((await api(bridge.url, a.apiKey, 'GET', `/fhir/Patient/00000000-0000-4000-8000-000000000000/$meta`)).status).toBe(404);
   });
 });
+
+describe('total, _total and _summary=count (R4 search.html#total)', () => {
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await api(bridge.url, a.apiKey, 'POST', '/fhir/Observation', { resourceType: 'Observation', status: 'final', code: { text: `count ${i}` } });
+      expect(res.status).toBe(201);
+    }
+  });
+
+  test('_summary=count: the number of matches and no entries; only what the reader may see is counted', async () => {
+    const mine = await api(bridge.url, a.apiKey, 'GET', '/fhir/Observation?_summary=count');
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 3 });
+    expect(mine.body.entry).toBeUndefined();
+    const theirs = await api(bridge.url, b.apiKey, 'GET', '/fhir/Observation?_summary=count');
+    expect(theirs.body.total).toBe(0);
+    const posted = await form(a.apiKey, '/fhir/Observation/_search', '_summary=count');
+    expect(posted.body.total).toBe(3);
+  });
+
+  test('_total=accurate on a page that is not the last; total known from the last page without asking', async () => {
+    const first = await api(bridge.url, a.apiKey, 'GET', '/fhir/Observation?_count=2&_total=accurate');
+    expect(first.body.total).toBe(3);
+    expect(first.body.entry).toHaveLength(2);
+    const unasked = await api(bridge.url, a.apiKey, 'GET', '/fhir/Observation?_count=2');
+    expect(unasked.body.total).toBeUndefined(); // not known without counting
+    const last = await api(bridge.url, a.apiKey, 'GET', '/fhir/Observation?_count=2&_offset=2');
+    expect(last.body.total).toBe(3);
+    const none = await api(bridge.url, b.apiKey, 'GET', '/fhir/Observation');
+    expect(none.body.total).toBe(0);
+    expect(none.body.entry).toBeUndefined();
+  });
+
+  test.each([
+    ['_total=exact', 400, 'invalid'],
+    ['_summary=true', 400, 'not-supported'],
+    ['_summary=bogus', 400, 'not-supported'],
+  ])('%s is %i %s', async (q, status, code) => {
+    const res = await api(bridge.url, a.apiKey, 'GET', `/fhir/Observation?${q}`);
+    expect(res.status).toBe(status);
+    expect(res.body.issue[0].code).toBe(code);
+  });
+});
