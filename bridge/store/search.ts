@@ -83,7 +83,13 @@ export async function searchResources(
   where.push(...dateFilters(q, p));
   const restricted = withheldSql(withheld, p);
   if (restricted) where.push(restricted);
-  return pageAndTotal<StoredResource>(db, q, where, params, 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content');
+  return pageAndTotal<StoredResource>(
+    db,
+    q,
+    where,
+    params,
+    'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content',
+  );
 }
 
 /**
@@ -141,7 +147,11 @@ export async function searchPersonResources(
     where.push(`(r.patient_id = ANY(${named}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${named}::uuid[])))`);
   }
   where.push(...dateFilters(q, p));
-  const { rows: page, hasMore, total } = await pageAndTotal<StoredResource & { patientId: string }>(
+  const {
+    rows: page,
+    hasMore,
+    total,
+  } = await pageAndTotal<StoredResource & { patientId: string }>(
     db,
     q,
     where,
