@@ -168,7 +168,6 @@ export function defaultIngestWorkers(): number {
   return Math.min(os.availableParallelism(), 4);
 }
 
-/** Reads the environment into a typed config; throws a readable error naming each bad variable. */
 /** CORS_ORIGINS: `*`, or comma-separated origins (`https://app.example.org`); throws on anything that is not an origin. */
 export function parseCorsOrigins(value: string | undefined): string[] | '*' {
   const v = value?.trim() ?? '';
@@ -178,13 +177,8 @@ export function parseCorsOrigins(value: string | undefined): string[] | '*' {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => {
-      let url: URL;
-      try {
-        url = new URL(s);
-      } catch {
-        throw new Error(`CORS_ORIGINS: "${s}" is not an origin (scheme://host[:port])`);
-      }
-      if (url.origin !== s.replace(/\/$/, '') || !/^https?:$/.test(url.protocol))
+      const url = URL.canParse(s) ? new URL(s) : undefined;
+      if (!url || url.origin !== s.replace(/\/$/, '') || !/^https?:$/.test(url.protocol))
         throw new Error(`CORS_ORIGINS: "${s}" is not an origin (scheme://host[:port])`);
       return url.origin;
     });
@@ -198,6 +192,7 @@ function corsOriginsOf(value: string | undefined): string[] | '*' {
   }
 }
 
+/** Reads the environment into a typed config; throws a readable error naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

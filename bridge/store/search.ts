@@ -83,14 +83,11 @@ export async function searchResources(
   where.push(...dateFilters(q, p));
   const restricted = withheldSql(withheld, p);
   if (restricted) where.push(restricted);
-  return pageAndTotal<StoredResource>(
-    db,
-    q,
-    where,
-    params,
-    'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content',
-  );
+  return pageAndTotal<StoredResource>(db, q, where, params, STORED);
 }
+
+/** The columns of a StoredResource. */
+const STORED = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content';
 
 /**
  * The page of matches of `where` (newest first) and, when the query asks for it (`_total`, `_summary=count`), their
@@ -105,17 +102,20 @@ async function pageAndTotal<R extends object>(
   columns: string,
 ): Promise<{ rows: R[]; hasMore: boolean; total?: number }> {
   const counted = q.countOnly || q.total === 'accurate' || q.total === 'estimate';
-  const count = counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined;
-  if (q.countOnly) return { rows: [], hasMore: false, total: (await count!).rows[0].n as number };
   const limit = params.length + 1;
-  const res = await db.query(
-    `SELECT ${columns} FROM resource r WHERE ${where.join(' AND ')}
-     ORDER BY r.last_updated DESC, r.id LIMIT $${limit} OFFSET $${limit + 1}`,
-    [...params, q.count + 1, q.offset],
-  );
-  const hasMore = res.rows.length > q.count;
-  const rows = res.rows.slice(0, q.count) as R[];
-  const total = count ? ((await count).rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
+  const [count, res] = await Promise.all([
+    counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined,
+    q.countOnly
+      ? undefined
+      : db.query(
+          `SELECT ${columns} FROM resource r WHERE ${where.join(' AND ')}
+           ORDER BY r.last_updated DESC, r.id LIMIT $${limit} OFFSET $${limit + 1}`,
+          [...params, q.count + 1, q.offset],
+        ),
+  ]);
+  const hasMore = !!res && res.rows.length > q.count;
+  const rows = (res?.rows.slice(0, q.count) ?? []) as R[];
+  const total = count ? (count.rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
   return { rows, hasMore, total };
 }
 
@@ -151,13 +151,7 @@ export async function searchPersonResources(
     rows: page,
     hasMore,
     total,
-  } = await pageAndTotal<StoredResource & { patientId: string }>(
-    db,
-    q,
-    where,
-    params,
-    'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content, coalesce(r.patient_id, r.id) AS "patientId"',
-  );
+  } = await pageAndTotal<StoredResource & { patientId: string }>(db, q, where, params, `${STORED}, coalesce(r.patient_id, r.id) AS "patientId"`);
   return {
     rows: page.map(({ patientId: _p, ...r }) => r as StoredResource),
     hasMore,

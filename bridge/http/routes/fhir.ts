@@ -1,6 +1,6 @@
 import type { Bundle, Meta, Resource } from '@medplum/fhirtypes';
 import express, { NextFunction, Request, Response, Router } from 'express';
-import { readAllVersions, readOne, readOneVersion, search } from '../../access/reads';
+import { readAllVersions, readOne, readOneVersion, search, type StoredResource } from '../../access/reads';
 import { proofExtension, proofsOfServed } from '../../access/proofs';
 import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
@@ -90,12 +90,17 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     res.type(FHIR_JSON).json(bundle);
   });
 
-  router.get('/:type/:id', reads, async (req, res) => {
+  /** The current version of `{type}/{id}` for this reader (read and audited by the access layer); 404 unknown, 410 deleted. */
+  async function current(req: Request): Promise<StoredResource> {
     const type = knownType(p(req).type);
     const stored = await readOne(svc, sessionOf(req), type, p(req).id);
     if (!stored) throw notFound(type, p(req).id);
     if (stored.deleted) throw outcomes.gone(`${type}/${p(req).id} was deleted`);
-    sendResource(res, stored);
+    return stored;
+  }
+
+  router.get('/:type/:id', reads, async (req, res) => {
+    sendResource(res, await current(req));
   });
 
   /** A searchset of `params` on `type`: the rows this reader was just served (and audited for), proofs when asked. */
@@ -136,12 +141,8 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   });
 
   router.get('/:type/:id/$meta', reads, async (req, res) => {
-    const type = knownType(p(req).type);
-    const stored = await readOne(svc, sessionOf(req), type, p(req).id);
-    if (!stored) throw notFound(type, p(req).id);
-    if (stored.deleted) throw outcomes.gone(`${type}/${p(req).id} was deleted`);
     // R4 resource-operation-meta.html: a Parameters whose `return` is the resource's Meta.
-    const meta = (stored.content as { meta?: Meta }).meta ?? {};
+    const meta = ((await current(req)).content as { meta?: Meta }).meta ?? {};
     res.type(FHIR_JSON).json({ resourceType: 'Parameters', parameter: [{ name: 'return', valueMeta: meta }] });
   });
 
