@@ -14,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './store/embedded';
 import { runMigrations } from './store/migrate';
 import { backfillSensitivity } from './store/sensitivity';
 import { backfillLogEntries } from './log/backfill';
+import { reindexSearch } from './ingest/search-reindex';
 import { VERSION } from './version';
 import { createLogService, type LogService } from './log/service';
 import { startNotifier } from './notify/delivery';
@@ -85,6 +86,14 @@ export async function openDatabase(
     // Resource versions stored before the verifiable log (migration 022) join it.
     const logged = await backfillLogEntries(db);
     if (logged) log.info({ versions: logged }, 'earlier resource versions queued for the verifiable log');
+    // Resources stored before migration 026 get the values of every R4 search parameter (before any search is served).
+    let last = Date.now();
+    const indexed = await reindexSearch(db, 500, (done) => {
+      if (Date.now() - last < 5000) return;
+      last = Date.now();
+      log.info({ done }, 'indexing stored resources for search');
+    });
+    if (indexed) log.info({ resources: indexed }, 'stored resources indexed for search');
   } catch (err) {
     await db.end();
     await stopEmbedded?.();

@@ -1,57 +1,224 @@
 import { dateRange } from './search-index';
 import { boundedInteger, INT4_MAX } from './integers';
-import { parseToken } from './criteria';
 import { outcomes } from './outcome';
+import { searchParamsOf, type SearchParamDef } from './search-definitions';
+import { foldString } from './search-values';
+import { toCanonicalQuantity } from '../normalize/units';
+import { isBridgeId } from '../model/ids';
 
-import type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
+import type { DateFilter, ParamFilter, QuantityFilter, SearchQuery, SortKey, TokenFilter, ValueTable } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
-export const SEARCH_PARAMS = ['_id', 'identifier', 'code', 'patient', 'subject', 'date', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary'];
+/** Parameters of the search itself (R4 search.html#all), beside each type's indexed ones. */
+export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_sort'];
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 
+const TABLE_OF: Record<SearchParamDef['type'], ValueTable> = {
+  string: 'string',
+  token: 'token',
+  uri: 'token',
+  date: 'date',
+  reference: 'reference',
+  quantity: 'quantity',
+  number: 'quantity',
+};
+
+/** The modifiers served per parameter type (R4 search.html#modifiers); `:[type]` on references besides. */
+const MODIFIERS: Record<SearchParamDef['type'], string[]> = {
+  string: ['missing', 'exact', 'contains'],
+  token: ['missing', 'not', 'text'],
+  uri: ['missing'],
+  date: ['missing'],
+  reference: ['missing', 'identifier'],
+  quantity: ['missing'],
+  number: ['missing'],
+};
+
+/** Splits on `sep` not escaped by a backslash, then unescapes `\,` `\|` `\$` `\\` (R4 search.html#escaping). */
+function splitEscaped(raw: string, sep: ',' | '|'): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '\\' && i + 1 < raw.length) {
+      current += c + raw[++i];
+    } else if (c === sep) {
+      parts.push(current);
+      current = '';
+    } else current += c;
+  }
+  parts.push(current);
+  return parts;
+}
+const unescape = (s: string): string => s.replace(/\\([,|$\\])/g, '$1');
+
+/** The values of one occurrence (`a,b` = a OR b), unescaped unless `keepEscapes` (token and quantity split again on `|`). */
+function alternatives(raw: string, keepEscapes = false): string[] {
+  return splitEscaped(raw, ',').map((v) => (keepEscapes ? v : unescape(v)));
+}
+
 function dateFilter(param: string, raw: string): DateFilter {
-  const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw) as RegExpExecArray;
+  const m = /^(eq|ne|lt|le|gt|ge|sa|eb|ap)?(.+)$/.exec(raw) as RegExpExecArray;
+  if (m[1] === 'ap') throw outcomes.notSupported(`${param}: the prefix ap is not supported on dates; supported: eq, ne, lt, le, gt, ge, sa, eb`, param);
   const range = dateRange(m[2]);
   if (!range) throw outcomes.invalid(`${param}: "${raw}" is not a FHIR date, dateTime or instant`, param);
   return { prefix: (m[1] as DateFilter['prefix']) ?? 'eq', start: range[0], end: range[1] };
 }
 
-/** `a,b` alternatives of one token parameter, read as FHIR R4 token search does (see parseToken). */
-function tokenAlternatives(param: 'identifier' | 'code', raw: string, canonical: (s: string) => string): TokenFilter[] {
-  return raw.split(',').map((alt) => {
-    const token = parseToken(alt);
-    if (!token) throw outcomes.invalid(`${param}: "${alt}" names neither a system nor a code`, param);
-    // Codes are indexed under canonical system URIs (OIDs and aliases mapped), so the searched system is mapped too.
-    const system = typeof token.system === 'string' && param === 'code' ? canonical(token.system) : token.system;
-    return { param, ...(system !== undefined ? { system } : {}), ...(token.code !== undefined ? { code: token.code } : {}) };
+/** A token `[system]|[code]`, `code` or `|code`; the system also as its canonical URI, as codings are indexed. */
+function tokenFilter(param: string, raw: string, canonical: (s: string) => string): TokenFilter {
+  const parts = splitEscaped(raw, '|').map(unescape);
+  if (parts.length > 2 || (parts.length === 2 && !parts[0] && !parts[1]) || (parts.length === 1 && !parts[0])) {
+    throw outcomes.invalid(`${param}: "${raw}" is not a token ([system]|[code])`, param);
+  }
+  if (parts.length === 1) return { code: parts[0] };
+  const [system, code] = parts;
+  const systems = system ? [...new Set([system, canonical(system)])] : null;
+  return { systems, ...(code ? { code } : {}) };
+}
+
+/** Decimal places of a FHIR decimal as written (`5.40` has two), for its implicit precision. */
+function decimals(text: string): number {
+  const m = /^[+-]?\d*(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return 0;
+  return Math.max(0, (m[1]?.length ?? 0) - Number(m[2] ?? 0));
+}
+
+/** `[prefix]number[|system|code]` (R4 search.html#number and #quantity). */
+function quantityFilter(def: SearchParamDef, raw: string): QuantityFilter {
+  const parts = splitEscaped(raw, '|').map(unescape);
+  const m = /^(eq|ne|lt|le|gt|ge|sa|eb|ap)?([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/.exec(parts[0]);
+  if (!m || parts.length === 2 || parts.length > 3 || (def.type === 'number' && parts.length > 1)) {
+    throw outcomes.invalid(`${def.code}: "${raw}" is not a ${def.type === 'number' ? 'number' : 'quantity ([prefix]number[|system|code])'}`, def.code);
+  }
+  const prefix = (m[1] as QuantityFilter['prefix']) ?? 'eq';
+  const v = Number(m[2]);
+  const d = decimals(m[2]);
+  // eq means "within the precision of the value as written": 5.4 is [5.35, 5.45); ap is within 10%.
+  const half = prefix === 'ap' ? Math.abs(v) * 0.1 : 0.5 * 10 ** -d;
+  const fixed = (x: number): string => (prefix === 'ap' ? String(x) : x.toFixed(d + 1));
+  const filter: QuantityFilter = { prefix, value: m[2], low: fixed(v - half), high: fixed(v + half) };
+  if (parts.length === 3) {
+    const [, system, code] = parts;
+    const canonical = code ? toCanonicalQuantity(v, code, system || null) : undefined;
+    if (canonical?.status === 'converted' && canonical.unit) {
+      const at = (x: string): string => String(toCanonicalQuantity(Number(x), code, system || null).value);
+      return { prefix, value: at(filter.value), low: at(filter.low), high: at(filter.high), canonicalUnit: canonical.unit };
+    }
+    if (system) filter.system = system;
+    if (code) filter.code = code;
+  }
+  return filter;
+}
+
+/** `id`, `Type/id` or an absolute URL ending in `Type/id`; with `:Type`, the type is given by the modifier. */
+function referenceFilter(def: SearchParamDef, raw: string, typeModifier?: string): { targetType?: string; id: string } {
+  const m = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([^/]+)$/.exec(raw);
+  const targetType = m ? m[1] : typeModifier;
+  const id = m ? m[2] : raw;
+  if (!id) throw outcomes.invalid(`${def.code}: a reference value is empty`, def.code);
+  if (targetType && def.targets.length && !def.targets.includes(targetType)) {
+    throw outcomes.invalid(`${def.code}: references ${def.targets.join(', ')}, not ${targetType}`, def.code);
+  }
+  if (m && typeModifier && m[1] !== typeModifier) throw outcomes.invalid(`${def.code}:${typeModifier}: "${raw}" names a ${m[1]}`, def.code);
+  return { ...(targetType ? { targetType } : {}), id };
+}
+
+function paramFilter(def: SearchParamDef, modifier: string | undefined, raw: string, canonical: (s: string) => string): ParamFilter {
+  const param = def.code;
+  const isType = modifier !== undefined && def.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier);
+  if (modifier !== undefined && !isType && !MODIFIERS[def.type].includes(modifier)) {
+    const served = MODIFIERS[def.type].map((m) => `:${m}`).join(', ');
+    throw outcomes.notSupported(
+      `${param}:${modifier} is not supported; ${param} (a ${def.type}) takes ${served}${def.type === 'reference' ? ', :[type]' : ''}`,
+      param,
+    );
+  }
+  if (modifier === 'missing') {
+    if (raw !== 'true' && raw !== 'false') throw outcomes.invalid(`${param}:missing must be true or false`, param);
+    return { kind: 'missing', param, table: TABLE_OF[def.type], missing: raw === 'true' };
+  }
+  if (raw === '') throw outcomes.invalid(`${param}: a value is needed`, param);
+  switch (def.type) {
+    case 'string':
+      return {
+        kind: 'string',
+        param,
+        values: alternatives(raw).map((v) => ({
+          value: foldString(v),
+          ...(modifier === 'exact' ? { exact: v } : {}),
+          ...(modifier === 'contains' ? { contains: true } : {}),
+        })),
+      };
+    case 'token':
+    case 'uri':
+      if (modifier === 'text') return { kind: 'string', param: `${param}:text`, values: alternatives(raw).map((v) => ({ value: foldString(v) })) };
+      if (def.type === 'uri') return { kind: 'token', param, not: false, values: alternatives(raw).map((v) => ({ systems: null, code: v })) };
+      return { kind: 'token', param, not: modifier === 'not', values: alternatives(raw, true).map((v) => tokenFilter(param, v, canonical)) };
+    case 'date':
+      return { kind: 'date', param, values: alternatives(raw).map((v) => dateFilter(param, v)) };
+    case 'reference':
+      if (modifier === 'identifier')
+        return { kind: 'token', param: `${param}:identifier`, not: false, values: alternatives(raw, true).map((v) => tokenFilter(param, v, (s) => s)) };
+      return { kind: 'reference', param, values: alternatives(raw).map((v) => referenceFilter(def, v, isType ? modifier : undefined)) };
+    case 'quantity':
+    case 'number':
+      return { kind: 'quantity', param, values: alternatives(raw, true).map((v) => quantityFilter(def, v)) };
+  }
+}
+
+/** `_sort=a,-b` (R4 search.html#sort): indexed parameters of the type, `_id` and `_lastUpdated`. */
+function sortKeys(resourceType: string, raw: string): SortKey[] {
+  const defs = searchParamsOf(resourceType);
+  return raw.split(',').map((key) => {
+    const descending = key.startsWith('-');
+    const param = descending ? key.slice(1) : key;
+    if (param === '_id') return { param, table: 'id', descending };
+    if (param === '_lastUpdated') return { param, table: 'lastUpdated', descending };
+    const def = defs.get(param);
+    if (!def) throw outcomes.invalid(`_sort: "${param}" is not a search parameter of ${resourceType}`, '_sort');
+    return { param, table: TABLE_OF[def.type], descending };
   });
+}
+
+/** The names a search of `resourceType` takes, for the CapabilityStatement and error messages. */
+export function searchParamNames(resourceType: string): string[] {
+  return [...searchParamsOf(resourceType).keys(), ...RESULT_PARAMS];
 }
 
 /** Parses the query string of `GET /fhir/{type}?…`; unknown parameters are refused (400), never silently ignored. */
 export function parseSearch(resourceType: string, query: Record<string, unknown>, canonicalSystem: (s: string) => string = (s) => s): SearchQuery {
-  const q: SearchQuery = { resourceType, ids: [], tokens: [], patientIds: [], dates: [], lastUpdated: [], count: DEFAULT_COUNT, offset: 0 };
-  for (const [name, value] of Object.entries(query)) {
+  const q: SearchQuery = { resourceType, ids: [], filters: [], patientIds: [], lastUpdated: [], sort: [], count: DEFAULT_COUNT, offset: 0 };
+  const defs = searchParamsOf(resourceType);
+  for (const [key, value] of Object.entries(query)) {
     const values = (Array.isArray(value) ? value : [value]).map(String);
-    if (!SEARCH_PARAMS.includes(name)) throw outcomes.notSupported(`search parameter "${name}" is not supported; supported: ${SEARCH_PARAMS.join(', ')}`, name);
+    const colon = key.indexOf(':');
+    const name = colon < 0 ? key : key.slice(0, colon);
+    const modifier = colon < 0 ? undefined : key.slice(colon + 1);
+    const def = defs.get(name);
+    if (!def && !RESULT_PARAMS.includes(name)) {
+      throw outcomes.notSupported(`search parameter "${name}" is not supported on ${resourceType}; see the CapabilityStatement (GET /fhir/metadata)`, name);
+    }
+    if (!def && modifier !== undefined) throw outcomes.notSupported(`${name} takes no modifier`, key);
     for (const v of values) {
+      if (def) {
+        const filter = paramFilter(def, modifier, v, canonicalSystem);
+        q.filters.push(filter);
+        if (filter.kind === 'reference' && def.targets.includes('Patient')) {
+          for (const r of filter.values) if ((r.targetType ?? 'Patient') === 'Patient' && isBridgeId(r.id)) q.patientIds.push(r.id);
+        }
+        continue;
+      }
       switch (name) {
         case '_id':
-          q.ids.push(...v.split(','));
-          break;
-        case 'identifier':
-        case 'code':
-          q.tokens.push(tokenAlternatives(name, v, canonicalSystem));
-          break;
-        case 'patient':
-        case 'subject':
-          q.patientIds.push(v.replace(/^Patient\//, ''));
-          break;
-        case 'date':
-          q.dates.push(dateFilter(name, v));
+          q.ids.push(...alternatives(v));
           break;
         case '_lastUpdated':
           q.lastUpdated.push(dateFilter(name, v));
+          break;
+        case '_sort':
+          q.sort.push(...sortKeys(resourceType, v));
           break;
         case '_count': {
           const n = Number(v);

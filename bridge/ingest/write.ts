@@ -2,6 +2,7 @@ import type { BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { canonicalJson, sha256Hex, shallowSorted, sortedRewrite } from '../fhir/hash';
 import { isBridgeId, rewriteReferences } from '../fhir/references';
 import { searchIndex } from '../fhir/search-index';
+import { NO_VALUES } from '../fhir/search-values';
 import { canonicalSystem } from '../normalize/codes';
 import { normalizeResource } from '../normalize';
 import { classifySensitivity } from '../normalize/sensitivity';
@@ -85,7 +86,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         deleted: false,
         content,
         contentJson: json,
-        tokens: index.tokens,
+        search: index.values,
         sensitivity: classifySensitivity(content),
         contentHash: sha256Hex(json),
       });
@@ -110,7 +111,7 @@ export async function writeTargets(tx: Tx, ctx: WriteContext, targets: Target[],
         deleted: true,
         content,
         contentJson: json,
-        tokens: [],
+        search: NO_VALUES,
         sensitivity: [],
         contentHash: sha256Hex(json),
       });

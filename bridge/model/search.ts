@@ -4,11 +4,13 @@
 export interface SearchQuery {
   resourceType: string;
   ids: string[];
-  /** AND of OR-alternatives; `system` undefined = any, null = none; `code` undefined = any code of `system`. */
-  tokens: TokenFilter[][];
+  /** One entry per parameter occurrence, all ANDed; each one's values are ORed (R4 search.html#combining). */
+  filters: ParamFilter[];
+  /** Bridge ids of the patients the search names by reference (`patient=`, `subject=Patient/…`): consent is asked for them. */
   patientIds: string[];
-  dates: DateFilter[];
   lastUpdated: DateFilter[];
+  /** `_sort` keys in order; none: newest first. */
+  sort: SortKey[];
   count: number;
   offset: number;
   /** `_total=accurate` or `estimate` (served exactly): count every match; `none` or absent: only when known for free. */
@@ -17,14 +19,56 @@ export interface SearchQuery {
   countOnly?: boolean;
 }
 
+/** Which index table holds a parameter's values. */
+export type ValueTable = 'string' | 'token' | 'date' | 'reference' | 'quantity';
+
+export type ParamFilter =
+  | { kind: 'missing'; param: string; table: ValueTable; missing: boolean }
+  | { kind: 'string'; param: string; values: StringFilter[] }
+  | { kind: 'token'; param: string; not: boolean; values: TokenFilter[] }
+  | { kind: 'date'; param: string; values: DateFilter[] }
+  | { kind: 'reference'; param: string; values: ReferenceFilter[] }
+  | { kind: 'quantity'; param: string; values: QuantityFilter[] };
+
+/** `value` folded as indexed; `exact`: as sent (`:exact`); `contains`: anywhere (`:contains`); else starts with. */
+export interface StringFilter {
+  value: string;
+  exact?: string;
+  contains?: boolean;
+}
+
+/** `system` undefined = any, null = none (a list: any of them, the system as sent and its canonical URI); `code` undefined = any code of `system`. */
 export interface TokenFilter {
-  param: 'identifier' | 'code';
-  system?: string | null;
+  systems?: string[] | null;
   code?: string;
 }
 
+export interface ReferenceFilter {
+  targetType?: string;
+  id: string;
+}
+
+/** R4 search.html#quantity: `value` with its implicit precision range [low, high); units matched canonically when they convert. */
+export interface QuantityFilter {
+  prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'sa' | 'eb' | 'ap';
+  value: string;
+  low: string;
+  high: string;
+  /** Compare `canonical_value` in this canonical unit. */
+  canonicalUnit?: string;
+  /** Else compare the value as sent, with this system and code (undefined: any). */
+  system?: string;
+  code?: string;
+}
+
+export interface SortKey {
+  param: string;
+  table: ValueTable | 'id' | 'lastUpdated';
+  descending: boolean;
+}
+
 export interface DateFilter {
-  prefix: 'eq' | 'lt' | 'le' | 'gt' | 'ge' | 'ne';
+  prefix: 'eq' | 'lt' | 'le' | 'gt' | 'ge' | 'ne' | 'sa' | 'eb';
   start: string;
   end: string;
 }
@@ -50,4 +94,15 @@ export interface MatchLock {
   resourceType: string;
   key: string;
   exclusive: boolean;
+}
+
+/** The search index values of one resource version (fhir/search-values.ts extracts them, store/ writes them). */
+export interface SearchValues {
+  strings: { param: string; value: string; exact: string }[];
+  /** token and uri parameters; a reference's identifier as `{param}:identifier` (R4 search.html#modifiers). */
+  tokens: { param: string; system: string | null; code: string }[];
+  dates: { param: string; start: string; end: string }[];
+  references: { param: string; targetType: string | null; targetId: string }[];
+  /** quantity and number parameters; `canonical*` when the unit converts (normalize/units.ts). */
+  quantities: { param: string; value: number; system: string | null; code: string | null; canonicalValue: number | null; canonicalUnit: string | null }[];
 }

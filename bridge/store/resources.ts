@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Condition, MatchLock } from '../model/search';
 import { isBridgeId } from '../model/ids';
 import { copyRows } from './copy';
+import type { SearchValues } from '../model/search';
+import { writeSearchIndex } from './search-index';
 import { queueLogEntries } from './log';
 import type { Db, Tx } from './db';
 
@@ -29,7 +31,8 @@ export interface ResourceWrite {
   dateEnd: string | null;
   deleted: boolean;
   content: unknown;
-  tokens: { param: string; system: string | null; code: string }[];
+  /** The values of its search parameters (none for a delete). */
+  search: SearchValues;
   /** HL7 v3 sensitivity labels of this version (normalize/sensitivity.ts); migration 020. */
   sensitivity: string[];
   /** `0x` + SHA-256 of the RFC 8785 canonical JSON of `content`: the document its verifiable-log entry commits to. */
@@ -292,15 +295,11 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       resourceType: r.resourceType,
     })),
   );
-  if (updated.length) await tx.query('DELETE FROM resource_token WHERE resource_id = ANY($1::uuid[])', [updated]);
-  const tokens = rows.flatMap((r) => r.tokens.map((t) => [r.id, r.resourceType, t.param, t.system, t.code] as const));
-  if (tokens.length) {
-    await tx.query(
-      `INSERT INTO resource_token (resource_id, resource_type, param, system, code)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-      [tokens.map((t) => t[0]), tokens.map((t) => t[1]), tokens.map((t) => t[2]), tokens.map((t) => t[3]), tokens.map((t) => t[4])],
-    );
-  }
+  await writeSearchIndex(
+    tx,
+    rows.map((r) => ({ id: r.id, resourceType: r.resourceType, values: r.search })),
+    updated,
+  );
 }
 
 export interface StoredResource {

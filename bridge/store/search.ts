@@ -1,48 +1,135 @@
 import { isBridgeId } from '../model/ids';
-import type { DateFilter, SearchQuery } from '../model/search';
+import type { DateFilter, ParamFilter, QuantityFilter, SearchQuery, ValueTable } from '../model/search';
 import type { Db } from './db';
 import type { Withheld } from '../model/sensitivity';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
 
+/**
+ * A date condition (R4 search.html#date) of the searched range [f.start, f.end] against a value's range [start, end]:
+ * eq is "the search range contains the value's", gt/lt "the ranges above/below the search value intersect it", and
+ * ge/le the union of the two.
+ */
 function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
-  const end = `coalesce(${column.end}, ${column.start})`;
+  // Parameters are bound only when used: an unused one has no type and PostgreSQL refuses the statement.
+  const ps = (): string => `${p(f.start)}::timestamptz`;
+  const pe = (): string => `${p(f.end)}::timestamptz`;
+  const within = (): string => `(${column.start} >= ${ps()} AND ${column.end} <= ${pe()})`;
   switch (f.prefix) {
     case 'eq':
-      return `(${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
+      return within();
     case 'ne':
-      return `NOT (${column.start} <= ${p(f.end)}::timestamptz AND ${end} >= ${p(f.start)}::timestamptz)`;
-    case 'lt':
-      return `${column.start} < ${p(f.start)}::timestamptz`;
-    case 'le':
-      return `${column.start} <= ${p(f.end)}::timestamptz`;
+      return `NOT ${within()}`;
     case 'gt':
-      return `${end} > ${p(f.end)}::timestamptz`;
+      return `${column.end} > ${pe()}`;
+    case 'lt':
+      return `${column.start} < ${ps()}`;
     case 'ge':
-      return `${end} >= ${p(f.start)}::timestamptz`;
+      return `(${column.end} > ${pe()} OR ${within()})`;
+    case 'le':
+      return `(${column.start} < ${ps()} OR ${within()})`;
+    case 'sa':
+      return `${column.start} > ${pe()}`;
+    case 'eb':
+      return `${column.end} < ${ps()}`;
   }
 }
 
-/** The token parameters of a search (code, identifier), each a set of alternatives. */
-function tokenSql(q: SearchQuery, p: (v: unknown) => string): string[] {
-  return q.tokens.map((alternatives) => {
-    const ors = alternatives.map((t) => {
-      const parts = [`t.param = ${p(t.param)}`];
-      if (t.code !== undefined) parts.push(`t.code = ${p(t.code)}`);
-      if (t.system === null) parts.push('t.system IS NULL');
-      else if (t.system !== undefined) parts.push(`t.system = ${p(t.system)}`);
-      return `(${parts.join(' AND ')})`;
-    });
-    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND (${ors.join(' OR ')}))`;
+const TABLES: Record<ValueTable, string> = {
+  string: 'search_string',
+  token: 'resource_token',
+  date: 'search_date',
+  reference: 'search_reference',
+  quantity: 'search_quantity',
+};
+
+/** LIKE pattern text with its wildcards escaped (LIKE's default escape is the backslash). */
+const likeText = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
+  const column = f.canonicalUnit ? 's.canonical_value' : 's.value';
+  const v = (): string => `${p(f.value)}::numeric`;
+  const range = (upper: '<' | '<='): string => `(${column} >= ${p(f.low)}::numeric AND ${column} ${upper} ${p(f.high)}::numeric)`;
+  const compare = {
+    eq: () => range('<'),
+    ap: () => range('<='),
+    ne: () => `NOT ${range('<')}`,
+    gt: () => `${column} > ${v()}`,
+    sa: () => `${column} > ${v()}`,
+    lt: () => `${column} < ${v()}`,
+    eb: () => `${column} < ${v()}`,
+    ge: () => `${column} >= ${v()}`,
+    le: () => `${column} <= ${v()}`,
+  }[f.prefix]();
+  const unit = f.canonicalUnit
+    ? [`s.canonical_unit = ${p(f.canonicalUnit)}`]
+    : [...(f.system !== undefined ? [`s.system = ${p(f.system)}`] : []), ...(f.code !== undefined ? [`s.code = ${p(f.code)}`] : [])];
+  return `(${[compare, ...unit].join(' AND ')})`;
+}
+
+/** One value of a filter, over the row `s` of its table. */
+function valueSql(f: ParamFilter, p: (v: unknown) => string, clinicId: string | undefined): string[] {
+  switch (f.kind) {
+    case 'missing':
+      return [];
+    case 'string':
+      return f.values.map((v) => {
+        if (v.contains) return `s.value LIKE ${p(`%${likeText(v.value)}%`)}`;
+        const starts = `s.value LIKE ${p(`${likeText(v.value)}%`)}`;
+        return v.exact !== undefined ? `(${starts} AND s.exact = ${p(v.exact)})` : starts;
+      });
+    case 'token':
+      return f.values.map((t) => {
+        const parts: string[] = [];
+        if (t.code !== undefined) parts.push(`s.code = ${p(t.code)}`);
+        if (t.systems === null) parts.push('s.system IS NULL');
+        else if (t.systems !== undefined) parts.push(`s.system = ANY(${p(t.systems)}::text[])`);
+        return `(${parts.join(' AND ')})`;
+      });
+    case 'date':
+      return f.values.map((d) => dateSql({ start: 's.start_at', end: 's.end_at' }, d, p));
+    case 'quantity':
+      return f.values.map((q) => quantitySql(q, p));
+    case 'reference':
+      return f.values.map((r) => {
+        const type = r.targetType ? ` AND s.target_type = ${p(r.targetType)}` : '';
+        // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
+        const own = clinicId
+          ? ` OR s.target_id IN (SELECT o.id::text FROM resource o WHERE o.clinic_id = ${p(clinicId)} AND o.source_id = ${p(r.id)}${r.targetType ? ` AND o.resource_type = ${p(r.targetType)}` : ''})`
+          : '';
+        return `((s.target_id = ${p(r.id)}${own})${type})`;
+      });
+  }
+}
+
+/** The parameter filters of a search, each an EXISTS over its index table (`clinicId`: source ids of its own are names too). */
+function filterSql(q: SearchQuery, p: (v: unknown) => string, clinicId?: string): string[] {
+  return q.filters.map((f) => {
+    const table = TABLES[f.kind === 'missing' ? f.table : f.kind];
+    const has = `SELECT 1 FROM ${table} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
+    if (f.kind === 'missing') return `${f.missing ? 'NOT ' : ''}EXISTS (${has})`;
+    const match = `EXISTS (${has} AND (${valueSql(f, p, clinicId).join(' OR ')}))`;
+    return f.kind === 'token' && f.not ? `NOT ${match}` : match;
   });
 }
 
-/** The date and _lastUpdated parameters of a search. */
-function dateFilters(q: SearchQuery, p: (v: unknown) => string): string[] {
-  return [
-    ...q.dates.map((f) => dateSql({ start: 'r.date_start', end: 'r.date_end' }, f, p)),
-    ...q.lastUpdated.map((f) => dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p)),
-  ];
+/** ORDER BY of `_sort` (a resource's least value ascending, its greatest descending), then newest first. */
+function orderSql(q: SearchQuery, p: (v: unknown) => string): string {
+  const column: Record<ValueTable, string> = { string: 's.value', token: 's.code', date: 's.start_at', reference: 's.target_id', quantity: 's.value' };
+  const keys = q.sort.map((k) => {
+    const dir = k.descending ? 'DESC' : 'ASC';
+    if (k.table === 'id') return `r.id ${dir}`;
+    if (k.table === 'lastUpdated') return `r.last_updated ${dir}`;
+    const agg = k.descending ? 'max' : 'min';
+    const end = k.table === 'date' && k.descending ? 's.end_at' : column[k.table];
+    return `(SELECT ${agg}(${end}) FROM ${TABLES[k.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(k.param)}) ${dir} NULLS LAST`;
+  });
+  return [...keys, 'r.last_updated DESC', 'r.id'].join(', ');
+}
+
+/** The _lastUpdated parameters of a search. */
+function lastUpdatedFilters(q: SearchQuery, p: (v: unknown) => string): string[] {
+  return q.lastUpdated.map((f) => dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));
 }
 
 /**
@@ -75,12 +162,7 @@ export async function searchResources(
     const uuids = q.ids.filter(isBridgeId);
     where.push(`(${uuids.length ? `r.id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.id IN ${ownSourceIds(q.resourceType, q.ids)})`);
   }
-  where.push(...tokenSql(q, p));
-  if (q.patientIds.length) {
-    const uuids = q.patientIds.filter(isBridgeId);
-    where.push(`(${uuids.length ? `r.patient_id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.patient_id IN ${ownSourceIds('Patient', q.patientIds)})`);
-  }
-  where.push(...dateFilters(q, p));
+  where.push(...filterSql(q, p, clinicId), ...lastUpdatedFilters(q, p));
   const restricted = withheldSql(withheld, p);
   if (restricted) where.push(restricted);
   return pageAndTotal<StoredResource>(db, q, where, params, STORED);
@@ -102,15 +184,20 @@ async function pageAndTotal<R extends object>(
   columns: string,
 ): Promise<{ rows: R[]; hasMore: boolean; total?: number }> {
   const counted = q.countOnly || q.total === 'accurate' || q.total === 'estimate';
-  const limit = params.length + 1;
+  const pageParams = [...params];
+  const order = orderSql(q, (v) => {
+    pageParams.push(v);
+    return `$${pageParams.length}`;
+  });
+  const limit = pageParams.length + 1;
   const [count, res] = await Promise.all([
     counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined,
     q.countOnly
       ? undefined
       : db.query(
           `SELECT ${columns} FROM resource r WHERE ${where.join(' AND ')}
-           ORDER BY r.last_updated DESC, r.id LIMIT $${limit} OFFSET $${limit + 1}`,
-          [...params, q.count + 1, q.offset],
+           ORDER BY ${order} LIMIT $${limit} OFFSET $${limit + 1}`,
+          [...pageParams, q.count + 1, q.offset],
         ),
   ]);
   const hasMore = !!res && res.rows.length > q.count;
@@ -141,12 +228,7 @@ export async function searchPersonResources(
     `(r.patient_id = ANY(${own}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${own}::uuid[])))`,
   ];
   if (q.ids.length) where.push(`r.id = ANY(${p(q.ids.filter(isBridgeId))}::uuid[])`);
-  where.push(...tokenSql(q, p));
-  if (q.patientIds.length) {
-    const named = p(q.patientIds.filter(isBridgeId));
-    where.push(`(r.patient_id = ANY(${named}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${named}::uuid[])))`);
-  }
-  where.push(...dateFilters(q, p));
+  where.push(...filterSql(q, p), ...lastUpdatedFilters(q, p));
   const {
     rows: page,
     hasMore,

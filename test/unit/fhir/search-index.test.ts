@@ -4,7 +4,7 @@ import { searchIndex } from '../../../bridge/fhir/search-index';
 describe('searchIndex', () => {
   test('indexes identifier arrays', () => {
     const index = searchIndex({ resourceType: 'Patient', id: 'p', identifier: [{ system: 's', value: '1' }, { value: '2' }] } as Resource);
-    expect(index.tokens).toEqual([
+    expect(index.values.tokens).toEqual([
       { param: 'identifier', system: 's', code: '1' },
       { param: 'identifier', system: null, code: '2' },
     ]);
@@ -22,7 +22,7 @@ describe('searchIndex', () => {
       title: 'IPS',
     } as unknown as Resource;
     const index = searchIndex(composition);
-    expect(index.tokens).toContainEqual({ param: 'identifier', system: 'urn:oid:2.16.724.4.8.10.200.10', code: '3f69e0a5-2177-4540-baab-7a5d0877428f' });
-    expect(index.tokens).toContainEqual({ param: 'code', system: 'http://loinc.org', code: '60591-5' });
+    expect(index.values.tokens).toContainEqual({ param: 'identifier', system: 'urn:oid:2.16.724.4.8.10.200.10', code: '3f69e0a5-2177-4540-baab-7a5d0877428f' });
+    expect(index.values.tokens).toContainEqual({ param: 'type', system: 'http://loinc.org', code: '60591-5' }); // R4 names Composition's coded type `type`, not `code`
   });
 });

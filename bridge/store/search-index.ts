@@ -1,0 +1,107 @@
+import type { SearchValues } from '../model/search';
+import { copyRows } from './copy';
+import type { Db, Tx } from './db';
+
+export interface IndexedResource {
+  id: string;
+  resourceType: string;
+  values: SearchValues;
+}
+
+/**
+ * Replaces the search index rows of `resources` (all their parameters): `replaced` names those that had rows (new
+ * versions, reindexing), whose rows go first. Appended with COPY, one statement per table.
+ */
+export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[]): Promise<void> {
+  if (replaced.length) {
+    await tx.query(
+      `WITH ids AS (SELECT unnest($1::uuid[]) AS id),
+         a AS (DELETE FROM resource_token WHERE resource_id IN (SELECT id FROM ids)),
+         b AS (DELETE FROM search_string WHERE resource_id IN (SELECT id FROM ids)),
+         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids)),
+         d AS (DELETE FROM search_reference WHERE resource_id IN (SELECT id FROM ids))
+       DELETE FROM search_quantity WHERE resource_id IN (SELECT id FROM ids)`,
+      [replaced],
+    );
+  }
+  const rows = <T>(pick: (v: SearchValues) => T[], cells: (t: T) => (string | number | null)[]) =>
+    resources.flatMap((r) => pick(r.values).map((t) => [r.id, r.resourceType, ...cells(t)]));
+  await copyRows(
+    tx,
+    'resource_token',
+    ['resource_id', 'resource_type', 'param', 'system', 'code'],
+    rows(
+      (v) => v.tokens,
+      (t) => [t.param, t.system, t.code],
+    ),
+  );
+  await copyRows(
+    tx,
+    'search_string',
+    ['resource_id', 'resource_type', 'param', 'value', 'exact'],
+    rows(
+      (v) => v.strings,
+      (t) => [t.param, t.value, t.exact],
+    ),
+  );
+  await copyRows(
+    tx,
+    'search_date',
+    ['resource_id', 'resource_type', 'param', 'start_at', 'end_at'],
+    rows(
+      (v) => v.dates,
+      (t) => [t.param, t.start, t.end],
+    ),
+  );
+  await copyRows(
+    tx,
+    'search_reference',
+    ['resource_id', 'resource_type', 'param', 'target_type', 'target_id'],
+    rows(
+      (v) => v.references,
+      (t) => [t.param, t.targetType, t.targetId],
+    ),
+  );
+  await copyRows(
+    tx,
+    'search_quantity',
+    ['resource_id', 'resource_type', 'param', 'value', 'system', 'code', 'canonical_value', 'canonical_unit'],
+    rows(
+      (v) => v.quantities,
+      (t) => [t.param, t.value, t.system, t.code, t.canonicalValue, t.canonicalUnit],
+    ),
+  );
+}
+
+/**
+ * Indexes up to `limit` resources listed in search_reindex (migration 026) with `index`, in one transaction: the rows
+ * are claimed (another process may be doing the same) and their current version read FOR SHARE, so a write of one
+ * meanwhile waits and then replaces these rows with its own. Returns how many were indexed (0: none left).
+ */
+export async function reindexBatch(db: Db, limit: number, index: (resource: { resourceType: string }) => SearchValues): Promise<number> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const claimed = await client.query(
+      `DELETE FROM search_reindex WHERE resource_id IN (SELECT resource_id FROM search_reindex ORDER BY resource_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING resource_id`,
+      [limit],
+    );
+    const ids = claimed.rows.map((r) => r.resource_id as string);
+    const current = ids.length
+      ? await client.query('SELECT id, resource_type AS "resourceType", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE', [ids])
+      : { rows: [] };
+    await writeSearchIndex(
+      client,
+      current.rows.map((r) => ({ id: r.id, resourceType: r.resourceType, values: index(r.content) })),
+      ids,
+    );
+    await client.query('COMMIT');
+    return ids.length;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}

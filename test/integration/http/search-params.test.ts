@@ -1,0 +1,181 @@
+/**
+ * Search parameters from the R4 SearchParameter definitions, through HTTP: demographics, modifiers, quantities in
+ * canonical UCUM units, references by bridge and source id, _sort; always confined to what the reader may see.
+ */
+import { startTestBridge, TestBridge } from '../../helpers/server';
+import { api } from '../../helpers/fixtures';
+
+let bridge: TestBridge;
+let keyA: string;
+let keyB: string;
+const idsA: Record<string, string> = {};
+
+const patient = (source: string, family: string, given: string, birthDate: string, gender: string, country: string, extra: object = {}) => ({
+  fullUrl: `urn:uuid:${source}`,
+  resource: {
+    resourceType: 'Patient',
+    id: source,
+    identifier: [{ system: 'http://clinic.example/mrn', value: source }],
+    name: [{ family, given: [given] }],
+    birthDate,
+    gender,
+    address: [{ city: 'Berlin', country }],
+    ...extra,
+  },
+  request: { method: 'PUT', url: `Patient/${source}` },
+});
+
+const glucose = (source: string, subject: string, value: number, unit: string, date: string, status = 'final') => ({
+  resource: {
+    resourceType: 'Observation',
+    id: source,
+    status,
+    subject: { reference: subject },
+    code: { coding: [{ system: 'http://loinc.org', code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }], text: 'Glucose' },
+    effectiveDateTime: date,
+    valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+  },
+  request: { method: 'PUT', url: `Observation/${source}` },
+});
+
+beforeAll(async () => {
+  bridge = await startTestBridge();
+  keyA = (await bridge.clinic('Clinic A')).apiKey;
+  keyB = (await bridge.clinic('Clinic B')).apiKey;
+  const a = await api(bridge.url, keyA, 'POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      patient('p-anna', 'Müller', 'Anna', '1985-03-02', 'female', 'DE', {
+        telecom: [
+          { system: 'phone', value: '+49 30 1234567' },
+          { system: 'email', value: 'anna@example.de' },
+        ],
+      }),
+      patient('p-bert', 'Mueller', 'Bert', '1979-11-20', 'male', 'DE'),
+      patient('p-carla', 'Schmidt', 'Carla', '1990', 'female', 'AT'),
+      glucose('o-1', 'Patient/p-anna', 110, 'mg/dL', '2026-01-10T08:00:00Z'),
+      glucose('o-2', 'Patient/p-anna', 0.9, 'g/L', '2026-02-10T08:00:00Z'),
+      glucose('o-3', 'Patient/p-anna', 150, 'mg/dL', '2026-03-10T08:00:00Z', 'preliminary'),
+      glucose('o-4', 'Patient/p-bert', 5.5, 'mmol/L', '2026-01-15T08:00:00Z'),
+      {
+        resource: {
+          resourceType: 'Observation',
+          id: 'o-nosubject',
+          status: 'final',
+          code: { text: 'Room temperature' },
+          valueQuantity: { value: 21, unit: 'Cel', system: 'http://unitsofmeasure.org', code: 'Cel' },
+        },
+        request: { method: 'PUT', url: 'Observation/o-nosubject' },
+      },
+    ],
+  });
+  expect(a.status).toBe(200);
+  for (const e of a.body.entry) {
+    const [type, id] = e.response.location.split('/');
+    idsA[`${type}/${e.response.location}`] = id;
+  }
+  // Clinic B holds a Müller of its own: Clinic A's searches never see her.
+  const b = await api(bridge.url, keyB, 'POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [patient('p-other', 'Müller', 'Anna', '1985-03-02', 'female', 'DE'), glucose('o-b', 'Patient/p-other', 200, 'mg/dL', '2026-01-10T08:00:00Z')],
+  });
+  expect(b.status).toBe(200);
+});
+afterAll(async () => bridge?.close());
+
+async function search(key: string, query: string): Promise<any> {
+  const res = await api(bridge.url, key, 'GET', `/fhir/${query}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+const names = (bundle: any): string[] => (bundle.entry ?? []).map((e: any) => e.resource.name?.[0]?.given?.[0] ?? e.resource.id);
+const values = (bundle: any): number[] => (bundle.entry ?? []).map((e: any) => e.resource.valueQuantity.value);
+
+describe('demographic search (R4 Patient search parameters)', () => {
+  test.each([
+    ['Patient?family=muller', ['Anna']], // accents and case folded; starts-with
+    ['Patient?family=MÜ', ['Anna', 'Bert']],
+    ['Patient?family:exact=Müller', ['Anna']],
+    ['Patient?family:exact=müller', []],
+    ['Patient?name:contains=ell', ['Bert']],
+    ['Patient?name=carla', ['Carla']],
+    ['Patient?given=an,be', ['Anna', 'Bert']],
+    ['Patient?birthdate=1985', ['Anna']],
+    ['Patient?birthdate=ge1980&birthdate=lt1991', ['Anna', 'Carla']],
+    ['Patient?birthdate=eb1980-01-01', ['Bert']],
+    ['Patient?gender=female', ['Anna', 'Carla']],
+    ['Patient?address-country=at', ['Carla']],
+    ['Patient?telecom=phone|%2B49 30 1234567', ['Anna']],
+    ['Patient?email=anna@example.de', ['Anna']],
+    ['Patient?phone=anna@example.de', []],
+    ['Patient?gender:not=female', ['Bert']],
+    ['Patient?telecom:missing=true', ['Bert', 'Carla']],
+  ])('%s', async (query, expected) => {
+    expect(names(await search(keyA, `${query}&_sort=given`))).toEqual(expected);
+  });
+
+  test('another clinic’s patient of the same name is neither listed nor counted', async () => {
+    const mine = await search(keyA, 'Patient?family=müller&given=anna&_total=accurate');
+    expect(mine.total).toBe(1);
+    expect(mine.entry[0].resource.identifier[0].value).toBe('p-anna');
+    const theirs = await search(keyB, 'Patient?family=müller&_total=accurate');
+    expect(theirs.total).toBe(1);
+    expect(theirs.entry[0].resource.identifier[0].value).toBe('p-other');
+  });
+});
+
+describe('typed search', () => {
+  test('quantities compare in canonical UCUM units: 110 mg/dL is 1.1 g/L', async () => {
+    expect(values(await search(keyA, 'Observation?value-quantity=gt1|http://unitsofmeasure.org|g/L&_sort=date'))).toEqual([110, 150]);
+    expect(values(await search(keyA, 'Observation?value-quantity=le100|http://unitsofmeasure.org|mg/dL&_sort=date'))).toEqual([0.9]);
+    expect(values(await search(keyA, 'Observation?value-quantity=90|http://unitsofmeasure.org|mg/dL'))).toEqual([0.9]);
+    // mmol/L is a substance concentration: no UCUM conversion from mass, so it is compared only with itself.
+    expect(values(await search(keyA, 'Observation?value-quantity=ge5|http://unitsofmeasure.org|mmol/L'))).toEqual([5.5]);
+    // Without a unit the number as sent is compared; eq is within the precision written (5.5 is [5.45, 5.55)).
+    expect(values(await search(keyA, 'Observation?value-quantity=5.5'))).toEqual([5.5]);
+    expect(values(await search(keyA, 'Observation?value-quantity=5.50'))).toEqual([5.5]);
+    expect(values(await search(keyA, 'Observation?value-quantity=ap100&_sort=date'))).toEqual([110]);
+  });
+
+  test('token modifiers and :text', async () => {
+    expect(values(await search(keyA, 'Observation?code:text=gluc&_sort=date'))).toEqual([110, 5.5, 0.9, 150]);
+    expect(values(await search(keyA, 'Observation?code=http://loinc.org|2345-7&status:not=final'))).toEqual([150]);
+    expect(values(await search(keyA, 'Observation?subject:missing=true'))).toEqual([21]);
+  });
+
+  test('references by bridge id, by the clinic’s own source id, by type modifier', async () => {
+    const anna = (await search(keyA, 'Patient?identifier=p-anna')).entry[0].resource.id;
+    for (const q of [`patient=${anna}`, `subject=Patient/${anna}`, 'subject=Patient/p-anna', `subject:Patient=${anna}`, 'patient=p-anna']) {
+      expect(values(await search(keyA, `Observation?${q}&_sort=date`))).toEqual([110, 0.9, 150]);
+    }
+    // Clinic B cannot name Clinic A's patient by A's source id.
+    expect((await search(keyB, 'Observation?subject=Patient/p-anna')).entry).toBeUndefined();
+  });
+
+  test('_sort on several keys, descending with -, pages keep the order', async () => {
+    expect(names(await search(keyA, 'Patient?_sort=-birthdate'))).toEqual(['Carla', 'Anna', 'Bert']);
+    expect(names(await search(keyA, 'Patient?_sort=gender,-family'))).toEqual(['Carla', 'Anna', 'Bert']);
+    const first = await search(keyA, 'Observation?code=2345-7&_sort=-date&_count=2');
+    expect(values(first)).toEqual([150, 0.9]);
+    const next = first.link.find((l: any) => l.relation === 'next').url.replace(bridge.url, '');
+    expect(values((await api(bridge.url, keyA, 'GET', next)).body)).toEqual([5.5, 110]);
+  });
+});
+
+describe('refusals', () => {
+  test.each([
+    ['Patient?patient=x', 400, /"patient" is not supported on Patient/],
+    ['Patient?family:text=x', 400, /family:text is not supported/],
+    ['Observation?value-quantity=high', 400, /not a quantity/],
+    ['Observation?date=ap2026', 400, /prefix ap is not supported/],
+    ['Observation?_sort=family', 400, /not a search parameter of Observation/],
+    ['Observation?subject:Patient=Group/1', 400, /names a Group/],
+  ])('%s → %i OperationOutcome', async (query, status, message) => {
+    const res = await api(bridge.url, keyA, 'GET', `/fhir/${query}`);
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].diagnostics).toMatch(message);
+  });
+});
