@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Condition, MatchLock } from '../model/search';
+import type { Condition, MatchLock, SearchValues } from '../model/search';
 import { isBridgeId } from '../model/ids';
 import { copyRows } from './copy';
-import type { SearchValues } from '../model/search';
 import { writeSearchIndex } from './search-index';
 import { queueLogEntries } from './log';
 import type { Db, Tx } from './db';
