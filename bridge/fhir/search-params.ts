@@ -6,7 +6,7 @@ import { foldString } from './search-values';
 import { toCanonicalQuantity } from '../normalize/units';
 import { isBridgeId } from '../model/ids';
 
-import type { DateFilter, ParamFilter, QuantityFilter, SearchQuery, SortKey, TokenFilter, ValueTable } from '../model/search';
+import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SortKey, TokenFilter, ValueTable } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 /** Parameters of the search itself (R4 search.html#all), beside each type's indexed ones. */
@@ -113,7 +113,7 @@ function quantityFilter(def: SearchParamDef, raw: string): QuantityFilter {
 }
 
 /** `id`, `Type/id` or an absolute URL ending in `Type/id`; with `:Type`, the type is given by the modifier. */
-function referenceFilter(def: SearchParamDef, raw: string, typeModifier?: string): { targetType?: string; id: string } {
+function referenceFilter(def: SearchParamDef, raw: string, typeModifier?: string): ReferenceFilter {
   const m = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([^/]+)$/.exec(raw);
   const targetType = m ? m[1] : typeModifier;
   const id = m ? m[2] : raw;
@@ -122,7 +122,7 @@ function referenceFilter(def: SearchParamDef, raw: string, typeModifier?: string
     throw outcomes.invalid(`${def.code}: references ${def.targets.join(', ')}, not ${targetType}`, def.code);
   }
   if (m && typeModifier && m[1] !== typeModifier) throw outcomes.invalid(`${def.code}:${typeModifier}: "${raw}" names a ${m[1]}`, def.code);
-  return { ...(targetType ? { targetType } : {}), id };
+  return { targetTypes: targetType ? [targetType] : def.targets, id };
 }
 
 function paramFilter(def: SearchParamDef, modifier: string | undefined, raw: string, canonical: (s: string) => string): ParamFilter {
@@ -206,7 +206,7 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
         const filter = paramFilter(def, modifier, v, canonicalSystem);
         q.filters.push(filter);
         if (filter.kind === 'reference' && def.targets.includes('Patient')) {
-          for (const r of filter.values) if ((r.targetType ?? 'Patient') === 'Patient' && isBridgeId(r.id)) q.patientIds.push(r.id);
+          for (const r of filter.values) if (r.targetTypes.includes('Patient') && isBridgeId(r.id)) q.patientIds.push(r.id);
         }
         continue;
       }

@@ -49,7 +49,7 @@ function select(obj: Json, step: PathStep): unknown[] {
     if (choice !== undefined) push(out, choice);
     else if (obj[step.name] !== undefined && step.as === 'Reference') push(out, obj[step.name]);
   } else if (obj[step.name] !== undefined) push(out, obj[step.name]);
-  else {
+  else if (step.choice) {
     for (const key in obj) {
       if (key.length > step.name.length && key.startsWith(step.name) && CHOICE_TYPES.has(key.slice(step.name.length))) push(out, obj[key]);
     }
@@ -209,14 +209,14 @@ function dateValues(param: string, value: unknown, into: SearchValues): void {
   }
 }
 
-/** Removes repeated values (a code in two codings, a name part given twice). */
-function unique<T extends object>(rows: T[]): T[] {
+/** Removes repeated values (a code in two codings, a name part given twice); `key` tells two values apart. */
+function unique<T>(rows: T[], key: (row: T) => string): T[] {
   if (rows.length < 2) return rows;
   const seen = new Set<string>();
   return rows.filter((r) => {
-    const key = JSON.stringify(r);
-    if (seen.has(key)) return false;
-    seen.add(key);
+    const k = key(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
     return true;
   });
 }
@@ -228,10 +228,10 @@ export function searchValues(resource: { resourceType: string }, canonical: Cano
     for (const path of def.paths) for (const value of evaluatePath(resource, path)) addValues(def, value, into, canonical);
   }
   return {
-    strings: unique(into.strings),
-    tokens: unique(into.tokens),
-    dates: unique(into.dates),
-    references: unique(into.references),
-    quantities: unique(into.quantities),
+    strings: unique(into.strings, (v) => `${v.param}\u0000${v.exact}`),
+    tokens: unique(into.tokens, (v) => `${v.param}\u0000${v.system}\u0000${v.code}`),
+    dates: unique(into.dates, (v) => `${v.param}\u0000${v.start}\u0000${v.end}`),
+    references: unique(into.references, (v) => `${v.param}\u0000${v.targetType}\u0000${v.targetId}`),
+    quantities: unique(into.quantities, (v) => `${v.param}\u0000${v.value}\u0000${v.system}\u0000${v.code}`),
   };
 }

@@ -1,15 +1,28 @@
-import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
+import { searchParamsOf } from '../fhir/search-definitions';
 import { CONSENT_REQUEST_RESOURCES } from './capability-consent';
 
-const SEARCH = [
-  { name: '_id', type: 'token' },
-  { name: 'identifier', type: 'token' },
-  { name: 'code', type: 'token' },
-  { name: 'patient', type: 'reference' },
-  { name: 'subject', type: 'reference' },
-  { name: 'date', type: 'date' },
-  { name: '_lastUpdated', type: 'date' },
-] as const;
+/**
+ * The search parameters of `type`: every R4 SearchParameter the bridge indexes (the same registry that parses
+ * searches, fhir/search-definitions.ts), and `_id` and `_lastUpdated`.
+ */
+function searchParams(type: string): CapabilityStatementRestResourceSearchParam[] {
+  return [
+    { name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
+    { name: '_lastUpdated', type: 'date', definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
+    ...[...searchParamsOf(type).values()].map((d) => ({ name: d.code, type: d.type, definition: d.url })),
+  ];
+}
+
+/** AuditEvent is the bridge's own access log (routes/audit-events.ts): read and searched by patient, never written. */
+const AUDIT_EVENT: CapabilityStatementRestResource = {
+  type: 'AuditEvent',
+  documentation:
+    'The access log: GET AuditEvent?patient=Patient/{id} (clinics: the entries they may see; patients: their whole log, patient optional, paged with _lastUpdated=le…), GET AuditEvent/{id}, its $record and $proof. Written only by the bridge.',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: [{ name: 'patient', type: 'reference', definition: 'http://hl7.org/fhir/SearchParameter/clinical-patient' }],
+};
+const SPECIAL_RESOURCES: Record<string, CapabilityStatementRestResource> = { ...CONSENT_REQUEST_RESOURCES, AuditEvent: AUDIT_EVENT };
 
 /** Operations on every resource type (bridge/http/routes/fhir.ts): $validate (type and instance), $meta (instance). */
 const RESOURCE_OPERATIONS = [
@@ -40,7 +53,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
       {
         mode: 'server',
         documentation:
-          "Bundles (transaction, batch, collection, document) are pushed to the base URL; searches are GET [type]?… or POST [type]/_search with a form body; `Prefer: return=minimal|representation|OperationOutcome` is honoured on create and update; JSON only (_format or Accept asking for XML is 406); create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
+          "Bundles (transaction, batch, collection, document) are pushed to the base URL; searches are GET [type]?… or POST [type]/_search with a form body, over each type's R4 search parameters listed here (modifiers :missing; :exact and :contains on strings; :not and :text on tokens; :identifier and :[type] on references; quantities also in canonical UCUM units; _sort, _count, _offset, _total, _summary=count); `Prefer: return=minimal|representation|OperationOutcome` is honoured on create and update; JSON only (_format or Accept asking for XML is 406); create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
         // SMART App Launch 2.x conformance: the SMART-on-FHIR service code and the oauth-uris extension.
         security: {
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
@@ -60,7 +73,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
         resource: resourceTypes.map(
           (type) =>
-            CONSENT_REQUEST_RESOURCES[type] ?? {
+            SPECIAL_RESOURCES[type] ?? {
               type,
               interaction: [
                 { code: 'read' },
@@ -79,7 +92,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
               conditionalCreate: true,
               conditionalUpdate: true,
               conditionalDelete: 'single',
-              searchParam: SEARCH.map((s) => ({ name: s.name, type: s.type })),
+              searchParam: searchParams(type),
               operation: type === 'Patient' ? [...RESOURCE_OPERATIONS, ...PATIENT_OPERATIONS] : RESOURCE_OPERATIONS,
             },
         ),

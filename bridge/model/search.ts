@@ -43,8 +43,9 @@ export interface TokenFilter {
   code?: string;
 }
 
+/** A reference to `id` of any of `targetTypes` (the one named, else every target the parameter allows). */
 export interface ReferenceFilter {
-  targetType?: string;
+  targetTypes: string[];
   id: string;
 }
 

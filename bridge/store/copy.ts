@@ -23,3 +23,8 @@ export async function copyRows(tx: Tx, table: string, columns: string[], rows: C
   const text = rows.map((r) => r.map(field).join('\t')).join('\n') + '\n';
   await pipeline(Readable.from([Buffer.from(text)]), tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
+
+/** A PostgreSQL array literal of texts (`{"a","b\\"c"}`), each element quoted, for a COPY field or a text[] parameter. */
+export function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

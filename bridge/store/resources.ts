@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Condition, MatchLock, SearchValues } from '../model/search';
 import { isBridgeId } from '../model/ids';
-import { copyRows } from './copy';
+import { arrayLiteral, copyRows } from './copy';
+import { anySystemKey, searchKeysOf, systemKey } from '../model/search-keys';
 import { writeSearchIndex } from './search-index';
 import { queueLogEntries } from './log';
 import type { Db, Tx } from './db';
@@ -54,6 +55,7 @@ const RESOURCE_COLUMNS = [
   'deleted',
   'content',
   'sensitivity',
+  'search_keys',
 ];
 
 const REF_COLUMNS = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.clinic_id AS "clinicId"';
@@ -186,13 +188,10 @@ export async function lockMatches(tx: Tx, clinicId: string, locks: MatchLock[]):
   );
 }
 
-/** SQL of one identifier condition over resource_token `t` (FHIR token semantics, see Condition). */
-function identifierSql(c: Condition, p: (v: unknown) => string): string {
-  const parts = ["t.param = 'identifier'"];
-  if (c.code !== undefined) parts.push(`t.code = ${p(c.code)}`);
-  if (c.system === null) parts.push('t.system IS NULL');
-  else if (c.system !== undefined) parts.push(`t.system = ${p(c.system)}`);
-  return parts.join(' AND ');
+/** The search_keys one identifier condition matches (FHIR token semantics, see Condition; model/search-keys.ts). */
+function identifierKey(c: Condition): string {
+  if (c.system === undefined) return anySystemKey('identifier', c.code as string);
+  return systemKey('identifier', c.system, c.code ?? '');
 }
 
 /**
@@ -211,7 +210,7 @@ export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType:
       // Typed parameters of their own: one `$n` used as uuid and as text is refused by PostgreSQL (42883).
       return isBridgeId(code) ? `(r.id = ${p(code)}::uuid OR r.source_id = ${p(code)}::text)` : `r.source_id = ${p(code)}::text`;
     }
-    return `EXISTS (SELECT 1 FROM resource_token t WHERE t.resource_id = r.id AND t.resource_type = r.resource_type AND ${identifierSql(c, p)})`;
+    return `r.search_keys @> ARRAY[${p(identifierKey(c))}::text]`;
   });
   const res = await tx.query(
     `SELECT ${REF_COLUMNS} FROM resource r
@@ -248,6 +247,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       r.deleted,
       r.contentJson ?? JSON.stringify(r.content),
       `{${r.sensitivity.join(',')}}`,
+      arrayLiteral(searchKeysOf(r.search)),
     ]),
   );
   if (replaced.length) {
@@ -270,15 +270,17 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       deleted: r.deleted,
       content: r.content,
       sensitivity: r.sensitivity,
+      search_keys: searchKeysOf(r.search),
     }));
     await tx.query(
       `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})
        SELECT ${RESOURCE_COLUMNS.join(', ')}
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, resource_type text, clinic_id uuid, source_id text, version int, patient_id uuid,
-         bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb, sensitivity text[])
+         bundle_id uuid, last_updated timestamptz, date_start timestamptz, date_end timestamptz, deleted boolean, content jsonb, sensitivity text[], search_keys text[])
        ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, patient_id = EXCLUDED.patient_id, bundle_id = EXCLUDED.bundle_id,
          last_updated = EXCLUDED.last_updated, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end,
-         deleted = EXCLUDED.deleted, content = EXCLUDED.content, sensitivity = EXCLUDED.sensitivity`,
+         deleted = EXCLUDED.deleted, content = EXCLUDED.content, sensitivity = EXCLUDED.sensitivity,
+         search_keys = EXCLUDED.search_keys`,
       [JSON.stringify(records)],
     );
   }

@@ -1,5 +1,6 @@
 import type { SearchValues } from '../model/search';
 import { copyRows } from './copy';
+import { searchKeysOf } from '../model/search-keys';
 import type { Db, Tx } from './db';
 
 export interface IndexedResource {
@@ -9,32 +10,22 @@ export interface IndexedResource {
 }
 
 /**
- * Replaces the search index rows of `resources` (all their parameters): `replaced` names those that had rows (new
- * versions, reindexing), whose rows go first. Appended with COPY, one statement per table.
+ * Replaces the string, date and quantity rows of `resources` (their token and reference keys are a column of the
+ * resource row, written with it): `replaced` names those that had rows (new versions, reindexing), whose rows go
+ * first. Appended with COPY, one statement per table.
  */
 export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[]): Promise<void> {
   if (replaced.length) {
     await tx.query(
       `WITH ids AS (SELECT unnest($1::uuid[]) AS id),
-         a AS (DELETE FROM resource_token WHERE resource_id IN (SELECT id FROM ids)),
          b AS (DELETE FROM search_string WHERE resource_id IN (SELECT id FROM ids)),
-         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids)),
-         d AS (DELETE FROM search_reference WHERE resource_id IN (SELECT id FROM ids))
+         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids))
        DELETE FROM search_quantity WHERE resource_id IN (SELECT id FROM ids)`,
       [replaced],
     );
   }
   const rows = <T>(pick: (v: SearchValues) => T[], cells: (t: T) => (string | number | null)[]) =>
     resources.flatMap((r) => pick(r.values).map((t) => [r.id, r.resourceType, ...cells(t)]));
-  await copyRows(
-    tx,
-    'resource_token',
-    ['resource_id', 'resource_type', 'param', 'system', 'code'],
-    rows(
-      (v) => v.tokens,
-      (t) => [t.param, t.system, t.code],
-    ),
-  );
   await copyRows(
     tx,
     'search_string',
@@ -51,15 +42,6 @@ export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], rep
     rows(
       (v) => v.dates,
       (t) => [t.param, t.start, t.end],
-    ),
-  );
-  await copyRows(
-    tx,
-    'search_reference',
-    ['resource_id', 'resource_type', 'param', 'target_type', 'target_id'],
-    rows(
-      (v) => v.references,
-      (t) => [t.param, t.targetType, t.targetId],
     ),
   );
   await copyRows(
@@ -91,11 +73,11 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
     const current = ids.length
       ? await client.query('SELECT id, resource_type AS "resourceType", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE', [ids])
       : { rows: [] };
-    await writeSearchIndex(
-      client,
-      current.rows.map((r) => ({ id: r.id, resourceType: r.resourceType, values: index(r.content) })),
-      ids,
-    );
+    const indexed = current.rows.map((r) => ({ id: r.id as string, resourceType: r.resourceType as string, values: index(r.content) }));
+    await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
+      JSON.stringify(indexed.map((r) => ({ id: r.id, keys: searchKeysOf(r.values) }))),
+    ]);
+    await writeSearchIndex(client, indexed, ids);
     await client.query('COMMIT');
     return ids.length;
   } catch (e) {

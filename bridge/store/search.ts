@@ -1,5 +1,6 @@
 import { isBridgeId } from '../model/ids';
-import type { DateFilter, ParamFilter, QuantityFilter, SearchQuery, ValueTable } from '../model/search';
+import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, TokenFilter } from '../model/search';
+import { anySystemKey, presenceKey, referenceKey, systemKey } from '../model/search-keys';
 import type { Db } from './db';
 import type { Withheld } from '../model/sensitivity';
 import { withheldSql } from './pull';
@@ -35,16 +36,36 @@ function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: u
   }
 }
 
-const TABLES: Record<ValueTable, string> = {
-  string: 'search_string',
-  token: 'resource_token',
-  date: 'search_date',
-  reference: 'search_reference',
-  quantity: 'search_quantity',
-};
+/** The tables of string, date and quantity values; tokens and references are keys of the resource row. */
+const TABLES = { string: 'search_string', date: 'search_date', quantity: 'search_quantity' } as const;
 
 /** LIKE pattern text with its wildcards escaped (LIKE's default escape is the backslash). */
 const likeText = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The keys (model/search-keys.ts) any of which a token filter value matches. */
+function tokenFilterKeys(param: string, t: TokenFilter): string[] {
+  if (t.systems === undefined) return [anySystemKey(param, t.code as string)];
+  if (t.systems === null) return [systemKey(param, null, t.code)];
+  return t.systems.map((s) => systemKey(param, s, t.code ?? ''));
+}
+
+/** `r.search_keys` holds any of `keys`, and (for a clinic) of the keys of references to its own resources named by their source ids. */
+function keysSql(keys: string[], p: (v: unknown) => string, bySourceId?: string): string {
+  const named = `${p(keys)}::text[]`;
+  return `r.search_keys && ${bySourceId ? `(${named} || ARRAY(${bySourceId}))` : named}`;
+}
+
+/** A reference filter: keys of every allowed target type, the id as a bridge id or (for a clinic) as its own source id. */
+function referenceSql(param: string, values: ReferenceFilter[], p: (v: unknown) => string, clinicId: string | undefined): string {
+  const keys = values.flatMap((r) => [...r.targetTypes.map((t) => referenceKey(param, t, r.id)), referenceKey(param, null, r.id)]);
+  if (!clinicId) return keysSql(keys, p);
+  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
+  const sourceIds = values.map((r) => r.id);
+  const types = [...new Set(values.flatMap((r) => r.targetTypes))];
+  const bySourceId = `SELECT ${p(`${param}>`)} || o.resource_type || '/' || o.id FROM resource o
+    WHERE o.clinic_id = ${p(clinicId)} AND o.resource_type = ANY(${p(types)}::text[]) AND o.source_id = ANY(${p(sourceIds)}::text[])`;
+  return keysSql(keys, p, bySourceId);
+}
 
 function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
   const column = f.canonicalUnit ? 's.canonical_value' : 's.value';
@@ -67,62 +88,63 @@ function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
   return `(${[compare, ...unit].join(' AND ')})`;
 }
 
-/** One value of a filter, over the row `s` of its table. */
-function valueSql(f: ParamFilter, p: (v: unknown) => string, clinicId: string | undefined): string[] {
+/** One value of a string, date or quantity filter, over the row `s` of its table. */
+function valueSql(f: Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>, p: (v: unknown) => string): string[] {
   switch (f.kind) {
-    case 'missing':
-      return [];
     case 'string':
       return f.values.map((v) => {
         if (v.contains) return `s.value LIKE ${p(`%${likeText(v.value)}%`)}`;
         const starts = `s.value LIKE ${p(`${likeText(v.value)}%`)}`;
         return v.exact !== undefined ? `(${starts} AND s.exact = ${p(v.exact)})` : starts;
       });
-    case 'token':
-      return f.values.map((t) => {
-        const parts: string[] = [];
-        if (t.code !== undefined) parts.push(`s.code = ${p(t.code)}`);
-        if (t.systems === null) parts.push('s.system IS NULL');
-        else if (t.systems !== undefined) parts.push(`s.system = ANY(${p(t.systems)}::text[])`);
-        return `(${parts.join(' AND ')})`;
-      });
     case 'date':
       return f.values.map((d) => dateSql({ start: 's.start_at', end: 's.end_at' }, d, p));
     case 'quantity':
       return f.values.map((q) => quantitySql(q, p));
-    case 'reference':
-      return f.values.map((r) => {
-        const type = r.targetType ? ` AND s.target_type = ${p(r.targetType)}` : '';
-        // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
-        const own = clinicId
-          ? ` OR s.target_id IN (SELECT o.id::text FROM resource o WHERE o.clinic_id = ${p(clinicId)} AND o.source_id = ${p(r.id)}${r.targetType ? ` AND o.resource_type = ${p(r.targetType)}` : ''})`
-          : '';
-        return `((s.target_id = ${p(r.id)}${own})${type})`;
-      });
   }
 }
 
-/** The parameter filters of a search, each an EXISTS over its index table (`clinicId`: source ids of its own are names too). */
+/** The parameter filters of a search (`clinicId`: source ids of its own are names too). */
 function filterSql(q: SearchQuery, p: (v: unknown) => string, clinicId?: string): string[] {
   return q.filters.map((f) => {
-    const table = TABLES[f.kind === 'missing' ? f.table : f.kind];
-    const has = `SELECT 1 FROM ${table} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
-    if (f.kind === 'missing') return `${f.missing ? 'NOT ' : ''}EXISTS (${has})`;
-    const match = `EXISTS (${has} AND (${valueSql(f, p, clinicId).join(' OR ')}))`;
-    return f.kind === 'token' && f.not ? `NOT ${match}` : match;
+    switch (f.kind) {
+      case 'missing': {
+        if (f.table === 'token' || f.table === 'reference') return `${f.missing ? 'NOT ' : ''}(r.search_keys @> ARRAY[${p(presenceKey(f.param))}::text])`;
+        const has = `SELECT 1 FROM ${TABLES[f.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
+        return `${f.missing ? 'NOT ' : ''}EXISTS (${has})`;
+      }
+      case 'token': {
+        const match = keysSql(
+          f.values.flatMap((t) => tokenFilterKeys(f.param, t)),
+          p,
+        );
+        return f.not ? `NOT (${match})` : match;
+      }
+      case 'reference':
+        return referenceSql(f.param, f.values, p, clinicId);
+      default: {
+        const has = `SELECT 1 FROM ${TABLES[f.kind]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
+        return `EXISTS (${has} AND (${valueSql(f, p).join(' OR ')}))`;
+      }
+    }
   });
 }
 
 /** ORDER BY of `_sort` (a resource's least value ascending, its greatest descending), then newest first. */
 function orderSql(q: SearchQuery, p: (v: unknown) => string): string {
-  const column: Record<ValueTable, string> = { string: 's.value', token: 's.code', date: 's.start_at', reference: 's.target_id', quantity: 's.value' };
+  const column = { string: 's.value', date: 's.start_at', quantity: 's.value' } as const;
   const keys = q.sort.map((k) => {
     const dir = k.descending ? 'DESC' : 'ASC';
+    const agg = k.descending ? 'max' : 'min';
     if (k.table === 'id') return `r.id ${dir}`;
     if (k.table === 'lastUpdated') return `r.last_updated ${dir}`;
-    const agg = k.descending ? 'max' : 'min';
-    const end = k.table === 'date' && k.descending ? 's.end_at' : column[k.table];
-    return `(SELECT ${agg}(${end}) FROM ${TABLES[k.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(k.param)}) ${dir} NULLS LAST`;
+    if (k.table === 'token' || k.table === 'reference') {
+      // The code (any-system key) or the target of a reference key.
+      const prefix = k.table === 'token' ? anySystemKey(k.param, '') : referenceKey(k.param, null, '');
+      return `(SELECT ${agg}(substr(k, ${prefix.length + 1})) FROM unnest(r.search_keys) k WHERE starts_with(k, ${p(prefix)})) ${dir} NULLS LAST`;
+    }
+    const value = k.table === 'date' && k.descending ? 's.end_at' : column[k.table];
+    return `(SELECT ${agg}(${value}) FROM ${TABLES[k.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(k.param)}) ${dir} NULLS LAST`;
   });
   return [...keys, 'r.last_updated DESC', 'r.id'].join(', ');
 }

@@ -247,8 +247,9 @@ describeWithSamples(['synthea-r4', 'hl7-r4-examples', 'ips', 'bulk-10-patients']
       await pushAll();
       for (const type of ['Organization', 'Practitioner']) {
         const dup = await q(
-          `SELECT t.system, t.code, count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id AND t.param = 'identifier'
-           WHERE r.resource_type = $1 GROUP BY 1, 2 HAVING count(DISTINCT r.id) > 1`,
+          `SELECT k.key, count(DISTINCT r.id)::int AS n FROM resource r, unnest(r.search_keys) AS k(key)
+           WHERE r.resource_type = $1 AND starts_with(k.key, 'identifier|') AND NOT starts_with(k.key, 'identifier||') AND NOT k.key LIKE '%|'
+           GROUP BY 1 HAVING count(DISTINCT r.id) > 1`,
           [type],
         );
         expect({ type, dup }).toEqual({ type, dup: [] });

@@ -42,8 +42,8 @@ const condUpdate = (url: string, criteria: string, value: string) =>
 const patientsWith = async (value: string): Promise<number> =>
   (
     await bridge.database.db.query(
-      `SELECT count(DISTINCT r.id)::int AS n FROM resource r JOIN resource_token t ON t.resource_id = r.id
-     WHERE r.resource_type = 'Patient' AND NOT r.deleted AND t.param = 'identifier' AND t.code = $1`,
+      `SELECT count(*)::int AS n FROM resource r
+     WHERE r.resource_type = 'Patient' AND NOT r.deleted AND r.search_keys @> ARRAY['identifier=' || $1]`,
       [value],
     )
   ).rows[0].n;

@@ -277,7 +277,7 @@ describe('concurrency', () => {
     const locations = new Set(results.map((r) => r.body.entry[0].response.location.split('/_history')[0]));
     expect(locations.size).toBe(1);
     expect(results.filter((r) => r.body.entry[0].response.status === '201 Created')).toHaveLength(1);
-    const n = (await bridge.database.db.query(`SELECT count(*)::int AS n FROM resource_token WHERE param = 'identifier' AND code = 'RACE-1'`)).rows[0].n;
+    const n = (await bridge.database.db.query(`SELECT count(*)::int AS n FROM resource WHERE search_keys @> ARRAY['identifier=RACE-1']`)).rows[0].n;
     expect(n).toBe(1);
   });
 

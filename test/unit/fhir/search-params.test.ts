@@ -60,7 +60,7 @@ describe('parameters come from the R4 SearchParameter definitions of the type', 
       { kind: 'token', param: 'subject:identifier', not: false, values: [{ systems: ['s'], code: '1' }] },
     ]);
     expect(parseSearch('Observation', { 'subject:Patient': 'x' }).filters).toEqual([
-      { kind: 'reference', param: 'subject', values: [{ targetType: 'Patient', id: 'x' }] },
+      { kind: 'reference', param: 'subject', values: [{ targetTypes: ['Patient'], id: 'x' }] },
     ]);
     for (const [key, value] of [
       ['family:text', 'x'],
@@ -79,7 +79,7 @@ describe('parameters come from the R4 SearchParameter definitions of the type', 
   test('references name the patients consent is asked for', () => {
     const q = parseSearch('Observation', { patient: `Patient/${BRIDGE_ID}`, subject: 'https://other.example/fhir/Patient/src-1' });
     expect(q.patientIds).toEqual([BRIDGE_ID]);
-    expect(q.filters[1]).toEqual({ kind: 'reference', param: 'subject', values: [{ targetType: 'Patient', id: 'src-1' }] });
+    expect(q.filters[1]).toEqual({ kind: 'reference', param: 'subject', values: [{ targetTypes: ['Patient'], id: 'src-1' }] });
     expect(parseSearch('Observation', { subject: `Group/${BRIDGE_ID}` }).patientIds).toEqual([]);
   });
 

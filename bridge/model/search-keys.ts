@@ -1,0 +1,39 @@
+/**
+ * The text keys of token and reference search values, held in `resource.search_keys` (a GIN-indexed text[]; migration
+ * 026) so that a token or reference match is an array containment test, with no row per value to write. Pure.
+ *
+ *   `p`            parameter p has a value (for :missing)
+ *   `p=code`       token code in any system
+ *   `p|sys|code`   token code in system sys;  `p|sys|` any code of sys;  `p||code` code with no system
+ *   `p>Type/id`    reference to Type/id;  `p>url` a canonical or unresolved reference
+ *
+ * Parameter codes hold neither `=`, `|` nor `>`, so keys of different parameters never collide.
+ */
+export const presenceKey = (param: string): string => param;
+export const anySystemKey = (param: string, code: string): string => `${param}=${code}`;
+export const systemKey = (param: string, system: string | null, code = ''): string => `${param}|${system ?? ''}|${code}`;
+export const referenceKey = (param: string, targetType: string | null, targetId: string): string => `${param}>${targetType ? `${targetType}/` : ''}${targetId}`;
+
+/** The keys of one token value: found by code alone, by system and code, and by its system alone (or as having none). */
+export function tokenKeys(param: string, system: string | null, code: string): string[] {
+  return system === null
+    ? [anySystemKey(param, code), systemKey(param, null, code)]
+    : [anySystemKey(param, code), systemKey(param, system, code), systemKey(param, system)];
+}
+
+/** Every key of a resource's token and reference values (SearchValues of model/search.ts), without repeats. */
+export function searchKeysOf(values: {
+  tokens: { param: string; system: string | null; code: string }[];
+  references: { param: string; targetType: string | null; targetId: string }[];
+}): string[] {
+  const keys = new Set<string>();
+  for (const t of values.tokens) {
+    keys.add(presenceKey(t.param));
+    for (const k of tokenKeys(t.param, t.system, t.code)) keys.add(k);
+  }
+  for (const r of values.references) {
+    keys.add(presenceKey(r.param));
+    keys.add(referenceKey(r.param, r.targetType, r.targetId));
+  }
+  return [...keys];
+}
