@@ -10,7 +10,9 @@ import { canonicalSystem } from '../normalize/codes';
 import { classifySensitivity, isWithheld } from '../normalize/sensitivity';
 import { withheldGroups } from '../model/sensitivity';
 import { ownResourceId, readHistory, readResource, readVersion, type StoredResource } from '../store/resources';
-import { searchPersonResources, searchResources } from '../store/search';
+import { searchVisible } from '../store/search';
+import { includedResources } from './search-includes';
+import type { SearchVisibility } from '../model/search';
 import { accessOptions } from './admission';
 import { audit } from './audit';
 import { ownPatientIds } from './person-access';
@@ -89,12 +91,7 @@ export async function readAllVersions(svc: AccessServices, session: Session, typ
  * records of other clinics' patients it names (`patient`, `subject`, `_id` of a Patient search) under consent or
  * break-glass; the others are left out (their refusal audited). The search is audited with what it matched.
  */
-export async function search(
-  svc: AccessServices,
-  session: Session,
-  type: string,
-  params: Record<string, unknown>,
-): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean; total?: number }> {
+export async function search(svc: AccessServices, session: Session, type: string, params: Record<string, unknown>): Promise<SearchAnswer> {
   const reader = readerOf(session);
   if (reader.kind === 'patient') return patientSearch(svc, session, reader, type, params);
   const clinicId = actingClinic(session);
@@ -103,13 +100,9 @@ export async function search(
   const named = [...query.patientIds, ...(type === 'Patient' ? query.ids : [])].filter(isBridgeId);
   const { granted } = await authorizeSearchPatients(svc.db, clinicId, named, opts);
   const foreign = granted.filter((g) => g.basis !== 'own');
-  const { rows, hasMore, total } = await searchResources(
-    svc.db,
-    clinicId,
-    query,
-    foreign.map((g) => g.patientId),
-    withheldGroups(foreign),
-  );
+  const vis: SearchVisibility = { kind: 'clinic', clinicId, grantedPatientIds: foreign.map((g) => g.patientId), withheld: withheldGroups(foreign) };
+  const { rows, hasMore, total } = await searchVisible(svc.db, vis, query);
+  const included = await includedResources(svc.db, vis, query, rows);
   const persons = [...new Set(granted.map((g) => g.personId))];
   const glass = foreign.some((g) => g.basis === 'break-glass');
   await audit(svc.db, {
@@ -118,12 +111,28 @@ export async function search(
     outcome: 'success',
     personId: persons.length === 1 ? persons[0] : null,
     patientIds: granted.map((g) => g.patientId),
-    resourceTypes: [type],
+    resourceTypes: typesOf(type, included.rows),
     breakGlass: glass,
     purpose: glass ? opts.breakGlassReason : (opts.purpose ?? null),
-    detail: query.countOnly ? `count: ${total} match(es)` : `${rows.length} match(es)`,
+    detail: searchDetail(query, rows.length, included.rows.length, total),
   });
-  return { query, rows, hasMore, total };
+  return { query, rows, included: included.rows, hasMore, total };
+}
+
+/** What a search served: its matches (one page), what they include, paging, and the count when known. */
+export interface SearchAnswer {
+  query: SearchQuery;
+  rows: StoredResource[];
+  included: StoredResource[];
+  hasMore: boolean;
+  total?: number;
+}
+
+const typesOf = (type: string, included: StoredResource[]): string[] => [...new Set([type, ...included.map((r) => r.resourceType)])];
+
+function searchDetail(query: SearchQuery, matches: number, included: number, total: number | undefined): string {
+  if (query.countOnly) return `count: ${total} match(es)`;
+  return included ? `${matches} match(es), ${included} included` : `${matches} match(es)`;
 }
 
 /**
@@ -137,18 +146,20 @@ async function patientSearch(
   reader: PatientReader,
   type: string,
   params: Record<string, unknown>,
-): Promise<{ query: SearchQuery; rows: StoredResource[]; hasMore: boolean; total?: number }> {
+): Promise<SearchAnswer> {
   const query = parseSearch(type, params, (s) => canonicalSystem(s) ?? s);
-  const { rows, hasMore, total, patientIds } = await searchPersonResources(svc.db, await ownPatientIds(svc.db, reader), query);
+  const vis: SearchVisibility = { kind: 'person', patientIds: await ownPatientIds(svc.db, reader) };
+  const { rows, hasMore, total, patientIds } = await searchVisible(svc.db, vis, query);
+  const included = await includedResources(svc.db, vis, query, rows);
   await audit(svc.db, {
     ...auditedAs(reader),
     action: 'search',
     outcome: 'success',
     personId: reader.personId,
-    patientIds,
-    resourceTypes: [type],
+    patientIds: [...new Set([...patientIds, ...included.patientIds])],
+    resourceTypes: typesOf(type, included.rows),
     purpose: accessOptions(session).purpose ?? null,
-    detail: query.countOnly ? `count: ${total} match(es)` : `${rows.length} match(es)`,
+    detail: searchDetail(query, rows.length, included.rows.length, total),
   });
-  return { query, rows, hasMore, total };
+  return { query, rows, included: included.rows, hasMore, total };
 }

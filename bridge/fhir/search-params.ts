@@ -6,11 +6,11 @@ import { foldString } from './search-values';
 import { toCanonicalQuantity } from '../normalize/units';
 import { isBridgeId } from '../model/ids';
 
-import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SortKey, TokenFilter, ValueTable } from '../model/search';
+import type { DateFilter, IncludeRule, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SortKey, TokenFilter, ValueTable } from '../model/search';
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 /** Parameters of the search itself (R4 search.html#all), beside each type's indexed ones. */
-export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_sort'];
+export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_sort', '_include', '_revinclude'];
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 
@@ -168,6 +168,56 @@ function paramFilter(def: SearchParamDef, modifier: string | undefined, raw: str
   }
 }
 
+/** `subject[:Type].name[:modifier]=…` (one level, R4 search.html#chaining): references to the targets that match. */
+function chainFilter(resourceType: string, key: string, raw: string, canonical: (s: string) => string): ParamFilter {
+  const dot = key.indexOf('.');
+  const [name, typeModifier] = key.slice(0, dot).split(':');
+  const rest = key.slice(dot + 1);
+  if (rest.includes('.')) throw outcomes.notSupported(`${key}: one level of chaining is supported`, key);
+  const def = searchParamsOf(resourceType).get(name);
+  if (!def || def.type !== 'reference') throw outcomes.notSupported(`${name} is not a reference parameter of ${resourceType}: it cannot be chained`, key);
+  const [innerName, innerModifier] = splitModifier(rest);
+  const candidates = typeModifier ? [typeModifier] : def.targets;
+  if (typeModifier && !def.targets.includes(typeModifier)) throw outcomes.invalid(`${name} references ${def.targets.join(', ')}, not ${typeModifier}`, key);
+  const targets = candidates.filter((t) => searchParamsOf(t).has(innerName));
+  if (!targets.length) throw outcomes.notSupported(`${innerName} is not a search parameter of ${candidates.join(', ')}`, key);
+  const inner = searchParamsOf(targets[0]).get(innerName) as SearchParamDef;
+  // Several targets are searched together only where the chained parameter has the same type on each.
+  const same = targets.filter((t) => searchParamsOf(t).get(innerName)?.type === inner.type);
+  return { kind: 'chain', param: name, targetTypes: same, filter: paramFilter(inner, innerModifier, raw, canonical) };
+}
+
+/** `_has:Source:param:name[:modifier]=…` (R4 search.html#has): resources that a matching Source references. */
+function hasFilter(resourceType: string, key: string, raw: string, canonical: (s: string) => string): ParamFilter {
+  const [, sourceType, param, name, modifier, ...more] = key.split(':');
+  if (!sourceType || !param || !name || more.length) throw outcomes.invalid(`${key}: _has is _has:Type:reference:parameter`, key);
+  if (name === '_has') throw outcomes.notSupported('a nested _has is not supported', key);
+  const ref = searchParamsOf(sourceType).get(param);
+  if (!ref || ref.type !== 'reference') throw outcomes.notSupported(`${param} is not a reference parameter of ${sourceType}`, key);
+  if (ref.targets.length && !ref.targets.includes(resourceType)) throw outcomes.invalid(`${sourceType}.${param} does not reference ${resourceType}`, key);
+  const inner = searchParamsOf(sourceType).get(name);
+  if (!inner) throw outcomes.notSupported(`${name} is not a search parameter of ${sourceType}`, key);
+  return { kind: 'has', sourceType, param, filter: paramFilter(inner, modifier, raw, canonical) };
+}
+
+/** `Source:param[:Target]` of `_include` / `_revinclude` (R4 search.html#include); `*` is not served. */
+function includeRule(name: string, raw: string, iterate: boolean): IncludeRule {
+  const [sourceType, param, targetType, ...more] = raw.split(':');
+  if (!sourceType || !param || more.length || param === '*') {
+    throw outcomes.invalid(`${name}=${raw}: give Source:parameter[:Target] (the wildcard * is not supported)`, name);
+  }
+  const def = searchParamsOf(sourceType).get(param);
+  if (!def || def.type !== 'reference') throw outcomes.invalid(`${name}: ${param} is not a reference parameter of ${sourceType}`, name);
+  if (targetType && def.targets.length && !def.targets.includes(targetType))
+    throw outcomes.invalid(`${name}: ${sourceType}.${param} does not reference ${targetType}`, name);
+  return { sourceType, param, ...(targetType ? { targetType } : {}), iterate };
+}
+
+function splitModifier(key: string): [string, string | undefined] {
+  const colon = key.indexOf(':');
+  return colon < 0 ? [key, undefined] : [key.slice(0, colon), key.slice(colon + 1)];
+}
+
 /** `_sort=a,-b` (R4 search.html#sort): indexed parameters of the type, `_id` and `_lastUpdated`. */
 function sortKeys(resourceType: string, raw: string): SortKey[] {
   const defs = searchParamsOf(resourceType);
@@ -189,13 +239,38 @@ export function searchParamNames(resourceType: string): string[] {
 
 /** Parses the query string of `GET /fhir/{type}?…`; unknown parameters are refused (400), never silently ignored. */
 export function parseSearch(resourceType: string, query: Record<string, unknown>, canonicalSystem: (s: string) => string = (s) => s): SearchQuery {
-  const q: SearchQuery = { resourceType, ids: [], filters: [], patientIds: [], lastUpdated: [], sort: [], count: DEFAULT_COUNT, offset: 0 };
+  const q: SearchQuery = {
+    resourceType,
+    ids: [],
+    filters: [],
+    patientIds: [],
+    lastUpdated: [],
+    sort: [],
+    include: [],
+    revinclude: [],
+    count: DEFAULT_COUNT,
+    offset: 0,
+  };
   const defs = searchParamsOf(resourceType);
   for (const [key, value] of Object.entries(query)) {
     const values = (Array.isArray(value) ? value : [value]).map(String);
-    const colon = key.indexOf(':');
-    const name = colon < 0 ? key : key.slice(0, colon);
-    const modifier = colon < 0 ? undefined : key.slice(colon + 1);
+    if (key.startsWith('_has:')) {
+      for (const v of values) q.filters.push(hasFilter(resourceType, key, v, canonicalSystem));
+      continue;
+    }
+    if (key.includes('.')) {
+      for (const v of values) q.filters.push(chainFilter(resourceType, key, v, canonicalSystem));
+      continue;
+    }
+    const [name, modifier] = splitModifier(key);
+    if ((name === '_include' || name === '_revinclude') && modifier !== undefined && modifier !== 'iterate') {
+      throw outcomes.notSupported(`${key}: the modifier of ${name} is :iterate`, key);
+    }
+    if (name === '_include' || name === '_revinclude') {
+      for (const v of values)
+        for (const rule of alternatives(v)) q[name === '_include' ? 'include' : 'revinclude'].push(includeRule(name, rule, modifier === 'iterate'));
+      continue;
+    }
     const def = defs.get(name);
     if (!def && !RESULT_PARAMS.includes(name)) {
       throw outcomes.notSupported(`search parameter "${name}" is not supported on ${resourceType}; see the CapabilityStatement (GET /fhir/metadata)`, name);
@@ -208,8 +283,10 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
         if (filter.kind === 'reference' && def.targets.includes('Patient')) {
           for (const r of filter.values) if (r.targetTypes.includes('Patient') && isBridgeId(r.id)) q.patientIds.push(r.id);
         }
-        continue;
       }
+    }
+    if (def) continue;
+    for (const v of values) {
       switch (name) {
         case '_id':
           q.ids.push(...alternatives(v));

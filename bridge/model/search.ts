@@ -1,4 +1,5 @@
 /** A parsed search request and conditional criteria, as fhir/ parses them and store/ runs them. Types only. */
+import type { Withheld } from './sensitivity';
 
 /** A parsed search request, ready for the store (pure parsing, no SQL). */
 export interface SearchQuery {
@@ -11,6 +12,9 @@ export interface SearchQuery {
   lastUpdated: DateFilter[];
   /** `_sort` keys in order; none: newest first. */
   sort: SortKey[];
+  /** `_include` and `_revinclude` (R4 search.html#include): what the page's matches reference, or are referenced by. */
+  include: IncludeRule[];
+  revinclude: IncludeRule[];
   count: number;
   offset: number;
   /** `_total=accurate` or `estimate` (served exactly): count every match; `none` or absent: only when known for free. */
@@ -28,7 +32,26 @@ export type ParamFilter =
   | { kind: 'token'; param: string; not: boolean; values: TokenFilter[] }
   | { kind: 'date'; param: string; values: DateFilter[] }
   | { kind: 'reference'; param: string; values: ReferenceFilter[] }
-  | { kind: 'quantity'; param: string; values: QuantityFilter[] };
+  | { kind: 'quantity'; param: string; values: QuantityFilter[] }
+  /** `subject.name=x` (one level, R4 search.html#chaining): a reference to a resource of `targetTypes` matching `filter`. */
+  | { kind: 'chain'; param: string; targetTypes: string[]; filter: ParamFilter }
+  /** `_has:Observation:patient:code=x` (R4 search.html#has): referenced by `param` of a `sourceType` matching `filter`. */
+  | { kind: 'has'; sourceType: string; param: string; filter: ParamFilter };
+
+/** `Source:param[:Target]`, with `:iterate` also applied to what was included. */
+export interface IncludeRule {
+  sourceType: string;
+  param: string;
+  targetType?: string;
+  iterate: boolean;
+}
+
+/**
+ * Who searches, as the store filters it: a clinic (its own resources, shared entities, and the compartments of the
+ * other clinics' patients it was granted, less what their consents withhold) or a patient (their person's records).
+ */
+export type SearchVisibility =
+  { kind: 'clinic'; clinicId: string; grantedPatientIds: string[]; withheld: Withheld[] } | { kind: 'person'; patientIds: string[] };
 
 /** `value` folded as indexed; `exact`: as sent (`:exact`); `contains`: anywhere (`:contains`); else starts with. */
 export interface StringFilter {

@@ -1,8 +1,7 @@
 import { isBridgeId } from '../model/ids';
-import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, TokenFilter } from '../model/search';
+import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SearchVisibility, StringFilter, TokenFilter } from '../model/search';
 import { anySystemKey, presenceKey, referenceKey, systemKey } from '../model/search-keys';
 import type { Db } from './db';
-import type { Withheld } from '../model/sensitivity';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
 
@@ -42,31 +41,6 @@ const TABLES = { string: 'search_string', date: 'search_date', quantity: 'search
 /** LIKE pattern text with its wildcards escaped (LIKE's default escape is the backslash). */
 const likeText = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** The keys (model/search-keys.ts) any of which a token filter value matches. */
-function tokenFilterKeys(param: string, t: TokenFilter): string[] {
-  if (t.systems === undefined) return [anySystemKey(param, t.code as string)];
-  if (t.systems === null) return [systemKey(param, null, t.code)];
-  return t.systems.map((s) => systemKey(param, s, t.code ?? ''));
-}
-
-/** `r.search_keys` holds any of `keys`, and (for a clinic) of the keys of references to its own resources named by their source ids. */
-function keysSql(keys: string[], p: (v: unknown) => string, bySourceId?: string): string {
-  const named = `${p(keys)}::text[]`;
-  return `r.search_keys && ${bySourceId ? `(${named} || ARRAY(${bySourceId}))` : named}`;
-}
-
-/** A reference filter: keys of every allowed target type, the id as a bridge id or (for a clinic) as its own source id. */
-function referenceSql(param: string, values: ReferenceFilter[], p: (v: unknown) => string, clinicId: string | undefined): string {
-  const keys = values.flatMap((r) => [...r.targetTypes.map((t) => referenceKey(param, t, r.id)), referenceKey(param, null, r.id)]);
-  if (!clinicId) return keysSql(keys, p);
-  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
-  const sourceIds = values.map((r) => r.id);
-  const types = [...new Set(values.flatMap((r) => r.targetTypes))];
-  const bySourceId = `SELECT ${p(`${param}>`)} || o.resource_type || '/' || o.id FROM resource o
-    WHERE o.clinic_id = ${p(clinicId)} AND o.resource_type = ANY(${p(types)}::text[]) AND o.source_id = ANY(${p(sourceIds)}::text[])`;
-  return keysSql(keys, p, bySourceId);
-}
-
 function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
   const column = f.canonicalUnit ? 's.canonical_value' : 's.value';
   const v = (): string => `${p(f.value)}::numeric`;
@@ -88,50 +62,111 @@ function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
   return `(${[compare, ...unit].join(' AND ')})`;
 }
 
-/** One value of a string, date or quantity filter, over the row `s` of its table. */
-function valueSql(f: Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>, p: (v: unknown) => string): string[] {
+/** The keys (model/search-keys.ts) any of which a token filter value matches. */
+function tokenFilterKeys(param: string, t: TokenFilter): string[] {
+  if (t.systems === undefined) return [anySystemKey(param, t.code as string)];
+  if (t.systems === null) return [systemKey(param, null, t.code)];
+  return t.systems.map((s) => systemKey(param, s, t.code ?? ''));
+}
+
+type Bind = (v: unknown) => string;
+
+/** The SQL of one filter over the resource row `a`, as `vis` may see it (visibility matters to chained and _has rows). */
+interface FilterContext {
+  p: Bind;
+  a: string;
+  vis: SearchVisibility;
+}
+
+/** The resources `vis` may see, as a condition on the row `a`. */
+function visibleSql(vis: SearchVisibility, a: string, p: Bind): string {
+  if (vis.kind === 'person') {
+    const own = p(vis.patientIds);
+    return `(${a}.patient_id = ANY(${own}::uuid[]) OR (${a}.resource_type = 'Patient' AND ${a}.id = ANY(${own}::uuid[])))`;
+  }
+  const granted = vis.grantedPatientIds.length ? ` OR ${a}.patient_id = ANY(${p(vis.grantedPatientIds)}::uuid[])` : '';
+  const restricted = withheldSql(vis.withheld, p, a);
+  return `(${a}.clinic_id = ${p(vis.clinicId)} OR ${a}.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})${restricted ? ` AND ${restricted}` : ''}`;
+}
+
+/** `a.search_keys` holds any of `keys`, or of the keys `extra` (a subquery) yields. */
+function keysSql(c: FilterContext, keys: string[], extra?: string): string {
+  const named = `${c.p(keys)}::text[]`;
+  return `${c.a}.search_keys && ${extra ? `(${named} || ARRAY(${extra}))` : named}`;
+}
+
+/** A reference filter: keys of every allowed target type, the id as a bridge id or (for a clinic) as its own source id. */
+function referenceSql(c: FilterContext, param: string, values: ReferenceFilter[]): string {
+  const keys = values.flatMap((r) => [...r.targetTypes.map((t) => referenceKey(param, t, r.id)), referenceKey(param, null, r.id)]);
+  if (c.vis.kind !== 'clinic') return keysSql(c, keys);
+  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
+  const types = [...new Set(values.flatMap((r) => r.targetTypes))];
+  const bySourceId = `SELECT ${c.p(`${param}>`)} || o.resource_type || '/' || o.id FROM resource o
+    WHERE o.clinic_id = ${c.p(c.vis.clinicId)} AND o.resource_type = ANY(${c.p(types)}::text[]) AND o.source_id = ANY(${c.p(values.map((r) => r.id))}::text[])`;
+  return keysSql(c, keys, bySourceId);
+}
+
+/** One string, date or quantity filter: a row of its table for the resource row `a`, with a matching value. */
+function rowSql(c: FilterContext, f: Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>): string {
+  const { p } = c;
+  const values = f.values.map((v) => {
+    switch (f.kind) {
+      case 'string': {
+        const s = v as StringFilter;
+        if (s.contains) return `s.value LIKE ${p(`%${likeText(s.value)}%`)}`;
+        const starts = `s.value LIKE ${p(`${likeText(s.value)}%`)}`;
+        return s.exact !== undefined ? `(${starts} AND s.exact = ${p(s.exact)})` : starts;
+      }
+      case 'date':
+        return dateSql({ start: 's.start_at', end: 's.end_at' }, v as DateFilter, p);
+      case 'quantity':
+        return quantitySql(v as QuantityFilter, p);
+    }
+  });
+  return `EXISTS (${hasRowSql(c, TABLES[f.kind], f.param)} AND (${values.join(' OR ')}))`;
+}
+
+const hasRowSql = (c: FilterContext, table: string, param: string): string =>
+  `SELECT 1 FROM ${table} s WHERE s.resource_id = ${c.a}.id AND s.resource_type = ${c.a}.resource_type AND s.param = ${c.p(param)}`;
+
+/** The SQL of one parameter filter over the resource row `c.a`. */
+function filterSql(c: FilterContext, f: ParamFilter): string {
   switch (f.kind) {
-    case 'string':
-      return f.values.map((v) => {
-        if (v.contains) return `s.value LIKE ${p(`%${likeText(v.value)}%`)}`;
-        const starts = `s.value LIKE ${p(`${likeText(v.value)}%`)}`;
-        return v.exact !== undefined ? `(${starts} AND s.exact = ${p(v.exact)})` : starts;
-      });
-    case 'date':
-      return f.values.map((d) => dateSql({ start: 's.start_at', end: 's.end_at' }, d, p));
-    case 'quantity':
-      return f.values.map((q) => quantitySql(q, p));
+    case 'missing': {
+      if (f.table === 'token' || f.table === 'reference') return `${f.missing ? 'NOT ' : ''}(${c.a}.search_keys @> ARRAY[${c.p(presenceKey(f.param))}::text])`;
+      return `${f.missing ? 'NOT ' : ''}EXISTS (${hasRowSql(c, TABLES[f.table], f.param)})`;
+    }
+    case 'token': {
+      const match = keysSql(
+        c,
+        f.values.flatMap((t) => tokenFilterKeys(f.param, t)),
+      );
+      return f.not ? `NOT (${match})` : match;
+    }
+    case 'reference':
+      return referenceSql(c, f.param, f.values);
+    case 'chain': {
+      // The references to the visible targets that match: a resource the reader may not see is never a link.
+      const t = `${c.a}c`;
+      const inner = { ...c, a: t };
+      const targets = `SELECT ${c.p(`${f.param}>`)} || ${t}.resource_type || '/' || ${t}.id FROM resource ${t}
+        WHERE ${t}.resource_type = ANY(${c.p(f.targetTypes)}::text[]) AND NOT ${t}.deleted AND ${visibleSql(c.vis, t, c.p)} AND ${filterSql(inner, f.filter)}`;
+      return `${c.a}.search_keys && ARRAY(${targets})`;
+    }
+    case 'has': {
+      const h = `${c.a}h`;
+      const inner = { ...c, a: h };
+      return `EXISTS (SELECT 1 FROM resource ${h} WHERE ${h}.resource_type = ${c.p(f.sourceType)} AND NOT ${h}.deleted
+        AND ${h}.search_keys @> ARRAY[${c.p(`${f.param}>`)} || ${c.a}.resource_type || '/' || ${c.a}.id::text]
+        AND ${visibleSql(c.vis, h, c.p)} AND ${filterSql(inner, f.filter)})`;
+    }
+    default:
+      return rowSql(c, f);
   }
 }
 
-/** The parameter filters of a search (`clinicId`: source ids of its own are names too). */
-function filterSql(q: SearchQuery, p: (v: unknown) => string, clinicId?: string): string[] {
-  return q.filters.map((f) => {
-    switch (f.kind) {
-      case 'missing': {
-        if (f.table === 'token' || f.table === 'reference') return `${f.missing ? 'NOT ' : ''}(r.search_keys @> ARRAY[${p(presenceKey(f.param))}::text])`;
-        const has = `SELECT 1 FROM ${TABLES[f.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
-        return `${f.missing ? 'NOT ' : ''}EXISTS (${has})`;
-      }
-      case 'token': {
-        const match = keysSql(
-          f.values.flatMap((t) => tokenFilterKeys(f.param, t)),
-          p,
-        );
-        return f.not ? `NOT (${match})` : match;
-      }
-      case 'reference':
-        return referenceSql(f.param, f.values, p, clinicId);
-      default: {
-        const has = `SELECT 1 FROM ${TABLES[f.kind]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(f.param)}`;
-        return `EXISTS (${has} AND (${valueSql(f, p).join(' OR ')}))`;
-      }
-    }
-  });
-}
-
 /** ORDER BY of `_sort` (a resource's least value ascending, its greatest descending), then newest first. */
-function orderSql(q: SearchQuery, p: (v: unknown) => string): string {
+function orderSql(q: SearchQuery, p: Bind): string {
   const column = { string: 's.value', date: 's.start_at', quantity: 's.value' } as const;
   const keys = q.sort.map((k) => {
     const dir = k.descending ? 'DESC' : 'ASC';
@@ -149,49 +184,51 @@ function orderSql(q: SearchQuery, p: (v: unknown) => string): string {
   return [...keys, 'r.last_updated DESC', 'r.id'].join(', ');
 }
 
-/** The _lastUpdated parameters of a search. */
-function lastUpdatedFilters(q: SearchQuery, p: (v: unknown) => string): string[] {
-  return q.lastUpdated.map((f) => dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p));
-}
+/** The columns of a StoredResource. */
+const STORED = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content';
 
 /**
- * One page of matches the clinic may read (its own resources, shared entities, and the compartments of
- * `grantedPatientIds`: other clinics' patients it may read under consent or break-glass), newest first;
- * `count + 1` rows tell if there is a next page.
+ * One page of the matches `vis` may see (see SearchVisibility), newest first unless sorted; `count + 1` rows tell if
+ * there is a next page. Ids: a clinic also names its own resources by the ids it chose (source ids); a patient only
+ * by bridge ids. `patientIds`: the compartments the returned rows belong to (a Patient is its own).
  */
-export async function searchResources(
+export async function searchVisible(
   db: Db,
-  clinicId: string,
+  vis: SearchVisibility,
   q: SearchQuery,
-  grantedPatientIds: string[] = [],
-  withheld: Withheld[] = [],
-): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number }> {
+): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number; patientIds: string[] }> {
   const params: unknown[] = [];
-  const p = (v: unknown): string => {
+  const p: Bind = (v) => {
     params.push(v);
     return `$${params.length}`;
   };
-  const granted = grantedPatientIds.length ? ` OR r.patient_id = ANY(${p(grantedPatientIds)}::uuid[])` : '';
-  const where = [
-    `r.resource_type = ${p(q.resourceType)}`,
-    'NOT r.deleted',
-    `(r.clinic_id = ${p(clinicId)} OR r.resource_type = ANY(${p(SHARED_TYPES)}::text[])${granted})`,
-  ];
-  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
-  const ownSourceIds = (type: string, ids: string[]): string =>
-    `(SELECT o.id FROM resource o WHERE o.clinic_id = ${p(clinicId)} AND o.resource_type = ${p(type)} AND o.source_id = ANY(${p(ids)}::text[]))`;
+  const c: FilterContext = { p, a: 'r', vis };
+  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', visibleSql(vis, 'r', p)];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);
-    where.push(`(${uuids.length ? `r.id = ANY(${p(uuids)}::uuid[]) OR ` : ''}r.id IN ${ownSourceIds(q.resourceType, q.ids)})`);
+    const byBridgeId = `r.id = ANY(${p(uuids)}::uuid[])`;
+    where.push(
+      vis.kind === 'clinic'
+        ? `(${byBridgeId} OR r.id IN (SELECT o.id FROM resource o WHERE o.clinic_id = ${p(vis.clinicId)} AND o.resource_type = ${p(q.resourceType)} AND o.source_id = ANY(${p(q.ids)}::text[])))`
+        : byBridgeId,
+    );
   }
-  where.push(...filterSql(q, p, clinicId), ...lastUpdatedFilters(q, p));
-  const restricted = withheldSql(withheld, p);
-  if (restricted) where.push(restricted);
-  return pageAndTotal<StoredResource>(db, q, where, params, STORED);
+  where.push(...q.filters.map((f) => filterSql(c, f)));
+  where.push(...q.lastUpdated.map((f) => dateSql({ start: 'r.last_updated', end: 'r.last_updated' }, f, p)));
+  const { rows, hasMore, total } = await pageAndTotal<StoredResource & { patientId: string | null }>(
+    db,
+    q,
+    where,
+    params,
+    `${STORED}, CASE WHEN r.resource_type = 'Patient' THEN r.id ELSE r.patient_id END AS "patientId"`,
+  );
+  return {
+    rows: rows.map(({ patientId: _p, ...r }) => r as StoredResource),
+    hasMore,
+    total,
+    patientIds: [...new Set(rows.map((r) => r.patientId).filter((id): id is string => !!id))],
+  };
 }
-
-/** The columns of a StoredResource. */
-const STORED = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content';
 
 /**
  * The page of matches of `where` (newest first) and, when the query asks for it (`_total`, `_summary=count`), their
@@ -226,40 +263,4 @@ async function pageAndTotal<R extends object>(
   const rows = (res?.rows.slice(0, q.count) ?? []) as R[];
   const total = count ? (count.rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
   return { rows, hasMore, total };
-}
-
-/**
- * One page of matches in the compartments of `personPatientIds` (a patient's own records at every clinic; a Patient
- * record also by its own id), newest first, with the patient records the returned rows belong to. Ids are bridge
- * ids only (source ids are the clinics' names); an id of any other compartment matches nothing.
- */
-export async function searchPersonResources(
-  db: Db,
-  personPatientIds: string[],
-  q: SearchQuery,
-): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number; patientIds: string[] }> {
-  const params: unknown[] = [];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const own = p(personPatientIds);
-  const where = [
-    `r.resource_type = ${p(q.resourceType)}`,
-    'NOT r.deleted',
-    `(r.patient_id = ANY(${own}::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY(${own}::uuid[])))`,
-  ];
-  if (q.ids.length) where.push(`r.id = ANY(${p(q.ids.filter(isBridgeId))}::uuid[])`);
-  where.push(...filterSql(q, p), ...lastUpdatedFilters(q, p));
-  const {
-    rows: page,
-    hasMore,
-    total,
-  } = await pageAndTotal<StoredResource & { patientId: string }>(db, q, where, params, `${STORED}, coalesce(r.patient_id, r.id) AS "patientId"`);
-  return {
-    rows: page.map(({ patientId: _p, ...r }) => r as StoredResource),
-    hasMore,
-    total,
-    patientIds: [...new Set(page.map((r) => r.patientId as string))],
-  };
 }

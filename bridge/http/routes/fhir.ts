@@ -107,21 +107,22 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   async function searchset(req: Request, res: Response, type: string, all: Record<string, unknown>): Promise<void> {
     const { _proofs, ...params } = all;
     const withProofs = proofsAsked(req, _proofs);
-    const { query, rows, hasMore, total } = await search(svc, sessionOf(req), type, params);
-    const proofs = withProofs ? (await proofsOfServed(svc, rows)).map(proofExtension) : [];
+    const { query, rows, included, hasMore, total } = await search(svc, sessionOf(req), type, params);
+    const served = [...rows, ...included];
+    const proofs = withProofs ? (await proofsOfServed(svc, served)).map(proofExtension) : [];
     // Links are GET URLs, also for a POST _search (R4 http.html#search: the server may page either way).
     const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type}`, all, query.count));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
-      // R4 search.html#total: given when asked for (_total, _summary=count) or known from this page.
+      // R4 search.html#total: given when asked for (_total, _summary=count) or known from this page; it counts matches only.
       ...(total !== undefined ? { total } : {}),
       link,
-      entry: rows.map((r, i) => ({
+      entry: served.map((r, i) => ({
         ...(proofs[i] ? { extension: [proofs[i]!] } : {}),
-        fullUrl: `${base(req)}/${type}/${r.id}`,
+        fullUrl: `${base(req)}/${r.resourceType}/${r.id}`,
         resource: r.content as unknown as Resource,
-        search: { mode: 'match' },
+        search: { mode: i < rows.length ? 'match' : 'include' },
       })),
     };
     // FHIR JSON has no empty arrays (R4 json.html): no matches, or _summary=count, is a Bundle without entry.

@@ -149,7 +149,14 @@ test('searches return only their own records, whatever ids they name', async () 
   }
   const named = await asPatient(`/fhir/Observation?patient=Patient/${annaB}`);
   expect(named.body.entry.map((e: any) => e.resource.id)).toEqual([obsB]);
-  expect((await asPatient('/fhir/Observation?_include=Observation:performer')).status).toBe(400);
+  // Includes and reverse includes stay within their own records: Carl's Patient and Observation never appear.
+  const ids = (b: any): string[] => (b.entry ?? []).map((e: any) => e.resource.id).sort();
+  const included = await asPatient('/fhir/Observation?_include=Observation:subject');
+  expect(ids(included.body)).toEqual(expect.arrayContaining([obsA, obsB, annaA, annaB]));
+  const reverse = await asPatient('/fhir/Patient?_revinclude=Observation:subject&_revinclude=Observation:performer');
+  expect(ids(reverse.body)).toEqual(expect.arrayContaining([annaA, annaB, obsA, obsB]));
+  for (const b of [included.body, reverse.body]) for (const theirs of [carl, obsCarl]) expect(ids(b)).not.toContain(theirs);
+  expect(ids((await asPatient(`/fhir/Patient?_has:Observation:subject:_id=${obsCarl}`)).body)).toEqual([]);
 });
 
 test('scope patient/Observation.rs reads Observations only; everything else is 403, audited on the account', async () => {

@@ -164,6 +164,68 @@ describe('typed search', () => {
   });
 });
 
+describe('includes, chaining and _has, confined to what the reader may see', () => {
+  const modes = (bundle: any): string[] => (bundle.entry ?? []).map((e: any) => `${e.search.mode} ${e.resource.resourceType}`);
+
+  test('_include adds the referenced patients once, as include entries; total counts matches only', async () => {
+    const b = await search(keyA, 'Observation?code=2345-7&_include=Observation:subject&_sort=date&_total=accurate');
+    expect(b.total).toBe(4);
+    expect(modes(b)).toEqual(['match Observation', 'match Observation', 'match Observation', 'match Observation', 'include Patient', 'include Patient']);
+    expect(
+      b.entry
+        .slice(4)
+        .map((e: any) => e.resource.name[0].given[0])
+        .sort(),
+    ).toEqual(['Anna', 'Bert']);
+    expect(b.entry[4].fullUrl).toMatch(/\/fhir\/Patient\/[0-9a-f-]{36}$/);
+    // A target type that does not match includes nothing.
+    expect(modes(await search(keyA, 'Observation?code=2345-7&_include=Observation:subject:Group'))).not.toContain('include Patient');
+  });
+
+  test('_revinclude adds what references the matches; :iterate follows on', async () => {
+    const b = await search(keyA, 'Patient?identifier=p-anna&_revinclude=Observation:subject');
+    expect(modes(b)).toEqual(['match Patient', 'include Observation', 'include Observation', 'include Observation']);
+    const it = await search(keyA, 'Observation?identifier=nothing-matches&_include:iterate=Observation:subject');
+    expect(it.entry).toBeUndefined();
+    const iterate = await search(keyA, 'Patient?identifier=p-anna&_revinclude=Observation:subject&_include:iterate=Observation:subject');
+    expect(modes(iterate).filter((m) => m === 'include Patient')).toEqual([]); // Anna is already a match: listed once
+    for (const bad of [
+      '_include=Observation:*',
+      '_include=Observation:code',
+      '_include=Observation:subject:Medication',
+      '_revinclude=Observation',
+      '_include:recurse=Observation:subject',
+    ]) {
+      const res = await api(bridge.url, keyA, 'GET', `/fhir/Observation?${bad}`);
+      expect({ bad, status: res.status, type: res.body.resourceType }).toEqual({ bad, status: 400, type: 'OperationOutcome' });
+    }
+  });
+
+  test('another clinic’s records are never included, chained through or counted by _has', async () => {
+    // Clinic B's own Müller and her observation; nothing of Clinic A's.
+    const revB = await search(keyB, 'Patient?family=müller&_revinclude=Observation:subject');
+    expect(modes(revB)).toEqual(['match Patient', 'include Observation']);
+    expect(revB.entry[1].resource.valueQuantity.value).toBe(200);
+    const incB = await search(keyB, 'Observation?_include=Observation:subject');
+    expect(modes(incB)).toEqual(['match Observation', 'include Patient']);
+    expect((await search(keyB, 'Patient?_has:Observation:subject:code=http://loinc.org|2345-7&_total=accurate')).total).toBe(1);
+    expect(names(await search(keyA, 'Patient?_has:Observation:subject:code=http://loinc.org|2345-7&_sort=given'))).toEqual(['Anna', 'Bert']);
+    expect(names(await search(keyA, 'Patient?_has:Observation:patient:value-quantity=gt1|http://unitsofmeasure.org|g/L'))).toEqual(['Anna']);
+    expect(values(await search(keyA, 'Observation?subject.family:exact=Müller&_sort=date'))).toEqual([110, 0.9, 150]);
+    expect(values(await search(keyA, 'Observation?subject:Patient.birthdate=lt1980'))).toEqual([5.5]);
+    expect((await search(keyB, 'Observation?subject.family=mueller')).entry).toBeUndefined();
+    for (const bad of [
+      'subject.organization.name=x',
+      'code.name=x',
+      '_has:Observation:code:status=final',
+      '_has:Observation:subject:_has:Observation:subject:status=final',
+    ]) {
+      const res = await api(bridge.url, keyA, 'GET', `/fhir/Observation?${bad}`);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
+  });
+});
+
 describe('refusals', () => {
   test.each([
     ['Patient?patient=x', 400, /"patient" is not supported on Patient/],
