@@ -190,3 +190,23 @@ export function indexedResourceTypes(): string[] {
   registry ??= load();
   return [...registry.keys()];
 }
+
+let referrers: Map<string, string[]> | undefined;
+
+/** `Source:param` of every reference parameter that may point to `resourceType` (what `_revinclude` takes). */
+export function referringParams(resourceType: string): string[] {
+  if (!referrers) {
+    referrers = new Map();
+    for (const source of indexedResourceTypes()) {
+      for (const def of searchParamsOf(source).values()) {
+        if (def.type !== 'reference') continue;
+        for (const target of def.targets) {
+          let list = referrers.get(target);
+          if (!list) referrers.set(target, (list = []));
+          list.push(`${source}:${def.code}`);
+        }
+      }
+    }
+  }
+  return referrers.get(resourceType) ?? [];
+}

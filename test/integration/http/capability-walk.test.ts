@@ -15,6 +15,56 @@ beforeAll(async () => {
   bridge = await startTestBridge();
   key = (await bridge.clinic('Clinic A')).apiKey;
   statement = (await api(bridge.url, key, 'GET', '/fhir/metadata')).body;
+  // Matches for the main types, so that their includes and reverse includes are fetched, not only parsed.
+  const seeded = await api(bridge.url, key, 'POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000001',
+        resource: { resourceType: 'Organization', name: 'Walk Clinic', identifier: [{ system: 'urn:walk', value: 'org' }] },
+        request: { method: 'POST', url: 'Organization' },
+      },
+      {
+        fullUrl: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000002',
+        resource: { resourceType: 'Practitioner', name: [{ family: 'Walker' }], identifier: [{ system: 'urn:walk', value: 'prac' }] },
+        request: { method: 'POST', url: 'Practitioner' },
+      },
+      {
+        fullUrl: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000003',
+        resource: {
+          resourceType: 'Patient',
+          name: [{ family: 'Walk' }],
+          managingOrganization: { reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000001' },
+          generalPractitioner: [{ reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000002' }],
+        },
+        request: { method: 'POST', url: 'Patient' },
+      },
+      {
+        fullUrl: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000004',
+        resource: {
+          resourceType: 'Encounter',
+          status: 'finished',
+          class: { code: 'AMB' },
+          subject: { reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000003' },
+          serviceProvider: { reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000001' },
+        },
+        request: { method: 'POST', url: 'Encounter' },
+      },
+      {
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: 'walk' },
+          subject: { reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000003' },
+          encounter: { reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000004' },
+          performer: [{ reference: 'urn:uuid:0d7c1c1e-0000-4000-8000-000000000002' }],
+        },
+        request: { method: 'POST', url: 'Observation' },
+      },
+    ],
+  });
+  expect(seeded.status).toBe(200);
 });
 afterAll(async () => bridge?.close());
 
@@ -61,6 +111,24 @@ test('every claimed search parameter of every type is answered, with a value and
     return res.status === 200 && res.body.type === 'searchset' ? undefined : `${q}: ${res.status} ${res.body?.issue?.[0]?.diagnostics ?? ''}`;
   });
   expect(problems).toEqual([]);
+});
+
+test('every claimed _include, and the _revinclude of the main types, is answered', async () => {
+  const resources = statement.rest![0].resource!.filter((r) => !OWN_ROUTES.has(r.type));
+  const includes = resources.flatMap((r) => (r.searchInclude ?? []).map((i) => `${r.type}?_include=${i}`));
+  const revTypes = new Set(['Patient', 'Observation', 'Encounter', 'Organization', 'Practitioner']);
+  const revincludes = resources.filter((r) => revTypes.has(r.type)).flatMap((r) => (r.searchRevInclude ?? []).map((i) => `${r.type}?_revinclude:iterate=${i}`));
+  expect(includes.length).toBeGreaterThan(400);
+  expect(revincludes.length).toBeGreaterThan(400);
+  const modes: Record<string, number> = {};
+  const problems = await all([...includes, ...revincludes], async (q) => {
+    const res = await api(bridge.url, key, 'GET', `/fhir/${q}`);
+    for (const e of res.body?.entry ?? []) modes[e.search.mode] = (modes[e.search.mode] ?? 0) + 1;
+    return res.status === 200 ? undefined : `${q}: ${res.status} ${res.body?.issue?.[0]?.diagnostics ?? ''}`;
+  });
+  expect(problems).toEqual([]);
+  // The seeded references were followed both ways (Observation:subject, Patient:organization, Observation:subject back …).
+  expect(modes.include).toBeGreaterThan(10);
 });
 
 test('a claimed parameter is a sort key too', async () => {
