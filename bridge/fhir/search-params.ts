@@ -10,7 +10,7 @@ import type { DateFilter, IncludeRule, ParamFilter, QuantityFilter, ReferenceFil
 export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 /** Parameters of the search itself (R4 search.html#all), beside each type's indexed ones. */
-export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_sort', '_include', '_revinclude'];
+export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_elements', '_sort', '_include', '_revinclude'];
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 
@@ -309,10 +309,18 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
           q.total = v;
           break;
         case '_summary':
-          // R4 search.html#summary: count is served; true, text and data are not yet (refused, never ignored).
+          // R4 search.html#summary
           if (v === 'count') q.countOnly = true;
-          else if (v !== 'false') throw outcomes.notSupported(`_summary=${v} is not supported; supported: count, false`, name);
+          else if (v === 'true' || v === 'text' || v === 'data') q.summary = v;
+          else if (v !== 'false') throw outcomes.invalid(`_summary must be true, text, data, count or false`, name);
           break;
+        case '_elements': {
+          // R4 search.html#elements: top-level element names, also written Type.name.
+          const names = v.split(',').map((e) => e.trim().replace(new RegExp(`^${resourceType}\\.`), ''));
+          if (names.some((e) => !/^[a-z][A-Za-z0-9]*$/.test(e))) throw outcomes.invalid(`_elements takes top-level element names (e.g. identifier,name)`, name);
+          q.elements = [...(q.elements ?? []), ...names];
+          break;
+        }
         case '_offset': {
           const n = boundedInteger(v);
           if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
@@ -322,5 +330,6 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
       }
     }
   }
+  if (q.elements && (q.summary || q.countOnly)) throw outcomes.invalid('give _summary or _elements, not both', '_elements');
   return q;
 }

@@ -21,6 +21,10 @@ export interface SearchQuery {
   total?: 'none' | 'estimate' | 'accurate';
   /** `_summary=count`: the number of matches, no entries. */
   countOnly?: boolean;
+  /** `_summary=true|text|data`: entries show that subset (R4 search.html#summary). */
+  summary?: 'true' | 'text' | 'data';
+  /** `_elements=a,b`: entries show those top-level elements (R4 search.html#elements). */
+  elements?: string[];
 }
 
 /** Which index table holds a parameter's values. */

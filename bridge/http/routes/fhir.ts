@@ -8,6 +8,8 @@ import { outcomes } from '../../fhir/outcome';
 import { parseJsonBody } from '../../fhir/prepare';
 import { validateRequestOf, validationOutcome } from '../../fhir/validate-operation';
 import { resourceTypes } from '../../fhir/resource-types';
+import { selectElements, summarize } from '../../fhir/summary';
+import type { SearchQuery } from '../../fhir/search-params';
 import { admitAccess, requireSession, sessionOf } from '../auth';
 import { capabilityStatement } from '../capability';
 import { fhirScopeGuard } from '../scope-guard';
@@ -103,6 +105,10 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     sendResource(res, await current(req));
   });
 
+  /** An entry's resource as `_summary` or `_elements` asked (R4 search.html#summary, #elements), tagged SUBSETTED. */
+  const shaped = (query: SearchQuery, content: Record<string, unknown>): Record<string, unknown> =>
+    query.elements ? selectElements(content, query.elements) : query.summary ? summarize(content, query.summary) : content;
+
   /** A searchset of `params` on `type`: the rows this reader was just served (and audited for), proofs when asked. */
   async function searchset(req: Request, res: Response, type: string, all: Record<string, unknown>): Promise<void> {
     const { _proofs, ...params } = all;
@@ -121,7 +127,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
       entry: served.map((r, i) => ({
         ...(proofs[i] ? { extension: [proofs[i]!] } : {}),
         fullUrl: `${base(req)}/${r.resourceType}/${r.id}`,
-        resource: r.content as unknown as Resource,
+        resource: shaped(query, r.content) as unknown as Resource,
         search: { mode: i < rows.length ? 'match' : 'include' },
       })),
     };

@@ -173,8 +173,9 @@ describe('total, _total and _summary=count (R4 search.html#total)', () => {
 
   test.each([
     ['_total=exact', 400, 'invalid'],
-    ['_summary=true', 400, 'not-supported'],
-    ['_summary=bogus', 400, 'not-supported'],
+    ['_summary=bogus', 400, 'invalid'],
+    ['_elements=Bad-Name', 400, 'invalid'],
+    ['_summary=true&_elements=status', 400, 'invalid'],
   ])('%s is %i %s', async (q, status, code) => {
     const res = await api(bridge.url, a.apiKey, 'GET', `/fhir/Observation?${q}`);
     expect(res.status).toBe(status);

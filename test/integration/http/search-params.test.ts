@@ -226,6 +226,32 @@ describe('includes, chaining and _has, confined to what the reader may see', () 
   });
 });
 
+describe('result shaping', () => {
+  const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
+
+  test('_elements keeps the named elements, id, meta and the mandatory ones, tagged SUBSETTED', async () => {
+    const b = await search(keyA, 'Observation?code=2345-7&_elements=valueQuantity,Observation.effective&_sort=date&_count=1');
+    const o = b.entry[0].resource;
+    // status and code are mandatory in R4 Observation (min 1): kept whatever was asked.
+    expect(Object.keys(o).sort()).toEqual(['code', 'effectiveDateTime', 'id', 'meta', 'resourceType', 'status', 'valueQuantity']);
+    expect(o.meta.tag).toContainEqual(SUBSETTED);
+    expect(o.valueQuantity.value).toBe(110);
+  });
+
+  test('_summary=true keeps summary elements; text keeps narrative and mandatory ones; data drops the narrative', async () => {
+    const summary = (await search(keyA, 'Patient?identifier=p-anna&_summary=true')).entry[0].resource;
+    expect(summary).toMatchObject({ name: [{ family: 'Müller' }], birthDate: '1985-03-02', gender: 'female' });
+    expect(summary.meta.tag).toContainEqual(SUBSETTED);
+    const obs = (await search(keyA, 'Observation?code=2345-7&_summary=text&_count=1')).entry[0].resource;
+    expect(Object.keys(obs).sort()).toEqual(['code', 'id', 'meta', 'resourceType', 'status']);
+    const data = (await search(keyA, 'Observation?code=2345-7&_summary=data&_count=1')).entry[0].resource;
+    expect(data.valueQuantity).toBeDefined();
+    expect(data.meta.tag).toContainEqual(SUBSETTED);
+    // Unshaped resources carry no such tag.
+    expect((await search(keyA, 'Observation?code=2345-7&_count=1')).entry[0].resource.meta.tag).toBeUndefined();
+  });
+});
+
 describe('refusals', () => {
   test.each([
     ['Patient?patient=x', 400, /"patient" is not supported on Patient/],
