@@ -24,6 +24,7 @@ const ALL = [
   { name: 'portal', file: 'portal.ts', needs: undefined },
   { name: 'fuzz', file: 'fuzz.ts', needs: undefined },
   { name: 'mutation', file: 'mutation.ts', needs: undefined },
+  { name: 'search', file: 'search.ts', needs: undefined },
 ];
 
 const wanted = process.argv.slice(2);
