@@ -3,10 +3,10 @@
  * writes of one resource (create, update, delete, conditional or not), each pushed on the ingest pool. A push is
  * audited inside its own transaction (ingest/push.ts, through access/audit); a push that fails is audited here.
  */
-import { FhirError, Issue, OUTCOME_KINDS, OutcomeKind, outcomeWithIssues, statusOf } from '../fhir/outcome';
+import { FhirError, Issue, OUTCOME_KINDS, OutcomeKind, outcomes, outcomeWithIssues, statusOf } from '../fhir/outcome';
 import { asResourceIssues, SingleWrite, singleWriteBundle } from '../fhir/single-write';
 import type { PushResult } from '../ingest/push';
-import { readVersion, type StoredResource } from '../store/resources';
+import { ownResourceId, readResource, readVersion, type StoredResource } from '../store/resources';
 import { audit } from './audit';
 import { checkBundleScopes } from './scope-check';
 import type { AccessServices } from './services';
@@ -54,4 +54,32 @@ export async function writeOne(svc: AccessServices, session: Session, w: SingleW
   const [type, id, , version] = (result.response.entry?.[0]?.response?.location ?? '').split('/');
   const stored = type && id ? await readVersion(svc.db, clinicId, type, id, Number(version)) : null;
   return { result, stored };
+}
+
+/**
+ * PATCH of one resource (R4 http.html#patch): `patch` is applied to the current version the clinic may write, and
+ * the result is pushed as an update of that version (If-Match: the client's, else the version patched), so a write
+ * that lands in between is never overwritten: the client gets 412 for its own If-Match, else 409 to patch again.
+ */
+export async function patchOne(
+  svc: AccessServices,
+  session: Session,
+  type: string,
+  id: string,
+  patch: (current: Record<string, unknown>) => Record<string, unknown>,
+  ifMatch?: string,
+): Promise<{ result: PushResult; stored: StoredResource | null }> {
+  const clinicId = actingClinic(session);
+  const bridgeId = await ownResourceId(svc.db, clinicId, type, id);
+  const current = await readResource(svc.db, clinicId, type, bridgeId);
+  if (!current) throw outcomes.notFound(`${type}/${id} is not known`);
+  if (current.deleted) throw outcomes.gone(`${type}/${id} was deleted`);
+  const patched = { ...patch(current.content), id };
+  try {
+    return await writeOne(svc, session, { method: 'PUT', type, id, ifMatch: ifMatch ?? `W/"${current.version}"`, resource: patched });
+  } catch (err) {
+    if (ifMatch === undefined && err instanceof FhirError && err.status === 412)
+      throw outcomes.conflict(`${type}/${id} changed while it was patched: patch it again`);
+    throw err;
+  }
 }

@@ -3,6 +3,14 @@ import { Criteria, parseCriteria } from './criteria';
 import { FhirError, Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { HTTP_VERBS } from './terminology';
 import { parseIfMatch } from './versioning';
+import { parseSearch } from './search-params';
+
+/** A query string as application/x-www-form-urlencoded (WHATWG URL), each name with all its values. */
+function searchParamsOf(query: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of new URLSearchParams(query)) (out[name] ??= []).push(value);
+  return out;
+}
 
 export type PushableBundleType = 'transaction' | 'batch' | 'collection' | 'document';
 export const PUSHABLE_TYPES: readonly PushableBundleType[] = ['transaction', 'batch', 'collection', 'document'];
@@ -16,7 +24,9 @@ export type EntryAction =
   | { kind: 'upsert'; resource: Resource; sourceId?: string }
   | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number }
   | { kind: 'conditional-delete'; resourceType: string; criteria: Criteria; ifMatch?: number }
-  | { kind: 'read'; resourceType: string; id: string };
+  | { kind: 'read'; resourceType: string; id: string }
+  /** `GET Type?params` (R4 http.html#transaction): answered by the access layer after the push, as a searchset. */
+  | { kind: 'search'; resourceType: string; params: Record<string, string[]> };
 
 export interface PlannedEntry {
   /** Position in the received Bundle: responses are given in this order. */
@@ -43,6 +53,7 @@ const ORDER: Record<EntryAction['kind'], number> = {
   'conditional-update': 2,
   upsert: 1,
   read: 3,
+  search: 3,
 };
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -102,7 +113,12 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
       return { ...base, action: { kind: 'delete', resourceType, id, ...versioned } };
     case 'GET':
     case 'HEAD':
-      if (id === undefined || query !== undefined) throw outcomes.notSupported('only GET Type/id reads are supported inside a bundle', `${where}.url`);
+      if (id !== undefined && query !== undefined) throw outcomes.invalid('a GET request.url is Type/id or Type?parameters', `${where}.url`);
+      if (id === undefined) {
+        const params = searchParamsOf(query ?? '');
+        parseSearch(resourceType, params); // a search the bridge would refuse is refused here, with its reason
+        return { ...base, action: { kind: 'search', resourceType, params } };
+      }
       return { ...base, action: { kind: 'read', resourceType, id } };
     default:
       throw outcomes.notSupported(`${req.method} is not supported inside a bundle`, `${where}.method`);

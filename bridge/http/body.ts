@@ -28,8 +28,8 @@ function decodeUtf8(req: Request, _res: Response, next: NextFunction): void {
 }
 
 /** Body parsing for FHIR JSON routes: `req.body` becomes the decoded text (the push parses it off the HTTP thread). */
-export function fhirBody(limit: number): ReturnType<typeof express.raw> {
-  const raw = express.raw({ type: FHIR_BODY_TYPES, limit });
+export function fhirBody(limit: number, types: readonly string[] = FHIR_BODY_TYPES): ReturnType<typeof express.raw> {
+  const raw = express.raw({ type: [...types], limit });
   return (req, res, next) => raw(req, res, (err?: unknown) => (err ? next(err) : decodeUtf8(req as Request, res as Response, next)));
 }
 

@@ -34,6 +34,14 @@ export interface PushResult {
    * X-Log-Promise): collected here because on a worker thread the request's collector is out of reach.
    */
   audits: PromisedAudit[];
+  /** The bundle's `GET Type?params` entries, answered by the access layer (access/writes.ts) into `response`. */
+  searches: BundleSearch[];
+}
+
+export interface BundleSearch {
+  index: number;
+  resourceType: string;
+  params: Record<string, string[]>;
 }
 
 /** Unique violations and deadlocks from concurrent pushes of the same things: rerun, and the rerun sees the winner. */
@@ -96,7 +104,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
     const audits: PromisedAudit[] = [];
     try {
       const result = await collectAudits(audits, () =>
-        inTransaction(db, async (tx): Promise<Omit<PushResult, 'audits'>> => {
+        inTransaction(db, async (tx): Promise<Omit<PushResult, 'audits' | 'searches'>> => {
           await lockBundleHash(tx, opts.clinicId, hash);
           const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
           if (earlier) {
@@ -137,7 +145,10 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
           return { hash, replayed: false, response };
         }),
       );
-      return { ...result, audits };
+      const searches = plan.entries.flatMap((e) =>
+        e.action.kind === 'search' ? [{ index: e.index, resourceType: e.resourceType, params: e.action.params }] : [],
+      );
+      return { ...result, audits, searches };
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (attempt < MAX_ATTEMPTS && code && RETRYABLE.has(code)) continue;

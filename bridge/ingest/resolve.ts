@@ -230,6 +230,10 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         });
         break;
       }
+      case 'search':
+        // Answered after the push by the access layer (access/writes.ts), which decides what the reader may see.
+        targets.push({ entry, op: 'none', resourceType: entry.resourceType, sourceId: null, status: '200 OK' });
+        break;
       case 'read': {
         const stored = byId.get(`${entry.resourceType}/${a.id}`);
         if (!stored || stored.deleted) throw outcomes.notFound(`${entry.resourceType}/${a.id} is not known`, entryWhere(entry));

@@ -76,6 +76,8 @@ interface FilterContext {
   p: Bind;
   a: string;
   vis: SearchVisibility;
+  /** The clinic's own source ids the query's references name (`Type/sourceId` → bridge ids), looked up beforehand. */
+  sourceIds?: Map<string, string[]>;
 }
 
 /** The resources `vis` may see, as a condition on the row `a`. */
@@ -99,7 +101,12 @@ function keysSql(c: FilterContext, keys: string[], extra?: string): string {
 function referenceSql(c: FilterContext, param: string, values: ReferenceFilter[]): string {
   const keys = values.flatMap((r) => [...r.targetTypes.map((t) => referenceKey(param, t, r.id)), referenceKey(param, null, r.id)]);
   if (c.vis.kind !== 'clinic') return keysSql(c, keys);
-  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids.
+  // A clinic names its own resources by the ids it chose (source ids) as well as by bridge ids. Looked up before the
+  // search, the keys are one constant array, which the planner estimates from the index's statistics.
+  if (c.sourceIds) {
+    const own = values.flatMap((r) => r.targetTypes.flatMap((t) => (c.sourceIds?.get(`${t}/${r.id}`) ?? []).map((id) => referenceKey(param, t, id))));
+    return keysSql(c, [...keys, ...own]);
+  }
   const types = [...new Set(values.flatMap((r) => r.targetTypes))];
   const bySourceId = `SELECT ${c.p(`${param}>`)} || o.resource_type || '/' || o.id FROM resource o
     WHERE o.clinic_id = ${c.p(c.vis.clinicId)} AND o.resource_type = ANY(${c.p(types)}::text[]) AND o.source_id = ANY(${c.p(values.map((r) => r.id))}::text[])`;
@@ -184,6 +191,23 @@ function orderSql(q: SearchQuery, p: Bind): string {
   return [...keys, 'r.last_updated DESC', 'r.id'].join(', ');
 }
 
+/** Bridge ids of the clinic's resources that the query's reference filters name by their source ids. */
+async function ownSourceIds(db: Db, clinicId: string, filters: ParamFilter[]): Promise<Map<string, string[]>> {
+  const named = filters.flatMap((f) => (f.kind === 'reference' ? f.values : []));
+  const found = new Map<string, string[]>();
+  if (!named.length) return found;
+  const res = await db.query(
+    `SELECT o.resource_type AS type, o.source_id AS "sourceId", o.id FROM resource o
+     WHERE o.clinic_id = $1 AND o.resource_type = ANY($2::text[]) AND o.source_id = ANY($3::text[])`,
+    [clinicId, [...new Set(named.flatMap((r) => r.targetTypes))], [...new Set(named.map((r) => r.id))]],
+  );
+  for (const row of res.rows) {
+    const key = `${row.type}/${row.sourceId}`;
+    found.set(key, [...(found.get(key) ?? []), row.id as string]);
+  }
+  return found;
+}
+
 /** The columns of a StoredResource. */
 const STORED = 'r.id, r.resource_type AS "resourceType", r.version, r.deleted, r.last_updated AS "lastUpdated", r.content';
 
@@ -202,7 +226,7 @@ export async function searchVisible(
     params.push(v);
     return `$${params.length}`;
   };
-  const c: FilterContext = { p, a: 'r', vis };
+  const c: FilterContext = { p, a: 'r', vis, sourceIds: vis.kind === 'clinic' ? await ownSourceIds(db, vis.clinicId, q.filters) : undefined };
   const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', visibleSql(vis, 'r', p)];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);

@@ -4,7 +4,7 @@ import { readAllVersions, readOne, readOneVersion, search, type StoredResource }
 import { proofExtension, proofsOfServed } from '../../access/proofs';
 import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
-import { outcomes } from '../../fhir/outcome';
+import { FhirError, operationOutcome, outcomes } from '../../fhir/outcome';
 import { parseJsonBody } from '../../fhir/prepare';
 import { validateRequestOf, validationOutcome } from '../../fhir/validate-operation';
 import { resourceTypes } from '../../fhir/resource-types';
@@ -33,7 +33,7 @@ function mergedParams(query: Record<string, unknown>, body: Record<string, unkno
 }
 
 /** Methods each FHIR path serves (R4 http.html); any other method on a known path is 405 with Allow. */
-const ALLOWED = { type: 'GET, HEAD, POST, PUT, DELETE', instance: 'GET, HEAD, PUT, DELETE', history: 'GET, HEAD' } as const;
+const ALLOWED = { type: 'GET, HEAD, POST, PUT, DELETE', instance: 'GET, HEAD, PUT, PATCH, DELETE', history: 'GET, HEAD' } as const;
 
 /**
  * `/fhir`: push bundles, read, vread, history, search, metadata, AuditEvent. Handlers stay thin: HTTP in, an
@@ -56,6 +56,18 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.post('/', fhirBody(opts.maxBodyBytes), async (req, res) => {
     const result = await pushBundleAs(svc, sessionOf(req), fhirBodyText(req, 'Bundle'));
     setPushHeaders(res, result);
+    // `GET Type?params` entries (R4 http.html#transaction: processed last) are searched now, as this reader, each
+    // audited like any search; a search that fails is that entry's error.
+    for (const s of result.searches) {
+      const entry = result.response.entry?.[s.index];
+      if (!entry) continue;
+      try {
+        entry.resource = await searchsetOf(req, s.resourceType, s.params);
+      } catch (err) {
+        if (!(err instanceof FhirError)) throw err;
+        entry.response = { status: String(err.status), outcome: operationOutcome(err.issues) };
+      }
+    }
     res.status(200).type(FHIR_JSON).json(result.response);
   });
   router.use(writeRouter(opts));
@@ -111,6 +123,10 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
 
   /** A searchset of `params` on `type`: the rows this reader was just served (and audited for), proofs when asked. */
   async function searchset(req: Request, res: Response, type: string, all: Record<string, unknown>): Promise<void> {
+    res.type(FHIR_JSON).json(await searchsetOf(req, type, all));
+  }
+
+  async function searchsetOf(req: Request, type: string, all: Record<string, unknown>): Promise<Bundle> {
     const { _proofs, ...params } = all;
     const withProofs = proofsAsked(req, _proofs);
     const { query, rows, included, hasMore, total } = await search(svc, sessionOf(req), type, params);
@@ -133,7 +149,7 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     };
     // FHIR JSON has no empty arrays (R4 json.html): no matches, or _summary=count, is a Bundle without entry.
     if (!bundle.entry?.length) delete bundle.entry;
-    res.type(FHIR_JSON).json(bundle);
+    return bundle;
   }
 
   router.get('/:type', reads, async (req, res) => {

@@ -6,16 +6,21 @@
  * plus X-Bundle-Hash. `Prefer: return=minimal | OperationOutcome` trades the resource for nothing or an outcome.
  */
 import { Request, Response, Router } from 'express';
-import { writeOne } from '../../access/writes';
+import { patchOne, writeOne } from '../../access/writes';
+import { applyJsonPatch, parseJsonPatch } from '../../fhir/json-patch';
+import { parseLimitedJson } from '../../fhir/json-limits';
 import { returnPreference } from '../../fhir/negotiation';
 import { informational, outcomes } from '../../fhir/outcome';
 import type { SingleWrite } from '../../fhir/single-write';
 import { parseJsonBody } from '../../fhir/prepare';
 import { sessionOf } from '../auth';
-import { fhirBody } from '../body';
+import { FHIR_BODY_TYPES, fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl } from '../toolkit';
 import { fhirBodyText, FhirRouteOptions, knownType, sendResource, setPushHeaders } from './fhir-common';
+
+/** RFC 6902 §6: the media type of a JSON Patch document. */
+const JSON_PATCH = 'application/json-patch+json';
 
 /** The query string as sent (`identifier=http://x|1`), for conditional update and delete. */
 const criteriaOf = (req: Request): string | undefined => {
@@ -28,7 +33,16 @@ export function writeRouter(opts: FhirRouteOptions): Router {
   const body = fhirBody(opts.maxBodyBytes);
 
   async function write(req: Request, res: Response, w: SingleWrite): Promise<void> {
-    const { result, stored } = await writeOne(opts.access, sessionOf(req), w);
+    await answer(req, res, w, await writeOne(opts.access, sessionOf(req), w));
+  }
+
+  /** The FHIR answer of a write (a PATCH answers as the update it was). */
+  async function answer(
+    req: Request,
+    res: Response,
+    w: { method: string; type: string },
+    { result, stored }: Awaited<ReturnType<typeof writeOne>>,
+  ): Promise<void> {
     setPushHeaders(res, result);
     const answer = result.response.entry?.[0]?.response;
     const status = Number(answer?.status.split(' ')[0]) || 200;
@@ -69,6 +83,18 @@ export function writeRouter(opts: FhirRouteOptions): Router {
   router.post('/:type', body, async (req, res) => {
     const type = knownType(req.params.type);
     await write(req, res, { method: 'POST', type, ifNoneExist: req.get('If-None-Exist') || undefined, ...ifMatch(req), resource: resourceBody(req, type) });
+  });
+  // R4 http.html#patch: JSON Patch (RFC 6902). FHIRPath Patch (a Parameters body) is refused as not supported.
+  router.patch('/:type/:id', fhirBody(opts.maxBodyBytes, [JSON_PATCH, ...FHIR_BODY_TYPES]), async (req, res) => {
+    const type = knownType(req.params.type);
+    if (!req.is(JSON_PATCH)) {
+      throw req.is(FHIR_BODY_TYPES)
+        ? outcomes.notSupported('FHIRPath Patch is not supported: send a JSON Patch (RFC 6902) as application/json-patch+json')
+        : outcomes.unsupportedMediaType('send the patch as application/json-patch+json (RFC 6902)');
+    }
+    const ops = parseJsonPatch(parseLimitedJson(typeof req.body === 'string' ? req.body : ''));
+    const done = await patchOne(opts.access, sessionOf(req), type, req.params.id, (current) => applyJsonPatch(current, ops), req.get('If-Match'));
+    await answer(req, res, { method: 'PATCH', type }, done);
   });
   router.put('/:type/:id', body, async (req, res) => {
     const type = knownType(req.params.type);
