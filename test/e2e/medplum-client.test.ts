@@ -117,3 +117,49 @@ test('single writes answer like a FHIR server, with the hash of the one-entry tr
   expect((await post('Observation/some-id', { ...resource, id: 'other-id' }, 'PUT')).status).toBe(400);
   expect((await post('NotAType', resource)).status).toBe(404);
 });
+
+test('MedplumClient: demographic search, _include, value-quantity, patchResource, validateResource', async () => {
+  const response = (await client.executeBatch({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: 'urn:uuid:6b1f3f0e-0000-4000-8000-0000000000aa',
+        resource: {
+          resourceType: 'Patient',
+          identifier: [{ system: 'urn:e2e', value: 'MC-1' }],
+          name: [{ family: 'Schäfer', given: ['Lena'] }],
+          birthDate: '1990-07-01',
+          gender: 'female',
+          address: [{ country: 'DE' }],
+        },
+        request: { method: 'POST', url: 'Patient' },
+      },
+      {
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] },
+          subject: { reference: 'urn:uuid:6b1f3f0e-0000-4000-8000-0000000000aa' },
+          valueQuantity: { value: 110, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' },
+        },
+        request: { method: 'POST', url: 'Observation' },
+      },
+    ],
+  })) as Bundle;
+  const patientId = response.entry![0].response!.location!.split('/')[1];
+  const found = await client.searchResources('Patient', { family: 'schafer', birthdate: 'ge1990', 'address-country': 'DE', gender: 'female' });
+  expect(found.map((p: Patient) => p.id)).toEqual([patientId]);
+  // 110 mg/dL is 1.1 g/L: found with a threshold in another unit of the same dimension.
+  const bundle = await client.search('Observation', {
+    'value-quantity': 'gt1|http://unitsofmeasure.org|g/L',
+    _include: 'Observation:subject',
+    patient: patientId,
+  });
+  expect(bundle.entry?.map((e) => `${e.search?.mode} ${e.resource?.resourceType}`)).toEqual(['match Observation', 'include Patient']);
+  const patched = await client.patchResource('Patient', patientId, [{ op: 'add', path: '/name/0/given/-', value: 'Marie' }]);
+  expect(patched.name?.[0].given).toEqual(['Lena', 'Marie']);
+  expect(patched.meta?.versionId).toBe('2');
+  const outcome = await client.validateResource({ resourceType: 'Patient', gender: 'robot' } as never);
+  expect(outcome.issue?.some((i) => i.severity === 'error')).toBe(true);
+});
