@@ -78,6 +78,8 @@ interface FilterContext {
   vis: SearchVisibility;
   /** The clinic's own source ids the query's references name (`Type/sourceId` → bridge ids), looked up beforehand. */
   sourceIds?: Map<string, string[]>;
+  /** Top-level row filters matched by few resources: those resources (selectiveCandidates). */
+  candidates?: Map<ParamFilter, string[]>;
 }
 
 /** The resources `vis` may see, as a condition on the row `a`. */
@@ -114,8 +116,10 @@ function referenceSql(c: FilterContext, param: string, values: ReferenceFilter[]
 }
 
 /** One string, date or quantity filter: a row of its table for the resource row `a`, with a matching value. */
-function rowSql(c: FilterContext, f: Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>): string {
-  const { p } = c;
+type RowFilter = Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>;
+
+/** The condition on the row `s` of a string, date or quantity filter's table: any of its values. */
+function rowValuesSql(f: RowFilter, p: Bind): string {
   const values = f.values.map((v) => {
     switch (f.kind) {
       case 'string': {
@@ -130,7 +134,47 @@ function rowSql(c: FilterContext, f: Extract<ParamFilter, { kind: 'string' | 'da
         return quantitySql(v as QuantityFilter, p);
     }
   });
-  return `EXISTS (${hasRowSql(c, TABLES[f.kind], f.param)} AND (${values.join(' OR ')}))`;
+  return `(${values.join(' OR ')})`;
+}
+
+function rowSql(c: FilterContext, f: RowFilter): string {
+  const few = c.candidates?.get(f);
+  if (few) return `${c.a}.id = ANY(${c.p(few)}::uuid[])`;
+  return `EXISTS (${hasRowSql(c, TABLES[f.kind], f.param)} AND ${rowValuesSql(f, c.p)})`;
+}
+
+/** Up to this many matching rows, a row filter is given to the search as the list of its resources. */
+const CANDIDATE_CAP = 2000;
+
+/**
+ * The resources each selective string, date or quantity filter matches, read from its index first (at most
+ * CANDIDATE_CAP + 1 rows; visibility is applied by the search itself). Given as a list, the search is driven by it:
+ * as an EXISTS, PostgreSQL may instead walk every resource of the type newest first hoping to meet 50 matches soon,
+ * which took 1.2 s for a value-quantity range matched by 0.3% of 1M Observations.
+ */
+async function selectiveCandidates(db: Db, q: SearchQuery): Promise<Map<ParamFilter, string[]>> {
+  const found = new Map<ParamFilter, string[]>();
+  const rowFilters = q.filters.filter((f): f is RowFilter => f.kind === 'string' || f.kind === 'date' || f.kind === 'quantity');
+  await Promise.all(
+    rowFilters.map(async (f) => {
+      const params: unknown[] = [q.resourceType, f.param];
+      const p: Bind = (v) => {
+        params.push(v);
+        return `$${params.length}`;
+      };
+      const res = await db.query(
+        `SELECT DISTINCT s.resource_id FROM (SELECT s.resource_id FROM ${TABLES[f.kind]} s
+           WHERE s.resource_type = $1 AND s.param = $2 AND ${rowValuesSql(f, p)} LIMIT ${CANDIDATE_CAP + 1}) s`,
+        params,
+      );
+      if (res.rows.length <= CANDIDATE_CAP)
+        found.set(
+          f,
+          res.rows.map((r) => r.resource_id as string),
+        );
+    }),
+  );
+  return found;
 }
 
 const hasRowSql = (c: FilterContext, table: string, param: string): string =>
@@ -226,7 +270,11 @@ export async function searchVisible(
     params.push(v);
     return `$${params.length}`;
   };
-  const c: FilterContext = { p, a: 'r', vis, sourceIds: vis.kind === 'clinic' ? await ownSourceIds(db, vis.clinicId, q.filters) : undefined };
+  const [sourceIds, candidates] = await Promise.all([
+    vis.kind === 'clinic' ? ownSourceIds(db, vis.clinicId, q.filters) : undefined,
+    selectiveCandidates(db, q),
+  ]);
+  const c: FilterContext = { p, a: 'r', vis, sourceIds, candidates };
   const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', visibleSql(vis, 'r', p)];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);

@@ -252,6 +252,35 @@ describe('result shaping', () => {
   });
 });
 
+describe('a filter matched by many resources and one matched by few answer alike', () => {
+  test('more matches than the candidate list takes (2,000): the same matches, counts and order', async () => {
+    const many = Array.from({ length: 2100 }, (_, i) => ({
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'bulk' },
+        effectiveDateTime: '2020-06-15',
+        valueQuantity: { value: i === 7 ? 999 : 50, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+      },
+      request: { method: 'POST', url: 'Observation' },
+    }));
+    expect((await api(bridge.url, keyA, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: many })).status).toBe(200);
+    // Dense (searched with EXISTS): every one of them, counted with the same predicate.
+    const dense = await search(keyA, 'Observation?date=2020-06-15&_total=accurate&_count=5');
+    expect(dense.total).toBe(2100);
+    expect(dense.entry).toHaveLength(5);
+    const denseQ = await search(keyA, 'Observation?value-quantity=50|http://unitsofmeasure.org|kg&_total=accurate&_count=1');
+    expect(denseQ.total).toBe(2099);
+    // Sparse (searched through the candidate list): the one match, also combined with a dense filter.
+    const sparse = await search(keyA, 'Observation?value-quantity=gt900|http://unitsofmeasure.org|kg&date=2020-06-15&_total=accurate');
+    expect(sparse.total).toBe(1);
+    expect(values(sparse)).toEqual([999]);
+    // Another clinic sees none of them, whichever way it is searched.
+    expect((await search(keyB, 'Observation?value-quantity=gt900|http://unitsofmeasure.org|kg&_total=accurate')).total).toBe(0);
+    expect((await search(keyB, 'Observation?date=2020-06-15&_total=accurate')).total).toBe(0);
+  });
+});
+
 describe('refusals', () => {
   test.each([
     ['Patient?patient=x', 400, /"patient" is not supported on Patient/],
