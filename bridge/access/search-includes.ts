@@ -3,7 +3,7 @@
  * matches: an included resource is one the reader could have searched for, so an include or a reverse include never
  * reveals another clinic's record. `:iterate` rules apply again to what was included, up to MAX_DEPTH levels.
  */
-import { MAX_COUNT } from '../fhir/search-params';
+import { emptySearch, MAX_COUNT } from '../fhir/search-params';
 import { includeTargets } from '../fhir/search-includes';
 import type { IncludeRule, SearchQuery, SearchVisibility } from '../model/search';
 import type { Db } from '../store/db';
@@ -11,23 +11,6 @@ import type { StoredResource } from '../store/resources';
 import { searchVisible } from '../store/search';
 
 const MAX_DEPTH = 4;
-
-/** A query of `type` with nothing but what is set (the include's own filter). */
-function bare(type: string, set: Partial<SearchQuery>): SearchQuery {
-  return {
-    resourceType: type,
-    ids: [],
-    filters: [],
-    patientIds: [],
-    lastUpdated: [],
-    sort: [],
-    include: [],
-    revinclude: [],
-    count: MAX_COUNT,
-    offset: 0,
-    ...set,
-  };
-}
 
 export async function includedResources(
   db: Db,
@@ -44,11 +27,14 @@ export async function includedResources(
     const fetches: Promise<{ rows: StoredResource[]; patientIds: string[] }>[] = [];
     for (const [type, ids] of includeTargets(level, pick(query.include))) {
       const unseen = [...ids].filter((id) => !seen.has(`${type}/${id}`));
-      if (unseen.length) fetches.push(searchVisible(db, vis, bare(type, { ids: unseen })));
+      if (unseen.length) fetches.push(searchVisible(db, vis, emptySearch(type, { ids: unseen, count: MAX_COUNT })));
     }
     for (const rule of pick(query.revinclude)) {
       const targets = level.filter((r) => !rule.targetType || r.resourceType === rule.targetType).map((r) => ({ targetTypes: [r.resourceType], id: r.id }));
-      if (targets.length) fetches.push(searchVisible(db, vis, bare(rule.sourceType, { filters: [{ kind: 'reference', param: rule.param, values: targets }] })));
+      if (targets.length)
+        fetches.push(
+          searchVisible(db, vis, emptySearch(rule.sourceType, { filters: [{ kind: 'reference', param: rule.param, values: targets }], count: MAX_COUNT })),
+        );
     }
     const next: StoredResource[] = [];
     for (const found of await Promise.all(fetches)) {

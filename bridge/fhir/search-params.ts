@@ -237,9 +237,9 @@ export function searchParamNames(resourceType: string): string[] {
   return [...searchParamsOf(resourceType).keys(), ...RESULT_PARAMS];
 }
 
-/** Parses the query string of `GET /fhir/{type}?…`; unknown parameters are refused (400), never silently ignored. */
-export function parseSearch(resourceType: string, query: Record<string, unknown>, canonicalSystem: (s: string) => string = (s) => s): SearchQuery {
-  const q: SearchQuery = {
+/** A search of `resourceType` with no parameters (the first page of everything), with `set` over it. */
+export function emptySearch(resourceType: string, set: Partial<SearchQuery> = {}): SearchQuery {
+  return {
     resourceType,
     ids: [],
     filters: [],
@@ -250,7 +250,13 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
     revinclude: [],
     count: DEFAULT_COUNT,
     offset: 0,
+    ...set,
   };
+}
+
+/** Parses the query string of `GET /fhir/{type}?…`; unknown parameters are refused (400), never silently ignored. */
+export function parseSearch(resourceType: string, query: Record<string, unknown>, canonicalSystem: (s: string) => string = (s) => s): SearchQuery {
+  const q = emptySearch(resourceType);
   const defs = searchParamsOf(resourceType);
   for (const [key, value] of Object.entries(query)) {
     const values = (Array.isArray(value) ? value : [value]).map(String);
