@@ -8,6 +8,14 @@ types.setTypeParser(1082, (v) => v);
 export type Db = Pool;
 export type Tx = PoolClient;
 
+/** Binds values to `params` as they are used in SQL text: each call appends one and returns its placeholder (`$n`). */
+export function binder(params: unknown[]): (value: unknown) => string {
+  return (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+}
+
 export function createPool(url: string, max: number): Pool {
   const pool = new Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.

@@ -1,5 +1,5 @@
 /** Bulk Data export jobs and their NDJSON files (migrations/006_export.sql). */
-import type { Db } from './db';
+import { binder, type Db } from './db';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
 import { withheldSql } from './pull';
@@ -153,10 +153,7 @@ export interface ExportRow {
 /** One keyset page (by type, then id) of the resources in scope. */
 export async function exportPage(db: Db, scope: ExportScope, after: { type: string; id: string } | null, limit: number): Promise<ExportRow[]> {
   const params: unknown[] = [scope.patientIds, scope.until];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const p = binder(params);
   const where = ['NOT r.deleted', 'r.last_updated <= $2::timestamptz'];
   where.push(scope.ownClinicId ? `(r.clinic_id = ${p(scope.ownClinicId)}::uuid OR r.patient_id = ANY($1::uuid[]))` : 'r.patient_id = ANY($1::uuid[])');
   if (scope.types) where.push(`r.resource_type = ANY(${p(scope.types)}::text[])`);

@@ -1,5 +1,5 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
-import type { Db, Tx } from './db';
+import { binder, type Db, type Tx } from './db';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
@@ -67,10 +67,7 @@ const pulled = (r: { id: string; resourceType: string; version: number; json: st
 /** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
 export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ rows: PulledResource[]; total: number }> {
   const params: unknown[] = [q.patientIds];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const p = binder(params);
   // A Patient record by its own id too: rows written before Patients were filed in their own compartment lack patient_id.
   const where = [`(r.patient_id = ANY($1::uuid[]) OR (r.resource_type = 'Patient' AND r.id = ANY($1::uuid[])))`, 'NOT r.deleted'];
   if (q.types) where.push(`r.resource_type = ANY(${p(q.types)}::text[])`);
@@ -105,7 +102,7 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
 export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[], withheld?: Withheld[]): Promise<PulledResource[]> {
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
-  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
+  const w = withheldSql(withheld, binder(params));
   const res = await db.query(
     `SELECT ${PULLED} FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
@@ -175,7 +172,7 @@ const SUMMARY_EXTRA: Record<string, string[]> = {
 /** The rows the IPS needs: every medication, allergy, condition, immunization and procedure; the latest laboratory result per code. */
 export async function summaryFacts(db: Db | Tx, patientIds: string[], withheld?: Withheld[]): Promise<ClinicalFact[]> {
   const params: unknown[] = [patientIds];
-  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
+  const w = withheldSql(withheld, binder(params));
   const restrict = w ? ` AND EXISTS (SELECT 1 FROM resource r WHERE r.id = t.resource_id AND ${w})` : '';
   // One after another: on a transaction's single connection (a summary's snapshot) queries cannot overlap.
   const rows: ClinicalFact[] = [];
@@ -214,7 +211,7 @@ export interface TimelineFact extends ClinicalFact {
 /** Every clinical row of the patients, in time order (undated last), with the hash of the bundle that wrote its resource. */
 export async function timelineFacts(db: Db | Tx, patientIds: string[], withheld?: Withheld[]): Promise<TimelineFact[]> {
   const params: unknown[] = [patientIds];
-  const w = withheldSql(withheld, (v) => (params.push(v), `$${params.length}`));
+  const w = withheldSql(withheld, binder(params));
   const union = TIMELINE_DOMAINS.map(
     (table) => `SELECT '${table}' AS domain, t.id AS row_id, ${table === 'observation' ? 't.component_index' : 'NULL::integer'} AS "componentIndex", ${COMMON},
       '{}'::jsonb AS extra FROM ${table} t WHERE t.patient_id = ANY($1::uuid[])`,

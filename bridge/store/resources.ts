@@ -5,7 +5,7 @@ import { arrayLiteral, copyRows } from './copy';
 import { anySystemKey, searchKeysOf, systemKey } from '../model/search-keys';
 import { writeSearchIndex } from './search-index';
 import { queueLogEntries } from './log';
-import type { Db, Tx } from './db';
+import { binder, type Db, type Tx } from './db';
 
 /** Types stored once per identifier for all clinics, and readable and referable by every clinic. */
 export const SHARED_TYPES = ['Organization', 'Practitioner', 'Location', 'Medication'];
@@ -200,10 +200,7 @@ function identifierKey(c: Condition): string {
  */
 export async function matchCriteria(tx: Tx | Db, clinicId: string, resourceType: string, conditions: Condition[], limit = 2): Promise<StoredRef[]> {
   const params: unknown[] = [clinicId, resourceType, SHARED_TYPES];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const p = binder(params);
   const where = conditions.map((c) => {
     const code = c.code as string;
     if (c.param === '_id') {

@@ -1,16 +1,18 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SearchVisibility, StringFilter, TokenFilter } from '../model/search';
 import { anySystemKey, presenceKey, referenceKey, systemKey } from '../model/search-keys';
-import type { Db } from './db';
+import { binder, type Db } from './db';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
+
+type Bind = ReturnType<typeof binder>;
 
 /**
  * A date condition (R4 search.html#date) of the searched range [f.start, f.end] against a value's range [start, end]:
  * eq is "the search range contains the value's", gt/lt "the ranges above/below the search value intersect it", and
  * ge/le the union of the two.
  */
-function dateSql(column: { start: string; end: string }, f: DateFilter, p: (v: unknown) => string): string {
+function dateSql(column: { start: string; end: string }, f: DateFilter, p: Bind): string {
   // Parameters are bound only when used: an unused one has no type and PostgreSQL refuses the statement.
   const ps = (): string => `${p(f.start)}::timestamptz`;
   const pe = (): string => `${p(f.end)}::timestamptz`;
@@ -41,7 +43,7 @@ const TABLES = { string: 'search_string', date: 'search_date', quantity: 'search
 /** LIKE pattern text with its wildcards escaped (LIKE's default escape is the backslash). */
 const likeText = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function quantitySql(f: QuantityFilter, p: (v: unknown) => string): string {
+function quantitySql(f: QuantityFilter, p: Bind): string {
   const column = f.canonicalUnit ? 's.canonical_value' : 's.value';
   const v = (): string => `${p(f.value)}::numeric`;
   const range = (upper: '<' | '<='): string => `(${column} >= ${p(f.low)}::numeric AND ${column} ${upper} ${p(f.high)}::numeric)`;
@@ -68,8 +70,6 @@ function tokenFilterKeys(param: string, t: TokenFilter): string[] {
   if (t.systems === null) return [systemKey(param, null, t.code)];
   return t.systems.map((s) => systemKey(param, s, t.code ?? ''));
 }
-
-type Bind = (v: unknown) => string;
 
 /** The SQL of one filter over the resource row `a`, as `vis` may see it (visibility matters to chained and _has rows). */
 interface FilterContext {
@@ -115,7 +115,6 @@ function referenceSql(c: FilterContext, param: string, values: ReferenceFilter[]
   return keysSql(c, keys, bySourceId);
 }
 
-/** One string, date or quantity filter: a row of its table for the resource row `a`, with a matching value. */
 type RowFilter = Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>;
 
 /** The condition on the row `s` of a string, date or quantity filter's table: any of its values. */
@@ -137,6 +136,7 @@ function rowValuesSql(f: RowFilter, p: Bind): string {
   return `(${values.join(' OR ')})`;
 }
 
+/** One string, date or quantity filter: a row of its table for the resource row `a`, with a matching value. */
 function rowSql(c: FilterContext, f: RowFilter): string {
   const few = c.candidates?.get(f);
   if (few) return `${c.a}.id = ANY(${c.p(few)}::uuid[])`;
@@ -158,10 +158,7 @@ async function selectiveCandidates(db: Db, q: SearchQuery): Promise<Map<ParamFil
   await Promise.all(
     rowFilters.map(async (f) => {
       const params: unknown[] = [q.resourceType, f.param];
-      const p: Bind = (v) => {
-        params.push(v);
-        return `$${params.length}`;
-      };
+      const p = binder(params);
       const res = await db.query(
         `SELECT DISTINCT s.resource_id FROM (SELECT s.resource_id FROM ${TABLES[f.kind]} s
            WHERE s.resource_type = $1 AND s.param = $2 AND ${rowValuesSql(f, p)} LIMIT ${CANDIDATE_CAP + 1}) s`,
@@ -266,10 +263,7 @@ export async function searchVisible(
   q: SearchQuery,
 ): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number; patientIds: string[] }> {
   const params: unknown[] = [];
-  const p: Bind = (v) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const p = binder(params);
   const [sourceIds, candidates] = await Promise.all([
     vis.kind === 'clinic' ? ownSourceIds(db, vis.clinicId, q.filters) : undefined,
     selectiveCandidates(db, q),
@@ -316,10 +310,7 @@ async function pageAndTotal<R extends object>(
 ): Promise<{ rows: R[]; hasMore: boolean; total?: number }> {
   const counted = q.countOnly || q.total === 'accurate' || q.total === 'estimate';
   const pageParams = [...params];
-  const order = orderSql(q, (v) => {
-    pageParams.push(v);
-    return `$${pageParams.length}`;
-  });
+  const order = orderSql(q, binder(pageParams));
   const limit = pageParams.length + 1;
   const [count, res] = await Promise.all([
     counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined,
