@@ -5,6 +5,7 @@
  */
 import { FhirError, Issue, OUTCOME_KINDS, OutcomeKind, outcomes, outcomeWithIssues, statusOf } from '../fhir/outcome';
 import { asResourceIssues, SingleWrite, singleWriteBundle } from '../fhir/single-write';
+import type { Patch } from '../fhir/patch';
 import type { PushResult } from '../ingest/push';
 import { ownResourceId, readResource, readVersion, type StoredResource } from '../store/resources';
 import { audit } from './audit';
@@ -66,7 +67,7 @@ export async function patchOne(
   session: Session,
   type: string,
   id: string,
-  patch: (current: Record<string, unknown>) => Record<string, unknown>,
+  patch: Patch,
   ifMatch?: string,
 ): Promise<{ result: PushResult; stored: StoredResource | null }> {
   const clinicId = actingClinic(session);

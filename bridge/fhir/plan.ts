@@ -4,6 +4,7 @@ import { FhirError, Issue, issueOf, outcomes, outcomeWithIssues } from './outcom
 import { HTTP_VERBS } from './terminology';
 import { parseIfMatch } from './versioning';
 import { parseSearch } from './search-params';
+import { entryPatchOf, type Patch } from './patch';
 
 /** A query string as application/x-www-form-urlencoded (WHATWG URL), each name with all its values. */
 function searchParamsOf(query: string): Record<string, string[]> {
@@ -19,6 +20,8 @@ export const PUSHABLE_TYPES: readonly PushableBundleType[] = ['transaction', 'ba
 export type EntryAction =
   | { kind: 'create'; resource: Resource; ifNoneExist?: Criteria }
   | { kind: 'update'; resource: Resource; id: string; ifMatch?: number }
+  /** R4 http.html#patch as an entry: applied in the push's transaction to the version current then, stored as its update. */
+  | { kind: 'patch'; id: string; patch: Patch; ifMatch?: number }
   | { kind: 'conditional-update'; resource: Resource; criteria: Criteria; ifMatch?: number }
   /** collection/document entries: create or update keyed by the clinic and the resource's source id. */
   | { kind: 'upsert'; resource: Resource; sourceId?: string }
@@ -51,6 +54,7 @@ const ORDER: Record<EntryAction['kind'], number> = {
   create: 1,
   update: 2,
   'conditional-update': 2,
+  patch: 2,
   upsert: 1,
   read: 3,
   search: 3,
@@ -81,8 +85,8 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
     return resource;
   };
   // request.ifMatch: the version the change is based on (versioned update); only writes to an existing resource have one.
-  if (req.ifMatch !== undefined && req.method !== 'PUT' && req.method !== 'DELETE') {
-    throw outcomes.invalid(`request.ifMatch applies to PUT and DELETE, not ${req.method}`, `${where}.ifMatch`);
+  if (req.ifMatch !== undefined && req.method !== 'PUT' && req.method !== 'DELETE' && req.method !== 'PATCH') {
+    throw outcomes.invalid(`request.ifMatch applies to PUT, PATCH and DELETE, not ${req.method}`, `${where}.ifMatch`);
   }
   const ifMatch = req.ifMatch !== undefined ? parseIfMatch(String(req.ifMatch), `${where}.ifMatch`) : undefined;
   const versioned = ifMatch !== undefined ? { ifMatch } : {};
@@ -106,6 +110,9 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
         throw outcomes.invalid(`resource.id "${res.id}" does not match request.url id "${id}"`, `Bundle.entry[${index}].resource.id`);
       return { ...base, action: { kind: 'update', resource: res, id, ...versioned } };
     }
+    case 'PATCH':
+      if (id === undefined || query !== undefined) throw outcomes.invalid('PATCH request.url needs Type/id', `${where}.url`);
+      return { ...base, action: { kind: 'patch', id, patch: entryPatchOf(resource, `Bundle.entry[${index}].resource`), ...versioned } };
     case 'DELETE':
       if (query !== undefined)
         return { ...base, action: { kind: 'conditional-delete', resourceType, criteria: parseCriteria(resourceType, query, `${where}.url`), ...versioned } };

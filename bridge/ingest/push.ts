@@ -12,6 +12,7 @@ import { Db, inTransaction, Tx } from '../store/db';
 import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
 import { linkReferences } from './link';
+import { appliedPatches } from './patch-entries';
 import { replayable } from './replay';
 import { resolveTargets } from './resolve';
 import { EntryResult, WriteContext, writeTargets } from './write';
@@ -48,7 +49,8 @@ export interface BundleSearch {
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
-async function executeEntries(tx: Tx, ctx: WriteContext, entries: PlannedEntry[]): Promise<EntryResult[]> {
+async function executeEntries(tx: Tx, ctx: WriteContext, planned: PlannedEntry[]): Promise<EntryResult[]> {
+  const entries = await appliedPatches(tx, ctx.clinicId, planned);
   const targets = await resolveTargets(tx, ctx.clinicId, entries);
   const refs = await linkReferences(tx, ctx.clinicId, targets);
   const results = await writeTargets(tx, ctx, targets, refs);

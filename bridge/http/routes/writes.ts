@@ -7,7 +7,7 @@
  */
 import { Request, Response, Router } from 'express';
 import { patchOne, writeOne } from '../../access/writes';
-import { applyJsonPatch, parseJsonPatch } from '../../fhir/json-patch';
+import { JSON_PATCH_TYPE as JSON_PATCH, patchOf } from '../../fhir/patch';
 import { parseLimitedJson } from '../../fhir/json-limits';
 import { returnPreference } from '../../fhir/negotiation';
 import { informational, outcomes } from '../../fhir/outcome';
@@ -18,9 +18,6 @@ import { FHIR_BODY_TYPES, fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl } from '../toolkit';
 import { fhirBodyText, FhirRouteOptions, knownType, sendResource, setPushHeaders } from './fhir-common';
-
-/** RFC 6902 §6: the media type of a JSON Patch document. */
-const JSON_PATCH = 'application/json-patch+json';
 
 /** The query string as sent (`identifier=http://x|1`), for conditional update and delete. */
 const criteriaOf = (req: Request): string | undefined => {
@@ -84,16 +81,14 @@ export function writeRouter(opts: FhirRouteOptions): Router {
     const type = knownType(req.params.type);
     await write(req, res, { method: 'POST', type, ifNoneExist: req.get('If-None-Exist') || undefined, ...ifMatch(req), resource: resourceBody(req, type) });
   });
-  // R4 http.html#patch: JSON Patch (RFC 6902). FHIRPath Patch (a Parameters body) is refused as not supported.
+  // R4 http.html#patch: JSON Patch (RFC 6902) as application/json-patch+json; FHIRPath Patch (R4 fhirpatch.html) as a
+  // Parameters resource in FHIR JSON.
   router.patch('/:type/:id', fhirBody(opts.maxBodyBytes, [JSON_PATCH, ...FHIR_BODY_TYPES]), async (req, res) => {
     const type = knownType(req.params.type);
-    if (!req.is(JSON_PATCH)) {
-      throw req.is(FHIR_BODY_TYPES)
-        ? outcomes.notSupported('FHIRPath Patch is not supported: send a JSON Patch (RFC 6902) as application/json-patch+json')
-        : outcomes.unsupportedMediaType('send the patch as application/json-patch+json (RFC 6902)');
-    }
-    const ops = parseJsonPatch(parseLimitedJson(typeof req.body === 'string' ? req.body : ''));
-    const done = await patchOne(opts.access, sessionOf(req), type, req.params.id, (current) => applyJsonPatch(current, ops), req.get('If-Match'));
+    if (!req.is([JSON_PATCH, ...FHIR_BODY_TYPES]))
+      throw outcomes.unsupportedMediaType('send a JSON Patch as application/json-patch+json, or a FHIRPath Patch as application/fhir+json');
+    const patch = patchOf(req.is(JSON_PATCH) ? 'json-patch' : 'fhirpath-patch', parseLimitedJson(typeof req.body === 'string' ? req.body : ''));
+    const done = await patchOne(opts.access, sessionOf(req), type, req.params.id, patch, req.get('If-Match'));
     await answer(req, res, { method: 'PATCH', type }, done);
   });
   router.put('/:type/:id', body, async (req, res) => {

@@ -79,7 +79,7 @@ describe('planBundle', () => {
       'Bundle.entry[0].request',
       'Bundle.entry[1].request.url',
       'Bundle.entry[2].resource.id',
-      'Bundle.entry[3].request.method',
+      'Bundle.entry[3].resource',
       'Bundle.entry[4].request.ifNoneExist',
       'Bundle.entry[5].request.url',
     ]);
