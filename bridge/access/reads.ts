@@ -11,6 +11,9 @@ import { classifySensitivity, isWithheld } from '../normalize/sensitivity';
 import { withheldGroups } from '../model/sensitivity';
 import { ownResourceId, readHistory, readResource, readVersion, type StoredResource } from '../store/resources';
 import { searchVisible } from '../store/search';
+import { historyVisible } from '../store/history';
+import { metaInUse, type MetaInUse } from '../store/meta';
+import { parseHistoryParams, type HistoryQuery } from '../fhir/history-params';
 import { includedResources } from './search-includes';
 import type { SearchVisibility } from '../model/search';
 import { accessOptions } from './admission';
@@ -84,6 +87,63 @@ export async function readAllVersions(svc: AccessServices, session: Session, typ
   if (!grant || !versions.length) return [];
   await auditRead(svc, session, 'history', type, grant);
   return versions;
+}
+
+/**
+ * Type-level (`type`) or system-level history as the session (R4 http.html#history): every version of the records it
+ * may search, newest first. A clinic's own records and the shared entities (another clinic's patients are reached
+ * per resource, under consent, not by a feed); a patient's, their own person's records at every clinic. Audited
+ * with the compartments whose versions it returned.
+ */
+export async function readHistoryFeed(
+  svc: AccessServices,
+  session: Session,
+  type: string | undefined,
+  params: Record<string, unknown>,
+): Promise<{ query: HistoryQuery; rows: StoredResource[]; hasMore: boolean }> {
+  const query = parseHistoryParams(params);
+  const reader = readerOf(session);
+  const { rows, hasMore } = await historyVisible(svc.db, await feedVisibility(svc, session), type, query);
+  const patientIds = [...new Set(rows.map((r) => r.patientId).filter((id): id is string => !!id))];
+  await audit(svc.db, {
+    ...auditedAs(reader),
+    action: 'history',
+    outcome: 'success',
+    personId: reader.kind === 'patient' ? reader.personId : null,
+    patientIds: patientIds.slice(0, 1000),
+    resourceTypes: type ? [type] : [...new Set(rows.map((r) => r.resourceType))],
+    purpose: accessOptions(session).purpose ?? null,
+    detail: `${type ?? 'system'} history: ${rows.length} version(s)`,
+  });
+  return { query, rows: rows.map(({ patientId: _p, ...r }) => r), hasMore };
+}
+
+/**
+ * The profiles, tags and security labels in use on the records the session may search (`$meta` at type or system
+ * level, R4 resource-operation-meta.html), as readHistoryFeed scopes them; audited as a search.
+ */
+export async function readMetaInUse(svc: AccessServices, session: Session, type: string | undefined): Promise<MetaInUse> {
+  const reader = readerOf(session);
+  const vis = await feedVisibility(svc, session);
+  const meta = await metaInUse(svc.db, vis, type);
+  await audit(svc.db, {
+    ...auditedAs(reader),
+    action: 'search',
+    outcome: 'success',
+    personId: reader.kind === 'patient' ? reader.personId : null,
+    resourceTypes: type ? [type] : [],
+    purpose: accessOptions(session).purpose ?? null,
+    detail: `${type ?? 'system'} $meta`,
+  });
+  return meta;
+}
+
+/** What a feed over many records (history, $meta) may see: a clinic its own and shared ones, a patient their person's. */
+async function feedVisibility(svc: AccessServices, session: Session): Promise<SearchVisibility> {
+  const reader = readerOf(session);
+  return reader.kind === 'patient'
+    ? { kind: 'person', patientIds: await ownPatientIds(svc.db, reader) }
+    : { kind: 'clinic', clinicId: actingClinic(session), grantedPatientIds: [], withheld: [] };
 }
 
 /**

@@ -37,6 +37,8 @@ export function fhirInteraction(method: string, path: string): { type: string; i
   const segments = path.split('/').filter(Boolean);
   const [type, id] = segments;
   if (!type || type === 'metadata') return null;
+  // System-level interactions (`_history`, `$meta`; R4 http.html#history, resource-operation-meta) read every type.
+  if (type.startsWith('_') || type.startsWith('$')) return method === 'GET' || method === 'HEAD' ? { type: '*', interaction: 'read' } : null;
   // POST {type}/_search is a search (R4 http.html#search); $validate reads and writes nothing (operation-resource-validate).
   if (method === 'POST' && id === '_search' && segments.length === 2) return { type, interaction: 'search' };
   if (method === 'POST' && segments.at(-1) === '$validate') return null;
@@ -68,9 +70,13 @@ export async function checkBundleScopes(svc: AccessServices, session: Session, t
   for (const e of bundle.entry) {
     const url = typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '';
     const [urlType, urlId] = url.split('/').filter(Boolean);
-    const type = typeof e?.resource?.resourceType === 'string' ? e.resource.resourceType : urlType;
+    // The type the entry acts on: the URL's and the resource's (a PATCH entry's resource is the patch, a Parameters
+    // or Binary: only its URL names what it changes). Both are checked where both are given.
+    const resourceType = typeof e?.resource?.resourceType === 'string' && e?.request?.method !== 'PATCH' ? e.resource.resourceType : undefined;
+    const types = [...new Set([urlType, resourceType].filter((t): t is string => !!t))];
     // No (or an unknown) method: the entry is stored as it is, which may create or update, so both are needed.
     const method = typeof e?.request?.method === 'string' ? entryInteraction(e.request.method, urlId !== undefined) : null;
-    for (const interaction of method ? [method] : (['create', 'update'] as const)) await checkScope(svc, session, type ?? '*', interaction);
+    for (const type of types.length ? types : ['*'])
+      for (const interaction of method ? [method] : (['create', 'update'] as const)) await checkScope(svc, session, type, interaction);
   }
 }

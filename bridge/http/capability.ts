@@ -53,7 +53,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
       {
         mode: 'server',
         documentation:
-          "Bundles (transaction, batch, collection, document) are pushed to the base URL; searches are GET [type]?… or POST [type]/_search with a form body, over each type's R4 search parameters listed here (modifiers :missing; :exact and :contains on strings; :not and :text on tokens; :identifier and :[type] on references; quantities also in canonical UCUM units; one level of chaining and _has, through only what the reader may see; _include and _revinclude with :iterate, filtered the same way; _sort, _count, _offset, _total, _summary=count); `Prefer: return=minimal|representation|OperationOutcome` is honoured on create and update; PATCH takes a JSON Patch (application/json-patch+json, RFC 6902) with If-Match, FHIRPath Patch is not supported; JSON only (_format or Accept asking for XML is 406); create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
+          "Bundles (transaction, batch, collection, document) are pushed to the base URL; searches are GET [type]?… or POST [type]/_search with a form body, over each type's R4 search parameters listed here (modifiers :missing; :exact and :contains on strings; :not and :text on tokens; :identifier and :[type] on references; quantities also in canonical UCUM units; one level of chaining and _has, through only what the reader may see; _include and _revinclude with :iterate, filtered the same way; _sort, _count, _offset, _total, _summary=count); `Prefer: return=minimal|representation|OperationOutcome` is honoured on create and update; PATCH takes a JSON Patch (application/json-patch+json, RFC 6902) or a FHIRPath Patch (a Parameters resource) with If-Match, also as transaction and batch entries; history at instance, type and system level (_since, _count, _offset) over what the reader may search; JSON only (_format or Accept asking for XML is 406); create, update and delete of one resource are pushed as a one-entry transaction Bundle (its hash in X-Bundle-Hash). Updates and deletes honour If-Match: W/\"n\" (request.ifMatch in bundles): 412 when n is not the current version. Resources are served with bridge ids; a clinic may also name its own resources by the ids it chose (PUT Type/{its id}, or the ids in its bundles) in reads, _history, _id searches and writes. Reads and searches return the calling clinic's own resources, shared entities (Organization, Practitioner, Location, Medication), and other clinics' patient records under an active permit Consent naming Organization/{clinic id} or by break-glass (X-Break-Glass: <reason> with X-Purpose-Of-Use: ETREAT, ERTREAT or BTG, for clinics an admin enabled, rate-limited). Every access is audited; GET AuditEvent?patient=Patient/{id} serves the trail to the person's home clinics.",
         // SMART App Launch 2.x conformance: the SMART-on-FHIR service code and the oauth-uris extension.
         security: {
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
@@ -70,7 +70,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
           description:
             'Every request except GET /metadata and .well-known/smart-configuration needs Authorization: Bearer <clinic API key> or a SMART Backend Services access token from POST /auth/token (system/ scopes enforced), or a patient access token from the SMART App Launch standalone patient launch (patient/ scopes).',
         },
-        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         resource: resourceTypes.map(
           (type) =>
             SPECIAL_RESOURCES[type] ?? {
@@ -79,6 +79,7 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
                 { code: 'read' },
                 { code: 'vread' },
                 { code: 'history-instance' },
+                { code: 'history-type' },
                 { code: 'search-type' },
                 { code: 'create' },
                 { code: 'update' },
@@ -100,7 +101,10 @@ export function capabilityStatement(baseUrl: string, resourceTypes: string[], ve
               operation: type === 'Patient' ? [...RESOURCE_OPERATIONS, ...PATIENT_OPERATIONS] : RESOURCE_OPERATIONS,
             },
         ),
-        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+          { name: 'meta', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta' },
+        ],
       },
     ],
   } as CapabilityStatement;

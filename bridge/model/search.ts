@@ -134,3 +134,11 @@ export interface SearchValues {
   /** quantity and number parameters; `canonical*` when the unit converts (normalize/units.ts). */
   quantities: { param: string; value: number; system: string | null; code: string | null; canonicalValue: number | null; canonicalUnit: string | null }[];
 }
+
+/** A type- or system-level history request (R4 http.html#history, parsed by fhir/history-params). */
+export interface HistoryQuery {
+  count: number;
+  offset: number;
+  /** ISO instant: only versions whose lastUpdated is at or after it. */
+  since?: string;
+}

@@ -83,7 +83,7 @@ interface FilterContext {
 }
 
 /** The resources `vis` may see, as a condition on the row `a`. */
-function visibleSql(vis: SearchVisibility, a: string, p: Bind): string {
+export function visibleSql(vis: SearchVisibility, a: string, p: Bind): string {
   if (vis.kind === 'person') {
     const own = p(vis.patientIds);
     return `(${a}.patient_id = ANY(${own}::uuid[]) OR (${a}.resource_type = 'Patient' AND ${a}.id = ANY(${own}::uuid[])))`;

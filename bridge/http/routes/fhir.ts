@@ -1,6 +1,6 @@
 import type { Bundle, Meta, Resource } from '@medplum/fhirtypes';
 import express, { NextFunction, Request, Response, Router } from 'express';
-import { readAllVersions, readOne, readOneVersion, search, type StoredResource } from '../../access/reads';
+import { readAllVersions, readHistoryFeed, readMetaInUse, readOne, readOneVersion, search, type StoredResource } from '../../access/reads';
 import { proofExtension, proofsOfServed } from '../../access/proofs';
 import { pushBundleAs } from '../../access/writes';
 import { boundedInteger } from '../../fhir/integers';
@@ -70,6 +70,19 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     }
     res.status(200).type(FHIR_JSON).json(result.response);
   });
+  // A known path with a method it does not serve: 405 (an unknown type stays 404). Operations (`$…`) pass on.
+  const notAllowed =
+    (allow: string) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      if (Object.values(req.params).some((p) => String(p).startsWith('$'))) return next();
+      if (req.params.type !== undefined) knownType(String(req.params.type));
+      res.set('Allow', allow);
+      throw outcomes.methodNotAllowed(`${req.method} is not supported on this path; allowed: ${allow}`);
+    };
+  // History paths are read-only; checked before the write routes, which would take `_history` for a type.
+  const readOnly = (req: Request, res: Response, next: NextFunction): void =>
+    req.method === 'GET' || req.method === 'HEAD' ? next() : notAllowed(ALLOWED.history)(req, res, next);
+  router.all(['/_history', '/:type/_history'], readOnly);
   router.use(writeRouter(opts));
 
   const p = (req: Request): Record<string, string> => req.params as Record<string, string>;
@@ -90,19 +103,46 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     const type = knownType(p(req).type);
     const versions = await readAllVersions(svc, sessionOf(req), type, p(req).id);
     if (!versions.length) throw notFound(type, p(req).id);
+    res.type(FHIR_JSON).json(historyBundle(req, versions, { total: versions.length }));
+  });
+
+  // Type- and system-level history (R4 http.html#history), paged like a search.
+  const historyFeed = async (req: Request, res: Response, type: string | undefined): Promise<void> => {
+    const all = req.query as Record<string, unknown>;
+    const { query, rows, hasMore } = await readHistoryFeed(svc, sessionOf(req), type, all);
+    const link = pageLinks(query, { hasMore }, pagedUrl(`${base(req)}/${type ? `${type}/` : ''}_history`, all, query.count));
+    res.type(FHIR_JSON).json(historyBundle(req, rows, { link }));
+  };
+  router.get('/_history', reads, (req, res) => historyFeed(req, res, undefined));
+  // $meta at system and type level (R4 resource-operation-meta.html): the profiles, tags and labels in use.
+  const metaFeed = async (req: Request, res: Response, type: string | undefined): Promise<void> => {
+    const meta = await readMetaInUse(svc, sessionOf(req), type);
+    const valueMeta = Object.fromEntries(Object.entries(meta).filter(([, v]) => (v as unknown[]).length));
+    res.type(FHIR_JSON).json({ resourceType: 'Parameters', parameter: [{ name: 'return', valueMeta }] });
+  };
+  router.get('/$meta', reads, (req, res) => metaFeed(req, res, undefined));
+  router.get('/:type/$meta', reads, (req, res) => metaFeed(req, res, knownType(p(req).type)));
+  router.get('/:type/_history', reads, (req, res) => historyFeed(req, res, knownType(p(req).type)));
+
+  /** A history Bundle of `versions` (newest first): each entry the version, or only its request for a deletion. */
+  function historyBundle(req: Request, versions: StoredResource[], extra: { total?: number; link?: Bundle['link'] }): Bundle {
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'history',
-      total: versions.length,
+      ...extra,
       entry: versions.map((v) => ({
-        fullUrl: `${base(req)}/${type}/${v.id}`,
+        fullUrl: `${base(req)}/${v.resourceType}/${v.id}`,
         ...(v.deleted ? {} : { resource: v.content as unknown as Resource }),
-        request: { method: v.deleted ? 'DELETE' : v.version === 1 ? 'POST' : 'PUT', url: v.version === 1 ? type : `${type}/${v.id}` },
+        request: {
+          method: v.deleted ? 'DELETE' : v.version === 1 ? 'POST' : 'PUT',
+          url: v.version === 1 && !v.deleted ? v.resourceType : `${v.resourceType}/${v.id}`,
+        },
         response: { status: v.deleted ? '204' : v.version === 1 ? '201' : '200', etag: `W/"${v.version}"`, lastModified: v.lastUpdated },
       })),
     };
-    res.type(FHIR_JSON).json(bundle);
-  });
+    if (!bundle.entry?.length) delete bundle.entry;
+    return bundle;
+  }
 
   /** The current version of `{type}/{id}` for this reader (read and audited by the access layer); 404 unknown, 410 deleted. */
   async function current(req: Request): Promise<StoredResource> {
@@ -177,15 +217,6 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
   router.post('/:type/$validate', fhirBody(opts.maxBodyBytes), validate);
   router.post('/:type/:id/$validate', fhirBody(opts.maxBodyBytes), validate);
 
-  // A known path with a method it does not serve: 405 (an unknown type stays 404). Operations (`$…`) pass on.
-  const notAllowed =
-    (allow: string) =>
-    (req: Request, res: Response, next: NextFunction): void => {
-      if (Object.values(req.params).some((p) => String(p).startsWith('$'))) return next();
-      knownType(String(req.params.type));
-      res.set('Allow', allow);
-      throw outcomes.methodNotAllowed(`${req.method} is not supported on this path; allowed: ${allow}`);
-    };
   router.all('/:type/:id/_history/:vid', notAllowed(ALLOWED.history));
   router.all('/:type/:id/_history', notAllowed(ALLOWED.history));
   router.all('/:type/:id', notAllowed(ALLOWED.instance));

@@ -32,6 +32,26 @@ test('method and path name the interaction; the root, metadata and other methods
   expect(fhirInteraction('POST', '/Patient/$validate')).toBeNull();
   expect(fhirInteraction('POST', '/Patient/1/$validate')).toBeNull();
   expect(fhirInteraction('GET', '/Patient/1/$meta')).toEqual({ type: 'Patient', interaction: 'read' });
+  // History and $meta: of one type, a read of it; of the system, a read of every type.
+  expect(fhirInteraction('GET', '/Patient/_history')).toEqual({ type: 'Patient', interaction: 'read' });
+  expect(fhirInteraction('GET', '/Patient/$meta')).toEqual({ type: 'Patient', interaction: 'read' });
+  expect(fhirInteraction('GET', '/_history')).toEqual({ type: '*', interaction: 'read' });
+  expect(fhirInteraction('GET', '/$meta')).toEqual({ type: '*', interaction: 'read' });
+});
+
+test('a PATCH entry is checked against the type its URL names, not its patch resource (Binary, Parameters)', async () => {
+  const patchEntry = (resourceType: string) =>
+    JSON.stringify({
+      entry: [{ resource: { resourceType, contentType: 'application/json-patch+json', data: 'W10=' }, request: { method: 'PATCH', url: 'Patient/1' } }],
+    });
+  const binaryWriter = clinicSession(clinic, 'smart-token', ['system/Binary.cu', 'system/Parameters.cu']);
+  await expect(checkBundleScopes(noDb, binaryWriter, patchEntry('Binary'))).rejects.toThrow('the database was used');
+  await expect(checkBundleScopes(noDb, binaryWriter, patchEntry('Parameters'))).rejects.toThrow('the database was used');
+  const patientWriter = clinicSession(clinic, 'smart-token', ['system/Patient.u']);
+  await expect(checkBundleScopes(noDb, patientWriter, patchEntry('Binary'))).resolves.toBeUndefined();
+  // An entry whose URL and resource name different types needs both.
+  const mixed = JSON.stringify({ entry: [{ resource: { resourceType: 'Observation' }, request: { method: 'PUT', url: 'Patient/1' } }] });
+  await expect(checkBundleScopes(noDb, patientWriter, mixed)).rejects.toThrow('the database was used');
 });
 
 test('an API key session passes every check without a query; an allowed token scope too', async () => {
