@@ -69,6 +69,8 @@ export async function checkBundleScopes(svc: AccessServices, session: Session, t
   if (!bundle || !Array.isArray(bundle.entry)) return;
   for (const e of bundle.entry) {
     const url = typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '';
+    // An operation entry's scopes are checked when it runs, as its own route checks them (http/routes/bundle-operations).
+    if (/(^|\/)\$/.test(url)) continue;
     const [urlType, urlId] = url.split('/').filter(Boolean);
     // The type the entry acts on: the URL's and the resource's (a PATCH entry's resource is the patch, a Parameters
     // or Binary: only its URL names what it changes). Both are checked where both are given.

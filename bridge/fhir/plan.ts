@@ -29,7 +29,32 @@ export type EntryAction =
   | { kind: 'conditional-delete'; resourceType: string; criteria: Criteria; ifMatch?: number }
   | { kind: 'read'; resourceType: string; id: string }
   /** `GET Type?params` (R4 http.html#transaction): answered by the access layer after the push, as a searchset. */
-  | { kind: 'search'; resourceType: string; params: Record<string, string[]> };
+  | { kind: 'search'; resourceType: string; params: Record<string, string[]> }
+  /** A read-only operation (BUNDLE_OPERATIONS), answered after the push like a search. */
+  | ({ kind: 'operation' } & BundleOperationCall);
+
+/** An operation invoked by a bundle entry: `[Type/[id/]]$name?params`, with the entry's resource as its input. */
+export interface BundleOperationCall {
+  name: BundleOperationName;
+  resourceType?: string;
+  id?: string;
+  params: Record<string, string[]>;
+  input?: Resource;
+}
+
+/**
+ * The operations a transaction or batch entry may invoke (R4 http.html#transaction: an entry may be any interaction
+ * or operation): those that change nothing, with their method, levels and types. The others (`$export`, which starts
+ * a job; the consent decisions, which write) are refused in a bundle, each with its reason.
+ */
+export const BUNDLE_OPERATIONS = {
+  validate: { method: 'POST', levels: ['type', 'instance'] },
+  meta: { method: 'GET', levels: ['system', 'type', 'instance'] },
+  everything: { method: 'GET', levels: ['instance'], types: ['Patient'] },
+  summary: { method: 'GET', levels: ['instance'], types: ['Patient'] },
+  match: { method: 'POST', levels: ['type'], types: ['Patient'] },
+} as const satisfies Record<string, { method: string; levels: readonly string[]; types?: readonly string[] }>;
+export type BundleOperationName = keyof typeof BUNDLE_OPERATIONS;
 
 export interface PlannedEntry {
   /** Position in the received Bundle: responses are given in this order. */
@@ -58,6 +83,7 @@ const ORDER: Record<EntryAction['kind'], number> = {
   upsert: 1,
   read: 3,
   search: 3,
+  operation: 3,
 };
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -70,11 +96,10 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
   if (!HTTP_VERBS.includes(req.method)) throw outcomes.codeInvalid(`request.method "${req.method}" is not an HTTP verb FHIR allows`, `${where}.method`);
   const url = req.url.replace(/^\/+/, '');
   const [pathPart, query] = url.split('?', 2) as [string, string | undefined];
+  if (/(^|\/)\$/.test(pathPart)) return planOperationEntry(entry, index, pathPart, query);
   const [resourceType, id, extra] = pathPart.split('/');
   if (!TYPE.test(resourceType ?? '') || extra !== undefined)
     throw outcomes.invalid(`request.url "${req.url}" is not Type, Type/id or Type?criteria`, `${where}.url`);
-  if (id?.startsWith('$') || resourceType.startsWith('$'))
-    throw outcomes.notSupported(`operations (${req.url}) are not supported inside a bundle`, `${where}.url`);
   if (id !== undefined && !ID.test(id)) throw outcomes.invalid(`"${id}" is not a valid FHIR id`, `${where}.url`);
   const resource = entry.resource;
   const base = { index, fullUrl: entry.fullUrl, resourceType };
@@ -130,6 +155,36 @@ function planRequestEntry(entry: BundleEntry, index: number): PlannedEntry {
     default:
       throw outcomes.notSupported(`${req.method} is not supported inside a bundle`, `${where}.method`);
   }
+}
+
+/** `[Type/[id/]]$name[?params]` as an entry: one of BUNDLE_OPERATIONS, at a level and with the method it takes. */
+function planOperationEntry(entry: BundleEntry, index: number, pathPart: string, query: string | undefined): PlannedEntry {
+  const where = `Bundle.entry[${index}].request`;
+  const segments = pathPart.split('/');
+  const name = (segments.pop() as string).slice(1);
+  const [resourceType, id, extra] = segments;
+  const level = id !== undefined ? 'instance' : resourceType !== undefined ? 'type' : 'system';
+  if (extra !== undefined || (resourceType !== undefined && !TYPE.test(resourceType)) || (id !== undefined && !ID.test(id)))
+    throw outcomes.invalid(`request.url "${entry.request?.url}" is not [Type/[id/]]$operation`, `${where}.url`);
+  const op = Object.hasOwn(BUNDLE_OPERATIONS, name) ? BUNDLE_OPERATIONS[name as BundleOperationName] : undefined;
+  if (!op) {
+    const served = Object.keys(BUNDLE_OPERATIONS)
+      .map((n) => `$${n}`)
+      .join(', ');
+    throw outcomes.notSupported(`$${name} is not supported inside a bundle; operations served there: ${served}`, `${where}.url`);
+  }
+  const types = 'types' in op ? (op.types as readonly string[]) : undefined;
+  if (!(op.levels as readonly string[]).includes(level) || (types && !types.includes(resourceType ?? '')))
+    throw outcomes.invalid(`$${name} is not an operation on ${resourceType ? `${resourceType}${id ? '/{id}' : ''}` : 'the system'}`, `${where}.url`);
+  if (entry.request?.method !== op.method) throw outcomes.invalid(`$${name} is invoked with ${op.method}`, `${where}.method`);
+  const call: BundleOperationCall = {
+    name: name as BundleOperationName,
+    ...(resourceType ? { resourceType } : {}),
+    ...(id ? { id } : {}),
+    params: searchParamsOf(query ?? ''),
+    ...(entry.resource ? { input: entry.resource } : {}),
+  };
+  return { index, fullUrl: entry.fullUrl, resourceType: resourceType ?? 'Bundle', action: { kind: 'operation', ...call } };
 }
 
 function planUpsertEntry(entry: BundleEntry, index: number): PlannedEntry {

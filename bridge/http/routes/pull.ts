@@ -21,8 +21,9 @@ export interface PullRouteOptions {
 
 const EVERYTHING_PARAMS = ['start', 'end', '_since', '_type', '_count', '_offset', '_proofs'];
 
-function everythingRequest(req: Request): EverythingRequest {
-  const q = readQuery(req.query, EVERYTHING_PARAMS, '$everything');
+/** The parameters of a $everything (a request's query, or a bundle entry's). */
+export function everythingRequest(query: Record<string, unknown>): EverythingRequest {
+  const q = readQuery(query, EVERYTHING_PARAMS, '$everything');
   return {
     types: q.types('_type'),
     since: q.instant('_since'),
@@ -44,7 +45,7 @@ export function pullRouter(opts: PullRouteOptions): Router {
   const auth = [requireSession(svc, opts.guard), everyType, admitAccess(svc)];
 
   router.get('/fhir/Patient/:id/$everything', auth, async (req: Request, res: Response) => {
-    const request = everythingRequest(req);
+    const request = everythingRequest(req.query as Record<string, unknown>);
     const base = fhirBaseUrl(req, opts.publicBaseUrl);
     const pageUrl = pagedUrl(`${base}/Patient/${req.params.id}/$everything`, req.query as Record<string, unknown>, request.count);
     const page = await everythingOf(svc, sessionOf(req), String(req.params.id), request, base, pageUrl, { proofs: everythingProofs(req) });

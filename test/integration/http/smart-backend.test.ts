@@ -150,8 +150,23 @@ test('per-type scopes: Patient create only refuses an Observation in the same bu
   expect((await api(a.url, patientRead, 'DELETE', `/fhir/Patient/${created.body.id}`)).status).toBe(403);
   expect((await api(a.url, patientRead, 'GET', '/fhir/Patient/$export?_type=Patient', undefined, { prefer: 'respond-async' })).status).toBe(202);
   expect((await api(a.url, patientRead, 'GET', '/fhir/$export?_type=Patient,Observation', undefined, { prefer: 'respond-async' })).status).toBe(403);
+  // The same in a bundle: operation entries are checked as their routes are, history and $meta of the system need every type.
+  const entries = (...urls: string[]) => ({ resourceType: 'Bundle', type: 'batch', entry: urls.map((url) => ({ request: { method: 'GET', url } })) });
+  const inBundle = await api(
+    a.url,
+    patientRead,
+    'POST',
+    '/fhir',
+    entries(`Patient/${created.body.id}/$everything`, `Patient/${created.body.id}/$meta`, '$meta'),
+  );
+  expect(inBundle.body.entry.map((e: any) => e.response.status)).toEqual(['403', '200 OK', '403']);
+  expect((await api(a.url, patientRead, 'GET', '/fhir/_history')).status).toBe(403);
+  expect((await api(a.url, patientRead, 'GET', '/fhir/Patient/_history')).status).toBe(200);
+  expect((await api(a.url, patientRead, 'GET', '/fhir/Observation/_history')).status).toBe(403);
   const all = (await grant(a, 'system/*.read')).body.access_token;
   expect((await api(a.url, all, 'GET', `/fhir/Patient/${created.body.id}/$everything`)).status).toBe(200);
+  expect((await api(a.url, all, 'POST', '/fhir', entries(`Patient/${created.body.id}/$everything`))).body.entry[0].response.status).toBe('200 OK');
+  expect((await api(a.url, all, 'GET', '/fhir/_history')).status).toBe(200);
   expect((await api(a.url, all, 'GET', '/fhir/$export', undefined, { prefer: 'respond-async' })).status).toBe(202);
 });
 
