@@ -3,7 +3,8 @@
  * completes the SMART App Launch 2.0 standalone patient launch against the bridge: discovery through fhirclient,
  * authorize (PKCE S256 chosen by fhirclient from the discovery document), the patient signed in through the sign-in
  * JSON API with a cookie (as the portal does), `/auth/authorize?request=` completed, the callback's code exchanged by
- * fhirclient, and the launch context (`patient`, scope, id_token fhirUser) as the client sees it.
+ * fhirclient, and the launch context (`patient`, scope, id_token fhirUser) as the client sees it. Then searches with
+ * `_include` and `_revinclude` through fhirclient, as a clinic and as the launched patient.
  */
 import type { Server } from 'node:http';
 import express from 'express';
@@ -20,6 +21,9 @@ let bridge: TestBridge;
 let server: Server;
 let appUrl: string;
 let patientId: string;
+let clinicKey: string;
+let otherKey: string;
+let otherPatientId: string;
 const launched: { client?: any; error?: string } = {};
 
 /** fhirclient's storage (get/set/unset); one browser, so one map. */
@@ -36,6 +40,13 @@ const storage = {
 beforeAll(async () => {
   bridge = await startTestBridge();
   const clinic = await bridge.clinic('Porto');
+  clinicKey = clinic.apiKey;
+  otherKey = (await bridge.clinic('Faro')).apiKey;
+  // Another clinic's patient, same name, with an observation of the same code: never included for Porto or for Rui.
+  otherPatientId = located(
+    (await api(bridge.url, otherKey, 'POST', '/fhir', patientBundle({ id: 'rui-f', family: 'Costa', given: 'Rui', birthDate: '1975-05-05' }))).body,
+    0,
+  ).split('/')[1];
   patientId = located(
     (
       await api(
@@ -147,4 +158,42 @@ test('fhirclient completes the standalone patient launch: authorize → sign-in 
   expect(client.state.tokenResponse.access_token).not.toBe(firstAccess);
   expect(client.state.tokenResponse.patient).toBe(patientId);
   expect((await api(bridge.url, firstAccess, 'GET', '/fhir/Patient')).status).toBe(200); // rotation keeps the family live
+});
+
+test('fhirclient searches with _include and _revinclude: the included Patient comes back, another person’s never', async () => {
+  // A clinic's fhirclient (no launch: its API key as the bearer token), as a clinic's own app would use it.
+  const app = express();
+  let clinicClient: any;
+  app.get('/client', (req, res) => {
+    clinicClient = smart(req, res, storage).client({ serverUrl: `${bridge.url}/fhir`, tokenResponse: { access_token: clinicKey } });
+    res.json({ ok: true });
+  });
+  const s: Server = await new Promise((resolve) => {
+    const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+  try {
+    await fetch(`http://127.0.0.1:${(s.address() as { port: number }).port}/client`);
+    const flat = await clinicClient.request('Observation?code=http://loinc.org|8867-4&_include=Observation:subject', { flat: true, pageLimit: 0 });
+    expect(flat.map((r: any) => r.resourceType)).toEqual(['Observation', 'Patient']);
+    expect(flat[1].id).toBe(patientId);
+    // fhirclient's own reference resolution agrees with what the server included.
+    const resolved = await clinicClient.request('Observation?_include=Observation:subject', { resolveReferences: ['subject'], flat: true });
+    const observation = resolved.find((r: any) => r.resourceType === 'Observation');
+    expect(observation.subject).toMatchObject({ resourceType: 'Patient', id: patientId });
+    const reverse = await clinicClient.request(`Patient?_id=${patientId}&_revinclude=Observation:subject`, { flat: true });
+    expect(reverse.map((r: any) => r.resourceType).sort()).toEqual(['Observation', 'Patient']);
+    expect(JSON.stringify([flat, resolved, reverse])).not.toContain(otherPatientId);
+  } finally {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  // The patient's launched client (the test above): their own observation and record, nothing of the other Rui.
+  const patientClient = launched.client;
+  expect(patientClient).toBeDefined();
+  const own = await patientClient.request('Observation?_include=Observation:subject', { flat: true });
+  expect(own.map((r: any) => r.resourceType).sort()).toEqual(['Observation', 'Patient']);
+  expect(own.find((r: any) => r.resourceType === 'Patient').id).toBe(patientId);
+  const named = await patientClient.request(`Observation?subject=Patient/${otherPatientId}&_include=Observation:subject`, { flat: true });
+  expect(named).toEqual([]);
 });
