@@ -41,6 +41,11 @@ export interface SearchParamDef {
   targets: string[];
   /** The canonical URL of the SearchParameter (CapabilityStatement.rest.resource.searchParam.definition). */
   url: string;
+  /**
+   * The parameters whose index values answer this one: itself, or for a union of other parameters of the type (R4's
+   * `combo-code` is `code | component-code`) those parts, so the union costs no index entries of its own.
+   */
+  indexedAs: string[];
 }
 
 /** The parameters every resource type has and that are served from columns of their own, not from the index tables. */
@@ -170,13 +175,29 @@ function load(): Map<string, Map<string, SearchParamDef>> {
     for (const path of paths) markChoices(path, type, elements);
     let defs = byType.get(type);
     if (!defs) byType.set(type, (defs = new Map()));
-    defs.set(sp.code, { code: sp.code, type: sp.type as SearchParamType, paths, targets: sp.target ?? [], url: sp.url as string });
+    defs.set(sp.code, { code: sp.code, type: sp.type as SearchParamType, paths, targets: sp.target ?? [], url: sp.url as string, indexedAs: [sp.code] });
   };
   for (const sp of params) {
     for (const base of (sp.base ?? []) as string[]) if (!isCommon(base)) add(base, sp);
   }
   for (const type of resourceTypes()) for (const sp of common) add(type, sp);
+  for (const defs of byType.values()) markUnions(defs);
   return byType;
+}
+
+/**
+ * A parameter whose paths are exactly those of other parameters of the type and kind (each a strict part of it) is
+ * answered from their index values (`indexedAs`). References are left alone: their keys name the parameter.
+ */
+function markUnions(defs: Map<string, SearchParamDef>): void {
+  const key = (p: PathStep[]): string => JSON.stringify(p);
+  for (const d of defs.values()) {
+    if (d.paths.length < 2 || d.type === 'reference') continue;
+    const mine = new Set(d.paths.map(key));
+    const parts = [...defs.values()].filter((e) => e !== d && e.type === d.type && e.paths.length < d.paths.length && e.paths.every((p) => mine.has(key(p))));
+    const covered = new Set(parts.flatMap((e) => e.paths.map(key)));
+    if (parts.length > 1 && covered.size === mine.size) d.indexedAs = parts.map((e) => e.code).sort();
+  }
 }
 
 /** The indexed search parameters of `resourceType`, by code (R4 definitions; `_id` and `_lastUpdated` excepted). */

@@ -126,6 +126,13 @@ function referenceFilter(def: SearchParamDef, raw: string, typeModifier?: string
 }
 
 function paramFilter(def: SearchParamDef, modifier: string | undefined, raw: string, canonical: (s: string) => string): ParamFilter {
+  const f = ownParamFilter(def, modifier, raw, canonical);
+  // A union parameter is searched in its parts' index values (`combo-code:text` in `code:text` and `component-code:text`).
+  if (def.indexedAs.length > 1 || def.indexedAs[0] !== def.code) f.indexed = def.indexedAs.map((c) => c + f.param.slice(def.code.length));
+  return f;
+}
+
+function ownParamFilter(def: SearchParamDef, modifier: string | undefined, raw: string, canonical: (s: string) => string): ParamFilter {
   const param = def.code;
   const isType = modifier !== undefined && def.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier);
   if (modifier !== undefined && !isType && !MODIFIERS[def.type].includes(modifier)) {
@@ -228,7 +235,8 @@ function sortKeys(resourceType: string, raw: string): SortKey[] {
     if (param === '_lastUpdated') return { param, table: 'lastUpdated', descending };
     const def = defs.get(param);
     if (!def) throw outcomes.invalid(`_sort: "${param}" is not a search parameter of ${resourceType}`, '_sort');
-    return { param, table: TABLE_OF[def.type], descending };
+    const union = def.indexedAs.length > 1 || def.indexedAs[0] !== def.code;
+    return { param, table: TABLE_OF[def.type], descending, ...(union ? { indexed: def.indexedAs } : {}) };
   });
 }
 

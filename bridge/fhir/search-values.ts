@@ -225,6 +225,7 @@ function unique<T>(rows: T[], key: (row: T) => string): T[] {
 export function searchValues(resource: { resourceType: string }, canonical: Canonical = (s) => s): SearchValues {
   const into: SearchValues = { strings: [], tokens: [], dates: [], references: [], quantities: [] };
   for (const def of searchParamsOf(resource.resourceType).values()) {
+    if (def.indexedAs[0] !== def.code || def.indexedAs.length > 1) continue; // a union: its parts are indexed
     for (const path of def.paths) for (const value of evaluatePath(resource, path)) addValues(def, value, into, canonical);
   }
   return {

@@ -30,7 +30,7 @@ export interface SearchQuery {
 /** Which index table holds a parameter's values. */
 export type ValueTable = 'string' | 'token' | 'date' | 'reference' | 'quantity';
 
-export type ParamFilter =
+export type ParamFilter = (
   | { kind: 'missing'; param: string; table: ValueTable; missing: boolean }
   | { kind: 'string'; param: string; values: StringFilter[] }
   | { kind: 'token'; param: string; not: boolean; values: TokenFilter[] }
@@ -40,7 +40,14 @@ export type ParamFilter =
   /** `subject.name=x` (one level, R4 search.html#chaining): a reference to a resource of `targetTypes` matching `filter`. */
   | { kind: 'chain'; param: string; targetTypes: string[]; filter: ParamFilter }
   /** `_has:Observation:patient:code=x` (R4 search.html#has): referenced by `param` of a `sourceType` matching `filter`. */
-  | { kind: 'has'; sourceType: string; param: string; filter: ParamFilter };
+  | { kind: 'has'; sourceType: string; param: string; filter: ParamFilter }
+) & {
+  /**
+   * The indexed parameters that answer it, when not `param` itself: a union parameter is not indexed, its parts are
+   * (`combo-code` is `code` or `component-code`; fhir/search-definitions `indexedAs`).
+   */
+  indexed?: string[];
+};
 
 /** `Source:param[:Target]`, with `:iterate` also applied to what was included. */
 export interface IncludeRule {
@@ -91,6 +98,8 @@ export interface QuantityFilter {
 
 export interface SortKey {
   param: string;
+  /** As ParamFilter.indexed. */
+  indexed?: string[];
   table: ValueTable | 'id' | 'lastUpdated';
   descending: boolean;
 }

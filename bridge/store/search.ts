@@ -140,7 +140,7 @@ function rowValuesSql(f: RowFilter, p: Bind): string {
 function rowSql(c: FilterContext, f: RowFilter): string {
   const few = c.candidates?.get(f);
   if (few) return `${c.a}.id = ANY(${c.p(few)}::uuid[])`;
-  return `EXISTS (${hasRowSql(c, TABLES[f.kind], f.param)} AND ${rowValuesSql(f, c.p)})`;
+  return `EXISTS (${hasRowSql(c, TABLES[f.kind], indexedOf(f))} AND ${rowValuesSql(f, c.p)})`;
 }
 
 /** Up to this many matching rows, a row filter is given to the search as the list of its resources. */
@@ -157,11 +157,11 @@ async function selectiveCandidates(db: Db, q: SearchQuery): Promise<Map<ParamFil
   const rowFilters = q.filters.filter((f): f is RowFilter => f.kind === 'string' || f.kind === 'date' || f.kind === 'quantity');
   await Promise.all(
     rowFilters.map(async (f) => {
-      const params: unknown[] = [q.resourceType, f.param];
+      const params: unknown[] = [q.resourceType];
       const p = binder(params);
       const res = await db.query(
         `SELECT DISTINCT s.resource_id FROM (SELECT s.resource_id FROM ${TABLES[f.kind]} s
-           WHERE s.resource_type = $1 AND s.param = $2 AND ${rowValuesSql(f, p)} LIMIT ${CANDIDATE_CAP + 1}) s`,
+           WHERE s.resource_type = $1 AND ${paramSql(indexedOf(f), p)} AND ${rowValuesSql(f, p)} LIMIT ${CANDIDATE_CAP + 1}) s`,
         params,
       );
       if (res.rows.length <= CANDIDATE_CAP)
@@ -174,20 +174,30 @@ async function selectiveCandidates(db: Db, q: SearchQuery): Promise<Map<ParamFil
   return found;
 }
 
-const hasRowSql = (c: FilterContext, table: string, param: string): string =>
-  `SELECT 1 FROM ${table} s WHERE s.resource_id = ${c.a}.id AND s.resource_type = ${c.a}.resource_type AND s.param = ${c.p(param)}`;
+const hasRowSql = (c: FilterContext, table: string, params: string[]): string =>
+  `SELECT 1 FROM ${table} s WHERE s.resource_id = ${c.a}.id AND s.resource_type = ${c.a}.resource_type AND ${paramSql(params, c.p)}`;
+
+/** The indexed parameters a filter or sort key reads (a union parameter's parts; ParamFilter.indexed). */
+const indexedOf = (f: { param: string; indexed?: string[] }): string[] => f.indexed ?? [f.param];
+
+/** `s.param` is one of `params`: `=` for one, so the lookup index is used as for any parameter. */
+const paramSql = (params: string[], p: Bind): string => (params.length === 1 ? `s.param = ${p(params[0])}` : `s.param = ANY(${p(params)}::text[])`);
 
 /** The SQL of one parameter filter over the resource row `c.a`. */
 function filterSql(c: FilterContext, f: ParamFilter): string {
   switch (f.kind) {
     case 'missing': {
-      if (f.table === 'token' || f.table === 'reference') return `${f.missing ? 'NOT ' : ''}(${c.a}.search_keys @> ARRAY[${c.p(presenceKey(f.param))}::text])`;
-      return `${f.missing ? 'NOT ' : ''}EXISTS (${hasRowSql(c, TABLES[f.table], f.param)})`;
+      if (f.table === 'token' || f.table === 'reference') {
+        const keys = indexedOf(f).map(presenceKey);
+        const has = keys.length === 1 ? `@> ARRAY[${c.p(keys[0])}::text]` : `&& ${c.p(keys)}::text[]`;
+        return `${f.missing ? 'NOT ' : ''}(${c.a}.search_keys ${has})`;
+      }
+      return `${f.missing ? 'NOT ' : ''}EXISTS (${hasRowSql(c, TABLES[f.table], indexedOf(f))})`;
     }
     case 'token': {
       const match = keysSql(
         c,
-        f.values.flatMap((t) => tokenFilterKeys(f.param, t)),
+        indexedOf(f).flatMap((param) => f.values.flatMap((t) => tokenFilterKeys(param, t))),
       );
       return f.not ? `NOT (${match})` : match;
     }
@@ -223,11 +233,12 @@ function orderSql(q: SearchQuery, p: Bind): string {
     if (k.table === 'lastUpdated') return `r.last_updated ${dir}`;
     if (k.table === 'token' || k.table === 'reference') {
       // The code (any-system key) or the target of a reference key.
-      const prefix = k.table === 'token' ? anySystemKey(k.param, '') : referenceKey(k.param, null, '');
-      return `(SELECT ${agg}(substr(k, ${prefix.length + 1})) FROM unnest(r.search_keys) k WHERE starts_with(k, ${p(prefix)})) ${dir} NULLS LAST`;
+      const prefixes = indexedOf(k).map((param) => (k.table === 'token' ? anySystemKey(param, '') : referenceKey(param, null, '')));
+      const values = prefixes.map((prefix) => `SELECT substr(k, ${prefix.length + 1}) AS v FROM unnest(r.search_keys) k WHERE starts_with(k, ${p(prefix)})`);
+      return `(SELECT ${agg}(v) FROM (${values.join(' UNION ALL ')}) sk) ${dir} NULLS LAST`;
     }
     const value = k.table === 'date' && k.descending ? 's.end_at' : column[k.table];
-    return `(SELECT ${agg}(${value}) FROM ${TABLES[k.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND s.param = ${p(k.param)}) ${dir} NULLS LAST`;
+    return `(SELECT ${agg}(${value}) FROM ${TABLES[k.table]} s WHERE s.resource_id = r.id AND s.resource_type = r.resource_type AND ${paramSql(indexedOf(k), p)}) ${dir} NULLS LAST`;
   });
   return [...keys, 'r.last_updated DESC', 'r.id'].join(', ');
 }

@@ -145,6 +145,47 @@ describe('typed search', () => {
     expect(values(await search(keyA, 'Observation?subject:missing=true'))).toEqual([21]);
   });
 
+  test('a union parameter (combo-code, combo-value-quantity) finds what each of its parts finds, no more', async () => {
+    const bp = await api(bridge.url, keyA, 'PUT', '/fhir/Observation/bp-1', {
+      resourceType: 'Observation',
+      id: 'bp-1',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }], text: 'Blood pressure panel' },
+      effectiveDateTime: '2024-06-01',
+      component: [
+        {
+          code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }], text: 'Systolic' },
+          valueQuantity: { value: 141, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        },
+        {
+          code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }], text: 'Diastolic' },
+          valueQuantity: { value: 92, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        },
+      ],
+    });
+    expect(bp.status).toBe(201);
+    const ids = async (q: string): Promise<string[]> => ((await search(keyA, `Observation?${q}`)).entry ?? []).map((e: any) => e.resource.id);
+    const glucoseIds = await ids('code=2345-7&_sort=date');
+    // A component's code is found by combo-code and component-code, the main code by combo-code and code.
+    expect(await ids('combo-code=http://loinc.org|8480-6')).toEqual([bp.body.id]);
+    expect(await ids('component-code=8480-6')).toEqual([bp.body.id]);
+    expect(await ids('code=8480-6')).toEqual([]);
+    expect(await ids('combo-code=85354-9')).toEqual([bp.body.id]);
+    expect(await ids('combo-code=2345-7&_sort=date')).toEqual(glucoseIds);
+    expect(await ids('combo-code:text=systol')).toEqual([bp.body.id]);
+    expect(await ids('combo-code:text=gluc&_sort=date')).toEqual(glucoseIds);
+    expect(await ids('combo-code:not=85354-9&combo-code=8480-6')).toEqual([]);
+    // Quantities of the main value and of components, one range over both.
+    expect(await ids('combo-value-quantity=gt140|http://unitsofmeasure.org|mm[Hg]')).toEqual([bp.body.id]);
+    expect((await ids('combo-value-quantity=gt100')).sort()).toEqual([...(await ids('value-quantity=gt100')), bp.body.id].sort());
+    expect(await ids('component-value-quantity:missing=false')).toEqual([bp.body.id]);
+    expect((await ids('combo-value-quantity:missing=true')).length).toBe(0);
+    expect((await search(keyA, 'Observation?combo-code:missing=false&_total=accurate')).total).toBe(glucoseIds.length + 1);
+    // Sorted by a union: a resource's least value over all its parts.
+    expect((await ids('combo-code=85354-9,2345-7&_sort=combo-code')).at(-1)).toBe(bp.body.id);
+    expect((await api(bridge.url, keyA, 'DELETE', '/fhir/Observation/bp-1')).status).toBe(204);
+  });
+
   test('references by bridge id, by the clinic’s own source id, by type modifier', async () => {
     const anna = (await search(keyA, 'Patient?identifier=p-anna')).entry[0].resource.id;
     for (const q of [`patient=${anna}`, `subject=Patient/${anna}`, 'subject=Patient/p-anna', `subject:Patient=${anna}`, 'patient=p-anna']) {

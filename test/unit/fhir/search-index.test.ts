@@ -1,5 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { searchIndex } from '../../../bridge/fhir/search-index';
+import { indexedResourceTypes, searchParamsOf } from '../../../bridge/fhir/search-definitions';
+import { searchValues } from '../../../bridge/fhir/search-values';
 
 describe('searchIndex', () => {
   test('indexes identifier arrays', () => {
@@ -24,5 +26,35 @@ describe('searchIndex', () => {
     const index = searchIndex(composition);
     expect(index.values.tokens).toContainEqual({ param: 'identifier', system: 'urn:oid:2.16.724.4.8.10.200.10', code: '3f69e0a5-2177-4540-baab-7a5d0877428f' });
     expect(index.values.tokens).toContainEqual({ param: 'type', system: 'http://loinc.org', code: '60591-5' }); // R4 names Composition's coded type `type`, not `code`
+  });
+});
+
+describe('union parameters (a parameter whose paths are other parameters’ paths)', () => {
+  test('R4 Observation’s combo-* parameters are answered by their parts; nothing else is a union', () => {
+    const unions = indexedResourceTypes().flatMap((t) =>
+      [...searchParamsOf(t).values()].filter((d) => d.indexedAs.join() !== d.code).map((d) => `${t}.${d.code}=${d.indexedAs.join('+')}`),
+    );
+    expect(unions.sort()).toEqual([
+      'Observation.combo-code=code+component-code',
+      'Observation.combo-data-absent-reason=component-data-absent-reason+data-absent-reason',
+      'Observation.combo-value-concept=component-value-concept+value-concept',
+      'Observation.combo-value-quantity=component-value-quantity+value-quantity',
+    ]);
+  });
+
+  test('a union has no index values of its own; its parts have them all', () => {
+    const v = searchValues({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+      component: [{ code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 141, code: 'mm[Hg]' } }],
+    } as never);
+    const params = [...v.tokens, ...v.strings, ...v.quantities].map((x) => x.param);
+    expect(params.filter((p) => p.startsWith('combo-'))).toEqual([]);
+    expect(v.tokens.filter((t) => t.param === 'code' || t.param === 'component-code').map((t) => `${t.param}=${t.code}`)).toEqual([
+      'code=85354-9',
+      'component-code=8480-6',
+    ]);
+    expect(v.quantities.map((q) => `${q.param}=${q.value}`)).toEqual(['component-value-quantity=141']);
   });
 });
