@@ -30,6 +30,8 @@ export interface PathStep {
   index?: number;
   /** A choice element (`value[x]`): absent under its own name, it is looked for as `name{Type}`. */
   choice?: boolean;
+  /** With `as`: the key of that choice (`valueQuantity`), computed once. */
+  asKey?: string;
 }
 
 export interface SearchParamDef {
@@ -173,6 +175,7 @@ function load(): Map<string, Map<string, SearchParamDef>> {
     const paths = compiled.filter((c): c is PathStep[] => !!c);
     if (!paths.length) return;
     for (const path of paths) markChoices(path, type, elements);
+    for (const step of paths.flat()) if (step.as) step.asKey = step.name + step.as[0].toUpperCase() + step.as.slice(1);
     let defs = byType.get(type);
     if (!defs) byType.set(type, (defs = new Map()));
     defs.set(sp.code, { code: sp.code, type: sp.type as SearchParamType, paths, targets: sp.target ?? [], url: sp.url as string, indexedAs: [sp.code] });

@@ -45,7 +45,7 @@ function push(out: unknown[], value: unknown): void {
 function select(obj: Json, step: PathStep): unknown[] {
   const out: unknown[] = [];
   if (step.as) {
-    const choice = obj[step.name + capitalize(step.as)];
+    const choice = obj[step.asKey ?? step.name + capitalize(step.as)];
     if (choice !== undefined) push(out, choice);
     else if (obj[step.name] !== undefined && step.as === 'Reference') push(out, obj[step.name]);
   } else if (obj[step.name] !== undefined) push(out, obj[step.name]);
@@ -209,30 +209,43 @@ function dateValues(param: string, value: unknown, into: SearchValues): void {
   }
 }
 
-/** Removes repeated values (a code in two codings, a name part given twice); `key` tells two values apart. */
-function unique<T>(rows: T[], key: (row: T) => string): T[] {
-  if (rows.length < 2) return rows;
-  const seen = new Set<string>();
-  return rows.filter((r) => {
-    const k = key(r);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
 /** Every index value of `resource`; `canonical` maps code systems to their canonical URI (as searched). */
 export function searchValues(resource: { resourceType: string }, canonical: Canonical = (s) => s): SearchValues {
   const into: SearchValues = { strings: [], tokens: [], dates: [], references: [], quantities: [] };
+  const root = resource as unknown as Json;
   for (const def of searchParamsOf(resource.resourceType).values()) {
     if (def.indexedAs[0] !== def.code || def.indexedAs.length > 1) continue; // a union: its parts are indexed
-    for (const path of def.paths) for (const value of evaluatePath(resource, path)) addValues(def, value, into, canonical);
+    const marks = [into.strings.length, into.tokens.length, into.dates.length, into.references.length, into.quantities.length];
+    for (const path of def.paths) {
+      if (!mayHave(root, path[0])) continue; // most parameters of a type name elements a resource does not have
+      for (const value of evaluatePath(resource, path)) addValues(def, value, into, canonical);
+    }
+    // A code in two codings, a name part given twice: each value once. A parameter's values are few and
+    // contiguous, so they are compared among themselves only.
+    uniqueFrom(into.strings, marks[0], (a, b) => a.param === b.param && a.exact === b.exact);
+    uniqueFrom(into.tokens, marks[1], (a, b) => a.param === b.param && a.system === b.system && a.code === b.code);
+    uniqueFrom(into.dates, marks[2], (a, b) => a.param === b.param && a.start === b.start && a.end === b.end);
+    uniqueFrom(into.references, marks[3], (a, b) => a.param === b.param && a.targetType === b.targetType && a.targetId === b.targetId);
+    uniqueFrom(into.quantities, marks[4], (a, b) => a.param === b.param && a.value === b.value && a.system === b.system && a.code === b.code);
   }
-  return {
-    strings: unique(into.strings, (v) => `${v.param}\u0000${v.exact}`),
-    tokens: unique(into.tokens, (v) => `${v.param}\u0000${v.system}\u0000${v.code}`),
-    dates: unique(into.dates, (v) => `${v.param}\u0000${v.start}\u0000${v.end}`),
-    references: unique(into.references, (v) => `${v.param}\u0000${v.targetType}\u0000${v.targetId}`),
-    quantities: unique(into.quantities, (v) => `${v.param}\u0000${v.value}\u0000${v.system}\u0000${v.code}`),
-  };
+  return into;
+}
+
+/** Whether the resource could hold the first step's element: under its name, or (a choice) a name it starts. */
+function mayHave(root: Json, step: PathStep | undefined): boolean {
+  if (!step || root[step.name] !== undefined) return true;
+  if (step.asKey) return root[step.asKey] !== undefined;
+  return !!step.choice;
+}
+
+/** Drops, from `rows[from…]`, each row equal to one before it there. */
+function uniqueFrom<T>(rows: T[], from: number, same: (a: T, b: T) => boolean): void {
+  if (rows.length - from < 2) return;
+  let kept = from + 1;
+  for (let i = from + 1; i < rows.length; i++) {
+    let seen = false;
+    for (let j = from; j < kept && !seen; j++) seen = same(rows[j], rows[i]);
+    if (!seen) rows[kept++] = rows[i];
+  }
+  rows.length = kept;
 }
