@@ -26,13 +26,18 @@ export function searchKeysOf(values: {
   tokens: { param: string; system: string | null; code: string }[];
   references: { param: string; targetType: string | null; targetId: string }[];
 }): string[] {
+  // Written for every resource version: keys built once each, a parameter's presence key once per run of its values.
   const keys = new Set<string>();
+  let last: string | undefined;
   for (const t of values.tokens) {
-    keys.add(presenceKey(t.param));
-    for (const k of tokenKeys(t.param, t.system, t.code)) keys.add(k);
+    if (t.param !== last) keys.add(presenceKey((last = t.param)));
+    keys.add(anySystemKey(t.param, t.code));
+    keys.add(systemKey(t.param, t.system, t.code));
+    if (t.system !== null) keys.add(systemKey(t.param, t.system));
   }
+  last = undefined;
   for (const r of values.references) {
-    keys.add(presenceKey(r.param));
+    if (r.param !== last) keys.add(presenceKey((last = r.param)));
     keys.add(referenceKey(r.param, r.targetType, r.targetId));
   }
   return [...keys];

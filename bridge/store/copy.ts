@@ -26,5 +26,7 @@ export async function copyRows(tx: Tx, table: string, columns: string[], rows: C
 
 /** A PostgreSQL array literal of texts (`{"a","b\\"c"}`), each element quoted, for a COPY field or a text[] parameter. */
 export function arrayLiteral(items: readonly string[]): string {
-  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+  // Written for every resource version: most elements hold neither a quote nor a backslash, and are only wrapped.
+  const quoted = items.map((s) => (s.includes('"') || s.includes('\\') ? s.replace(/["\\]/g, (c) => `\\${c}`) : s));
+  return quoted.length ? `{"${quoted.join('","')}"}` : '{}';
 }
