@@ -3,10 +3,9 @@
  * search), `_since` (versions changed at or after an instant). `_at` and `_list` are not served (400 not-supported);
  * any other parameter is 400, so a filter the client relies on is never silently dropped.
  */
-import { boundedInteger, INT4_MAX } from './integers';
 import { outcomes } from './outcome';
 import { dateRange } from './search-index';
-import { DEFAULT_COUNT, MAX_COUNT } from './search-params';
+import { DEFAULT_COUNT, parseCount, parseOffset } from './paging';
 import type { HistoryQuery } from '../model/search';
 
 export type { HistoryQuery } from '../model/search';
@@ -21,18 +20,12 @@ export function parseHistoryParams(params: Record<string, unknown>): HistoryQuer
     if (values.length > 1) throw outcomes.invalid(`${name} may be given once`, name);
     const v = values[0];
     switch (name) {
-      case '_count': {
-        const n = boundedInteger(v);
-        if (n === undefined) throw outcomes.invalid('_count must be a non-negative integer', name);
-        q.count = Math.min(n, MAX_COUNT);
+      case '_count':
+        q.count = parseCount(v, name);
         break;
-      }
-      case '_offset': {
-        const n = boundedInteger(v);
-        if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
-        q.offset = n;
+      case '_offset':
+        q.offset = parseOffset(v, name);
         break;
-      }
       case '_since': {
         // R4: an instant; a date or dateTime is read as the start of the period it names.
         const range = dateRange(v);

@@ -1,5 +1,25 @@
 /** Paging links of a searchset Bundle: pure, so http/ (via its toolkit) and pull/ build them the same way. */
 import type { BundleLink } from '@medplum/fhirtypes';
+import { boundedInteger, INT4_MAX } from './integers';
+import { outcomes } from './outcome';
+
+/** Page size when `_count` is not given, and the largest served (a larger `_count` is served as this: R4 lets the server choose). */
+export const DEFAULT_COUNT = 50;
+export const MAX_COUNT = 1000;
+
+/** `_count` (R4 search.html#count): a non-negative integer, served up to MAX_COUNT; else 400. */
+export function parseCount(raw: string, name = '_count'): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw outcomes.invalid('_count must be a non-negative integer', name);
+  return Math.min(n, MAX_COUNT);
+}
+
+/** `_offset`: where the page starts, 0 to INT4_MAX; else 400. */
+export function parseOffset(raw: string, name = '_offset'): number {
+  const n = boundedInteger(raw);
+  if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
+  return n;
+}
 
 export interface PageRequest {
   offset: number;

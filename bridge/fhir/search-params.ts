@@ -1,6 +1,6 @@
 import { dateRange } from './search-index';
-import { boundedInteger, INT4_MAX } from './integers';
 import { outcomes } from './outcome';
+import { DEFAULT_COUNT, parseCount, parseOffset } from './paging';
 import { searchParamsOf, type SearchParamDef } from './search-definitions';
 import { foldString } from './search-values';
 import { toCanonicalQuantity } from '../normalize/units';
@@ -11,8 +11,7 @@ export type { DateFilter, SearchQuery, TokenFilter } from '../model/search';
 
 /** Parameters of the search itself (R4 search.html#all), beside each type's indexed ones. */
 export const RESULT_PARAMS = ['_id', '_lastUpdated', '_count', '_offset', '_format', '_total', '_summary', '_elements', '_sort', '_include', '_revinclude'];
-export const DEFAULT_COUNT = 50;
-export const MAX_COUNT = 1000;
+export { DEFAULT_COUNT, MAX_COUNT } from './paging';
 
 const TABLE_OF: Record<SearchParamDef['type'], ValueTable> = {
   string: 'string',
@@ -311,12 +310,9 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
         case '_sort':
           q.sort.push(...sortKeys(resourceType, v));
           break;
-        case '_count': {
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 0) throw outcomes.invalid(`_count must be a non-negative integer`, name);
-          q.count = Math.min(n, MAX_COUNT); // a larger count is served as MAX_COUNT: FHIR lets the server choose its page size
+        case '_count':
+          q.count = parseCount(v, name);
           break;
-        }
         case '_total':
           // R4 search.html#total
           if (v !== 'none' && v !== 'estimate' && v !== 'accurate') throw outcomes.invalid('_total must be none, estimate or accurate', name);
@@ -335,12 +331,9 @@ export function parseSearch(resourceType: string, query: Record<string, unknown>
           q.elements = [...(q.elements ?? []), ...names];
           break;
         }
-        case '_offset': {
-          const n = boundedInteger(v);
-          if (n === undefined) throw outcomes.invalid(`_offset must be an integer from 0 to ${INT4_MAX}`, name);
-          q.offset = n;
+        case '_offset':
+          q.offset = parseOffset(v, name);
           break;
-        }
       }
     }
   }
