@@ -20,6 +20,8 @@ import {
   toTypedValue,
   tryGetDataType,
   type Atom,
+  type InternalSchemaElement,
+  type InternalTypeSchema,
   type TypedValue,
 } from '@medplum/core';
 import { FhirError, outcomes } from './outcome';
@@ -77,6 +79,7 @@ function readPart(op: Partial<FhirPathPatchOperation>, part: Json, at: string): 
   } else if (name === 'path' || name === 'name') {
     const v = part.valueString;
     if (typeof v !== 'string' || v.trim() === '') throw outcomes.invalid(`${at}: "${name}" must be a valueString`);
+    if (name === 'name' && (!ELEMENT_NAME.test(v) || v in Object.prototype)) throw outcomes.invalid(`${at}: "name" must be an element name`);
     op[name] = v;
   } else if (name === 'index' || name === 'source' || name === 'destination') {
     const v = part.valueInteger;
@@ -217,8 +220,8 @@ function add(p: Place, name: string, value: PatchValue, fail: (why: string) => E
   if (!container || typeof container !== 'object' || Array.isArray(container)) throw fail('an element can only be added to an element with children');
   const target = container as Json;
   const schema = tryGetDataType(p.typed.type);
-  const choice = schema?.elements[`${name}[x]`];
-  const element = schema?.elements[name] ?? choice;
+  const choice = elementOf(schema, `${name}[x]`);
+  const element = elementOf(schema, name) ?? choice;
   if (!element) throw fail(`${p.typed.type} has no element "${name}"`);
   let key = name;
   if (choice) {
@@ -260,6 +263,13 @@ function reorder(places: Place[], op: FhirPathPatchOperation, fail: (why: string
   if (exts) exts.splice(op.destination!, 0, exts.splice(op.source!, 1)[0]);
 }
 
+const ELEMENT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** The schema's own element `name` (a lookup that never reaches Object.prototype's keys). */
+function elementOf(schema: InternalTypeSchema | undefined, name: string): InternalSchemaElement | undefined {
+  return schema && Object.hasOwn(schema.elements, name) ? schema.elements[name] : undefined;
+}
+
 /** The JSON of a `value`: as sent in value[x], or built from its parts, as lists where `typeName`'s schema repeats them. */
 function jsonOf(value: PatchValue, typeName: string | undefined): unknown {
   if ('typeSuffix' in value) return value.json;
@@ -267,11 +277,12 @@ function jsonOf(value: PatchValue, typeName: string | undefined): unknown {
   const out: Json = {};
   for (const part of value.parts) {
     const name = typeof part?.name === 'string' ? part.name : undefined;
-    if (!name) throw outcomes.invalid('every part of a complex "value" needs a name');
-    const element = schema?.elements[name];
+    // FHIR element names (R4 elementdefinition.html#path): never a prototype's key such as __proto__ or constructor.
+    if (!name || !ELEMENT_NAME.test(name) || name in Object.prototype) throw outcomes.invalid('every part of a complex "value" needs an element name');
+    const element = elementOf(schema, name);
     const inner = valueOf(part, `value part "${name}"`);
     const json = jsonOf(inner, element?.type[0]?.code);
-    const key = 'typeSuffix' in inner && schema?.elements[`${name}[x]`] ? name + capitalize(inner.typeSuffix) : name;
+    const key = 'typeSuffix' in inner && elementOf(schema, `${name}[x]`) ? name + capitalize(inner.typeSuffix) : name;
     if (element?.isArray || out[key] !== undefined)
       out[key] = [...(out[key] === undefined ? [] : Array.isArray(out[key]) ? (out[key] as unknown[]) : [out[key]]), json];
     else out[key] = json;

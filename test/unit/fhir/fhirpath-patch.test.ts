@@ -180,6 +180,22 @@ describe('refusals', () => {
     expect(e.issues[0].diagnostics).toMatch(message);
   });
 
+  test('prototype keys are never element names: refused as names, found by no path, nothing polluted', () => {
+    for (const name of ['__proto__', 'constructor', 'hasOwnProperty']) {
+      const asName = failure(() => parseFhirPathPatch(params(op('add', 'Patient', { name: 'name', valueString: name }, { name: 'value', valueString: 'x' }))));
+      expect(asName.status).toBe(400);
+      const asPart = failure(() =>
+        patched(patient(), op('add', 'Patient', { name: 'name', valueString: 'contact' }, { name: 'value', part: [{ name, valueString: 'x' }] })),
+      );
+      expect(asPart.status).toBe(400);
+      expect(patched(patient(), op('delete', `Patient.${name}`))).toEqual(patient());
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Still a plain object (structuredClone makes it in Node's realm, not the test's: compared by shape).
+    const proto = Object.getPrototypeOf(patched(patient(), op('delete', 'Patient.__proto__')));
+    expect([Object.keys(proto), Object.getPrototypeOf(proto)]).toEqual([[], null]);
+  });
+
   test.each([['Patient.name.given.exists() and true'], ['Patient.identifier.select(value)'], ['Patient.((']])(
     'a path outside what names a place (%s) is 400',
     (path) => {
