@@ -86,6 +86,9 @@ const ORDER: Record<EntryAction['kind'], number> = {
   operation: 3,
 };
 
+/** Search and operation entries answered in one bundle's response (each up to a page of a thousand resources). */
+export const MAX_DEFERRED_READS = 50;
+
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const TYPE = /^[A-Z][A-Za-z]+$/;
 
@@ -241,6 +244,11 @@ export function planBundle(bundle: Bundle, maxEntries: number): BundlePlan {
     }
   });
   if (issues.length) throw outcomeWithIssues('invalid', issues);
+  const reads = planned.filter((e) => e.action.kind === 'search' || e.action.kind === 'operation').length;
+  if (reads > MAX_DEFERRED_READS) {
+    // Each is answered in the response, whole ($everything: a page of a person's record): bounded per request.
+    throw outcomes.tooComplex(`the bundle has ${reads} search and operation entries; at most ${MAX_DEFERRED_READS} are answered in one bundle`);
+  }
   if (type === 'transaction') planned.sort((a, b) => ORDER[a.action.kind] - ORDER[b.action.kind] || a.index - b.index);
   return { type, entries: planned, refused, entryCount: entries.length };
 }

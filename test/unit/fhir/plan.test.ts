@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { FhirError } from '../../../bridge/fhir/outcome';
-import { planBundle } from '../../../bridge/fhir/plan';
+import { MAX_DEFERRED_READS, planBundle } from '../../../bridge/fhir/plan';
 
 const tx = (entry: unknown[], type = 'transaction'): Bundle => ({ resourceType: 'Bundle', type, entry }) as Bundle;
 const issuesOf = (fn: () => unknown): { status: number; where: (string | undefined)[]; text: string } => {
@@ -131,4 +131,15 @@ describe('planBundle', () => {
       413,
     );
   });
+});
+
+test('a bundle asking for more searches and operations than one response answers is refused whole, before anything runs', () => {
+  const entries = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ request: { method: 'GET', url: i % 2 ? `Patient?family=x${i}` : `Patient/p${i}/$everything` } }));
+  for (const type of ['batch', 'transaction']) {
+    expect(planBundle({ resourceType: 'Bundle', type, entry: entries(MAX_DEFERRED_READS) } as Bundle, 1000).entries).toHaveLength(MAX_DEFERRED_READS);
+    const r = issuesOf(() => planBundle({ resourceType: 'Bundle', type, entry: entries(MAX_DEFERRED_READS + 1) } as Bundle, 1000));
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(/at most 50 are answered in one bundle/);
+  }
 });
