@@ -64,7 +64,7 @@ test('metadata tells what is supported', async () => {
     'export',
     'match',
   ]);
-  expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['export']);
+  expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['export', 'meta']);
 });
 
 test('MedplumClient creates, conditionally creates, updates and deletes single resources; each write is a hashed push', async () => {

@@ -148,8 +148,14 @@ test("read, vread and instance _history of A's and B's resources answer as unkno
 });
 
 test("type-level _history and searches by patient, subject, _id and identifier find only X's own record", async () => {
+  // History feeds (type and system) and $meta list X's own records only: a link to the person adds none of theirs.
   const history = await get(X, '/fhir/Patient/_history');
-  expect(history.status).toBeGreaterThanOrEqual(400);
+  expect(history.status).toBe(200);
+  expect([...new Set(history.body.entry.map((e: any) => e.fullUrl.split('/').pop()))]).toEqual([px]);
+  const all = await get(X, '/fhir/_history?_count=1000');
+  expect(all.status).toBe(200);
+  expect([...new Set(all.body.entry.map((e: any) => e.fullUrl.split('/').pop()))]).toEqual([px]);
+  expect((await get(X, '/fhir/$meta')).status).toBe(200);
   for (const template of [
     '/fhir/Observation?patient=Patient/{id}',
     '/fhir/Observation?subject=Patient/{id}',
