@@ -7,13 +7,14 @@
  *   npm run bench -- search
  *
  * Environment: DATABASE_URL (else an embedded PostgreSQL in a temp dir), BENCH_SEARCH_RESOURCES=1000000,
- * BENCH_SEARCH_ROUNDS=200.
+ * BENCH_SEARCH_ROUNDS=200, BENCH_SEARCH_KEEP (a database name on DATABASE_URL's server: kept after the run and, when
+ * it exists, reused with only what it lacks stored, so the queries can be timed again without seeding anew).
  */
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS, defaultIngestWorkers } from '../bridge/config';
 import { createLogger } from '../bridge/log';
-import { createClinic } from '../bridge/store/clinics';
-import { createPool } from '../bridge/store/db';
+import { createClinic, listClinics, rotateClinicKey } from '../bridge/store/clinics';
+import { createPool, inTransaction } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
 import { serveApp } from '../test/helpers/app-server';
 import { freshDatabase } from './database';
@@ -26,7 +27,7 @@ const WARMUP = 20;
 const CONCURRENCY = 4;
 
 async function main(): Promise<void> {
-  const database = await freshDatabase();
+  const database = await freshDatabase(process.env.BENCH_SEARCH_KEEP);
   const db = createPool(database.url, 10);
   await runMigrations(db);
   const served = await serveApp({
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
     personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
     version: 'bench',
   });
-  const { apiKey } = await createClinic(db, 'Bench Clinic');
+  // A reused database keeps its clinic (and so its resources): a new key of that clinic is made for this run.
+  const existing = database.reused ? (await listClinics(db))[0] : undefined;
+  const { apiKey } = existing ? await inTransaction(db, (tx) => rotateClinicKey(tx, existing.id, 0)) : await createClinic(db, 'Bench Clinic');
   const get = async (path: string): Promise<{ status: number; body: any }> => {
     const res = await fetch(`${served.url}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
     return { status: res.status, body: await res.json() };
@@ -50,9 +53,12 @@ async function main(): Promise<void> {
 
   // Seeding: generated bundles pushed over HTTP until the target is reached, progress every 10 s.
   const started = performance.now();
-  let stored = 0;
+  let stored = database.reused ? Number((await db.query('SELECT count(*)::int AS n FROM resource')).rows[0].n) : 0;
+  const initial = stored;
+  if (stored) console.log(`  ${stored.toLocaleString('en')} resources already stored`);
   let lastReport = started;
-  let chunk = 0;
+  // A reused database that lacks some resources gets bundles of other seeds (the same seeds would only update).
+  let chunk = initial ? 1_000_000 + (Date.now() % 1_000_000) : 0;
   while (stored < TARGET) {
     const bundles = generateBundles({ bundles: 40, seed: 1000 + chunk++ });
     let next = 0;
@@ -73,15 +79,17 @@ async function main(): Promise<void> {
     );
     if (performance.now() - lastReport > 10_000) {
       lastReport = performance.now();
-      const rate = stored / ((lastReport - started) / 1000);
+      const rate = (stored - initial) / ((lastReport - started) / 1000);
       console.log(`  … ${stored.toLocaleString('en')} resources stored (${Math.round(rate).toLocaleString('en')} resources/s)`);
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `  stored ${stored.toLocaleString('en')} resources in ${seconds.toFixed(0)} s (${Math.round(stored / seconds).toLocaleString('en')} resources/s)`,
-  );
-  await db.query('VACUUM ANALYZE');
+  const seeded = stored > initial;
+  if (seeded) {
+    const rate = Math.round((stored - initial) / seconds).toLocaleString('en');
+    console.log(`  stored ${stored.toLocaleString('en')} resources in ${seconds.toFixed(0)} s (${rate} resources/s)`);
+    await db.query('VACUUM ANALYZE');
+  }
 
   // What the queries name: random patients with observations, their family names, a vital sign's code.
   const patients = (

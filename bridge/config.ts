@@ -15,6 +15,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./.data'),
   EMBEDDED_PG_PORT: intFrom(54329),
   EMBEDDED_PG_HOME: z.string().optional(),
+  EMBEDDED_PG_SHARED_BUFFERS_MB: z.coerce.number().int().min(16, 'EMBEDDED_PG_SHARED_BUFFERS_MB must be at least 16').optional(),
   BRIDGE_ADMIN_TOKEN: z.string().min(16, 'BRIDGE_ADMIN_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: intFrom(50 * 1024 * 1024),
@@ -98,6 +99,8 @@ export interface BridgeConfig {
   embeddedPgPort: number;
   /** Root-owned folder for the embedded PostgreSQL's binaries and clusters the postgres user cannot reach in place. */
   embeddedPgHome: string | undefined;
+  /** shared_buffers of the embedded PostgreSQL in MB; undefined: a quarter of the memory (store/embedded.ts). */
+  embeddedPgSharedBuffersMb: number | undefined;
   adminToken: string | undefined;
   logLevel: string;
   maxBodyBytes: number;
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     dataDir: path.resolve(e.DATA_DIR),
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     embeddedPgHome: e.EMBEDDED_PG_HOME ? path.resolve(e.EMBEDDED_PG_HOME) : undefined,
+    embeddedPgSharedBuffersMb: e.EMBEDDED_PG_SHARED_BUFFERS_MB,
     adminToken: e.BRIDGE_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,

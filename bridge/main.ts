@@ -68,6 +68,7 @@ export async function openDatabase(
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), config.embeddedPgPort, {
       mode: opts.shared ? 'shared' : 'own',
       home: config.embeddedPgHome,
+      sharedBuffersMb: config.embeddedPgSharedBuffersMb,
     });
     url = embedded.url;
     stopEmbedded = embedded.stop;

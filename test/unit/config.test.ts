@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { loadConfig, parseTrustProxy } from '../../bridge/config';
+import { defaultSharedBuffersMb } from '../../bridge/store/embedded';
 
 describe('ingest worker settings', () => {
   test('default to one worker per CPU, at most 4 (each holds the FHIR definitions), with 4 connections each', () => {
@@ -16,6 +17,23 @@ describe('ingest worker settings', () => {
   test('bad values are refused with the variable named', () => {
     expect(() => loadConfig({ INGEST_WORKERS: '-1' })).toThrow(/INGEST_WORKERS/);
     expect(() => loadConfig({ INGEST_CONNECTIONS: '0' })).toThrow(/INGEST_CONNECTIONS/);
+  });
+});
+
+describe('embedded PostgreSQL memory', () => {
+  test('shared_buffers: a quarter of the memory the process may use (a container limit counts), never under 128 MB', () => {
+    const GB = 2 ** 30;
+    expect(defaultSharedBuffersMb(24 * GB, 0)).toBe(6144); // no cgroup limit known
+    expect(defaultSharedBuffersMb(24 * GB, 2 * GB)).toBe(512); // a 2 GB container on a 24 GB host
+    expect(defaultSharedBuffersMb(24 * GB, 64 * GB)).toBe(6144); // a limit above the machine's memory
+    expect(defaultSharedBuffersMb(256 * 2 ** 20, 0)).toBe(128); // PostgreSQL's own default is the floor
+  });
+
+  test('EMBEDDED_PG_SHARED_BUFFERS_MB sets it; absent, the default above; under 16 MB or not a number is refused', () => {
+    expect(loadConfig({}).embeddedPgSharedBuffersMb).toBeUndefined();
+    expect(loadConfig({ EMBEDDED_PG_SHARED_BUFFERS_MB: '1024' }).embeddedPgSharedBuffersMb).toBe(1024);
+    expect(() => loadConfig({ EMBEDDED_PG_SHARED_BUFFERS_MB: '8' })).toThrow(/EMBEDDED_PG_SHARED_BUFFERS_MB/);
+    expect(() => loadConfig({ EMBEDDED_PG_SHARED_BUFFERS_MB: '1GB' })).toThrow(/EMBEDDED_PG_SHARED_BUFFERS_MB/);
   });
 });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../../../bridge/store/embedded';
+import { defaultSharedBuffersMb, startEmbeddedPostgres } from '../../../bridge/store/embedded';
 import { findBinaryPackage } from '../../../bridge/store/embedded-binaries';
 import { alive, readPostmasterPid } from '../../../bridge/store/embedded-cluster';
 import { freePort } from '../../helpers/net';
@@ -55,6 +55,9 @@ test('from a project and a DATA_DIR below a mode-700 folder: it starts, says whe
 
   const pg = await startEmbeddedPostgres(dataDir, port, { packageDir, home });
   await query(pg.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before restart')");
+  const sharedBuffersMb = async (url: string): Promise<unknown> =>
+    (await query(url, "SELECT setting::bigint * 8 / 1024 AS mb FROM pg_settings WHERE name = 'shared_buffers'"))[0];
+  expect(await sharedBuffersMb(pg.url)).toEqual({ mb: String(defaultSharedBuffersMb()) }); // a quarter of memory, not PostgreSQL's 128 MB
   if (isRoot) {
     expect(pg.binaries.startsWith(path.join(home, 'bin'))).toBe(true); // copied where postgres can run them
     expect(pg.relocated).toBe(true);
@@ -69,7 +72,8 @@ test('from a project and a DATA_DIR below a mode-700 folder: it starts, says whe
   await pg.stop();
   expect(alive(pid)).toBe(false);
 
-  const again = await startEmbeddedPostgres(dataDir, port, { packageDir, home, ephemeral: true });
+  const again = await startEmbeddedPostgres(dataDir, port, { packageDir, home, ephemeral: true, sharedBuffersMb: 64 });
+  expect(await sharedBuffersMb(again.url)).toEqual({ mb: '64' }); // EMBEDDED_PG_SHARED_BUFFERS_MB
   expect(again.pgData).toBe(pg.pgData);
   expect(again.binaries).toBe(pg.binaries); // the copy is reused, not made twice
   expect(await query(again.url, 'SELECT v FROM kept')).toEqual([{ v: 'before restart' }]);
