@@ -6,6 +6,7 @@
  *   `p=code`       token code in any system
  *   `p|sys|code`   token code in system sys;  `p|sys|` any code of sys;  `p||code` code with no system
  *   `p>Type/id`    reference to Type/id;  `p>url` a canonical or unresolved reference
+ *   `_type=Type`   the resource's type, on every row (typeKey)
  *
  * Parameter codes hold neither `=`, `|` nor `>`, so keys of different parameters never collide.
  */
@@ -42,3 +43,9 @@ export function searchKeysOf(values: {
   }
   return [...keys];
 }
+
+/**
+ * The key every row of a type holds (migration 028), so that a count ANDs the type with the search keys inside one
+ * GIN scan rather than with a bitmap of every row of the type from its B-tree (store/search.ts pageAndTotal).
+ */
+export const typeKey = (resourceType: string): string => anySystemKey('_type', resourceType);

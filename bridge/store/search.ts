@@ -1,6 +1,6 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SearchVisibility, StringFilter, TokenFilter } from '../model/search';
-import { anySystemKey, presenceKey, referenceKey, systemKey } from '../model/search-keys';
+import { anySystemKey, presenceKey, referenceKey, systemKey, typeKey } from '../model/search-keys';
 import { binder, type Db } from './db';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
@@ -280,7 +280,7 @@ export async function searchVisible(
     selectiveCandidates(db, q),
   ]);
   const c: FilterContext = { p, a: 'r', vis, sourceIds, candidates };
-  const where = [`r.resource_type = ${p(q.resourceType)}`, 'NOT r.deleted', visibleSql(vis, 'r', p)];
+  const where = ['NOT r.deleted', visibleSql(vis, 'r', p)];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);
     const byBridgeId = `r.id = ANY(${p(uuids)}::uuid[])`;
@@ -308,9 +308,9 @@ export async function searchVisible(
 }
 
 /**
- * The page of matches of `where` (newest first) and, when the query asks for it (`_total`, `_summary=count`), their
- * number, counted with the same predicate (so a count never includes what the page could not show); else the total
- * only when the page itself tells it (the last page, reached from its first row).
+ * The page of matches of `where` among resources of q's type (newest first) and, when the query asks for it (`_total`,
+ * `_summary=count`), their number, counted with the same predicate (so a count never includes what the page could
+ * not show); else the total only when the page itself tells it (the last page, reached from its first row).
  */
 async function pageAndTotal<R extends object>(
   db: Db,
@@ -320,21 +320,29 @@ async function pageAndTotal<R extends object>(
   columns: string,
 ): Promise<{ rows: R[]; hasMore: boolean; total?: number }> {
   const counted = q.countOnly || q.total === 'accurate' || q.total === 'estimate';
+  // Each statement binds the type its own way (a parameter a statement never names has no type: PostgreSQL refuses it).
+  // The page: the (resource_type, last_updated) index gives newest first. The count reads every match anyway: the type
+  // is its key (typeKey), ANDed with the search keys inside the GIN scan, never a bitmap of every row of the type from
+  // the B-tree (760,000 rows at 1,000,000 resources, about 40 ms; npm run bench -- search).
   const pageParams = [...params];
-  const order = orderSql(q, binder(pageParams));
+  const bindPage = binder(pageParams);
+  const pageWhere = [`r.resource_type = ${bindPage(q.resourceType)}`, ...where];
+  const order = orderSql(q, bindPage);
   const limit = pageParams.length + 1;
-  const [count, res] = await Promise.all([
-    counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`, params) : undefined,
+  const countParams = [...params];
+  const countWhere = [`r.search_keys @> ARRAY[${binder(countParams)(typeKey(q.resourceType))}::text]`, ...where];
+  const [counts, res] = await Promise.all([
+    counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${countWhere.join(' AND ')}`, countParams) : undefined,
     q.countOnly
       ? undefined
       : db.query(
-          `SELECT ${columns} FROM resource r WHERE ${where.join(' AND ')}
+          `SELECT ${columns} FROM resource r WHERE ${pageWhere.join(' AND ')}
            ORDER BY ${order} LIMIT $${limit} OFFSET $${limit + 1}`,
           [...pageParams, q.count + 1, q.offset],
         ),
   ]);
   const hasMore = !!res && res.rows.length > q.count;
   const rows = (res?.rows.slice(0, q.count) ?? []) as R[];
-  const total = count ? (count.rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
+  const total = counts ? (counts.rows[0].n as number) : !hasMore && (rows.length || !q.offset) ? q.offset + rows.length : undefined;
   return { rows, hasMore, total };
 }

@@ -322,6 +322,47 @@ describe('a filter matched by many resources and one matched by few answer alike
   });
 });
 
+describe('counts (_total=accurate, _summary=count) are the matches a reader can page through', () => {
+  test('a key other types share, a deleted and an updated record: counted as paged; each row holds its type key once', async () => {
+    const code = { coding: [{ system: 'http://example.org/count-code', code: 'C-1' }] };
+    const entry = (resource: object, method = 'POST', url?: string) => ({ resource, request: { method, url: url ?? (resource as any).resourceType } });
+    const obs = Array.from({ length: 7 }, (_, i) =>
+      entry({ resourceType: 'Observation', id: `cnt-${i}`, status: 'final', code }, 'PUT', `Observation/cnt-${i}`),
+    );
+    const others = [
+      entry({ resourceType: 'Condition', subject: { reference: 'Patient/p-anna' }, code }), // the same code key, another type
+      entry({ resourceType: 'Procedure', status: 'completed', subject: { reference: 'Patient/p-anna' }, code }),
+    ];
+    const push = (key: string, entries: object[]) => api(bridge.url, key, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: entries });
+    expect((await push(keyA, [...obs, ...others])).status).toBe(200);
+    expect((await push(keyB, [entry({ resourceType: 'Observation', status: 'final', code })])).status).toBe(200); // not A's
+    expect((await api(bridge.url, keyA, 'DELETE', '/fhir/Observation/cnt-0')).status).toBe(204);
+    const updated = { resourceType: 'Observation', id: 'cnt-1', status: 'amended', code };
+    expect((await api(bridge.url, keyA, 'PUT', '/fhir/Observation/cnt-1', updated)).status).toBe(200);
+
+    const query = 'Observation?code=http://example.org/count-code|C-1';
+    const first = await search(keyA, `${query}&_total=accurate&_count=2`);
+    expect(first.total).toBe(6); // 7 created, 1 deleted; the update is one resource; B's and the other types' are not
+    let paged = (first.entry ?? []).length;
+    for (let next = first.link.find((l: any) => l.relation === 'next')?.url; next;) {
+      const res = await api(bridge.url, keyA, 'GET', new URL(next).pathname + new URL(next).search);
+      paged += (res.body.entry ?? []).length;
+      next = res.body.link.find((l: any) => l.relation === 'next')?.url;
+    }
+    expect(paged).toBe(6);
+    expect((await search(keyA, `${query}&_summary=count`)).total).toBe(6);
+    expect((await search(keyA, `Condition?code=http://example.org/count-code|C-1&_total=accurate`)).total).toBe(1);
+    expect((await search(keyB, `${query}&_total=accurate`)).total).toBe(1);
+
+    // The count reads the type as a key (typeKey): every row, deleted and updated ones too, holds exactly its own.
+    const wrong = await bridge.database.db.query(
+      `SELECT r.id, r.resource_type FROM resource r
+       WHERE NOT (r.search_keys @> ARRAY['_type=' || r.resource_type]) OR (SELECT count(*) FROM unnest(r.search_keys) k WHERE starts_with(k, '_type=')) <> 1`,
+    );
+    expect(wrong.rows).toEqual([]);
+  });
+});
+
 describe('refusals', () => {
   test.each([
     ['Patient?patient=x', 400, /"patient" is not supported on Patient/],
