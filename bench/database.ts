@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { loadConfig } from '../bridge/config';
 import { startEmbeddedPostgres } from '../bridge/store/embedded';
 import { withDatabase } from '../test/helpers/db';
 import { freePort } from '../test/helpers/net';
@@ -20,8 +21,7 @@ export async function freshDatabase(keep?: string): Promise<{ url: string; label
   if (!adminUrl) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-bridge-bench-'));
     fs.chmodSync(dir, 0o755);
-    const sharedBuffers = process.env.EMBEDDED_PG_SHARED_BUFFERS_MB;
-    const pg = await startEmbeddedPostgres(dir, await freePort(), { sharedBuffersMb: sharedBuffers ? Number(sharedBuffers) : undefined });
+    const pg = await startEmbeddedPostgres(dir, await freePort(), { sharedBuffersMb: loadConfig().embeddedPgSharedBuffersMb });
     adminUrl = pg.url;
     stop = pg.stop;
   }

@@ -49,3 +49,6 @@ export function searchKeysOf(values: {
  * GIN scan rather than with a bitmap of every row of the type from its B-tree (store/search.ts pageAndTotal).
  */
 export const typeKey = (resourceType: string): string => anySystemKey('_type', resourceType);
+
+/** A row's search_keys: its type key and the keys of its token and reference values. */
+export const rowKeysOf = (resourceType: string, values: Parameters<typeof searchKeysOf>[0]): string[] => [typeKey(resourceType), ...searchKeysOf(values)];

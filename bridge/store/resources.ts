@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Condition, MatchLock, SearchValues } from '../model/search';
 import { isBridgeId } from '../model/ids';
 import { arrayLiteral, copyRows } from './copy';
-import { anySystemKey, searchKeysOf, systemKey, typeKey } from '../model/search-keys';
+import { anySystemKey, rowKeysOf, systemKey } from '../model/search-keys';
 import { writeSearchIndex } from './search-index';
 import { queueLogEntries } from './log';
 import { binder, type Db, type Tx } from './db';
@@ -244,7 +244,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       r.deleted,
       r.contentJson ?? JSON.stringify(r.content),
       `{${r.sensitivity.join(',')}}`,
-      arrayLiteral([typeKey(r.resourceType), ...searchKeysOf(r.search)]),
+      arrayLiteral(rowKeysOf(r.resourceType, r.search)),
     ]),
   );
   if (replaced.length) {
@@ -267,7 +267,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       deleted: r.deleted,
       content: r.content,
       sensitivity: r.sensitivity,
-      search_keys: [typeKey(r.resourceType), ...searchKeysOf(r.search)],
+      search_keys: rowKeysOf(r.resourceType, r.search),
     }));
     await tx.query(
       `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})

@@ -1,6 +1,6 @@
 import type { SearchValues } from '../model/search';
 import { copyRows } from './copy';
-import { searchKeysOf, typeKey } from '../model/search-keys';
+import { rowKeysOf } from '../model/search-keys';
 import type { Db, Tx } from './db';
 
 export interface IndexedResource {
@@ -75,7 +75,7 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
       : { rows: [] };
     const indexed = current.rows.map((r) => ({ id: r.id as string, resourceType: r.resourceType as string, values: index(r.content) }));
     await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
-      JSON.stringify(indexed.map((r) => ({ id: r.id, keys: [typeKey(r.resourceType), ...searchKeysOf(r.values)] }))),
+      JSON.stringify(indexed.map((r) => ({ id: r.id, keys: rowKeysOf(r.resourceType, r.values) }))),
     ]);
     await writeSearchIndex(client, indexed, ids);
     await client.query('COMMIT');

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
+import { migrate } from 'postgres-migrations';
 import { createPool, Db } from '../../bridge/store/db';
-import { runMigrations } from '../../bridge/store/migrate';
+import { MIGRATIONS_DIR, runMigrations } from '../../bridge/store/migrate';
 
 export interface TestDatabase {
   url: string;
@@ -49,4 +53,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await empty.drop();
     },
   };
+}
+
+/** Applies the migrations numbered below `before` (e.g. '028'): the schema as it was, to test an upgrade from it. */
+export async function migrateBefore(db: Db, before: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-mig-'));
+  for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < before)) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
+  const client = await db.connect();
+  try {
+    await migrate({ client }, dir, { logger: () => undefined });
+  } finally {
+    client.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { migrate } from 'postgres-migrations';
 import { sha256Hex, canonicalJson } from '../../../bridge/fhir/hash';
 import { createLogger } from '../../../bridge/log';
 import { backfillLogEntries } from '../../../bridge/log/backfill';
@@ -14,8 +13,8 @@ import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline, type Proof } from '../../../bridge/log/proof';
 import { createLogService } from '../../../bridge/log/service';
 import { createPool, type Db } from '../../../bridge/store/db';
-import { MIGRATIONS_DIR, runMigrations } from '../../../bridge/store/migrate';
-import { createEmptyDatabase } from '../../helpers/db';
+import { runMigrations } from '../../../bridge/store/migrate';
+import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
 
 let empty: { url: string; drop(): Promise<void> };
 let db: Db;
@@ -30,11 +29,7 @@ afterAll(async () => {
 
 it('logs what was stored before migration 022: bundles, audit records and every resource version', async () => {
   // The schema as it was before the log (migrations up to 021).
-  const before = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-mig-'));
-  for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < '022')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
-  const client = await db.connect();
-  await migrate({ client }, before, { logger: () => undefined });
-  client.release();
+  await migrateBefore(db, '022');
 
   const clinic = randomUUID();
   const bundle = randomUUID();

@@ -3,17 +3,13 @@
  * (model/search-keys.ts typeKey), so a count, which reads the type as that key, counts what was stored before.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { migrate } from 'postgres-migrations';
 import { reindexSearch } from '../../../bridge/ingest/search-reindex';
 import { createPool, type Db } from '../../../bridge/store/db';
-import { MIGRATIONS_DIR, runMigrations } from '../../../bridge/store/migrate';
+import { runMigrations } from '../../../bridge/store/migrate';
 import { searchVisible } from '../../../bridge/store/search';
 import { typeKey } from '../../../bridge/model/search-keys';
 import { emptySearch } from '../../../bridge/fhir/search-params';
-import { createEmptyDatabase } from '../../helpers/db';
+import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
 
 let empty: { url: string; drop(): Promise<void> };
 let db: Db;
@@ -27,11 +23,7 @@ afterAll(async () => {
 });
 
 it('rows stored before 028 hold their type key after it, once, and are counted', async () => {
-  const before = fs.mkdtempSync(path.join(os.tmpdir(), 'fab-mig-'));
-  for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f < '028')) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
-  const client = await db.connect();
-  await migrate({ client }, before, { logger: () => undefined });
-  client.release();
+  await migrateBefore(db, '028');
 
   const clinic = randomUUID();
   await db.query("INSERT INTO clinic (id, name) VALUES ($1, 'Old Clinic')", [clinic]);
