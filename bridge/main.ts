@@ -182,7 +182,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     allowPrivateHookHosts: config.notify.allowPrivateHosts,
     publicBaseUrl: config.publicBaseUrl,
     version: VERSION,
-    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures, checkpoints: anchoring.checkpoints },
+    anchors: { contract: anchoring.contract, failures: anchoring.batcher.failures, lastError: anchoring.batcher.lastError, checkpoints: anchoring.checkpoints },
     trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins,
     authFailLimit: config.authFailLimit,

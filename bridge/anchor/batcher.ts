@@ -66,6 +66,8 @@ export interface Batcher {
   chain(): AnchorChain | undefined;
   /** Failures in a row since the last successful anchoring pass (0 when healthy). */
   failures(): number;
+  /** The last failure's message while failing (null when healthy); set together with {@link failures}. */
+  lastError(): string | null;
 }
 
 const shortId = (h: string): string => h.slice(0, 10);
@@ -96,6 +98,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   const closer: Sleeper = {};
   const sender: Sleeper = {};
   let failures = 0;
+  let lastError: string | null = null;
   let retryAt = 0;
 
   async function connected(): Promise<AnchorChain> {
@@ -231,9 +234,11 @@ export function createBatcher(opts: BatcherOptions): Batcher {
           await anchorQueued();
           if (failures) log.info({ after: failures }, 'anchoring recovered');
           failures = 0;
+          lastError = null;
         } catch (e) {
           if (stopping) break; // an abandoned wait at shutdown is not a chain failure
           failures++;
+          lastError = errMessage(e);
           const wait = backoffMs(failures, backoff);
           retryAt = Date.now() + wait;
           log.warn(
@@ -267,6 +272,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     },
     chain: () => chain,
     failures: () => failures,
+    lastError: () => lastError,
   };
 }
 

@@ -9,6 +9,8 @@ export interface AnchorsInfo {
   contract(): { chainId: number; address: string; rpcUrl: string } | undefined;
   /** Anchoring failures in a row (0 when healthy). */
   failures(): number;
+  /** The last anchoring failure's message while failing (null when healthy). */
+  lastError(): string | null;
   /** The anchorer of the log's checkpoints: its failures in a row and the last one's message while failing. */
   checkpoints?: { failures(): number; lastError(): string | null };
 }
@@ -88,9 +90,12 @@ export function anchorsRouter(svc: AccessServices, info: AnchorsInfo): Router {
   router.get('/status', async (_req, res) => {
     const [batches, log] = await Promise.all([anchoringStatus(svc), logAnchoringStatus(svc)]);
     const cp = info.checkpoints;
+    // The anchorer's live count and message are read together: a failure is counted the moment after its message is
+    // stored on the batch, so a count read after the rows could report a failure the rows did not show yet.
     res.json({
       ...batches,
       chainFailures: info.failures(),
+      lastError: info.lastError() ?? batches.lastError,
       // The log's checkpoints: the anchorer's live failure (it may not be recorded on a row yet) before the stored one.
       ...(log && { log: { ...log, chainFailures: cp?.failures() ?? 0, lastError: cp?.lastError() ?? log.lastError } }),
     });

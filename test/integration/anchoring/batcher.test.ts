@@ -51,7 +51,11 @@ beforeAll(async () => {
     personSystems: [],
     version: 'test',
     ingest,
-    anchors: { contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }), failures: () => 0 },
+    anchors: {
+      contract: () => ({ chainId: Number(chain.chainId), address: chain.contractAddress, rpcUrl: chain.rpcUrl }),
+      failures: () => 0,
+      lastError: () => null,
+    },
   });
   server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

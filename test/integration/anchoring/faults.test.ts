@@ -88,6 +88,8 @@ test('chain down while bundles arrive: ingest goes on, batches wait, then all ar
   const waiting = await rows();
   expect(waiting.every((r) => r.status !== 'confirmed')).toBe(true);
   expect(waiting[0].last_error).toMatch(/unreachable/);
+  // The live message is set with the count, so a status that reports the failures always says why.
+  expect(b.lastError()).toMatch(/unreachable/);
   expect(waiting.reduce((s, r) => s + r.leaf_count, 0)).toBe(12);
 
   await proxy.up();
@@ -98,6 +100,7 @@ test('chain down while bundles arrive: ingest goes on, batches wait, then all ar
   for (const r of done) expect((await chain.rootOf(r.id)).toLowerCase()).toBe(r.root);
   expect(await anchoredEvents()).toEqual(done.map((r) => r.id)); // exactly once each, in closing order
   expect(done.every((r) => r.last_error === null)).toBe(true);
+  expect(b.lastError()).toBeNull();
 });
 
 test('crash after sending, before recording: a new batcher reconciles with rootOf and sends nothing', async () => {

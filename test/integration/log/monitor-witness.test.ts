@@ -112,7 +112,7 @@ describe('witness', () => {
       maxBodyBytes: 1 << 20,
       maxEntries: 100,
       personSystems: DEFAULT_PERSON_IDENTIFIER_SYSTEMS,
-      anchors: { contract: () => undefined, failures: () => 0 },
+      anchors: { contract: () => undefined, failures: () => 0, lastError: () => null },
     });
   });
   afterAll(async () => {
