@@ -5,6 +5,7 @@
  */
 import { checkpointAnchor, type LogRef, type LogService, type PageProofs, type PartsAnswer, type ProofAnswer } from '../log/service';
 import type { EntryAnnotator } from '../pull/everything';
+import { PAGE_ENTRY_VERSION, type PageEntry } from '../log/page-proof';
 import {
   LOG_PAGE_ENTRY_EXTENSION,
   LOG_PAGE_PROOF_EXTENSION,
@@ -91,9 +92,10 @@ const PENDING_EXTENSION = `"extension":${JSON.stringify([{ url: LOG_PROOF_PENDIN
  * serializing a thousand proofs twice over.
  */
 export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer[]> => ({
+  leaves: true,
   lookup: (entries) =>
     logOf(svc).proofParts(
-      entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version })),
+      entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf })),
       NEWLINE_TWICE,
     ),
   render(batches, served) {
@@ -122,12 +124,13 @@ const servedForm = (s: { redacted?: boolean }) => (s.redacted ? REDACTED : AS_CO
  * A verifier expands them into exactly the proofs `_proofs=true` gives (entryProofs), from a third of the bytes.
  */
 export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProofs> => ({
-  lookup: (entries) => logOf(svc).pageProofs(entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version }))),
+  leaves: true,
+  lookup: (entries) => logOf(svc).pageProofs(entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf }))),
   render(batches, served) {
     const pages = batches.flatMap((b) => b.pages);
     let offset = 0;
     const entries = batches.flatMap((b) => {
-      const shifted = b.entries.map((e) => (e && 'leaf' in e ? { ...e, page: e.page + offset } : e));
+      const shifted = offset ? b.entries.map((e) => (e && 'leaf' in e ? { ...e, page: e.page + offset } : e)) : b.entries;
       offset += b.pages.length;
       return shifted;
     });
@@ -135,7 +138,7 @@ export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProo
       entries: entries.map((e, i) => {
         if (!e) return null;
         if (!('leaf' in e)) return PENDING_EXTENSION;
-        return `"extension":${JSON.stringify([{ url: LOG_PAGE_ENTRY_EXTENSION, valueString: JSON.stringify({ ...e, served: servedForm(served[i]).form }) }])}`;
+        return pageEntryExtension(e, servedForm(served[i]).form);
       }),
       bundle: pages.length
         ? `"meta":${JSON.stringify({ extension: pages.map((p) => ({ url: LOG_PAGE_PROOF_EXTENSION, valueString: JSON.stringify(p) })) })}`
@@ -143,6 +146,41 @@ export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProo
     };
   },
 });
+
+/** What {@link pageEntryExtension} writes, the slow way: the extension of `{ ...entry, served }`, serialized twice. */
+export const pageEntryExtensionJson = (e: PageEntry, served: string): string =>
+  `"extension":${JSON.stringify([{ url: LOG_PAGE_ENTRY_EXTENSION, valueString: JSON.stringify({ ...e, served }) }])}`;
+
+/** What JSON escapes in a string (RFC 8259 §7: quote, backslash, controls; JSON.stringify also lone surrogates). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const Q = jsonInner('"');
+const PAGE_ENTRY_HEAD = `"extension":[{"url":"${LOG_PAGE_ENTRY_EXTENSION}","valueString":"${jsonInner(`{"version":"${PAGE_ENTRY_VERSION}","leaf":{"log":"`)}`;
+
+/**
+ * The `"extension":[…]` of one page entry, exactly {@link pageEntryExtensionJson}'s text (a test holds it to that),
+ * written from a template for a resource leaf: a thousand entries in a tenth of a millisecond instead of serializing
+ * each twice. Any other shape, or a value that would need escaping, takes the slow way.
+ */
+export function pageEntryExtension(e: PageEntry, served: string): string {
+  const l = e.leaf;
+  if (
+    l.kind !== 'resource' ||
+    Object.keys(e).length !== 4 ||
+    Object.keys(l).length !== 8 ||
+    !Number.isSafeInteger(l.version) ||
+    !Number.isSafeInteger(e.index) ||
+    !Number.isSafeInteger(e.page) ||
+    ![l.log, l.hash, l.salt, l.clinic, l.type, l.id, served].every((v) => typeof v === 'string') ||
+    // One test over all of them (hex, uuids, a type name: never anything to escape) costs less than one per value.
+    NEEDS_ESCAPE.test(l.log + l.hash + l.salt + l.clinic + l.type + l.id + served)
+  )
+    return pageEntryExtensionJson(e, served);
+  return (
+    `${PAGE_ENTRY_HEAD}${l.log}${Q},${Q}hash${Q}:${Q}${l.hash}${Q},${Q}salt${Q}:${Q}${l.salt}${Q},${Q}kind${Q}:${Q}resource${Q},` +
+    `${Q}clinic${Q}:${Q}${l.clinic}${Q},${Q}type${Q}:${Q}${l.type}${Q},${Q}id${Q}:${Q}${l.id}${Q},${Q}version${Q}:${l.version}},` +
+    `${Q}index${Q}:${e.index},${Q}page${Q}:${e.page},${Q}served${Q}:${Q}${served}${Q}}"}]`
+  );
+}
 
 /** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
 export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/source-version';

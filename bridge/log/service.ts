@@ -33,6 +33,8 @@ export interface LogRef {
   kind: LogKind;
   id: string;
   version?: number | null;
+  /** Its leaf, when read with the entry itself (a page's query joins them): null when it had none; else looked up. */
+  leaf?: LeafRow | null;
 }
 
 export type ProofAnswer = Proof | { pending: true } | null;
@@ -166,11 +168,12 @@ export function createLogService(o: LogServiceOptions): LogService {
    * for what is accepted but in no checkpoint yet.
    */
   async function prove(refs: readonly LogRef[]) {
-    const [leaves, { latest, anchored }] = await Promise.all([findLeaves(o.db, refs), latestCheckpoints(o.db)]);
+    const unread = refs.filter((r) => r.leaf === undefined);
+    const [leaves, { latest, anchored }] = await Promise.all([findLeaves(o.db, unread), latestCheckpoints(o.db)]);
     const byRef = new Map(leaves.map((l) => [`${l.kind}/${l.refId}/${l.version ?? 0}`, l]));
     const groups = new Map<number, { cp: CheckpointRow; leaves: Map<number, LeafRow>; indices: number[]; siblings: Uint8Array[] }>();
     const plan = refs.map((r) => {
-      const leaf = byRef.get(`${r.kind}/${r.id}/${r.version ?? 0}`);
+      const leaf = r.leaf === undefined ? byRef.get(`${r.kind}/${r.id}/${r.version ?? 0}`) : (r.leaf ?? undefined);
       const cp = !leaf ? undefined : anchored && leaf.leafIndex < anchored.size ? anchored : latest && leaf.leafIndex < latest.size ? latest : undefined;
       // Erased salt: nothing left to prove.
       if (leaf?.salt && cp) {

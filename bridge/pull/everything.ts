@@ -3,6 +3,7 @@ import type { PersonAccess } from '../access/types';
 import { pageLinks } from '../fhir/paging';
 import type { Db } from '../store/db';
 import { withheldGroups } from '../model/sensitivity';
+import type { LeafRow } from '../store/log';
 import { compartmentPage, CompartmentQuery, PulledResource, referencedResources } from '../store/pull';
 import { consistentReferences, isConsistent, referencedIds } from './references';
 
@@ -28,7 +29,9 @@ export interface ServedEntry {
  * (null for none) and the Bundle's, once the page knows how each entry is served.
  */
 export interface EntryAnnotator<T = unknown> {
-  lookup(entries: readonly { id: string; version: number }[]): Promise<T>;
+  /** Read each entry's log leaf with the entries themselves (in the page's queries), for `lookup` to use. */
+  leaves?: boolean;
+  lookup(entries: readonly { id: string; version: number; leaf?: LeafRow | null }[]): Promise<T>;
   render(found: readonly T[], served: readonly ServedEntry[]): { entries: (string | null)[]; bundle?: string | null };
 }
 
@@ -54,12 +57,20 @@ export async function everything(
   const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
   const withheld = withheldGroups(access.patients);
   const q: CompartmentQuery = { patientIds, ...req, withheld };
-  const { rows, total } = await compartmentPage(db, q);
-  const version = (r: PulledResource): { id: string; version: number } => ({ id: r.id, version: Number(r.version) });
-  // The matches' lookups (their proofs' leaves and tiles) run while their references are followed.
-  const matchedFound = annotate?.lookup(rows.map(version));
-  // Never left unobserved: an early failure is rethrown below (or dropped with the request that failed first).
-  matchedFound?.catch(() => undefined);
+  const reads = { leaves: annotate?.leaves };
+  const { rows, total } = await compartmentPage(db, q, reads);
+  const version = (r: PulledResource) => ({ id: r.id, version: Number(r.version), leaf: r.leaf });
+  // Each batch's lookup (its proofs' checkpoint and tiles) starts as soon as the batch is read and runs while the
+  // next level of references is followed; render waits for them all, in order.
+  const found: Promise<unknown>[] = [];
+  const lookup = (batch: PulledResource[]): void => {
+    if (!annotate) return;
+    const p = annotate.lookup(batch.map(version));
+    // Never left unobserved: an early failure is rethrown below (or dropped with the request that failed first).
+    p.catch(() => undefined);
+    found.push(p);
+  };
+  lookup(rows);
   const matched = new Set(rows.map((r) => r.id));
   const included: PulledResource[] = [];
   const known = new Set(matched);
@@ -70,7 +81,8 @@ export async function everything(
       known,
     );
     if (!ids.length) break;
-    frontier = await referencedResources(db, ids, patientIds, clinicIds, withheld);
+    frontier = await referencedResources(db, ids, patientIds, clinicIds, withheld, reads);
+    if (frontier.length) lookup(frontier);
     for (const r of frontier) known.add(r.id);
     for (const id of ids) known.add(id); // not readable: never asked again
     included.push(...frontier);
@@ -78,7 +90,7 @@ export async function everything(
   const all = [...rows, ...included];
   const keys = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
   const served = all.map((r) => ({ id: r.id, version: Number(r.version), redacted: !r.refs.every((ref) => isConsistent(ref, keys, base)) }));
-  const rendered = annotate && matchedFound ? annotate.render([await matchedFound, await annotate.lookup(included.map(version))], served) : undefined;
+  const rendered = annotate ? annotate.render(await Promise.all(found), served) : undefined;
   const extras = rendered?.entries ?? [];
   const link = pageLinks(req, { total }, pageUrl);
   const meta = rendered?.bundle ? `${rendered.bundle},` : '';

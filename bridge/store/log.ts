@@ -272,6 +272,34 @@ const LEAF = `SELECT leaf_index AS "leafIndex", kind, ref_id AS "refId", version
 
 const leafRow = (r: Record<string, unknown>): LeafRow => r as unknown as LeafRow;
 
+/**
+ * The leaf of a resource row's version, joined to a query that reads resource rows (a page of `$everything` asks for
+ * its proofs' leaves with its rows, not in a second round trip): `LEFT JOIN ${resourceLeafJoin('r')}` and
+ * `${RESOURCE_LEAF_COLUMNS}` in the select list; {@link resourceLeafOf} reads them back.
+ */
+export const resourceLeafJoin = (resource: string): string =>
+  `log_leaf rl ON rl.kind = 'resource' AND rl.ref_id = ${resource}.id AND rl.version = ${resource}.version`;
+export const RESOURCE_LEAF_COLUMNS = `rl.leaf_index AS "leafIndex", '0x' || encode(rl.doc_hash, 'hex') AS "leafDocHash",
+  '0x' || encode(rl.salt, 'hex') AS "leafSalt", rl.clinic_id AS "leafClinicId", rl.resource_type AS "leafResourceType"`;
+
+/** The leaf joined by {@link resourceLeafJoin} to a row of resource `id` at `version`; null when it has none (yet). */
+export function resourceLeafOf(row: Record<string, unknown>, id: string, version: number): LeafRow | null {
+  if (row.leafIndex === null || row.leafIndex === undefined) return null;
+  return {
+    leafIndex: row.leafIndex as number,
+    kind: 'resource',
+    refId: id,
+    version,
+    docHash: row.leafDocHash as string,
+    salt: row.leafSalt as string | null,
+    clinicId: row.leafClinicId as string | null,
+    resourceType: row.leafResourceType as string | null,
+    chainId: null,
+    chainSeq: null,
+    chainPrev: null,
+  };
+}
+
 /** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */
 export async function findLeaves(db: Db, refs: readonly { kind: LogKind; id: string; version?: number | null }[]): Promise<LeafRow[]> {
   const resources = refs.filter((r) => r.kind === 'resource');

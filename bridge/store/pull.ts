@@ -1,5 +1,6 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
 import { binder, type Db, type Tx } from './db';
+import { RESOURCE_LEAF_COLUMNS, resourceLeafJoin, resourceLeafOf, type LeafRow } from './log';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
@@ -40,6 +41,13 @@ export interface PulledResource {
   version: number;
   /** Every `reference` string in it (contained resources and nested References included). */
   refs: string[];
+  /** The log leaf of this version when asked for (`{ leaves: true }`), null when it has none yet. */
+  leaf?: LeafRow | null;
+}
+
+/** Options of the compartment reads: `leaves` joins each row's log leaf (the proofs of a page, in the page's query). */
+export interface PullReadOptions {
+  leaves?: boolean;
 }
 
 const PULLED = `r.id, r.resource_type AS "resourceType", r.version, r.content::text AS json`;
@@ -56,16 +64,19 @@ export function referencesInJson(json: string): string[] {
   return out;
 }
 
-const pulled = (r: { id: string; resourceType: string; version: number; json: string }): PulledResource => ({
-  id: r.id,
-  resourceType: r.resourceType,
-  version: Number(r.version),
-  json: r.json,
-  refs: referencesInJson(r.json),
-});
+const pulled =
+  (leaves: boolean | undefined) =>
+  (r: { id: string; resourceType: string; version: number; json: string }): PulledResource => ({
+    id: r.id,
+    resourceType: r.resourceType,
+    version: Number(r.version),
+    json: r.json,
+    refs: referencesInJson(r.json),
+    ...(leaves && { leaf: resourceLeafOf(r, r.id, Number(r.version)) }),
+  });
 
 /** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
-export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ rows: PulledResource[]; total: number }> {
+export async function compartmentPage(db: Db, q: CompartmentQuery, opts: PullReadOptions = {}): Promise<{ rows: PulledResource[]; total: number }> {
   const params: unknown[] = [q.patientIds];
   const p = binder(params);
   // A Patient record by its own id too: rows written before Patients were filed in their own compartment lack patient_id.
@@ -80,11 +91,17 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
   }
   const withheld = withheldSql(q.withheld, p);
   if (withheld) where.push(withheld);
-  const res = await db.query(
-    `SELECT ${PULLED}, count(*) OVER () AS total
+  const page = `SELECT ${PULLED}${opts.leaves ? ', r.date_start' : ''}, count(*) OVER () AS total
      FROM resource r WHERE ${where.join(' AND ')}
      ORDER BY r.resource_type <> 'Patient', r.date_start NULLS FIRST, r.id
-     LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`,
+     LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`;
+  // The leaves of the page only (joined after the LIMIT), in the page's order.
+  const res = await db.query(
+    opts.leaves
+      ? `SELECT page.id, page."resourceType", page.version, page.json, page.total, ${RESOURCE_LEAF_COLUMNS}
+         FROM (${page}) page LEFT JOIN ${resourceLeafJoin('page')}
+         ORDER BY page."resourceType" <> 'Patient', page.date_start NULLS FIRST, page.id`
+      : page,
     params,
   );
   let total = res.rows[0]?.total ?? 0;
@@ -92,24 +109,31 @@ export async function compartmentPage(db: Db, q: CompartmentQuery): Promise<{ ro
     const c = await db.query(`SELECT count(*) AS n FROM resource r WHERE ${where.join(' AND ')}`, params.slice(0, params.length - 2));
     total = c.rows[0].n;
   }
-  return { rows: res.rows.map(pulled), total };
+  return { rows: res.rows.map(pulled(opts.leaves)), total };
 }
 
 /**
  * Resources by id that a reader of these patients may also see: shared entities, resources in the permitted
  * compartments, and non-compartment resources of the permitted clinics.
  */
-export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[], withheld?: Withheld[]): Promise<PulledResource[]> {
+export async function referencedResources(
+  db: Db,
+  ids: string[],
+  patientIds: string[],
+  clinicIds: string[],
+  withheld?: Withheld[],
+  opts: PullReadOptions = {},
+): Promise<PulledResource[]> {
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
   const w = withheldSql(withheld, binder(params));
   const res = await db.query(
-    `SELECT ${PULLED} FROM resource r
+    `SELECT ${PULLED}${opts.leaves ? `, ${RESOURCE_LEAF_COLUMNS}` : ''} FROM resource r${opts.leaves ? ` LEFT JOIN ${resourceLeafJoin('r')}` : ''}
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
        AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`,
     params,
   );
-  return res.rows.map(pulled);
+  return res.rows.map(pulled(opts.leaves));
 }
 
 /** A patient record's demographics, as stored by savePatient. */

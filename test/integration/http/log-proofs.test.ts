@@ -329,3 +329,59 @@ describe("the patient's access log: each entry's place in their audit chain", ()
     expect(p0.leaf.chain.seq).toBe(before.seq);
   });
 });
+
+describe('$everything proofs of entries read with their leaves', () => {
+  it('matches and followed references alike: pending until integrated, then proven; a version updated since is pending, then proven as that version', async () => {
+    const bundle = patientBundle({ id: 'p-lv', family: 'Leaves', given: 'Lin', birthDate: '1981-02-03' }) as any;
+    bundle.entry.push({ resource: { resourceType: 'Organization', id: 'org-lv', name: 'Lab' }, request: { method: 'PUT', url: 'Organization/org-lv' } });
+    bundle.entry[1].resource.performer = [{ reference: 'Organization/org-lv' }];
+    const push = await api(bridge.url, A.apiKey, 'POST', '/fhir', bundle);
+    expect(push.status).toBe(200);
+    const [pid, oid] = push.body.entry.map((e: any) => e.response.location.split('/')[1]);
+    const path = `/fhir/Patient/${pid}/$everything`;
+    const pendingOf = (e: any) => e.extension?.some((x: any) => x.url === LOG_PROOF_PENDING_EXTENSION && x.valueBoolean === true);
+    const proven = async (form: 'page' | 'true') => {
+      const res = await get(A.apiKey, `${path}?_proofs=${form}`);
+      expect(res.status).toBe(200);
+      const byType = (t: string) => res.body.entry.find((e: any) => e.resource.resourceType === t);
+      expect(byType('Organization').search.mode).toBe('include');
+      if (form === 'true') return { res, proofs: res.body.entry.map((e: any) => (pendingOf(e) ? 'pending' : JSON.parse(e.extension[0].valueString))) };
+      const pages = (res.body.meta?.extension ?? []).map((x: any) => JSON.parse(x.valueString));
+      const entries = res.body.entry.map((e: any) => (pendingOf(e) ? null : JSON.parse(e.extension[0].valueString)));
+      const expanded = entryProofs(pages, entries.filter(Boolean));
+      let next = 0;
+      return { res, proofs: entries.map((e: any) => (e ? expanded[next++] : 'pending')) };
+    };
+
+    for (const form of ['page', 'true'] as const) {
+      const { res, proofs } = await proven(form);
+      expect(res.body.entry.length).toBe(3);
+      expect(proofs).toEqual(['pending', 'pending', 'pending']);
+    }
+    await bridge.verifiableLog.integrate();
+    for (const form of ['page', 'true'] as const) {
+      const { res, proofs } = await proven(form);
+      res.body.entry.forEach((e: any, i: number) => expect(verifyProofOffline(proofs[i], e.resource, keys())).toMatchObject({ ok: true }));
+    }
+
+    const obs = (await get(A.apiKey, `/fhir/Observation/${oid}`)).body;
+    const put = await api(bridge.url, A.apiKey, 'PUT', `/fhir/Observation/${oid}`, { ...obs, status: 'amended' });
+    expect(put.status).toBe(200);
+    for (const form of ['page', 'true'] as const) {
+      const { res, proofs } = await proven(form);
+      res.body.entry.forEach((e: any, i: number) => {
+        if (e.resource.id === oid) {
+          expect(e.resource.meta.versionId).toBe('2');
+          expect(proofs[i]).toBe('pending'); // version 2 has no leaf yet; version 1's proof would not be of what was served
+        } else expect(verifyProofOffline(proofs[i], e.resource, keys())).toMatchObject({ ok: true });
+      });
+    }
+    await bridge.verifiableLog.integrate();
+    for (const form of ['page', 'true'] as const) {
+      const { res, proofs } = await proven(form);
+      const i = res.body.entry.findIndex((e: any) => e.resource.id === oid);
+      expect(proofs[i].leaf.version).toBe(2);
+      expect(verifyProofOffline(proofs[i], res.body.entry[i].resource, keys())).toMatchObject({ ok: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { b64, fromB64, fromHex, hex, utf8 } from '../../../bridge/log/bytes';
+import { b64, b64Portable, fromB64, fromHex, hex, utf8 } from '../../../bridge/log/bytes';
+import { randomBytes } from 'node:crypto';
 import { randomSeed } from '../../../bridge/log/ed25519';
 import { commitment, leafHashOf, parseLeafDoc, resourceHash, type LeafDoc } from '../../../bridge/log/entry';
 import {
@@ -109,6 +110,13 @@ describe('signed notes, checkpoints, cosignatures', () => {
     const note =
       'This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n';
     expect(verifyNote(note, [k]).ok).toBe(true);
+  });
+  it("base64 is the same from Node's encoder and the browser's code, for every length and for views into larger buffers", () => {
+    for (let n = 0; n <= 70; n++) {
+      const bytes = new Uint8Array(randomBytes(n + 5)).subarray(3, 3 + n);
+      expect(b64(bytes)).toBe(b64Portable(bytes));
+      expect(fromB64(b64(bytes))).toEqual(bytes);
+    }
   });
   it('base64 is strict', () => {
     expect(b64(utf8('ab'))).toBe('YWI=');
