@@ -92,7 +92,6 @@ const PENDING_EXTENSION = `"extension":${JSON.stringify([{ url: LOG_PROOF_PENDIN
  * serializing a thousand proofs twice over.
  */
 export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer[]> => ({
-  leaves: true,
   lookup: (entries) =>
     logOf(svc).proofParts(
       entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf })),
@@ -124,7 +123,6 @@ const servedForm = (s: { redacted?: boolean }) => (s.redacted ? REDACTED : AS_CO
  * A verifier expands them into exactly the proofs `_proofs=true` gives (entryProofs), from a third of the bytes.
  */
 export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProofs> => ({
-  leaves: true,
   lookup: (entries) => logOf(svc).pageProofs(entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf }))),
   render(batches, served) {
     const pages = batches.flatMap((b) => b.pages);
@@ -156,6 +154,13 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const Q = jsonInner('"');
 const PAGE_ENTRY_HEAD = `"extension":[{"url":"${LOG_PAGE_ENTRY_EXTENSION}","valueString":"${jsonInner(`{"version":"${PAGE_ENTRY_VERSION}","leaf":{"log":"`)}`;
 
+/** The number of keys of a plain object, without the array Object.keys allocates (twice per entry of a page). */
+function keyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
+}
+
 /**
  * The `"extension":[…]` of one page entry, exactly {@link pageEntryExtensionJson}'s text (a test holds it to that),
  * written from a template for a resource leaf: a thousand entries in a tenth of a millisecond instead of serializing
@@ -165,8 +170,8 @@ export function pageEntryExtension(e: PageEntry, served: string): string {
   const l = e.leaf;
   if (
     l.kind !== 'resource' ||
-    Object.keys(e).length !== 4 ||
-    Object.keys(l).length !== 8 ||
+    keyCount(e) !== 4 ||
+    keyCount(l) !== 8 ||
     !Number.isSafeInteger(l.version) ||
     !Number.isSafeInteger(e.index) ||
     !Number.isSafeInteger(e.page) ||

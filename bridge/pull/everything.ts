@@ -29,8 +29,7 @@ export interface ServedEntry {
  * (null for none) and the Bundle's, once the page knows how each entry is served.
  */
 export interface EntryAnnotator<T = unknown> {
-  /** Read each entry's log leaf with the entries themselves (in the page's queries), for `lookup` to use. */
-  leaves?: boolean;
+  /** Each entry comes with its log leaf, read in the page's own queries. */
   lookup(entries: readonly { id: string; version: number; leaf?: LeafRow | null }[]): Promise<T>;
   render(found: readonly T[], served: readonly ServedEntry[]): { entries: (string | null)[]; bundle?: string | null };
 }
@@ -57,7 +56,7 @@ export async function everything(
   const clinicIds = [...new Set(access.patients.map((p) => p.clinicId))];
   const withheld = withheldGroups(access.patients);
   const q: CompartmentQuery = { patientIds, ...req, withheld };
-  const reads = { leaves: annotate?.leaves };
+  const reads = { leaves: annotate !== undefined };
   const { rows, total } = await compartmentPage(db, q, reads);
   const version = (r: PulledResource) => ({ id: r.id, version: Number(r.version), leaf: r.leaf });
   // Each batch's lookup (its proofs' checkpoint and tiles) starts as soon as the batch is read and runs while the

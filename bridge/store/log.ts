@@ -282,14 +282,14 @@ export const resourceLeafJoin = (resource: string): string =>
 export const RESOURCE_LEAF_COLUMNS = `rl.leaf_index AS "leafIndex", '0x' || encode(rl.doc_hash, 'hex') AS "leafDocHash",
   '0x' || encode(rl.salt, 'hex') AS "leafSalt", rl.clinic_id AS "leafClinicId", rl.resource_type AS "leafResourceType"`;
 
-/** The leaf joined by {@link resourceLeafJoin} to a row of resource `id` at `version`; null when it has none (yet). */
-export function resourceLeafOf(row: Record<string, unknown>, id: string, version: number): LeafRow | null {
+/** The leaf joined by {@link resourceLeafJoin} to a resource row (its `id` and `version`); null when it has none (yet). */
+export function resourceLeafOf(row: Record<string, unknown> & { id: string; version: number }): LeafRow | null {
   if (row.leafIndex === null || row.leafIndex === undefined) return null;
   return {
     leafIndex: row.leafIndex as number,
     kind: 'resource',
-    refId: id,
-    version,
+    refId: row.id,
+    version: Number(row.version),
     docHash: row.leafDocHash as string,
     salt: row.leafSalt as string | null,
     clinicId: row.leafClinicId as string | null,

@@ -72,8 +72,11 @@ const pulled =
     version: Number(r.version),
     json: r.json,
     refs: referencesInJson(r.json),
-    ...(leaves && { leaf: resourceLeafOf(r, r.id, Number(r.version)) }),
+    ...(leaves && { leaf: resourceLeafOf(r) }),
   });
+
+/** The order of a compartment page (Patient records first, then by care date, then id), over these columns. */
+const compartmentOrder = (type: string, careStart: string, id: string): string => `${type} <> 'Patient', ${careStart} NULLS FIRST, ${id}`;
 
 /** One page of the resources in the compartments of `patientIds` (Patient records first, then by care date), with the total. */
 export async function compartmentPage(db: Db, q: CompartmentQuery, opts: PullReadOptions = {}): Promise<{ rows: PulledResource[]; total: number }> {
@@ -93,14 +96,14 @@ export async function compartmentPage(db: Db, q: CompartmentQuery, opts: PullRea
   if (withheld) where.push(withheld);
   const page = `SELECT ${PULLED}${opts.leaves ? ', r.date_start' : ''}, count(*) OVER () AS total
      FROM resource r WHERE ${where.join(' AND ')}
-     ORDER BY r.resource_type <> 'Patient', r.date_start NULLS FIRST, r.id
+     ORDER BY ${compartmentOrder('r.resource_type', 'r.date_start', 'r.id')}
      LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`;
   // The leaves of the page only (joined after the LIMIT), in the page's order.
   const res = await db.query(
     opts.leaves
       ? `SELECT page.id, page."resourceType", page.version, page.json, page.total, ${RESOURCE_LEAF_COLUMNS}
          FROM (${page}) page LEFT JOIN ${resourceLeafJoin('page')}
-         ORDER BY page."resourceType" <> 'Patient', page.date_start NULLS FIRST, page.id`
+         ORDER BY ${compartmentOrder('page."resourceType"', 'page.date_start', 'page.id')}`
       : page,
     params,
   );
