@@ -33,41 +33,21 @@ import { listConfirmedAnchors, updateCheckpointLocation } from '../store/log-anc
 import type { AnchorChain, EmbeddedChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
 import { openRegistryView } from './chain-reader';
-import { backoffMs, errMessage, sleepFor, type Sleeper } from './loop';
+import { backoffMs, errMessage, sleepFor, type AnchorLoop, type AnchorLoopOptions, type Sleeper } from './loop';
 import { buildTree } from './merkle';
 
-export interface BatcherOptions {
-  db: Db;
-  log: Logger;
-  /** The chain, or how to connect to it (retried with backoff while it fails, e.g. an external node that is down). */
-  chain: AnchorChain | (() => Promise<AnchorChain>);
+export interface BatcherOptions extends AnchorLoopOptions {
   /** A batch closes when this many bundles wait… */
   maxBundles: number;
   /** …or when the oldest waiting bundle is this old. */
   maxWaitMs: number;
   /** How often to look for new bundles when none wait (default min(250, maxWaitMs)). */
   pollMs?: number;
-  /** Retry delays after a chain failure: initialMs, doubled per failure up to maxMs (defaults 1 s, 60 s). */
-  backoff?: { initialMs: number; maxMs: number };
-  /**
-   * A sent transaction not mined after this long counts as a failure (default 10 min); the batch stays submitted
-   * and the next pass waits for that same transaction again rather than sending another.
-   */
-  anchorTimeoutMs?: number;
 }
 
-export interface Batcher {
-  start(): void;
+export interface Batcher extends AnchorLoop {
   /** Stops both loops: an in-flight tree build or send finishes first; a wait for mining is abandoned (reconciled later). */
   stop(): Promise<void>;
-  /** Look now instead of at the next poll (e.g. right after a push). */
-  wake(): void;
-  /** The connected chain, once connected. */
-  chain(): AnchorChain | undefined;
-  /** Failures in a row since the last successful anchoring pass (0 when healthy). */
-  failures(): number;
-  /** The last failure's message while failing (null when healthy); set together with {@link failures}. */
-  lastError(): string | null;
 }
 
 const shortId = (h: string): string => h.slice(0, 10);

@@ -21,8 +21,6 @@
  * last_error and in {@link CheckpointAnchorer.lastError}, and nothing is sent for them.
  */
 import { ZeroHash } from 'ethers';
-import type { Logger } from '../log';
-import type { Db } from '../store/db';
 import { withSubmitterLock } from '../store/batches';
 import {
   listSubmittedCheckpoints,
@@ -39,13 +37,9 @@ import type { AnchorChain, SignedAnchor } from './chain';
 import { ChainError } from './chain-errors';
 import { checkpointLogId, CheckpointProblem } from './checkpoint-id';
 import { openRegistryView } from './chain-reader';
-import { backoffMs, errMessage, sleepFor, type Sleeper } from './loop';
+import { backoffMs, errMessage, sleepFor, type AnchorLoop, type AnchorLoopOptions, type Sleeper } from './loop';
 
-export interface CheckpointAnchorerOptions {
-  db: Db;
-  log: Logger;
-  /** The chain, or how to connect to it (retried with backoff while it fails). */
-  chain: AnchorChain | (() => Promise<AnchorChain>);
+export interface CheckpointAnchorerOptions extends AnchorLoopOptions {
   /**
    * Least time between two checkpoint transactions (CHECKPOINT_ANCHOR_INTERVAL_MS, by the database's clock, across
    * processes). 0: anchor each checkpoint as soon as it is published.
@@ -53,24 +47,12 @@ export interface CheckpointAnchorerOptions {
   intervalMs: number;
   /** How often to look for a new checkpoint without a wake() (default 1 s: another process may publish). */
   pollMs?: number;
-  /** Retry delays after a failure: initialMs, doubled per failure up to maxMs (defaults 1 s, 60 s). */
-  backoff?: { initialMs: number; maxMs: number };
-  /** A sent transaction not mined after this long counts as a failure (default 10 min); it is waited for again, not re-sent. */
-  anchorTimeoutMs?: number;
 }
 
-export interface CheckpointAnchorer {
-  start(): void;
+/** Its lastError() includes a fork or a size the contract refused. */
+export interface CheckpointAnchorer extends AnchorLoop {
   /** Stops the loop: an in-flight send finishes; a wait for mining is abandoned (reconciled at the next start). */
   stop(): Promise<void>;
-  /** A checkpoint was published: look now (the interval and a backoff still apply). */
-  wake(): void;
-  /** The connected chain, once connected. */
-  chain(): AnchorChain | undefined;
-  /** Failures in a row since the last successful pass (0 when healthy). */
-  failures(): number;
-  /** The last failure's message while failing (a fork or a refused size included), else null. */
-  lastError(): string | null;
 }
 
 export { checkpointLogId, CheckpointProblem } from './checkpoint-id';
