@@ -20,6 +20,7 @@ import { DEFAULT_PERSON_IDENTIFIER_SYSTEMS } from '../bridge/config';
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { createLogger } from '../bridge/log';
+import { LOG_PAGE_LEAVES_EXTENSION, LOG_PROOF_EXTENSION } from '../bridge/log/proof';
 import { createClinic } from '../bridge/store/clinics';
 import { createPool } from '../bridge/store/db';
 import { runMigrations } from '../bridge/store/migrate';
@@ -122,8 +123,11 @@ async function main(): Promise<void> {
         99,
       );
     variants.forEach((v, i) => {
-      const page = JSON.parse(samples[i]) as { entry?: { extension?: { url: string }[] }[] };
-      const proven = (page.entry ?? []).filter((e) => e.extension?.some((x) => /\/log-(page-entry|proof)$/.test(x.url))).length;
+      const page = JSON.parse(samples[i]) as { entry?: { extension?: { url: string }[] }[]; meta?: { extension?: { url: string; valueString: string }[] } };
+      const columns = page.meta?.extension?.find((x) => x.url === LOG_PAGE_LEAVES_EXTENSION);
+      const proven = columns
+        ? (JSON.parse(columns.valueString) as { entry: number[] }).entry.length
+        : (page.entry ?? []).filter((e) => e.extension?.some((x) => x.url === LOG_PROOF_EXTENSION)).length;
       console.log(
         `${v.name.padEnd(38)} ${fmt(times[i])}   (${page.entry?.length ?? 0} entries, ${proven} with a proof, ${(samples[i].length / 1024).toFixed(0)} KiB)`,
       );

@@ -5,9 +5,10 @@
  */
 import { checkpointAnchor, type LogRef, type LogService, type PageProofs, type PartsAnswer, type ProofAnswer } from '../log/service';
 import type { EntryAnnotator } from '../pull/everything';
-import { PAGE_ENTRY_VERSION, type PageEntry } from '../log/page-proof';
+import { pageLeavesOf } from '../log/page-proof';
 import {
   LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_LEAVES_EXTENSION,
   LOG_PAGE_PROOF_EXTENSION,
   LOG_PROOF_EXTENSION,
   LOG_PROOF_PENDING_EXTENSION,
@@ -18,7 +19,7 @@ import {
 } from '../log/proof';
 
 // The extensions proofs travel in are the format's (bridge/log/proof.ts); access users import them from here too.
-export { LOG_PAGE_ENTRY_EXTENSION, LOG_PAGE_PROOF_EXTENSION, LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION };
+export { LOG_PAGE_ENTRY_EXTENSION, LOG_PAGE_LEAVES_EXTENSION, LOG_PAGE_PROOF_EXTENSION, LOG_PROOF_EXTENSION, LOG_PROOF_PENDING_EXTENSION };
 import { outcomes } from '../fhir/outcome';
 import { readAuditRecord } from './audit-events';
 import { readOne, readOneVersion, type StoredResource } from './reads';
@@ -119,8 +120,9 @@ const servedForm = (s: { redacted?: boolean }) => (s.redacted ? REDACTED : AS_CO
 
 /**
  * `_proofs=page`: the page's proofs with each distinct sibling hash once (bridge/log/page-proof.ts). Bundle.meta
- * carries one page proof per checkpoint and lookup; each entry its leaf, its index and the position of its page proof.
- * A verifier expands them into exactly the proofs `_proofs=true` gives (entryProofs), from a third of the bytes.
+ * carries one page proof per checkpoint and lookup and, in columns, every proven entry's leaf, leaf index and page
+ * proof (`fhir-anchor-page-leaves/1`); a pending entry its own extension. A verifier expands them into exactly the
+ * proofs `_proofs=true` gives (pageLeafEntries, then entryProofs), from a seventh of the bytes.
  */
 export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProofs> => ({
   lookup: (entries) => logOf(svc).pageProofs(entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf }))),
@@ -132,60 +134,17 @@ export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProo
       offset += b.pages.length;
       return shifted;
     });
+    const leaves = pageLeavesOf(entries.map((e, i) => (e && 'leaf' in e ? { ...e, served: servedForm(served[i]).form } : null)));
+    const meta = [
+      ...pages.map((p) => ({ url: LOG_PAGE_PROOF_EXTENSION, valueString: JSON.stringify(p) })),
+      ...(leaves ? [{ url: LOG_PAGE_LEAVES_EXTENSION, valueString: JSON.stringify(leaves) }] : []),
+    ];
     return {
-      entries: entries.map((e, i) => {
-        if (!e) return null;
-        if (!('leaf' in e)) return PENDING_EXTENSION;
-        return pageEntryExtension(e, servedForm(served[i]).form);
-      }),
-      bundle: pages.length
-        ? `"meta":${JSON.stringify({ extension: pages.map((p) => ({ url: LOG_PAGE_PROOF_EXTENSION, valueString: JSON.stringify(p) })) })}`
-        : null,
+      entries: entries.map((e) => (e && !('leaf' in e) ? PENDING_EXTENSION : null)),
+      bundle: meta.length ? `"meta":${JSON.stringify({ extension: meta })}` : null,
     };
   },
 });
-
-/** What {@link pageEntryExtension} writes, the slow way: the extension of `{ ...entry, served }`, serialized twice. */
-export const pageEntryExtensionJson = (e: PageEntry, served: string): string =>
-  `"extension":${JSON.stringify([{ url: LOG_PAGE_ENTRY_EXTENSION, valueString: JSON.stringify({ ...e, served }) }])}`;
-
-/** What JSON escapes in a string (RFC 8259 §7: quote, backslash, controls; JSON.stringify also lone surrogates). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-const Q = jsonInner('"');
-const PAGE_ENTRY_HEAD = `"extension":[{"url":"${LOG_PAGE_ENTRY_EXTENSION}","valueString":"${jsonInner(`{"version":"${PAGE_ENTRY_VERSION}","leaf":{"log":"`)}`;
-
-/** The number of keys of a plain object, without the array Object.keys allocates (twice per entry of a page). */
-function keyCount(o: object): number {
-  let n = 0;
-  for (const k in o) if (Object.hasOwn(o, k)) n++;
-  return n;
-}
-
-/**
- * The `"extension":[…]` of one page entry, exactly {@link pageEntryExtensionJson}'s text (a test holds it to that),
- * written from a template for a resource leaf: a thousand entries in a tenth of a millisecond instead of serializing
- * each twice. Any other shape, or a value that would need escaping, takes the slow way.
- */
-export function pageEntryExtension(e: PageEntry, served: string): string {
-  const l = e.leaf;
-  if (
-    l.kind !== 'resource' ||
-    keyCount(e) !== 4 ||
-    keyCount(l) !== 8 ||
-    !Number.isSafeInteger(l.version) ||
-    !Number.isSafeInteger(e.index) ||
-    !Number.isSafeInteger(e.page) ||
-    ![l.log, l.hash, l.salt, l.clinic, l.type, l.id, served].every((v) => typeof v === 'string') ||
-    // One test over all of them (hex, uuids, a type name: never anything to escape) costs less than one per value.
-    NEEDS_ESCAPE.test(l.log + l.hash + l.salt + l.clinic + l.type + l.id + served)
-  )
-    return pageEntryExtensionJson(e, served);
-  return (
-    `${PAGE_ENTRY_HEAD}${l.log}${Q},${Q}hash${Q}:${Q}${l.hash}${Q},${Q}salt${Q}:${Q}${l.salt}${Q},${Q}kind${Q}:${Q}resource${Q},` +
-    `${Q}clinic${Q}:${Q}${l.clinic}${Q},${Q}type${Q}:${Q}${l.type}${Q},${Q}id${Q}:${Q}${l.id}${Q},${Q}version${Q}:${l.version}},` +
-    `${Q}index${Q}:${e.index},${Q}page${Q}:${e.page},${Q}served${Q}:${Q}${served}${Q}}"}]`
-  );
-}
 
 /** Bundle.entry extension naming the stored resource version (valueReference `Type/id/_history/vid`) an entry was made from. */
 export const SOURCE_VERSION_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/source-version';

@@ -9,9 +9,10 @@
  */
 import { hex } from '../log/bytes';
 import { parseCheckpoint, parseNote, verifyNote, type VerifierKey } from '../log/note';
-import { entryProofs } from '../log/page-proof';
+import { entryProofs, pageLeafEntries } from '../log/page-proof';
 import {
   LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_LEAVES_EXTENSION,
   LOG_PAGE_PROOF_EXTENSION,
   LOG_PROOF_EXTENSION,
   logIdOf,
@@ -185,18 +186,28 @@ export async function verifyLogPage(page: unknown, o: LogVerifyOptions): Promise
   let proofs: (unknown | null)[];
   try {
     const pages = (b.meta?.extension ?? []).filter((x) => x.url === LOG_PAGE_PROOF_EXTENSION).map((x) => JSON.parse(x.valueString ?? ''));
+    // The page's leaves in columns (fhir-anchor-page-leaves/1), or in each entry (fhir-anchor-page-entry/1, pages saved before).
+    const columns = ext(b.meta, LOG_PAGE_LEAVES_EXTENSION);
     const pageEntries = b.entry.map((e) => ext(e, LOG_PAGE_ENTRY_EXTENSION));
-    proofs = pageEntries.some(Boolean)
+    proofs = columns
       ? entryProofs(
           pages,
-          pageEntries.map((t) => (t ? JSON.parse(t) : { page: -1 })),
+          pageLeafEntries(
+            JSON.parse(columns),
+            b.entry.map((e) => e.resource),
+          ),
         )
-      : b.entry.map((e) => {
-          const text = ext(e, LOG_PROOF_EXTENSION);
-          return text ? JSON.parse(text) : null;
-        });
+      : pageEntries.some(Boolean)
+        ? entryProofs(
+            pages,
+            pageEntries.map((t) => (t ? JSON.parse(t) : null)),
+          )
+        : b.entry.map((e) => {
+            const text = ext(e, LOG_PROOF_EXTENSION);
+            return text ? JSON.parse(text) : null;
+          });
   } catch (e) {
-    return run.fail('page', 'malformed', `the page's proofs are not JSON: ${(e as Error).message}`);
+    return run.fail('page', 'malformed', `the page's proofs are malformed: ${(e as Error).message}`);
   }
   const anchored = new Map<string, LogVerifyResult>();
   let redacted = 0;

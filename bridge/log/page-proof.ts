@@ -10,13 +10,14 @@
  * left child's descent; then, when the right child holds proven leaves, the left child's hash, then the right child's
  * descent. Each leaf's path is the hashes met on the way down to it, read from the bottom up.
  */
-import type { LeafDoc } from './entry';
+import { LOG_FORMAT, type LeafDoc } from './entry';
 import { parseCheckpoint, parseNote } from './note';
 import { PROOF_VERSION, SERVED_NOTES, tlogProofText, type CheckpointAnchor, type Proof } from './proof';
 import { inclusionPaths } from './rfc9162';
 
 export const PAGE_PROOF_VERSION = 'fhir-anchor-page-proof/1';
 export const PAGE_ENTRY_VERSION = 'fhir-anchor-page-entry/1';
+export const PAGE_LEAVES_VERSION = 'fhir-anchor-page-leaves/1';
 
 export interface PageProof {
   version: typeof PAGE_PROOF_VERSION;
@@ -71,7 +72,7 @@ export function expandPageProof(value: unknown): Map<number, string> {
  * proof is missing, malformed or does not hold its index): what `verifyProofOffline` then checks, exactly as a proof
  * served alone.
  */
-export function entryProofs(pages: readonly unknown[], entries: readonly PageEntry[]): (Proof | null)[] {
+export function entryProofs(pages: readonly unknown[], entries: readonly (PageEntry | null)[]): (Proof | null)[] {
   const expanded = pages.map((page) => {
     try {
       return { anchor: ((page as PageProof).anchor ?? null) as CheckpointAnchor | null, paths: expandPageProof(page) };
@@ -80,10 +81,104 @@ export function entryProofs(pages: readonly unknown[], entries: readonly PageEnt
     }
   });
   return entries.map((e) => {
+    if (!e) return null;
     const page = Number.isSafeInteger(e.page) ? expanded[e.page] : undefined;
     const tlogProof = page?.paths.get(e.index);
     if (!page || !tlogProof) return null;
     const served = e.served && Object.hasOwn(SERVED_NOTES, e.served) ? { served: { form: e.served, note: SERVED_NOTES[e.served] } } : {};
     return { version: PROOF_VERSION, leaf: e.leaf, tlogProof, anchor: page.anchor, ...served };
   });
+}
+
+/**
+ * The resource leaves of a page in columns (what `$everything?_proofs=page` carries in Bundle.meta beside its page
+ * proofs): position k is about `Bundle.entry[entry[k]]`, whose leaf document is `{log: "fhir-anchor-log/1", hash:
+ * hash[k], salt: salt[k], kind: "resource", clinic: clinics[clinic[k]], type, id, version}` with type, id and version
+ * its resource's `resourceType`, `id` and `meta.versionId`, at leaf index[k] of page proof page[k]. An entry in
+ * `redacted` was served with references the reader may not follow rewritten (`served: "redacted"`). A leaf in a
+ * per-entry `fhir-anchor-page-entry/1` repeats its log format, kind, type, id and version and its extension's url: in
+ * columns a thousand entries take a fifth of the bytes (npm run bench -- log-everything).
+ */
+export interface PageLeaves {
+  version: typeof PAGE_LEAVES_VERSION;
+  /** The clinics of the page's leaves, each once. */
+  clinics: string[];
+  /** Positions in Bundle.entry, ascending; the other columns follow this one. */
+  entry: number[];
+  page: number[];
+  index: number[];
+  hash: string[];
+  salt: string[];
+  clinic: number[];
+  /** Positions in Bundle.entry served redacted (the others as committed). */
+  redacted: number[];
+}
+
+/**
+ * The columns of a page's resource leaves: `entries[i]` is Bundle.entry[i]'s page entry (null: none, e.g. pending).
+ * Undefined when no entry has one.
+ */
+export function pageLeavesOf(entries: readonly (PageEntry | null)[]): PageLeaves | undefined {
+  const out: PageLeaves = { version: PAGE_LEAVES_VERSION, clinics: [], entry: [], page: [], index: [], hash: [], salt: [], clinic: [], redacted: [] };
+  const clinics = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (!e) return;
+    const l = e.leaf;
+    if (l.kind !== 'resource') throw new Error('a page leaf must be a resource leaf');
+    let c = clinics.get(l.clinic);
+    if (c === undefined) clinics.set(l.clinic, (c = out.clinics.push(l.clinic) - 1));
+    out.entry.push(i);
+    out.page.push(e.page);
+    out.index.push(e.index);
+    out.hash.push(l.hash);
+    out.salt.push(l.salt);
+    out.clinic.push(c);
+    if (e.served === 'redacted') out.redacted.push(i);
+  });
+  return out.entry.length ? out : undefined;
+}
+
+const HEX_HASH = /^0x[0-9a-f]{64}$/;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * The page entry of each Bundle entry from a page's leaf columns and the entries' resources (null for an entry the
+ * columns do not list, or whose resource has no type, id or numeric meta.versionId: nothing to prove it by). Throws
+ * (malformed) when the columns are not {@link PageLeaves}: unequal lengths, positions not ascending or out of range,
+ * a hash or salt that is not 0x + 64 hex, a clinic that is not listed.
+ */
+export function pageLeafEntries(value: unknown, resources: readonly unknown[]): (PageEntry | null)[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('page leaves must be a JSON object');
+  const v = value as Record<string, unknown>;
+  if (v.version !== PAGE_LEAVES_VERSION) throw new Error(`page leaves version must be "${PAGE_LEAVES_VERSION}"`);
+  const column = (name: string, ok: (x: unknown) => boolean): unknown[] => {
+    const c = v[name];
+    if (!Array.isArray(c) || !c.every(ok)) throw new Error(`page leaves ${name} is malformed`);
+    return c;
+  };
+  const clinics = column('clinics', (x) => typeof x === 'string') as string[];
+  const entry = column('entry', (x) => isCount(x) && x < resources.length) as number[];
+  const page = column('page', isCount) as number[];
+  const index = column('index', isCount) as number[];
+  const hash = column('hash', (x) => typeof x === 'string' && HEX_HASH.test(x)) as string[];
+  const salt = column('salt', (x) => typeof x === 'string' && HEX_HASH.test(x)) as string[];
+  const clinic = column('clinic', (x) => isCount(x) && x < clinics.length) as number[];
+  const redacted = new Set(column('redacted', (x) => isCount(x)) as number[]);
+  if (![page, index, hash, salt, clinic].every((c) => c.length === entry.length)) throw new Error('page leaves columns differ in length');
+  if (entry.some((e, k) => k > 0 && e <= entry[k - 1])) throw new Error('page leaves entry positions must ascend');
+  const out: (PageEntry | null)[] = resources.map(() => null);
+  entry.forEach((at, k) => {
+    const r = resources[at] as { resourceType?: unknown; id?: unknown; meta?: { versionId?: unknown } } | null | undefined;
+    const versionId = r?.meta?.versionId;
+    const version = typeof versionId === 'string' && /^[1-9][0-9]*$/.test(versionId) ? Number(versionId) : NaN;
+    if (typeof r?.resourceType !== 'string' || typeof r.id !== 'string' || !Number.isSafeInteger(version)) return;
+    out[at] = {
+      version: PAGE_ENTRY_VERSION,
+      leaf: { log: LOG_FORMAT, hash: hash[k], salt: salt[k], kind: 'resource', clinic: clinics[clinic[k]], type: r.resourceType, id: r.id, version },
+      index: index[k],
+      page: page[k],
+      served: redacted.has(at) ? 'redacted' : 'as-committed',
+    };
+  });
+  return out;
 }

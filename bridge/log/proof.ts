@@ -23,8 +23,10 @@ export const LOG_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefi
 export const LOG_PROOF_PENDING_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-proof-pending';
 /** Bundle.meta extension (valueString: a `fhir-anchor-page-proof/1` JSON) of a page asked with `_proofs=page`. */
 export const LOG_PAGE_PROOF_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-proof';
-/** Bundle.entry extension (valueString: a `fhir-anchor-page-entry/1` JSON): the entry's leaf and its page proof. */
+/** Bundle.entry extension (valueString: a `fhir-anchor-page-entry/1` JSON) of pages written before the leaf columns; verifiers still read it. */
 export const LOG_PAGE_ENTRY_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-entry';
+/** Bundle.meta extension (valueString: a `fhir-anchor-page-leaves/1` JSON): every proven entry's leaf, in columns. */
+export const LOG_PAGE_LEAVES_EXTENSION = 'https://fhir-anchor-bridge.dev/StructureDefinition/log-page-leaves';
 
 /** One vocabulary for every verifier (CLI, web page, tests). */
 export type FailureReason =

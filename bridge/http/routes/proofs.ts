@@ -32,8 +32,8 @@ export function sendProof(res: Response, answer: ProofAnswer, what: string): voi
  * `Prefer`: it changes the representation (and so what a cache keys on), and paging links carry it to the next page.
  */
 /**
- * `$everything` also takes `_proofs=page`: the page's proofs with each distinct sibling once (Bundle.meta carries the
- * page proofs, each entry its leaf: bridge/log/page-proof.ts): a third of the bytes the proofs of a thousand entries take.
+ * `$everything` also takes `_proofs=page`: the page's proofs with each distinct sibling once and the entries' leaves in
+ * columns, all in Bundle.meta (bridge/log/page-proof.ts): a seventh of the bytes the proofs of a thousand entries take.
  */
 export function everythingProofs(req: Request): false | 'entries' | 'page' {
   if (req.query._proofs === 'page') return 'page';

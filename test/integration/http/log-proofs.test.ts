@@ -8,13 +8,13 @@ import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline } from '../../../bridge/log/proof';
 import { promiseFromHeader, verifyPromise } from '../../../bridge/log/promise';
 import {
-  LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_LEAVES_EXTENSION,
   LOG_PAGE_PROOF_EXTENSION,
   LOG_PROOF_EXTENSION,
   LOG_PROOF_PENDING_EXTENSION,
   SOURCE_VERSION_EXTENSION,
 } from '../../../bridge/access/proofs';
-import { entryProofs, expandPageProof } from '../../../bridge/log/page-proof';
+import { entryProofs, expandPageProof, pageLeafEntries } from '../../../bridge/log/page-proof';
 import { AUDIT_CHAIN_EXTENSION } from '../../../bridge/fhir/audit-event';
 import { b64, fromB64, hex } from '../../../bridge/log/bytes';
 import { commitment } from '../../../bridge/log/entry';
@@ -136,6 +136,19 @@ describe('$everything?_proofs=true', () => {
   });
 });
 
+/** A `_proofs=page` Bundle's page proofs, and each entry's page entry from its leaf columns (null: none, e.g. pending). */
+const pageProofsOf = (body: any): any[] =>
+  (body.meta?.extension ?? []).filter((x: any) => x.url === LOG_PAGE_PROOF_EXTENSION).map((x: any) => JSON.parse(x.valueString));
+const pageEntriesOf = (body: any) => {
+  const columns = (body.meta?.extension ?? []).find((x: any) => x.url === LOG_PAGE_LEAVES_EXTENSION);
+  return columns
+    ? pageLeafEntries(
+        JSON.parse(columns.valueString),
+        body.entry.map((e: any) => e.resource),
+      )
+    : body.entry.map(() => null);
+};
+
 describe('$everything?_proofs=page', () => {
   it('carries each distinct sibling once: expanded, every entry has exactly the proof _proofs=true gives, and it verifies', async () => {
     await bridge.verifiableLog.integrate();
@@ -143,14 +156,17 @@ describe('$everything?_proofs=page', () => {
     const page = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=page`);
     const full = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=true`);
     expect(page.status).toBe(200);
-    const pages = page.body.meta.extension.filter((x: any) => x.url === LOG_PAGE_PROOF_EXTENSION).map((x: any) => JSON.parse(x.valueString));
+    const pages = pageProofsOf(page.body);
     expect(pages.length).toBeGreaterThanOrEqual(1);
-    const entries = page.body.entry.map((e: any) => JSON.parse(e.extension.find((x: any) => x.url === LOG_PAGE_ENTRY_EXTENSION).valueString));
+    // The leaves travel in columns in Bundle.meta: an entry itself carries nothing.
+    expect(page.body.entry.every((e: any) => e.extension === undefined)).toBe(true);
+    const entries = pageEntriesOf(page.body);
+    expect(entries.every(Boolean)).toBe(true);
     const expanded = entryProofs(pages, entries);
     const byId = new Map(full.body.entry.map((e: any) => [e.resource.id, JSON.parse(e.extension.find((x: any) => x.url === LOG_PROOF_EXTENSION).valueString)]));
     page.body.entry.forEach((e: any, i: number) => {
       expect(expanded[i]).toEqual(byId.get(e.resource.id));
-      if (entries[i].served === 'as-committed') expect(verifyProofOffline(expanded[i], e.resource, keys())).toMatchObject({ ok: true });
+      if (entries[i]?.served === 'as-committed') expect(verifyProofOffline(expanded[i], e.resource, keys())).toMatchObject({ ok: true });
     });
     // Each sibling once: fewer hashes than the separate proofs hold, and a smaller page.
     const separate = [...byId.values()].reduce((n: number, p: any) => n + p.tlogProof.split('\n').length, 0);
@@ -160,17 +176,32 @@ describe('$everything?_proofs=page', () => {
 
   it('a changed sibling fails the entries whose paths use it (inclusion); a missing or extra one proves nothing (null)', async () => {
     const page = await get(A.apiKey, `/fhir/Patient/${patientId}/$everything?_proofs=page`);
-    const pages = page.body.meta.extension.map((x: any) => JSON.parse(x.valueString));
-    const entries = page.body.entry.map((e: any) => JSON.parse(e.extension[0].valueString));
+    const pages = pageProofsOf(page.body);
+    const entries = pageEntriesOf(page.body);
     const resources = page.body.entry.map((e: any) => e.resource);
     const check = (ps: any[]) => entryProofs(ps, entries).map((p, i) => (p ? verifyProofOffline(p, resources[i], keys()) : null));
     const first = pages[0];
     const flipped = [{ ...first, hashes: [flip(first.hashes[0]), ...first.hashes.slice(1)] }, ...pages.slice(1)];
     const results = check(flipped);
     expect(results.some((r) => r && !r.ok && r.reason === 'inclusion')).toBe(true);
-    expect(check([{ ...first, hashes: first.hashes.slice(1) }, ...pages.slice(1)]).filter((_, i) => entries[i].page === 0)).toEqual(
-      entries.filter((e: any) => e.page === 0).map(() => null),
+    expect(check([{ ...first, hashes: first.hashes.slice(1) }, ...pages.slice(1)]).filter((_, i) => entries[i]?.page === 0)).toEqual(
+      entries.filter((e: any) => e?.page === 0).map(() => null),
     );
+    // A changed salt or leaf index in the columns: that entry's leaf is another (inclusion), the others still verify.
+    const columns = JSON.parse(page.body.meta.extension.find((x: any) => x.url === LOG_PAGE_LEAVES_EXTENSION).valueString);
+    const forge = (change: (c: any) => void) => {
+      const c = structuredClone(columns);
+      change(c);
+      return entryProofs(pages, pageLeafEntries(c, resources)).map((p, i) => (p ? verifyProofOffline(p, resources[i], keys()) : null));
+    };
+    const baseline = forge(() => undefined);
+    const at = columns.entry[0];
+    expect(baseline[at]).toMatchObject({ ok: true });
+    const salted = forge((c) => (c.salt[0] = `0x${'0'.repeat(64)}`));
+    expect(salted[at]).toMatchObject({ ok: false, reason: 'inclusion' });
+    const moved = forge((c) => (c.index[0] = c.index[0] + 1));
+    expect(moved[at]?.ok ?? false).toBe(false); // another leaf's path, or none in the page proof
+    for (const forged of [salted, moved]) expect(forged.filter((_, i) => i !== at)).toEqual(baseline.filter((_, i) => i !== at));
     expect(() => expandPageProof({ ...first, hashes: [...first.hashes, first.hashes[0]] })).toThrow(/more hashes/);
     expect(() => expandPageProof({ ...first, indices: [...first.indices].reverse() })).toThrow(first.indices.length > 1 ? RangeError : /./);
   });
@@ -346,11 +377,11 @@ describe('$everything proofs of entries read with their leaves', () => {
       const byType = (t: string) => res.body.entry.find((e: any) => e.resource.resourceType === t);
       expect(byType('Organization').search.mode).toBe('include');
       if (form === 'true') return { res, proofs: res.body.entry.map((e: any) => (pendingOf(e) ? 'pending' : JSON.parse(e.extension[0].valueString))) };
-      const pages = (res.body.meta?.extension ?? []).map((x: any) => JSON.parse(x.valueString));
-      const entries = res.body.entry.map((e: any) => (pendingOf(e) ? null : JSON.parse(e.extension[0].valueString)));
-      const expanded = entryProofs(pages, entries.filter(Boolean));
-      let next = 0;
-      return { res, proofs: entries.map((e: any) => (e ? expanded[next++] : 'pending')) };
+      const entries = pageEntriesOf(res.body);
+      // Exactly the pending entries lack a leaf in the columns.
+      expect(entries.map((e: any) => e === null)).toEqual(res.body.entry.map((e: any) => !!pendingOf(e)));
+      const expanded = entryProofs(pageProofsOf(res.body), entries);
+      return { res, proofs: entries.map((e: any, i: number) => (e ? expanded[i] : 'pending')) };
     };
 
     for (const form of ['page', 'true'] as const) {

@@ -15,7 +15,15 @@ import { closeMerkleWorker } from '../../../bridge/anchor/merkle';
 import { hex } from '../../../bridge/log/bytes';
 import { commitment } from '../../../bridge/log/entry';
 import { formatCheckpoint, parseCheckpoint, parseNote, parseVkey, signNote } from '../../../bridge/log/note';
-import { formatTlogProof, parseTlogProof, verifyProofOffline, type Proof } from '../../../bridge/log/proof';
+import {
+  formatTlogProof,
+  LOG_PAGE_ENTRY_EXTENSION,
+  LOG_PAGE_LEAVES_EXTENSION,
+  parseTlogProof,
+  verifyProofOffline,
+  type Proof,
+} from '../../../bridge/log/proof';
+import { pageLeafEntries } from '../../../bridge/log/page-proof';
 import { remoteLog } from '../../../bridge/log/remote';
 import { inclusionRanges, leafHash, rootFromInclusion } from '../../../bridge/log/rfc9162';
 import { TileTree } from '../../../bridge/log/tiles';
@@ -110,6 +118,19 @@ describe('fhir-bridge verify on the real chain', () => {
       expect(bad.out).toMatch(/INVALID \(document-mismatch\)/);
     }
     const res = await api(cb.bridge.url, apiKey, 'GET', `/fhir/Patient/${id}/$everything?_proofs=page`);
+    // A page saved before the leaf columns (each entry its fhir-anchor-page-entry/1) still verifies.
+    const columns = res.body.meta.extension.find((x: any) => x.url === LOG_PAGE_LEAVES_EXTENSION);
+    const entries = pageLeafEntries(
+      JSON.parse(columns.valueString),
+      res.body.entry.map((e: any) => e.resource),
+    );
+    const older = {
+      ...res.body,
+      meta: { extension: res.body.meta.extension.filter((x: any) => x !== columns) },
+      entry: res.body.entry.map((e: any, i: number) => ({ ...e, extension: [{ url: LOG_PAGE_ENTRY_EXTENSION, valueString: JSON.stringify(entries[i]) }] })),
+    };
+    const old = await verify('--page', file('older', older), '--key', vkey());
+    expect(old.out).toMatch(/^VALID page of \d+ entries/m);
     const forged = JSON.parse(JSON.stringify(res.body));
     const pageProof = JSON.parse(forged.meta.extension[0].valueString);
     pageProof.hashes[0] = Buffer.from(Buffer.from(pageProof.hashes[0], 'base64').map((x, j) => (j ? x : x ^ 1))).toString('base64');
