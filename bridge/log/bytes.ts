@@ -4,6 +4,9 @@ const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** What {@link hex} writes for 32 bytes (a SHA-256 hash, a salt, a log id): `0x` + 64 lower-case hex digits. */
+export const HEX32 = /^0x[0-9a-f]{64}$/;
+
 export function hex(b: Uint8Array): string {
   let s = '0x';
   for (let i = 0; i < b.length; i++) s += BYTE_HEX[b[i]];

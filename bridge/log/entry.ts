@@ -4,7 +4,7 @@
  * erasing a person's salts leaves every other proof valid (DESIGN.md, "Erasure-ready"). Pure.
  */
 import { canonicalize } from 'json-canonicalize';
-import { hex, utf8 } from './bytes';
+import { hex, HEX32 as HASH, utf8 } from './bytes';
 import { leafHash } from './rfc9162';
 import { sha256, sha256Utf8 } from './sha256';
 
@@ -76,7 +76,6 @@ export function leafDocOf(e: LeafFields, salt: string, chain: AuditChainLink | n
   return chain ? { log: LOG_FORMAT, hash, salt, kind: 'audit', chain } : { log: LOG_FORMAT, hash, salt, kind: 'audit' };
 }
 
-const HASH = /^0x[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 

@@ -10,7 +10,8 @@
  * left child's descent; then, when the right child holds proven leaves, the left child's hash, then the right child's
  * descent. Each leaf's path is the hashes met on the way down to it, read from the bottom up.
  */
-import { LOG_FORMAT, type LeafDoc } from './entry';
+import { HEX32 } from './bytes';
+import { leafDocOf, type LeafDoc } from './entry';
 import { parseCheckpoint, parseNote } from './note';
 import { PROOF_VERSION, SERVED_NOTES, tlogProofText, type CheckpointAnchor, type Proof } from './proof';
 import { inclusionPaths } from './rfc9162';
@@ -97,7 +98,7 @@ export function entryProofs(pages: readonly unknown[], entries: readonly (PageEn
  * its resource's `resourceType`, `id` and `meta.versionId`, at leaf index[k] of page proof page[k]. An entry in
  * `redacted` was served with references the reader may not follow rewritten (`served: "redacted"`). A leaf in a
  * per-entry `fhir-anchor-page-entry/1` repeats its log format, kind, type, id and version and its extension's url: in
- * columns a thousand entries take a fifth of the bytes (npm run bench -- log-everything).
+ * columns a thousand entries take about a quarter of the bytes (npm run bench -- log-everything).
  */
 export interface PageLeaves {
   version: typeof PAGE_LEAVES_VERSION;
@@ -138,7 +139,6 @@ export function pageLeavesOf(entries: readonly (PageEntry | null)[]): PageLeaves
   return out.entry.length ? out : undefined;
 }
 
-const HEX_HASH = /^0x[0-9a-f]{64}$/;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
@@ -160,8 +160,8 @@ export function pageLeafEntries(value: unknown, resources: readonly unknown[]): 
   const entry = column('entry', (x) => isCount(x) && x < resources.length) as number[];
   const page = column('page', isCount) as number[];
   const index = column('index', isCount) as number[];
-  const hash = column('hash', (x) => typeof x === 'string' && HEX_HASH.test(x)) as string[];
-  const salt = column('salt', (x) => typeof x === 'string' && HEX_HASH.test(x)) as string[];
+  const hash = column('hash', (x) => typeof x === 'string' && HEX32.test(x)) as string[];
+  const salt = column('salt', (x) => typeof x === 'string' && HEX32.test(x)) as string[];
   const clinic = column('clinic', (x) => isCount(x) && x < clinics.length) as number[];
   const redacted = new Set(column('redacted', (x) => isCount(x)) as number[]);
   if (![page, index, hash, salt, clinic].every((c) => c.length === entry.length)) throw new Error('page leaves columns differ in length');
@@ -174,7 +174,7 @@ export function pageLeafEntries(value: unknown, resources: readonly unknown[]): 
     if (typeof r?.resourceType !== 'string' || typeof r.id !== 'string' || !Number.isSafeInteger(version)) return;
     out[at] = {
       version: PAGE_ENTRY_VERSION,
-      leaf: { log: LOG_FORMAT, hash: hash[k], salt: salt[k], kind: 'resource', clinic: clinics[clinic[k]], type: r.resourceType, id: r.id, version },
+      leaf: leafDocOf({ kind: 'resource', docHash: hash[k], clinicId: clinics[clinic[k]], resourceType: r.resourceType, refId: r.id, version }, salt[k]),
       index: index[k],
       page: page[k],
       served: redacted.has(at) ? 'redacted' : 'as-committed',

@@ -5,7 +5,7 @@
  *   fhir-anchor-promise/v1\n<origin>\naudit <audit id>\nhash <base64 of the audit record hash>\nby <unix seconds>\n
  * Whoever holds one and finds no inclusion proof after the deadline holds the bridge's signed word against it. Pure.
  */
-import { b64, fromB64, fromHex, hex, utf8 } from './bytes';
+import { b64, fromB64, fromHex, hex, HEX32, utf8 } from './bytes';
 import { parseNote, signNote, verifyNote, type SigningKey, type VerifierKey } from './note';
 
 export const PROMISE_HEADER_LINE = 'fhir-anchor-promise/v1';
@@ -26,7 +26,7 @@ export function formatPromise(p: LogPromise): string {
 }
 
 function fromHex32(h: string): Uint8Array {
-  if (!/^0x[0-9a-f]{64}$/.test(h)) throw new Error('promise hash must be 0x + 64 hex');
+  if (!HEX32.test(h)) throw new Error('promise hash must be 0x + 64 hex');
   return fromHex(h);
 }
 

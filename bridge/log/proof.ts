@@ -7,7 +7,7 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3';
 import { canonicalize } from 'json-canonicalize';
-import { b64, fromB64, hex, utf8 } from './bytes';
+import { b64, fromB64, hex, HEX32 as HASH, utf8 } from './bytes';
 import { leafHashOf, parseLeafDoc, type LeafDoc } from './entry';
 import { parseCheckpoint, parseNote, verifyNote, type Checkpoint, type VerifierKey } from './note';
 import { rootFromInclusion, verifyConsistency } from './rfc9162';
@@ -123,7 +123,6 @@ export function parseTlogProof(text: string): TlogProof {
   return { index: Number(m[1]), proof, checkpoint: lines.slice(i + 1).join('\n'), ...(extra ? { extra } : {}) };
 }
 
-const HASH = /^0x[0-9a-f]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 function parseAnchor(v: unknown): CheckpointAnchor | null {
