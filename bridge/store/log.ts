@@ -272,32 +272,67 @@ const LEAF = `SELECT leaf_index AS "leafIndex", kind, ref_id AS "refId", version
 
 const leafRow = (r: Record<string, unknown>): LeafRow => r as unknown as LeafRow;
 
-/**
- * The leaf of a resource row's version, joined to a query that reads resource rows (a page of `$everything` asks for
- * its proofs' leaves with its rows, not in a second round trip): `LEFT JOIN ${resourceLeafJoin('r')}` and
- * `${RESOURCE_LEAF_COLUMNS}` in the select list; {@link resourceLeafOf} reads them back.
- */
-export const resourceLeafJoin = (resource: string): string =>
-  `log_leaf rl ON rl.kind = 'resource' AND rl.ref_id = ${resource}.id AND rl.version = ${resource}.version`;
-export const RESOURCE_LEAF_COLUMNS = `rl.leaf_index AS "leafIndex", '0x' || encode(rl.doc_hash, 'hex') AS "leafDocHash",
-  '0x' || encode(rl.salt, 'hex') AS "leafSalt", rl.clinic_id AS "leafClinicId", rl.resource_type AS "leafResourceType"`;
+/** The run of leaves after a bundle's own where its resources' are looked for: its entries twice over (room for interleaved writes), and some. */
+const NEAR_SPAN = '(2 * b.entry_count + 64)';
+const NEAR_SCAN_RATIO = 12;
 
-/** The leaf joined by {@link resourceLeafJoin} to a resource row (its `id` and `version`); null when it has none (yet). */
-export function resourceLeafOf(row: Record<string, unknown> & { id: string; version: number }): LeafRow | null {
-  if (row.leafIndex === null || row.leafIndex === undefined) return null;
-  return {
-    leafIndex: row.leafIndex as number,
-    kind: 'resource',
-    refId: row.id,
-    version: Number(row.version),
-    docHash: row.leafDocHash as string,
-    salt: row.leafSalt as string | null,
-    clinicId: row.leafClinicId as string | null,
-    resourceType: row.leafResourceType as string | null,
-    chainId: null,
-    chainSeq: null,
-    chainPrev: null,
-  };
+/**
+ * The leaves of the resource versions a query selects (its columns: `id`, `version`, `bundle_id`), by `id/version`:
+ * null for a version with no leaf yet; a version the query did not select is not in the map. A page of `$everything`
+ * runs this beside its own query, on another connection, with the same selection of narrow columns: the leaves cost
+ * the page little more than its own rows (npm run bench -- log-everything).
+ *
+ * Looked for near their bundle: a bundle's entry and its resource versions are queued in one transaction, so their
+ * leaves lie together right after the bundle's leaf (interleaved at most with entries of concurrent writes). Scanning
+ * that run of the leaf_index key reads a few consecutive pages, where finding each leaf by (ref_id, version) costs a
+ * random descent of log_leaf_ref_idx and a heap page apiece (about 6 µs; 1,000 of them were most of what proofs added
+ * to a page). A bundle's run is scanned when it is at most NEAR_SCAN_RATIO times the versions wanted from it; a leaf
+ * not found there (its bundle too large for what is wanted, a write interleaved farther) is looked up by ref_id and
+ * version, so the answer is the same either way. OFFSET 0 keeps each LATERAL subquery a subquery: a range scan per
+ * run, and a lookup run only for a version the runs lacked.
+ */
+export async function leavesOfRows(db: Db, rows: string, params: readonly unknown[]): Promise<Map<string, LeafRow | null>> {
+  const res = await db.query(
+    `WITH rows AS MATERIALIZED (${rows}),
+     near_leaf AS (
+       SELECT w.bundle_id, l.leaf_index, l.ref_id, l.version, l.doc_hash, l.salt, l.clinic_id, l.resource_type
+       FROM (SELECT g.bundle_id, bl.leaf_index AS lo, bl.leaf_index + ${NEAR_SPAN} AS hi
+             FROM (SELECT bundle_id, count(*) AS wanted FROM rows WHERE bundle_id IS NOT NULL GROUP BY bundle_id) g
+             JOIN bundle b ON b.id = g.bundle_id AND ${NEAR_SPAN} <= ${NEAR_SCAN_RATIO} * g.wanted
+             JOIN log_leaf bl ON bl.kind = 'bundle' AND bl.ref_id = g.bundle_id) w
+       CROSS JOIN LATERAL (SELECT * FROM log_leaf l WHERE l.leaf_index > w.lo AND l.leaf_index <= w.hi AND l.kind = 'resource' OFFSET 0) l)
+     SELECT rows.id, rows.version, COALESCE(nl.leaf_index, fl.leaf_index) AS "leafIndex",
+       '0x' || encode(COALESCE(nl.doc_hash, fl.doc_hash), 'hex') AS "docHash", '0x' || encode(COALESCE(nl.salt, fl.salt), 'hex') AS salt,
+       COALESCE(nl.clinic_id, fl.clinic_id) AS "clinicId", COALESCE(nl.resource_type, fl.resource_type) AS "resourceType"
+     FROM rows
+     LEFT JOIN near_leaf nl ON nl.bundle_id = rows.bundle_id AND nl.ref_id = rows.id AND nl.version = rows.version
+     LEFT JOIN LATERAL (SELECT fl.leaf_index, fl.doc_hash, fl.salt, fl.clinic_id, fl.resource_type FROM log_leaf fl
+       WHERE nl.ref_id IS NULL AND fl.kind = 'resource' AND fl.ref_id = rows.id AND fl.version = rows.version OFFSET 0) fl ON true`,
+    [...params],
+  );
+  const out = new Map<string, LeafRow | null>();
+  for (const r of res.rows as (Omit<LeafRow, 'refId' | 'kind'> & { id: string })[]) {
+    const version = Number(r.version);
+    out.set(
+      `${r.id}/${version}`,
+      r.leafIndex === null
+        ? null
+        : {
+            leafIndex: Number(r.leafIndex),
+            kind: 'resource',
+            refId: r.id,
+            version,
+            docHash: r.docHash,
+            salt: r.salt,
+            clinicId: r.clinicId,
+            resourceType: r.resourceType,
+            chainId: null,
+            chainSeq: null,
+            chainPrev: null,
+          },
+    );
+  }
+  return out;
 }
 
 /** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */

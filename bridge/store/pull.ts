@@ -1,6 +1,6 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
 import { binder, type Db, type Tx } from './db';
-import { RESOURCE_LEAF_COLUMNS, resourceLeafJoin, resourceLeafOf, type LeafRow } from './log';
+import { leavesOfRows, type LeafRow } from './log';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
@@ -41,11 +41,14 @@ export interface PulledResource {
   version: number;
   /** Every `reference` string in it (contained resources and nested References included). */
   refs: string[];
-  /** The log leaf of this version when asked for (`{ leaves: true }`), null when it has none yet. */
+  /**
+   * The log leaf of this version when asked for (`{ leaves: true }`), null when it has none yet; absent when it was not
+   * read (asked for, but the version was written between the page's two statements): the proofs look it up.
+   */
   leaf?: LeafRow | null;
 }
 
-/** Options of the compartment reads: `leaves` joins each row's log leaf (the proofs of a page, in the page's query). */
+/** Options of the compartment reads: `leaves` reads each row's log leaf too (the proofs of a page), beside the rows. */
 export interface PullReadOptions {
   leaves?: boolean;
 }
@@ -65,15 +68,20 @@ export function referencesInJson(json: string): string[] {
 }
 
 const pulled =
-  (leaves: boolean | undefined) =>
-  (r: { id: string; resourceType: string; version: number; json: string }): PulledResource => ({
-    id: r.id,
-    resourceType: r.resourceType,
-    version: Number(r.version),
-    json: r.json,
-    refs: referencesInJson(r.json),
-    ...(leaves && { leaf: resourceLeafOf(r) }),
-  });
+  (leaves: Map<string, LeafRow | null> | undefined) =>
+  (r: { id: string; resourceType: string; version: number; json: string }): PulledResource => {
+    const version = Number(r.version);
+    const key = `${r.id}/${version}`;
+    return {
+      id: r.id,
+      resourceType: r.resourceType,
+      version,
+      json: r.json,
+      refs: referencesInJson(r.json),
+      // A version the leaf query did not see (written between the two statements) is left to the proofs' own lookup.
+      ...(leaves?.has(key) && { leaf: leaves.get(key) }),
+    };
+  };
 
 /** The order of a compartment page (Patient records first, then by care date, then id), over these columns. */
 const compartmentOrder = (type: string, careStart: string, id: string): string => `${type} <> 'Patient', ${careStart} NULLS FIRST, ${id}`;
@@ -94,25 +102,20 @@ export async function compartmentPage(db: Db, q: CompartmentQuery, opts: PullRea
   }
   const withheld = withheldSql(q.withheld, p);
   if (withheld) where.push(withheld);
-  const page = `SELECT ${PULLED}${opts.leaves ? ', r.date_start' : ''}, count(*) OVER () AS total
-     FROM resource r WHERE ${where.join(' AND ')}
+  const selection = `FROM resource r WHERE ${where.join(' AND ')}
      ORDER BY ${compartmentOrder('r.resource_type', 'r.date_start', 'r.id')}
      LIMIT ${p(q.count)} OFFSET ${p(q.offset)}`;
-  // The leaves of the page only (joined after the LIMIT), in the page's order.
-  const res = await db.query(
-    opts.leaves
-      ? `SELECT page.id, page."resourceType", page.version, page.json, page.total, ${RESOURCE_LEAF_COLUMNS}
-         FROM (${page}) page LEFT JOIN ${resourceLeafJoin('page')}
-         ORDER BY ${compartmentOrder('page."resourceType"', 'page.date_start', 'page.id')}`
-      : page,
-    params,
-  );
+  // The leaves of the same page (its narrow columns only), read on another connection while the page is.
+  const [res, leaves] = await Promise.all([
+    db.query(`SELECT ${PULLED}, count(*) OVER () AS total ${selection}`, params),
+    opts.leaves ? leavesOfRows(db, `SELECT r.id, r.version, r.bundle_id ${selection}`, params) : undefined,
+  ]);
   let total = res.rows[0]?.total ?? 0;
   if (!res.rows.length && q.offset > 0) {
     const c = await db.query(`SELECT count(*) AS n FROM resource r WHERE ${where.join(' AND ')}`, params.slice(0, params.length - 2));
     total = c.rows[0].n;
   }
-  return { rows: res.rows.map(pulled(opts.leaves)), total };
+  return { rows: res.rows.map(pulled(leaves)), total };
 }
 
 /**
@@ -130,13 +133,14 @@ export async function referencedResources(
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
   const w = withheldSql(withheld, binder(params));
-  const res = await db.query(
-    `SELECT ${PULLED}${opts.leaves ? `, ${RESOURCE_LEAF_COLUMNS}` : ''} FROM resource r${opts.leaves ? ` LEFT JOIN ${resourceLeafJoin('r')}` : ''}
+  const selection = `FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
-       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`,
-    params,
-  );
-  return res.rows.map(pulled(opts.leaves));
+       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`;
+  const [res, leaves] = await Promise.all([
+    db.query(`SELECT ${PULLED} ${selection}`, params),
+    opts.leaves ? leavesOfRows(db, `SELECT r.id, r.version, r.bundle_id ${selection}`, params) : undefined,
+  ]);
+  return res.rows.map(pulled(leaves));
 }
 
 /** A patient record's demographics, as stored by savePatient. */
