@@ -4,7 +4,9 @@
  * log of ≥ BENCH_LOG_EVERYTHING_LEAVES (1,000,000) leaves; times `GET /fhir/Patient/{id}/$everything?_count=1000`
  * without proofs, with `_proofs=true` (a proof in each entry) and with `_proofs=page` (page proofs, each sibling once)
  * over the real HTTP app with a clinic key, warm, interleaved (so all see the same machine load), from a client in its
- * own process (bench/log-everything-client.ts). Prints p50/p99 of each, of the per-round difference, and the page sizes; asserts nothing.
+ * own process (bench/log-everything-client.ts). Prints p50/p99 of each, of the per-round difference, and the page sizes;
+ * and the per-round difference of the plain request with itself, asked twice a round: what the machine's noise alone
+ * puts in a difference's p99. Asserts nothing.
  *
  *   npm run bench -- log-everything
  *
@@ -115,6 +117,8 @@ async function main(): Promise<void> {
       { name: '$everything _count=1000', path: plain },
       { name: '$everything _count=1000 _proofs=true', path: `${plain}&_proofs=true` },
       { name: '$everything _count=1000 _proofs=page', path: `${plain}&_proofs=page` },
+      // The same request as the first: their per-round difference is the machine's noise, the floor under the others'.
+      { name: '$everything _count=1000 (again)', path: plain },
     ];
     const { times, samples } = await clientRounds({ url, key, paths: variants.map((v) => v.path), rounds: ROUNDS, warmup: WARMUP });
     const p99 = (xs: number[]): number =>
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
       console.log(`${what} adds (per-round difference)   ${fmt(times[i].map((ms, r) => ms - times[0][r]))}`);
       console.log(`${what} adds (p99 with − p99 without)  ${(p99(times[i]) - p99(times[0])).toFixed(1).padStart(6)} ms`);
     }
+    console.log(`the same request again (per-round difference: the noise)   ${fmt(times[3].map((ms, r) => ms - times[0][r]))}`);
   } finally {
     await served.close();
     await db.end();
