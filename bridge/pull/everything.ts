@@ -29,7 +29,7 @@ export interface ServedEntry {
  * (null for none) and the Bundle's, once the page knows how each entry is served.
  */
 export interface EntryAnnotator<T = unknown> {
-  /** Each entry comes with its log leaf, read in the page's own queries. */
+  /** The page's matches come with their log leaves, read beside the page's query; the included resources without. */
   lookup(entries: readonly { id: string; version: number; leaf?: LeafRow | null }[]): Promise<T>;
   render(found: readonly T[], served: readonly ServedEntry[]): { entries: (string | null)[]; bundle?: string | null };
 }
@@ -80,7 +80,7 @@ export async function everything(
       known,
     );
     if (!ids.length) break;
-    frontier = await referencedResources(db, ids, patientIds, clinicIds, withheld, reads);
+    frontier = await referencedResources(db, ids, patientIds, clinicIds, withheld);
     if (frontier.length) lookup(frontier);
     for (const r of frontier) known.add(r.id);
     for (const id of ids) known.add(id); // not readable: never asked again

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { findLeaves, type LeafRow } from '../../../bridge/store/log';
-import { compartmentPage, referencedResources, type PulledResource } from '../../../bridge/store/pull';
+import { compartmentPage, type PulledResource } from '../../../bridge/store/pull';
 import { api } from '../../helpers/fixtures';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
 
@@ -129,11 +129,4 @@ it('gives a version written by a later bundle its own leaf, not the one near the
   expect(joined).toEqual(direct);
   const [v1] = await findLeaves(bridge.database.db, [{ kind: 'resource', id: first.patient, version: patientV1 }]);
   expect(patientRow.leaf?.leafIndex).not.toBe(v1.leafIndex);
-
-  // The referenced resources' query reads its leaves the same way.
-  const refs = await referencedResources(bridge.database.db, [first.org], [first.patient], [clinic.id], undefined, { leaves: true });
-  expect(refs).toHaveLength(1);
-  const r = await compare(refs);
-  expect(r.joined[0]).not.toBeNull();
-  expect(r.joined).toEqual(r.direct);
 });
