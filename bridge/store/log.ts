@@ -301,7 +301,7 @@ export async function leavesOfRows(db: Db, rows: string, params: readonly unknow
              JOIN bundle b ON b.id = g.bundle_id AND ${NEAR_SPAN} <= ${NEAR_SCAN_RATIO} * g.wanted
              JOIN log_leaf bl ON bl.kind = 'bundle' AND bl.ref_id = g.bundle_id) w
        CROSS JOIN LATERAL (SELECT * FROM log_leaf l WHERE l.leaf_index > w.lo AND l.leaf_index <= w.hi AND l.kind = 'resource' OFFSET 0) l)
-     SELECT rows.id, rows.version, COALESCE(nl.leaf_index, fl.leaf_index) AS "leafIndex",
+     SELECT COALESCE(nl.leaf_index, fl.leaf_index) AS "leafIndex", 'resource' AS kind, rows.id AS "refId", rows.version,
        '0x' || encode(COALESCE(nl.doc_hash, fl.doc_hash), 'hex') AS "docHash", '0x' || encode(COALESCE(nl.salt, fl.salt), 'hex') AS salt,
        COALESCE(nl.clinic_id, fl.clinic_id) AS "clinicId", COALESCE(nl.resource_type, fl.resource_type) AS "resourceType"
      FROM rows
@@ -310,28 +310,9 @@ export async function leavesOfRows(db: Db, rows: string, params: readonly unknow
        WHERE nl.ref_id IS NULL AND fl.kind = 'resource' AND fl.ref_id = rows.id AND fl.version = rows.version OFFSET 0) fl ON true`,
     [...params],
   );
+  // Each row has the columns of a resource LeafRow, as findLeaves reads them; no leaf yet: null.
   const out = new Map<string, LeafRow | null>();
-  for (const r of res.rows as (Omit<LeafRow, 'refId' | 'kind'> & { id: string })[]) {
-    const version = Number(r.version);
-    out.set(
-      `${r.id}/${version}`,
-      r.leafIndex === null
-        ? null
-        : {
-            leafIndex: Number(r.leafIndex),
-            kind: 'resource',
-            refId: r.id,
-            version,
-            docHash: r.docHash,
-            salt: r.salt,
-            clinicId: r.clinicId,
-            resourceType: r.resourceType,
-            chainId: null,
-            chainSeq: null,
-            chainPrev: null,
-          },
-    );
-  }
+  for (const r of res.rows) out.set(`${r.refId}/${r.version}`, r.leafIndex === null ? null : leafRow(r));
   return out;
 }
 

@@ -128,10 +128,12 @@ export async function referencedResources(db: Db, ids: string[], patientIds: str
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
   const w = withheldSql(withheld, binder(params));
-  const selection = `FROM resource r
+  const res = await db.query(
+    `SELECT ${PULLED} FROM resource r
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
-       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`;
-  const res = await db.query(`SELECT ${PULLED} ${selection}`, params);
+       AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`,
+    params,
+  );
   return res.rows.map(pulled(undefined));
 }
 

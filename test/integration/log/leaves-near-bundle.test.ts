@@ -64,11 +64,11 @@ function bundle(observations: number, others = 0): { bundle: Bundle } {
   return { bundle: { resourceType: 'Bundle', type: 'transaction', entry } };
 }
 
-async function push(b: { bundle: Bundle }): Promise<{ patient: string; org: string }> {
+async function push(b: { bundle: Bundle }): Promise<{ patient: string }> {
   const res = await api(bridge.url, clinic.apiKey, 'POST', '/fhir', b.bundle);
   expect(res.status).toBe(200);
   const ids = (res.body.entry as { response: { location: string } }[]).map((e) => e.response.location.split('/')[1]);
-  return { org: ids[0], patient: ids[1] };
+  return { patient: ids[1] }; // entry 0 is the Organization
 }
 
 /** Each row's leaf as the page query joined it, beside the leaf findLeaves finds for its id and version. */
