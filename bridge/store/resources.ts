@@ -295,7 +295,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
   );
   await writeSearchIndex(
     tx,
-    rows.map((r) => ({ id: r.id, resourceType: r.resourceType, values: r.search })),
+    rows.map((r) => ({ id: r.id, resourceType: r.resourceType, clinicId: r.clinicId, patientId: r.patientId, values: r.search })),
     updated,
   );
 }

@@ -6,20 +6,24 @@ import type { Db, Tx } from './db';
 export interface IndexedResource {
   id: string;
   resourceType: string;
+  /** What visibility reads, copied onto each search_token row (migration 029). */
+  clinicId: string;
+  patientId: string | null;
   values: SearchValues;
 }
 
 /**
- * Replaces the string, date and quantity rows of `resources` (their token and reference keys are a column of the
- * resource row, written with it): `replaced` names those that had rows (new versions, reindexing), whose rows go
- * first. Appended with COPY, one statement per table.
+ * Replaces the string, date, quantity and token rows of `resources` (their token and reference keys are a column of
+ * the resource row, written with it; search_token repeats the token values only to count them): `replaced` names
+ * those that had rows (new versions, reindexing), whose rows go first. Appended with COPY, one statement per table.
  */
 export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[]): Promise<void> {
   if (replaced.length) {
     await tx.query(
       `WITH ids AS (SELECT unnest($1::uuid[]) AS id),
          b AS (DELETE FROM search_string WHERE resource_id IN (SELECT id FROM ids)),
-         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids))
+         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids)),
+         t AS (DELETE FROM search_token WHERE resource_id IN (SELECT id FROM ids))
        DELETE FROM search_quantity WHERE resource_id IN (SELECT id FROM ids)`,
       [replaced],
     );
@@ -53,6 +57,23 @@ export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], rep
       (t) => [t.param, t.value, t.system, t.code, t.canonicalValue, t.canonicalUnit],
     ),
   );
+  await copyRows(
+    tx,
+    'search_token',
+    ['resource_id', 'resource_type', 'clinic_id', 'patient_id', 'param', 'system', 'code'],
+    resources.flatMap((r) => distinctTokens(r.values.tokens).map((t) => [r.id, r.resourceType, r.clinicId, r.patientId, t.param, t.system, t.code])),
+  );
+}
+
+/** A resource's token values without repeats (a coding given twice is one value), as a count must see them. */
+function distinctTokens(tokens: SearchValues['tokens']): SearchValues['tokens'] {
+  const seen = new Set<string>();
+  return tokens.filter((t) => {
+    const key = `${t.param}|${t.system ?? ''}|${t.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
@@ -71,9 +92,19 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
     );
     const ids = claimed.rows.map((r) => r.resource_id as string);
     const current = ids.length
-      ? await client.query('SELECT id, resource_type AS "resourceType", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE', [ids])
+      ? await client.query(
+          `SELECT id, resource_type AS "resourceType", clinic_id AS "clinicId", patient_id AS "patientId", content FROM resource
+           WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE`,
+          [ids],
+        )
       : { rows: [] };
-    const indexed = current.rows.map((r) => ({ id: r.id as string, resourceType: r.resourceType as string, values: index(r.content) }));
+    const indexed: IndexedResource[] = current.rows.map((r) => ({
+      id: r.id,
+      resourceType: r.resourceType,
+      clinicId: r.clinicId,
+      patientId: r.patientId,
+      values: index(r.content),
+    }));
     await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
       JSON.stringify(indexed.map((r) => ({ id: r.id, keys: rowKeysOf(r.resourceType, r.values) }))),
     ]);

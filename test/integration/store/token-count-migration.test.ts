@@ -1,0 +1,95 @@
+/**
+ * Upgrading a database from before migration 029: the token values of every current version are copied from its
+ * search keys into search_token, which counts token searches (store/search.ts tokenCountSql), so a count right after
+ * the upgrade is the count before it.
+ */
+import { randomUUID } from 'node:crypto';
+import { createPool, type Db } from '../../../bridge/store/db';
+import { runMigrations } from '../../../bridge/store/migrate';
+import { searchVisible } from '../../../bridge/store/search';
+import { emptySearch } from '../../../bridge/fhir/search-params';
+import type { TokenFilter } from '../../../bridge/model/search';
+import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
+
+let empty: { url: string; drop(): Promise<void> };
+let db: Db;
+beforeAll(async () => {
+  empty = await createEmptyDatabase();
+  db = createPool(empty.url, 2);
+});
+afterAll(async () => {
+  await db.end();
+  await empty.drop();
+});
+
+it('each token value of a current version is one row, from its keys; nothing else is', async () => {
+  await migrateBefore(db, '029');
+  const clinic = randomUUID();
+  const patient = randomUUID();
+  await db.query("INSERT INTO clinic (id, name) VALUES ($1, 'Old Clinic')", [clinic]);
+  const insert = async (type: string, deleted: boolean, keys: string[], patientId: string | null = null): Promise<string> => {
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO resource (id, resource_type, clinic_id, version, patient_id, last_updated, deleted, content, search_keys)
+       VALUES ($1, $2, $3, 1, $4, now(), $5, $6, $7)`,
+      [id, type, clinic, patientId, deleted, { resourceType: type }, keys],
+    );
+    return id;
+  };
+  await insert(
+    'Patient',
+    false,
+    [
+      '_type=Patient',
+      'gender',
+      'gender=female',
+      'gender|http://hl7.org/fhir/administrative-gender|female',
+      'gender|http://hl7.org/fhir/administrative-gender|',
+    ],
+    patient,
+  );
+  const obs = await insert(
+    'Observation',
+    false,
+    [
+      '_type=Observation',
+      'code',
+      'code=2345-7',
+      'code|http://loinc.org|2345-7',
+      'code|http://loinc.org|',
+      'code=a|b', // a code holding `|`, found in any system
+      'code||a|b', // …and as having no system
+      'status',
+      'status=final',
+      'status||final',
+      'subject',
+      `subject>Patient/${patient}`,
+      'subject>http://example.org/fhir/Patient/x|y', // an unresolved reference holding `|`
+    ],
+    patient,
+  );
+  await insert('Observation', true, ['_type=Observation']); // deleted: no values
+  await insert('Observation', false, []); // waiting for its first index (migration 026): the reindex writes its rows
+
+  await runMigrations(db);
+  const rows = await db.query(
+    `SELECT resource_type AS type, param, system, code, clinic_id = $1 AS "ownClinic", patient_id AS "patientId", resource_id = $2 AS obs
+     FROM search_token ORDER BY resource_type, param, code, system NULLS FIRST`,
+    [clinic, obs],
+  );
+  expect(rows.rows).toEqual([
+    { type: 'Observation', param: 'code', system: 'http://loinc.org', code: '2345-7', ownClinic: true, patientId: patient, obs: true },
+    { type: 'Observation', param: 'code', system: null, code: 'a|b', ownClinic: true, patientId: patient, obs: true },
+    { type: 'Observation', param: 'status', system: null, code: 'final', ownClinic: true, patientId: patient, obs: true },
+    { type: 'Patient', param: 'gender', system: 'http://hl7.org/fhir/administrative-gender', code: 'female', ownClinic: true, patientId: patient, obs: false },
+  ]);
+
+  const vis = { kind: 'clinic' as const, clinicId: clinic, grantedPatientIds: [], withheld: [] };
+  const count = async (type: string, param: string, value: TokenFilter) =>
+    (await searchVisible(db, vis, emptySearch(type, { total: 'accurate', filters: [{ kind: 'token', param, not: false, values: [value] }] }))).total;
+  expect(await count('Observation', 'code', { systems: ['http://loinc.org'], code: '2345-7' })).toBe(1);
+  expect(await count('Observation', 'code', { code: 'a|b' })).toBe(1);
+  expect(await count('Observation', 'status', { systems: null, code: 'final' })).toBe(1);
+  expect(await count('Patient', 'gender', { code: 'female' })).toBe(1);
+  expect(await count('Observation', 'code', { systems: ['http://snomed.info/sct'], code: '2345-7' })).toBe(0);
+});
