@@ -1,29 +1,25 @@
 import type { SearchValues } from '../model/search';
 import { copyRows } from './copy';
-import { rowKeysOf } from '../model/search-keys';
+import { rowKeysOf, tokenValuesOfKeys } from '../model/search-keys';
 import type { Db, Tx } from './db';
 
 export interface IndexedResource {
   id: string;
   resourceType: string;
-  /** What visibility reads, copied onto each search_token row (migration 029). */
-  clinicId: string;
-  patientId: string | null;
   values: SearchValues;
 }
 
 /**
- * Replaces the string, date, quantity and token rows of `resources` (their token and reference keys are a column of
- * the resource row, written with it; search_token repeats the token values only to count them): `replaced` names
- * those that had rows (new versions, reindexing), whose rows go first. Appended with COPY, one statement per table.
+ * Replaces the string, date and quantity rows of `resources` (their token and reference keys are a column of the
+ * resource row, written with it): `replaced` names those that had rows (new versions, reindexing), whose rows go
+ * first. Appended with COPY, one statement per table.
  */
 export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[]): Promise<void> {
   if (replaced.length) {
     await tx.query(
       `WITH ids AS (SELECT unnest($1::uuid[]) AS id),
          b AS (DELETE FROM search_string WHERE resource_id IN (SELECT id FROM ids)),
-         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids)),
-         t AS (DELETE FROM search_token WHERE resource_id IN (SELECT id FROM ids))
+         c AS (DELETE FROM search_date WHERE resource_id IN (SELECT id FROM ids))
        DELETE FROM search_quantity WHERE resource_id IN (SELECT id FROM ids)`,
       [replaced],
     );
@@ -57,23 +53,36 @@ export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], rep
       (t) => [t.param, t.value, t.system, t.code, t.canonicalValue, t.canonicalUnit],
     ),
   );
+}
+
+/**
+ * search_token (migration 029) holds the token values of the keys in resource.search_keys, as its SQL function
+ * search_token_values reads them, so the rows to remove are found from the keys they were made from (a point lookup
+ * in the count index each: no index by resource, whose random inserts cost ingest 7%; npm run bench -- ingest).
+ * clearTokenRows must run while the rows' resources still hold their old keys, writeTokenRows once they hold the new.
+ */
+export async function clearTokenRows(tx: Tx, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await tx.query(
+    `DELETE FROM search_token t USING (
+       SELECT r.id, r.resource_type, v.param, v.system, v.code FROM resource r CROSS JOIN LATERAL search_token_values(r.search_keys) v
+       WHERE r.id = ANY($1::uuid[])) o
+     WHERE t.resource_type = o.resource_type AND t.param = o.param AND t.code = o.code AND t.system = o.system AND t.resource_id = o.id`,
+    [ids],
+  );
+}
+
+/** The token rows of new current versions (none for a deleted one: it has no token keys), with COPY; see clearTokenRows. */
+export async function writeTokenRows(
+  tx: Tx,
+  rows: { id: string; resourceType: string; clinicId: string; patientId: string | null; keys: readonly string[] }[],
+): Promise<void> {
   await copyRows(
     tx,
     'search_token',
     ['resource_id', 'resource_type', 'clinic_id', 'patient_id', 'param', 'system', 'code'],
-    resources.flatMap((r) => distinctTokens(r.values.tokens).map((t) => [r.id, r.resourceType, r.clinicId, r.patientId, t.param, t.system, t.code])),
+    rows.flatMap((r) => tokenValuesOfKeys(r.keys).map((v) => [r.id, r.resourceType, r.clinicId, r.patientId, v.param, v.system, v.code])),
   );
-}
-
-/** A resource's token values without repeats (a coding given twice is one value), as a count must see them. */
-function distinctTokens(tokens: SearchValues['tokens']): SearchValues['tokens'] {
-  const seen = new Set<string>();
-  return tokens.filter((t) => {
-    const key = `${t.param}|${t.system ?? ''}|${t.code}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /**
@@ -93,22 +102,24 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
     const ids = claimed.rows.map((r) => r.resource_id as string);
     const current = ids.length
       ? await client.query(
-          `SELECT id, resource_type AS "resourceType", clinic_id AS "clinicId", patient_id AS "patientId", content FROM resource
-           WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE`,
+          'SELECT id, resource_type AS "resourceType", clinic_id AS "clinicId", patient_id AS "patientId", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE',
           [ids],
         )
       : { rows: [] };
-    const indexed: IndexedResource[] = current.rows.map((r) => ({
-      id: r.id,
-      resourceType: r.resourceType,
-      clinicId: r.clinicId,
-      patientId: r.patientId,
+    const indexed = current.rows.map((r) => ({
+      id: r.id as string,
+      resourceType: r.resourceType as string,
+      clinicId: r.clinicId as string,
+      patientId: r.patientId as string | null,
       values: index(r.content),
     }));
+    const keyed = indexed.map((r) => ({ ...r, keys: rowKeysOf(r.resourceType, r.values) }));
+    await clearTokenRows(client, ids);
     await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
-      JSON.stringify(indexed.map((r) => ({ id: r.id, keys: rowKeysOf(r.resourceType, r.values) }))),
+      JSON.stringify(keyed.map((r) => ({ id: r.id, keys: r.keys }))),
     ]);
     await writeSearchIndex(client, indexed, ids);
+    await writeTokenRows(client, keyed);
     await client.query('COMMIT');
     return ids.length;
   } catch (e) {

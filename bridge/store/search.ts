@@ -327,7 +327,7 @@ function tokenCountSql(q: SearchQuery, vis: SearchVisibility): { sql: string; pa
   const values = f.values.map((t) => {
     const code = `t.code = ${p(t.code)}`;
     if (t.systems === undefined) return code;
-    if (t.systems === null) return `(${code} AND t.system IS NULL)`;
+    if (t.systems === null) return `(${code} AND t.system = '')`;
     return `(${code} AND t.system = ${t.systems.length === 1 ? p(t.systems[0]) : `ANY(${p(t.systems)}::text[])`})`;
   });
   const oneRowEach = indexed.length === 1 && f.values.length === 1 && f.values[0].systems !== undefined && (f.values[0].systems?.length ?? 1) === 1;

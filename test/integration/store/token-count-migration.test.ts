@@ -9,6 +9,7 @@ import { runMigrations } from '../../../bridge/store/migrate';
 import { searchVisible } from '../../../bridge/store/search';
 import { emptySearch } from '../../../bridge/fhir/search-params';
 import type { TokenFilter } from '../../../bridge/model/search';
+import { tokenValuesOfKeys } from '../../../bridge/model/search-keys';
 import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
 
 let empty: { url: string; drop(): Promise<void> };
@@ -74,13 +75,13 @@ it('each token value of a current version is one row, from its keys; nothing els
   await runMigrations(db);
   const rows = await db.query(
     `SELECT resource_type AS type, param, system, code, clinic_id = $1 AS "ownClinic", patient_id AS "patientId", resource_id = $2 AS obs
-     FROM search_token ORDER BY resource_type, param, code, system NULLS FIRST`,
+     FROM search_token ORDER BY resource_type, param, code, system`,
     [clinic, obs],
   );
   expect(rows.rows).toEqual([
     { type: 'Observation', param: 'code', system: 'http://loinc.org', code: '2345-7', ownClinic: true, patientId: patient, obs: true },
-    { type: 'Observation', param: 'code', system: null, code: 'a|b', ownClinic: true, patientId: patient, obs: true },
-    { type: 'Observation', param: 'status', system: null, code: 'final', ownClinic: true, patientId: patient, obs: true },
+    { type: 'Observation', param: 'code', system: '', code: 'a|b', ownClinic: true, patientId: patient, obs: true },
+    { type: 'Observation', param: 'status', system: '', code: 'final', ownClinic: true, patientId: patient, obs: true },
     { type: 'Patient', param: 'gender', system: 'http://hl7.org/fhir/administrative-gender', code: 'female', ownClinic: true, patientId: patient, obs: false },
   ]);
 
@@ -92,4 +93,26 @@ it('each token value of a current version is one row, from its keys; nothing els
   expect(await count('Observation', 'status', { systems: null, code: 'final' })).toBe(1);
   expect(await count('Patient', 'gender', { code: 'female' })).toBe(1);
   expect(await count('Observation', 'code', { systems: ['http://snomed.info/sct'], code: '2345-7' })).toBe(0);
+});
+
+it('the bridge reads token values from keys exactly as the SQL function that clears them does', async () => {
+  const keys = [
+    '_type=Observation',
+    'code',
+    'code=2345-7',
+    'code|http://loinc.org|2345-7',
+    'code|http://loinc.org|',
+    'code=a|b',
+    'code||a|b',
+    'code|sys|a|b',
+    'code||',
+    'subject>Patient/1',
+    'subject>http://x/y|z',
+    'subject:identifier|urn:oid:1.2|abc',
+    'c|',
+    '|x|y',
+  ];
+  const sql = await db.query('SELECT param, system, code FROM search_token_values($1::text[])', [keys]);
+  expect(tokenValuesOfKeys(keys)).toEqual(sql.rows);
+  expect(sql.rows.length).toBe(5); // 2345-7 in LOINC, a|b without and with a system, the identifier, and `|x|y`'s
 });
