@@ -52,22 +52,3 @@ export const typeKey = (resourceType: string): string => anySystemKey('_type', r
 
 /** A row's search_keys: its type key and the keys of its token and reference values. */
 export const rowKeysOf = (resourceType: string, values: Parameters<typeof searchKeysOf>[0]): string[] => [typeKey(resourceType), ...searchKeysOf(values)];
-
-/**
- * The token values among a row's keys, read exactly as migration 029's SQL function search_token_values reads them
- * (the rows written with COPY are cleared through that function, so the two must agree; test/integration/store):
- * `p|system|code` is a value, `p||code` one with no system (''); the first `|` ends the parameter, the next the system.
- */
-export function tokenValuesOfKeys(keys: readonly string[]): { param: string; system: string; code: string }[] {
-  const values: { param: string; system: string; code: string }[] = [];
-  for (const key of keys) {
-    const bar = key.indexOf('|');
-    const param = bar < 0 ? key : key.slice(0, bar);
-    if (bar < 0 || param.includes('=') || param.includes('>')) continue;
-    const rest = key.slice(bar + 1);
-    const next = rest.indexOf('|');
-    if (next < 0 || next === rest.length - 1) continue;
-    values.push({ param, system: rest.slice(0, next), code: rest.slice(next + 1) });
-  }
-  return values;
-}

@@ -181,8 +181,7 @@ const hasRowSql = (c: FilterContext, table: string, params: string[]): string =>
 const indexedOf = (f: { param: string; indexed?: string[] }): string[] => f.indexed ?? [f.param];
 
 /** `s.param` is one of `params`: `=` for one, so the lookup index is used as for any parameter. */
-const paramSql = (params: string[], p: Bind, alias = 's'): string =>
-  params.length === 1 ? `${alias}.param = ${p(params[0])}` : `${alias}.param = ANY(${p(params)}::text[])`;
+const paramSql = (params: string[], p: Bind): string => (params.length === 1 ? `s.param = ${p(params[0])}` : `s.param = ANY(${p(params)}::text[])`);
 
 /** The SQL of one parameter filter over the resource row `c.a`. */
 function filterSql(c: FilterContext, f: ParamFilter): string {
@@ -296,7 +295,6 @@ export async function searchVisible(
   const { rows, hasMore, total } = await pageAndTotal<StoredResource & { patientId: string | null }>(
     db,
     q,
-    vis,
     where,
     params,
     `${STORED}, CASE WHEN r.resource_type = 'Patient' THEN r.id ELSE r.patient_id END AS "patientId"`,
@@ -310,36 +308,6 @@ export async function searchVisible(
 }
 
 /**
- * The count of a search whose one condition is a token filter (the common `_total` of `code=`, `status=`), from
- * search_token (migration 029) by an index-only scan, with the visibility of visibleSql on its columns; undefined when
- * the query has any other condition, or a withheld group (which needs a row's sensitivity): resource counts those.
- * A value with one system is one row of a resource (rows are distinct per value); else a resource may hold several.
- */
-function tokenCountSql(q: SearchQuery, vis: SearchVisibility): { sql: string; params: unknown[] } | undefined {
-  const [f, ...others] = q.filters;
-  if (!f || others.length || q.ids.length || q.lastUpdated.length || f.kind !== 'token' || f.not) return undefined;
-  if (vis.kind === 'clinic' && vis.withheld.length) return undefined;
-  // `system|` (any code of a system) has no code to look up; counted from resource.
-  if (f.values.some((t) => t.code === undefined || t.code === '')) return undefined;
-  const params: unknown[] = [];
-  const p = binder(params);
-  const indexed = indexedOf(f);
-  const values = f.values.map((t) => {
-    const code = `t.code = ${p(t.code)}`;
-    if (t.systems === undefined) return code;
-    if (t.systems === null) return `(${code} AND t.system = '')`;
-    return `(${code} AND t.system = ${t.systems.length === 1 ? p(t.systems[0]) : `ANY(${p(t.systems)}::text[])`})`;
-  });
-  const oneRowEach = indexed.length === 1 && f.values.length === 1 && f.values[0].systems !== undefined && (f.values[0].systems?.length ?? 1) === 1;
-  const rows = `SELECT t.resource_id AS id, t.resource_type, t.clinic_id, t.patient_id FROM search_token t
-    WHERE t.resource_type = ${p(q.resourceType)} AND ${paramSql(indexed, p, 't')} AND (${values.join(' OR ')})`;
-  return {
-    sql: `SELECT ${oneRowEach ? 'count(*)' : 'count(DISTINCT t.id)'}::int AS n FROM (${rows}) t WHERE ${visibleSql(vis, 't', p)}`,
-    params,
-  };
-}
-
-/**
  * The page of matches of `where` among resources of q's type (newest first) and, when the query asks for it (`_total`,
  * `_summary=count`), their number, counted with the same predicate (so a count never includes what the page could
  * not show); else the total only when the page itself tells it (the last page, reached from its first row).
@@ -347,7 +315,6 @@ function tokenCountSql(q: SearchQuery, vis: SearchVisibility): { sql: string; pa
 async function pageAndTotal<R extends object>(
   db: Db,
   q: SearchQuery,
-  vis: SearchVisibility,
   where: string[],
   params: unknown[],
   columns: string,
@@ -364,11 +331,8 @@ async function pageAndTotal<R extends object>(
   const limit = pageParams.length + 1;
   const countParams = [...params];
   const countWhere = [`r.search_keys @> ARRAY[${binder(countParams)(typeKey(q.resourceType))}::text]`, ...where];
-  const count = counted
-    ? (tokenCountSql(q, vis) ?? { sql: `SELECT count(*)::int AS n FROM resource r WHERE ${countWhere.join(' AND ')}`, params: countParams })
-    : undefined;
   const [counts, res] = await Promise.all([
-    count ? db.query(count.sql, count.params) : undefined,
+    counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${countWhere.join(' AND ')}`, countParams) : undefined,
     q.countOnly
       ? undefined
       : db.query(
