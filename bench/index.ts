@@ -8,6 +8,7 @@ import path from 'node:path';
 
 const ALL = [
   { name: 'ingest', file: 'ingest.ts', needs: undefined },
+  { name: 'ingest-compare', file: 'ingest-compare.ts', needs: 'BENCH_COMPARE_WITH' },
   { name: 'normalize', file: 'normalize.ts', needs: undefined },
   { name: 'anchor', file: 'anchor.ts', needs: undefined },
   { name: 'anchoring', file: 'anchoring.ts', needs: undefined },
