@@ -26,7 +26,12 @@ import {
 } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 
-type Constraint = NonNullable<InternalSchemaElement['constraints']>[number];
+import { shortcutOf } from './invariant-shortcuts';
+
+/** An invariant, with its plain-JavaScript proof where one exists (fhir/invariant-shortcuts.ts). */
+type Constraint = NonNullable<InternalSchemaElement['constraints']>[number] & {
+  holds?: (value: Record<string, unknown>, resource: Record<string, unknown>) => boolean;
+};
 
 /** Invariants Medplum's validator does not evaluate (its `skippedConstraintKeys`); skipping one it does evaluate would be unsound. */
 const SKIPPED_CONSTRAINTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
@@ -63,7 +68,8 @@ interface CompiledType {
   constraints: Constraint[];
 }
 
-const errorConstraints = (cs: Constraint[] | undefined): Constraint[] => (cs ?? []).filter((c) => c.severity === 'error' && !SKIPPED_CONSTRAINTS.has(c.key));
+const errorConstraints = (cs: Constraint[] | undefined): Constraint[] =>
+  (cs ?? []).filter((c) => c.severity === 'error' && !SKIPPED_CONSTRAINTS.has(c.key)).map((c) => ({ ...c, holds: shortcutOf(c.key, c.expression) }));
 
 function primitiveRule(type: string): PrimitiveRule | undefined {
   const jsType = (fhirTypeToJsType as Record<string, 'string' | 'number' | 'boolean'>)[type];
@@ -125,10 +131,13 @@ interface Walk {
 const fhirPathCache = new Map<string, unknown>();
 const ucum = toTypedValue(UCUM);
 
-/** Evaluates invariants exactly as Medplum's validator does: same engine, same variables; true when all hold. */
+/** Evaluates invariants exactly as Medplum's validator does (same engine, same variables) unless a shortcut proves one holds; true when all hold. */
 function invariantsHold(constraints: Constraint[], value: TypedValue, walk: Walk): boolean {
-  const current = walk.resources.length ? toTypedValue(walk.resources[walk.resources.length - 1]) : undefined;
+  const resource = walk.resources[walk.resources.length - 1] as unknown as Record<string, unknown> | undefined;
+  let current: TypedValue | undefined;
   for (const constraint of constraints) {
+    if (constraint.holds && resource && isPlainObject(value.value) && constraint.holds(value.value, resource)) continue;
+    current ??= resource && toTypedValue(resource);
     // A fresh variables object per expression, as Medplum does, so no evaluation sees another's.
     const variables: Record<string, TypedValue> = { '%context': value, '%ucum': ucum, '%rootResource': walk.root };
     if (current) variables['%resource'] = current;
