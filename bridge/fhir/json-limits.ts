@@ -16,15 +16,14 @@ export const MAX_JSON_DEPTH = 100;
 /** Deepest nesting of arrays and objects in JSON text, stopping as soon as it exceeds `limit`. */
 export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      // A string: jump to its closing quote (native indexOf; most of a FHIR body's text is in strings).
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) return false; // unterminated: JSON.parse refuses it
+      i = end;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limit) return true;
     } else if (c === 0x5d || c === 0x7d) {
@@ -33,6 +32,19 @@ export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean 
   }
   return false;
 }
+
+/** Whether the character at `at` is escaped: preceded by an odd number of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let n = 0;
+  for (let j = at - 1; j >= 0 && text.charCodeAt(j) === 0x5c; j--) n++;
+  return n % 2 === 1;
+}
+
+/**
+ * Text that may hold a string parseLimitedJson refuses: a surrogate or U+0000, as itself or as a `\u` escape. Text
+ * decoded from UTF-8 holds neither literally, so for almost every body one native scan replaces a walk of the value.
+ */
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]|\\u(?:0000|[dD][89abcdefABCDEF])/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -84,7 +96,7 @@ export function parseLimitedJson(text: string): unknown {
   } catch {
     throw outcomes.structure('the request body is not valid JSON');
   }
-  const bad = unstorableString(value);
+  const bad = MAYBE_UNSTORABLE.test(text) ? unstorableString(value) : undefined;
   if (bad) {
     const type = (value as { resourceType?: unknown }).resourceType;
     const path = typeof type === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(type) && bad.path ? `${type}.${bad.path}` : bad.path;

@@ -21,6 +21,36 @@ describe('JSON limits', () => {
     expect(refusal(() => parseLimitedJson('['.repeat(100_000) + ']'.repeat(100_000)))).toBe(`400 the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`);
   });
 
+  it('counts nesting as a character-by-character scan does, over random texts of quotes, escapes and brackets', () => {
+    // The reference: every character in turn, a backslash in a string skipping the next one.
+    const reference = (text: string, limit: number): boolean => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === '[' || c === '{') {
+          if (++depth > limit) return true;
+        } else if (c === ']' || c === '}') depth--;
+      }
+      return false;
+    };
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ['[', '[', '{', ']', '}', '"', '\\', 'a', ','];
+    let deep = 0;
+    for (let n = 0; n < 3000; n++) {
+      const text = Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const expected = reference(text, 4);
+      if (expected) deep++;
+      expect([text, jsonDepthExceeds(text, 4)]).toEqual([text, expected]);
+    }
+    expect(deep).toBeGreaterThan(300); // both answers occur
+  });
+
   it('refuses lone surrogates and U+0000 in strings and keys, naming where', () => {
     expect(refusal(() => parseLimitedJson('{"resourceType":"Patient","name":[{"family":"\\ud800"}]}'))).toMatch(
       /^400 the value at Patient\.name\[0\]\.family holds a lone surrogate/,
@@ -29,6 +59,11 @@ describe('JSON limits', () => {
     expect(refusal(() => parseLimitedJson('{"a":{"\\ud800":1}}'))).toMatch(/^400 the value at a is a key that holds a lone surrogate/);
     expect(refusal(() => parseLimitedJson('{"a":["x\\u0000"]}'))).toMatch(/^400 the value at a\[0\] holds U\+0000/);
     expect(refusal(() => parseLimitedJson('{"a":'))).toBe('400 the request body is not valid JSON');
+    // the same, written in the text itself rather than escaped (a caller's string, not a UTF-8 body)
+    expect(refusal(() => parseLimitedJson('{"a":"x\ud800"}'))).toMatch(/^400 the value at a holds a lone surrogate/);
+    expect(refusal(() => parseLimitedJson('{"a":"\u0000"}'))).toBe('400 the request body is not valid JSON'); // a raw control character
+    // an escaped backslash before `ud800` is the six characters \ud800, which are ordinary text
+    expect(parseLimitedJson('{"a":"\\\\ud800 \\\\u0000"}')).toEqual({ a: '\\ud800 \\u0000' });
     // paired surrogates are ordinary text
     expect(unstorableString({ a: '\ud83d\ude00 \u00e9 \u4e2d' })).toBeUndefined();
     expect(parseLimitedJson('{"a":"\\ud83d\\ude00"}')).toEqual({ a: '\u{1f600}' });
