@@ -38,8 +38,19 @@ function checkout(commit: string): string {
   return dir;
 }
 
-/** One run of bench/ingest.ts in `dir`: its best resources/s (the median of its rounds at its one concurrency). */
-function run(dir: string, samples: string): number | undefined {
+/**
+ * The CPU the bridge and PostgreSQL spent per resource in each timed round (from its "cores busy" line, bench
+ * clients left out), in µs: less sensitive than throughput to what else this shared machine runs meanwhile.
+ */
+function cpuPerResource(stdout: string): number[] {
+  const rounds = /^ +\d+ +([\d,]+) .*\n +cores busy: bridge main thread ([\d.]+), bridge other threads \(ingest workers, GC\) ([\d.]+), PostgreSQL ([\d.]+)/gm;
+  const out: number[] = [];
+  for (const m of stdout.matchAll(rounds)) out.push(((Number(m[2]) + Number(m[3]) + Number(m[4])) / Number(m[1].replace(/,/g, ''))) * 1e6);
+  return out;
+}
+
+/** One run of bench/ingest.ts in `dir`: its best resources/s (the median of its rounds at its one concurrency), and its rounds' median CPU µs a resource. */
+function run(dir: string, samples: string): { rps: number; cpu?: number } | undefined {
   const env = {
     ...process.env,
     FHIR_SAMPLES_DIR: samples,
@@ -49,7 +60,9 @@ function run(dir: string, samples: string): number | undefined {
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ingest.ts'], { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const m = /best here ([\d,]+) resources\/s/.exec(r.stdout ?? '');
   if (!m) console.log(`  run in ${dir} printed no figure (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+  if (!m) return undefined;
+  const cpu = cpuPerResource(r.stdout);
+  return { rps: Number(m[1].replace(/,/g, '')), cpu: cpu.length ? median(cpu) : undefined };
 }
 
 const median = (xs: number[]): number => {
@@ -70,12 +83,15 @@ function main(): void {
   const dir = checkout(commit);
   try {
     const figures: Record<'here' | 'there', number[]> = { here: [], there: [] };
+    const cpu: Record<'here' | 'there', number[]> = { here: [], there: [] };
     for (let i = 0; i < pairs; i++) {
       const order: ('here' | 'there')[] = i % 2 ? ['there', 'here'] : ['here', 'there'];
       for (const side of order) {
-        const rps = run(side === 'here' ? ROOT : dir, samples);
-        if (rps !== undefined) figures[side].push(rps);
-        console.log(`  pair ${i + 1}: ${side === 'here' ? here : commit} ${rps === undefined ? 'failed' : `${fmt(rps)} resources/s`}`);
+        const r = run(side === 'here' ? ROOT : dir, samples);
+        if (r) figures[side].push(r.rps);
+        if (r?.cpu !== undefined) cpu[side].push(r.cpu);
+        const cpuText = r?.cpu !== undefined ? `, ${fmt(r.cpu)} µs CPU a resource` : '';
+        console.log(`  pair ${i + 1}: ${side === 'here' ? here : commit} ${r ? `${fmt(r.rps)} resources/s${cpuText}` : 'failed'}`);
       }
     }
     if (!figures.here.length || !figures.there.length) return;
@@ -84,6 +100,12 @@ function main(): void {
     console.log(`  ${here}: median ${fmt(h)} resources/s (${range(figures.here)}, ${figures.here.length} runs)`);
     console.log(`  ${commit}: median ${fmt(t)} resources/s (${range(figures.there)}, ${figures.there.length} runs)`);
     console.log(`  difference: ${h >= t ? '+' : ''}${((100 * (h - t)) / t).toFixed(1)}% for this tree (medians)`);
+    if (cpu.here.length && cpu.there.length) {
+      const [ch, ct] = [median(cpu.here), median(cpu.there)];
+      console.log(
+        `  CPU a resource (bridge and PostgreSQL, median of each run's rounds): ${fmt(ch)} µs here, ${fmt(ct)} µs at ${commit}: ${ch >= ct ? '+' : ''}${((100 * (ch - ct)) / ct).toFixed(1)}% for this tree`,
+      );
+    }
   } finally {
     git('worktree', 'remove', '--force', dir);
   }
