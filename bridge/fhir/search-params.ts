@@ -159,7 +159,7 @@ function ownParamFilter(def: SearchParamDef, modifier: string | undefined, raw: 
       };
     case 'token':
     case 'uri':
-      if (modifier === 'text') return { kind: 'string', param: `${param}:text`, values: alternatives(raw).map((v) => ({ value: foldString(v) })) };
+      if (modifier === 'text') return { kind: 'text', param, values: alternatives(raw).map((v) => ({ value: foldString(v) })) };
       if (def.type === 'uri') return { kind: 'token', param, not: false, values: alternatives(raw).map((v) => ({ systems: null, code: v })) };
       return { kind: 'token', param, not: modifier === 'not', values: alternatives(raw, true).map((v) => tokenFilter(param, v, canonical)) };
     case 'date':

@@ -13,7 +13,7 @@ export type { SearchValues } from '../model/search';
 type Json = Record<string, unknown>;
 
 /** A deleted version's values: none. */
-export const NO_VALUES: SearchValues = Object.freeze({ strings: [], tokens: [], dates: [], references: [], quantities: [] }) as SearchValues;
+export const NO_VALUES: SearchValues = Object.freeze({ strings: [], texts: [], tokens: [], dates: [], references: [], quantities: [] }) as SearchValues;
 
 /** Index strings are kept to this length: a starts-with search of a longer text matches on its first characters. */
 export const STRING_INDEX_LENGTH = 200;
@@ -168,15 +168,15 @@ function tokenValues(param: string, value: unknown, into: SearchValues, canonica
   if (!value || typeof value !== 'object') return;
   const v = value as Json;
   const text = (s: unknown): void => {
-    if (typeof s === 'string' && s.trim()) into.strings.push({ param: `${param}:text`, value: foldString(s), exact: s });
+    if (typeof s === 'string' && s.trim()) into.texts.push({ param, value: foldString(s) });
   };
   const coding = (c: Json): void => {
     if (typeof c.code === 'string' && c.code) into.tokens.push({ param, system: typeof c.system === 'string' ? canonical(c.system) : null, code: c.code });
     text(c.display);
   };
-  if (Array.isArray(v.coding)) {
-    // CodeableConcept
-    for (const c of v.coding) if (c && typeof c === 'object') coding(c as Json);
+  if (Array.isArray(v.coding) || (typeof v.text === 'string' && v.value === undefined && v.code === undefined)) {
+    // CodeableConcept, a text alone being one too
+    if (Array.isArray(v.coding)) for (const c of v.coding) if (c && typeof c === 'object') coding(c as Json);
     text(v.text);
   } else if (typeof v.value === 'string') {
     // Identifier (system|value, :text on its type) or ContactPoint (its system: phone, email ...)
@@ -211,11 +211,11 @@ function dateValues(param: string, value: unknown, into: SearchValues): void {
 
 /** Every index value of `resource`; `canonical` maps code systems to their canonical URI (as searched). */
 export function searchValues(resource: { resourceType: string }, canonical: Canonical = (s) => s): SearchValues {
-  const into: SearchValues = { strings: [], tokens: [], dates: [], references: [], quantities: [] };
+  const into: SearchValues = { strings: [], texts: [], tokens: [], dates: [], references: [], quantities: [] };
   const root = resource as unknown as Json;
   for (const def of searchParamsOf(resource.resourceType).values()) {
     if (def.indexedAs[0] !== def.code || def.indexedAs.length > 1) continue; // a union: its parts are indexed
-    const marks = [into.strings.length, into.tokens.length, into.dates.length, into.references.length, into.quantities.length];
+    const marks = [into.strings.length, into.tokens.length, into.dates.length, into.references.length, into.quantities.length, into.texts.length];
     for (const path of def.paths) {
       if (!mayHave(root, path[0])) continue; // most parameters of a type name elements a resource does not have
       for (const value of evaluatePath(resource, path)) addValues(def, value, into, canonical);
@@ -227,6 +227,7 @@ export function searchValues(resource: { resourceType: string }, canonical: Cano
     uniqueFrom(into.dates, marks[2], (a, b) => a.param === b.param && a.start === b.start && a.end === b.end);
     uniqueFrom(into.references, marks[3], (a, b) => a.param === b.param && a.targetType === b.targetType && a.targetId === b.targetId);
     uniqueFrom(into.quantities, marks[4], (a, b) => a.param === b.param && a.value === b.value && a.system === b.system && a.code === b.code);
+    uniqueFrom(into.texts, marks[5], (a, b) => a.param === b.param && a.value === b.value);
   }
   return into;
 }

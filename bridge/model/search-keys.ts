@@ -6,14 +6,17 @@
  *   `p=code`       token code in any system
  *   `p|sys|code`   token code in system sys;  `p|sys|` any code of sys;  `p||code` code with no system
  *   `p>Type/id`    reference to Type/id;  `p>url` a canonical or unresolved reference
+ *   `p~text`       a text of a token value (folded, search-values foldString), for `p:text`; each distinct one is
+ *                  also in the search_text dictionary (migration 029), where a starts-with search finds it
  *   `_type=Type`   the resource's type, on every row (typeKey)
  *
- * Parameter codes hold neither `=`, `|` nor `>`, so keys of different parameters never collide.
+ * Parameter codes hold neither `=`, `|`, `>` nor `~`, so keys of different parameters never collide.
  */
 export const presenceKey = (param: string): string => param;
 export const anySystemKey = (param: string, code: string): string => `${param}=${code}`;
 export const systemKey = (param: string, system: string | null, code = ''): string => `${param}|${system ?? ''}|${code}`;
 export const referenceKey = (param: string, targetType: string | null, targetId: string): string => `${param}>${targetType ? `${targetType}/` : ''}${targetId}`;
+export const textKey = (param: string, folded: string): string => `${param}~${folded}`;
 
 /** The keys of one token value: found by code alone, by system and code, and by its system alone (or as having none). */
 export function tokenKeys(param: string, system: string | null, code: string): string[] {
@@ -26,6 +29,7 @@ export function tokenKeys(param: string, system: string | null, code: string): s
 export function searchKeysOf(values: {
   tokens: { param: string; system: string | null; code: string }[];
   references: { param: string; targetType: string | null; targetId: string }[];
+  texts: { param: string; value: string }[];
 }): string[] {
   // Written for every resource version: keys built once each, a parameter's presence key once per run of its values.
   const keys = new Set<string>();
@@ -41,6 +45,7 @@ export function searchKeysOf(values: {
     if (r.param !== last) keys.add(presenceKey((last = r.param)));
     keys.add(referenceKey(r.param, r.targetType, r.targetId));
   }
+  for (const t of values.texts) keys.add(textKey(t.param, t.value));
   return [...keys];
 }
 

@@ -33,6 +33,8 @@ export type ValueTable = 'string' | 'token' | 'date' | 'reference' | 'quantity';
 export type ParamFilter = (
   | { kind: 'missing'; param: string; table: ValueTable; missing: boolean }
   | { kind: 'string'; param: string; values: StringFilter[] }
+  /** `code:text=x` (R4 search.html#modifiers): a text of the token parameter `param` starting with a value (folded). */
+  | { kind: 'text'; param: string; values: { value: string }[] }
   | { kind: 'token'; param: string; not: boolean; values: TokenFilter[] }
   | { kind: 'date'; param: string; values: DateFilter[] }
   | { kind: 'reference'; param: string; values: ReferenceFilter[] }
@@ -136,6 +138,8 @@ export interface MatchLock {
 /** The search index values of one resource version (fhir/search-values.ts extracts them, store/ writes them). */
 export interface SearchValues {
   strings: { param: string; value: string; exact: string }[];
+  /** The texts of token values (CodeableConcept.text, Coding.display, Identifier.type.text), folded, for `:text`. */
+  texts: { param: string; value: string }[];
   /** token and uri parameters; a reference's identifier as `{param}:identifier` (R4 search.html#modifiers). */
   tokens: { param: string; system: string | null; code: string }[];
   dates: { param: string; start: string; end: string }[];

@@ -2,6 +2,7 @@ import type { SearchValues } from '../model/search';
 import { copyRows } from './copy';
 import { rowKeysOf } from '../model/search-keys';
 import type { Db, Tx } from './db';
+import { registerTexts } from './search-text';
 
 export interface IndexedResource {
   id: string;
@@ -10,11 +11,17 @@ export interface IndexedResource {
 }
 
 /**
- * Replaces the string, date and quantity rows of `resources` (their token and reference keys are a column of the
- * resource row, written with it): `replaced` names those that had rows (new versions, reindexing), whose rows go
- * first. Appended with COPY, one statement per table.
+ * Replaces the string, date and quantity rows of `resources` (their token, reference and text keys are a column of
+ * the resource row, written with it) and adds their texts to the dictionary (store/search-text.ts): `replaced` names
+ * those that had rows (new versions, reindexing), whose rows go first. Appended with COPY, one statement per table.
+ * `rememberTexts`: see registerTexts.
  */
-export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[]): Promise<void> {
+export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], replaced: string[], rememberTexts = true): Promise<void> {
+  await registerTexts(
+    tx,
+    resources.flatMap((r) => r.values.texts.map((t) => ({ resourceType: r.resourceType, param: t.param, value: t.value }))),
+    rememberTexts,
+  );
   if (replaced.length) {
     await tx.query(
       `WITH ids AS (SELECT unnest($1::uuid[]) AS id),
@@ -77,7 +84,8 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
     await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
       JSON.stringify(indexed.map((r) => ({ id: r.id, keys: rowKeysOf(r.resourceType, r.values) }))),
     ]);
-    await writeSearchIndex(client, indexed, ids);
+    // Its own BEGIN and COMMIT, which afterCommit cannot see: its texts are not remembered as committed.
+    await writeSearchIndex(client, indexed, ids, false);
     await client.query('COMMIT');
     return ids.length;
   } catch (e) {

@@ -1,6 +1,6 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SearchVisibility, StringFilter, TokenFilter } from '../model/search';
-import { anySystemKey, presenceKey, referenceKey, systemKey, typeKey } from '../model/search-keys';
+import { anySystemKey, presenceKey, referenceKey, systemKey, textKey, typeKey } from '../model/search-keys';
 import { binder, type Db } from './db';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
@@ -75,11 +75,15 @@ function tokenFilterKeys(param: string, t: TokenFilter): string[] {
 interface FilterContext {
   p: Bind;
   a: string;
+  /** The types the row `a` is of (the searched type; a chain's targets; a _has source). */
+  types: string[];
   vis: SearchVisibility;
   /** The clinic's own source ids the query's references name (`Type/sourceId` → bridge ids), looked up beforehand. */
   sourceIds?: Map<string, string[]>;
   /** Top-level row filters matched by few resources: those resources (selectiveCandidates). */
   candidates?: Map<ParamFilter, string[]>;
+  /** Top-level `:text` filters: the keys of the texts they match, looked up beforehand (textKeysOf). */
+  textKeys?: Map<ParamFilter, string[]>;
 }
 
 /** The resources `vis` may see, as a condition on the row `a`. */
@@ -116,6 +120,43 @@ function referenceSql(c: FilterContext, param: string, values: ReferenceFilter[]
 }
 
 type RowFilter = Extract<ParamFilter, { kind: 'string' | 'date' | 'quantity' }>;
+type TextFilter = Extract<ParamFilter, { kind: 'text' }>;
+
+/**
+ * The keys (`param~text`) of the dictionary's texts (search_text, migration 029) that a `:text` filter matches: those
+ * of its parameters and types starting with one of its values (a prefix range of the dictionary's primary key).
+ */
+function textKeysSql(f: TextFilter, types: string[], p: Bind): string {
+  const params = indexedOf(f);
+  const starts = f.values.map((v) => `t.value LIKE ${p(`${likeText(v.value)}%`)}`).join(' OR ');
+  return `SELECT t.param || ${p(textKey('', ''))}::text || t.value AS key FROM search_text t
+    WHERE t.resource_type = ANY(${p(types)}::text[]) AND ${params.length === 1 ? `t.param = ${p(params[0])}` : `t.param = ANY(${p(params)}::text[])`} AND (${starts})`;
+}
+
+/** Up to this many texts, a top-level `:text` filter is given to the search as the constant list of their keys. */
+const TEXT_KEY_CAP = 5000;
+
+/**
+ * The keys each top-level `:text` filter matches, read from the dictionary first: a constant array, whose selectivity
+ * the planner estimates from the GIN index's statistics (as a subquery, it could not). More than TEXT_KEY_CAP: left
+ * to the search, as a subquery.
+ */
+async function textKeysOf(db: Db, q: SearchQuery): Promise<Map<ParamFilter, string[]>> {
+  const found = new Map<ParamFilter, string[]>();
+  await Promise.all(
+    q.filters.map(async (f) => {
+      if (f.kind !== 'text') return;
+      const params: unknown[] = [];
+      const res = await db.query(`${textKeysSql(f, [q.resourceType], binder(params))} LIMIT ${TEXT_KEY_CAP + 1}`, params);
+      if (res.rows.length <= TEXT_KEY_CAP)
+        found.set(
+          f,
+          res.rows.map((r) => r.key as string),
+        );
+    }),
+  );
+  return found;
+}
 
 /** The condition on the row `s` of a string, date or quantity filter's table: any of its values. */
 function rowValuesSql(f: RowFilter, p: Bind): string {
@@ -203,17 +244,22 @@ function filterSql(c: FilterContext, f: ParamFilter): string {
     }
     case 'reference':
       return referenceSql(c, f.param, f.values);
+    case 'text': {
+      const known = c.textKeys?.get(f);
+      if (known) return known.length ? `${c.a}.search_keys && ${c.p(known)}::text[]` : 'false';
+      return `${c.a}.search_keys && ARRAY(${textKeysSql(f, c.types, c.p)})`;
+    }
     case 'chain': {
       // The references to the visible targets that match: a resource the reader may not see is never a link.
       const t = `${c.a}c`;
-      const inner = { ...c, a: t };
+      const inner: FilterContext = { ...c, a: t, types: f.targetTypes, textKeys: undefined, candidates: undefined };
       const targets = `SELECT ${c.p(`${f.param}>`)} || ${t}.resource_type || '/' || ${t}.id FROM resource ${t}
         WHERE ${t}.resource_type = ANY(${c.p(f.targetTypes)}::text[]) AND NOT ${t}.deleted AND ${visibleSql(c.vis, t, c.p)} AND ${filterSql(inner, f.filter)}`;
       return `${c.a}.search_keys && ARRAY(${targets})`;
     }
     case 'has': {
       const h = `${c.a}h`;
-      const inner = { ...c, a: h };
+      const inner: FilterContext = { ...c, a: h, types: [f.sourceType], textKeys: undefined, candidates: undefined };
       return `EXISTS (SELECT 1 FROM resource ${h} WHERE ${h}.resource_type = ${c.p(f.sourceType)} AND NOT ${h}.deleted
         AND ${h}.search_keys @> ARRAY[${c.p(`${f.param}>`)} || ${c.a}.resource_type || '/' || ${c.a}.id::text]
         AND ${visibleSql(c.vis, h, c.p)} AND ${filterSql(inner, f.filter)})`;
@@ -275,11 +321,12 @@ export async function searchVisible(
 ): Promise<{ rows: StoredResource[]; hasMore: boolean; total?: number; patientIds: string[] }> {
   const params: unknown[] = [];
   const p = binder(params);
-  const [sourceIds, candidates] = await Promise.all([
+  const [sourceIds, candidates, textKeys] = await Promise.all([
     vis.kind === 'clinic' ? ownSourceIds(db, vis.clinicId, q.filters) : undefined,
     selectiveCandidates(db, q),
+    textKeysOf(db, q),
   ]);
-  const c: FilterContext = { p, a: 'r', vis, sourceIds, candidates };
+  const c: FilterContext = { p, a: 'r', types: [q.resourceType], vis, sourceIds, candidates, textKeys };
   const where = ['NOT r.deleted', visibleSql(vis, 'r', p)];
   if (q.ids.length) {
     const uuids = q.ids.filter(isBridgeId);

@@ -141,8 +141,33 @@ describe('typed search', () => {
 
   test('token modifiers and :text', async () => {
     expect(values(await search(keyA, 'Observation?code:text=gluc&_sort=date'))).toEqual([110, 5.5, 0.9, 150]);
+    // The display of a coding is a text too; values are ORed; a text starts with the value, folded (R4 search.html#modifiers).
+    expect(values(await search(keyA, `Observation?code:text=${encodeURIComponent('GLUCOSE [MASS')}&_sort=date`))).toEqual([110, 5.5, 0.9, 150]);
+    expect(values(await search(keyA, 'Observation?code:text=room,nothing-like-it&_sort=date'))).toEqual([21]);
+    expect(values(await search(keyA, 'Observation?code:text=mass'))).toEqual([]);
+    expect((await search(keyA, 'Observation?code:text=gluc&_total=accurate')).total).toBe(4);
+    expect((await search(keyB, 'Observation?code:text=gluc&_total=accurate')).total).toBe(1); // Clinic B's own only
+    expect(names(await search(keyA, 'Patient?_has:Observation:subject:code:text=gluc&_sort=given'))).toEqual(['Anna', 'Bert']);
+    expect(names(await search(keyB, 'Patient?_has:Observation:subject:code:text=gluc&_total=accurate'))).toEqual(['Anna']);
     expect(values(await search(keyA, 'Observation?code=http://loinc.org|2345-7&status:not=final'))).toEqual([150]);
     expect(values(await search(keyA, 'Observation?subject:missing=true'))).toEqual([21]);
+  });
+
+  test(':text follows a new version: the old text no longer finds it, the new one does', async () => {
+    const put = (text: string) =>
+      api(bridge.url, keyA, 'PUT', '/fhir/Observation/o-nosubject', {
+        resourceType: 'Observation',
+        id: 'o-nosubject',
+        status: 'final',
+        code: { text },
+        valueQuantity: { value: 21, unit: 'Cel', system: 'http://unitsofmeasure.org', code: 'Cel' },
+      });
+    expect((await put('Outdoor temperature')).status).toBe(200);
+    expect(values(await search(keyA, 'Observation?code:text=room'))).toEqual([]);
+    expect(values(await search(keyA, 'Observation?code:text=outdoor'))).toEqual([21]);
+    expect((await put('Room temperature')).status).toBe(200);
+    expect(values(await search(keyA, 'Observation?code:text=room'))).toEqual([21]);
+    expect(values(await search(keyA, 'Observation?code:text=outdoor'))).toEqual([]);
   });
 
   test('a union parameter (combo-code, combo-value-quantity) finds what each of its parts finds, no more', async () => {

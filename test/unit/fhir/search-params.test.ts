@@ -51,7 +51,7 @@ describe('parameters come from the R4 SearchParameter definitions of the type', 
       { kind: 'string', param: 'family', values: [{ value: 'muller', exact: 'Müller' }] },
     ]);
     expect(parseSearch('Patient', { 'name:contains': 'ÜL' }).filters).toEqual([{ kind: 'string', param: 'name', values: [{ value: 'ul', contains: true }] }]);
-    expect(parseSearch('Observation', { 'code:text': 'Glucose' }).filters).toEqual([{ kind: 'string', param: 'code:text', values: [{ value: 'glucose' }] }]);
+    expect(parseSearch('Observation', { 'code:text': 'Glucose' }).filters).toEqual([{ kind: 'text', param: 'code', values: [{ value: 'glucose' }] }]);
     expect(parseSearch('Observation', { 'status:not': 'final' }).filters).toEqual([{ kind: 'token', param: 'status', not: true, values: [{ code: 'final' }] }]);
     expect(parseSearch('Observation', { 'subject:missing': 'true' }).filters).toEqual([
       { kind: 'missing', param: 'subject', table: 'reference', missing: true },
