@@ -1,12 +1,12 @@
 /**
  * Clinical domain rows (migrations/002_clinical.sql) ← normalized rows (bridge/normalize).
  * replaceClinicalRows runs inside the caller's transaction: one DELETE statement covering all domain tables,
- * then one INSERT … SELECT FROM json_to_recordset($1) per domain table (per CHUNK rows), so a bundle of
- * thousands of rows costs a handful of round trips. Records omit null fields (read back as null), which
- * roughly halves the parameter; json (not jsonb) skips building a binary document that is read only once.
+ * then one COPY per domain table, so a bundle of thousands of rows costs a handful of round trips (COPY's text
+ * format costs PostgreSQL less than reading the same rows out of a JSON parameter: store/copy.ts).
  */
 import type { PoolClient } from 'pg';
 import type { ClinicalBase, ClinicalRow, Domain } from '../model/clinical';
+import { copyRows, type CopyValue } from './copy';
 
 type PgType = 'text' | 'double precision' | 'numeric' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
 type RowOf<D extends Domain> = Extract<ClinicalRow, { domain: D }>;
@@ -119,18 +119,15 @@ const EXTRA: { readonly [D in Domain]: Columns<D> } = {
 
 export const CLINICAL_TABLES: readonly Domain[] = Object.keys(EXTRA) as Domain[];
 
-/** Rows per INSERT statement: bounds the JSON parameter (~1-2 KB a row) while keeping round trips rare. */
-const CHUNK = 10_000;
-
 const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 
 interface TablePlan {
-  sql: string;
-  /** [row key, SQL column] pairs, in column order. */
-  keys: ReadonlyArray<readonly [string, string]>;
+  /** SQL column names, in COPY order. */
+  columns: string[];
+  /** [row key, column type] pairs, in column order. */
+  keys: ReadonlyArray<readonly [string, PgType]>;
 }
 
-/** INSERT … SELECT … FROM json_to_recordset: the record keys are the SQL column names. */
 const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
   const plans = {} as Record<Domain, TablePlan>;
   for (const d of CLINICAL_TABLES) {
@@ -141,11 +138,7 @@ const PLANS: { readonly [D in Domain]: TablePlan } = (() => {
       ...BASE,
       ...EXTRA[d],
     ];
-    const names = cols.map(([k]) => snake(k));
-    const sql =
-      `insert into ${d} (${names.join(', ')}) select ${names.join(', ')} ` +
-      `from json_to_recordset($1::json) as r(${cols.map(([k, t]) => `${snake(k)} ${t}`).join(', ')})`;
-    plans[d] = { sql, keys: cols.map(([k]) => [k, snake(k)] as const) };
+    plans[d] = { columns: cols.map(([k]) => snake(k)), keys: cols };
   }
   return plans;
 })();
@@ -159,13 +152,16 @@ export interface ClinicalItem {
   row: ClinicalRow;
 }
 
-/** One JSON record keyed by SQL column name, without its null fields. */
-function record(item: ClinicalItem, keys: TablePlan['keys']): Record<string, unknown> {
+/** A row's COPY fields in column order: jsonb as JSON text; a number JSON has no form for (NaN, ±Infinity) as null, as before in JSON. */
+function fields(item: ClinicalItem, keys: TablePlan['keys']): CopyValue[] {
   const src = item.row as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = { resource_id: item.resourceId, clinic_id: item.clinicId, patient_id: item.patientId };
+  const out: CopyValue[] = [item.resourceId, item.clinicId, item.patientId];
   for (let i = 3; i < keys.length; i++) {
     const v = src[keys[i][0]];
-    if (v !== null && v !== undefined) out[keys[i][1]] = v; // absent keys read as null: a smaller parameter
+    if (v === null || v === undefined) out.push(null);
+    else if (keys[i][1] === 'jsonb' || typeof v === 'object') out.push(JSON.stringify(v)); // an object in text: its JSON, as json_to_recordset gave
+    else if (typeof v === 'number') out.push(Number.isFinite(v) ? v : null);
+    else out.push(v as CopyValue);
   }
   return out;
 }
@@ -188,9 +184,11 @@ export async function replaceClinicalRows(
   }
   for (const [domain, list] of byDomain) {
     const plan = PLANS[domain];
-    for (let i = 0; i < list.length; i += CHUNK) {
-      const json = JSON.stringify(list.slice(i, i + CHUNK).map((it) => record(it, plan.keys)));
-      await client.query(plan.sql, [json]);
-    }
+    await copyRows(
+      client,
+      domain,
+      plan.columns,
+      list.map((it) => fields(it, plan.keys)),
+    );
   }
 }
