@@ -159,7 +159,8 @@ function fields(item: ClinicalItem, keys: TablePlan['keys']): CopyValue[] {
   for (let i = 3; i < keys.length; i++) {
     const v = src[keys[i][0]];
     if (v === null || v === undefined) out.push(null);
-    else if (keys[i][1] === 'jsonb' || typeof v === 'object') out.push(JSON.stringify(v)); // an object in text: its JSON, as json_to_recordset gave
+    else if (keys[i][1] === 'jsonb' || typeof v === 'object')
+      out.push(JSON.stringify(v)); // an object in text: its JSON, as json_to_recordset gave
     else if (typeof v === 'number') out.push(Number.isFinite(v) ? v : null);
     else out.push(v as CopyValue);
   }
