@@ -59,8 +59,10 @@ function run(dir: string, samples: string): { rps: number; cpu?: number } | unde
   };
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ingest.ts'], { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const m = /best here ([\d,]+) resources\/s/.exec(r.stdout ?? '');
-  if (!m) console.log(`  run in ${dir} printed no figure (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-  if (!m) return undefined;
+  if (!m) {
+    console.log(`  run in ${dir} printed no figure (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    return undefined;
+  }
   const cpu = cpuPerResource(r.stdout);
   return { rps: Number(m[1].replace(/,/g, '')), cpu: cpu.length ? median(cpu) : undefined };
 }

@@ -10,7 +10,7 @@
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A value FHIRPath's `exists()` is true of: a non-empty object (the precheck refuses empty ones anyway). */
 const present = (v: unknown): boolean => isObject(v) && Object.keys(v).length > 0;
 const absent = (v: unknown): boolean => v === undefined;

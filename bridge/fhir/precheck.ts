@@ -26,7 +26,7 @@ import {
 } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 
-import { shortcutOf } from './invariant-shortcuts';
+import { isObject as isPlainObject, shortcutOf } from './invariant-shortcuts';
 
 /** An invariant, with its plain-JavaScript proof where one exists (fhir/invariant-shortcuts.ts). */
 type Constraint = NonNullable<InternalSchemaElement['constraints']>[number] & {
@@ -167,8 +167,6 @@ function primitiveValid(value: unknown, rule: PrimitiveRule): boolean {
   }
   return true;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function valueValid(value: unknown, property: Property, walk: Walk): boolean {
   if (property.primitive) {

@@ -130,7 +130,7 @@ function textKeysSql(f: TextFilter, types: string[], p: Bind): string {
   const params = indexedOf(f);
   const starts = f.values.map((v) => `t.value LIKE ${p(`${likeText(v.value)}%`)}`).join(' OR ');
   return `SELECT t.param || ${p(textKey('', ''))}::text || t.value AS key FROM search_text t
-    WHERE t.resource_type = ANY(${p(types)}::text[]) AND ${params.length === 1 ? `t.param = ${p(params[0])}` : `t.param = ANY(${p(params)}::text[])`} AND (${starts})`;
+    WHERE t.resource_type = ANY(${p(types)}::text[]) AND ${paramSql(params, p, 't')} AND (${starts})`;
 }
 
 /** Up to this many texts, a top-level `:text` filter is given to the search as the constant list of their keys. */
@@ -221,8 +221,9 @@ const hasRowSql = (c: FilterContext, table: string, params: string[]): string =>
 /** The indexed parameters a filter or sort key reads (a union parameter's parts; ParamFilter.indexed). */
 const indexedOf = (f: { param: string; indexed?: string[] }): string[] => f.indexed ?? [f.param];
 
-/** `s.param` is one of `params`: `=` for one, so the lookup index is used as for any parameter. */
-const paramSql = (params: string[], p: Bind): string => (params.length === 1 ? `s.param = ${p(params[0])}` : `s.param = ANY(${p(params)}::text[])`);
+/** `<row>.param` is one of `params`: `=` for one, so the lookup index is used as for any parameter. */
+const paramSql = (params: string[], p: Bind, row = 's'): string =>
+  params.length === 1 ? `${row}.param = ${p(params[0])}` : `${row}.param = ANY(${p(params)}::text[])`;
 
 /** The SQL of one parameter filter over the resource row `c.a`. */
 function filterSql(c: FilterContext, f: ParamFilter): string {
