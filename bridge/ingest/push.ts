@@ -11,6 +11,7 @@ import { withSavepoint } from '../store/connection';
 import { Db, inTransaction, Tx } from '../store/db';
 import { personsOf } from '../store/persons';
 import { readResource } from '../store/resources';
+import { newBridgeId } from '../model/ids';
 import { linkReferences } from './link';
 import { appliedPatches } from './patch-entries';
 import { replayable } from './replay';
@@ -116,7 +117,7 @@ export async function pushBundle(db: Db, opts: PushOptions, text: string): Promi
             if (opts.consentDecision) await applyConsentDecision(tx, opts.consentDecision, writtenIds(earlier));
             return { hash, replayed: true, response: earlier };
           }
-          const bundleId = randomUUID();
+          const bundleId = newBridgeId();
           await insertBundle(tx, {
             id: bundleId,
             clinicId: opts.clinicId,

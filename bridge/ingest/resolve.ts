@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Condition, Criteria } from '../fhir/criteria';
 import { matchLocks } from '../fhir/match-locks';
 import { outcomes } from '../fhir/outcome';
 import type { PlannedEntry } from '../fhir/plan';
+import { newBridgeId } from '../model/ids';
 import type { Tx } from '../store/db';
 import { checkIfMatch } from '../fhir/versioning';
 import { lockMatches, lockResources, lookupResources, lookupSharedEntities, matchCriteria, SHARED_TYPES, StoredRef } from '../store/resources';
@@ -125,7 +125,7 @@ export async function resolveTargets(tx: Tx, clinicId: string, entries: PlannedE
   const sourceIdsInBundle = new Set<string>();
   const create = (entry: PlannedEntry, resource: Resource, sourceId: string | null): Target => {
     if (sourceId !== null) sourceIdsInBundle.add(`${entry.resourceType}/${sourceId}`);
-    const id = randomUUID();
+    const id = newBridgeId();
     const keys = sharedKeysOf(resource);
     for (const k of keys) claimedInBundle.set(`${entry.resourceType}|${k.system}|${k.value}`, id);
     return { entry, op: 'create', id, version: 1, resourceType: entry.resourceType, sourceId, status: '201 Created', sharedKeys: keys };

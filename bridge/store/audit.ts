@@ -1,6 +1,7 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import type { AuditRecord, StoredAudit } from '../model/audit';
+import { newBridgeId } from '../model/ids';
 import type { Db, Tx } from './db';
 
 export type { StoredAudit } from '../model/audit';
@@ -41,7 +42,7 @@ export function auditCanonical(a: Omit<StoredAudit, 'hash'>): string {
  */
 export async function recordAudit(db: Db | Tx, rec: AuditRecord): Promise<StoredAudit> {
   const row: Omit<StoredAudit, 'hash'> = {
-    id: randomUUID(),
+    id: newBridgeId(),
     recorded: new Date().toISOString(),
     clinicId: rec.clinicId,
     agent: rec.agent ?? null,
