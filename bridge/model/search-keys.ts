@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The text keys of token and reference search values, held in `resource.search_keys` (a GIN-indexed text[]; migration
  * 026) so that a token or reference match is an array containment test, with no row per value to write. Pure.
@@ -57,3 +59,48 @@ export const typeKey = (resourceType: string): string => anySystemKey('_type', r
 
 /** A row's search_keys: its type key and the keys of its token and reference values. */
 export const rowKeysOf = (resourceType: string, values: Parameters<typeof searchKeysOf>[0]): string[] => [typeKey(resourceType), ...searchKeysOf(values)];
+
+/**
+ * The token values among a row's keys, read exactly as migration 031's SQL function search_token_values reads them
+ * (the rows written with COPY are cleared through that function, so the two must agree; test/integration/store):
+ * `p|system|code` is a value, `p||code` one with no system (''); the first `|` ends the parameter, the next the system.
+ */
+export function tokenValuesOfKeys(keys: readonly string[]): { param: string; system: string; code: string }[] {
+  const values: { param: string; system: string; code: string }[] = [];
+  for (const key of keys) {
+    const bar = key.indexOf('|');
+    const param = bar < 0 ? key : key.slice(0, bar);
+    if (bar < 0 || param.includes('=') || param.includes('>') || param.includes('~')) continue;
+    const rest = key.slice(bar + 1);
+    const next = rest.indexOf('|');
+    if (next < 0 || next === rest.length - 1) continue;
+    values.push({ param, system: rest.slice(0, next), code: rest.slice(next + 1) });
+  }
+  return values;
+}
+
+// Codes and systems repeat across resources (a few hundred LOINC codes make most Observations), so their hashes are
+// kept; the map is emptied when full rather than ordered, which costs less than an LRU's bookkeeping on every write.
+const HASHES_KEPT = 50_000;
+const hashes = new Map<string, string>();
+
+/** Migration 031's search_token_hash: the first 8 bytes of SHA-256 of the UTF-8 text as a signed bigint, in decimal. */
+export function tokenHash(value: string): string {
+  let hash = hashes.get(value);
+  if (hash === undefined) {
+    if (hashes.size >= HASHES_KEPT) hashes.clear();
+    hash = createHash('sha256').update(value, 'utf8').digest().readBigInt64BE(0).toString();
+    hashes.set(value, hash);
+  }
+  return hash;
+}
+
+/** search_token.code_key of a code of a parameter of a type (migration 031). */
+export const tokenCodeKey = (resourceType: string, param: string, code: string): string => tokenHash(`${resourceType}|${param}|${code}`);
+
+/** search_token.system_key of a system, '' for none (migration 031). */
+export const tokenSystemKey = (system: string): string => tokenHash(system);
+
+/** The search_token rows of a resource with these keys, as migration 031's search_token_rows makes them. */
+export const tokenRowsOfKeys = (resourceType: string, keys: readonly string[]): { codeKey: string; systemKey: string }[] =>
+  tokenValuesOfKeys(keys).map((v) => ({ codeKey: tokenCodeKey(resourceType, v.param, v.code), systemKey: tokenSystemKey(v.system) }));

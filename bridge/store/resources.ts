@@ -3,7 +3,7 @@ import type { Condition, MatchLock, SearchValues } from '../model/search';
 import { isBridgeId } from '../model/ids';
 import { arrayLiteral, copyRows } from './copy';
 import { anySystemKey, rowKeysOf, systemKey } from '../model/search-keys';
-import { writeSearchIndex } from './search-index';
+import { clearTokenRows, writeSearchIndex, writeTokenRows } from './search-index';
 import { queueLogEntries } from './log';
 import { binder, type Db, type Tx } from './db';
 
@@ -226,6 +226,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
   const created = rows.filter((r) => r.version === 1);
   const replaced = rows.filter((r) => r.version > 1);
   const updated = replaced.map((r) => r.id);
+  const keys = new Map(rows.map((r) => [r, rowKeysOf(r.resourceType, r.search)]));
   await copyRows(
     tx,
     'resource',
@@ -244,10 +245,11 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       r.deleted,
       r.contentJson ?? JSON.stringify(r.content),
       `{${r.sensitivity.join(',')}}`,
-      arrayLiteral(rowKeysOf(r.resourceType, r.search)),
+      arrayLiteral(keys.get(r) as string[]),
     ]),
   );
   if (replaced.length) {
+    await clearTokenRows(tx, updated); // while the rows hold the keys their token rows were made from
     await tx.query(
       `INSERT INTO resource_history (resource_id, version, bundle_id, last_updated, deleted, content)
        SELECT id, version, bundle_id, last_updated, deleted, content FROM resource WHERE id = ANY($1::uuid[])`,
@@ -267,7 +269,7 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
       deleted: r.deleted,
       content: r.content,
       sensitivity: r.sensitivity,
-      search_keys: rowKeysOf(r.resourceType, r.search),
+      search_keys: keys.get(r),
     }));
     await tx.query(
       `INSERT INTO resource (${RESOURCE_COLUMNS.join(', ')})
@@ -297,6 +299,10 @@ export async function writeResources(tx: Tx, rows: ResourceWrite[]): Promise<voi
     tx,
     rows.map((r) => ({ id: r.id, resourceType: r.resourceType, values: r.search })),
     updated,
+  );
+  await writeTokenRows(
+    tx,
+    rows.map((r) => ({ id: r.id, resourceType: r.resourceType, clinicId: r.clinicId, patientId: r.patientId, keys: keys.get(r) as string[] })),
   );
 }
 

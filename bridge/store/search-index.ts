@@ -1,6 +1,6 @@
 import type { SearchValues } from '../model/search';
 import { copyRows } from './copy';
-import { rowKeysOf } from '../model/search-keys';
+import { rowKeysOf, tokenRowsOfKeys } from '../model/search-keys';
 import type { Db, Tx } from './db';
 import { registerTexts } from './search-text';
 
@@ -63,6 +63,36 @@ export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], rep
 }
 
 /**
+ * search_token (migration 031) holds the token values of the keys in resource.search_keys, as its SQL function
+ * search_token_rows reads them, so the rows to remove are found from the keys they were made from (a point lookup
+ * in the count index each: no index by resource, whose random inserts cost ingest 7%; npm run bench -- ingest).
+ * clearTokenRows must run while the rows' resources still hold their old keys, writeTokenRows once they hold the new.
+ */
+export async function clearTokenRows(tx: Tx, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await tx.query(
+    `DELETE FROM search_token t USING (
+       SELECT r.id, v.code_key, v.system_key FROM resource r CROSS JOIN LATERAL search_token_rows(r.resource_type, r.search_keys) v
+       WHERE r.id = ANY($1::uuid[])) o
+     WHERE t.code_key = o.code_key AND t.system_key = o.system_key AND t.resource_id = o.id`,
+    [ids],
+  );
+}
+
+/** The token rows of new current versions (none for a deleted one: it has no token keys), with COPY; see clearTokenRows. */
+export async function writeTokenRows(
+  tx: Tx,
+  rows: { id: string; resourceType: string; clinicId: string; patientId: string | null; keys: readonly string[] }[],
+): Promise<void> {
+  await copyRows(
+    tx,
+    'search_token',
+    ['code_key', 'system_key', 'resource_id', 'clinic_id', 'patient_id'],
+    rows.flatMap((r) => tokenRowsOfKeys(r.resourceType, r.keys).map((t) => [t.codeKey, t.systemKey, r.id, r.clinicId, r.patientId])),
+  );
+}
+
+/**
  * Indexes up to `limit` resources listed in search_reindex (migration 026) with `index`, in one transaction: the rows
  * are claimed (another process may be doing the same) and their current version read FOR SHARE, so a write of one
  * meanwhile waits and then replaces these rows with its own. Returns how many were indexed (0: none left).
@@ -78,14 +108,26 @@ export async function reindexBatch(db: Db, limit: number, index: (resource: { re
     );
     const ids = claimed.rows.map((r) => r.resource_id as string);
     const current = ids.length
-      ? await client.query('SELECT id, resource_type AS "resourceType", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE', [ids])
+      ? await client.query(
+          'SELECT id, resource_type AS "resourceType", clinic_id AS "clinicId", patient_id AS "patientId", content FROM resource WHERE id = ANY($1::uuid[]) AND NOT deleted FOR SHARE',
+          [ids],
+        )
       : { rows: [] };
-    const indexed = current.rows.map((r) => ({ id: r.id as string, resourceType: r.resourceType as string, values: index(r.content) }));
+    const indexed = current.rows.map((r) => ({
+      id: r.id as string,
+      resourceType: r.resourceType as string,
+      clinicId: r.clinicId as string,
+      patientId: r.patientId as string | null,
+      values: index(r.content),
+    }));
+    const keyed = indexed.map((r) => ({ ...r, keys: rowKeysOf(r.resourceType, r.values) }));
+    await clearTokenRows(client, ids);
     await client.query(`UPDATE resource r SET search_keys = k.keys FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, keys text[]) WHERE r.id = k.id`, [
-      JSON.stringify(indexed.map((r) => ({ id: r.id, keys: rowKeysOf(r.resourceType, r.values) }))),
+      JSON.stringify(keyed.map((r) => ({ id: r.id, keys: r.keys }))),
     ]);
     // Its own BEGIN and COMMIT, which afterCommit cannot see: its texts are not remembered as committed.
     await writeSearchIndex(client, indexed, ids, false);
+    await writeTokenRows(client, keyed);
     await client.query('COMMIT');
     return ids.length;
   } catch (e) {

@@ -1,6 +1,6 @@
 import { isBridgeId } from '../model/ids';
 import type { DateFilter, ParamFilter, QuantityFilter, ReferenceFilter, SearchQuery, SearchVisibility, StringFilter, TokenFilter } from '../model/search';
-import { anySystemKey, presenceKey, referenceKey, systemKey, textKey, typeKey } from '../model/search-keys';
+import { anySystemKey, presenceKey, referenceKey, systemKey, textKey, tokenCodeKey, tokenSystemKey, typeKey } from '../model/search-keys';
 import { binder, type Db } from './db';
 import { withheldSql } from './pull';
 import { SHARED_TYPES, StoredResource } from './resources';
@@ -343,6 +343,7 @@ export async function searchVisible(
   const { rows, hasMore, total } = await pageAndTotal<StoredResource & { patientId: string | null }>(
     db,
     q,
+    vis,
     where,
     params,
     `${STORED}, CASE WHEN r.resource_type = 'Patient' THEN r.id ELSE r.patient_id END AS "patientId"`,
@@ -356,6 +357,37 @@ export async function searchVisible(
 }
 
 /**
+ * The count of a search whose one condition is a token filter (the common `_total` of `code=`, `status=`), from
+ * search_token (migration 031) by an index-only scan, with the visibility of visibleSql on its columns; undefined when
+ * the query has any other condition, or a withheld group (which needs a row's sensitivity): resource counts those.
+ * A value with one system is one row of a resource (rows are distinct per value); else a resource may hold several.
+ */
+function tokenCountSql(q: SearchQuery, vis: SearchVisibility): { sql: string; params: unknown[] } | undefined {
+  const [f, ...others] = q.filters;
+  if (!f || others.length || q.ids.length || q.lastUpdated.length || f.kind !== 'token' || f.not) return undefined;
+  if (vis.kind === 'clinic' && vis.withheld.length) return undefined;
+  // `system|` (any code of a system) has no code to look up; counted from resource.
+  if (f.values.some((t) => t.code === undefined || t.code === '')) return undefined;
+  const params: unknown[] = [];
+  const p = binder(params);
+  const indexed = indexedOf(f);
+  const bigints = (keys: string[]): string => (keys.length === 1 ? `= ${p(keys[0])}::bigint` : `= ANY(${p(keys)}::bigint[])`);
+  const values = f.values.map((t) => {
+    const code = `t.code_key ${bigints(indexed.map((param) => tokenCodeKey(q.resourceType, param, t.code as string)))}`;
+    if (t.systems === undefined) return code;
+    return `(${code} AND t.system_key ${bigints((t.systems ?? ['']).map(tokenSystemKey))})`;
+  });
+  const oneRowEach = indexed.length === 1 && f.values.length === 1 && f.values[0].systems !== undefined && (f.values[0].systems?.length ?? 1) === 1;
+  // The rows are of q's type only (it is in code_key), which visibleSql reads as resource_type.
+  const rows = `SELECT t.resource_id AS id, ${p(q.resourceType)}::text AS resource_type, t.clinic_id, t.patient_id FROM search_token t
+    WHERE ${values.join(' OR ')}`;
+  return {
+    sql: `SELECT ${oneRowEach ? 'count(*)' : 'count(DISTINCT t.id)'}::int AS n FROM (${rows}) t WHERE ${visibleSql(vis, 't', p)}`,
+    params,
+  };
+}
+
+/**
  * The page of matches of `where` among resources of q's type (newest first) and, when the query asks for it (`_total`,
  * `_summary=count`), their number, counted with the same predicate (so a count never includes what the page could
  * not show); else the total only when the page itself tells it (the last page, reached from its first row).
@@ -363,6 +395,7 @@ export async function searchVisible(
 async function pageAndTotal<R extends object>(
   db: Db,
   q: SearchQuery,
+  vis: SearchVisibility,
   where: string[],
   params: unknown[],
   columns: string,
@@ -379,8 +412,11 @@ async function pageAndTotal<R extends object>(
   const limit = pageParams.length + 1;
   const countParams = [...params];
   const countWhere = [`r.search_keys @> ARRAY[${binder(countParams)(typeKey(q.resourceType))}::text]`, ...where];
+  const count = counted
+    ? (tokenCountSql(q, vis) ?? { sql: `SELECT count(*)::int AS n FROM resource r WHERE ${countWhere.join(' AND ')}`, params: countParams })
+    : undefined;
   const [counts, res] = await Promise.all([
-    counted ? db.query(`SELECT count(*)::int AS n FROM resource r WHERE ${countWhere.join(' AND ')}`, countParams) : undefined,
+    count ? db.query(count.sql, count.params) : undefined,
     q.countOnly
       ? undefined
       : db.query(

@@ -1,12 +1,13 @@
 /**
- * Counts of token searches (_total=accurate, _summary=count; store/search.ts pageAndTotal): for every reader (own
- * clinic, a clinic with a grant, a restricted grant, a patient) and every form of token value, the count is exactly
- * the number of matches the reader can page through, after updates and deletes.
+ * Counts of token searches come from search_token (migration 031), not from the resource rows the page is read from:
+ * for every reader (own clinic, a clinic with a grant, a restricted grant, a patient) and every form of token value,
+ * the count is exactly the number of matches the reader can page through, after updates and deletes.
  */
 import { CONFIDENTIALITY } from '../../../bridge/normalize/sensitivity';
 import { emptySearch } from '../../../bridge/fhir/search-params';
 import type { ParamFilter, SearchVisibility, TokenFilter } from '../../../bridge/model/search';
 import { searchVisible } from '../../../bridge/store/search';
+import { tokenCodeKey } from '../../../bridge/model/search-keys';
 import { api } from '../../helpers/fixtures';
 import { startTestBridge, TestBridge } from '../../helpers/server';
 
@@ -110,4 +111,11 @@ test('what the matches are (so the counts above are of the right rows)', async (
   expect(await total(granted, QUERIES[0][2])).toBe(5); // and b1, b2
   expect(await total({ ...granted, withheld: [{ patientIds: [ids.pb], labels: ['R'] }] }, QUERIES[0][2])).toBe(4); // b2 withheld
   expect(await total({ kind: 'person', patientIds: [ids.pb] }, QUERIES[0][2])).toBe(2);
+  // The rows of search_token are those of current versions only: none for the deleted a6, only 718-7 for a7.
+  const rows = await bridge.database.db.query(
+    `SELECT t.code_key::text AS "codeKey" FROM search_token t JOIN resource r ON r.id = t.resource_id
+     WHERE r.source_id = ANY($1) AND t.code_key = ANY($2::bigint[])`,
+    [['a6', 'a7'], ['718-7', '2345-7', '8302-2'].map((c) => tokenCodeKey('Observation', 'code', c))],
+  );
+  expect(rows.rows).toEqual([{ codeKey: tokenCodeKey('Observation', 'code', '718-7') }]);
 });
