@@ -12,22 +12,13 @@ import { backfillLogEntries } from '../../../bridge/log/backfill';
 import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline, type Proof } from '../../../bridge/log/proof';
 import { createLogService } from '../../../bridge/log/service';
-import { createPool, type Db } from '../../../bridge/store/db';
 import { runMigrations } from '../../../bridge/store/migrate';
-import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
 
-let empty: { url: string; drop(): Promise<void> };
-let db: Db;
-beforeAll(async () => {
-  empty = await createEmptyDatabase();
-  db = createPool(empty.url, 4);
-});
-afterAll(async () => {
-  await db.end();
-  await empty.drop();
-});
+const file = emptyDatabaseForFile(4);
 
 it('logs what was stored before migration 022: bundles, audit records and every resource version', async () => {
+  const { db } = file;
   // The schema as it was before the log (migrations up to 021).
   await migrateBefore(db, '022');
 

@@ -4,27 +4,18 @@
  * the upgrade is the count before it.
  */
 import { randomUUID } from 'node:crypto';
-import { createPool, type Db } from '../../../bridge/store/db';
 import { runMigrations } from '../../../bridge/store/migrate';
 import { searchVisible } from '../../../bridge/store/search';
 import { emptySearch } from '../../../bridge/fhir/search-params';
 import type { TokenFilter } from '../../../bridge/model/search';
 import { tokenCodeKey, tokenHash, tokenRowsOfKeys, tokenSystemKey, tokenValuesOfKeys } from '../../../bridge/model/search-keys';
 import { reindexSearch } from '../../../bridge/ingest/search-reindex';
-import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
 
-let empty: { url: string; drop(): Promise<void> };
-let db: Db;
-beforeAll(async () => {
-  empty = await createEmptyDatabase();
-  db = createPool(empty.url, 2);
-});
-afterAll(async () => {
-  await db.end();
-  await empty.drop();
-});
+const file = emptyDatabaseForFile(2);
 
 it('each token value of a current version is one row, from its keys; nothing else is', async () => {
+  const { db } = file;
   await migrateBefore(db, '031');
   const clinic = randomUUID();
   const patient = randomUUID();
@@ -125,6 +116,7 @@ it('each token value of a current version is one row, from its keys; nothing els
 });
 
 it('the bridge reads token values from keys exactly as the SQL function that clears them does', async () => {
+  const { db } = file;
   const keys = [
     '_type=Observation',
     'code',
@@ -154,6 +146,7 @@ it('the bridge reads token values from keys exactly as the SQL function that cle
 });
 
 it('the bridge hashes values as the SQL function search_token_hash does, for any text', async () => {
+  const { db } = file;
   const texts = ['', 'http://loinc.org', 'Observation|code|2345-7', 'Ünïcødé ✓ 日本', 'a'.repeat(5000), 'tab\tand\nnewline', "quote ' and \\"];
   const sql = await db.query('SELECT t, search_token_hash(t)::text AS h FROM unnest($1::text[]) t', [texts]);
   expect(sql.rows.map((r) => r.h)).toEqual(texts.map(tokenHash));

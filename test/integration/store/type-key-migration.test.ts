@@ -4,25 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { reindexSearch } from '../../../bridge/ingest/search-reindex';
-import { createPool, type Db } from '../../../bridge/store/db';
 import { runMigrations } from '../../../bridge/store/migrate';
 import { searchVisible } from '../../../bridge/store/search';
 import { typeKey } from '../../../bridge/model/search-keys';
 import { emptySearch } from '../../../bridge/fhir/search-params';
-import { createEmptyDatabase, migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
 
-let empty: { url: string; drop(): Promise<void> };
-let db: Db;
-beforeAll(async () => {
-  empty = await createEmptyDatabase();
-  db = createPool(empty.url, 2);
-});
-afterAll(async () => {
-  await db.end();
-  await empty.drop();
-});
+const file = emptyDatabaseForFile(2);
 
 it('rows stored before 028 hold their type key after it, once, and are counted', async () => {
+  const { db } = file;
   await migrateBefore(db, '028');
 
   const clinic = randomUUID();
