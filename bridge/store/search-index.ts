@@ -65,7 +65,8 @@ export async function writeSearchIndex(tx: Tx, resources: IndexedResource[], rep
 /**
  * search_token (migration 031) holds the token values of the keys in resource.search_keys, as its SQL function
  * search_token_rows reads them, so the rows to remove are found from the keys they were made from (a point lookup
- * in the count index each: no index by resource, whose random inserts cost ingest 7%; npm run bench -- ingest).
+ * in the count index each: no index by resource, whose inserts cost ingest 7% when bridge ids were random version 4
+ * UUIDs; with version 7 ids they append, untried; npm run bench -- ingest-compare).
  * clearTokenRows must run while the rows' resources still hold their old keys, writeTokenRows once they hold the new.
  */
 export async function clearTokenRows(tx: Tx, ids: string[]): Promise<void> {
