@@ -40,29 +40,6 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
   };
 }
 
-/**
- * A pool of `size` connections on a fresh, empty database for the tests of one file (made before them, dropped
- * after them): what an upgrade test builds an old schema in. Call at the top of the file; read `.db` inside a test.
- */
-export function emptyDatabaseForFile(size: number): { readonly db: Db } {
-  let empty: { url: string; drop(): Promise<void> } | undefined;
-  let pool: Db | undefined;
-  beforeAll(async () => {
-    empty = await createEmptyDatabase();
-    pool = createPool(empty.url, size);
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await empty?.drop();
-  });
-  return {
-    get db(): Db {
-      if (!pool) throw new Error('emptyDatabaseForFile: read .db inside a test, after beforeAll');
-      return pool;
-    },
-  };
-}
-
 /** A fresh, migrated database, dropped afterwards. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const empty = await createEmptyDatabase();

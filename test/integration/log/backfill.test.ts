@@ -13,7 +13,8 @@ import { parseVkey } from '../../../bridge/log/note';
 import { verifyProofOffline, type Proof } from '../../../bridge/log/proof';
 import { createLogService } from '../../../bridge/log/service';
 import { runMigrations } from '../../../bridge/store/migrate';
-import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
+import { migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile } from '../../helpers/empty-database';
 
 const file = emptyDatabaseForFile(4);
 

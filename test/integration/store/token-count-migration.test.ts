@@ -10,7 +10,8 @@ import { emptySearch } from '../../../bridge/fhir/search-params';
 import type { TokenFilter } from '../../../bridge/model/search';
 import { tokenCodeKey, tokenHash, tokenRowsOfKeys, tokenSystemKey, tokenValuesOfKeys } from '../../../bridge/model/search-keys';
 import { reindexSearch } from '../../../bridge/ingest/search-reindex';
-import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
+import { migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile } from '../../helpers/empty-database';
 
 const file = emptyDatabaseForFile(2);
 

@@ -8,7 +8,8 @@ import { runMigrations } from '../../../bridge/store/migrate';
 import { searchVisible } from '../../../bridge/store/search';
 import { typeKey } from '../../../bridge/model/search-keys';
 import { emptySearch } from '../../../bridge/fhir/search-params';
-import { emptyDatabaseForFile, migrateBefore } from '../../helpers/db';
+import { migrateBefore } from '../../helpers/db';
+import { emptyDatabaseForFile } from '../../helpers/empty-database';
 
 const file = emptyDatabaseForFile(2);
 
