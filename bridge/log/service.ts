@@ -52,6 +52,9 @@ export interface ProofParts {
 
 export type PartsAnswer = ProofParts | { pending: true } | null;
 
+/** The newest checkpoint and the newest anchored one (store/log.ts latestCheckpoints). */
+export type ProvingCheckpoints = Awaited<ReturnType<typeof latestCheckpoints>>;
+
 /** Proofs of a page with shared siblings (page-proof.ts): one page proof per checkpoint, and each entry's part. */
 export interface PageProofs {
   pages: PageProof[];
@@ -71,10 +74,15 @@ export interface LogService {
   proof(ref: LogRef): Promise<ProofAnswer>;
   /** Proofs of many entries (one leaf query, one tile read per checkpoint), in the order asked. */
   proofs(refs: readonly LogRef[]): Promise<ProofAnswer[]>;
-  /** proofs() unformatted, hash lines ending with `lineEnd` (default a newline; `\\n` for text that goes inside a JSON string). */
-  proofParts(refs: readonly LogRef[], lineEnd?: string): Promise<PartsAnswer[]>;
-  /** proofs() of a page with each distinct sibling once (`fhir-anchor-page-proof/1`). */
-  pageProofs(refs: readonly LogRef[]): Promise<PageProofs>;
+  /**
+   * proofs() unformatted, hash lines ending with `lineEnd` (default a newline; `\\n` for text that goes inside a JSON
+   * string), against the checkpoints `at` (default: read now; a page's lookups share one read begun with the page).
+   */
+  proofParts(refs: readonly LogRef[], lineEnd?: string, at?: Promise<ProvingCheckpoints>): Promise<PartsAnswer[]>;
+  /** proofs() of a page with each distinct sibling once (`fhir-anchor-page-proof/1`), against the checkpoints `at` (as proofParts). */
+  pageProofs(refs: readonly LogRef[], at?: Promise<ProvingCheckpoints>): Promise<PageProofs>;
+  /** The checkpoints proofs are made to (the newest, and the newest anchored), read once for the lookups of one page. */
+  provingCheckpoints(): Promise<ProvingCheckpoints>;
   /** RFC 9162 consistency proof between two published checkpoints (null when either was never published). */
   consistency(oldSize: number, newSize: number): Promise<ConsistencyProof | null>;
   /** Hash tile bytes at the given width (null when the tree has no such tile yet). */
@@ -167,9 +175,12 @@ export function createLogService(o: LogServiceOptions): LogService {
    * newest), grouped by checkpoint with each group's distinct sibling hashes (one descent, one tile read); `pending`
    * for what is accepted but in no checkpoint yet.
    */
-  async function prove(refs: readonly LogRef[]) {
+  async function prove(refs: readonly LogRef[], at: Promise<ProvingCheckpoints> = latestCheckpoints(o.db)) {
     const unread = refs.filter((r) => r.leaf === undefined);
-    const [leaves, { latest, anchored }] = await Promise.all([findLeaves(o.db, unread), latestCheckpoints(o.db)]);
+    const [leaves, shared] = await Promise.all([unread.length ? findLeaves(o.db, unread) : [], at]);
+    // Checkpoints read before a leaf was (a page's, shared): a leaf they do not hold may be in a newer one, not pending.
+    const beyond = (l: LeafRow | null | undefined) => !!l && l.leafIndex >= (shared.latest?.size ?? 0);
+    const { latest, anchored } = leaves.some(beyond) || refs.some((r) => beyond(r.leaf)) ? await latestCheckpoints(o.db) : shared;
     const byRef = new Map(leaves.map((l) => [`${l.kind}/${l.refId}/${l.version ?? 0}`, l]));
     const groups = new Map<number, { cp: CheckpointRow; leaves: Map<number, LeafRow>; indices: number[]; siblings: Uint8Array[] }>();
     const plan = refs.map((r) => {
@@ -197,9 +208,9 @@ export function createLogService(o: LogServiceOptions): LogService {
     return { plan, groups, pending };
   }
 
-  async function proofParts(refs: readonly LogRef[], lineEnd = '\n'): Promise<PartsAnswer[]> {
+  async function proofParts(refs: readonly LogRef[], lineEnd = '\n', at?: Promise<ProvingCheckpoints>): Promise<PartsAnswer[]> {
     if (!refs.length) return [];
-    const { plan, groups, pending } = await prove(refs);
+    const { plan, groups, pending } = await prove(refs, at);
     const paths = new Map<string, string>(); // `${size}/${index}` → the proof's hash lines
     for (const g of groups.values()) {
       // The descent again, now emitting each sibling's line: paths that meet share the text above.
@@ -216,9 +227,9 @@ export function createLogService(o: LogServiceOptions): LogService {
     );
   }
 
-  async function pageProofs(refs: readonly LogRef[]): Promise<PageProofs> {
+  async function pageProofs(refs: readonly LogRef[], at?: Promise<ProvingCheckpoints>): Promise<PageProofs> {
     if (!refs.length) return { pages: [], entries: [] };
-    const { plan, groups, pending } = await prove(refs);
+    const { plan, groups, pending } = await prove(refs, at);
     const order = [...groups.keys()];
     return {
       pages: [...groups.values()].map((g) => ({
@@ -271,6 +282,7 @@ export function createLogService(o: LogServiceOptions): LogService {
     proofs,
     proofParts,
     pageProofs,
+    provingCheckpoints: () => latestCheckpoints(o.db),
     consistency,
     async tile(level, index, width) {
       const t = (await readTile([{ level, index, width }])).get(`${level}/${index}`);

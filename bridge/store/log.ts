@@ -289,18 +289,21 @@ const NEAR_SCAN_RATIO = 12;
  * to a page). A bundle's run is scanned when it is at most NEAR_SCAN_RATIO times the versions wanted from it; a leaf
  * not found there (its bundle too large for what is wanted, a write interleaved farther) is looked up by ref_id and
  * version, so the answer is the same either way. OFFSET 0 keeps each LATERAL subquery a subquery: a range scan per
- * run, and a lookup run only for a version the runs lacked.
+ * run, and a lookup run only for a version the runs lacked. near_run is MATERIALIZED so that the runs scanned are
+ * only those of the page's bundles: inlined, the planner (estimating 200 groups for `rows`) may scan the run of every
+ * bundle and join the wanted ones after; with 35 bundles that read 17,000 leaves instead of 2,700, 11 ms where 4.
  */
 export async function leavesOfRows(db: Db, rows: string, params: readonly unknown[]): Promise<Map<string, LeafRow | null>> {
   const res = await db.query(
     `WITH rows AS MATERIALIZED (${rows}),
+     near_run AS MATERIALIZED (
+       SELECT g.bundle_id, bl.leaf_index AS lo, bl.leaf_index + ${NEAR_SPAN} AS hi
+       FROM (SELECT bundle_id, count(*) AS wanted FROM rows WHERE bundle_id IS NOT NULL GROUP BY bundle_id) g
+       JOIN bundle b ON b.id = g.bundle_id AND ${NEAR_SPAN} <= ${NEAR_SCAN_RATIO} * g.wanted
+       JOIN log_leaf bl ON bl.kind = 'bundle' AND bl.ref_id = g.bundle_id),
      near_leaf AS (
        SELECT w.bundle_id, l.leaf_index, l.ref_id, l.version, l.doc_hash, l.salt, l.clinic_id, l.resource_type
-       FROM (SELECT g.bundle_id, bl.leaf_index AS lo, bl.leaf_index + ${NEAR_SPAN} AS hi
-             FROM (SELECT bundle_id, count(*) AS wanted FROM rows WHERE bundle_id IS NOT NULL GROUP BY bundle_id) g
-             JOIN bundle b ON b.id = g.bundle_id AND ${NEAR_SPAN} <= ${NEAR_SCAN_RATIO} * g.wanted
-             JOIN log_leaf bl ON bl.kind = 'bundle' AND bl.ref_id = g.bundle_id) w
-       CROSS JOIN LATERAL (SELECT * FROM log_leaf l WHERE l.leaf_index > w.lo AND l.leaf_index <= w.hi AND l.kind = 'resource' OFFSET 0) l)
+       FROM near_run w CROSS JOIN LATERAL (SELECT * FROM log_leaf l WHERE l.leaf_index > w.lo AND l.leaf_index <= w.hi AND l.kind = 'resource' OFFSET 0) l)
      SELECT COALESCE(nl.leaf_index, fl.leaf_index) AS "leafIndex", 'resource' AS kind, rows.id AS "refId", rows.version,
        '0x' || encode(COALESCE(nl.doc_hash, fl.doc_hash), 'hex') AS "docHash", '0x' || encode(COALESCE(nl.salt, fl.salt), 'hex') AS salt,
        COALESCE(nl.clinic_id, fl.clinic_id) AS "clinicId", COALESCE(nl.resource_type, fl.resource_type) AS "resourceType"
@@ -314,6 +317,45 @@ export async function leavesOfRows(db: Db, rows: string, params: readonly unknow
   const out = new Map<string, LeafRow | null>();
   for (const r of res.rows) out.set(`${r.refId}/${r.version}`, r.leafIndex === null ? null : leafRow(r));
   return out;
+}
+
+/**
+ * SQL that joins to each row of alias `r` (a resource: `id`, `version`) the leaf of its version, by (ref_id, version):
+ * `join` after the FROM, `columns` for the select list, read back with {@link rowLeaf}. For a few rows from many
+ * bundles (the resources a page includes), where one descent of log_leaf_ref_idx apiece is the cheapest way.
+ */
+export const ROW_LEAF = {
+  join: `LEFT JOIN LATERAL (SELECT l.leaf_index, l.doc_hash, l.salt, l.clinic_id, l.resource_type FROM log_leaf l
+    WHERE l.kind = 'resource' AND l.ref_id = r.id AND l.version = r.version) leaf ON true`,
+  columns: `leaf.leaf_index AS "leafIndex", '0x' || encode(leaf.doc_hash, 'hex') AS "docHash", '0x' || encode(leaf.salt, 'hex') AS "leafSalt",
+    leaf.clinic_id AS "leafClinicId", leaf.resource_type AS "leafResourceType"`,
+};
+
+/** The resource LeafRow of a row read with ROW_LEAF's columns (null: its version has no leaf yet). */
+export function rowLeaf(r: {
+  id: string;
+  version: number;
+  leafIndex: number | null;
+  docHash: string;
+  leafSalt: string | null;
+  leafClinicId: string | null;
+  leafResourceType: string | null;
+}): LeafRow | null {
+  if (r.leafIndex === null) return null;
+  const version = Number(r.version);
+  return {
+    leafIndex: r.leafIndex,
+    kind: 'resource',
+    refId: r.id,
+    version,
+    docHash: r.docHash,
+    salt: r.leafSalt,
+    clinicId: r.leafClinicId,
+    resourceType: r.leafResourceType,
+    chainId: null,
+    chainSeq: null,
+    chainPrev: null,
+  };
 }
 
 /** Leaves of the given entries (a resource's by id and version; bundles and audit records by id). */

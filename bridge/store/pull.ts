@@ -1,6 +1,6 @@
 /** SQL of the pull operations: a person's compartment ($everything), clinical rows ($summary) and the timeline. */
 import { binder, type Db, type Tx } from './db';
-import { leavesOfRows, type LeafRow } from './log';
+import { leavesOfRows, ROW_LEAF, rowLeaf, type LeafRow } from './log';
 import type { PatientRecord } from './persons';
 import { SHARED_TYPES } from './resources';
 import type { Withheld } from '../model/sensitivity';
@@ -120,21 +120,29 @@ export async function compartmentPage(db: Db, q: CompartmentQuery, opts: PullRea
 
 /**
  * Resources by id that a reader of these patients may also see: shared entities, resources in the permitted
- * compartments, and non-compartment resources of the permitted clinics. Without their log leaves: the few of each
- * level of references come from many bundles, so a proof's own lookup (begun while the next level is read) finds them
- * sooner than a second statement beside this one would (npm run bench -- log-everything).
+ * compartments, and non-compartment resources of the permitted clinics; with `leaves`, each with the log leaf of its
+ * version, joined by (ref_id, version): the few of each level of references come from many bundles, so one index
+ * descent apiece, in the same statement, is cheaper than a proof's own lookup after it (npm run bench -- log-everything).
  */
-export async function referencedResources(db: Db, ids: string[], patientIds: string[], clinicIds: string[], withheld?: Withheld[]): Promise<PulledResource[]> {
+export async function referencedResources(
+  db: Db,
+  ids: string[],
+  patientIds: string[],
+  clinicIds: string[],
+  withheld?: Withheld[],
+  opts: PullReadOptions = {},
+): Promise<PulledResource[]> {
   if (!ids.length) return [];
   const params: unknown[] = [ids, SHARED_TYPES, patientIds, clinicIds];
   const w = withheldSql(withheld, binder(params));
   const res = await db.query(
-    `SELECT ${PULLED} FROM resource r
+    `SELECT ${PULLED}${opts.leaves ? `, ${ROW_LEAF.columns}` : ''} FROM resource r ${opts.leaves ? ROW_LEAF.join : ''}
      WHERE r.id = ANY($1::uuid[]) AND NOT r.deleted
        AND (r.resource_type = ANY($2::text[]) OR r.patient_id = ANY($3::uuid[]) OR (r.patient_id IS NULL AND r.clinic_id = ANY($4::uuid[])))${w ? ` AND ${w}` : ''}`,
     params,
   );
-  return res.rows.map(pulled(undefined));
+  const plain = pulled(undefined);
+  return res.rows.map((r) => (opts.leaves ? { ...plain(r), leaf: rowLeaf(r) } : plain(r)));
 }
 
 /** A patient record's demographics, as stored by savePatient. */

@@ -1,14 +1,14 @@
 /**
- * The leaves a page of `$everything` reads with its rows (store/log.ts nearLeavesCte) are looked for in the run of
+ * The leaves a page of `$everything` reads with its rows (store/log.ts leavesOfRows) are looked for in the run of
  * leaves after each row's bundle, and by (ref_id, version) when they are not there. Whichever way a leaf is found, a
  * row gets exactly the leaf of its own version, once: here against findLeaves (the direct lookup) on bundles whose
  * runs hold the leaves, runs too short for their bundle, bundles too large for what a page wants, overlapping runs, a
- * version written by a later bundle, and a version not yet integrated.
+ * version written by a later bundle, and a version not yet integrated; and the resources a page includes, by id.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { findLeaves, type LeafRow } from '../../../bridge/store/log';
-import { compartmentPage, type PulledResource } from '../../../bridge/store/pull';
+import { compartmentPage, referencedResources, type PulledResource } from '../../../bridge/store/pull';
 import { api } from '../../helpers/fixtures';
 import { startTestBridge, type TestBridge } from '../../helpers/server';
 
@@ -129,4 +129,25 @@ it('gives a version written by a later bundle its own leaf, not the one near the
   expect(joined).toEqual(direct);
   const [v1] = await findLeaves(bridge.database.db, [{ kind: 'resource', id: first.patient, version: patientV1 }]);
   expect(patientRow.leaf?.leafIndex).not.toBe(v1.leafIndex);
+});
+
+it('gives the resources a page includes the leaves of their versions too, joined by id and version (none yet: null)', async () => {
+  const first = await push(bundle(2));
+  await bridge.verifiableLog.integrate();
+  const later = await push(bundle(1)); // queued after the integration: no leaf yet
+  const orgs = (
+    await q(
+      `SELECT id FROM resource WHERE resource_type = 'Organization' AND patient_id IS NULL AND bundle_id IN (SELECT bundle_id FROM resource WHERE id = ANY($1::uuid[]))`,
+      [[first.patient, later.patient]],
+    )
+  ).rows.map((r) => r.id as string);
+  expect(orgs).toHaveLength(2);
+  const rows = await referencedResources(bridge.database.db, orgs, [first.patient, later.patient], [clinic.id], undefined, { leaves: true });
+  expect(rows.map((r) => r.id).sort()).toEqual([...orgs].sort());
+  const { joined, direct } = await compare(rows);
+  expect(joined).toEqual(direct);
+  expect(joined.filter((l) => l === null)).toHaveLength(1);
+  // Without `leaves`, nothing is read or claimed about them.
+  const bare = await referencedResources(bridge.database.db, orgs, [first.patient, later.patient], [clinic.id]);
+  expect(bare.every((r) => !('leaf' in r))).toBe(true);
 });
