@@ -70,6 +70,10 @@ export async function proofsOfServed(
   return answers.map((a, i) => (a && 'version' in a ? { ...a, served: served[i].redacted ? REDACTED : AS_COMMITTED } : a));
 }
 
+/** A page's entries as the log's refs, with the leaves their page query read. */
+const resourceRefs = (entries: readonly { id: string; version: number; leaf?: LogRef['leaf'] }[]): LogRef[] =>
+  entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf }));
+
 /**
  * The checkpoints that all lookups of one page prove to, read once, from the annotator's creation on: beside the
  * page's own query, so no lookup waits for a checkpoint read of its own (npm run bench -- log-everything).
@@ -106,12 +110,7 @@ export const proofAnnotator = (svc: AccessServices): EntryAnnotator<PartsAnswer[
   const log = logOf(svc);
   const at = sharedCheckpoints(log);
   return {
-    lookup: (entries) =>
-      log.proofParts(
-        entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf })),
-        NEWLINE_TWICE,
-        at,
-      ),
+    lookup: (entries) => log.proofParts(resourceRefs(entries), NEWLINE_TWICE, at),
     render(batches, served) {
       const tails = new Map<string, string>(); // checkpoint size + served form → the escaped end of the proof JSON
       const entries = batches.flat().map((p, i) => {
@@ -143,11 +142,7 @@ export const pageProofAnnotator = (svc: AccessServices): EntryAnnotator<PageProo
   const log = logOf(svc);
   const at = sharedCheckpoints(log);
   return {
-    lookup: (entries) =>
-      log.pageProofs(
-        entries.map((s) => ({ kind: 'resource', id: s.id, version: s.version, leaf: s.leaf })),
-        at,
-      ),
+    lookup: (entries) => log.pageProofs(resourceRefs(entries), at),
     render(batches, served) {
       const pages = batches.flatMap((b) => b.pages);
       let offset = 0;

@@ -136,6 +136,12 @@ function stringsJson(xs: readonly string[], w: Quoting): string {
   return NEEDS_ESCAPE.test(xs.join('')) ? w.json(JSON.stringify(xs)) : `[${w.q}${xs.join(`${w.q},${w.q}`)}${w.q}]`;
 }
 
+/** A member name and its colon, in quoting `w`. */
+const keyIn =
+  (w: Quoting) =>
+  (name: string): string =>
+    `${w.q}${name}${w.q}:`;
+
 /**
  * The JSON text of the {@link PageLeaves} columns of a page (key order as declared; undefined when no entry has a
  * leaf): `entries[i]` is Bundle.entry[i]'s page entry (null: none, e.g. pending), served redacted when `redacted(i)`.
@@ -171,7 +177,7 @@ export function pageLeavesJson(
     if (redacted(i)) red.push(i);
   });
   if (!entry.length) return undefined;
-  const key = (name: string): string => `${w.q}${name}${w.q}:`;
+  const key = keyIn(w);
   return (
     `{${key('version')}${w.q}${PAGE_LEAVES_VERSION}${w.q},${key('clinics')}${stringsJson(clinics, w)},${key('entry')}[${entry.join(',')}],` +
     `${key('page')}[${page.join(',')}],${key('index')}[${index.join(',')}],${key('hash')}${stringsJson(hash, w)},` +
@@ -181,7 +187,7 @@ export function pageLeavesJson(
 
 /** Exactly `JSON.stringify(p)` for a page proof as the log service makes it (key order included; a test holds it to that), in quoting `w`. */
 export function pageProofJson(p: PageProof, w: Quoting = JSON_TEXT): string {
-  const key = (name: string): string => `${w.q}${name}${w.q}:`;
+  const key = keyIn(w);
   return (
     `{${key('version')}${w.q}${PAGE_PROOF_VERSION}${w.q},${key('checkpoint')}${w.json(JSON.stringify(p.checkpoint))},` +
     `${key('anchor')}${w.json(JSON.stringify(p.anchor))},${key('indices')}[${p.indices.join(',')}],${key('hashes')}${stringsJson(p.hashes, w)}}`
