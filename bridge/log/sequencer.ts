@@ -93,7 +93,8 @@ export function createSequencer(o: SequencerOptions): Sequencer {
       const working = edge;
       try {
         // One draw for the salts of every entry queued without one (all but those from before migration 025).
-        const salts = randomBytes(32 * queued.length).toString('hex');
+        const drawnSalts = randomBytes(32 * queued.length);
+        const salts = drawnSalts.toString('hex');
         for (let i = 0; i < queued.length; i++) {
           const q = queued[i];
           const drawn = q.salt ? undefined : salts.slice(i * 64, i * 64 + 64);
@@ -106,12 +107,13 @@ export function createSequencer(o: SequencerOptions): Sequencer {
             touched.add(q.personId);
           }
           working.append(leafHash(entry));
-          leaves.push({ leafIndex: size + leaves.length, entry: q, commitment: entry, chain, salt: drawn });
+          leaves.push({ leafIndex: size + leaves.length, entry: q, commitment: entry, chain });
         }
         const root = await working.root();
         const note = signNote(formatCheckpoint({ origin: o.key.name, size: working.size, root }), o.key);
         await saveIntegration(tx, {
           leaves,
+          drawnSalts,
           tiles: working.takeDirty(),
           chains: [...touched].map((p) => chains.get(p) as PersonChain),
           checkpoint: { size: working.size, root, note },

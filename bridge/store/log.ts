@@ -134,42 +134,53 @@ export async function readPersonChains(tx: Tx, personIds: readonly string[]): Pr
 export interface IntegratedLeaf {
   leafIndex: number;
   entry: QueueRow;
-  /** The salt drawn at integration (hex, no 0x) for an entry queued without one. */
-  salt?: string;
   commitment: Uint8Array;
   chain: { id: Buffer; seq: number; prev: Buffer | null } | null;
 }
 
 export interface Integration {
+  /** Consecutive leaf indexes, in queue order. */
   leaves: IntegratedLeaf[];
+  /** 32 bytes per leaf, in leaf order: the salt drawn for it, used where its queued entry has none (migration 025). */
+  drawnSalts: Uint8Array;
   tiles: { level: number; index: number; hashes: Uint8Array }[];
   chains: PersonChain[];
   checkpoint: { size: number; root: Uint8Array; note: string };
 }
 
 /**
- * Writes one integration: the leaves (moved out of the queue by SQL: only their indexes, commitments and chain links
- * are sent), the changed tiles, the person chains and the checkpoint.
+ * Writes one integration: the leaves (moved out of the queue by SQL: only their queue numbers and chain links are
+ * sent as arrays; commitments and drawn salts as one bytea each, 32 bytes a leaf, cut by ordinality, and the leaf
+ * index is the first one plus the ordinality: no hex text per leaf), the changed tiles, the person chains and the
+ * checkpoint.
  */
 export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
   const l = it.leaves;
+  if (!l.length) throw new Error('log integration of no leaves');
+  const first = l[0].leafIndex;
+  const commitments = Buffer.allocUnsafe(l.length * 32);
+  l.forEach((x, i) => {
+    if (x.leafIndex !== first + i || x.commitment.length !== 32) throw new Error(`log integration leaf ${i} is out of order or malformed`);
+    commitments.set(x.commitment, i * 32);
+  });
+  if (it.drawnSalts.length !== l.length * 32) throw new Error('log integration needs 32 drawn salt bytes a leaf');
   const chainHex = (b: Uint8Array | null | undefined): string | null => (b ? hexOf(b) : null);
   const moved = await tx.query(
-    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
-       AS u(seq, leaf_index, commitment, chain_id, chain_seq, chain_prev, salt)),
+    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(seq, chain_id, chain_seq, chain_prev, ord)),
      moved AS (DELETE FROM log_queue q USING u WHERE q.seq = u.seq RETURNING q.*)
      INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
-     SELECT u.leaf_index, m.kind, m.ref_id, m.version, m.doc_hash, COALESCE(m.salt, decode(u.salt, 'hex')), m.clinic_id, m.resource_type,
-       decode(u.chain_id, 'hex'), u.chain_seq, decode(u.chain_prev, 'hex'), decode(u.commitment, 'hex'), m.queued_at
+     SELECT $5::bigint + u.ord - 1, m.kind, m.ref_id, m.version, m.doc_hash, COALESCE(m.salt, substring($7::bytea FROM ((u.ord - 1) * 32 + 1)::int FOR 32)),
+       m.clinic_id, m.resource_type, decode(u.chain_id, 'hex'), u.chain_seq, decode(u.chain_prev, 'hex'),
+       substring($6::bytea FROM ((u.ord - 1) * 32 + 1)::int FOR 32), m.queued_at
      FROM moved m JOIN u ON u.seq = m.seq`,
     [
       l.map((x) => x.entry.seq),
-      l.map((x) => x.leafIndex),
-      l.map((x) => hexOf(x.commitment)),
       l.map((x) => chainHex(x.chain?.id)),
       l.map((x) => x.chain?.seq ?? null),
       l.map((x) => chainHex(x.chain?.prev)),
-      l.map((x) => x.salt ?? null),
+      first,
+      commitments,
+      Buffer.from(it.drawnSalts.buffer, it.drawnSalts.byteOffset, it.drawnSalts.byteLength),
     ],
   );
   // Under the sequencer lock nothing else takes queued entries; a shortfall would leave a gap in the leaf indexes.
