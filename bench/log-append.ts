@@ -2,7 +2,8 @@
  * Verifiable-log append benchmark: the sequencer's integration throughput (leaves per second) for
  * BENCH_LOG_APPEND_ENTRIES (1,000,000) queued entries on a fresh database. The queue is filled with one
  * INSERT … SELECT over generate_series (a realistic mix: 10% bundles, 60% resource versions, 30% audit records, two
- * thirds of them about one of 20,000 people so person chains grow); only integration is timed, from the first queued
+ * thirds of them about one of 20,000 people so person chains grow; ids are version 7 UUIDs in turn, as the bridge
+ * makes them); only integration is timed, from the first queued
  * entry to the checkpoint that covers the last, through the sequencer's own integrate() (each transaction: up to
  * BENCH_LOG_APPEND_CHUNK entries, default the sequencer's 20,000, their leaves, tiles, chains and one signed
  * checkpoint). Prints figures; asserts nothing.
@@ -89,13 +90,15 @@ async function main(): Promise<void> {
     await db.query(
       `INSERT INTO log_queue (kind, ref_id, version, doc_hash, clinic_id, resource_type, person_id)
        SELECT CASE WHEN g % 10 = 0 THEN 'bundle' WHEN g % 10 <= 6 THEN 'resource' ELSE 'audit' END,
-              gen_random_uuid(),
+              -- Version 7 UUIDs in turn, as the bridge's ids are (bridge/model/ids.ts): the leaves' ref index grows at its right edge.
+              (substr(t, 1, 8) || '-' || substr(t, 9, 4) || '-7' || substr(r, 14, 3) || '-' || substr(r, 17, 4) || '-' || substr(r, 21, 12))::uuid,
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN 1 + g % 3 END,
               sha256(int8send(g)),
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN '6f1c1f4e-34a5-4d36-9d9c-0b8f3f6a2b10'::uuid END,
               CASE WHEN g % 10 BETWEEN 1 AND 6 THEN (ARRAY['Observation', 'Condition', 'Encounter'])[1 + g % 3] END,
               CASE WHEN g % 10 >= 8 THEN md5('person/' || (g % $2))::uuid END
-       FROM generate_series(1, $1::bigint) g`,
+       FROM generate_series(1, $1::bigint) g,
+         LATERAL (SELECT lpad(to_hex(1764547200000 + g), 12, '0') AS t, replace(gen_random_uuid()::text, '-', '') AS r) id`,
       [ENTRIES, PEOPLE],
     );
     await db.query('VACUUM ANALYZE log_queue');
