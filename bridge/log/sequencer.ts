@@ -114,11 +114,12 @@ export function createSequencer(o: SequencerOptions): Sequencer {
             touched.add(q.personId);
           }
           working.append(leafHash(entry));
-          leaves.push({ leafIndex: size + leaves.length, entry: q, commitment: entry, chain });
+          leaves.push({ entry: q, commitment: entry, chain });
         }
         const root = await working.root();
         const note = signNote(formatCheckpoint({ origin: o.key.name, size: working.size, root }), o.key);
         await saveIntegration(tx, {
+          firstLeafIndex: size,
           leaves,
           drawnSalts,
           tiles: working.takeDirty(),

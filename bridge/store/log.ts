@@ -132,14 +132,15 @@ export async function readPersonChains(tx: Tx, personIds: readonly string[]): Pr
 }
 
 export interface IntegratedLeaf {
-  leafIndex: number;
   entry: QueueRow;
   commitment: Uint8Array;
   chain: { id: Buffer; seq: number; prev: Buffer | null } | null;
 }
 
 export interface Integration {
-  /** Consecutive leaf indexes, in queue order. */
+  /** Leaf index of the first leaf; the others follow it in turn. */
+  firstLeafIndex: number;
+  /** In queue order. */
   leaves: IntegratedLeaf[];
   /** 32 bytes per leaf, in leaf order: the salt drawn for it, used where its queued entry has none (migration 025). */
   drawnSalts: Uint8Array;
@@ -157,28 +158,27 @@ export interface Integration {
 export async function saveIntegration(tx: Tx, it: Integration): Promise<void> {
   const l = it.leaves;
   if (!l.length) throw new Error('log integration of no leaves');
-  const first = l[0].leafIndex;
   const commitments = Buffer.allocUnsafe(l.length * 32);
   l.forEach((x, i) => {
-    if (x.leafIndex !== first + i || x.commitment.length !== 32) throw new Error(`log integration leaf ${i} is out of order or malformed`);
+    if (x.commitment.length !== 32) throw new Error(`log integration leaf ${i} has a malformed commitment`);
     commitments.set(x.commitment, i * 32);
   });
   if (it.drawnSalts.length !== l.length * 32) throw new Error('log integration needs 32 drawn salt bytes a leaf');
   const chainHex = (b: Uint8Array | null | undefined): string | null => (b ? hexOf(b) : null);
   const moved = await tx.query(
-    `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(seq, chain_id, chain_seq, chain_prev, ord)),
+    `WITH u AS (SELECT *, ((ord - 1) * 32 + 1)::int AS at FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])
+       WITH ORDINALITY AS u(seq, chain_id, chain_seq, chain_prev, ord)),
      moved AS (DELETE FROM log_queue q USING u WHERE q.seq = u.seq RETURNING q.*)
      INSERT INTO log_leaf (leaf_index, kind, ref_id, version, doc_hash, salt, clinic_id, resource_type, chain_id, chain_seq, chain_prev, commitment, queued_at)
-     SELECT $5::bigint + u.ord - 1, m.kind, m.ref_id, m.version, m.doc_hash, COALESCE(m.salt, substring($7::bytea FROM ((u.ord - 1) * 32 + 1)::int FOR 32)),
-       m.clinic_id, m.resource_type, decode(u.chain_id, 'hex'), u.chain_seq, decode(u.chain_prev, 'hex'),
-       substring($6::bytea FROM ((u.ord - 1) * 32 + 1)::int FOR 32), m.queued_at
+     SELECT $5::bigint + u.ord - 1, m.kind, m.ref_id, m.version, m.doc_hash, COALESCE(m.salt, substring($7::bytea FROM u.at FOR 32)),
+       m.clinic_id, m.resource_type, decode(u.chain_id, 'hex'), u.chain_seq, decode(u.chain_prev, 'hex'), substring($6::bytea FROM u.at FOR 32), m.queued_at
      FROM moved m JOIN u ON u.seq = m.seq`,
     [
       l.map((x) => x.entry.seq),
       l.map((x) => chainHex(x.chain?.id)),
       l.map((x) => x.chain?.seq ?? null),
       l.map((x) => chainHex(x.chain?.prev)),
-      first,
+      it.firstLeafIndex,
       commitments,
       Buffer.from(it.drawnSalts.buffer, it.drawnSalts.byteOffset, it.drawnSalts.byteLength),
     ],
